@@ -1,0 +1,1 @@
+"""Tables generated from BMW's reference data; see scripts/generate_catalogue.py."""
