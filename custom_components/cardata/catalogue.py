@@ -1,0 +1,476 @@
+"""What each BMW descriptor is: platform, device class, unit, name key, options.
+
+``describe(descriptor)`` combines BMW's facts (``generated/catalogue.py``) with
+our corrections (``catalogue_overrides.py``). ``convert(info, raw)`` turns a
+value from the stream or the REST API into the entity's native value.
+
+Rules worth knowing:
+
+* Binary sensors: ``true_values``/``false_values`` hold normalised words
+  (see ``enum_state``) for which the entity is on/off. For lock descriptors
+  Home Assistant's meaning applies (on = unlocked), so BMW's "locked" words
+  sit in ``false_values``.
+* Enum sensors: ``options`` are BMW's listed words as lower-case snake keys.
+  BMW's "no value" words (INVALID, UNKNOWN, -NA-, ...) and words BMW sends
+  that the catalogue does not list become ``None`` (Home Assistant shows
+  "unknown"); the raw value stays with the coordinator. No state is invented.
+* Text longer than Home Assistant's 255 characters becomes ``None``.
+* Descriptors missing from the catalogue become enabled plain sensors with
+  ``translation_key=None`` and a readable ``fallback_name``.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from enum import StrEnum
+from functools import cache
+import math
+import re
+from typing import Final
+
+from homeassistant.components.binary_sensor.const import BinarySensorDeviceClass
+from homeassistant.components.sensor import SensorDeviceClass, SensorStateClass
+from homeassistant.const import (
+    EntityCategory,
+    Platform,
+)
+
+from .catalogue_overrides import (
+    BINARY_CLASSES,
+    DATE_FORMATS,
+    DIAGNOSTIC,
+    DIAGNOSTIC_CATEGORIES,
+    ENABLED_BY_DEFAULT,
+    FALSE_WORDS,
+    KEY_SHORTENINGS,
+    NAME_FILLER_SEGMENTS,
+    NAME_UPPER_WORDS,
+    NO_VALUE_WORDS,
+    OVERRIDES,
+    TRACKER_ROLES,
+    TRUE_WORDS,
+    UNIT_ALIASES,
+    UNIT_DEVICE_CLASSES,
+    UNIT_PRECISION,
+    Override,
+    TrackerRole,
+)
+from .generated.catalogue import CATALOGUE, CatalogueRow
+
+__all__ = [
+    "DescriptorInfo",
+    "NativeValue",
+    "RawValue",
+    "TrackerRole",
+    "ValueKind",
+    "catalogue_descriptors",
+    "convert",
+    "describe",
+    "enum_state",
+    "fallback_name",
+    "map_unit",
+    "translation_key_for",
+]
+
+type RawValue = bool | int | float | str | None
+type NativeValue = bool | int | float | str | datetime | None
+type DeviceClass = SensorDeviceClass | BinarySensorDeviceClass
+
+MAX_STATE_LENGTH: Final = 255
+
+
+class ValueKind(StrEnum):
+    """How a descriptor's values are interpreted."""
+
+    NUMBER = "number"
+    ENUM = "enum"
+    TEXT = "text"
+    TIMESTAMP = "timestamp"
+    BOOLEAN = "boolean"
+
+
+@dataclass(frozen=True, slots=True)
+class DescriptorInfo:
+    """Everything an entity needs to know about one descriptor."""
+
+    descriptor: str
+    platform: Platform  # Platform.SENSOR or Platform.BINARY_SENSOR
+    translation_key: str | None
+    device_class: DeviceClass | None
+    native_unit: str | None
+    state_class: SensorStateClass | None
+    suggested_display_precision: int | None
+    options: tuple[str, ...] | None
+    entity_category: EntityCategory | None
+    enabled_default: bool
+    data_type: ValueKind
+    true_values: frozenset[str] = frozenset()
+    false_values: frozenset[str] = frozenset()
+    tracker_role: TrackerRole | None = None
+    fallback_name: str = ""
+    bmw_data_type: str | None = None
+    in_catalogue: bool = True
+
+
+_ROWS: Final[dict[str, CatalogueRow]] = {row.descriptor: row for row in CATALOGUE}
+
+_NUMERIC_TYPES: Final = frozenset(
+    {"float", "double", "int8", "int16", "int32", "uint8", "uint16", "uint32"}
+)
+
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
+_NOT_KEY = re.compile(r"[^a-z0-9]+")
+
+
+def _snake(text: str) -> str:
+    """Turn camelCase / UPPER_CASE / dashed text into lower snake case."""
+    if any(char.islower() for char in text):
+        text = _CAMEL.sub("_", text)
+    return _NOT_KEY.sub("_", text.lower()).strip("_")
+
+
+def enum_state(word: str) -> str:
+    """Normalise a BMW enum word to a Home Assistant state key.
+
+    ``"CLOSED"`` -> ``"closed"``, ``"SELECTIVE-LOCKED"`` -> ``"selective_locked"``,
+    ``"LowFuel"`` -> ``"low_fuel"``, ``"-NA-"`` -> ``"na"``.
+    """
+    return _snake(word.strip())
+
+
+def map_unit(unit: str | None) -> str | None:
+    """Map a BMW unit spelling (catalogue, stream or REST) to a HA unit."""
+    if unit is None:
+        return None
+    cleaned = unit.strip()
+    if cleaned in {"", "-"}:
+        return None
+    return UNIT_ALIASES.get(cleaned.lower().replace(" ", ""), cleaned)
+
+
+def translation_key_for(descriptor: str) -> str:
+    """Derive a valid, stable translation key from a descriptor path."""
+    path = descriptor.removeprefix("vehicle.").removeprefix("vehicle.")
+    key = "_".join(_snake(part.replace("SoC", "Soc")) for part in path.split("."))
+    for prefix, short in KEY_SHORTENINGS:
+        if key.startswith(prefix):
+            key = short + key.removeprefix(prefix)
+            break
+    return re.sub(r"_+", "_", key).strip("_")
+
+
+def fallback_name(descriptor: str) -> str:
+    """Readable English name from a descriptor path (for unknown descriptors)."""
+    parts = [part for part in descriptor.split(".") if part]
+    kept = [part for part in parts if part.lower() not in NAME_FILLER_SEGMENTS] or parts
+    words: list[str] = []
+    for part in kept:
+        for word in _snake(part).split("_"):
+            if not word or (word == "is" and not words):
+                continue
+            words.append(word.upper() if word in NAME_UPPER_WORDS else word)
+    if not words:
+        return descriptor or "Value"
+    text = " ".join(words)
+    return text[0].upper() + text[1:]
+
+
+def catalogue_descriptors() -> tuple[str, ...]:
+    """All descriptors of BMW's catalogue, sorted."""
+    return tuple(_ROWS)
+
+
+def _kind(row: CatalogueRow, override: Override) -> ValueKind:
+    if "kind" in override:
+        return ValueKind(override["kind"])
+    if row.data_type == "boolean":
+        return ValueKind.BOOLEAN
+    if row.data_type in _NUMERIC_TYPES:
+        return ValueKind.NUMBER
+    if row.enum_values:
+        return ValueKind.ENUM
+    if row.data_type is None and map_unit(row.unit) is not None:
+        return ValueKind.NUMBER
+    return ValueKind.TEXT
+
+
+def _classify_word(word: str) -> bool | None:
+    """Guess whether an enum word of a boolean descriptor means true or false."""
+    if word in NO_VALUE_WORDS or word == "no_action":
+        return None
+    if word in FALSE_WORDS or word == "closed":
+        return False
+    if word in TRUE_WORDS or word == "open":
+        return True
+    negative = ("inactive", "not_active", "unlocked")
+    if word.startswith("not") or any(token in word for token in negative):
+        return False
+    if word.endswith(("active", "locked", "chosen")):
+        return True
+    return None
+
+
+_BINARY_RULES: Final = (
+    (".isPlugged", "", BinarySensorDeviceClass.PLUG),
+    (".isLocked", "", BinarySensorDeviceClass.LOCK),
+    (".isOpen", ".cabin.door.", BinarySensorDeviceClass.DOOR),
+    (".isOpen", ".window.", BinarySensorDeviceClass.WINDOW),
+    (".isOpen", "", BinarySensorDeviceClass.OPENING),
+)
+
+
+def _binary_class(descriptor: str) -> BinarySensorDeviceClass | None:
+    if descriptor in BINARY_CLASSES:
+        return BINARY_CLASSES[descriptor]
+    rules = _BINARY_RULES
+    return next(
+        (
+            c
+            for end, part, c in rules
+            if descriptor.endswith(end) and part in descriptor
+        ),
+        None,
+    )
+
+
+def _boolean_words(
+    row: CatalogueRow, override: Override
+) -> tuple[frozenset[str], frozenset[str]]:
+    """Words meaning the descriptor's predicate is true / false."""
+    true_words = set(TRUE_WORDS)
+    false_words = set(FALSE_WORDS)
+    if "true_words" in override or "false_words" in override:
+        true_words.update(enum_state(w) for w in override.get("true_words", ()))
+        false_words.update(enum_state(w) for w in override.get("false_words", ()))
+    else:
+        for word in map(enum_state, row.enum_values or ()):
+            meaning = _classify_word(word)
+            if meaning is True:
+                true_words.add(word)
+            elif meaning is False:
+                false_words.add(word)
+    return frozenset(true_words), frozenset(false_words)
+
+
+def _enum_options(row: CatalogueRow) -> tuple[str, ...] | None:
+    states = (enum_state(word) for word in row.enum_values or ())
+    options = tuple(dict.fromkeys(s for s in states if s not in NO_VALUE_WORDS))
+    return options or None
+
+
+def _numeric_details(
+    row: CatalogueRow, override: Override
+) -> tuple[str | None, SensorDeviceClass | None, SensorStateClass | None, int | None]:
+    unit = override["unit"] if "unit" in override else map_unit(row.unit)
+    device_class: SensorDeviceClass | None = None
+    if "device_class" in override:
+        chosen = override["device_class"]
+        device_class = chosen if isinstance(chosen, SensorDeviceClass) else None
+    elif unit is not None:
+        device_class = UNIT_DEVICE_CLASSES.get(unit)
+    state_class = override.get("state_class", SensorStateClass.MEASUREMENT)
+    default_precision = UNIT_PRECISION.get(unit) if unit is not None else None
+    precision = override.get("precision", default_precision)
+    return unit, device_class, state_class, precision
+
+
+def _unknown(descriptor: str) -> DescriptorInfo:
+    return DescriptorInfo(
+        descriptor=descriptor,
+        platform=Platform.SENSOR,
+        translation_key=None,
+        device_class=None,
+        native_unit=None,
+        state_class=None,
+        suggested_display_precision=None,
+        options=None,
+        entity_category=None,
+        enabled_default=True,
+        data_type=ValueKind.TEXT,
+        fallback_name=fallback_name(descriptor),
+        in_catalogue=False,
+    )
+
+
+@cache
+def describe(descriptor: str) -> DescriptorInfo:
+    """Describe a descriptor; unknown ones become enabled plain text sensors."""
+    row = _ROWS.get(descriptor)
+    if row is None:
+        return _unknown(descriptor)
+    override = OVERRIDES.get(descriptor, {})
+    kind = _kind(row, override)
+    options = _enum_options(row) if kind is ValueKind.ENUM else None
+    if kind is ValueKind.ENUM and options is None:
+        kind = ValueKind.TEXT
+    diagnostic = row.category in DIAGNOSTIC_CATEGORIES or descriptor in DIAGNOSTIC
+    base = DescriptorInfo(
+        descriptor=descriptor,
+        platform=Platform.SENSOR,
+        translation_key=translation_key_for(descriptor),
+        device_class=None,
+        native_unit=None,
+        state_class=None,
+        suggested_display_precision=None,
+        options=options,
+        entity_category=EntityCategory.DIAGNOSTIC if diagnostic else None,
+        enabled_default=descriptor in ENABLED_BY_DEFAULT,
+        data_type=kind,
+        tracker_role=TRACKER_ROLES.get(descriptor),
+        fallback_name=fallback_name(descriptor),
+        bmw_data_type=row.data_type,
+    )
+    match kind:
+        case ValueKind.BOOLEAN:
+            return _binary(base, row, override)
+        case ValueKind.NUMBER:
+            unit, device_class, state_class, precision = _numeric_details(row, override)
+            return replace(
+                base,
+                native_unit=unit,
+                device_class=device_class,
+                state_class=state_class,
+                suggested_display_precision=precision,
+            )
+        case ValueKind.ENUM:
+            return replace(base, device_class=SensorDeviceClass.ENUM)
+        case ValueKind.TIMESTAMP:
+            return replace(base, device_class=SensorDeviceClass.TIMESTAMP)
+        case _:
+            return base
+
+
+def _binary(
+    base: DescriptorInfo, row: CatalogueRow, override: Override
+) -> DescriptorInfo:
+    binary_class = _binary_class(base.descriptor)
+    if "device_class" in override:
+        chosen = override["device_class"]
+        binary_class = chosen if isinstance(chosen, BinarySensorDeviceClass) else None
+    true_words, false_words = _boolean_words(row, override)
+    if binary_class is BinarySensorDeviceClass.LOCK:
+        # Home Assistant: on means unlocked.
+        true_words, false_words = false_words, true_words
+    return replace(
+        base,
+        platform=Platform.BINARY_SENSOR,
+        device_class=binary_class,
+        true_values=true_words,
+        false_values=false_words,
+    )
+
+
+# ---------------------------------------------------------------- conversion
+
+
+def _word(raw: bool | float | str) -> str:
+    if isinstance(raw, bool):
+        return "true" if raw else "false"
+    if isinstance(raw, float) and raw.is_integer():
+        return str(int(raw))
+    return enum_state(str(raw))
+
+
+def _number(info: DescriptorInfo, raw: bool | float | str) -> int | float | None:
+    if isinstance(raw, bool):
+        return None
+    if isinstance(raw, str):
+        text = raw.strip()
+        if "," in text and "." not in text:
+            text = text.replace(",", ".")
+        try:
+            value: float = float(text)
+        except ValueError:
+            return None
+    else:
+        value = raw
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            return None
+        integer_type = (info.bmw_data_type or "").startswith(("int", "uint"))
+        if integer_type and value.is_integer():
+            return int(value)
+    return value
+
+
+_EPOCH_MS_THRESHOLD: Final = 100_000_000_000
+
+
+def _from_epoch(seconds: float) -> datetime | None:
+    if not math.isfinite(seconds) or seconds <= 0:
+        return None
+    if seconds > _EPOCH_MS_THRESHOLD:
+        seconds /= 1000
+    try:
+        return datetime.fromtimestamp(seconds, UTC)
+    except OverflowError, OSError, ValueError:
+        return None
+
+
+def _timestamp(raw: bool | float | str) -> datetime | None:
+    if isinstance(raw, bool):
+        return None
+    if isinstance(raw, int | float):
+        return _from_epoch(float(raw))
+    text = raw.strip()
+    try:
+        return _from_epoch(float(text))
+    except ValueError:
+        pass
+    parsed: datetime | None = None
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        bare = text.removesuffix("UTC").strip()
+        for fmt in DATE_FORMATS:
+            try:
+                parsed = datetime.strptime(bare, fmt)  # noqa: DTZ007
+                break
+            except ValueError:
+                continue
+    if parsed is None:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _boolean(info: DescriptorInfo, raw: bool | float | str) -> bool | None:
+    word = _word(raw)
+    if word in info.true_values:
+        return True
+    return False if word in info.false_values else None
+
+
+def _enum(info: DescriptorInfo, raw: bool | float | str) -> str | None:
+    state = _word(raw)
+    return state if info.options and state in info.options else None
+
+
+def _text(_info: DescriptorInfo, raw: bool | float | str) -> NativeValue:
+    if isinstance(raw, bool):
+        return "true" if raw else "false"
+    if isinstance(raw, int | float):
+        return raw if math.isfinite(raw) else None
+    text = raw.strip()
+    return text if 0 < len(text) <= MAX_STATE_LENGTH else None
+
+
+_CONVERTERS: Final[
+    dict[ValueKind, Callable[[DescriptorInfo, bool | float | str], NativeValue]]
+] = {
+    ValueKind.BOOLEAN: _boolean,
+    ValueKind.NUMBER: _number,
+    ValueKind.ENUM: _enum,
+    ValueKind.TIMESTAMP: lambda _info, raw: _timestamp(raw),
+    ValueKind.TEXT: _text,
+}
+
+
+def convert(info: DescriptorInfo, raw: RawValue) -> NativeValue:
+    """Convert a raw stream/REST value to the entity's native value.
+
+    Returns ``None`` for anything that is not a valid value of the
+    descriptor (unknown, invalid, unparseable); never a made-up default.
+    """
+    if raw is None:
+        return None
+    return _CONVERTERS[info.data_type](info, raw)
