@@ -10,6 +10,8 @@ import pytest
 
 import custom_components.cardata  # noqa: F401
 
+pytest_plugins = ["tests.simulator.fixtures"]
+
 
 @pytest.fixture(autouse=True)
 def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:

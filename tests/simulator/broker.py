@@ -1,0 +1,456 @@
+"""A small, strict MQTT 3.1.1 broker over TLS that enforces BMW's rules.
+
+- CONNECT: protocol MQTT level 4, clean session, username = GCID, password
+  = a currently valid id token of that GCID (else CONNACK 4), streaming
+  scope and no foreign client holding the stream (else CONNACK 5).
+- One connection per GCID: a new one drops the older one.
+- SUBSCRIBE only to ``<GCID>/+`` or ``<GCID>/<VIN>`` (else SUBACK 0x80).
+- The connection is closed when its id token expires or keep-alive lapses.
+- The broker publishes QoS 0; clients may not publish (read-only stream).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from dataclasses import dataclass, field
+import datetime as dt
+import logging
+import ssl
+import struct
+from typing import TYPE_CHECKING
+
+from .world import SCOPE_STREAM
+
+if TYPE_CHECKING:
+    from .core import Simulator
+
+_LOGGER = logging.getLogger(__name__)
+CONNECT, CONNACK, PUBLISH, SUBSCRIBE, SUBACK = 1, 2, 3, 8, 9
+UNSUBSCRIBE, UNSUBACK, PINGREQ, PINGRESP, DISCONNECT = 10, 11, 12, 13, 14
+RC_ACCEPTED, RC_PROTOCOL, RC_BAD_CREDENTIALS, RC_NOT_AUTHORIZED = 0, 1, 4, 5
+MAX_PACKET = 65_536
+CONNECT_TIMEOUT = 10.0
+
+
+class ProtocolError(Exception):
+    """The client broke the MQTT 3.1.1 rules: drop the connection."""
+
+
+@dataclass(eq=False)
+class Session:
+    """One accepted client connection."""
+
+    gcid: str
+    client_id: str
+    writer: asyncio.StreamWriter
+    token_expires: dt.datetime
+    keepalive: int
+    last_seen: float
+    subscriptions: set[str] = field(default_factory=set)
+    closed: bool = False
+    reason: str = ""
+
+    def close(self, reason: str) -> None:
+        """Drop the connection (no packet: MQTT 3.1.1 has no server DISCONNECT)."""
+        if not self.closed:
+            self.closed = True
+            self.reason = reason
+            self.writer.transport.abort()
+
+
+@dataclass
+class GcidStats:
+    """Counters per account."""
+
+    connects: int = 0
+    refused: int = 0
+    max_concurrent: int = 0
+    evictions: int = 0
+    foreign: bool = False
+    foreign_until: dt.datetime | None = None
+    close_reasons: list[str] = field(default_factory=list)
+
+
+def _utf8(data: bytes, pos: int) -> tuple[str, int]:
+    if pos + 2 > len(data):
+        raise ProtocolError("truncated string")
+    (length,) = struct.unpack_from(">H", data, pos)
+    end = pos + 2 + length
+    if end > len(data):
+        raise ProtocolError("truncated string")
+    try:
+        text = data[pos + 2 : end].decode()
+    except UnicodeDecodeError as err:
+        raise ProtocolError("invalid UTF-8") from err
+    if "\x00" in text:
+        raise ProtocolError("NUL in string")
+    return text, end
+
+
+def _binary(data: bytes, pos: int) -> tuple[bytes, int]:
+    if pos + 2 > len(data):
+        raise ProtocolError("truncated field")
+    (length,) = struct.unpack_from(">H", data, pos)
+    end = pos + 2 + length
+    if end > len(data):
+        raise ProtocolError("truncated field")
+    return data[pos + 2 : end], end
+
+
+def _remaining_length(length: int) -> bytes:
+    out = bytearray()
+    while True:
+        byte, length = length % 128, length // 128
+        out.append(byte | (0x80 if length else 0))
+        if not length:
+            return bytes(out)
+
+
+def encode(first: int, body: bytes) -> bytes:
+    """Frame one packet."""
+    return bytes([first]) + _remaining_length(len(body)) + body
+
+
+def publish_packet(topic: str, payload: bytes) -> bytes:
+    """A QoS 0 PUBLISH."""
+    raw = topic.encode()
+    return encode(PUBLISH << 4, struct.pack(">H", len(raw)) + raw + payload)
+
+
+async def read_packet(reader: asyncio.StreamReader) -> tuple[int, int, bytes]:
+    """Read one packet: (type, flags, body)."""
+    first = (await reader.readexactly(1))[0]
+    length, multiplier = 0, 1
+    for _ in range(4):
+        byte = (await reader.readexactly(1))[0]
+        length += (byte & 0x7F) * multiplier
+        if not byte & 0x80:
+            break
+        multiplier *= 128
+    else:
+        raise ProtocolError("malformed remaining length")
+    if length > MAX_PACKET:
+        raise ProtocolError("packet too large")
+    body = await reader.readexactly(length) if length else b""
+    return first >> 4, first & 0x0F, body
+
+
+class Broker:
+    """The simulated BMW streaming endpoint."""
+
+    def __init__(self, sim: Simulator) -> None:
+        """Bind to the simulator (token registry, clock, faults)."""
+        self._sim = sim
+        self._server: asyncio.Server | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._watchdog: asyncio.Task[None] | None = None
+        self.sessions: list[Session] = []
+        self.stats: dict[str, GcidStats] = {}
+        self.port = 0
+        self.published = 0
+        self.check_interval = 0.2
+
+    # ----- lifecycle -----------------------------------------------------
+    async def start(self, context: ssl.SSLContext, host: str, port: int) -> None:
+        """Listen on ``host:port`` (0 = any free port)."""
+        self._server = await asyncio.start_server(
+            self._accept, host, port, ssl=context, ssl_handshake_timeout=5
+        )
+        self.port = self._server.sockets[0].getsockname()[1]
+        self._watchdog = asyncio.create_task(
+            self._watch(), name="cardata-sim-broker-watch"
+        )
+
+    async def stop(self) -> None:
+        """Close every connection and the listener."""
+        if self._watchdog:
+            self._watchdog.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._watchdog
+            self._watchdog = None
+        if self._server:
+            self._server.close()
+        for session in list(self.sessions):
+            session.close("broker stopped")
+        for task in list(self._tasks):
+            task.cancel()
+        if self._tasks:
+            await asyncio.wait(self._tasks, timeout=5)
+        if self._server:
+            self._server.close_clients()
+            await self._server.wait_closed()
+            self._server = None
+
+    def _stat(self, gcid: str) -> GcidStats:
+        return self.stats.setdefault(gcid, GcidStats())
+
+    # ----- queries used by tests -----------------------------------------
+    def active_connections(self, gcid: str) -> int:
+        """Open connections of an account now."""
+        return sum(1 for s in self.sessions if s.gcid == gcid and not s.closed)
+
+    def connect_count(self, gcid: str) -> int:
+        """Accepted connections of an account so far."""
+        return self._stat(gcid).connects
+
+    def refused_count(self, gcid: str) -> int:
+        """Refused CONNECTs naming this account as user."""
+        return self._stat(gcid).refused
+
+    def max_concurrent(self, gcid: str) -> int:
+        """Most connections of an account open at one moment.
+
+        Counted when a new connection is accepted, before it evicts the
+        older one: 2 means the client opened a second connection while its
+        first was still up.
+        """
+        return self._stat(gcid).max_concurrent
+
+    def eviction_count(self, gcid: str) -> int:
+        """Connections dropped because another one took the stream."""
+        return self._stat(gcid).evictions
+
+    def close_reasons(self, gcid: str) -> list[str]:
+        """Why connections of this account were closed by the broker."""
+        return list(self._stat(gcid).close_reasons)
+
+    # ----- control -------------------------------------------------------
+    def _close(self, session: Session, reason: str) -> None:
+        if not session.closed:
+            self._stat(session.gcid).close_reasons.append(reason)
+            session.close(reason)
+
+    async def drop(self, gcid: str) -> None:
+        """Drop the account's connections (a network failure)."""
+        for session in self.sessions:
+            if session.gcid == gcid:
+                self._close(session, "dropped")
+        await asyncio.sleep(0)
+
+    def evict(self, gcid: str, hold_for: float | None = None) -> None:
+        """A foreign client takes the stream: ours is dropped and refused.
+
+        Args:
+            gcid: the account.
+            hold_for: seconds the foreign client keeps the stream; ``None``
+                until :meth:`release`.
+        """
+        stat = self._stat(gcid)
+        stat.foreign = True
+        stat.foreign_until = (
+            None
+            if hold_for is None
+            else self._sim.now() + dt.timedelta(seconds=hold_for)
+        )
+        for session in self.sessions:
+            if session.gcid == gcid and not session.closed:
+                stat.evictions += 1
+                self._close(session, "evicted by a foreign client")
+
+    def release(self, gcid: str) -> None:
+        """The foreign client goes away."""
+        stat = self._stat(gcid)
+        stat.foreign = False
+        stat.foreign_until = None
+
+    def _foreign(self, gcid: str) -> bool:
+        stat = self._stat(gcid)
+        if (
+            stat.foreign
+            and stat.foreign_until
+            and self._sim.now() >= stat.foreign_until
+        ):
+            self.release(gcid)
+        return stat.foreign
+
+    async def publish(self, topic: str, payload: bytes) -> int:
+        """Send a QoS 0 message to every matching subscriber; returns count."""
+        gcid, _, rest = topic.partition("/")
+        packet = publish_packet(topic, payload)
+        sent = 0
+        for session in self.sessions:
+            if session.closed or session.gcid != gcid:
+                continue
+            if any(f in {f"{gcid}/+", topic} for f in session.subscriptions) and rest:
+                session.writer.write(packet)
+                sent += 1
+        self.published += sent
+        await asyncio.sleep(0)
+        return sent
+
+    # ----- connection handling ---------------------------------------------
+    async def _watch(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            await asyncio.sleep(self.check_interval)
+            now = self._sim.now()
+            for session in list(self.sessions):
+                if session.closed:
+                    continue
+                if now >= session.token_expires:
+                    self._close(session, "id token expired")
+                elif (
+                    session.keepalive
+                    and loop.time() - session.last_seen > 1.5 * session.keepalive
+                ):
+                    self._close(session, "keep-alive timeout")
+
+    async def _accept(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        self._tasks.add(task)
+        try:
+            await self._serve(reader, writer)
+        except ProtocolError as err:
+            for session in self.sessions:
+                if session.writer is writer:
+                    self._close(session, f"protocol error: {err}")
+        except asyncio.IncompleteReadError, ConnectionError, ssl.SSLError, TimeoutError:
+            pass
+        finally:
+            self._tasks.discard(task)
+            for session in [s for s in self.sessions if s.writer is writer]:
+                session.closed = True
+                self.sessions.remove(session)
+            writer.transport.abort()
+
+    async def _serve(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
+        async with asyncio.timeout(CONNECT_TIMEOUT):
+            kind, flags, body = await read_packet(reader)
+        if kind != CONNECT or flags:
+            raise ProtocolError("first packet must be CONNECT")
+        result = self._check_connect(body, writer)
+        if isinstance(result, int):
+            if result >= 0:
+                writer.write(encode(CONNACK << 4, bytes([0, result])))
+                await writer.drain()
+            return
+        session = result
+        writer.write(encode(CONNACK << 4, bytes([0, RC_ACCEPTED])))
+        await writer.drain()
+        loop = asyncio.get_running_loop()
+        while not session.closed:
+            kind, flags, body = await read_packet(reader)
+            session.last_seen = loop.time()
+            if kind == SUBSCRIBE:
+                self._subscribe(session, flags, body)
+            elif kind == UNSUBSCRIBE:
+                self._unsubscribe(session, flags, body)
+            elif kind == PINGREQ:
+                if flags or body:
+                    raise ProtocolError("malformed PINGREQ")
+                writer.write(encode(PINGRESP << 4, b""))
+            elif kind == DISCONNECT:
+                session.closed = True
+                break
+            else:  # PUBLISH (read-only stream), a second CONNECT, anything else
+                raise ProtocolError(f"packet type {kind} not allowed")
+            await writer.drain()
+
+    def _check_connect(  # noqa: PLR0911
+        self, body: bytes, writer: asyncio.StreamWriter
+    ) -> Session | int:
+        """A new session, or a CONNACK code to refuse with (-1: no answer)."""
+        name, pos = _utf8(body, 0)
+        if pos + 4 > len(body):
+            raise ProtocolError("truncated CONNECT")
+        level, flags = body[pos], body[pos + 1]
+        (keepalive,) = struct.unpack_from(">H", body, pos + 2)
+        pos += 4
+        if name != "MQTT" or level != 4:
+            return RC_PROTOCOL
+        if flags & 0x01:
+            raise ProtocolError("reserved flag set")
+        client_id, pos = _utf8(body, pos)
+        if flags & 0x04:  # will flag: read and ignore topic and message
+            _, pos = _utf8(body, pos)
+            _, pos = _binary(body, pos)
+        username = password = None
+        if flags & 0x80:
+            username, pos = _utf8(body, pos)
+        if flags & 0x40:
+            raw, pos = _binary(body, pos)
+            password = raw.decode(errors="replace")
+        faults = self._sim.faults
+        if faults.stream_connect_timeouts > 0:
+            faults.stream_connect_timeouts -= 1
+            return -1
+        if username:
+            self._stat(username)
+        if not flags & 0x02:
+            # BMW serves clean sessions only.
+            return self._refuse(username, RC_NOT_AUTHORIZED)
+        if not username or password is None:
+            return self._refuse(username, RC_BAD_CREDENTIALS)
+        record = self._sim.oauth.lookup(password, "id")
+        now = self._sim.now()
+        if record is None or record.gcid != username or record.expires_at <= now:
+            return self._refuse(username, RC_BAD_CREDENTIALS)
+        if SCOPE_STREAM not in record.scopes or faults.stream_refusals > 0:
+            if faults.stream_refusals > 0:
+                faults.stream_refusals -= 1
+            return self._refuse(username, RC_NOT_AUTHORIZED)
+        if self._foreign(username):
+            return self._refuse(username, RC_NOT_AUTHORIZED)
+        stat = self._stat(username)
+        older = [s for s in self.sessions if s.gcid == username and not s.closed]
+        stat.connects += 1
+        stat.max_concurrent = max(stat.max_concurrent, len(older) + 1)
+        for session in older:
+            stat.evictions += 1
+            self._close(session, "evicted by a newer connection")
+        session = Session(
+            gcid=username,
+            client_id=client_id,
+            writer=writer,
+            token_expires=record.expires_at,
+            keepalive=keepalive,
+            last_seen=asyncio.get_running_loop().time(),
+        )
+        self.sessions.append(session)
+        return session
+
+    def _refuse(self, username: str | None, code: int) -> int:
+        if username:
+            self._stat(username).refused += 1
+        return code
+
+    def _subscribe(self, session: Session, flags: int, body: bytes) -> None:
+        if flags != 0x02 or len(body) < 2:
+            raise ProtocolError("malformed SUBSCRIBE")
+        packet_id = body[:2]
+        pos, codes = 2, bytearray()
+        while pos < len(body):
+            topic, pos = _utf8(body, pos)
+            if pos >= len(body) or body[pos] & 0xFC or body[pos] > 2:
+                raise ProtocolError("malformed SUBSCRIBE options")
+            pos += 1
+            parts = topic.split("/")
+            allowed = (
+                len(parts) == 2
+                and parts[0] == session.gcid
+                and parts[1]
+                and (parts[1] == "+" or ("+" not in parts[1] and "#" not in parts[1]))
+            )
+            if allowed:
+                session.subscriptions.add(topic)
+                codes.append(0)
+            else:
+                codes.append(0x80)
+        if not codes:
+            raise ProtocolError("SUBSCRIBE without topics")
+        session.writer.write(encode(SUBACK << 4, packet_id + bytes(codes)))
+
+    def _unsubscribe(self, session: Session, flags: int, body: bytes) -> None:
+        if flags != 0x02 or len(body) < 4:
+            raise ProtocolError("malformed UNSUBSCRIBE")
+        pos = 2
+        while pos < len(body):
+            topic, pos = _utf8(body, pos)
+            session.subscriptions.discard(topic)
+        session.writer.write(encode(UNSUBACK << 4, body[:2]))

@@ -1,0 +1,378 @@
+"""The simulator: BMW's login service, CarData REST API and MQTT stream."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from dataclasses import dataclass
+import datetime as dt
+import json
+import logging
+from typing import Any, Self
+
+from aiohttp import web
+
+from .broker import Broker
+from .oauth import OAuth, iso
+from .rest import Quota, Rest
+from .scenario import Step, default_steps, run_steps
+from .tls import cert_files, server_context
+from .world import (
+    BASIC_DATA,
+    BUILTIN,
+    CLIENT_A,
+    CLIENT_B,
+    CLIENT_NO_STREAM,
+    GCID_A,
+    GCID_B,
+    GCID_OWNER_OF_SECONDARY,
+    SCOPE_API,
+    SCOPE_STREAM,
+    STREAM_UNIT_OMITTED,
+    SUPPORTED,
+    VIN_BEV,
+    VIN_ID6,
+    VIN_PHEV,
+    VIN_RE,
+    VIN_SECONDARY,
+    Account,
+    Descriptor,
+    Mapping,
+    StateValue,
+    Vehicle,
+    initial_values,
+    load_catalogue,
+)
+
+_LOGGER = logging.getLogger(__name__)
+_DESCRIPTOR_CHARS = frozenset(
+    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789."
+)
+
+
+@dataclass
+class Faults:
+    """Faults the next calls run into (counters count down)."""
+
+    token_errors: int = 0
+    token_timeouts: int = 0
+    timeout_seconds: float = 30.0
+    used_device_code: bool = False
+    rest_errors: int = 0
+    rest_unavailable: int = 0
+    stream_refusals: int = 0
+    stream_connect_timeouts: int = 0
+
+
+class Simulator:
+    """BMW CarData stand-in on the caller's event loop.
+
+    Args:
+        access_token_lifetime: seconds an access token is valid.
+        id_token_lifetime: seconds an id token (the MQTT password) is valid.
+        refresh_token_lifetime: seconds a refresh token is valid.
+        quota_per_day: REST calls per account per rolling 24 h.
+        host: address to bind.
+        http_port: port of the login service and REST API (0: any free).
+        mqtt_port: port of the MQTT broker (0: any free).
+        cert_dir: keep the CA here (reused across runs); ``None``: temporary.
+    """
+
+    def __init__(
+        self,
+        *,
+        access_token_lifetime: int = 3600,
+        id_token_lifetime: int = 3600,
+        refresh_token_lifetime: int = 14 * 86400,
+        quota_per_day: int = 50,
+        host: str = "127.0.0.1",
+        http_port: int = 0,
+        mqtt_port: int = 0,
+        cert_dir: str | None = None,
+    ) -> None:
+        """Create the simulator; nothing runs before :meth:`start`."""
+        self.access_token_lifetime = access_token_lifetime
+        self.id_token_lifetime = id_token_lifetime
+        self.refresh_token_lifetime = refresh_token_lifetime
+        self.host = host
+        self._http_port = http_port
+        self._mqtt_port = mqtt_port
+        self._cert_dir = cert_dir
+        self._offset = dt.timedelta()
+        self.accounts: dict[str, Account] = {}
+        self.vehicles: dict[str, Vehicle] = {}
+        self.catalogue: dict[str, Descriptor] = load_catalogue()
+        self.faults = Faults()
+        self.oauth = OAuth(self)
+        self.quota = Quota(self, quota_per_day)
+        self.rest = Rest(self)
+        self.broker = Broker(self)
+        self.endpoints: dict[str, Any] = {}
+        self.ca_file = ""
+        self.messages: list[tuple[str, bytes]] = []
+        self._runner: web.AppRunner | None = None
+        self._scenarios: set[asyncio.Task[None]] = set()
+
+    # ----- clock -----------------------------------------------------------
+    def now(self) -> dt.datetime:
+        """The simulator's time (UTC, shifted by :meth:`advance`)."""
+        return dt.datetime.now(dt.UTC) + self._offset
+
+    def advance(self, seconds: float) -> None:
+        """Move the simulator's clock forward (token expiry, quota, codes)."""
+        self._offset += dt.timedelta(seconds=seconds)
+
+    # ----- lifecycle -------------------------------------------------------
+    async def start(self) -> None:
+        """Serve HTTP and MQTT on the running loop."""
+        files = cert_files(self._cert_dir)  # EC keys: quick, cached per process
+        self.ca_file = files.ca_file
+        app = web.Application()
+        app.add_routes(self.oauth.routes())
+        app.add_routes(self.rest.routes())
+        app.add_routes([web.get("/", self._index)])
+        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.host, self._http_port)
+        await site.start()
+        server = site._server
+        assert isinstance(server, asyncio.Server)
+        http_port = server.sockets[0].getsockname()[1]
+        await self.broker.start(server_context(files), self.host, self._mqtt_port)
+        base = f"http://{self.host}:{http_port}"
+        self.endpoints = {
+            "auth_url": base,
+            "api_url": base,
+            "stream_host": self.host,
+            "stream_port": self.broker.port,
+            "stream_tls": "custom_ca",
+            "stream_ca_file": self.ca_file,
+        }
+
+    async def stop(self) -> None:
+        """Stop everything started; nothing is left running."""
+        for task in list(self._scenarios):
+            task.cancel()
+        if self._scenarios:
+            await asyncio.wait(self._scenarios, timeout=5)
+        await self.broker.stop()
+        if self._runner:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def __aenter__(self) -> Self:
+        """Start on entry."""
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        """Stop on exit."""
+        await self.stop()
+
+    async def _index(self, request: web.Request) -> web.Response:
+        return web.json_response(
+            {"service": "BMW CarData simulator", "endpoints": self.endpoints}
+        )
+
+    # ----- world -----------------------------------------------------------
+    def add_account(
+        self,
+        gcid: str,
+        client_id: str,
+        *,
+        streaming_scope: bool = True,
+        api_scope: bool = True,
+    ) -> Account:
+        """Add (or extend) an account with a CarData client id."""
+        account = self.accounts.setdefault(gcid, Account(gcid))
+        scopes = {SCOPE_API} if api_scope else set()
+        if streaming_scope:
+            scopes.add(SCOPE_STREAM)
+        account.clients[client_id] = frozenset(scopes)
+        return account
+
+    def client_owner(self, client_id: str) -> Account | None:
+        """The account a client id belongs to (exact match, as BMW)."""
+        for account in self.accounts.values():
+            if client_id in account.clients:
+                return account
+        return None
+
+    def add_vehicle(
+        self, gcid: str, vin: str, kind: str = "BEV", mapping: str = "PRIMARY"
+    ) -> Vehicle:
+        """Map a vehicle to an account (created with starting values)."""
+        if not VIN_RE.match(vin):
+            raise ValueError("VIN must be 17 characters without I, O, Q")
+        if kind not in SUPPORTED:
+            raise ValueError(f"kind must be one of {sorted(SUPPORTED)}")
+        if mapping not in {"PRIMARY", "SECONDARY"}:
+            raise ValueError("mapping must be PRIMARY or SECONDARY")
+        vehicle = self.vehicles.get(vin)
+        if vehicle is None:
+            vehicle = Vehicle(vin, kind, SUPPORTED[kind])
+            stamp = self.now() - dt.timedelta(hours=2)
+            vehicle.state = {
+                k: StateValue(v, stamp) for k, v in initial_values(kind).items()
+            }
+            self.vehicles[vin] = vehicle
+        account = self.accounts.setdefault(gcid, Account(gcid))
+        since = self.now().replace(microsecond=0) - dt.timedelta(days=400)
+        account.mappings[vin] = Mapping(vin, mapping, since)
+        return vehicle
+
+    def load_default_world(self) -> None:
+        """Two accounts, four vehicles and a client without stream scope."""
+        self.add_account(GCID_A, CLIENT_A)
+        self.add_account(GCID_A, CLIENT_NO_STREAM, streaming_scope=False)
+        self.add_vehicle(GCID_A, VIN_BEV, "BEV")
+        self.add_vehicle(GCID_A, VIN_PHEV, "PHEV")
+        self.add_vehicle(GCID_OWNER_OF_SECONDARY, VIN_SECONDARY, "BEV")
+        self.add_vehicle(GCID_A, VIN_SECONDARY, "BEV", mapping="SECONDARY")
+        self.add_account(GCID_B, CLIENT_B)
+        self.add_vehicle(GCID_B, VIN_ID6, "ICE_ID6")
+
+    def descriptor(self, name: str) -> Descriptor | None:
+        """Facts of a descriptor (catalogue first, then built-in)."""
+        return self.catalogue.get(name) or BUILTIN.get(name)
+
+    def known_descriptor(self, name: str) -> bool:
+        """Whether BMW would accept ``name`` in a container."""
+        if self.catalogue:
+            return name in self.catalogue
+        return name in BUILTIN or (
+            name.startswith("vehicle.") and set(name) <= _DESCRIPTOR_CHARS
+        )
+
+    def basic_data(self, vin: str) -> dict[str, Any]:
+        """VehicleDto of a vehicle."""
+        vehicle = self.vehicles[vin]
+        data: dict[str, Any] = {
+            "vin": vin,
+            "isTelematicsCapable": True,
+            "numberOfDoors": 5,
+            "hasNavi": True,
+            "hasSunRoof": False,
+            "countryCodeISO": "DE",
+            "steering": "LEFT",
+            "colourCode": "475",
+            "simStatus": "ACTIVE",
+            "puStep": "0323",
+        }
+        return data | BASIC_DATA[vehicle.kind]
+
+    # ----- stream ----------------------------------------------------------
+    def _owners(self, vin: str) -> list[str]:
+        return [
+            a.gcid
+            for a in self.accounts.values()
+            if (m := a.mappings.get(vin)) and m.mapping_type == "PRIMARY"
+        ]
+
+    def message(
+        self,
+        vin: str,
+        gcid: str,
+        values: dict[str, Any],
+        *,
+        timestamp: dt.datetime | None = None,
+        unit: str | None = None,
+    ) -> dict[str, Any]:
+        """Build a message in BMW's stream shape."""
+        now = self.now()
+        data: dict[str, Any] = {}
+        for name, value in values.items():
+            entry: dict[str, Any] = {"value": value}
+            info = self.descriptor(name)
+            if unit is not None:
+                if unit:
+                    entry["unit"] = unit
+            elif info and info.stream_unit and name not in STREAM_UNIT_OMITTED:
+                entry["unit"] = info.stream_unit
+            # Inner timestamps come without milliseconds (observed).
+            entry["timestamp"] = (timestamp or now).strftime("%Y-%m-%dT%H:%M:%SZ")
+            data[name] = entry
+        return {
+            "vin": vin,
+            "entityId": gcid,
+            "topic": vin,
+            "timestamp": iso(now),
+            "data": data,
+        }
+
+    async def publish(
+        self,
+        vin: str,
+        values: dict[str, Any],
+        *,
+        timestamp: dt.datetime | None = None,
+        unit: str | None = None,
+    ) -> int:
+        """Publish values on ``<GCID>/<VIN>`` to each PRIMARY user's stream.
+
+        Values go out as given (wire form: numbers, strings, booleans,
+        ``"asn_istrue"`` ...). ``unit``: ``None`` uses the catalogue's stream
+        unit, ``""`` leaves the key out, anything else is sent as is.
+        Returns the number of deliveries.
+        """
+        vehicle = self.vehicles.get(vin)
+        moment = timestamp or self.now()
+        if vehicle:
+            for name, value in values.items():
+                vehicle.state[name] = StateValue(value, moment)
+        sent = 0
+        for gcid in self._owners(vin):
+            payload = json.dumps(
+                self.message(vin, gcid, values, timestamp=timestamp, unit=unit)
+            ).encode()
+            sent += await self.publish_raw(gcid, vin, payload)
+        return sent
+
+    async def publish_raw(self, gcid: str, vin: str, payload: bytes) -> int:
+        """Publish any payload on ``<GCID>/<VIN>`` (malformed, oversized, ...)."""
+        topic = f"{gcid}/{vin}"
+        self.messages.append((topic, payload))
+        return await self.broker.publish(topic, payload)
+
+    def evict(self, gcid: str, hold_for: float | None = None) -> None:
+        """A foreign client takes the account's stream (see Broker.evict)."""
+        self.broker.evict(gcid, hold_for)
+
+    def release(self, gcid: str) -> None:
+        """The foreign client lets go of the stream."""
+        self.broker.release(gcid)
+
+    # ----- scenario --------------------------------------------------------
+    def scenario(self, vin: str) -> list[Step]:
+        """The default day of a vehicle: park, drive, park, charge."""
+        return default_steps(self.vehicles[vin])
+
+    async def run_scenario(
+        self, vin: str, steps: list[Step] | None = None, *, speed: float = 1.0
+    ) -> None:
+        """Run steps for ``vin``; ``speed`` > 1 runs faster than real time."""
+        vehicle = self.vehicles[vin]
+        await run_steps(self, vehicle, steps or default_steps(vehicle), speed)
+
+    def start_scenario(
+        self, vin: str, *, speed: float = 1.0, loop: bool = False
+    ) -> asyncio.Task[None]:
+        """Run the default scenario in the background (stopped by :meth:`stop`)."""
+
+        async def runner() -> None:
+            while True:
+                await self.run_scenario(vin, speed=speed)
+                if not loop:
+                    return
+
+        task = asyncio.create_task(runner(), name=f"cardata-sim-scenario-{vin[-3:]}")
+        self._scenarios.add(task)
+        task.add_done_callback(self._scenarios.discard)
+        return task
+
+    async def stop_scenarios(self) -> None:
+        """Cancel background scenarios."""
+        for task in list(self._scenarios):
+            task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.gather(*self._scenarios, return_exceptions=True)

@@ -1,0 +1,391 @@
+"""Accounts, vehicles and descriptor facts of the simulated BMW back end.
+
+A small built-in descriptor table keeps the scenarios working without BMW's
+catalogue; when the catalogue CSV is found (``CARDATA_REFERENCE_DIR``,
+default ``<repo>/../shared/reference/bmw``) its descriptors, types, units
+and enum values are used on top of it.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass, field
+import datetime as dt
+import os
+from pathlib import Path
+import re
+from typing import Any
+
+GCID_A = "6a1f3c2e-8b4d-4e71-9f0a-2c5d7e9b1a30"
+CLIENT_A = "1b2c3d4e-5f60-4a7b-8c9d-0e1f2a3b4c5d"
+GCID_B = "7d2e4f60-1a3b-4c5d-8e9f-a0b1c2d3e4f5"
+CLIENT_B = "2c3d4e5f-6071-4b8c-9d0e-1f2a3b4c5d6e"
+CLIENT_NO_STREAM = "3d4e5f60-7182-4c9d-ae0f-2a3b4c5d6e7f"
+VIN_BEV = "WBY00000000BEV001"
+VIN_PHEV = "WBA0000000PHEV002"
+VIN_SECONDARY = "WBA00000000SEC003"
+VIN_ID6 = "WBA00000000XD6004"
+# Owner (PRIMARY user) of VIN_SECONDARY; it has no client id in the world.
+GCID_OWNER_OF_SECONDARY = "8e3f5071-2b4c-4d6e-9fa0-b1c2d3e4f5a6"
+
+VIN_RE = re.compile(r"^[A-HJ-NPR-Z0-9]{17}$")
+SCOPE_API = "cardata:api:read"
+SCOPE_STREAM = "cardata:streaming:read"
+BASE_SCOPES = ("authenticate_user", "openid")
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def reference_dir() -> Path:
+    """Directory holding BMW's reference files (may not exist)."""
+    env = os.environ.get("CARDATA_REFERENCE_DIR")
+    if env:
+        return Path(env)
+    return REPO_ROOT.parent / "shared" / "reference" / "bmw"
+
+
+@dataclass(frozen=True, slots=True)
+class Descriptor:
+    """Facts about one technical descriptor."""
+
+    name: str
+    data_type: str
+    unit: str | None  # catalogue spelling, None for "-"/empty
+    values: tuple[str, ...] = ()
+    category: str = ""
+
+    @property
+    def stream_unit(self) -> str | None:
+        """Unit as the stream spells it (``percent`` rather than ``%``)."""
+        return "percent" if self.unit == "%" else self.unit
+
+    @property
+    def rest_unit(self) -> str | None:
+        """Unit as REST spells it (``%`` rather than ``percent``)."""
+        return "%" if self.unit == "percent" else self.unit
+
+
+def _d(name: str, data_type: str, unit: str | None, *values: str) -> Descriptor:
+    return Descriptor(name, data_type, unit, tuple(values))
+
+
+_V = "vehicle."
+_CHG = "vehicle.drivetrain.electricEngine.charging."
+_GPS = "vehicle.cabin.infotainment.navigation.currentLocation."
+_PLUGGED = "vehicle.powertrain.tractionBattery.charging.port.anyPosition.isPlugged"
+BUILTIN: dict[str, Descriptor] = {
+    d.name: d
+    for d in (
+        _d(_V + "vehicle.travelledDistance", "float", None),
+        _d(
+            _V + "isMoving",
+            "boolean",
+            None,
+            "ASN_isFalse",
+            "ASN_isTrue",
+            "ASN_isUnknown",
+        ),
+        _d(
+            _V + "drivetrain.engine.isIgnitionOn",
+            "boolean",
+            None,
+            "ASN_isFalse",
+            "ASN_isTrue",
+        ),
+        _d(_V + "cabin.door.status", "string", None),
+        _d(_V + "cabin.door.lock.status", "-", None, "SECURED", "UNLOCKED", "LOCKED"),
+        _d(_V + "cabin.door.row1.driver.isOpen", "boolean", None, "OPEN", "CLOSED"),
+        _d(_V + "body.trunk.isOpen", "boolean", None, "CLOSED", "OPEN", "INVALID"),
+        _d(_V + "body.hood.isOpen", "boolean", None, "CLOSED", "OPEN", "INVALID"),
+        _d(_V + "cabin.window.row1.driver.status", "string", None, "CLOSED", "OPEN"),
+        _d(_GPS + "latitude", "double", "degrees"),
+        _d(_GPS + "longitude", "double", "degrees"),
+        _d(_GPS + "heading", "double", "degrees"),
+        _d(_V + "vehicle.avgSpeed", "uint16", "km/h"),
+        _d(_V + "drivetrain.batteryManagement.header", "float", "percent"),
+        _d(_CHG + "level", "float", "%"),
+        _d(_CHG + "hvStatus", "string", None, "NOT_CHARGING", "CHARGING", "FINISHED"),
+        _d(_CHG + "timeToFullyCharged", "uint16", "min"),
+        _d(_CHG + "acAmpere", "uint8", "A"),
+        _d(_CHG + "acVoltage", "float", "V"),
+        _d(_CHG + "phaseNumber", "string", None, "NO_CHARGING", "3-PHASES"),
+        _d(_CHG + "method", "string", None, "AC_TYPE2PLUG", "NOCHARGING"),
+        _d(_CHG + "lastChargingReason", "string", None, "CHARGING_GOAL_REACHED"),
+        _d(_V + "drivetrain.electricEngine.remainingElectricRange", "float", "km"),
+        _d(_V + "drivetrain.electricEngine.kombiRemainingElectricRange", "float", None),
+        _d(_V + "powertrain.electric.battery.charging.power", "int32", "W"),
+        _d(_V + "powertrain.electric.battery.stateOfCharge.target", "uint8", "%"),
+        _d(
+            _V + "body.chargingPort.status", "string", None, "CONNECTED", "DISCONNECTED"
+        ),
+        _d(_V + "body.flap.isLocked", "boolean", None, "FLAP_UNLOCKED", "FLAP_LOCKED"),
+        _d(
+            _V + "powertrain.tractionBattery.charging.port.anyPosition.isPlugged",
+            "boolean",
+            None,
+            "true",
+            "false",
+        ),
+        _d(_V + "drivetrain.fuelSystem.level", "uint8", "%"),
+        _d(_V + "drivetrain.fuelSystem.remainingFuel", "float", None),
+        _d(_V + "drivetrain.totalRemainingRange", "float", "km"),
+        _d(_V + "drivetrain.lastRemainingRange", "float", "km"),
+        _d(_V + "trip.segment.end.travelledDistance", "float", None),
+        _d(_V + "chassis.axle.row1.wheel.left.tire.pressure", "uint16", "kPa"),
+        _d(_V + "electricalSystem.battery.voltage", "float", "V"),
+        _d(_V + "chassis.axle.wheel.tire.diagnosis", "-", None),
+        _d(_V + "look.image", "-", None),
+        _d(_V + "powertrain.electric.battery.charging.history.sessionsList", "-", None),
+        _d(_V + "powertrain.electric.battery.charging.settingsList", "-", None),
+        _d(_V + "vehicleIdentification.basicVehicleData", "-", None),
+    )
+}
+# Keys bound to a dedicated endpoint or basic data: never in telematicData.
+DEDICATED = frozenset(
+    {
+        "vehicle.chassis.axle.wheel.tire.diagnosis",
+        "vehicle.look.image",
+        "vehicle.powertrain.electric.battery.charging.history.sessionsList",
+        "vehicle.powertrain.electric.battery.charging.settingsList",
+        "vehicle.vehicleIdentification.basicVehicleData",
+    }
+)
+# Observed: the stream often leaves the unit out, even for percentages.
+STREAM_UNIT_OMITTED = frozenset({_CHG + "level", "vehicle.drivetrain.fuelSystem.level"})
+
+
+def load_catalogue(path: Path | None = None) -> dict[str, Descriptor]:
+    """Read BMW's catalogue CSV; an empty dict when it is not there."""
+    csv_path = path or reference_dir() / "telematics-data-catalogue.csv"
+    if not csv_path.is_file():
+        return {}
+    result: dict[str, Descriptor] = {}
+    with csv_path.open(encoding="utf-8-sig", newline="") as handle:
+        rows = csv.reader(handle)
+        header = next(rows, [])
+        col = {name: i for i, name in enumerate(header) if name}
+        i_desc = col.get("Technical descriptor", 7)
+        i_type, i_range, i_unit = i_desc + 1, i_desc + 2, i_desc + 3
+        i_cat = col.get("Category", 3)
+        for row in rows:
+            if len(row) <= i_unit:
+                continue
+            name = row[i_desc].replace("\u200b", "").strip()
+            if not name.startswith("vehicle."):
+                continue
+            unit = row[i_unit].strip()
+            values = tuple(v.strip() for v in row[i_range].split(",") if v.strip())
+            result[name] = Descriptor(
+                name,
+                row[i_type].strip() or "-",
+                None if unit in {"", "-"} else unit,
+                values,
+                row[i_cat].strip(),
+            )
+    return result
+
+
+@dataclass
+class StateValue:
+    """Latest value of one descriptor as the back end holds it."""
+
+    value: Any
+    timestamp: dt.datetime
+
+
+@dataclass
+class Vehicle:
+    """A simulated vehicle."""
+
+    vin: str
+    kind: str  # "BEV" | "PHEV" | "ICE_ID6"
+    supported: frozenset[str]
+    state: dict[str, StateValue] = field(default_factory=dict)
+    battery_kwh: float = 0.0
+    tank_l: float = 0.0
+
+    @property
+    def electric(self) -> bool:
+        """True for vehicles with a traction battery."""
+        return self.kind in {"BEV", "PHEV"}
+
+    @property
+    def idrive6(self) -> bool:
+        """True for older vehicles that send only at trip or charge end."""
+        return self.kind.endswith("ID6")
+
+
+@dataclass
+class Mapping:
+    """A VIN mapped to an account."""
+
+    vin: str
+    mapping_type: str
+    mapped_since: dt.datetime
+
+
+@dataclass
+class Account:
+    """A BMW ID (GCID) with its CarData clients and mapped vehicles."""
+
+    gcid: str
+    clients: dict[str, frozenset[str]] = field(default_factory=dict)
+    mappings: dict[str, Mapping] = field(default_factory=dict)
+
+    def primary_vins(self) -> list[str]:
+        """VINs this account may read."""
+        return [m.vin for m in self.mappings.values() if m.mapping_type == "PRIMARY"]
+
+
+_COMMON = {
+    "vehicle.vehicle.travelledDistance",
+    "vehicle.isMoving",
+    "vehicle.drivetrain.engine.isIgnitionOn",
+    "vehicle.cabin.door.status",
+    "vehicle.cabin.door.lock.status",
+    "vehicle.cabin.door.row1.driver.isOpen",
+    "vehicle.body.trunk.isOpen",
+    "vehicle.body.hood.isOpen",
+    "vehicle.cabin.window.row1.driver.status",
+    _GPS + "latitude",
+    _GPS + "longitude",
+    _GPS + "heading",
+    "vehicle.vehicle.avgSpeed",
+    "vehicle.chassis.axle.row1.wheel.left.tire.pressure",
+    "vehicle.electricalSystem.battery.voltage",
+    "vehicle.drivetrain.totalRemainingRange",
+    "vehicle.trip.segment.end.travelledDistance",
+}
+_EV = {
+    "vehicle.drivetrain.batteryManagement.header",
+    _CHG + "level",
+    _CHG + "hvStatus",
+    _CHG + "timeToFullyCharged",
+    _CHG + "acAmpere",
+    _CHG + "acVoltage",
+    _CHG + "phaseNumber",
+    _CHG + "method",
+    _CHG + "lastChargingReason",
+    "vehicle.drivetrain.electricEngine.remainingElectricRange",
+    "vehicle.drivetrain.electricEngine.kombiRemainingElectricRange",
+    "vehicle.powertrain.electric.battery.charging.power",
+    "vehicle.powertrain.electric.battery.stateOfCharge.target",
+    "vehicle.body.chargingPort.status",
+    "vehicle.body.flap.isLocked",
+    "vehicle.powertrain.tractionBattery.charging.port.anyPosition.isPlugged",
+}
+_FUEL = {
+    "vehicle.drivetrain.fuelSystem.level",
+    "vehicle.drivetrain.fuelSystem.remainingFuel",
+    "vehicle.drivetrain.lastRemainingRange",
+}
+SUPPORTED: dict[str, frozenset[str]] = {
+    "BEV": frozenset(_COMMON | _EV),
+    "PHEV": frozenset(_COMMON | _EV | _FUEL),
+    "ICE_ID6": frozenset(_COMMON | _FUEL),
+}
+
+# Munich, parked at home.
+HOME = (48.177_662, 11.556_120)
+
+
+def initial_values(kind: str) -> dict[str, Any]:
+    """Wire-form starting values of a parked, unlocked vehicle of ``kind``."""
+    values: dict[str, Any] = {
+        "vehicle.vehicle.travelledDistance": 12_345.0
+        if kind != "ICE_ID6"
+        else 98_765.0,
+        "vehicle.isMoving": "asn_isfalse",
+        "vehicle.drivetrain.engine.isIgnitionOn": "ASN_isFalse",
+        "vehicle.cabin.door.status": "ASN_unlocked",
+        "vehicle.cabin.door.lock.status": "UNLOCKED",
+        "vehicle.cabin.door.row1.driver.isOpen": "CLOSED",
+        "vehicle.body.trunk.isOpen": "CLOSED",
+        "vehicle.body.hood.isOpen": "CLOSED",
+        "vehicle.cabin.window.row1.driver.status": "CLOSED",
+        _GPS + "latitude": HOME[0],
+        _GPS + "longitude": HOME[1],
+        _GPS + "heading": 90,
+        "vehicle.vehicle.avgSpeed": 0,
+        "vehicle.chassis.axle.row1.wheel.left.tire.pressure": 250,
+        "vehicle.electricalSystem.battery.voltage": 12.6,
+    }
+    if kind in {"BEV", "PHEV"}:
+        soc = 80.0 if kind == "BEV" else 65.0
+        rng = 360.0 if kind == "BEV" else 45.0
+        values |= {
+            "vehicle.drivetrain.batteryManagement.header": soc,
+            _CHG + "level": soc,
+            _CHG + "hvStatus": "NOT_CHARGING",
+            _CHG + "timeToFullyCharged": 0,
+            _CHG + "acAmpere": 0,
+            _CHG + "acVoltage": 0,
+            _CHG + "phaseNumber": "NO_CHARGING",
+            _CHG + "method": "NOCHARGING",
+            "vehicle.drivetrain.electricEngine.remainingElectricRange": rng,
+            "vehicle.drivetrain.electricEngine.kombiRemainingElectricRange": rng,
+            "vehicle.powertrain.electric.battery.charging.power": 0,
+            "vehicle.powertrain.electric.battery.stateOfCharge.target": 100,
+            "vehicle.body.chargingPort.status": "DISCONNECTED",
+            "vehicle.body.flap.isLocked": "FLAP_LOCKED",
+            _PLUGGED: False,
+        }
+    if kind in {"PHEV", "ICE_ID6"}:
+        values |= {
+            "vehicle.drivetrain.fuelSystem.level": 55,
+            "vehicle.drivetrain.fuelSystem.remainingFuel": 30.0,
+            "vehicle.drivetrain.lastRemainingRange": 480.0,
+        }
+    values["vehicle.drivetrain.totalRemainingRange"] = {
+        "BEV": 360.0,
+        "PHEV": 525.0,
+        "ICE_ID6": 480.0,
+    }.get(kind, 0.0)
+    return values
+
+
+BASIC_DATA: dict[str, dict[str, Any]] = {
+    "BEV": {
+        "brand": "BMW",
+        "modelName": "iX xDrive50",
+        "series": "iX",
+        "modelRange": "I20",
+        "modelKey": "21CF",
+        "bodyType": "I20",
+        "driveTrain": "BEV",
+        "propulsionType": "BE",
+        "chargingModes": ["AC_LOW", "AC_HIGH", "DC"],
+        "constructionDate": "2023-03-14T00:00:00.000+0000",
+        "hvsMaxEnergyAbsolute": "111.5",
+        "headUnit": "MGU",
+    },
+    "PHEV": {
+        "brand": "BMW",
+        "modelName": "330e",
+        "series": "3",
+        "modelRange": "G20",
+        "modelKey": "5P51",
+        "bodyType": "G20",
+        "driveTrain": "PHEV",
+        "propulsionType": "PHEV",
+        "chargingModes": ["AC_LOW", "AC_HIGH"],
+        "constructionDate": "2021-06-01T00:00:00.000+0000",
+        "hvsMaxEnergyAbsolute": "12.0",
+        "headUnit": "MGU",
+    },
+    # basicData contradicts itself for some cars (observed): a petrol car
+    # reported as propulsionType "BE" with driveTrain "CONV".
+    "ICE_ID6": {
+        "brand": "MINI",
+        "modelName": "Cooper S",
+        "series": "MINI",
+        "modelRange": "F56",
+        "modelKey": "XR71",
+        "bodyType": "F56",
+        "driveTrain": "CONV",
+        "propulsionType": "BE",
+        "chargingModes": [],
+        "constructionDate": "2017-09-20T00:00:00.000+0000",
+        "headUnit": "ID6",
+    },
+}
