@@ -1,0 +1,175 @@
+"""Parser for the messages of the CarData MQTT stream.
+
+:meth:`MessageParser.parse` never raises: a payload it cannot use is dropped
+and counted by reason in :attr:`MessageParser.dropped`.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+import json
+import math
+import re
+from typing import Any
+
+from .models import parse_timestamp
+
+type Value = bool | int | float | str | None
+
+VIN_PATTERN = re.compile(r"^[A-HJ-NPR-Z0-9]{17}$")
+MAX_PAYLOAD_BYTES = 256 * 1024
+MAX_DESCRIPTOR_LENGTH = 256
+MAX_STRING_VALUE_LENGTH = 4096
+
+_BOOL_WORDS: dict[str, bool | None] = {
+    "asn_istrue": True,
+    "asn_isfalse": False,
+    "asn_isunknown": None,
+}
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"))
+
+
+@dataclass(frozen=True, slots=True)
+class DescriptorValue:
+    """One descriptor's value in a stream message."""
+
+    value: Value
+    unit: str | None
+    timestamp: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class StreamMessage:
+    """A parsed stream message: one vehicle, one or more descriptors."""
+
+    vin: str
+    data: dict[str, DescriptorValue]
+    timestamp: datetime | None
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(name)
+
+
+def _load(payload: bytes) -> tuple[dict[str, Any] | None, str]:
+    try:
+        document = json.loads(bytes(payload), parse_constant=_reject_constant)
+    except ValueError, RecursionError, TypeError:
+        return None, "invalid_json"
+    if not isinstance(document, dict):
+        return None, "not_object"
+    return document, ""
+
+
+def normalize_vin(raw: Any) -> str | None:
+    """Return ``raw`` as a valid VIN (upper case), or ``None``."""
+    if not isinstance(raw, str):
+        return None
+    candidate = raw.strip().rsplit("/", 1)[-1].strip().upper()
+    return candidate if VIN_PATTERN.fullmatch(candidate) else None
+
+
+def convert_value(raw: Any) -> tuple[bool, Value]:
+    """Return ``(usable, value)`` for a raw descriptor value.
+
+    JSON booleans and numbers stay as they are; BMW's ``asn_istrue`` /
+    ``asn_isfalse`` / ``asn_isunknown`` (any case) become ``True`` / ``False``
+    / ``None``; other strings are kept; lists and objects are not usable.
+    """
+    if raw is None or isinstance(raw, bool | int):
+        return True, raw
+    if isinstance(raw, float):
+        return (True, raw) if math.isfinite(raw) else (False, None)
+    if isinstance(raw, str):
+        word = raw.strip().lower()
+        if word in _BOOL_WORDS:
+            return True, _BOOL_WORDS[word]
+        return True, raw[:MAX_STRING_VALUE_LENGTH]
+    return False, None
+
+
+class MessageParser:
+    """Turns stream payloads into :class:`StreamMessage` values.
+
+    Attributes:
+        dropped: how many payloads or descriptors were dropped, by reason.
+        parsed: how many messages were produced.
+    """
+
+    def __init__(self, max_payload_bytes: int = MAX_PAYLOAD_BYTES) -> None:
+        """Create a parser that drops payloads above ``max_payload_bytes``."""
+        self.max_payload_bytes = max_payload_bytes
+        self.dropped: Counter[str] = Counter()
+        self.parsed = 0
+
+    def parse(self, payload: bytes, topic: str | None = None) -> StreamMessage | None:
+        """Parse one payload; ``None`` (and a counted reason) when unusable.
+
+        Args:
+            payload: the raw MQTT payload.
+            topic: the MQTT topic, used for the VIN when the payload has none.
+        """
+        try:
+            return self._parse(payload, topic)
+        except Exception:  # noqa: BLE001 - the parser must never raise
+            self.dropped["error"] += 1
+            return None
+
+    def _drop(self, reason: str) -> None:
+        self.dropped[reason] += 1
+
+    def _parse(self, payload: bytes, topic: str | None) -> StreamMessage | None:
+        reason = "oversized"
+        if len(payload) <= self.max_payload_bytes:
+            document, reason = _load(payload)
+            if document is not None:
+                message, reason = self._message(document, topic)
+                if message is not None:
+                    self.parsed += 1
+                    return message
+        self._drop(reason)
+        return None
+
+    def _message(
+        self, document: dict[str, Any], topic: str | None
+    ) -> tuple[StreamMessage | None, str]:
+        vin = (
+            normalize_vin(document.get("vin"))
+            or normalize_vin(document.get("topic"))
+            or normalize_vin(topic)
+        )
+        if vin is None:
+            return None, "invalid_vin"
+        raw_data = document.get("data")
+        if not isinstance(raw_data, dict):
+            return None, "no_data"
+        data = self._descriptors(raw_data)
+        if not data:
+            return None, "no_data"
+        timestamp = parse_timestamp(document.get("timestamp"))
+        return StreamMessage(vin=vin, data=data, timestamp=timestamp), ""
+
+    def _descriptors(self, raw_data: Mapping[str, Any]) -> dict[str, DescriptorValue]:
+        data: dict[str, DescriptorValue] = {}
+        for raw_name, entry in raw_data.items():
+            name = str(raw_name).translate(_INVISIBLE).strip()
+            if not name or len(name) > MAX_DESCRIPTOR_LENGTH:
+                self._drop("bad_descriptor")
+                continue
+            if not isinstance(entry, dict) or "value" not in entry:
+                self._drop("bad_descriptor")
+                continue
+            usable, value = convert_value(entry.get("value"))
+            if not usable:
+                self._drop("bad_value")
+                continue
+            unit = entry.get("unit")
+            data[name] = DescriptorValue(
+                value=value,
+                unit=unit if isinstance(unit, str) and unit else None,
+                timestamp=parse_timestamp(entry.get("timestamp")),
+            )
+        return data
