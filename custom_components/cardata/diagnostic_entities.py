@@ -1,0 +1,151 @@
+"""Diagnostic sensors: per vehicle "last data received", per account stream/tokens.
+
+The account-level sensors (stream state, token expiry) live on their own
+service device per config entry, identifiers ``{(cardata, <entry_id>)}``, named
+after the entry. They describe the account's single MQTT connection and login,
+not any one car, and they must not move when the first vehicle changes.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from homeassistant.components.sensor import (
+    RestoreSensor,
+    SensorDeviceClass,
+    SensorEntity,
+)
+from homeassistant.const import EntityCategory
+from homeassistant.core import callback
+from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
+from homeassistant.helpers.entity import Entity
+
+from .api import StreamState
+from .const import DOMAIN
+from .coordinator import MANUFACTURER, CarDataCoordinator
+from .entity import CarDataEntity
+from .runtime import CarDataConfigEntry
+
+STREAM_STATES = [state.value for state in StreamState]
+
+
+def vehicle_diagnostic_entities(
+    coordinator: CarDataCoordinator, vin: str
+) -> list[Entity]:
+    """Return the per-vehicle diagnostic sensors."""
+    return [LastDataReceivedSensor(coordinator, vin)]
+
+
+def account_entities(entry: CarDataConfigEntry) -> list[Entity]:
+    """Return the per-account diagnostic sensors."""
+    return [StreamStateSensor(entry), TokenExpirySensor(entry)]
+
+
+class LastDataReceivedSensor(CarDataEntity, RestoreSensor):
+    """BMW's timestamp of the newest value received from the vehicle."""
+
+    _attr_translation_key = "last_data_received"
+    _attr_device_class = SensorDeviceClass.TIMESTAMP
+    _attr_entity_category = EntityCategory.DIAGNOSTIC
+
+    def __init__(self, coordinator: CarDataCoordinator, vin: str) -> None:
+        """Bind to the vehicle."""
+        super().__init__(coordinator, vin)
+        self._attr_unique_id = f"{vin}_last_data_received"
+        self._attr_native_value = None
+
+    async def async_added_to_hass(self) -> None:
+        """Take the live timestamp, else the restored one, then follow it."""
+        await super().async_added_to_hass()
+        self.async_on_remove(
+            self.coordinator.async_add_vehicle_data_listener(self.vin, self._update)
+        )
+        if self.coordinator.last_received(self.vin) is None and (
+            data := await self.async_get_last_sensor_data()
+        ):
+            value = data.native_value
+            if isinstance(value, datetime) and value.tzinfo is not None:
+                self._attr_native_value = value
+        if (live := self.coordinator.last_received(self.vin)) is not None:
+            self._attr_native_value = live
+
+    @callback
+    def _update(self) -> None:
+        live = self.coordinator.last_received(self.vin)
+        if live is not None and live != self._attr_native_value:
+            self._attr_native_value = live
+            self.async_write_ha_state()
+
+
+class AccountEntity(SensorEntity):
+    """A diagnostic sensor of the account (service device per config entry)."""
+
+    _attr_has_entity_name = True
+    _attr_should_poll = False
+    _attr_entity_category = EntityCategory.DIAGNOSTIC
+
+    def __init__(self, entry: CarDataConfigEntry, key: str) -> None:
+        """Bind to the account device."""
+        self.entry = entry
+        self._attr_translation_key = key
+        self._attr_unique_id = f"{entry.entry_id}_{key}"
+        self._attr_device_info = DeviceInfo(
+            identifiers={(DOMAIN, entry.entry_id)},
+            entry_type=DeviceEntryType.SERVICE,
+            manufacturer=MANUFACTURER,
+            model="CarData",
+            name=entry.title,
+        )
+
+
+class StreamStateSensor(AccountEntity):
+    """State of the account's MQTT stream (connected, evicted, refused, ...)."""
+
+    _attr_device_class = SensorDeviceClass.ENUM
+    _attr_options = STREAM_STATES
+
+    def __init__(self, entry: CarDataConfigEntry) -> None:
+        """Bind to the entry's stream owner."""
+        super().__init__(entry, "stream_state")
+        self._attr_native_value = str(entry.runtime_data.stream.state)
+
+    async def async_added_to_hass(self) -> None:
+        """Follow the stream owner."""
+        await super().async_added_to_hass()
+        self.async_on_remove(
+            self.entry.runtime_data.stream.async_add_listener(self._update)
+        )
+        self._attr_native_value = str(self.entry.runtime_data.stream.state)
+
+    @callback
+    def _update(self) -> None:
+        value = str(self.entry.runtime_data.stream.state)
+        if value != self._attr_native_value:
+            self._attr_native_value = value
+            self.async_write_ha_state()
+
+
+class TokenExpirySensor(AccountEntity):
+    """When the current access and id token expire (refreshed ahead of time)."""
+
+    _attr_device_class = SensorDeviceClass.TIMESTAMP
+
+    def __init__(self, entry: CarDataConfigEntry) -> None:
+        """Bind to the entry's token manager."""
+        super().__init__(entry, "token_expiry")
+        self._attr_native_value = entry.runtime_data.tokens.expires_at
+
+    async def async_added_to_hass(self) -> None:
+        """Follow the token manager."""
+        await super().async_added_to_hass()
+        self.async_on_remove(
+            self.entry.runtime_data.tokens.async_add_listener(self._update)
+        )
+        self._attr_native_value = self.entry.runtime_data.tokens.expires_at
+
+    @callback
+    def _update(self) -> None:
+        value = self.entry.runtime_data.tokens.expires_at
+        if value != self._attr_native_value:
+            self._attr_native_value = value
+            self.async_write_ha_state()

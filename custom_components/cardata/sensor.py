@@ -1,0 +1,168 @@
+"""Sensors: one per non-boolean descriptor, plus the diagnostic sensors."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+import importlib
+from types import ModuleType
+from typing import Any, Final
+
+from homeassistant.components.sensor import (
+    RestoreSensor,
+    SensorDeviceClass,
+    SensorEntityDescription,
+    SensorStateClass,
+)
+from homeassistant.const import EntityCategory
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.entity import Entity
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.helpers.typing import StateType
+
+from .catalogue import DescriptorInfo, convert, fallback_name, map_unit
+from .coordinator import CarDataCoordinator, DescriptorState
+from .diagnostic_entities import account_entities, vehicle_diagnostic_entities
+from .entity import CarDataDescriptorEntity, async_setup_descriptor_entities
+from .runtime import CarDataConfigEntry
+
+PARALLEL_UPDATES = 0
+
+MAX_STATE_LENGTH: Final = 255
+
+
+def _load_extras() -> ModuleType | None:
+    """Import the REST side's extra sensors (quota, charging history, tyres)."""
+    try:
+        return importlib.import_module(f"{__package__}.extras")
+    except ModuleNotFoundError:
+        return None
+
+
+# Imported with the platform (in the executor), never inside the event loop.
+_EXTRAS: Final = _load_extras()
+
+_DESCRIPTIONS: dict[str, SensorEntityDescription] = {}
+
+
+def sensor_description(info: DescriptorInfo) -> SensorEntityDescription:
+    """Return the (cached) entity description of a descriptor."""
+    if (description := _DESCRIPTIONS.get(info.descriptor)) is None:
+        description = _DESCRIPTIONS[info.descriptor] = SensorEntityDescription(
+            key=info.descriptor,
+            translation_key=info.translation_key,
+            name=fallback_name(info.descriptor),
+            device_class=SensorDeviceClass(info.device_class)
+            if info.device_class
+            else None,
+            native_unit_of_measurement=info.native_unit,
+            state_class=SensorStateClass(info.state_class)
+            if info.state_class
+            else None,
+            suggested_display_precision=info.suggested_display_precision,
+            options=list(info.options) if info.options else None,
+            entity_category=EntityCategory(info.entity_category)
+            if info.entity_category
+            else None,
+            entity_registry_enabled_default=info.enabled_default,
+        )
+    return description
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: CarDataConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Set up sensors now and whenever vehicles or descriptors appear."""
+    coordinator = entry.runtime_data.coordinator
+    async_add_entities(account_entities(entry))
+
+    def per_vehicle(vin: str) -> list[Entity]:
+        return vehicle_diagnostic_entities(coordinator, vin)
+
+    async_setup_descriptor_entities(
+        entry, "sensor", CarDataSensor, async_add_entities, per_vehicle
+    )
+    if _EXTRAS is not None:
+        await _EXTRAS.async_setup_extra_sensors(hass, entry, async_add_entities)
+
+
+class CarDataSensor(CarDataDescriptorEntity, RestoreSensor):
+    """A descriptor shown as a sensor, typed from BMW's catalogue."""
+
+    entity_description: SensorEntityDescription
+
+    def __init__(
+        self, coordinator: CarDataCoordinator, vin: str, info: DescriptorInfo
+    ) -> None:
+        """Describe the sensor from the catalogue facts."""
+        super().__init__(coordinator, vin, info)
+        self.entity_description = sensor_description(info)
+        self._attr_native_value = None
+        desc = self.entity_description
+        # A descriptor without any typing may carry its unit in the stream.
+        self._free_unit = (
+            desc.native_unit_of_measurement is None
+            and desc.device_class is None
+            and desc.state_class is None
+        )
+        self._numeric = not self._free_unit and (
+            desc.native_unit_of_measurement is not None
+            or desc.state_class is not None
+            or desc.suggested_display_precision is not None
+            or desc.device_class
+            not in (None, SensorDeviceClass.ENUM, SensorDeviceClass.TIMESTAMP)
+        )
+
+    def _apply(self, state: DescriptorState) -> bool:
+        value = self._sanitize(convert(self.info, state.value))
+        unit = None
+        if self._free_unit and state.unit and _is_number(value):
+            unit = map_unit(state.unit)
+        if (
+            value == self._attr_native_value
+            and type(value) is type(self._attr_native_value)
+            and (not self._free_unit or unit == self._attr_native_unit_of_measurement)
+        ):
+            return False
+        self._attr_native_value = value
+        if self._free_unit:
+            self._attr_native_unit_of_measurement = unit
+        return True
+
+    async def _async_restore(self) -> None:
+        if (data := await self.async_get_last_sensor_data()) is None:
+            return
+        value = data.native_value
+        if self._free_unit and _is_number(value):
+            self._attr_native_unit_of_measurement = data.native_unit_of_measurement
+        self._attr_native_value = self._sanitize(value)
+
+    def _sanitize(self, value: Any) -> StateType | datetime | Decimal:
+        """Keep Home Assistant from rejecting an odd value: unknown beats a crash."""
+        desc = self.entity_description
+        result: StateType | datetime | Decimal = None
+        if value is None:
+            pass
+        elif desc.device_class is SensorDeviceClass.ENUM:
+            text = str(value)
+            if desc.options is None or text in desc.options:
+                result = text
+        elif desc.device_class is SensorDeviceClass.TIMESTAMP:
+            if isinstance(value, datetime) and value.tzinfo is not None:
+                result = value
+        elif self._numeric:
+            if _is_number(value):
+                result = value
+        elif isinstance(value, str):
+            result = value[:MAX_STATE_LENGTH]
+        elif isinstance(value, (int, float, Decimal, datetime)):
+            result = value
+        else:
+            result = str(value)[:MAX_STATE_LENGTH]
+        return result
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, (int, float, Decimal)) and not isinstance(value, bool)
