@@ -1,0 +1,166 @@
+"""Helpers of the entity tests: a logged-in entry against the simulator, pushes.
+
+Values are pushed through the coordinator's message entry point, exactly as
+the stream owner calls it, so a test decides the order and timestamps of
+messages; the end-to-end tests publish through the simulator's broker instead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from homeassistant.const import Platform
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import device_registry as dr, entity_registry as er
+from homeassistant.util import dt as dt_util
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+import custom_components.cardata as integration
+from custom_components.cardata.api import (
+    DescriptorValue,
+    StreamMessage,
+    StreamState,
+    TokenSet,
+)
+from custom_components.cardata.const import DOMAIN
+from custom_components.cardata.coordinator import CarDataCoordinator
+from tests.simulator import CLIENT_A, GCID_A
+
+T0 = datetime(2026, 5, 1, 8, 0, 0, tzinfo=UTC)
+LOC = "vehicle.cabin.infotainment.navigation.currentLocation."
+LAT = LOC + "latitude"
+LON = LOC + "longitude"
+HEADING = LOC + "heading"
+ALTITUDE = LOC + "altitude"
+SOC = "vehicle.drivetrain.batteryManagement.header"
+MILEAGE = "vehicle.vehicle.travelledDistance"
+HOOD = "vehicle.body.hood.isOpen"
+UNKNOWN = "vehicle.experimental.widget.fooBarLevel"
+
+
+ENTITY_PLATFORMS = [Platform.BINARY_SENSOR, Platform.DEVICE_TRACKER, Platform.SENSOR]
+
+
+@pytest.fixture(autouse=True)
+def all_platforms(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Load every entity platform (the integration may not list them all yet)."""
+    merged = sorted({*integration.PLATFORMS, *ENTITY_PLATFORMS})
+    monkeypatch.setattr(integration, "PLATFORMS", merged)
+
+
+def entry_data(
+    sim: Any, gcid: str = GCID_A, client_id: str = CLIENT_A
+) -> dict[str, Any]:
+    """Entry data of an account logged in against the simulator."""
+    answer = sim.oauth.issue_tokens(gcid, client_id)
+    tokens = TokenSet(
+        access_token=answer["access_token"],
+        id_token=answer["id_token"],
+        refresh_token=answer["refresh_token"],
+        expires_at=dt_util.utcnow() + timedelta(seconds=answer["expires_in"]),
+        scope=answer["scope"],
+        gcid=answer["gcid"],
+        token_type=answer.get("token_type", "Bearer"),
+    )
+    return {
+        "client_id": client_id,
+        "gcid": gcid,
+        "tokens": tokens.to_dict(),
+        **sim.endpoints,
+    }
+
+
+def make_entry(sim: Any, **kwargs: Any) -> MockConfigEntry:
+    """A VERSION 2 entry shaped like the config flow creates it."""
+    return MockConfigEntry(
+        domain=DOMAIN,
+        version=2,
+        unique_id=GCID_A,
+        title="BMW CarData",
+        data=entry_data(sim),
+        **kwargs,
+    )
+
+
+async def setup_entry(
+    hass: HomeAssistant, entry: MockConfigEntry, *, connected: bool = True
+) -> CarDataCoordinator:
+    """Set the entry up through Home Assistant; return its coordinator.
+
+    Waits until the stream is connected, so a test never unloads in the middle
+    of the TLS handshake.
+    """
+    if entry.entry_id not in hass.config_entries.async_entry_ids():
+        entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    if connected:
+        stream = entry.runtime_data.stream
+        await wait_for(hass, lambda: stream.state is StreamState.CONNECTED)
+    return entry.runtime_data.coordinator  # type: ignore[no-any-return]
+
+
+def message(
+    vin: str,
+    values: Mapping[str, Any],
+    timestamp: datetime = T0,
+    *,
+    unit: str | None = None,
+) -> StreamMessage:
+    """A parsed stream message; every value carries ``timestamp``."""
+    return StreamMessage(
+        vin=vin,
+        data={
+            name: DescriptorValue(value=value, unit=unit, timestamp=timestamp)
+            for name, value in values.items()
+        },
+        timestamp=timestamp,
+    )
+
+
+async def push(
+    hass: HomeAssistant,
+    coordinator: CarDataCoordinator,
+    vin: str,
+    values: Mapping[str, Any],
+    timestamp: datetime = T0,
+    *,
+    unit: str | None = None,
+) -> None:
+    """Hand a message to the coordinator as the stream owner does, then settle."""
+    coordinator.async_apply_message(message(vin, values, timestamp, unit=unit))
+    await hass.async_block_till_done()
+
+
+def entity_id(hass: HomeAssistant, platform: str, unique_id: str) -> str:
+    """Entity id of one of our entities (fails when it does not exist)."""
+    found = er.async_get(hass).async_get_entity_id(platform, DOMAIN, unique_id)
+    assert found is not None, f"no {platform} entity {unique_id}"
+    return found
+
+
+async def wait_for(
+    hass: HomeAssistant, condition: Callable[[], bool], rounds: int = 400
+) -> None:
+    """Wait (bounded) for something the network side does, e.g. a broker push."""
+    for _ in range(rounds):
+        if condition():
+            return
+        await asyncio.sleep(0.01)
+        await hass.async_block_till_done()
+    assert condition()
+
+
+def device_for(
+    hass: HomeAssistant, entry: MockConfigEntry, ident: str
+) -> dr.DeviceEntry:
+    """Our device with identifier ``(cardata, ident)`` (fails when missing)."""
+    for device in dr.async_entries_for_config_entry(dr.async_get(hass), entry.entry_id):
+        if (DOMAIN, ident) in device.identifiers:
+            return device
+    msg = f"no device {ident}"
+    raise AssertionError(msg)
