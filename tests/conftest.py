@@ -6,13 +6,83 @@ test plugin's bundled ``custom_components``, is the one on the path.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+import logging
+import traceback
+
 import pytest
 
 import custom_components.cardata  # noqa: F401
 
 pytest_plugins = ["tests.simulator.fixtures"]
 
+# Loggers of the simulated far side (BMW's servers log what they receive).
+_FAR_SIDE = ("tests.simulator", "aiohttp.access", "aiohttp.server")
+
+
+def _known_secrets() -> set[str]:
+    """Client ids, GCIDs and VINs of the simulator's default world."""
+    try:
+        from tests.simulator import world  # noqa: PLC0415
+    except ImportError:  # pragma: no cover - simulator not there yet
+        return set()
+    names = (
+        "GCID_A",
+        "GCID_B",
+        "CLIENT_A",
+        "CLIENT_B",
+        "CLIENT_NO_STREAM",
+        "VIN_BEV",
+        "VIN_PHEV",
+        "VIN_SECONDARY",
+        "VIN_ID6",
+        "GCID_OWNER_OF_SECONDARY",
+    )
+    return {str(getattr(world, name)) for name in names if hasattr(world, name)}
+
 
 @pytest.fixture(autouse=True)
 def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
     """Let Home Assistant load integrations from custom_components."""
+
+
+@pytest.fixture
+def log_secrets() -> set[str]:
+    """Extra secrets a test adds for the log guard (tokens it made itself)."""
+    return set()
+
+
+def _record_text(record: logging.LogRecord) -> str:
+    text = record.getMessage()
+    if record.exc_info and record.exc_info[1] is not None:
+        text += "".join(traceback.format_exception(record.exc_info[1]))
+    return text
+
+
+@pytest.fixture(autouse=True)
+def no_secrets_in_logs(
+    request: pytest.FixtureRequest,
+    caplog: pytest.LogCaptureFixture,
+    log_secrets: set[str],
+) -> Iterator[None]:
+    """Fail any test whose log output holds a token, client id, GCID or VIN."""
+    caplog.set_level(logging.DEBUG)
+    yield
+    secrets = _known_secrets() | log_secrets
+    sim = request.node.funcargs.get("simulator")
+    for name in ("sim", "short_sim"):
+        sim = sim or request.node.funcargs.get(name)
+    if sim is not None:
+        secrets |= set(sim.oauth.tokens)
+        secrets |= set(sim.oauth.codes)
+    needles = {s.lower() for s in secrets if len(s) >= 8}
+    leaks: list[str] = []
+    for when in ("setup", "call", "teardown"):
+        for record in caplog.get_records(when):
+            if record.name.startswith(_FAR_SIDE):
+                continue
+            text = _record_text(record).lower()
+            if any(needle in text for needle in needles):
+                leaks.append(f"{when} {record.name} {record.levelname}")
+    if leaks:
+        pytest.fail(f"secret in log output: {leaks[:5]}")

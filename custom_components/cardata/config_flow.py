@@ -1,13 +1,380 @@
-"""Config flow for BMW CarData (device-code login; filled in by the core work)."""
+"""Config flow for BMW CarData: device-code login, reauth and reconfigure.
+
+The user pastes the client id from BMW's portal; the flow asks BMW for a
+device code, shows the verification link and user code, and polls in a
+progress task until BMW approves. There is no button to press too early.
+"""
 
 from __future__ import annotations
 
-from homeassistant.config_entries import ConfigFlow
+import asyncio
+from collections.abc import Mapping
+from datetime import UTC, datetime
+import json
+import os
+from pathlib import Path
+from typing import Any
 
-from .const import DOMAIN
+from homeassistant.config_entries import (
+    SOURCE_REAUTH,
+    SOURCE_RECONFIGURE,
+    ConfigEntry,
+    ConfigFlow,
+    ConfigFlowResult,
+)
+from homeassistant.core import callback
+from homeassistant.data_entry_flow import section
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
+from homeassistant.util import dt as dt_util
+from yarl import URL
+
+try:
+    import probatio as vol  # Home Assistant 2026.10 and later
+except ImportError:  # pragma: no cover - older Home Assistant
+    import voluptuous as vol  # type: ignore[no-redef]
+
+from .api import (
+    AccessDeniedError,
+    CarDataConnectionError,
+    DeviceAuthorization,
+    DeviceCodeExpiredError,
+    DeviceCodeUsedError,
+    DeviceLoginError,
+    Endpoints,
+    OAuthClient,
+    ScopeNotGrantedError,
+    StreamTls,
+    TokenSet,
+    UnknownClientError,
+    is_valid_client_id,
+    normalize_client_id,
+)
+from .const import (
+    CONF_API_URL,
+    CONF_AUTH_URL,
+    CONF_CLIENT_ID,
+    CONF_GCID,
+    CONF_STREAM_CA_FILE,
+    CONF_STREAM_HOST,
+    CONF_STREAM_PORT,
+    CONF_STREAM_TLS,
+    CONF_TOKENS,
+    DEFAULT_TITLE,
+    DOMAIN,
+    ENDPOINT_KEYS,
+    LOGGER,
+    REQUIRED_SCOPES,
+    SIMULATOR_ENV,
+    SIMULATOR_FILE,
+)
+from .options_flow import CarDataOptionsFlow
+
+SECTION_ENDPOINTS = "endpoints"
+# Extra time to wait beyond the device code's expiry before giving up.
+LOGIN_GRACE = 30.0
+
+# Login failures, most specific first, and the error key shown for each.
+_LOGIN_ERRORS: tuple[tuple[type[Exception], str], ...] = (
+    (ScopeNotGrantedError, "scope_not_granted"),
+    (DeviceCodeUsedError, "code_used"),
+    (AccessDeniedError, "access_denied"),
+    (DeviceCodeExpiredError, "code_expired"),
+    (UnknownClientError, "unknown_client"),
+    (DeviceLoginError, "login_failed"),
+    (CarDataConnectionError, "cannot_connect"),
+)
+
+
+def _error_key(err: Exception) -> str:
+    return next(key for kind, key in _LOGIN_ERRORS if isinstance(err, kind))
+
+
+def _read_dev_defaults(path: str, env: str | None) -> dict[str, Any]:
+    """Read simulator endpoints for development (runs in the executor)."""
+    raw: str | None = None
+    if env:
+        raw = env if env.lstrip().startswith("{") else Path(env).read_text("utf-8")
+    elif Path(path).is_file():
+        raw = Path(path).read_text("utf-8")
+    if raw is None:
+        return {}
+    data = json.loads(raw)
+    if not isinstance(data, dict):
+        return {}
+    if isinstance(data.get("endpoints"), dict):
+        data = {
+            **data["endpoints"],
+            **{k: v for k, v in data.items() if k != "endpoints"},
+        }
+    return {k: data[k] for k in (*ENDPOINT_KEYS, CONF_CLIENT_ID) if data.get(k)}
+
+
+def _endpoint_schema(defaults: Endpoints) -> dict[vol.Marker, Any]:
+    return {
+        vol.Required(CONF_AUTH_URL, default=defaults.auth_url): str,
+        vol.Required(CONF_API_URL, default=defaults.api_url): str,
+        vol.Required(CONF_STREAM_HOST, default=defaults.stream_host): str,
+        vol.Required(CONF_STREAM_PORT, default=defaults.stream_port): vol.All(
+            vol.Coerce(int), vol.Range(min=1, max=65535)
+        ),
+        vol.Required(CONF_STREAM_TLS, default=str(defaults.stream_tls)): vol.In(
+            [str(mode) for mode in StreamTls]
+        ),
+        vol.Optional(
+            CONF_STREAM_CA_FILE,
+            description={"suggested_value": defaults.stream_ca_file},
+        ): str,
+    }
+
+
+def _validate_endpoints(
+    user_input: Mapping[str, Any], errors: dict[str, str]
+) -> Endpoints | None:
+    for key in (CONF_AUTH_URL, CONF_API_URL):
+        url = URL(str(user_input[key]).strip())
+        if url.scheme not in ("http", "https") or not url.host:
+            errors[key] = "invalid_url"
+    if not str(user_input[CONF_STREAM_HOST]).strip():
+        errors[CONF_STREAM_HOST] = "invalid_host"
+    ca_file = str(user_input.get(CONF_STREAM_CA_FILE) or "").strip()
+    if user_input[CONF_STREAM_TLS] == StreamTls.CUSTOM_CA and not ca_file:
+        errors[CONF_STREAM_CA_FILE] = "ca_file_required"
+    if errors:
+        return None
+    return Endpoints.from_dict(
+        {
+            **{key: str(user_input[key]).strip() for key in ENDPOINT_KEYS[:3]},
+            CONF_STREAM_PORT: user_input[CONF_STREAM_PORT],
+            CONF_STREAM_TLS: user_input[CONF_STREAM_TLS],
+            CONF_STREAM_CA_FILE: ca_file or None,
+        }
+    )
 
 
 class CarDataConfigFlow(ConfigFlow, domain=DOMAIN):
     """Handle the login of a BMW CarData account."""
 
     VERSION = 2
+    MINOR_VERSION = 1
+
+    def __init__(self) -> None:
+        """Start with no login in progress."""
+        self._client_id = ""
+        self._endpoints = Endpoints()
+        self._form_step = "user"
+        self._authorization: DeviceAuthorization | None = None
+        self._login_task: asyncio.Task[TokenSet | str] | None = None
+        self._login_error: str | None = None
+        self._tokens: TokenSet | None = None
+        self._dev_defaults: dict[str, Any] | None = None
+
+    @staticmethod
+    @callback
+    def async_get_options_flow(
+        config_entry: ConfigEntry,  # noqa: ARG004
+    ) -> CarDataOptionsFlow:
+        """Return the Configure menu of an entry."""
+        return CarDataOptionsFlow()
+
+    # ------------------------------------------------------------- forms
+    async def _async_dev_defaults(self) -> dict[str, Any]:
+        if self._dev_defaults is None:
+            try:
+                self._dev_defaults = await self.hass.async_add_executor_job(
+                    _read_dev_defaults,
+                    self.hass.config.path(SIMULATOR_FILE),
+                    os.environ.get(SIMULATOR_ENV),
+                )
+            except OSError, ValueError:
+                LOGGER.warning("Ignoring unreadable simulator settings")
+                self._dev_defaults = {}
+        return self._dev_defaults
+
+    async def _async_show_input_form(
+        self, errors: dict[str, str] | None = None
+    ) -> ConfigFlowResult:
+        """Show the form of the step the login started from."""
+        if self._form_step == "reauth_confirm":
+            return self.async_show_form(
+                step_id="reauth_confirm",
+                description_placeholders={"title": self._get_reauth_entry().title},
+                errors=errors,
+            )
+        dev = await self._async_dev_defaults()
+        schema: dict[vol.Marker, Any] = {
+            vol.Required(CONF_CLIENT_ID, default=self._client_id): str
+        }
+        # The endpoints sit in a collapsed section: only proxies, bridges and
+        # development need them. Open when they differ from BMW's.
+        custom = bool(dev) or self._endpoints != Endpoints()
+        schema[vol.Required(SECTION_ENDPOINTS)] = section(
+            vol.Schema(_endpoint_schema(self._endpoints)), {"collapsed": not custom}
+        )
+        return self.async_show_form(
+            step_id=self._form_step,
+            data_schema=vol.Schema(schema),
+            errors=errors,
+        )
+
+    async def _async_handle_input(
+        self, user_input: Mapping[str, Any]
+    ) -> ConfigFlowResult:
+        errors: dict[str, str] = {}
+        self._client_id = normalize_client_id(str(user_input[CONF_CLIENT_ID]))
+        if not is_valid_client_id(self._client_id):
+            errors[CONF_CLIENT_ID] = "invalid_client_id"
+        endpoints = _validate_endpoints(user_input[SECTION_ENDPOINTS], errors)
+        if endpoints is not None:
+            self._endpoints = endpoints
+            if endpoints.stream_ca_file and not await self.hass.async_add_executor_job(
+                os.path.isfile, endpoints.stream_ca_file
+            ):
+                errors[CONF_STREAM_CA_FILE] = "ca_file_not_found"
+        if errors:
+            return await self._async_show_input_form(errors)
+        return await self._async_begin_login()
+
+    # ------------------------------------------------------------- steps
+    async def async_step_user(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Ask for the client id (and, folded away, the endpoints)."""
+        self._form_step = "user"
+        if user_input is not None:
+            return await self._async_handle_input(user_input)
+        dev = await self._async_dev_defaults()
+        if dev:
+            self._endpoints = Endpoints.from_dict(dev)
+            self._client_id = str(dev.get(CONF_CLIENT_ID, ""))
+        return await self._async_show_input_form()
+
+    async def async_step_reauth(
+        self, entry_data: Mapping[str, Any]
+    ) -> ConfigFlowResult:
+        """Start a new login for an entry whose refresh token is gone."""
+        self._client_id = str(entry_data[CONF_CLIENT_ID])
+        self._endpoints = Endpoints.from_dict(entry_data)
+        return await self.async_step_reauth_confirm()
+
+    async def async_step_reauth_confirm(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Explain, then log in again with the stored client id."""
+        self._form_step = "reauth_confirm"
+        if user_input is None:
+            return await self._async_show_input_form()
+        return await self._async_begin_login()
+
+    async def async_step_reconfigure(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Change the client id or the endpoints and log in again."""
+        self._form_step = "reconfigure"
+        if user_input is not None:
+            return await self._async_handle_input(user_input)
+        entry = self._get_reconfigure_entry()
+        self._client_id = str(entry.data[CONF_CLIENT_ID])
+        self._endpoints = Endpoints.from_dict(entry.data)
+        return await self._async_show_input_form()
+
+    async def _async_begin_login(self) -> ConfigFlowResult:
+        oauth = OAuthClient(async_get_clientsession(self.hass), self._endpoints)
+        try:
+            self._authorization = await oauth.request_device_code(self._client_id)
+        except (DeviceLoginError, CarDataConnectionError) as err:
+            LOGGER.info("Device code request failed: %s", type(err).__name__)
+            return await self._async_show_input_form({"base": _error_key(err)})
+        self._login_task = self.hass.async_create_task(
+            self._async_wait_for_approval(oauth, self._authorization),
+            f"{DOMAIN} device login",
+        )
+        return await self.async_step_login()
+
+    async def _async_wait_for_approval(
+        self, oauth: OAuthClient, authorization: DeviceAuthorization
+    ) -> TokenSet | str:
+        """Poll BMW until the user approves; return the tokens or an error key."""
+        left = (authorization.expires_at - datetime.now(UTC)).total_seconds()
+        try:
+            async with asyncio.timeout(max(left, 0.0) + LOGIN_GRACE):
+                tokens = await oauth.poll_tokens(self._client_id, authorization)
+        except TimeoutError:
+            return "code_expired"
+        except (DeviceLoginError, CarDataConnectionError) as err:
+            LOGGER.info("Device login failed: %s", type(err).__name__)
+            return _error_key(err)
+        granted = set(tokens.scope.split())
+        if not granted.issuperset(REQUIRED_SCOPES):
+            return "scope_not_granted"
+        return tokens
+
+    async def async_step_login(
+        self,
+        user_input: dict[str, Any] | None = None,  # noqa: ARG002
+    ) -> ConfigFlowResult:
+        """Show the code and wait; move on by itself when BMW answers."""
+        task = self._login_task
+        if task is None or self._authorization is None:  # pragma: no cover
+            return self.async_abort(reason="unknown")
+        if not task.done():
+            auth = self._authorization
+            return self.async_show_progress(
+                step_id="login",
+                progress_action="wait_for_approval",
+                description_placeholders={
+                    "url": auth.verification_uri_complete or auth.verification_uri,
+                    "code": auth.user_code,
+                    "expires": dt_util.as_local(auth.expires_at).strftime("%H:%M"),
+                },
+                progress_task=task,
+            )
+        self._login_task = None
+        result = task.result()
+        if isinstance(result, str):
+            self._login_error = result
+            return self.async_show_progress_done(next_step_id="login_failed")
+        self._tokens = result
+        return self.async_show_progress_done(next_step_id="finish")
+
+    async def async_step_login_failed(
+        self,
+        user_input: dict[str, Any] | None = None,  # noqa: ARG002
+    ) -> ConfigFlowResult:
+        """Back to the form, saying what went wrong and what to do."""
+        return await self._async_show_input_form({"base": self._login_error or ""})
+
+    async def async_step_finish(
+        self,
+        user_input: dict[str, Any] | None = None,  # noqa: ARG002
+    ) -> ConfigFlowResult:
+        """Create or update the entry of the account that logged in."""
+        tokens = self._tokens
+        if tokens is None:  # pragma: no cover - only reached after a login
+            return self.async_abort(reason="unknown")
+        await self.async_set_unique_id(tokens.gcid)
+        data: dict[str, Any] = {
+            CONF_CLIENT_ID: self._client_id,
+            CONF_GCID: tokens.gcid,
+            CONF_TOKENS: tokens.to_dict(),
+            **self._endpoints.to_dict(),
+        }
+        if self.source == SOURCE_REAUTH:
+            self._abort_if_unique_id_mismatch(reason="wrong_account")
+            return self.async_update_reload_and_abort(
+                self._get_reauth_entry(), data_updates=data
+            )
+        if self.source == SOURCE_RECONFIGURE:
+            self._abort_if_unique_id_mismatch(reason="wrong_account")
+            return self.async_update_reload_and_abort(
+                self._get_reconfigure_entry(), data_updates=data
+            )
+        self._abort_if_unique_id_configured()
+        count = len(self._async_current_entries(include_ignore=False))
+        title = DEFAULT_TITLE if count == 0 else f"{DEFAULT_TITLE} {count + 1}"
+        return self.async_create_entry(title=title, data=data)
+
+    @callback
+    def async_remove(self) -> None:
+        """Stop polling BMW when the user closes the dialog."""
+        if self._login_task is not None and not self._login_task.done():
+            self._login_task.cancel()
