@@ -18,6 +18,8 @@ from homeassistant.helpers import device_registry as dr, entity_registry as er
 from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
+from syrupy.assertion import SnapshotAssertion
+from syrupy.extensions.amber import AmberSnapshotExtension
 
 import custom_components.cardata as integration
 from custom_components.cardata.api import (
@@ -164,3 +166,33 @@ def device_for(
             return device
     msg = f"no device {ident}"
     raise AssertionError(msg)
+
+
+class _SnapshotsDir(AmberSnapshotExtension):
+    """Amber snapshots kept in tests/snapshots/."""
+
+    snapshot_dirname = "snapshots"
+
+
+def in_snapshots_dir(snapshot: SnapshotAssertion) -> SnapshotAssertion:
+    """The syrupy snapshot, stored under tests/snapshots/."""
+    return snapshot.use_extension(_SnapshotsDir)
+
+
+def describe_entity(hass: HomeAssistant, entity: er.RegistryEntry) -> dict[str, Any]:
+    """What a user sees of one entity, without ids or times that vary per run."""
+    state = hass.states.get(entity.entity_id)
+    return {
+        "entity_id": entity.entity_id,
+        "unique_id": entity.unique_id,
+        "name": entity.original_name,
+        "translation_key": entity.translation_key,
+        "device_class": entity.original_device_class,
+        "unit": entity.unit_of_measurement,
+        "capabilities": entity.capabilities,
+        "options": dict(entity.options),
+        "entity_category": entity.entity_category,
+        "disabled_by": entity.disabled_by,
+        "state": None if state is None else state.state,
+        "attributes": None if state is None else dict(state.attributes),
+    }

@@ -1,0 +1,100 @@
+"""Sensors typed from the catalogue; unknown descriptors become plain sensors."""
+
+from __future__ import annotations
+
+from homeassistant.components.sensor import SensorDeviceClass, SensorStateClass
+from homeassistant.const import ATTR_UNIT_OF_MEASUREMENT, PERCENTAGE, UnitOfLength
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import entity_registry as er
+from syrupy.assertion import SnapshotAssertion
+
+from tests.entity_helpers import (
+    MILEAGE,
+    SOC,
+    UNKNOWN,
+    all_platforms,  # noqa: F401
+    describe_entity,
+    device_for,
+    entity_id,
+    in_snapshots_dir,
+    make_entry,
+    push,
+    setup_entry,
+)
+from tests.simulator import VIN_BEV
+from tests.simulator.world import initial_values
+
+HV_STATUS = "vehicle.drivetrain.electricEngine.charging.hvStatus"
+
+
+async def test_bev_entities(
+    hass: HomeAssistant, simulator, snapshot: SnapshotAssertion
+) -> None:
+    """Every entity of a BEV that sent its usual values, registry and state."""
+    entry = make_entry(simulator)
+    coordinator = await setup_entry(hass, entry)
+    await push(hass, coordinator, VIN_BEV, initial_values("BEV"))
+
+    reg = er.async_get(hass)
+    device = device_for(hass, entry, VIN_BEV)
+    entries = sorted(
+        er.async_entries_for_device(reg, device.id, include_disabled_entities=True),
+        key=lambda item: item.unique_id,
+    )
+    assert entries
+    assert [describe_entity(hass, item) for item in entries] == in_snapshots_dir(
+        snapshot
+    )
+
+
+async def test_typed_sensor(hass: HomeAssistant, simulator) -> None:
+    coordinator = await setup_entry(hass, make_entry(simulator))
+    await push(hass, coordinator, VIN_BEV, {SOC: 80.0, MILEAGE: 12345.0})
+    reg = er.async_get(hass)
+    soc = entity_id(hass, "sensor", f"{VIN_BEV}_{SOC}")
+    entry = reg.async_get(soc)
+    assert entry.original_device_class is SensorDeviceClass.BATTERY
+    assert entry.capabilities == {"state_class": SensorStateClass.MEASUREMENT}
+    state = hass.states.get(soc)
+    assert state.attributes[ATTR_UNIT_OF_MEASUREMENT] == PERCENTAGE
+    assert float(state.state) == 80
+    mileage = hass.states.get(entity_id(hass, "sensor", f"{VIN_BEV}_{MILEAGE}"))
+    assert mileage.attributes[ATTR_UNIT_OF_MEASUREMENT] == UnitOfLength.KILOMETERS
+
+
+async def test_unknown_descriptor_is_a_plain_sensor(
+    hass: HomeAssistant, simulator
+) -> None:
+    coordinator = await setup_entry(hass, make_entry(simulator))
+    await push(hass, coordinator, VIN_BEV, {UNKNOWN: 42}, unit="percent")
+    unknown = entity_id(hass, "sensor", f"{VIN_BEV}_{UNKNOWN}")
+    entry = er.async_get(hass).async_get(unknown)
+    assert entry.translation_key is None
+    assert entry.original_name == "Experimental widget foo bar level"
+    assert entry.original_device_class is None
+    assert entry.disabled_by is None
+    state = hass.states.get(unknown)
+    assert state.state == "42"
+    assert state.attributes[ATTR_UNIT_OF_MEASUREMENT] == PERCENTAGE
+
+    # Text after a number: kept as text, the unit goes with the number.
+    await push(hass, coordinator, VIN_BEV, {UNKNOWN: "SOMETHING_ELSE"})
+    state = hass.states.get(unknown)
+    assert state.state == "SOMETHING_ELSE"
+    assert ATTR_UNIT_OF_MEASUREMENT not in state.attributes
+
+
+async def test_odd_values_become_unknown(hass: HomeAssistant, simulator) -> None:
+    """Words outside the catalogue and text in a number never crash a write."""
+    coordinator = await setup_entry(hass, make_entry(simulator))
+    await push(hass, coordinator, VIN_BEV, {HV_STATUS: "CHARGING", SOC: 50})
+    status = entity_id(hass, "sensor", f"{VIN_BEV}_{HV_STATUS}")
+    soc = entity_id(hass, "sensor", f"{VIN_BEV}_{SOC}")
+    reg = er.async_get(hass)
+    assert reg.async_get(status).original_device_class is SensorDeviceClass.ENUM
+    assert hass.states.get(status).state == "charging"
+    assert "charging" in reg.async_get(status).capabilities["options"]
+
+    await push(hass, coordinator, VIN_BEV, {HV_STATUS: "WARP_SPEED", SOC: "INVALID"})
+    assert hass.states.get(status).state == "unknown"
+    assert hass.states.get(soc).state == "unknown"
