@@ -5,26 +5,35 @@ Usage::
 
     python scripts/generate_catalogue.py PATH/TO/telematics-data-catalogue.csv
         [--output custom_components/cardata/generated/catalogue.py]
-        [--check]
+        [--check] [--translations]
 
 Only facts are taken from the CSV: the technical descriptor, BMW's data type,
 BMW's unit, the enum words of the typical value range and the category. No
 description text is copied. The output is deterministic (sorted by
 descriptor), so regenerating from the same CSV yields the same bytes;
 ``--check`` exits with 1 when the committed table differs.
+
+``--translations`` also rewrites the ``entity`` section of
+``translations/en.json`` and ``translations/de.json`` from the names in
+``scripts/catalogue_names.py`` (other top-level keys and non-catalogue entity
+keys are kept).
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import importlib
 import json
 from pathlib import Path
 import re
 import sys
+import types
+from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
-DEFAULT_OUTPUT = REPO / "custom_components" / "cardata" / "generated" / "catalogue.py"
+INTEGRATION = REPO / "custom_components" / "cardata"
+DEFAULT_OUTPUT = INTEGRATION / "generated" / "catalogue.py"
 
 # Header labels of the columns we read (the CSV has unnamed filler columns).
 COL_DESCRIPTOR = "Technical descriptor"
@@ -137,6 +146,72 @@ def render(csv_path: Path) -> str:
     return "".join(lines)
 
 
+def _catalogue_module() -> types.ModuleType:
+    """Import catalogue.py without running the integration's __init__."""
+    sys.path.insert(0, str(REPO))
+    package = "custom_components.cardata"
+    if package not in sys.modules:
+        importlib.import_module("custom_components")
+        stub = types.ModuleType(package)
+        stub.__path__ = [str(INTEGRATION)]
+        sys.modules[package] = stub
+    return importlib.import_module(f"{package}.catalogue")
+
+
+def entity_translations() -> dict[str, dict[str, Any]]:
+    """Build the ``entity`` sections per language from the names table."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    names_module = importlib.import_module("catalogue_names")
+    catalogue = _catalogue_module()
+    names = {**names_module.composed(), **names_module.NAMES}
+    result: dict[str, dict[str, Any]] = {"en": {}, "de": {}}
+    missing: list[str] = []
+    for descriptor in catalogue.catalogue_descriptors():
+        info = catalogue.describe(descriptor)
+        key = info.translation_key
+        if key not in names:
+            missing.append(key)
+            continue
+        for lang_index, lang in enumerate(("en", "de")):
+            entry: dict[str, Any] = {"name": names[key][lang_index]}
+            if info.options:
+                states = {}
+                for state in info.options:
+                    if lang == "en":
+                        states[state] = names_module.state_en(state)
+                    elif state in names_module.STATE_DE:
+                        states[state] = names_module.STATE_DE[state]
+                if states:
+                    entry["state"] = states
+            platform = str(info.platform)
+            result[lang].setdefault(platform, {})[key] = entry
+    if missing:
+        msg = "no name for: " + ", ".join(missing)
+        raise SystemExit(msg)
+    return result
+
+
+def write_translations() -> None:
+    """Replace the catalogue keys of the ``entity`` section in en/de JSON."""
+    generated = entity_translations()
+    catalogue_keys = {key for platform in generated["en"].values() for key in platform}
+    for lang, section in generated.items():
+        path = INTEGRATION / "translations" / f"{lang}.json"
+        data = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+        entity = data.get("entity", {})
+        for platform, entries in entity.items():
+            kept = {k: v for k, v in entries.items() if k not in catalogue_keys}
+            section.setdefault(platform, {}).update(kept)
+        data["entity"] = {
+            platform: dict(sorted(entries.items()))
+            for platform, entries in sorted(section.items())
+        }
+        path.write_text(
+            json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+        )
+        print(f"wrote entity names to {path}")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Command line entry point."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -144,6 +219,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT)
     parser.add_argument(
         "--check", action="store_true", help="only compare, do not write"
+    )
+    parser.add_argument(
+        "--translations", action="store_true", help="also write entity names"
     )
     args = parser.parse_args(argv)
     text = render(args.csv)
@@ -158,6 +236,8 @@ def main(argv: list[str] | None = None) -> int:
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(text, encoding="utf-8")
     print(f"wrote {args.output} ({text.count('CatalogueRow(') - 1} descriptors)")
+    if args.translations:
+        write_translations()
     return 0
 
 

@@ -165,7 +165,8 @@ def fallback_name(descriptor: str) -> str:
     kept = [part for part in parts if part.lower() not in NAME_FILLER_SEGMENTS] or parts
     words: list[str] = []
     for part in kept:
-        for word in _snake(part).split("_"):
+        snake = re.sub(r"([a-z])(\d)", r"\1_\2", _snake(part.replace("SoC", "Soc")))
+        for word in snake.split("_"):
             if not word or (word == "is" and not words):
                 continue
             words.append(word.upper() if word in NAME_UPPER_WORDS else word)
