@@ -1,0 +1,115 @@
+"""After a restart every known entity is back, with its last state, before data."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from homeassistant.const import ATTR_LATITUDE, ATTR_LONGITUDE, STATE_ON
+from homeassistant.core import HomeAssistant, State
+from homeassistant.helpers import device_registry as dr, entity_registry as er
+from pytest_homeassistant_custom_component.common import (
+    mock_restore_cache_with_extra_data,
+)
+
+from custom_components.cardata.const import DOMAIN
+from tests.entity_helpers import (
+    HOOD,
+    LAT,
+    LON,
+    SOC,
+    T0,
+    UNKNOWN,
+    all_platforms,  # noqa: F401
+    make_entry,
+    push,
+    setup_entry,
+)
+from tests.simulator import VIN_BEV
+
+LAST_SEEN = T0 - timedelta(hours=5)
+
+
+def _register(hass: HomeAssistant, entry) -> dict[str, str]:
+    """Registry entries as a previous run left them; returns unique id -> entity id."""
+    device = dr.async_get(hass).async_get_or_create(
+        config_entry_id=entry.entry_id, identifiers={(DOMAIN, VIN_BEV)}
+    )
+    reg = er.async_get(hass)
+    wanted = {
+        f"{VIN_BEV}_{SOC}": ("sensor", "bmw_soc"),
+        f"{VIN_BEV}_{UNKNOWN}": ("sensor", "bmw_widget"),
+        f"{VIN_BEV}_{HOOD}": ("binary_sensor", "bmw_hood"),
+        f"{VIN_BEV}_last_data_received": ("sensor", "bmw_last"),
+        f"{VIN_BEV}_tracker": ("device_tracker", "bmw"),
+    }
+    return {
+        unique_id: reg.async_get_or_create(
+            platform,
+            DOMAIN,
+            unique_id,
+            suggested_object_id=object_id,
+            config_entry=entry,
+            device_id=device.id,
+        ).entity_id
+        for unique_id, (platform, object_id) in wanted.items()
+    }
+
+
+async def test_restore_after_restart(hass: HomeAssistant, simulator) -> None:
+    entry = make_entry(simulator)
+    entry.add_to_hass(hass)
+    ids = _register(hass, entry)
+    soc = ids[f"{VIN_BEV}_{SOC}"]
+    widget = ids[f"{VIN_BEV}_{UNKNOWN}"]
+    hood = ids[f"{VIN_BEV}_{HOOD}"]
+    last = ids[f"{VIN_BEV}_last_data_received"]
+    tracker = ids[f"{VIN_BEV}_tracker"]
+    mock_restore_cache_with_extra_data(
+        hass,
+        [
+            (
+                State(soc, "71"),
+                {"native_value": 71, "native_unit_of_measurement": "%"},
+            ),
+            (
+                State(widget, "3"),
+                {"native_value": 3, "native_unit_of_measurement": "bar"},
+            ),
+            (
+                State(last, LAST_SEEN.isoformat()),
+                {
+                    "native_value": {
+                        "__type": "<class 'datetime.datetime'>",
+                        "isoformat": LAST_SEEN.isoformat(),
+                    },
+                    "native_unit_of_measurement": None,
+                },
+            ),
+            (State(hood, STATE_ON), {}),
+            (
+                State(
+                    tracker,
+                    "not_home",
+                    {ATTR_LATITUDE: 48.1, ATTR_LONGITUDE: 11.5, "heading": 270},
+                ),
+                {},
+            ),
+        ],
+    )
+
+    coordinator = await setup_entry(hass, entry)
+    assert coordinator.get(VIN_BEV, SOC) is None  # nothing live yet
+    assert float(hass.states.get(soc).state) == 71
+    assert hass.states.get(widget).state == "3"
+    assert hass.states.get(widget).attributes["unit_of_measurement"] == "bar"
+    assert hass.states.get(last).state == LAST_SEEN.isoformat()
+    assert hass.states.get(hood).state == STATE_ON
+    restored = hass.states.get(tracker).attributes
+    assert (restored[ATTR_LATITUDE], restored[ATTR_LONGITUDE]) == (48.1, 11.5)
+    assert restored["heading"] == 270
+
+    # The car speaks: live values replace the restored ones.
+    await push(hass, coordinator, VIN_BEV, {SOC: 72, LAT: 48.2, LON: 11.6})
+    assert hass.states.get(soc).state == "72"
+    assert hass.states.get(last).state == T0.isoformat()
+    assert hass.states.get(tracker).attributes[ATTR_LATITUDE] == 48.2
