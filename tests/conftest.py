@@ -6,13 +6,25 @@ test plugin's bundled ``custom_components``, is the one on the path.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import asyncio
+from collections.abc import Callable, Iterator
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 import logging
 import traceback
+from typing import Any
 
 import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 import custom_components.cardata  # noqa: F401
+from custom_components.cardata.api import TokenSet
+from custom_components.cardata.const import (
+    CONF_CLIENT_ID,
+    CONF_GCID,
+    CONF_TOKENS,
+    DOMAIN,
+)
 
 pytest_plugins = ["tests.simulator.fixtures"]
 
@@ -86,3 +98,45 @@ def no_secrets_in_logs(
                 leaks.append(f"{when} {record.name} {record.levelname}")
     if leaks:
         pytest.fail(f"secret in log output: {leaks[:5]}")
+
+
+async def wait_for(condition: Callable[[], bool], *, timeout: float = 15.0) -> None:
+    """Let the loop run until ``condition()`` holds (bounded; fails on timeout)."""
+    async with asyncio.timeout(timeout):
+        while not condition():  # noqa: ASYNC110 - polling a plain predicate
+            await asyncio.sleep(0.02)
+
+
+@pytest.fixture
+def make_entry() -> Callable[..., MockConfigEntry]:
+    """Build a logged-in entry for a simulator account (tokens without a login)."""
+
+    def make(
+        sim: Any,
+        gcid: str,
+        client_id: str,
+        *,
+        expired: bool = False,
+        **data: Any,
+    ) -> MockConfigEntry:
+        tokens = TokenSet.from_response(sim.oauth.issue_tokens(gcid, client_id))
+        if expired:
+            tokens = replace(
+                tokens, expires_at=datetime.now(UTC) - timedelta(minutes=5)
+            )
+        return MockConfigEntry(
+            domain=DOMAIN,
+            version=2,
+            minor_version=1,
+            unique_id=gcid,
+            title="BMW CarData",
+            data={
+                CONF_CLIENT_ID: client_id,
+                CONF_GCID: gcid,
+                CONF_TOKENS: tokens.to_dict(),
+                **sim.endpoints,
+                **data,
+            },
+        )
+
+    return make

@@ -1,18 +1,165 @@
-"""The integration loads and unloads through Home Assistant."""
+"""Set-up, unload and restart of an entry through Home Assistant, against the
+simulator (login service and TLS broker)."""
 
 from __future__ import annotations
 
-from homeassistant.config_entries import ConfigEntryState
+from collections.abc import Callable
+from typing import Any
+from unittest.mock import patch
+
+from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
 from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import ConfigEntryAuthFailed
+import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.cardata.const import DOMAIN
+from custom_components.cardata import token_manager
+from custom_components.cardata.api import StreamState, TokenSet
+from custom_components.cardata.const import CONF_TOKENS, DOMAIN
+from custom_components.cardata.runtime import CarDataRuntimeData
+from tests.conftest import wait_for
+from tests.simulator import CLIENT_A, GCID_A, VIN_BEV, Simulator
+
+SOC = "vehicle.drivetrain.batteryManagement.header"
+
+type MakeEntry = Callable[..., MockConfigEntry]
 
 
-async def test_load_unload(hass: HomeAssistant) -> None:
-    entry = MockConfigEntry(domain=DOMAIN, data={}, version=2)
+def _stored(entry: MockConfigEntry) -> TokenSet:
+    return TokenSet.from_dict(entry.data[CONF_TOKENS])
+
+
+def _reauth_flows(hass: HomeAssistant) -> list[Any]:
+    return [
+        flow
+        for flow in hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+        if flow["context"]["source"] == SOURCE_REAUTH
+    ]
+
+
+async def test_load_stream_unload(
+    hass: HomeAssistant, simulator: Simulator, make_entry: MakeEntry
+) -> None:
+    """A loaded entry streams into the coordinator; unload stops everything."""
+    entry = make_entry(simulator, GCID_A, CLIENT_A)
     entry.add_to_hass(hass)
+    token_calls = simulator.oauth.token_calls
     assert await hass.config_entries.async_setup(entry.entry_id)
     assert entry.state is ConfigEntryState.LOADED
+    runtime = entry.runtime_data
+    assert isinstance(runtime, CarDataRuntimeData)
+    assert runtime.client_id == CLIENT_A
+
+    await wait_for(lambda: runtime.stream.state is StreamState.CONNECTED)
+    assert simulator.broker.active_connections(GCID_A) == 1
+    await simulator.publish(VIN_BEV, {SOC: 64})
+    await wait_for(lambda: runtime.coordinator.get(VIN_BEV, SOC) is not None)
+    assert runtime.coordinator.get(VIN_BEV, SOC).value == 64
+    assert runtime.stream.messages_received >= 1
+    assert runtime.coordinator.stream_state == StreamState.CONNECTED
+
+    # Valid stored tokens: the set-up did not touch the login service, and
+    # nothing of this costs a REST call.
+    assert simulator.oauth.token_calls == token_calls
+    assert simulator.quota.calls(GCID_A) == 0
+
     assert await hass.config_entries.async_unload(entry.entry_id)
     assert entry.state is ConfigEntryState.NOT_LOADED
+    assert not runtime.stream.running
+    assert runtime.stream.state is StreamState.STOPPED
+    await wait_for(lambda: simulator.broker.active_connections(GCID_A) == 0)
+
+
+async def test_restart_with_expired_access_token(
+    hass: HomeAssistant, simulator: Simulator, make_entry: MakeEntry
+) -> None:
+    """After a restart the stored tokens are used; expired ones are refreshed."""
+    entry = make_entry(simulator, GCID_A, CLIENT_A, expired=True)
+    entry.add_to_hass(hass)
+    old = _stored(entry)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    assert entry.state is ConfigEntryState.LOADED
+
+    new = _stored(entry)
+    assert new.refresh_token != old.refresh_token
+    assert simulator.oauth.refresh_token_valid(new.refresh_token)
+    assert not simulator.oauth.refresh_token_valid(old.refresh_token)
+    assert entry.runtime_data.tokens.tokens == new
+    assert simulator.quota.calls(GCID_A) == 0
+    await wait_for(lambda: simulator.broker.active_connections(GCID_A) == 1)
+
+    # A second restart starts from what the first one stored.
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    assert entry.state is ConfigEntryState.LOADED
+    assert _stored(entry) == new
+    await wait_for(lambda: entry.runtime_data.stream.state is StreamState.CONNECTED)
+    assert simulator.broker.max_concurrent(GCID_A) == 1
+    assert await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_refresh_token_gone_at_setup(
+    hass: HomeAssistant, simulator: Simulator, make_entry: MakeEntry
+) -> None:
+    """invalid_grant at set-up: reauth, no retry loop."""
+    entry = make_entry(simulator, GCID_A, CLIENT_A, expired=True)
+    entry.add_to_hass(hass)
+    simulator.oauth.revoke_refresh_tokens(GCID_A)
+    assert not await hass.config_entries.async_setup(entry.entry_id)
+    assert entry.state is ConfigEntryState.SETUP_ERROR
+    await hass.async_block_till_done()
+    assert len(_reauth_flows(hass)) == 1
+
+
+async def test_login_service_down_at_setup(
+    hass: HomeAssistant, simulator: Simulator, make_entry: MakeEntry
+) -> None:
+    """Expired tokens and BMW unreachable: set-up is retried later."""
+    entry = make_entry(simulator, GCID_A, CLIENT_A, expired=True)
+    entry.add_to_hass(hass)
+    simulator.faults.token_errors = 100
+    assert not await hass.config_entries.async_setup(entry.entry_id)
+    assert entry.state is ConfigEntryState.SETUP_RETRY
+    assert not _reauth_flows(hass)
+    simulator.faults.token_errors = 0
+
+
+async def test_login_service_down_with_valid_tokens(
+    hass: HomeAssistant, simulator: Simulator, make_entry: MakeEntry
+) -> None:
+    """Tokens still valid but due: a failed refresh does not block set-up."""
+    entry = make_entry(simulator, GCID_A, CLIENT_A)
+    entry.add_to_hass(hass)
+    simulator.faults.token_errors = 100
+    # Due for refresh: less than the refresh margin left.
+    with patch.object(token_manager, "REFRESH_MARGIN", 7200.0):
+        assert await hass.config_entries.async_setup(entry.entry_id)
+    assert entry.state is ConfigEntryState.LOADED
+    assert entry.runtime_data.tokens.next_retry is None
+    simulator.faults.token_errors = 0
+    assert await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_refresh_token_gone_while_running(
+    hass: HomeAssistant, simulator: Simulator, make_entry: MakeEntry
+) -> None:
+    """invalid_grant at run time: one reauth, the stream stops, no loop."""
+    entry = make_entry(simulator, GCID_A, CLIENT_A)
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    runtime = entry.runtime_data
+    await wait_for(lambda: runtime.stream.state is StreamState.CONNECTED)
+
+    simulator.oauth.revoke_refresh_tokens(GCID_A)
+    calls = simulator.oauth.token_calls
+    for _ in range(3):
+        with pytest.raises(ConfigEntryAuthFailed):
+            await runtime.tokens.async_force_refresh()
+    assert simulator.oauth.token_calls == calls + 1
+    await hass.async_block_till_done()
+    assert len(_reauth_flows(hass)) == 1
+    await wait_for(lambda: not runtime.stream.running)
+    assert runtime.stream.state is StreamState.REFUSED
+    assert runtime.stream.last_error == "login expired"
+    assert runtime.coordinator.stream_state == StreamState.REFUSED
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    assert simulator.broker.active_connections(GCID_A) == 0
