@@ -19,6 +19,7 @@ import hashlib
 import secrets
 from typing import Any
 
+from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers.event import async_track_point_in_utc_time
 from homeassistant.helpers.storage import Store
@@ -59,6 +60,14 @@ class QuotaSpentError(Exception):
         self.blocked = blocked
 
 
+def planner_of(entry: ConfigEntry[Any]) -> QuotaPlanner:
+    """Return the planner of a loaded entry."""
+    planner = getattr(entry.runtime_data, "quota", None)
+    if not isinstance(planner, QuotaPlanner):
+        raise TypeError("the entry has no quota planner")
+    return planner
+
+
 def storage_key(gcid: str) -> str:
     """Return the Store key of an account (the GCID only as a hash)."""
     return f"{DOMAIN}.quota.{hashlib.sha256(gcid.encode()).hexdigest()[:16]}"
@@ -85,8 +94,10 @@ class QuotaPlanner:
         self._salt = secrets.token_hex(16)
         self.redactor = Redactor(self._salt.encode())
         self._listeners: list[CALLBACK_TYPE] = []
-        self._on_block_change = on_block_change
+        self.on_block_change = on_block_change
         self._unblock_timer: CALLBACK_TYPE | None = None
+        self.poller: Any = None
+        """The entry's scheduled poller (set by the REST side when it starts)."""
 
     async def async_load(self) -> None:
         """Read the stored log (a restart keeps everything counted)."""
@@ -155,7 +166,7 @@ class QuotaPlanner:
             LoggedCall(
                 at=call.at,
                 endpoint=call.endpoint,
-                vin=call.vin,
+                vin=self.vehicle_ref(call.vin) if call.vin else None,
                 outcome=call.outcome,
                 kind=kind,
             )
@@ -176,15 +187,15 @@ class QuotaPlanner:
         )
         self._schedule_unblock()
         self._save()
-        if not was_blocked and self._on_block_change is not None:
-            self._on_block_change(self.policy.blocked_until)
+        if not was_blocked and self.on_block_change is not None:
+            self.on_block_change(self.policy.blocked_until)
         self._notify()
 
     def _expire_block(self, now: datetime) -> None:
         if self.policy.clear_block(now):
             self._save()
-            if self._on_block_change is not None:
-                self._on_block_change(None)
+            if self.on_block_change is not None:
+                self.on_block_change(None)
             self._notify()
 
     def _schedule_unblock(self) -> None:
@@ -228,21 +239,32 @@ class QuotaPlanner:
         """Return the vehicles a scheduled poll may be made for now."""
         now = dt_util.utcnow()
         self._expire_block(now)
-        return self.policy.due_polls(now, vehicles, stream_down_since, extras_per_day)
+        refs = {self.vehicle_ref(vin): vin for vin in vehicles}
+        due = self.policy.due_polls(
+            now,
+            {ref: vehicles[vin] for ref, vin in refs.items()},
+            stream_down_since,
+            extras_per_day,
+        )
+        return [refs[ref] for ref in due]
 
     def mark_polled(self, vin: str) -> None:
         """Remember a scheduled poll of ``vin`` (made or attempted)."""
-        self.policy.mark_polled(vin, dt_util.utcnow())
+        self.policy.mark_polled(self.vehicle_ref(vin), dt_util.utcnow())
         self._save()
 
     def extra_due(self, name: str, vin: str) -> bool:
         """Return whether the daily extra ``name`` may be fetched for ``vin``."""
-        return self.policy.extra_due(dt_util.utcnow(), name, vin)
+        return self.policy.extra_due(dt_util.utcnow(), name, self.vehicle_ref(vin))
 
     def mark_extra(self, name: str, vin: str) -> None:
         """Remember that the daily extra ``name`` was fetched for ``vin``."""
-        self.policy.mark_extra(dt_util.utcnow(), name, vin)
+        self.policy.mark_extra(dt_util.utcnow(), name, self.vehicle_ref(vin))
         self._save()
+
+    def vehicle_ref(self, vin: str) -> str:
+        """Return the masked reference of a VIN (what the log stores)."""
+        return self.redactor.ref("vin", vin)
 
     def day_log(self) -> list[dict[str, Any]]:
         """Return today's calls (since midnight UTC), VINs masked."""
@@ -251,7 +273,7 @@ class QuotaPlanner:
         return [
             {
                 "at": call.at.isoformat(),
-                "vehicle": self.redactor.ref("vin", call.vin) if call.vin else None,
+                "vehicle": call.vin,
                 "endpoint": self.redactor.text(call.endpoint),
                 "outcome": call.outcome,
                 "kind": call.kind,

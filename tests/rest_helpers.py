@@ -1,0 +1,61 @@
+"""Helpers of the REST-side tests: a logged-in entry with the REST side running."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from homeassistant.core import HomeAssistant
+from homeassistant.setup import async_setup_component
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.cardata.bootstrap import CONTAINER_NAME, CONTAINER_PURPOSE
+from custom_components.cardata.const import DOMAIN
+from custom_components.cardata.polling import async_setup_rest
+from custom_components.cardata.quota import QuotaPlanner, planner_of
+from tests.entity_helpers import make_entry, setup_entry, wait_for
+from tests.simulator import GCID_A
+
+__all__ = [
+    "CONTAINER_NAME",
+    "CONTAINER_PURPOSE",
+    "make_entry",
+    "planner",
+    "setup_rest",
+    "sim_calls",
+    "start_fix_flow",
+    "wait_for",
+]
+
+
+async def setup_rest(
+    hass: HomeAssistant,
+    entry: MockConfigEntry,
+    *,
+    connected: bool = True,
+) -> MockConfigEntry:
+    """Set up the entry; start the REST side if ``__init__`` does not yet."""
+    await setup_entry(hass, entry, connected=connected)
+    if planner_of(entry).on_block_change is None:
+        await async_setup_rest(hass, entry)
+    poller = planner_of(entry).poller
+    if poller.bootstrap is not None:
+        await poller.bootstrap
+    await hass.async_block_till_done()
+    return entry
+
+
+async def start_fix_flow(hass: HomeAssistant, issue_id: str) -> dict[str, Any]:
+    """Open the fix flow of one of our repair issues, as the UI does."""
+    assert await async_setup_component(hass, "repairs", {})
+    manager = hass.data["repairs"]["flow_manager"]
+    return dict(await manager.async_init(DOMAIN, data={"issue_id": issue_id}))
+
+
+def planner(entry: MockConfigEntry) -> QuotaPlanner:
+    """The entry's quota planner."""
+    return planner_of(entry)
+
+
+def sim_calls(sim: Any, gcid: str = GCID_A) -> int:
+    """Calls the simulator counted against the account."""
+    return int(sim.quota.calls(gcid))
