@@ -350,3 +350,15 @@ def test_regenerating_gives_committed_table(tmp_path: Path) -> None:
     assert run.returncode == 0, run.stderr
     committed = REPO / "custom_components" / "cardata" / "generated" / "catalogue.py"
     assert output.read_text(encoding="utf-8") == committed.read_text(encoding="utf-8")
+
+
+async def test_home_assistant_loads_entity_names(hass) -> None:
+    from homeassistant.helpers.translation import async_get_translations  # noqa: PLC0415
+
+    prefix = "component.cardata.entity"
+    de = await async_get_translations(hass, "de", "entity", {"cardata"})
+    assert de[f"{prefix}.sensor.travelled_distance.name"] == "Kilometerstand"
+    window = f"{prefix}.sensor.cabin_window_row1_driver_status"
+    assert de[f"{window}.state.open"] == "Offen"
+    en = await async_get_translations(hass, "en", "entity", {"cardata"})
+    assert en[f"{prefix}.binary_sensor.body_trunk_is_locked.name"] == "Tailgate lock"

@@ -7,7 +7,9 @@ module says what we do instead. ``catalogue.py`` applies it.
 
 from typing import Final, Literal, TypedDict
 
-from homeassistant.components.binary_sensor.const import BinarySensorDeviceClass
+from homeassistant.components.binary_sensor import (  # type: ignore[attr-defined]
+    BinarySensorDeviceClass,
+)
 from homeassistant.components.sensor import SensorDeviceClass, SensorStateClass
 from homeassistant.const import (
     DEGREE,
