@@ -143,6 +143,7 @@ class Broker:
         """Bind to the simulator (token registry, clock, faults)."""
         self._sim = sim
         self._server: asyncio.Server | None = None
+        self._context: ssl.SSLContext | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._watchdog: asyncio.Task[None] | None = None
         self.sessions: list[Session] = []
@@ -154,9 +155,10 @@ class Broker:
     # ----- lifecycle -----------------------------------------------------
     async def start(self, context: ssl.SSLContext, host: str, port: int) -> None:
         """Listen on ``host:port`` (0 = any free port)."""
-        self._server = await asyncio.start_server(
-            self._accept, host, port, ssl=context, ssl_handshake_timeout=5
-        )
+        # TLS is started per connection so that failed handshakes end up in
+        # this broker, not in the event loop's exception handler.
+        self._context = context
+        self._server = await asyncio.start_server(self._accept, host, port)
         self.port = self._server.sockets[0].getsockname()[1]
         self._watchdog = asyncio.create_task(
             self._watch(), name="cardata-sim-broker-watch"
@@ -303,6 +305,7 @@ class Broker:
         assert task is not None
         self._tasks.add(task)
         try:
+            await writer.start_tls(self._context, ssl_handshake_timeout=5)  # type: ignore[arg-type]
             await self._serve(reader, writer)
         except ProtocolError as err:
             for session in self.sessions:

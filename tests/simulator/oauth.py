@@ -241,7 +241,8 @@ class OAuth:
             return self._error(400, "invalid_request", "Malformed code_challenge")
         owner = self._sim.client_owner(form["client_id"])
         if owner is None:
-            return self._error(401, "invalid_client", "Client authentication failed")
+            # This endpoint documents 400 only (the token endpoint uses 401).
+            return self._error(400, "invalid_client", "Client authentication failed")
         granted = frozenset(BASE_SCOPES) | owner.clients[form["client_id"]]
         requested = frozenset(form["scope"].split(" "))
         if "" in requested or not requested <= granted:

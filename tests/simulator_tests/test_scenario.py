@@ -1,0 +1,86 @@
+"""The scenario publishes a plausible day in BMW's message shape."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from tests.simulator import GCID_A, GCID_B, VIN_BEV, VIN_ID6, VIN_PHEV, Simulator, Step
+
+GPS = "vehicle.cabin.infotainment.navigation.currentLocation."
+SOC = "vehicle.drivetrain.batteryManagement.header"
+ODO = "vehicle.vehicle.travelledDistance"
+
+
+def _messages(sim: Simulator, gcid: str, vin: str) -> list[dict[str, Any]]:
+    return [json.loads(p) for t, p in sim.messages if t == f"{gcid}/{vin}"]
+
+
+def _series(messages: list[dict[str, Any]], name: str) -> list[Any]:
+    return [m["data"][name]["value"] for m in messages if name in m["data"]]
+
+
+async def test_bev_day(simulator: Simulator) -> None:
+    await simulator.run_scenario(VIN_BEV, speed=20_000)
+    messages = _messages(simulator, GCID_A, VIN_BEV)
+    assert len(messages) > 50
+    for message in messages:
+        assert set(message) == {"vin", "entityId", "topic", "timestamp", "data"}
+        assert message["vin"] == VIN_BEV
+        assert message["entityId"] == GCID_A
+        assert message["timestamp"].endswith("Z")
+        for entry in message["data"].values():
+            assert set(entry) <= {"value", "unit", "timestamp"}
+    # Latitude and longitude never share a message.
+    assert not any(
+        GPS + "latitude" in m["data"] and GPS + "longitude" in m["data"]
+        for m in messages
+    )
+    odo = _series(messages, ODO)
+    assert odo == sorted(odo)
+    assert odo[-1] > odo[0]
+    soc = _series(messages, SOC)
+    low = soc.index(min(soc))
+    assert 0 < low < len(soc) - 1  # falls while driving, rises while charging
+    assert soc[-1] > soc[low]
+    moving = _series(messages, "vehicle.isMoving")
+    assert "asn_istrue" in moving
+    assert moving[-1] == "asn_isfalse"
+    status = _series(messages, "vehicle.drivetrain.electricEngine.charging.hvStatus")
+    assert status[:1] == ["CHARGING"]
+    assert status[-1] == "FINISHED"
+    power = _series(messages, "vehicle.powertrain.electric.battery.charging.power")
+    assert max(power) == 11_000
+    assert power[-1] == 0
+    units = {m["data"][SOC].get("unit") for m in messages if SOC in m["data"]}
+    assert units == {"percent"}
+    level = "vehicle.drivetrain.electricEngine.charging.level"
+    assert all("unit" not in m["data"][level] for m in messages if level in m["data"])
+
+
+async def test_idrive6_sends_only_at_trip_end(simulator: Simulator) -> None:
+    steps = [Step("park_unlocked", 10), Step("drive", 600, 60), Step("park_lock", 60)]
+    await simulator.run_scenario(VIN_ID6, steps, speed=20_000)
+    messages = _messages(simulator, GCID_B, VIN_ID6)
+    # unlock, one trip-end batch, latitude, longitude, lock
+    assert len(messages) == 5
+    batch = messages[1]["data"]
+    assert ODO in batch
+    assert "vehicle.drivetrain.fuelSystem.level" in batch
+    assert list(messages[2]["data"]) == [GPS + "latitude"]
+    assert list(messages[3]["data"]) == [GPS + "longitude"]
+
+
+async def test_phev_and_background_task(simulator: Simulator) -> None:
+    task = simulator.start_scenario(VIN_PHEV, speed=50_000)
+    await task
+    assert _series(_messages(simulator, GCID_A, VIN_PHEV), SOC)
+    simulator.start_scenario(VIN_BEV, speed=1, loop=True)
+    await simulator.stop_scenarios()
+
+
+async def test_publish_updates_rest_state(simulator: Simulator) -> None:
+    await simulator.publish(VIN_BEV, {SOC: 42.5}, unit="")
+    assert simulator.vehicles[VIN_BEV].state[SOC].value == 42.5
+    message = json.loads(simulator.messages[-1][1])
+    assert "unit" not in message["data"][SOC]
