@@ -16,6 +16,7 @@ from collections.abc import Callable
 import contextlib
 import ipaddress
 import logging
+import select
 import socket
 import ssl
 from typing import TYPE_CHECKING, Any
@@ -270,6 +271,23 @@ class MqttConnection:
         if future.done():
             return future.result()
         raise MqttConnectionError(self.closed.result())
+
+    def drain(self) -> None:
+        """Read what has already arrived (before a planned close); no waiting."""
+        sock = self._sock
+        for _ in range(MAX_DRAIN_READS):
+            if sock is None or self._sock is not sock or self.closed.done():
+                return
+            buffered = isinstance(sock, ssl.SSLSocket) and sock.pending() > 0
+            if not buffered:
+                try:
+                    readable, _, _ = select.select([sock], [], [], 0)
+                except OSError, ValueError:
+                    return
+                if not readable:
+                    return
+            if self._client.loop_read() != MQTTErrorCode.MQTT_ERR_SUCCESS:
+                return
 
     def close(self) -> None:
         """Send DISCONNECT if possible and close the socket; idempotent."""

@@ -12,7 +12,7 @@ import asyncio
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 import logging
 import secrets
@@ -40,6 +40,8 @@ EVICTED_MESSAGE = (
 )
 MIN_SESSION = 1.0
 """Shortest time a connection is kept before a planned swap, in seconds."""
+MAX_SESSION = 86400.0
+"""Longest time a connection is kept before a planned swap, in seconds."""
 HISTORY_LENGTH = 20
 
 
@@ -69,7 +71,8 @@ class StreamConfig:
         swap_margin: seconds before the id token expires to swap connections.
         backoff_min: first retry delay after a failure, in seconds.
         backoff_max: longest retry delay, also used when evicted.
-        password: fixed password for a custom broker; ``None`` uses the id token.
+        password: fixed password for a custom broker (the token provider is
+            then not asked); ``None`` uses the id token.
         client_id: MQTT client id; ``None`` uses the user name.
         connect_timeout: seconds allowed from TCP connect to SUBACK.
         evicted_after: "not authorized" refusals in a row that mean eviction.
@@ -344,9 +347,11 @@ class CarDataStream:
         """Connect, subscribe and stay connected until the connection ends."""
         self._set_state(StreamState.CONNECTING)
         wake = self._new_wake()
+        cfg = self._config
+        if token is None and cfg.password is not None:
+            token = ("", datetime.now(UTC) + timedelta(seconds=MAX_SESSION))
         if token is None:
             token = await self._get_token()
-        cfg = self._config
         context = await self._context()
         connection = MqttConnection(
             client_id=cfg.client_id or cfg.username,
@@ -358,7 +363,10 @@ class CarDataStream:
         self._connection = connection
         try:
             await self._establish(connection, context)
-            return await self._connected(connection, token[1], wake)
+            ended = await self._connected(connection, token[1], wake)
+            if ended.planned:
+                connection.drain()
+            return ended
         finally:
             connection.close()
             self._connection = None
@@ -440,4 +448,4 @@ class CarDataStream:
     def _swap_delay(self, expires_at: datetime) -> float:
         remaining = (expires_at - datetime.now(UTC)).total_seconds()
         delay = max(remaining - self._config.swap_margin, remaining / 2)
-        return max(delay, MIN_SESSION)
+        return min(max(delay, MIN_SESSION), MAX_SESSION)

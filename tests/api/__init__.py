@@ -1,0 +1,1 @@
+"""Tests of the CarData client layer (``custom_components.cardata.api``)."""

@@ -1,0 +1,315 @@
+"""The MQTT stream against the simulator's TLS 1.3 broker."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+import contextlib
+from dataclasses import dataclass, field, replace
+import time
+from typing import Any
+
+import aiohttp
+import pytest
+
+from custom_components.cardata.api import (
+    CarDataStream,
+    StreamConfig,
+    StreamMessage,
+    StreamState,
+    StreamTls,
+)
+from custom_components.cardata.api.stream import EVICTED_MESSAGE
+from tests.simulator import CLIENT_A, CLIENT_NO_STREAM, GCID_A, VIN_BEV, Simulator
+
+from .helpers import SimTokens, endpoints_of, issued, wait_for
+
+
+def _config(sim: Simulator, **changes: Any) -> StreamConfig:
+    config = StreamConfig.for_endpoints(endpoints_of(sim), GCID_A)
+    fast: dict[str, Any] = {
+        "backoff_min": 0.05,
+        "backoff_max": 0.5,
+        "connect_timeout": 5.0,
+    }
+    return replace(config, **(fast | changes))
+
+
+@dataclass
+class Running:
+    stream: CarDataStream
+    tokens: SimTokens
+    received: list[StreamMessage] = field(default_factory=list)
+    states: list[StreamState] = field(default_factory=list)
+
+
+@contextlib.asynccontextmanager
+async def running(
+    sim: Simulator,
+    config: StreamConfig,
+    *,
+    client_id: str = CLIENT_A,
+    refresh_before: float = 0.0,
+    on_state: Callable[[StreamState], None] | None = None,
+) -> AsyncIterator[Running]:
+    async with aiohttp.ClientSession() as session:
+        tokens = SimTokens(
+            session,
+            sim,
+            client_id,
+            issued(sim, GCID_A, client_id),
+            refresh_before=refresh_before,
+        )
+        holder: list[Running] = []
+
+        def state_cb(state: StreamState) -> None:
+            holder[0].states.append(state)
+            if on_state is not None:
+                on_state(state)
+
+        def message_cb(message: StreamMessage) -> None:
+            holder[0].received.append(message)
+
+        stream = CarDataStream(config, tokens, message_cb, state_cb)
+        holder.append(Running(stream, tokens))
+        task = asyncio.create_task(stream.run())
+        try:
+            yield holder[0]
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+    assert stream.state is StreamState.STOPPED
+    await wait_for(lambda: sim.broker.active_connections(GCID_A) == 0)
+
+
+async def test_receives_messages_and_stops_cleanly(simulator: Simulator) -> None:
+    async with running(simulator, _config(simulator)) as run:
+        await wait_for(lambda: run.stream.state is StreamState.CONNECTED)
+        assert run.stream.last_error is None
+        sent = await simulator.publish(
+            VIN_BEV, {"vehicle.isMoving": "asn_istrue", "vehicle.speed": 12.5}
+        )
+        assert sent == 1
+        await wait_for(lambda: len(run.received) == 1)
+    message = run.received[0]
+    assert message.vin == VIN_BEV
+    assert message.data["vehicle.isMoving"].value is True
+    assert message.data["vehicle.speed"].value == 12.5
+    assert message.timestamp is not None
+    assert run.states[:2] == [StreamState.CONNECTING, StreamState.CONNECTED]
+    assert run.states[-1] is StreamState.STOPPED
+    assert simulator.broker.max_concurrent(GCID_A) == 1
+    assert run.stream.messages == 1
+
+
+async def test_survives_two_id_token_expiries(short_sim: Simulator) -> None:
+    """Swaps ahead of expiry: one connection at a time, nothing lost after."""
+    sim = short_sim
+    published: list[tuple[int, int]] = []
+    tasks: set[asyncio.Task[None]] = set()
+    counter = 0
+
+    async def publish_one() -> None:
+        nonlocal counter
+        counter += 1
+        seq = counter
+        sent = await sim.publish(VIN_BEV, {"vehicle.speed": seq})
+        published.append((seq, sent))
+
+    def on_state(state: StreamState) -> None:
+        if state is StreamState.CONNECTED:
+            task = asyncio.create_task(publish_one())
+            tasks.add(task)
+            task.add_done_callback(tasks.discard)
+
+    config = _config(sim, swap_margin=2.0)
+    started = time.monotonic()
+    async with running(sim, config, refresh_before=2.5, on_state=on_state) as run:
+        first_refresh = run.tokens.tokens.refresh_token
+        # Two full id-token lifetimes (4 s each) and at least four connections.
+        await wait_for(
+            lambda: (
+                time.monotonic() - started > 9.0
+                and sim.broker.connect_count(GCID_A) >= 4
+            ),
+            timeout=40,
+        )
+        await wait_for(lambda: not tasks)
+        delivered = {seq for seq, sent in published if sent}
+        await wait_for(
+            lambda: (
+                delivered
+                <= {int(m.data["vehicle.speed"].value or 0) for m in run.received}
+            )
+        )
+    assert sim.broker.max_concurrent(GCID_A) == 1
+    assert "id token expired" not in sim.broker.close_reasons(GCID_A)
+    assert len(delivered) >= 3
+    assert run.tokens.refreshes >= 2
+    # Rotation: the first refresh token is spent.
+    assert not sim.oauth.refresh_token_valid(first_refresh)
+    assert StreamState.WAITING_TO_RETRY not in run.states
+    assert any(reason == "id token swap" for _, reason in run.stream.history)
+
+
+async def test_request_reconnect_swaps_without_overlap(simulator: Simulator) -> None:
+    async with running(simulator, _config(simulator)) as run:
+        await wait_for(lambda: run.stream.state is StreamState.CONNECTED)
+        run.stream.request_reconnect()
+        await wait_for(lambda: simulator.broker.connect_count(GCID_A) == 2)
+        await wait_for(lambda: run.stream.state is StreamState.CONNECTED)
+        assert await simulator.publish(VIN_BEV, {"vehicle.speed": 1}) == 1
+        await wait_for(lambda: len(run.received) == 1)
+    assert simulator.broker.max_concurrent(GCID_A) == 1
+    assert "reconnect requested" in [r for _, r in run.stream.history]
+
+
+async def test_eviction_is_detected_and_retried_slowly(simulator: Simulator) -> None:
+    config = _config(simulator, backoff_max=1.0)
+    async with running(simulator, config) as run:
+        await wait_for(lambda: run.stream.state is StreamState.CONNECTED)
+        simulator.evict(GCID_A)
+        await wait_for(lambda: run.stream.state is StreamState.EVICTED)
+        assert run.stream.last_error == EVICTED_MESSAGE
+        assert "another client" in (run.stream.last_error or "")
+        refused = simulator.broker.refused_count(GCID_A)
+        await asyncio.sleep(0.6)
+        # Evicted: waits about backoff_max, no tight loop.
+        assert simulator.broker.refused_count(GCID_A) <= refused + 1
+        simulator.release(GCID_A)
+        await wait_for(lambda: run.stream.state is StreamState.CONNECTED)
+        assert run.stream.last_error is None
+    assert simulator.broker.max_concurrent(GCID_A) == 1
+
+
+async def test_single_not_authorized_is_retried(simulator: Simulator) -> None:
+    simulator.faults.stream_refusals = 1
+    async with running(simulator, _config(simulator)) as run:
+        await wait_for(lambda: run.stream.state is StreamState.CONNECTED)
+    assert StreamState.WAITING_TO_RETRY in run.states
+    assert StreamState.EVICTED not in run.states
+
+
+async def test_dropped_connection_reconnects(simulator: Simulator) -> None:
+    async with running(simulator, _config(simulator)) as run:
+        await wait_for(lambda: run.stream.state is StreamState.CONNECTED)
+        await simulator.broker.drop(GCID_A)
+        await wait_for(lambda: simulator.broker.connect_count(GCID_A) == 2)
+        await wait_for(lambda: run.stream.state is StreamState.CONNECTED)
+    assert StreamState.WAITING_TO_RETRY in run.states
+
+
+async def test_silent_broker_fault_is_retried(simulator: Simulator) -> None:
+    simulator.faults.stream_connect_timeouts = 1
+    async with running(simulator, _config(simulator)) as run:
+        await wait_for(lambda: run.stream.state is StreamState.CONNECTED)
+    assert StreamState.WAITING_TO_RETRY in run.states
+
+
+@contextlib.asynccontextmanager
+async def silent_broker() -> AsyncIterator[tuple[int, list[asyncio.StreamReader]]]:
+    """A TCP server that accepts and never answers."""
+    readers: list[asyncio.StreamReader] = []
+    writers: list[asyncio.StreamWriter] = []
+
+    async def silent(
+        reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
+        readers.append(reader)
+        writers.append(writer)
+
+    server = await asyncio.start_server(silent, "127.0.0.1", 0)
+    try:
+        yield server.sockets[0].getsockname()[1], readers
+    finally:
+        for writer in writers:
+            writer.close()
+        server.close()
+        await server.wait_closed()
+
+
+def _plain_config(port: int, **changes: Any) -> StreamConfig:
+    config = StreamConfig(
+        host="127.0.0.1",
+        port=port,
+        tls=StreamTls.NONE,
+        ca_file=None,
+        username="user",
+        topic="user/+",
+        password="secret",
+        connect_timeout=0.3,
+        backoff_min=0.05,
+        backoff_max=0.2,
+    )
+    return replace(config, **changes)
+
+
+class NoTokens:
+    async def async_get_id_token(self) -> tuple[str, Any]:
+        raise AssertionError("fixed password: no token needed")
+
+
+async def test_connack_timeout_is_retried(socket_enabled: None) -> None:
+    """A broker that accepts TCP but never answers CONNACK: bounded wait."""
+    async with silent_broker() as (port, readers):
+        stream = CarDataStream(_plain_config(port), NoTokens(), lambda _m: None)
+        task = asyncio.create_task(stream.run())
+        try:
+            await wait_for(lambda: len(readers) >= 2)
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+    assert any("timed out" in reason for _, reason in stream.history)
+    assert stream.state is StreamState.STOPPED
+
+
+async def test_cancel_while_connecting_closes_the_socket(socket_enabled: None) -> None:
+    async with silent_broker() as (port, readers):
+        config = _plain_config(port, connect_timeout=30.0)
+        stream = CarDataStream(config, NoTokens(), lambda _m: None)
+        task = asyncio.create_task(stream.run())
+        await wait_for(lambda: len(readers) == 1)
+        # The CONNECT packet arrives; then cancellation closes the socket.
+        assert (await readers[0].read(1))[0] >> 4 == 1
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        async with asyncio.timeout(5):
+            while await readers[0].read(1024):
+                pass
+    assert stream.state is StreamState.STOPPED
+
+
+async def test_refused_subscription_is_a_failure(simulator: Simulator) -> None:
+    config = _config(simulator, topic="someone-else/+")
+    async with running(simulator, config) as run:
+        await wait_for(lambda: run.stream.state is StreamState.REFUSED)
+        assert "subscription" in (run.stream.last_error or "")
+
+
+async def test_bad_password_is_refused(simulator: Simulator) -> None:
+    config = _config(simulator, password="not-a-token")
+    async with running(simulator, config) as run:
+        await wait_for(lambda: run.stream.state is StreamState.REFUSED)
+        assert "Bad user name or password" in (run.stream.last_error or "")
+
+
+async def test_missing_streaming_scope_leads_to_eviction_message(
+    simulator: Simulator,
+) -> None:
+    """rc 5 on every attempt (no streaming scope) ends in slow retries."""
+    async with running(
+        simulator, _config(simulator), client_id=CLIENT_NO_STREAM
+    ) as run:
+        await wait_for(
+            lambda: run.stream.state in (StreamState.EVICTED, StreamState.REFUSED)
+        )
+
+
+async def test_run_twice_is_refused(simulator: Simulator) -> None:
+    async with running(simulator, _config(simulator)) as run:
+        await wait_for(lambda: run.stream.state is StreamState.CONNECTED)
+        with pytest.raises(RuntimeError):
+            await run.stream.run()
