@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-import importlib
-from types import ModuleType
 from typing import Any, Final
 
 from homeassistant.components.sensor import (
@@ -24,23 +22,13 @@ from .catalogue import DescriptorInfo, convert, fallback_name, map_unit
 from .coordinator import CarDataCoordinator, DescriptorState
 from .diagnostic_entities import account_entities, vehicle_diagnostic_entities
 from .entity import CarDataDescriptorEntity, async_setup_descriptor_entities
+from .extras import async_setup_extra_sensors
 from .runtime import CarDataConfigEntry
 
 PARALLEL_UPDATES = 0
 
 MAX_STATE_LENGTH: Final = 255
 
-
-def _load_extras() -> ModuleType | None:
-    """Import the REST side's extra sensors (quota, charging history, tyres)."""
-    try:
-        return importlib.import_module(f"{__package__}.extras")
-    except ModuleNotFoundError:
-        return None
-
-
-# Imported with the platform (in the executor), never inside the event loop.
-_EXTRAS: Final = _load_extras()
 
 _DESCRIPTIONS: dict[str, SensorEntityDescription] = {}
 
@@ -84,8 +72,8 @@ async def async_setup_entry(
     async_setup_descriptor_entities(
         entry, "sensor", CarDataSensor, async_add_entities, per_vehicle
     )
-    if _EXTRAS is not None:
-        await _EXTRAS.async_setup_extra_sensors(hass, entry, async_add_entities)
+    # The REST side's sensors: API calls left, charging history, tyres.
+    await async_setup_extra_sensors(hass, entry, async_add_entities)
 
 
 class CarDataSensor(CarDataDescriptorEntity, RestoreSensor):
