@@ -12,6 +12,7 @@ from custom_components.cardata.bootstrap import CONTAINER_NAME, CONTAINER_PURPOS
 from custom_components.cardata.const import DOMAIN
 from custom_components.cardata.polling import async_setup_rest
 from custom_components.cardata.quota import QuotaPlanner, planner_of
+from custom_components.cardata.services import async_setup_services
 from tests.entity_helpers import make_entry, setup_entry, wait_for
 from tests.simulator import GCID_A
 
@@ -35,6 +36,8 @@ async def setup_rest(
 ) -> MockConfigEntry:
     """Set up the entry; start the REST side if ``__init__`` does not yet."""
     await setup_entry(hass, entry, connected=connected)
+    if not hass.services.has_service(DOMAIN, "fetch_telematic_data"):
+        async_setup_services(hass)
     if planner_of(entry).on_block_change is None:
         await async_setup_rest(hass, entry)
     poller = planner_of(entry).poller

@@ -1,0 +1,360 @@
+"""Service actions: ask BMW now and return the answer.
+
+Each action targets a vehicle (a device or a VIN) or an account (a config
+entry), goes through the account's quota planner as a user action (it may use
+the reserve, never more than the budget) and returns BMW's answer as the
+action's response, so it shows in the developer tools.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from functools import partial
+import re
+from typing import Any, Final, cast
+
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.core import (
+    HomeAssistant,
+    ServiceCall,
+    ServiceResponse,
+    SupportsResponse,
+    callback,
+)
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.helpers import config_validation as cv, device_registry as dr
+from homeassistant.helpers.typing import VolSchemaType
+from homeassistant.util import dt as dt_util
+import voluptuous as vol
+
+from .api import (
+    ApiError,
+    CarDataConnectionError,
+    CarDataError,
+    QuotaExceededError,
+    TelematicValue,
+)
+from .bootstrap import async_fetch_telematic, device_fields
+from .const import DOMAIN
+from .extras import async_store_image, publish_extra
+from .quota import QuotaSpentError, planner_of
+from .quota_policy import CallKind
+from .runtime import CarDataConfigEntry
+
+ATTR_DEVICE_ID: Final = "device_id"
+ATTR_VIN: Final = "vin"
+ATTR_ENTRY: Final = "config_entry_id"
+ATTR_DAYS: Final = "days"
+
+SERVICE_TELEMATIC: Final = "fetch_telematic_data"
+SERVICE_MAPPINGS: Final = "fetch_vehicle_mappings"
+SERVICE_BASIC: Final = "fetch_basic_data"
+SERVICE_CHARGING: Final = "fetch_charging_history"
+SERVICE_TYRES: Final = "fetch_tyre_diagnosis"
+SERVICE_IMAGE: Final = "fetch_vehicle_image"
+
+VIN_SHAPE: Final = re.compile(r"^[A-HJ-NPR-Z0-9]{17}$")
+
+_TARGET = {
+    vol.Optional(ATTR_DEVICE_ID): vol.All(cv.ensure_list, [cv.string]),
+    vol.Optional(ATTR_VIN): cv.string,
+    vol.Optional(ATTR_ENTRY): cv.string,
+}
+SCHEMA: Final = vol.Schema(_TARGET)
+SCHEMA_CHARGING: Final = vol.Schema(
+    {
+        **_TARGET,
+        vol.Optional(ATTR_DAYS, default=30): vol.All(
+            vol.Coerce(int), vol.Range(min=1, max=90)
+        ),
+    }
+)
+
+type Target = list[tuple[CarDataConfigEntry, str | None]]
+
+
+def _invalid(key: str, **placeholders: str) -> ServiceValidationError:
+    return ServiceValidationError(
+        translation_domain=DOMAIN,
+        translation_key=key,
+        translation_placeholders=placeholders or None,
+    )
+
+
+def _loaded(hass: HomeAssistant) -> list[CarDataConfigEntry]:
+    return [
+        entry
+        for entry in hass.config_entries.async_entries(DOMAIN)
+        if entry.state is ConfigEntryState.LOADED
+    ]
+
+
+def _vehicles(entry: CarDataConfigEntry) -> list[str]:
+    return [
+        vin for vin in entry.runtime_data.coordinator.vehicles if VIN_SHAPE.match(vin)
+    ]
+
+
+def resolve_targets(hass: HomeAssistant, data: dict[str, Any]) -> Target:
+    """Return (entry, VIN or None for the account) pairs the call is about.
+
+    Raises:
+        ServiceValidationError: nothing or two kinds of target chosen, a
+            malformed VIN, or a vehicle/account no loaded entry knows.
+    """
+    devices: list[str] = data.get(ATTR_DEVICE_ID) or []
+    vin_raw: str | None = data.get(ATTR_VIN)
+    entry_id: str | None = data.get(ATTR_ENTRY)
+    chosen = sum(1 for item in (devices, vin_raw, entry_id) if item)
+    if chosen == 0:
+        raise _invalid("target_missing")
+    if chosen > 1:
+        raise _invalid("target_ambiguous")
+    loaded = _loaded(hass)
+    if entry_id:
+        for entry in loaded:
+            if entry.entry_id == entry_id:
+                return [(entry, None)]
+        raise _invalid("account_unknown")
+    if vin_raw:
+        vin = vin_raw.strip()
+        if not VIN_SHAPE.match(vin):
+            raise _invalid("vin_invalid", vin=vin[:20])
+        return [(_entry_of(loaded, vin), vin)]
+    registry = dr.async_get(hass)
+    targets: Target = []
+    for device_id in devices:
+        device = registry.async_get(device_id)
+        device_vin = next(
+            (
+                ident
+                for domain, ident in (device.identifiers if device else ())
+                if domain == DOMAIN and VIN_SHAPE.match(ident)
+            ),
+            None,
+        )
+        if device_vin is None:
+            raise _invalid("device_unknown")
+        targets.append((_entry_of(loaded, device_vin), device_vin))
+    return targets
+
+
+def _entry_of(loaded: list[CarDataConfigEntry], vin: str) -> CarDataConfigEntry:
+    for entry in loaded:
+        if vin in _vehicles(entry):
+            return entry
+    raise _invalid("vehicle_unknown")
+
+
+def _per_vehicle(targets: Target) -> list[tuple[CarDataConfigEntry, str]]:
+    """Expand account targets to every vehicle of the account."""
+    result: list[tuple[CarDataConfigEntry, str]] = []
+    for entry, vin in targets:
+        if vin is None:
+            result.extend((entry, v) for v in _vehicles(entry))
+        else:
+            result.append((entry, vin))
+    return result
+
+
+def _check_budget(pairs: list[tuple[CarDataConfigEntry, Any]]) -> None:
+    """Refuse before the first call when the calls do not fit."""
+    needed: dict[str, int] = {}
+    entries: dict[str, CarDataConfigEntry] = {}
+    for entry, _ in pairs:
+        needed[entry.entry_id] = needed.get(entry.entry_id, 0) + 1
+        entries[entry.entry_id] = entry
+    for entry_id, calls in needed.items():
+        planner = planner_of(entries[entry_id])
+        left = planner.remaining(CallKind.USER)
+        if left == 0:
+            raise _spent(
+                planner.blocked_until or planner.policy.next_slot_at(dt_util.utcnow())
+            )
+        if left < calls:
+            raise HomeAssistantError(
+                translation_domain=DOMAIN,
+                translation_key="too_many_vehicles",
+                translation_placeholders={"calls": str(calls), "left": str(left)},
+            )
+
+
+def _spent(until: Any) -> HomeAssistantError:
+    if until is None:
+        return HomeAssistantError(
+            translation_domain=DOMAIN, translation_key="quota_spent_unknown"
+        )
+    return HomeAssistantError(
+        translation_domain=DOMAIN,
+        translation_key="quota_spent",
+        translation_placeholders={"until": until.isoformat(timespec="minutes")},
+    )
+
+
+def describe_error(err: CarDataError) -> str:
+    """Return a short error text without anything secret (no BMW note)."""
+    if isinstance(err, ApiError):
+        return f"{err.error_id or type(err).__name__} (HTTP {err.status})"
+    if isinstance(err, CarDataConnectionError):
+        return "BMW unreachable"
+    return type(err).__name__
+
+
+async def _guarded[T](call: Callable[[], Awaitable[T]]) -> T:
+    """Run one BMW request, turning failures into translated errors."""
+    try:
+        return await call()
+    except QuotaSpentError as err:
+        raise _spent(err.until) from err
+    except QuotaExceededError as err:
+        wait = err.retry_after
+        until = dt_util.utcnow() + timedelta(seconds=wait) if wait is not None else None
+        raise _spent(until) from err
+    except CarDataError as err:
+        raise HomeAssistantError(
+            translation_domain=DOMAIN,
+            translation_key="api_failed",
+            translation_placeholders={"error": describe_error(err)},
+        ) from err
+
+
+def telematic_response(values: dict[str, TelematicValue]) -> dict[str, Any]:
+    """Return a telematicData answer in JSON form (as BMW sent it)."""
+    return {
+        name: {
+            "value": v.value,
+            "unit": v.unit,
+            "timestamp": v.timestamp.isoformat() if v.timestamp else None,
+        }
+        for name, v in values.items()
+    }
+
+
+async def _fetch_telematic(call: ServiceCall) -> ServiceResponse:
+    pairs = _per_vehicle(resolve_targets(call.hass, dict(call.data)))
+    _check_budget(pairs)
+    result: dict[str, Any] = {}
+    for entry, vin in pairs:
+        values = await _guarded(
+            partial(async_fetch_telematic, call.hass, entry, vin, CallKind.USER)
+        )
+        if values is None:
+            raise HomeAssistantError(
+                translation_domain=DOMAIN, translation_key="no_container"
+            )
+        result[vin] = telematic_response(values)
+    return {"vehicles": result}
+
+
+async def _fetch_mappings(call: ServiceCall) -> ServiceResponse:
+    targets = resolve_targets(call.hass, dict(call.data))
+    entries = {entry.entry_id: entry for entry, _ in targets}
+    _check_budget([(entry, None) for entry in entries.values()])
+    result: list[dict[str, Any]] = []
+    for entry in entries.values():
+        planner, api = planner_of(entry), entry.runtime_data.api
+        mappings = await _guarded(
+            partial(planner.async_call, CallKind.USER, api.get_mappings)
+        )
+        result.extend(
+            {
+                "vin": m.vin,
+                "mappingType": m.mapping_type,
+                "mappedSince": m.mapped_since.isoformat() if m.mapped_since else None,
+            }
+            for m in mappings
+        )
+    return {"mappings": cast("Any", result)}
+
+
+async def _fetch_basic(call: ServiceCall) -> ServiceResponse:
+    pairs = _per_vehicle(resolve_targets(call.hass, dict(call.data)))
+    _check_budget(pairs)
+    result: dict[str, Any] = {}
+    for entry, vin in pairs:
+        planner, api = planner_of(entry), entry.runtime_data.api
+        basic = await _guarded(
+            partial(planner.async_call, CallKind.USER, partial(api.get_basic_data, vin))
+        )
+        entry.runtime_data.coordinator.set_device_info(vin, **device_fields(basic))
+        result[vin] = basic.raw
+    return {"vehicles": result}
+
+
+async def _fetch_charging(call: ServiceCall) -> ServiceResponse:
+    pairs = _per_vehicle(resolve_targets(call.hass, dict(call.data)))
+    _check_budget(pairs)
+    end = dt_util.utcnow()
+    start = end - timedelta(days=int(call.data.get(ATTR_DAYS, 30)))
+    result: dict[str, Any] = {}
+    for entry, vin in pairs:
+        planner, api = planner_of(entry), entry.runtime_data.api
+        sessions = await _guarded(
+            partial(
+                planner.async_call,
+                CallKind.USER,
+                partial(api.get_charging_history, vin, start, end),
+            )
+        )
+        publish_extra(entry, "charging_history", vin, sessions)
+        result[vin] = sessions
+    return {"vehicles": result}
+
+
+async def _fetch_tyres(call: ServiceCall) -> ServiceResponse:
+    pairs = _per_vehicle(resolve_targets(call.hass, dict(call.data)))
+    _check_budget(pairs)
+    result: dict[str, Any] = {}
+    for entry, vin in pairs:
+        planner, api = planner_of(entry), entry.runtime_data.api
+        diagnosis = await _guarded(
+            partial(
+                planner.async_call, CallKind.USER, partial(api.get_tyre_diagnosis, vin)
+            )
+        )
+        publish_extra(entry, "tyre_diagnosis", vin, diagnosis)
+        result[vin] = diagnosis
+    return {"vehicles": result}
+
+
+async def _fetch_image(call: ServiceCall) -> ServiceResponse:
+    pairs = _per_vehicle(resolve_targets(call.hass, dict(call.data)))
+    _check_budget(pairs)
+    result: dict[str, Any] = {}
+    for entry, vin in pairs:
+        planner, api = planner_of(entry), entry.runtime_data.api
+        image = await _guarded(
+            partial(planner.async_call, CallKind.USER, partial(api.get_image, vin))
+        )
+        await async_store_image(call.hass, entry, vin, image)
+        result[vin] = {"content_type": _image_type(image), "bytes": len(image)}
+    return {"vehicles": result}
+
+
+def _image_type(image: bytes) -> str:
+    if image.startswith(b"\x89PNG"):
+        return "image/png"
+    if image.startswith(b"\xff\xd8"):
+        return "image/jpeg"
+    return "application/octet-stream"
+
+
+@callback
+def async_setup_services(hass: HomeAssistant) -> None:
+    """Register the service actions (from ``async_setup``)."""
+    for name, handler, schema in (
+        (SERVICE_TELEMATIC, _fetch_telematic, SCHEMA),
+        (SERVICE_MAPPINGS, _fetch_mappings, SCHEMA),
+        (SERVICE_BASIC, _fetch_basic, SCHEMA),
+        (SERVICE_CHARGING, _fetch_charging, SCHEMA_CHARGING),
+        (SERVICE_TYRES, _fetch_tyres, SCHEMA),
+        (SERVICE_IMAGE, _fetch_image, SCHEMA),
+    ):
+        hass.services.async_register(
+            DOMAIN,
+            name,
+            handler,
+            schema=cast("VolSchemaType", schema),
+            supports_response=SupportsResponse.OPTIONAL,
+        )

@@ -1,0 +1,145 @@
+"""Service actions through Home Assistant against the simulator."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+import pytest
+
+from custom_components.cardata.const import DOMAIN
+from custom_components.cardata.quota_policy import DAILY_LIMIT, CallKind
+from tests.entity_helpers import device_for
+from tests.rest_helpers import make_entry, planner, setup_rest, sim_calls
+from tests.simulator import GCID_A, VIN_BEV, VIN_ID6, VIN_PHEV
+
+SOC = "vehicle.drivetrain.batteryManagement.header"
+
+
+async def _call(hass: HomeAssistant, service: str, **data: Any) -> dict[str, Any]:
+    return await hass.services.async_call(
+        DOMAIN, service, data, blocking=True, return_response=True
+    )
+
+
+def _device_id(hass: HomeAssistant, entry, vin: str) -> str:
+    return device_for(hass, entry, vin).id
+
+
+@pytest.fixture
+async def entry(hass: HomeAssistant, simulator):
+    return await setup_rest(hass, make_entry(simulator))
+
+
+async def test_fetch_telematic_by_vin_and_device(
+    hass: HomeAssistant, simulator, entry
+) -> None:
+    before = sim_calls(simulator)
+    simulator.vehicles[VIN_BEV].state[SOC].value = 33
+    answer = await _call(hass, "fetch_telematic_data", vin=VIN_BEV)
+    assert answer["vehicles"][VIN_BEV][SOC]["value"] == "33"
+    assert entry.runtime_data.coordinator.get(VIN_BEV, SOC).value == 33
+    answer = await _call(
+        hass, "fetch_telematic_data", device_id=_device_id(hass, entry, VIN_PHEV)
+    )
+    assert set(answer["vehicles"]) == {VIN_PHEV}
+    assert sim_calls(simulator) == before + 2
+
+
+async def test_account_target_covers_every_vehicle(
+    hass: HomeAssistant, simulator, entry
+) -> None:
+    before = sim_calls(simulator)
+    answer = await _call(hass, "fetch_basic_data", config_entry_id=entry.entry_id)
+    assert set(answer["vehicles"]) == {VIN_BEV, VIN_PHEV}
+    assert answer["vehicles"][VIN_BEV]["vin"] == VIN_BEV
+    assert sim_calls(simulator) == before + 2
+
+
+async def test_mappings(hass: HomeAssistant, simulator, entry) -> None:
+    answer = await _call(hass, "fetch_vehicle_mappings", config_entry_id=entry.entry_id)
+    kinds = {m["vin"]: m["mappingType"] for m in answer["mappings"]}
+    assert kinds[VIN_BEV] == "PRIMARY"
+    assert "SECONDARY" in kinds.values()
+    # A vehicle target means its account.
+    answer = await _call(hass, "fetch_vehicle_mappings", vin=VIN_PHEV)
+    assert len(answer["mappings"]) == 3
+
+
+async def test_charging_history_tyres_image(
+    hass: HomeAssistant, simulator, entry
+) -> None:
+    answer = await _call(hass, "fetch_charging_history", vin=VIN_BEV, days=30)
+    assert isinstance(answer["vehicles"][VIN_BEV], list)
+    answer = await _call(hass, "fetch_tyre_diagnosis", vin=VIN_BEV)
+    assert "passengerCar" in answer["vehicles"][VIN_BEV]
+    answer = await _call(hass, "fetch_vehicle_image", vin=VIN_BEV)
+    assert answer["vehicles"][VIN_BEV]["content_type"] == "image/png"
+    assert answer["vehicles"][VIN_BEV]["bytes"] > 0
+
+
+@pytest.mark.parametrize(
+    ("data", "key"),
+    [
+        ({}, "target_missing"),
+        ({"vin": VIN_BEV, "config_entry_id": "x"}, "target_ambiguous"),
+        ({"vin": "wba123"}, "vin_invalid"),
+        ({"vin": "WBA0000000000000I"}, "vin_invalid"),
+        ({"vin": VIN_ID6}, "vehicle_unknown"),
+        ({"config_entry_id": "nope"}, "account_unknown"),
+        ({"device_id": "nope"}, "device_unknown"),
+    ],
+)
+async def test_bad_input_is_refused(
+    hass: HomeAssistant, simulator, entry, data: dict[str, Any], key: str
+) -> None:
+    before = sim_calls(simulator)
+    with pytest.raises(ServiceValidationError) as err:
+        await _call(hass, "fetch_telematic_data", **data)
+    assert err.value.translation_key == key
+    assert sim_calls(simulator) == before
+
+
+async def test_refused_when_quota_spent(hass: HomeAssistant, simulator, entry) -> None:
+    plan = planner(entry)
+    while plan.remaining(CallKind.USER):
+        await plan.async_call(CallKind.USER, entry.runtime_data.api.get_mappings)
+    assert sim_calls(simulator) == DAILY_LIMIT
+    for service in (
+        "fetch_telematic_data",
+        "fetch_basic_data",
+        "fetch_charging_history",
+        "fetch_tyre_diagnosis",
+        "fetch_vehicle_image",
+    ):
+        with pytest.raises(HomeAssistantError) as err:
+            await _call(hass, service, vin=VIN_BEV)
+        assert err.value.translation_key == "quota_spent"
+    with pytest.raises(HomeAssistantError):
+        await _call(hass, "fetch_vehicle_mappings", config_entry_id=entry.entry_id)
+    assert sim_calls(simulator) == DAILY_LIMIT
+
+
+async def test_too_many_vehicles_for_what_is_left(
+    hass: HomeAssistant, simulator, entry
+) -> None:
+    plan = planner(entry)
+    while plan.remaining(CallKind.USER) > 1:
+        await plan.async_call(CallKind.USER, entry.runtime_data.api.get_mappings)
+    with pytest.raises(HomeAssistantError) as err:
+        await _call(hass, "fetch_telematic_data", config_entry_id=entry.entry_id)
+    assert err.value.translation_key == "too_many_vehicles"
+
+
+async def test_bmw_error_and_block(hass: HomeAssistant, simulator, entry) -> None:
+    simulator.quota.mode = "429"
+    simulator.quota.exhaust(GCID_A)
+    with pytest.raises(HomeAssistantError) as err:
+        await _call(hass, "fetch_telematic_data", vin=VIN_BEV)
+    assert err.value.translation_key == "quota_spent"
+    assert planner(entry).blocked_until is not None
+    calls = sim_calls(simulator)
+    with pytest.raises(HomeAssistantError):
+        await _call(hass, "fetch_basic_data", vin=VIN_BEV)
+    assert sim_calls(simulator) == calls  # nothing more reached BMW
