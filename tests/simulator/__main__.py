@@ -1,0 +1,89 @@
+"""Run the simulator on its own: ``python -m tests.simulator [options]``.
+
+Serves the default world, plays the scenario for every vehicle in a loop
+and prints the endpoints (also written as JSON with ``--endpoints-file``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+from pathlib import Path
+import signal
+
+from .core import Simulator
+from .world import CLIENT_A, CLIENT_B, CLIENT_NO_STREAM, GCID_A, GCID_B
+
+
+def _arguments() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m tests.simulator", description="BMW CarData simulator"
+    )
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--http-port", type=int, default=0, help="0: any free port")
+    parser.add_argument("--mqtt-port", type=int, default=0, help="0: any free port")
+    parser.add_argument(
+        "--speed", type=float, default=10.0, help="scenario clock factor"
+    )
+    parser.add_argument("--no-scenario", action="store_true")
+    parser.add_argument("--auto-approve", action="store_true")
+    parser.add_argument("--interval", type=int, default=5, help="device-code interval")
+    parser.add_argument("--cert-dir", help="keep the CA here (reused across runs)")
+    parser.add_argument("--endpoints-file", help="write the endpoints as JSON here")
+    return parser.parse_args()
+
+
+async def _main(args: argparse.Namespace) -> None:
+    sim = Simulator(
+        host=args.host,
+        http_port=args.http_port,
+        mqtt_port=args.mqtt_port,
+        cert_dir=args.cert_dir,
+    )
+    sim.load_default_world()
+    sim.oauth.auto_approve = args.auto_approve
+    sim.oauth.interval = args.interval
+    await sim.start()
+    info = sim.endpoints | {
+        "verify_url": sim.endpoints["auth_url"] + "/verify",
+        "client_id": CLIENT_A,
+        "clients": {
+            "CLIENT_A": CLIENT_A,
+            "CLIENT_B": CLIENT_B,
+            "CLIENT_NO_STREAM": CLIENT_NO_STREAM,
+        },
+        "accounts": {"GCID_A": GCID_A, "GCID_B": GCID_B},
+    }
+    if args.endpoints_file:
+        path = Path(args.endpoints_file)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
+    print("BMW CarData simulator running:")
+    for key, value in info.items():
+        print(f"  {key}: {value}")
+    print("  (Ctrl-C stops)", flush=True)
+    if not args.no_scenario:
+        for vin in list(sim.vehicles):
+            if any(vin in a.primary_vins() for a in sim.accounts.values() if a.clients):
+                sim.start_scenario(vin, speed=args.speed, loop=True)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        await sim.stop()
+        print("BMW CarData simulator stopped.", flush=True)
+
+
+def main() -> None:
+    """Entry point."""
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(_main(_arguments()))
+
+
+if __name__ == "__main__":
+    main()
