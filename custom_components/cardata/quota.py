@@ -98,6 +98,8 @@ class QuotaPlanner:
         self._unblock_timer: CALLBACK_TYPE | None = None
         self.poller: Any = None
         """The entry's scheduled poller (set by the REST side when it starts)."""
+        self.extras: Any = None
+        """The entry's extras hub (set by the extra sensors)."""
 
     async def async_load(self) -> None:
         """Read the stored log (a restart keeps everything counted)."""
