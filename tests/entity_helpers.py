@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
+from enum import Enum
 from typing import Any
 
 from homeassistant.const import Platform
@@ -182,17 +183,47 @@ def in_snapshots_dir(snapshot: SnapshotAssertion) -> SnapshotAssertion:
 def describe_entity(hass: HomeAssistant, entity: er.RegistryEntry) -> dict[str, Any]:
     """What a user sees of one entity, without ids or times that vary per run."""
     state = hass.states.get(entity.entity_id)
-    return {
-        "entity_id": entity.entity_id,
-        "unique_id": entity.unique_id,
-        "name": entity.original_name,
-        "translation_key": entity.translation_key,
-        "device_class": entity.original_device_class,
-        "unit": entity.unit_of_measurement,
-        "capabilities": entity.capabilities,
-        "options": dict(entity.options),
-        "entity_category": entity.entity_category,
-        "disabled_by": entity.disabled_by,
-        "state": None if state is None else state.state,
-        "attributes": None if state is None else dict(state.attributes),
-    }
+    return _plain(
+        {
+            "entity_id": entity.entity_id,
+            "unique_id": entity.unique_id,
+            "name": entity.original_name,
+            "translation_key": entity.translation_key,
+            "device_class": entity.original_device_class,
+            "unit": entity.unit_of_measurement,
+            "capabilities": {
+                key: value
+                for key, value in entity.capabilities.items()
+                if str(key) not in _VERSION_DEPENDENT
+            }
+            or None
+            if entity.capabilities
+            else None,
+            "options": dict(entity.options),
+            "entity_category": entity.entity_category,
+            "disabled_by": entity.disabled_by,
+            "state": None if state is None else state.state,
+            "attributes": None
+            if state is None
+            else {
+                key: value
+                for key, value in state.attributes.items()
+                if str(key) not in _VERSION_DEPENDENT
+            },
+        }
+    )
+
+
+# Attributes that only some Home Assistant versions write.
+_VERSION_DEPENDENT = frozenset({"in_zones", "tracking_type"})
+
+
+def _plain(value: Any) -> Any:
+    """Enum keys and values as plain strings (Home Assistant versions differ)."""
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, dict):
+        return {_plain(key): _plain(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(item) for item in value]
+    return value
