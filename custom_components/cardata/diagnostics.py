@@ -1,0 +1,229 @@
+"""Diagnostics of an account and of one vehicle, with every secret masked.
+
+Tokens and positions are replaced by ``**REDACTED**``; the client id, the
+GCID and every VIN by a stable keyed reference (``vin_1a2b3c4d5e``), the
+same one in every part of the dump and in the calls-left sensor, so two
+records can still be compared. Endpoints appear as hosts only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, is_dataclass
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from homeassistant.components.diagnostics import async_redact_data
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.device_registry import DeviceEntry
+from homeassistant.util import dt as dt_util
+
+from .const import (
+    CONF_API_URL,
+    CONF_AUTH_URL,
+    CONF_CLIENT_ID,
+    CONF_GCID,
+    CONF_STREAM_HOST,
+    CONF_STREAM_PORT,
+    CONF_STREAM_TLS,
+    CONF_TOKENS,
+    DOMAIN,
+)
+from .quota import planner_of
+from .redact import SECRET_KEYS, Redactor, is_position_key
+from .runtime import CarDataConfigEntry
+from .settings import OPT_BROKER_PASSWORD, OPT_BROKER_USERNAME
+from .token_manager import token_diagnostics
+
+RAW_MESSAGES = 50
+TO_REDACT = SECRET_KEYS | {CONF_TOKENS, OPT_BROKER_PASSWORD, OPT_BROKER_USERNAME}
+
+
+def _redactor(entry: CarDataConfigEntry) -> Redactor:
+    """Return the account's redactor, taught every secret known to the entry."""
+    runtime = entry.runtime_data
+    redactor = planner_of(entry).redactor
+    tokens = runtime.tokens.tokens
+    redactor.learn(
+        "token", (tokens.access_token, tokens.id_token, tokens.refresh_token)
+    )
+    redactor.learn("client", (runtime.client_id, entry.data.get(CONF_CLIENT_ID)))
+    redactor.learn("gcid", (tokens.gcid, entry.data.get(CONF_GCID), entry.unique_id))
+    redactor.learn("vin", runtime.coordinator.vehicles)
+    return redactor
+
+
+def _host(url: Any) -> str | None:
+    return urlsplit(url).hostname if isinstance(url, str) else None
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _ages(entry: CarDataConfigEntry, vins: Iterable[str]) -> dict[str, Any]:
+    """Per vehicle, per descriptor: age of the value (never the value)."""
+    now = dt_util.utcnow()
+    coordinator = entry.runtime_data.coordinator
+    result: dict[str, Any] = {}
+    for vin in vins:
+        vehicle = coordinator.vehicles.get(vin)
+        if vehicle is None:
+            continue
+        result[vin] = {
+            "descriptors_known": len(vehicle.known_descriptors),
+            "last_received_at": _iso(vehicle.last_received_at),
+            "last_bmw_timestamp": _iso(vehicle.last_timestamp),
+            "descriptors": {
+                name: {
+                    "seconds_since_received": round(
+                        (now - state.received_at).total_seconds()
+                    ),
+                    "seconds_since_bmw_timestamp": round(
+                        (now - state.timestamp).total_seconds()
+                    )
+                    if state.timestamp
+                    else None,
+                    "unit": state.unit,
+                    "type": type(state.value).__name__,
+                }
+                for name, state in sorted(vehicle.descriptors.items())
+            },
+        }
+    return result
+
+
+def _raw_messages(entry: CarDataConfigEntry) -> Any:
+    """The last stream messages, if the stream owner keeps them."""
+    stream = entry.runtime_data.stream
+    recent = getattr(stream, "recent_messages", None)
+    if recent is None:
+        return {"note": "the stream owner keeps no recent messages"}
+    items: list[Any] = []
+    for item in list(recent)[-RAW_MESSAGES:]:
+        if isinstance(item, bytes | bytearray):
+            items.append(bytes(item).decode("utf-8", "replace"))
+        elif is_dataclass(item) and not isinstance(item, type):
+            items.append(_positions_out(asdict(item)))
+        else:
+            items.append(item)
+    return items
+
+
+def _positions_out(value: Any) -> Any:
+    """Drop values of position descriptors in nested message dicts."""
+    if isinstance(value, Mapping):
+        return {
+            str(k): "**REDACTED**" if is_position_key(str(k)) else _positions_out(v)
+            for k, v in value.items()
+        }
+    if isinstance(value, list | tuple):
+        return [_positions_out(v) for v in value]
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return value
+
+
+def _stream(entry: CarDataConfigEntry) -> dict[str, Any]:
+    stream = entry.runtime_data.stream
+    return {
+        **stream.diagnostics(),
+        "history": [(at.isoformat(), reason) for at, reason in stream.history],
+    }
+
+
+def _entry_part(entry: CarDataConfigEntry) -> dict[str, Any]:
+    data = entry.data
+    shown = {
+        key: _host(value) if key in (CONF_AUTH_URL, CONF_API_URL) else value
+        for key, value in data.items()
+    }
+    return {
+        "title": entry.title,
+        "version": entry.version,
+        "data": async_redact_data(shown, TO_REDACT),
+        "options": async_redact_data(dict(entry.options), TO_REDACT),
+        "endpoints": {
+            "auth_host": _host(data.get(CONF_AUTH_URL)),
+            "api_host": _host(data.get(CONF_API_URL)),
+            "stream_host": data.get(CONF_STREAM_HOST),
+            "stream_port": data.get(CONF_STREAM_PORT),
+            "stream_tls": data.get(CONF_STREAM_TLS),
+        },
+    }
+
+
+def _tokens(entry: CarDataConfigEntry) -> dict[str, Any]:
+    manager = entry.runtime_data.tokens
+    facts = dict(token_diagnostics(manager))
+    refresh_expiry = manager.tokens.refresh_expires_at
+    facts["refresh_token_expires_at"] = _iso(refresh_expiry)
+    facts["gcid"] = manager.tokens.gcid
+    return facts
+
+
+def _quota(entry: CarDataConfigEntry) -> dict[str, Any]:
+    planner = planner_of(entry)
+    return {
+        **planner.summary(),
+        "settings": {
+            key: str(value) for key, value in asdict(planner.policy.settings).items()
+        },
+        "log": [call.to_dict() for call in planner.policy.calls],
+        "last_scheduled_poll": {
+            ref: at.isoformat() for ref, at in planner.policy.last_poll.items()
+        },
+        "last_telematic_fetch": {
+            ref: at.isoformat() for ref, at in planner.policy.last_fetch.items()
+        },
+    }
+
+
+def _finish(redactor: Redactor, dump: dict[str, Any]) -> dict[str, Any]:
+    """Mask every known secret string anywhere in the dump (keys too)."""
+    result = redactor.data(dump)
+    assert isinstance(result, dict)  # noqa: S101 - data() keeps mappings
+    return result
+
+
+async def async_get_config_entry_diagnostics(
+    hass: HomeAssistant,  # noqa: ARG001 - Home Assistant's signature
+    entry: CarDataConfigEntry,
+) -> dict[str, Any]:
+    """Return diagnostics of the account."""
+    redactor = _redactor(entry)
+    coordinator = entry.runtime_data.coordinator
+    dump = {
+        "entry": _entry_part(entry),
+        "stream": _stream(entry),
+        "token_state": _tokens(entry),
+        "quota": _quota(entry),
+        "stream_state_mirror": coordinator.stream_state,
+        "vehicles": _ages(entry, list(coordinator.vehicles)),
+        "raw_messages": _raw_messages(entry),
+    }
+    return _finish(redactor, dump)
+
+
+async def async_get_device_diagnostics(
+    hass: HomeAssistant,  # noqa: ARG001 - Home Assistant's signature
+    entry: CarDataConfigEntry,
+    device: DeviceEntry,
+) -> dict[str, Any]:
+    """Return diagnostics of one vehicle (or of the account device)."""
+    redactor = _redactor(entry)
+    vins = [ident for domain, ident in device.identifiers if domain == DOMAIN]
+    dump = {
+        "device": {
+            "manufacturer": device.manufacturer,
+            "model": device.model,
+            "model_id": device.model_id,
+            "sw_version": device.sw_version,
+            "identifiers": vins,
+        },
+        "stream": {"state": str(entry.runtime_data.stream.state)},
+        "quota": planner_of(entry).summary(),
+        "vehicles": _ages(entry, vins),
+    }
+    return _finish(redactor, dump)

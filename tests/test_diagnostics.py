@@ -1,0 +1,92 @@
+"""Diagnostics through Home Assistant: useful facts, no secret in clear."""
+
+from __future__ import annotations
+
+import json
+
+from homeassistant.core import HomeAssistant
+from pytest_homeassistant_custom_component.components.diagnostics import (
+    _get_diagnostics_for_config_entry,
+    _get_diagnostics_for_device,
+)
+
+from tests.entity_helpers import LAT, LON, SOC, device_for
+from tests.rest_helpers import make_entry, setup_rest, wait_for
+from tests.simulator import world
+from tests.simulator.world import GCID_A, VIN_BEV, VIN_PHEV
+
+PLACE = (48.177_123, 11.559_876)
+
+
+def _secrets(sim) -> set[str]:
+    known = {
+        str(getattr(world, name))
+        for name in dir(world)
+        if name.startswith(("GCID_", "CLIENT_", "VIN_"))
+        and isinstance(getattr(world, name), str)
+    }
+    return known | set(sim.oauth.tokens) | {str(PLACE[0]), str(PLACE[1])}
+
+
+def _assert_clean(dump: object, secrets: set[str]) -> str:
+    text = json.dumps(dump)
+    leaked = sorted(s for s in secrets if len(s) >= 6 and s in text)
+    assert not leaked, f"secret in diagnostics: {len(leaked)} strings"
+    return text
+
+
+async def _entry_with_traffic(hass: HomeAssistant, simulator):
+    entry = await setup_rest(hass, make_entry(simulator))
+    coordinator = entry.runtime_data.coordinator
+    await simulator.publish(VIN_BEV, {LAT: PLACE[0], LON: PLACE[1], SOC: 77})
+    await wait_for(hass, lambda: coordinator.get(VIN_BEV, LAT) is not None)
+    return entry
+
+
+async def test_entry_diagnostics_redacted(
+    hass: HomeAssistant, hass_client, simulator
+) -> None:
+    entry = await _entry_with_traffic(hass, simulator)
+    full = await _get_diagnostics_for_config_entry(hass, hass_client, entry)
+    text = _assert_clean(full, _secrets(simulator))
+    data = full["data"]
+    # The useful parts are there.
+    assert data["entry"]["endpoints"]["api_host"] == "127.0.0.1"
+    assert data["entry"]["data"]["tokens"] == "**REDACTED**"
+    assert data["stream"]["state"] == "connected"
+    assert data["token_state"]["expires_at"]
+    assert data["quota"]["used_last_24h"] == 7
+    assert len(data["quota"]["log"]) == 7
+    assert data["quota"]["reset_rule_assumed"] == "rolling_24h"
+    assert "raw_messages" in data
+    vehicles = data["vehicles"]
+    assert len(vehicles) == 2
+    ref = next(k for k in vehicles if vehicles[k]["descriptors"].get(LAT))
+    assert vehicles[ref]["descriptors"][LON] == "**REDACTED**"
+    assert ref.startswith("vin_")
+    age = vehicles[ref]["descriptors"][SOC]["seconds_since_received"]
+    assert isinstance(age, int)
+    # Consistent masking: the same VIN has the same reference everywhere.
+    logged = {c["vin"] for c in data["quota"]["log"] if c["vin"]}
+    assert ref in logged
+    assert text.count(ref) >= 2
+    assert "gcid_" in data["token_state"]["gcid"]
+
+
+async def test_device_diagnostics_redacted(
+    hass: HomeAssistant, hass_client, simulator
+) -> None:
+    entry = await _entry_with_traffic(hass, simulator)
+    device = device_for(hass, entry, VIN_BEV)
+    full = await _get_diagnostics_for_device(hass, hass_client, entry, device)
+    _assert_clean(full, _secrets(simulator))
+    data = full["data"]
+    assert data["device"]["model"]
+    (ref,) = data["vehicles"]
+    assert data["device"]["identifiers"] == [ref]
+    assert data["vehicles"][ref]["descriptors"][SOC]["type"] == "int"
+    assert data["vehicles"][ref]["descriptors"][LAT] == "**REDACTED**"
+    other = device_for(hass, entry, VIN_PHEV)
+    full = await _get_diagnostics_for_device(hass, hass_client, entry, other)
+    assert ref not in json.dumps(full)
+    assert GCID_A not in json.dumps(full)
