@@ -35,6 +35,11 @@ def _arguments() -> argparse.Namespace:
     return parser.parse_args()
 
 
+def _write(path: Path, info: dict[str, object]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
+
+
 async def _main(args: argparse.Namespace) -> None:
     sim = Simulator(
         host=args.host,
@@ -57,9 +62,7 @@ async def _main(args: argparse.Namespace) -> None:
         "accounts": {"GCID_A": GCID_A, "GCID_B": GCID_B},
     }
     if args.endpoints_file:
-        path = Path(args.endpoints_file)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
+        await asyncio.to_thread(_write, Path(args.endpoints_file), info)
     print("BMW CarData simulator running:")
     for key, value in info.items():
         print(f"  {key}: {value}")

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import datetime as dt
 import json
 import logging
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
 
 from aiohttp import web
 
@@ -43,6 +43,9 @@ from .world import (
     initial_values,
     load_catalogue,
 )
+
+if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
 
 _LOGGER = logging.getLogger(__name__)
 _DESCRIPTOR_CHARS = frozenset(
@@ -111,6 +114,8 @@ class Simulator:
         self.ca_file = ""
         self.messages: list[tuple[str, bytes]] = []
         self._runner: web.AppRunner | None = None
+        self._handlers: set[asyncio.Task[Any]] = set()
+        self.stopping = asyncio.Event()
         self._scenarios: set[asyncio.Task[None]] = set()
 
     # ----- clock -----------------------------------------------------------
@@ -127,7 +132,8 @@ class Simulator:
         """Serve HTTP and MQTT on the running loop."""
         files = cert_files(self._cert_dir)  # EC keys: quick, cached per process
         self.ca_file = files.ca_file
-        app = web.Application()
+        self.stopping.clear()
+        app = web.Application(middlewares=[self._track])
         app.add_routes(self.oauth.routes())
         app.add_routes(self.rest.routes())
         app.add_routes([web.get("/", self._index)])
@@ -155,10 +161,15 @@ class Simulator:
             task.cancel()
         if self._scenarios:
             await asyncio.wait(self._scenarios, timeout=5)
+        self.stopping.set()  # hanging (timeout-fault) handlers return now
         await self.broker.stop()
         if self._runner:
             await self._runner.cleanup()
             self._runner = None
+        for task in list(self._handlers):
+            task.cancel()
+        if self._handlers:
+            await asyncio.wait(self._handlers, timeout=5)
 
     async def __aenter__(self) -> Self:
         """Start on entry."""
@@ -168,6 +179,20 @@ class Simulator:
     async def __aexit__(self, *exc: object) -> None:
         """Stop on exit."""
         await self.stop()
+
+    @web.middleware
+    async def _track(
+        self,
+        request: web.Request,
+        handler: Callable[[web.Request], Awaitable[web.StreamResponse]],
+    ) -> web.StreamResponse:
+        task = asyncio.current_task()
+        assert task is not None
+        self._handlers.add(task)
+        try:
+            return await handler(request)
+        finally:
+            self._handlers.discard(task)
 
     async def _index(self, request: web.Request) -> web.Response:
         return web.json_response(
@@ -275,11 +300,16 @@ class Simulator:
         gcid: str,
         values: dict[str, Any],
         *,
-        timestamp: dt.datetime | None = None,
+        timestamp: dt.datetime | str | None = None,
         unit: str | None = None,
     ) -> dict[str, Any]:
         """Build a message in BMW's stream shape."""
         now = self.now()
+        if isinstance(timestamp, str):
+            inner = timestamp
+        else:
+            # Inner timestamps come without milliseconds (observed).
+            inner = (timestamp or now).strftime("%Y-%m-%dT%H:%M:%SZ")
         data: dict[str, Any] = {}
         for name, value in values.items():
             entry: dict[str, Any] = {"value": value}
@@ -289,8 +319,7 @@ class Simulator:
                     entry["unit"] = unit
             elif info and info.stream_unit and name not in STREAM_UNIT_OMITTED:
                 entry["unit"] = info.stream_unit
-            # Inner timestamps come without milliseconds (observed).
-            entry["timestamp"] = (timestamp or now).strftime("%Y-%m-%dT%H:%M:%SZ")
+            entry["timestamp"] = inner
             data[name] = entry
         return {
             "vin": vin,
@@ -305,7 +334,7 @@ class Simulator:
         vin: str,
         values: dict[str, Any],
         *,
-        timestamp: dt.datetime | None = None,
+        timestamp: dt.datetime | str | None = None,
         unit: str | None = None,
     ) -> int:
         """Publish values on ``<GCID>/<VIN>`` to each PRIMARY user's stream.
@@ -316,7 +345,11 @@ class Simulator:
         Returns the number of deliveries.
         """
         vehicle = self.vehicles.get(vin)
-        moment = timestamp or self.now()
+        moment = self.now()
+        if isinstance(timestamp, dt.datetime):
+            moment = timestamp
+        elif isinstance(timestamp, str):
+            moment = dt.datetime.fromisoformat(timestamp)
         if vehicle:
             for name, value in values.items():
                 vehicle.state[name] = StateValue(value, moment)

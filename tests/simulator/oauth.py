@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 from dataclasses import dataclass, field
 import datetime as dt
 import hashlib
@@ -279,7 +280,9 @@ class OAuth:
         faults = self._sim.faults
         if faults.token_timeouts > 0:
             faults.token_timeouts -= 1
-            await asyncio.sleep(faults.timeout_seconds)
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(faults.timeout_seconds):
+                    await self._sim.stopping.wait()
         if faults.token_errors > 0:
             faults.token_errors -= 1
             return web.json_response({"error": "server_error"}, status=500)

@@ -401,6 +401,9 @@ class Rest:
             return vin
         token = request.query.get("nextToken")
         now = self._sim.now()
+        start_s, end_s = request.query.get("from"), request.query.get("to")
+        if not start_s or not end_s:  # required on every page
+            return error(400, "CU-400", "from and to are required")
         if token is not None:
             page = self._pages.get(token)
             if (
@@ -412,9 +415,6 @@ class Rest:
                 return error(400, "CU-125", "Unknown or expired nextToken")
             _, _, start, end, offset, _ = page
         else:
-            start_s, end_s = request.query.get("from"), request.query.get("to")
-            if not start_s or not end_s:
-                return error(400, "CU-400", "from and to are required")
             try:
                 start, end = parse_time(start_s), parse_time(end_s)
             except ValueError:

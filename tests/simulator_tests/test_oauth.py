@@ -271,3 +271,19 @@ async def test_verification_page(login: Login, simulator: Simulator) -> None:
     simulator.advance(2)
     status, body = await login.poll(code["device_code"])
     assert (status, body["error"]) == (403, "access_denied")
+
+
+async def test_token_timeout_fault(login: Login, simulator: Simulator) -> None:
+    simulator.faults.token_timeouts = 1
+    simulator.faults.timeout_seconds = 5
+    url = simulator.endpoints["auth_url"] + "/gcdm/oauth/token"
+    with pytest.raises(TimeoutError):
+        async with login.session.post(
+            url,
+            data={"grant_type": "refresh_token"},
+            timeout=aiohttp.ClientTimeout(total=0.3),
+        ):
+            pass
+    status, body = await login.refresh("unknown")
+    assert (status, body["error"]) == (400, "invalid_grant")
+    assert simulator.oauth.token_calls == 2

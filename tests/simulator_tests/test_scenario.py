@@ -84,3 +84,10 @@ async def test_publish_updates_rest_state(simulator: Simulator) -> None:
     assert simulator.vehicles[VIN_BEV].state[SOC].value == 42.5
     message = json.loads(simulator.messages[-1][1])
     assert "unit" not in message["data"][SOC]
+
+
+async def test_publish_with_own_timestamp(simulator: Simulator) -> None:
+    await simulator.publish(VIN_BEV, {ODO: 1}, timestamp="2026-01-02T03:04:05Z")
+    message = json.loads(simulator.messages[-1][1])
+    assert message["data"][ODO]["timestamp"] == "2026-01-02T03:04:05Z"
+    assert simulator.vehicles[VIN_BEV].state[ODO].timestamp.year == 2026
