@@ -43,6 +43,9 @@ SOC = "vehicle.drivetrain.batteryManagement.header"
 MILEAGE = "vehicle.vehicle.travelledDistance"
 HOOD = "vehicle.body.hood.isOpen"
 UNKNOWN = "vehicle.experimental.widget.fooBarLevel"
+# Vehicles the simulator's REST side does not know: only the stream shows them.
+TEST_VIN = "WBY00000000TST001"
+OTHER_VIN = "WBY00000000TST002"
 
 
 ENTITY_PLATFORMS = [Platform.BINARY_SENSOR, Platform.DEVICE_TRACKER, Platform.SENSOR]
@@ -89,18 +92,35 @@ def make_entry(sim: Any, **kwargs: Any) -> MockConfigEntry:
     )
 
 
+async def age_rest_data(sim: Any, before: datetime = T0) -> None:
+    """Date what the simulator's REST side holds a day before ``before``.
+
+    The first set-up fetches telematicData over REST; with older timestamps the
+    test's own stream messages (at ``T0`` and later) are the newer ones.
+    """
+    for vin, vehicle in sim.vehicles.items():
+        values = {name: held.value for name, held in vehicle.state.items()}
+        if values:
+            await sim.publish(vin, values, timestamp=before - timedelta(days=1))
+
+
 async def setup_entry(
     hass: HomeAssistant, entry: MockConfigEntry, *, connected: bool = True
 ) -> CarDataCoordinator:
     """Set the entry up through Home Assistant; return its coordinator.
 
-    Waits until the stream is connected, so a test never unloads in the middle
-    of the TLS handshake.
+    Waits for the REST side's first set-up (device info, telematicData) and for
+    the stream to connect, so every test starts from a settled entry and never
+    unloads in the middle of a TLS handshake.
     """
     if entry.entry_id not in hass.config_entries.async_entry_ids():
         entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
+    poller = getattr(entry.runtime_data.quota, "poller", None)
+    if (first_setup := getattr(poller, "bootstrap", None)) is not None:
+        await first_setup
+        await hass.async_block_till_done()
     if connected:
         stream = entry.runtime_data.stream
         await wait_for(hass, lambda: stream.state is StreamState.CONNECTED)

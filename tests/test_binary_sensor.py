@@ -12,13 +12,13 @@ from homeassistant.helpers import entity_registry as er
 from tests.entity_helpers import (
     HOOD,
     T0,
+    TEST_VIN,
     all_platforms,  # noqa: F401
     entity_id,
     make_entry,
     push,
     setup_entry,
 )
-from tests.simulator import VIN_BEV
 
 MOVING = "vehicle.isMoving"
 FLAP_LOCKED = "vehicle.body.flap.isLocked"
@@ -33,22 +33,22 @@ async def test_words_and_booleans(hass: HomeAssistant, simulator) -> None:
         ({HOOD: "INVALID", MOVING: "asn_isunknown", PLUGGED: None}, STATE_UNKNOWN),
     ]
     for index, (values, expected) in enumerate(steps):
-        await push(hass, coordinator, VIN_BEV, values, T0 + timedelta(seconds=index))
+        await push(hass, coordinator, TEST_VIN, values, T0 + timedelta(seconds=index))
         for name in values:
             state = hass.states.get(
-                entity_id(hass, "binary_sensor", f"{VIN_BEV}_{name}")
+                entity_id(hass, "binary_sensor", f"{TEST_VIN}_{name}")
             )
             assert state.state == expected, (name, values[name])
 
 
 async def test_lock_means_on_when_unlocked(hass: HomeAssistant, simulator) -> None:
     coordinator = await setup_entry(hass, make_entry(simulator))
-    await push(hass, coordinator, VIN_BEV, {FLAP_LOCKED: "FLAP_LOCKED"})
-    flap = entity_id(hass, "binary_sensor", f"{VIN_BEV}_{FLAP_LOCKED}")
+    await push(hass, coordinator, TEST_VIN, {FLAP_LOCKED: "FLAP_LOCKED"})
+    flap = entity_id(hass, "binary_sensor", f"{TEST_VIN}_{FLAP_LOCKED}")
     entry = er.async_get(hass).async_get(flap)
     assert entry.original_device_class is BinarySensorDeviceClass.LOCK
     assert hass.states.get(flap).state == STATE_OFF
     await push(
-        hass, coordinator, VIN_BEV, {FLAP_LOCKED: "FLAP_UNLOCKED"}, T0 + timedelta(1)
+        hass, coordinator, TEST_VIN, {FLAP_LOCKED: "FLAP_UNLOCKED"}, T0 + timedelta(1)
     )
     assert hass.states.get(flap).state == STATE_ON

@@ -14,8 +14,10 @@ from custom_components.cardata.coordinator import DescriptorState, split_unique_
 from tests.entity_helpers import (
     HOOD,
     MILEAGE,
+    OTHER_VIN,
     SOC,
     T0,
+    TEST_VIN,
     UNKNOWN,
     all_platforms,  # noqa: F401
     device_for,
@@ -25,7 +27,9 @@ from tests.entity_helpers import (
     setup_entry,
     wait_for,
 )
-from tests.simulator import VIN_BEV, VIN_PHEV
+from tests.simulator import VIN_BEV
+
+NEW_VIN = "WBY00000000NEW001"
 
 
 def _collect(hass: HomeAssistant) -> list[str]:
@@ -42,46 +46,61 @@ def _collect(hass: HomeAssistant) -> list[str]:
 async def test_older_value_is_ignored(hass: HomeAssistant, simulator) -> None:
     coordinator = await setup_entry(hass, make_entry(simulator))
     later = T0 + timedelta(minutes=5)
-    await push(hass, coordinator, VIN_BEV, {SOC: 60}, later)
-    soc = entity_id(hass, "sensor", f"{VIN_BEV}_{SOC}")
+    await push(hass, coordinator, TEST_VIN, {SOC: 60}, later)
+    soc = entity_id(hass, "sensor", f"{TEST_VIN}_{SOC}")
     assert hass.states.get(soc).state == "60"
 
-    await push(hass, coordinator, VIN_BEV, {SOC: 40}, T0)  # older: dropped
+    await push(hass, coordinator, TEST_VIN, {SOC: 40}, T0)  # older: dropped
     assert hass.states.get(soc).state == "60"
     assert coordinator.ignored_older == 1
-    assert coordinator.get(VIN_BEV, SOC).value == 60
+    assert coordinator.get(TEST_VIN, SOC).value == 60
 
     # Same timestamp, new value: taken (messages are applied in order).
-    await push(hass, coordinator, VIN_BEV, {SOC: 61}, later)
+    await push(hass, coordinator, TEST_VIN, {SOC: 61}, later)
     assert hass.states.get(soc).state == "61"
-    held = coordinator.get(VIN_BEV, SOC)
+    held = coordinator.get(TEST_VIN, SOC)
     assert held.timestamp == later
     assert held.received_at <= dt_util.utcnow()
+
+
+async def test_timestamp_from_the_future_does_not_freeze(
+    hass: HomeAssistant, simulator
+) -> None:
+    """A glitched BMW clock far ahead must not block every later value."""
+    coordinator = await setup_entry(hass, make_entry(simulator))
+    glitch = dt_util.utcnow() + timedelta(days=30)
+    await push(hass, coordinator, TEST_VIN, {SOC: 99}, glitch)
+    await push(hass, coordinator, TEST_VIN, {SOC: 55}, T0)
+    soc = entity_id(hass, "sensor", f"{TEST_VIN}_{SOC}")
+    assert hass.states.get(soc).state == "55"
+    last = entity_id(hass, "sensor", f"{TEST_VIN}_last_data_received")
+    assert hass.states.get(last).state == T0.isoformat()
+    assert coordinator.ignored_older == 0
 
 
 async def test_only_touched_entities_are_written(
     hass: HomeAssistant, simulator
 ) -> None:
     coordinator = await setup_entry(hass, make_entry(simulator))
-    await push(hass, coordinator, VIN_BEV, {SOC: 50, MILEAGE: 1000, HOOD: "CLOSED"})
-    soc = entity_id(hass, "sensor", f"{VIN_BEV}_{SOC}")
-    last = entity_id(hass, "sensor", f"{VIN_BEV}_last_data_received")
+    await push(hass, coordinator, TEST_VIN, {SOC: 50, MILEAGE: 1000, HOOD: "CLOSED"})
+    soc = entity_id(hass, "sensor", f"{TEST_VIN}_{SOC}")
+    last = entity_id(hass, "sensor", f"{TEST_VIN}_last_data_received")
 
     woken: list[str] = []
     for name in (SOC, MILEAGE, HOOD):
-        coordinator.async_add_listener(VIN_BEV, name, lambda n=name: woken.append(n))
+        coordinator.async_add_listener(TEST_VIN, name, lambda n=name: woken.append(n))
     written = _collect(hass)
 
     t1 = T0 + timedelta(seconds=30)
-    await push(hass, coordinator, VIN_BEV, {SOC: 51}, t1)
+    await push(hass, coordinator, TEST_VIN, {SOC: 51}, t1)
     assert woken == [SOC]
     assert sorted(written) == sorted([soc, last])
 
     # A resend of identical values wakes nobody and writes nothing.
     woken.clear()
     written.clear()
-    await push(hass, coordinator, VIN_BEV, {SOC: 51}, t1)
-    await push(hass, coordinator, VIN_BEV, {MILEAGE: 1000, HOOD: "CLOSED"}, T0)
+    await push(hass, coordinator, TEST_VIN, {SOC: 51}, t1)
+    await push(hass, coordinator, TEST_VIN, {MILEAGE: 1000, HOOD: "CLOSED"}, T0)
     assert woken == []
     assert written == []
 
@@ -89,7 +108,7 @@ async def test_only_touched_entities_are_written(
     # timestamp) but the sensor's state did not move, so only the vehicle's
     # "last data received" is written.
     t2 = t1 + timedelta(seconds=30)
-    await push(hass, coordinator, VIN_BEV, {MILEAGE: 1000}, t2)
+    await push(hass, coordinator, TEST_VIN, {MILEAGE: 1000}, t2)
     assert woken == [MILEAGE]
     assert written == [last]
     assert hass.states.get(last).state == t2.isoformat()
@@ -100,48 +119,61 @@ async def test_new_descriptor_and_vehicle_at_runtime(
 ) -> None:
     entry = make_entry(simulator)
     coordinator = await setup_entry(hass, entry)
-    await push(hass, coordinator, VIN_BEV, {SOC: 50})
-    assert hass.states.get(entity_id(hass, "sensor", f"{VIN_BEV}_{SOC}")) is not None
+    await push(hass, coordinator, TEST_VIN, {SOC: 50})
+    assert hass.states.get(entity_id(hass, "sensor", f"{TEST_VIN}_{SOC}")) is not None
 
     # A descriptor the car never sent before: an entity appears, no reload.
-    await push(hass, coordinator, VIN_BEV, {UNKNOWN: 7})
-    state = hass.states.get(entity_id(hass, "sensor", f"{VIN_BEV}_{UNKNOWN}"))
+    await push(hass, coordinator, TEST_VIN, {UNKNOWN: 7})
+    state = hass.states.get(entity_id(hass, "sensor", f"{TEST_VIN}_{UNKNOWN}"))
     assert state.state == "7"
 
     # A vehicle never seen before: its device and entities appear.
-    await push(hass, coordinator, VIN_PHEV, {SOC: 33, HOOD: "OPEN"})
-    assert hass.states.get(entity_id(hass, "sensor", f"{VIN_PHEV}_{SOC}")).state == "33"
-    hood = entity_id(hass, "binary_sensor", f"{VIN_PHEV}_{HOOD}")
+    await push(hass, coordinator, OTHER_VIN, {SOC: 33, HOOD: "OPEN"})
+    assert (
+        hass.states.get(entity_id(hass, "sensor", f"{OTHER_VIN}_{SOC}")).state == "33"
+    )
+    hood = entity_id(hass, "binary_sensor", f"{OTHER_VIN}_{HOOD}")
     assert hass.states.get(hood).state == "on"
-    device = device_for(hass, entry, VIN_PHEV)
+    device = device_for(hass, entry, OTHER_VIN)
     assert entry.runtime_data.coordinator is coordinator  # never reloaded
     assert er.async_get(hass).async_get(hood).device_id == device.id
 
 
 async def test_stream_end_to_end(hass: HomeAssistant, simulator) -> None:
     """A value published on the simulator's broker reaches the entity."""
-    coordinator = await setup_entry(hass, make_entry(simulator))
+    entry = make_entry(simulator)
+    coordinator = await setup_entry(hass, entry)
     await simulator.publish(VIN_BEV, {SOC: 77})
-    await wait_for(hass, lambda: coordinator.get(VIN_BEV, SOC) is not None)
+    await wait_for(
+        hass, lambda: getattr(coordinator.get(VIN_BEV, SOC), "value", None) == 77
+    )
     await hass.async_block_till_done()
     assert hass.states.get(entity_id(hass, "sensor", f"{VIN_BEV}_{SOC}")).state == "77"
+
+    # A vehicle added to the account after set-up shows up from the stream alone.
+    simulator.add_vehicle(entry.unique_id, NEW_VIN, "BEV")
+    await simulator.publish(NEW_VIN, {SOC: 12})
+    await wait_for(hass, lambda: coordinator.get(NEW_VIN, SOC) is not None)
+    await hass.async_block_till_done()
+    assert hass.states.get(entity_id(hass, "sensor", f"{NEW_VIN}_{SOC}")).state == "12"
+    assert device_for(hass, entry, NEW_VIN) is not None
 
 
 async def test_set_device_info_fills_the_device(hass: HomeAssistant, simulator) -> None:
     entry = make_entry(simulator)
     coordinator = await setup_entry(hass, entry)
     coordinator.set_device_info(
-        VIN_BEV, manufacturer="BMW", model="iX xDrive50", name="iX", sw_version=None
+        TEST_VIN, manufacturer="BMW", model="iX xDrive50", name="iX", sw_version=None
     )
     await hass.async_block_till_done()
-    device = device_for(hass, entry, VIN_BEV)
+    device = device_for(hass, entry, TEST_VIN)
     assert device.model == "iX xDrive50"
     assert device.name == "iX"
-    assert device.serial_number == VIN_BEV
+    assert device.serial_number == TEST_VIN
     # The vehicle is known now: its diagnostic sensor exists before any data.
-    last = entity_id(hass, "sensor", f"{VIN_BEV}_last_data_received")
+    last = entity_id(hass, "sensor", f"{TEST_VIN}_last_data_received")
     assert hass.states.get(last).state == "unknown"
-    await push(hass, coordinator, VIN_BEV, {SOC: 50})
+    await push(hass, coordinator, TEST_VIN, {SOC: 50})
     assert er.async_get(hass).async_get(last).device_id == device.id
 
 
@@ -150,17 +182,17 @@ async def test_rest_values_skip_unsupported(hass: HomeAssistant, simulator) -> N
     coordinator = await setup_entry(hass, make_entry(simulator))
     now = dt_util.utcnow()
     coordinator.async_apply_values(
-        VIN_BEV,
+        TEST_VIN,
         {
             SOC: DescriptorState("64", "%", T0, now),
             MILEAGE: DescriptorState(None, None, None, now),
         },
     )
     await hass.async_block_till_done()
-    state = hass.states.get(entity_id(hass, "sensor", f"{VIN_BEV}_{SOC}"))
+    state = hass.states.get(entity_id(hass, "sensor", f"{TEST_VIN}_{SOC}"))
     assert float(state.state) == 64
     reg = er.async_get(hass)
-    assert reg.async_get_entity_id("sensor", DOMAIN, f"{VIN_BEV}_{MILEAGE}") is None
+    assert reg.async_get_entity_id("sensor", DOMAIN, f"{TEST_VIN}_{MILEAGE}") is None
 
 
 async def test_account_diagnostics(hass: HomeAssistant, simulator) -> None:
@@ -183,7 +215,7 @@ async def test_account_diagnostics(hass: HomeAssistant, simulator) -> None:
 
 
 def test_split_unique_id() -> None:
-    assert split_unique_id(f"{VIN_BEV}_{SOC}") == (VIN_BEV, SOC)
-    assert split_unique_id(f"{VIN_BEV}_last_data_received") is None
-    assert split_unique_id(f"{VIN_BEV}_tracker") is None
+    assert split_unique_id(f"{TEST_VIN}_{SOC}") == (TEST_VIN, SOC)
+    assert split_unique_id(f"{TEST_VIN}_last_data_received") is None
+    assert split_unique_id(f"{TEST_VIN}_tracker") is None
     assert split_unique_id("notavin_vehicle.x") is None

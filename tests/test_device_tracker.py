@@ -6,21 +6,24 @@ from datetime import timedelta
 
 from homeassistant.const import ATTR_LATITUDE, ATTR_LONGITUDE
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers import entity_registry as er
 
+from custom_components.cardata.const import DOMAIN
 from tests.entity_helpers import (
     ALTITUDE,
     HEADING,
     LAT,
     LON,
+    OTHER_VIN,
     SOC,
     T0,
+    TEST_VIN,
     all_platforms,  # noqa: F401
     entity_id,
     make_entry,
     push,
     setup_entry,
 )
-from tests.simulator import VIN_BEV, VIN_PHEV
 
 HOME = (48.177662, 11.556120)
 AWAY = (48.137154, 11.576124)
@@ -34,40 +37,44 @@ def _position(hass: HomeAssistant, tracker: str) -> tuple[float | None, float | 
 async def test_position_needs_a_pair(hass: HomeAssistant, simulator) -> None:
     coordinator = await setup_entry(hass, make_entry(simulator))
     # No tracker for a car that never sent a position.
-    await push(hass, coordinator, VIN_PHEV, {SOC: 40})
-    assert hass.states.async_entity_ids("device_tracker") == []
+    await push(hass, coordinator, OTHER_VIN, {SOC: 40})
+    reg = er.async_get(hass)
+    assert (
+        reg.async_get_entity_id("device_tracker", DOMAIN, f"{OTHER_VIN}_tracker")
+        is None
+    )
 
     # Latitude alone: the tracker exists but has no position yet.
-    await push(hass, coordinator, VIN_BEV, {LAT: HOME[0]}, T0)
-    tracker = entity_id(hass, "device_tracker", f"{VIN_BEV}_tracker")
+    await push(hass, coordinator, TEST_VIN, {LAT: HOME[0]}, T0)
+    tracker = entity_id(hass, "device_tracker", f"{TEST_VIN}_tracker")
     assert _position(hass, tracker) == (None, None)
     assert hass.states.get(tracker).state == "unknown"
 
     # Its longitude with the same BMW timestamp, in a later message: paired.
-    await push(hass, coordinator, VIN_BEV, {LON: HOME[1], HEADING: 90}, T0)
+    await push(hass, coordinator, TEST_VIN, {LON: HOME[1], HEADING: 90}, T0)
     assert _position(hass, tracker) == HOME
     assert hass.states.get(tracker).attributes["heading"] == 90
 
     # A new latitude alone never combines with the old longitude.
     t1 = T0 + timedelta(minutes=1)
-    await push(hass, coordinator, VIN_BEV, {LAT: AWAY[0]}, t1)
+    await push(hass, coordinator, TEST_VIN, {LAT: AWAY[0]}, t1)
     assert _position(hass, tracker) == HOME
 
     # A longitude of yet another time does not pair with it either.
     t2 = T0 + timedelta(minutes=2)
-    await push(hass, coordinator, VIN_BEV, {LON: 11.0}, t2)
+    await push(hass, coordinator, TEST_VIN, {LON: 11.0}, t2)
     assert _position(hass, tracker) == HOME
 
     # Both of one time, in one message: the position moves.
     t3 = T0 + timedelta(minutes=3)
     await push(
-        hass, coordinator, VIN_BEV, {LAT: AWAY[0], LON: AWAY[1], ALTITUDE: 520}, t3
+        hass, coordinator, TEST_VIN, {LAT: AWAY[0], LON: AWAY[1], ALTITUDE: 520}, t3
     )
     assert _position(hass, tracker) == AWAY
     assert hass.states.get(tracker).attributes["altitude"] == 520
 
     # An older pair arriving late is ignored by the coordinator.
-    await push(hass, coordinator, VIN_BEV, {LAT: HOME[0], LON: HOME[1]}, t1)
+    await push(hass, coordinator, TEST_VIN, {LAT: HOME[0], LON: HOME[1]}, t1)
     assert _position(hass, tracker) == AWAY
 
 
@@ -76,10 +83,10 @@ async def test_unchanged_latitude_resent_with_new_longitude(
 ) -> None:
     """BMW resends a value unchanged with a new timestamp: still a valid pair."""
     coordinator = await setup_entry(hass, make_entry(simulator))
-    await push(hass, coordinator, VIN_BEV, {LAT: HOME[0], LON: HOME[1]}, T0)
-    tracker = entity_id(hass, "device_tracker", f"{VIN_BEV}_tracker")
+    await push(hass, coordinator, TEST_VIN, {LAT: HOME[0], LON: HOME[1]}, T0)
+    tracker = entity_id(hass, "device_tracker", f"{TEST_VIN}_tracker")
     t1 = T0 + timedelta(minutes=1)
-    await push(hass, coordinator, VIN_BEV, {LON: AWAY[1]}, t1)
+    await push(hass, coordinator, TEST_VIN, {LON: AWAY[1]}, t1)
     assert _position(hass, tracker) == HOME
-    await push(hass, coordinator, VIN_BEV, {LAT: HOME[0]}, t1)  # same value, new time
+    await push(hass, coordinator, TEST_VIN, {LAT: HOME[0]}, t1)  # same value, new time
     assert _position(hass, tracker) == (HOME[0], AWAY[1])

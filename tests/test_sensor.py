@@ -11,7 +11,9 @@ from syrupy.assertion import SnapshotAssertion
 from tests.entity_helpers import (
     MILEAGE,
     SOC,
+    TEST_VIN,
     UNKNOWN,
+    age_rest_data,
     all_platforms,  # noqa: F401
     describe_entity,
     device_for,
@@ -31,6 +33,7 @@ async def test_bev_entities(
     hass: HomeAssistant, simulator, snapshot: SnapshotAssertion
 ) -> None:
     """Every entity of a BEV that sent its usual values, registry and state."""
+    await age_rest_data(simulator)
     entry = make_entry(simulator)
     coordinator = await setup_entry(hass, entry)
     await push(hass, coordinator, VIN_BEV, initial_values("BEV"))
@@ -49,16 +52,16 @@ async def test_bev_entities(
 
 async def test_typed_sensor(hass: HomeAssistant, simulator) -> None:
     coordinator = await setup_entry(hass, make_entry(simulator))
-    await push(hass, coordinator, VIN_BEV, {SOC: 80.0, MILEAGE: 12345.0})
+    await push(hass, coordinator, TEST_VIN, {SOC: 80.0, MILEAGE: 12345.0})
     reg = er.async_get(hass)
-    soc = entity_id(hass, "sensor", f"{VIN_BEV}_{SOC}")
+    soc = entity_id(hass, "sensor", f"{TEST_VIN}_{SOC}")
     entry = reg.async_get(soc)
     assert entry.original_device_class is SensorDeviceClass.BATTERY
     assert entry.capabilities == {"state_class": SensorStateClass.MEASUREMENT}
     state = hass.states.get(soc)
     assert state.attributes[ATTR_UNIT_OF_MEASUREMENT] == PERCENTAGE
     assert float(state.state) == 80
-    mileage = hass.states.get(entity_id(hass, "sensor", f"{VIN_BEV}_{MILEAGE}"))
+    mileage = hass.states.get(entity_id(hass, "sensor", f"{TEST_VIN}_{MILEAGE}"))
     assert mileage.attributes[ATTR_UNIT_OF_MEASUREMENT] == UnitOfLength.KILOMETERS
 
 
@@ -66,8 +69,8 @@ async def test_unknown_descriptor_is_a_plain_sensor(
     hass: HomeAssistant, simulator
 ) -> None:
     coordinator = await setup_entry(hass, make_entry(simulator))
-    await push(hass, coordinator, VIN_BEV, {UNKNOWN: 42}, unit="percent")
-    unknown = entity_id(hass, "sensor", f"{VIN_BEV}_{UNKNOWN}")
+    await push(hass, coordinator, TEST_VIN, {UNKNOWN: 42}, unit="percent")
+    unknown = entity_id(hass, "sensor", f"{TEST_VIN}_{UNKNOWN}")
     entry = er.async_get(hass).async_get(unknown)
     assert entry.translation_key is None
     assert entry.original_name == "Experimental widget foo bar level"
@@ -78,7 +81,7 @@ async def test_unknown_descriptor_is_a_plain_sensor(
     assert state.attributes[ATTR_UNIT_OF_MEASUREMENT] == PERCENTAGE
 
     # Text after a number: kept as text, the unit goes with the number.
-    await push(hass, coordinator, VIN_BEV, {UNKNOWN: "SOMETHING_ELSE"})
+    await push(hass, coordinator, TEST_VIN, {UNKNOWN: "SOMETHING_ELSE"})
     state = hass.states.get(unknown)
     assert state.state == "SOMETHING_ELSE"
     assert ATTR_UNIT_OF_MEASUREMENT not in state.attributes
@@ -87,14 +90,14 @@ async def test_unknown_descriptor_is_a_plain_sensor(
 async def test_odd_values_become_unknown(hass: HomeAssistant, simulator) -> None:
     """Words outside the catalogue and text in a number never crash a write."""
     coordinator = await setup_entry(hass, make_entry(simulator))
-    await push(hass, coordinator, VIN_BEV, {HV_STATUS: "CHARGING", SOC: 50})
-    status = entity_id(hass, "sensor", f"{VIN_BEV}_{HV_STATUS}")
-    soc = entity_id(hass, "sensor", f"{VIN_BEV}_{SOC}")
+    await push(hass, coordinator, TEST_VIN, {HV_STATUS: "CHARGING", SOC: 50})
+    status = entity_id(hass, "sensor", f"{TEST_VIN}_{HV_STATUS}")
+    soc = entity_id(hass, "sensor", f"{TEST_VIN}_{SOC}")
     reg = er.async_get(hass)
     assert reg.async_get(status).original_device_class is SensorDeviceClass.ENUM
     assert hass.states.get(status).state == "charging"
     assert "charging" in reg.async_get(status).capabilities["options"]
 
-    await push(hass, coordinator, VIN_BEV, {HV_STATUS: "WARP_SPEED", SOC: "INVALID"})
+    await push(hass, coordinator, TEST_VIN, {HV_STATUS: "WARP_SPEED", SOC: "INVALID"})
     assert hass.states.get(status).state == "unknown"
     assert hass.states.get(soc).state == "unknown"

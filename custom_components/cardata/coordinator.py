@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 import re
 from typing import TYPE_CHECKING, Any, Final
 
@@ -41,6 +41,9 @@ VIN_RE: Final = re.compile(r"^[A-HJ-NPR-Z0-9]{17}$")
 MANUFACTURER: Final = "BMW"
 TRACKER_SUFFIX: Final = "tracker"
 """Unique id of a vehicle's tracker is ``{VIN}_tracker`` (as in the K integration)."""
+
+FUTURE_TOLERANCE: Final = timedelta(days=1)
+"""A BMW timestamp further ahead of its arrival than this is not trusted."""
 
 DEVICE_INFO_FIELDS: Final = frozenset(
     {
@@ -245,7 +248,12 @@ class CarDataCoordinator:
             held[name] = state
             vehicle.last_received_at = state.received_at
             stamp = state.effective_timestamp
-            if vehicle.last_timestamp is None or stamp > vehicle.last_timestamp:
+            newest = vehicle.last_timestamp
+            if (
+                newest is None
+                or stamp > newest
+                or newest - state.received_at > FUTURE_TOLERANCE
+            ):
                 vehicle.last_timestamp = stamp
             if name in known:
                 changed.append(name)
@@ -311,10 +319,16 @@ class CarDataCoordinator:
 
 
 def _is_older(state: DescriptorState, old: DescriptorState) -> bool:
+    """True when BMW's timestamp says ``state`` is older than the held ``old``.
+
+    A held timestamp far ahead of the time it arrived is a clock glitch and
+    does not block later values (else the descriptor would freeze for good).
+    """
     return (
         state.timestamp is not None
         and old.timestamp is not None
         and state.timestamp < old.timestamp
+        and old.timestamp - old.received_at <= FUTURE_TOLERANCE
     )
 
 
