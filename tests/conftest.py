@@ -7,7 +7,7 @@ test plugin's bundled ``custom_components``, is the one on the path.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 import logging
@@ -27,6 +27,9 @@ from custom_components.cardata.const import (
 )
 
 pytest_plugins = ["tests.simulator.fixtures"]
+
+# Simulators started through make_simulator in the running test.
+_STARTED: list[Any] = []
 
 # Loggers of the simulated far side (BMW's servers log what they receive).
 _FAR_SIDE = ("tests.simulator", "aiohttp.access", "aiohttp.server")
@@ -81,10 +84,11 @@ def no_secrets_in_logs(
     caplog.set_level(logging.DEBUG)
     yield
     secrets = _known_secrets() | log_secrets
-    sim = request.node.funcargs.get("simulator")
-    for name in ("sim", "short_sim"):
-        sim = sim or request.node.funcargs.get(name)
-    if sim is not None:
+    sims = [*_STARTED]
+    _STARTED.clear()
+    if (sim := request.node.funcargs.get("simulator")) is not None:
+        sims.append(sim)
+    for sim in sims:
         secrets |= set(sim.oauth.tokens)
         secrets |= set(sim.oauth.codes)
     needles = {s.lower() for s in secrets if len(s) >= 8}
@@ -140,3 +144,32 @@ def make_entry() -> Callable[..., MockConfigEntry]:
         )
 
     return make
+
+
+@pytest.fixture
+async def make_simulator(socket_enabled: None) -> AsyncIterator[Callable[..., Any]]:
+    """Start simulators with custom settings (default world); stopped after."""
+    from tests.simulator import Simulator  # noqa: PLC0415
+
+    started: list[Simulator] = []
+
+    async def make(**kwargs: Any) -> Simulator:
+        sim = Simulator(**kwargs)
+        sim.load_default_world()
+        await sim.start()
+        started.append(sim)
+        _STARTED.append(sim)
+        return sim
+
+    yield make
+    for sim in started:
+        await sim.stop()
+
+
+async def rest_settled(entry: MockConfigEntry) -> None:
+    """Wait until the REST side's first set-up calls of a loaded entry ended."""
+    quota = getattr(entry.runtime_data, "quota", None)
+    poller = getattr(quota, "poller", None)
+    task = getattr(poller, "bootstrap", None)
+    if task is not None:
+        await wait_for(task.done)

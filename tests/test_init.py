@@ -17,7 +17,7 @@ from custom_components.cardata import token_manager
 from custom_components.cardata.api import StreamState, TokenSet
 from custom_components.cardata.const import CONF_TOKENS, DOMAIN
 from custom_components.cardata.runtime import CarDataRuntimeData
-from tests.conftest import wait_for
+from tests.conftest import rest_settled, wait_for
 from tests.simulator import CLIENT_A, GCID_A, VIN_BEV, Simulator
 
 SOC = "vehicle.drivetrain.batteryManagement.header"
@@ -53,15 +53,17 @@ async def test_load_stream_unload(
     await wait_for(lambda: runtime.stream.state is StreamState.CONNECTED)
     assert simulator.broker.active_connections(GCID_A) == 1
     await simulator.publish(VIN_BEV, {SOC: 64})
-    await wait_for(lambda: runtime.coordinator.get(VIN_BEV, SOC) is not None)
-    assert runtime.coordinator.get(VIN_BEV, SOC).value == 64
+    await wait_for(
+        lambda: (
+            (state := runtime.coordinator.get(VIN_BEV, SOC)) is not None
+            and state.value == 64
+        )
+    )
     assert runtime.stream.messages_received >= 1
     assert runtime.coordinator.stream_state == StreamState.CONNECTED
 
-    # Valid stored tokens: the set-up did not touch the login service, and
-    # nothing of this costs a REST call.
+    # Valid stored tokens: the set-up did not touch the login service.
     assert simulator.oauth.token_calls == token_calls
-    assert simulator.quota.calls(GCID_A) == 0
 
     assert await hass.config_entries.async_unload(entry.entry_id)
     assert entry.state is ConfigEntryState.NOT_LOADED
@@ -85,15 +87,25 @@ async def test_restart_with_expired_access_token(
     assert simulator.oauth.refresh_token_valid(new.refresh_token)
     assert not simulator.oauth.refresh_token_valid(old.refresh_token)
     assert entry.runtime_data.tokens.tokens == new
-    assert simulator.quota.calls(GCID_A) == 0
     await wait_for(lambda: simulator.broker.active_connections(GCID_A) == 1)
+    await rest_settled(entry)
+    rest_calls = simulator.quota.calls(GCID_A)
 
-    # A second restart starts from what the first one stored.
+    # Neither a token refresh, a reconnect nor a restart costs a REST call.
+    await entry.runtime_data.tokens.async_force_refresh()
+    entry.runtime_data.stream.async_request_reconnect()
+    await wait_for(lambda: simulator.broker.connect_count(GCID_A) >= 2)
+    newer = _stored(entry)
+    assert newer != new
+
+    # A second restart starts from what was stored last.
     assert await hass.config_entries.async_reload(entry.entry_id)
     assert entry.state is ConfigEntryState.LOADED
-    assert _stored(entry) == new
+    assert _stored(entry) == newer
     await wait_for(lambda: entry.runtime_data.stream.state is StreamState.CONNECTED)
+    await rest_settled(entry)
     assert simulator.broker.max_concurrent(GCID_A) == 1
+    assert simulator.quota.calls(GCID_A) == rest_calls
     assert await hass.config_entries.async_unload(entry.entry_id)
 
 

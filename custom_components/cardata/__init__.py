@@ -12,19 +12,35 @@ from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ConfigEntryNotReady
+from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
+from homeassistant.helpers.typing import ConfigType
 
 from .api import CarDataApi, CarDataConnectionError, Endpoints, OAuthClient
 from .const import CONF_CLIENT_ID, DOMAIN
 from .coordinator import CarDataCoordinator
 from .migration import async_migrate_entry as _async_migrate_entry
+from .polling import async_setup_rest
 from .quota import QuotaPlanner
 from .runtime import CarDataConfigEntry, CarDataRuntimeData
+from .services import async_setup_services
 from .settings import poll_settings
 from .stream_owner import StreamOwner
 from .token_manager import TokenManager
 
-PLATFORMS: list[Platform] = [Platform.SENSOR]
+PLATFORMS: list[Platform] = [
+    Platform.BINARY_SENSOR,
+    Platform.DEVICE_TRACKER,
+    Platform.IMAGE,
+    Platform.SENSOR,
+]
+CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
+
+
+async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:  # noqa: ARG001
+    """Register the service actions (once, for every account)."""
+    async_setup_services(hass)
+    return True
 
 
 async def async_setup_entry(hass: HomeAssistant, entry: CarDataConfigEntry) -> bool:
@@ -59,8 +75,9 @@ async def async_setup_entry(hass: HomeAssistant, entry: CarDataConfigEntry) -> b
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     tokens.async_start()
     stream.async_start()
-    # REST side hook: the bootstrap (mappings, basic data, container) and the
-    # polling fallback start here, as entry background tasks.
+    # REST side: first set-up calls (once per entry), polls while the stream
+    # is silent, repair issues; its tasks and timers end with the entry.
+    await async_setup_rest(hass, entry)
     return True
 
 
@@ -71,7 +88,7 @@ async def async_unload_entry(hass: HomeAssistant, entry: CarDataConfigEntry) -> 
         runtime = entry.runtime_data
         await runtime.stream.async_stop()
         await runtime.tokens.async_stop()
-        if runtime.quota is not None:
+        if runtime.quota is not None:  # pragma: no branch - always set here
             await runtime.quota.async_shutdown()
     return unloaded
 

@@ -305,7 +305,9 @@ class TokenManager(AbstractAuth):
                     continue  # something changed; recompute the schedule
             self.next_retry = None
             try:
-                await self._refresh(force=False)
+                # After a failure retry even if the tokens are not due yet
+                # (a forced refresh failed); otherwise refresh when due.
+                await self._refresh(force=self._failures > 0)
             except CarDataConnectionError:
                 continue  # _set_retry scheduled the next attempt
             except ConfigEntryAuthFailed:

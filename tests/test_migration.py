@@ -1,0 +1,212 @@
+"""In-place upgrade from kvanbiesen/bmw-cardata-ha: its VERSION 1 entry
+becomes ours without a new login; entities and devices are kept."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+import time
+from typing import Any
+
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import device_registry as dr, entity_registry as er
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.cardata import migration
+from custom_components.cardata.api import Endpoints, StreamState, TokenSet
+from custom_components.cardata.const import (
+    CONF_CLIENT_ID,
+    CONF_CONTAINER_ID,
+    CONF_GCID,
+    CONF_TOKENS,
+    DOMAIN,
+)
+from tests.conftest import wait_for
+from tests.simulator import CLIENT_A, GCID_A, VIN_BEV, Simulator
+
+SOC = "vehicle.drivetrain.batteryManagement.header"
+CONTAINER = "c0ffee00-1234-4abc-9def-0123456789ab"
+
+type MakeEntry = Callable[..., MockConfigEntry]
+
+
+@pytest.fixture(autouse=True)
+def production_is_simulator(
+    simulator: Simulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """K's entries carry no endpoints (BMW's); here BMW is the simulator."""
+    monkeypatch.setattr(
+        migration, "PRODUCTION", Endpoints.from_dict(simulator.endpoints)
+    )
+
+
+def _k_entry(sim: Simulator, *, age: float = 0.0, **changes: Any) -> MockConfigEntry:
+    """An entry shaped exactly like kvanbiesen/bmw-cardata-ha's."""
+    answer = sim.oauth.issue_tokens(GCID_A, CLIENT_A)
+    data: dict[str, Any] = {
+        "client_id": CLIENT_A,
+        "access_token": answer["access_token"],
+        "refresh_token": answer["refresh_token"],
+        "id_token": answer["id_token"],
+        "expires_in": answer["expires_in"],
+        "scope": answer["scope"],
+        "gcid": GCID_A,
+        "token_type": answer["token_type"],
+        "received_at": time.time() - age,
+        "hv_container_id": CONTAINER,
+    }
+    data.update(changes)
+    data = {k: v for k, v in data.items() if v is not None}
+    return MockConfigEntry(
+        domain=DOMAIN,
+        version=1,
+        unique_id=CLIENT_A,
+        title="BMW CarData",
+        data=data,
+        options={"mqtt_keepalive": 30},
+    )
+
+
+async def test_k_entry_taken_over(hass: HomeAssistant, simulator: Simulator) -> None:
+    entry = _k_entry(simulator)
+    entry.add_to_hass(hass)
+    k_data = dict(entry.data)
+    device = dr.async_get(hass).async_get_or_create(
+        config_entry_id=entry.entry_id, identifiers={(DOMAIN, VIN_BEV)}
+    )
+    entity = er.async_get(hass).async_get_or_create(
+        "sensor", DOMAIN, f"{VIN_BEV}_{SOC}", config_entry=entry, device_id=device.id
+    )
+    calls = simulator.oauth.token_calls
+
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    assert entry.state is ConfigEntryState.LOADED
+    assert entry.version == 2
+    assert entry.unique_id == GCID_A
+    assert entry.title == "BMW CarData"
+    assert entry.options == {}
+    assert entry.data[CONF_CLIENT_ID] == CLIENT_A
+    assert entry.data[CONF_GCID] == GCID_A
+    assert entry.data[CONF_CONTAINER_ID] == CONTAINER
+    tokens = TokenSet.from_dict(entry.data[CONF_TOKENS])
+    assert tokens.access_token == k_data["access_token"]
+    assert tokens.refresh_token == k_data["refresh_token"]
+    assert tokens.id_token == k_data["id_token"]
+    assert tokens.scope == k_data["scope"]
+    assert (
+        abs(
+            tokens.expires_at.timestamp()
+            - (k_data["received_at"] + k_data["expires_in"])
+        )
+        < 1
+    )
+    # No new login, no refresh: the stored tokens were still valid.
+    assert simulator.oauth.token_calls == calls
+    assert not hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+
+    # Entities and devices keep their ids.
+    assert (
+        er.async_get(hass).async_get(entity.entity_id).unique_id == f"{VIN_BEV}_{SOC}"
+    )
+    devices = dr.async_entries_for_config_entry(dr.async_get(hass), entry.entry_id)
+    assert (device.id, {(DOMAIN, VIN_BEV)}) in [(d.id, d.identifiers) for d in devices]
+    await wait_for(lambda: entry.runtime_data.stream.state is StreamState.CONNECTED)
+    assert await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_k_entry_with_expired_tokens(
+    hass: HomeAssistant, simulator: Simulator
+) -> None:
+    """Expired access token after the upgrade: one refresh, no login."""
+    entry = _k_entry(simulator, age=7200)
+    entry.add_to_hass(hass)
+    old_refresh = entry.data["refresh_token"]
+    calls = simulator.oauth.token_calls
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    assert entry.state is ConfigEntryState.LOADED
+    assert simulator.oauth.token_calls == calls + 1
+    assert not simulator.oauth.refresh_token_valid(old_refresh)
+    stored = TokenSet.from_dict(entry.data[CONF_TOKENS])
+    assert simulator.oauth.refresh_token_valid(stored.refresh_token)
+    assert await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_k_entry_without_timestamps(
+    hass: HomeAssistant, simulator: Simulator
+) -> None:
+    """Unknown age: treated as expired and refreshed; no container kept."""
+    entry = _k_entry(simulator, received_at=None, hv_container_id=None)
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    assert entry.state is ConfigEntryState.LOADED
+    assert CONF_CONTAINER_ID not in entry.data
+    assert await hass.config_entries.async_unload(entry.entry_id)
+
+
+def test_convert_unknown_age() -> None:
+    data = {
+        "client_id": CLIENT_A,
+        "access_token": "a" * 20,
+        "refresh_token": "r" * 20,
+        "id_token": "i" * 20,
+        "gcid": GCID_A,
+    }
+    converted = migration.convert_v1_data(data)
+    assert converted is not None
+    assert TokenSet.from_dict(converted[CONF_TOKENS]).expires_at.timestamp() == 0
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [{"gcid": None}, {"refresh_token": None}, {"client_id": None}],
+    ids=["no_gcid", "no_refresh_token", "no_client_id"],
+)
+async def test_unusable_k_entry(
+    hass: HomeAssistant, simulator: Simulator, changes: dict[str, Any]
+) -> None:
+    entry = _k_entry(simulator, **changes)
+    entry.add_to_hass(hass)
+    assert not await hass.config_entries.async_setup(entry.entry_id)
+    assert entry.state is ConfigEntryState.MIGRATION_ERROR
+    assert entry.version == 1
+
+
+async def test_account_already_set_up(
+    hass: HomeAssistant, simulator: Simulator, make_entry: MakeEntry
+) -> None:
+    ours = make_entry(simulator, GCID_A, CLIENT_A)
+    ours.add_to_hass(hass)
+    entry = _k_entry(simulator)
+    entry.add_to_hass(hass)
+    # Setting up the integration sets up both entries.
+    assert not await hass.config_entries.async_setup(entry.entry_id)
+    assert entry.state is ConfigEntryState.MIGRATION_ERROR
+    assert entry.unique_id == CLIENT_A
+    assert ours.state is ConfigEntryState.LOADED
+    assert await hass.config_entries.async_unload(ours.entry_id)
+
+
+async def test_title_with_client_id_replaced(
+    hass: HomeAssistant, simulator: Simulator
+) -> None:
+    entry = _k_entry(simulator)
+    entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(entry, title=f"CarData {CLIENT_A.upper()}")
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    assert entry.title == "BMW CarData"
+    assert await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_newer_version_left_alone(hass: HomeAssistant) -> None:
+    entry = MockConfigEntry(domain=DOMAIN, version=3, data={})
+    entry.add_to_hass(hass)
+    assert not await hass.config_entries.async_setup(entry.entry_id)
+    assert entry.state is ConfigEntryState.MIGRATION_ERROR
+
+
+async def test_current_version_needs_nothing(
+    hass: HomeAssistant, simulator: Simulator, make_entry: MakeEntry
+) -> None:
+    entry = make_entry(simulator, GCID_A, CLIENT_A)
+    assert await migration.async_migrate_entry(hass, entry)

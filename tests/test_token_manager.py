@@ -1,0 +1,220 @@
+"""Token manager against the simulator's login service: rotation persisted
+first, single flight, refresh ahead of expiry, transient retry, one reauth."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+
+from homeassistant.config_entries import SOURCE_REAUTH
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import ConfigEntryAuthFailed
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.cardata import token_manager
+from custom_components.cardata.api import CarDataConnectionError, TokenSet
+from custom_components.cardata.const import CONF_TOKENS, DOMAIN
+from custom_components.cardata.token_manager import TokenManager, token_diagnostics
+from tests.conftest import rest_settled, wait_for
+from tests.simulator import CLIENT_A, GCID_A, Simulator
+
+type MakeEntry = Callable[..., MockConfigEntry]
+type MakeSimulator = Callable[..., Awaitable[Simulator]]
+
+
+@pytest.fixture
+def fast_retry(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(token_manager, "RETRY_MIN", 0.05)
+    monkeypatch.setattr(token_manager, "RETRY_MAX", 0.2)
+
+
+async def _loaded(hass: HomeAssistant, entry: MockConfigEntry) -> TokenManager:
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    return entry.runtime_data.tokens
+
+
+def _stored(entry: MockConfigEntry) -> TokenSet:
+    return TokenSet.from_dict(entry.data[CONF_TOKENS])
+
+
+async def test_rotation_persisted_before_use(
+    hass: HomeAssistant, simulator: Simulator, make_entry: MakeEntry
+) -> None:
+    entry = make_entry(simulator, GCID_A, CLIENT_A)
+    tokens = await _loaded(hass, entry)
+    await rest_settled(entry)
+    rest_calls = simulator.quota.calls(GCID_A)
+    old = tokens.tokens
+    seen: list[bool] = []
+    # Listeners (the stream owner, the diagnostic sensors) are told about new
+    # tokens only after the entry already holds them.
+    tokens.async_add_listener(lambda: seen.append(_stored(entry) == tokens.tokens))
+
+    new = await tokens.async_force_refresh()
+    assert new.refresh_token != old.refresh_token
+    assert _stored(entry) == new
+    assert seen == [True]
+    assert not simulator.oauth.refresh_token_valid(old.refresh_token)
+    assert simulator.oauth.refresh_token_valid(new.refresh_token)
+    assert tokens.refresh_count == 1
+    assert tokens.last_refresh is not None
+    assert await tokens.async_get_id_token() == (new.id_token, new.expires_at)
+    assert await tokens.async_get_access_token() == new.access_token
+    assert simulator.quota.calls(GCID_A) == rest_calls
+    await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_single_flight(
+    hass: HomeAssistant,
+    simulator: Simulator,
+    make_entry: MakeEntry,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Concurrent callers of due tokens share one refresh."""
+    entry = make_entry(simulator, GCID_A, CLIENT_A)
+    tokens = await _loaded(hass, entry)
+    await tokens.async_stop()  # keep the background refresher out of this
+    monkeypatch.setattr(tokens, "_margin", 7200.0)
+    calls = simulator.oauth.token_calls
+    results = await asyncio.gather(
+        *(tokens.async_get_access_token() for _ in range(5)),
+        *(tokens.async_get_id_token() for _ in range(5)),
+    )
+    assert simulator.oauth.token_calls == calls + 1
+    assert {r for r in results if isinstance(r, str)} == {tokens.tokens.access_token}
+    await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_refreshes_ahead_of_expiry(
+    hass: HomeAssistant, make_entry: MakeEntry, make_simulator: MakeSimulator
+) -> None:
+    """With short-lived tokens the refresher keeps them fresh by itself."""
+    sim = await make_simulator(access_token_lifetime=3, id_token_lifetime=3)
+    entry = make_entry(sim, GCID_A, CLIENT_A)
+    tokens = await _loaded(hass, entry)
+    first = tokens.tokens
+    await wait_for(lambda: tokens.refresh_count >= 2)
+    # Each refresh happened before the tokens it replaced ran out.
+    assert tokens.tokens.expires_at > first.expires_at
+    assert tokens.tokens.seconds_left(datetime.now(UTC)) > 0
+    assert _stored(entry) == tokens.tokens
+    assert 0 < tokens.refresh_margin <= 1.5
+    await hass.config_entries.async_unload(entry.entry_id)
+
+
+@pytest.mark.usefixtures("fast_retry")
+async def test_transient_failure_retried_and_exposed(
+    hass: HomeAssistant, simulator: Simulator, make_entry: MakeEntry
+) -> None:
+    entry = make_entry(simulator, GCID_A, CLIENT_A)
+    tokens = await _loaded(hass, entry)
+    current = tokens.tokens
+    simulator.faults.token_errors = 2
+    with pytest.raises(CarDataConnectionError):
+        await tokens.async_force_refresh()
+    assert tokens.last_error == "CarDataConnectionError"
+    assert tokens.next_retry is not None
+    diag = token_diagnostics(tokens)
+    assert diag["last_error"] == "CarDataConnectionError"
+    assert diag["next_retry"] is not None
+    # The still-valid token keeps being handed out meanwhile, without BMW.
+    assert await tokens.async_get_access_token() == current.access_token
+    assert not tokens.auth_failed
+
+    # The refresher retries with backoff: the second answer is an error too,
+    # the third works.
+    await wait_for(lambda: tokens.refresh_count == 1)
+    assert tokens.last_error is None
+    assert tokens.next_retry is None
+    assert tokens.tokens != current
+    assert _stored(entry) == tokens.tokens
+    assert token_diagnostics(tokens)["refresh_count"] == 1
+    await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_expired_and_unreachable_raises(
+    hass: HomeAssistant,
+    simulator: Simulator,
+    make_entry: MakeEntry,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """No valid token and BMW down: callers get a connection error."""
+    entry = make_entry(simulator, GCID_A, CLIENT_A)
+    tokens = await _loaded(hass, entry)
+    await tokens.async_stop()
+    expired = TokenSet.from_dict(
+        {**tokens.tokens.to_dict(), "expires_at": "2020-01-01T00:00:00+00:00"}
+    )
+    monkeypatch.setattr(tokens, "_tokens", expired)
+    simulator.faults.token_errors = 100
+    with pytest.raises(CarDataConnectionError):
+        await tokens.async_get_access_token()
+    calls = simulator.oauth.token_calls
+    # Within the backoff window BMW is not asked again.
+    with pytest.raises(CarDataConnectionError):
+        await tokens.async_get_id_token()
+    assert simulator.oauth.token_calls == calls
+    simulator.faults.token_errors = 0
+    await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_valid_token_during_backoff(
+    hass: HomeAssistant,
+    simulator: Simulator,
+    make_entry: MakeEntry,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Due but still valid during a backoff: handed out, BMW not asked."""
+    entry = make_entry(simulator, GCID_A, CLIENT_A)
+    tokens = await _loaded(hass, entry)
+    await tokens.async_stop()
+    monkeypatch.setattr(tokens, "_margin", 7200.0)
+    simulator.faults.token_errors = 100
+    assert await tokens.async_get_access_token() == tokens.tokens.access_token
+    calls = simulator.oauth.token_calls
+    assert await tokens.async_get_access_token() == tokens.tokens.access_token
+    assert simulator.oauth.token_calls == calls
+    simulator.faults.token_errors = 0
+    await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_invalid_grant_once(
+    hass: HomeAssistant, simulator: Simulator, make_entry: MakeEntry
+) -> None:
+    """One reauth, then no more calls to BMW; the refresher ends."""
+    entry = make_entry(simulator, GCID_A, CLIENT_A)
+    tokens = await _loaded(hass, entry)
+    simulator.oauth.revoke_refresh_tokens(GCID_A)
+    calls = simulator.oauth.token_calls
+    with pytest.raises(ConfigEntryAuthFailed):
+        await tokens.async_force_refresh()
+    with pytest.raises(ConfigEntryAuthFailed):
+        await tokens.async_get_access_token()
+    with pytest.raises(ConfigEntryAuthFailed):
+        await tokens.async_get_id_token()
+    assert simulator.oauth.token_calls == calls + 1
+    assert tokens.auth_failed
+    assert token_diagnostics(tokens)["auth_failed"] is True
+    await hass.async_block_till_done()
+    flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+    assert [f["context"]["source"] for f in flows] == [SOURCE_REAUTH]
+    await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_refresher_stops_on_invalid_grant(
+    hass: HomeAssistant, make_entry: MakeEntry, make_simulator: MakeSimulator
+) -> None:
+    """The background refresher meets invalid_grant: it ends, one reauth."""
+    sim = await make_simulator(access_token_lifetime=2, id_token_lifetime=2)
+    entry = make_entry(sim, GCID_A, CLIENT_A)
+    tokens = await _loaded(hass, entry)
+    sim.oauth.revoke_refresh_tokens(GCID_A)
+    await wait_for(lambda: tokens.auth_failed)
+    await wait_for(lambda: tokens._task is None or tokens._task.done())
+    await hass.async_block_till_done()
+    flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+    assert [f["context"]["source"] for f in flows] == [SOURCE_REAUTH]
+    await hass.config_entries.async_unload(entry.entry_id)
