@@ -8,7 +8,11 @@ from homeassistant.core import HomeAssistant
 from homeassistant.setup import async_setup_component
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.cardata.bootstrap import CONTAINER_NAME, CONTAINER_PURPOSE
+from custom_components.cardata.bootstrap import (
+    CONTAINER_NAME,
+    CONTAINER_PURPOSE,
+    async_bootstrap,
+)
 from custom_components.cardata.const import DOMAIN
 from custom_components.cardata.polling import async_setup_rest
 from custom_components.cardata.quota import QuotaPlanner, planner_of
@@ -41,8 +45,9 @@ async def setup_rest(
     if planner_of(entry).on_block_change is None:
         await async_setup_rest(hass, entry)
     poller = planner_of(entry).poller
-    if poller.bootstrap is not None:
-        await poller.bootstrap
+    if poller.bootstrap is None:  # set-up leaves the first calls out
+        poller.bootstrap = hass.async_create_task(async_bootstrap(hass, entry))
+    await poller.bootstrap
     await hass.async_block_till_done()
     return entry
 

@@ -102,15 +102,14 @@ class VehicleRecord:
 
 
 def device_fields(basic: BasicData) -> dict[str, str | None]:
-    """Return device registry fields from basicData (absent facts skipped)."""
-    name = None
-    if basic.model_name:
-        name = f"{basic.brand or 'BMW'} {basic.model_name}"
+    """Return device registry fields from basicData (absent facts skipped).
+
+    The device name stays the entities' choice (an owner may rename it).
+    """
     return {
         "manufacturer": basic.brand,
         "model": basic.model_name or basic.series,
         "model_id": basic.model_key,
-        "name": name,
         "sw_version": basic.pu_step,
         "hw_version": basic.head_unit,
     }

@@ -106,8 +106,14 @@ class Poller:
         return done
 
 
-async def async_setup_rest(hass: HomeAssistant, entry: CarDataConfigEntry) -> Poller:
-    """Start the REST side of a loaded entry (see the module docstring)."""
+async def async_setup_rest(
+    hass: HomeAssistant, entry: CarDataConfigEntry, *, bootstrap: bool = True
+) -> Poller:
+    """Start the REST side of a loaded entry (see the module docstring).
+
+    ``bootstrap=False`` leaves the first set-up calls out (for callers whose
+    tests do not expect REST data at set-up).
+    """
     planner = planner_of(entry)
 
     @callback
@@ -120,7 +126,8 @@ async def async_setup_rest(hass: HomeAssistant, entry: CarDataConfigEntry) -> Po
     poller = Poller(hass, entry)
     planner.poller = poller
     poller.async_start()
-    poller.bootstrap = entry.async_create_background_task(
-        hass, async_bootstrap(hass, entry), f"{DOMAIN} first set-up"
-    )
+    if bootstrap:
+        poller.bootstrap = entry.async_create_background_task(
+            hass, async_bootstrap(hass, entry), f"{DOMAIN} first set-up"
+        )
     return poller
