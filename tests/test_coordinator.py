@@ -8,6 +8,7 @@ from homeassistant.const import EVENT_STATE_CHANGED, EntityCategory
 from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.helpers import device_registry as dr, entity_registry as er
 from homeassistant.util import dt as dt_util
+import pytest
 
 from custom_components.cardata.const import DOMAIN
 from custom_components.cardata.coordinator import DescriptorState, split_unique_id
@@ -209,9 +210,26 @@ async def test_account_diagnostics(hass: HomeAssistant, simulator) -> None:
     device = device_for(hass, entry, entry.entry_id)
     assert device.entry_type is dr.DeviceEntryType.SERVICE
 
+    # A refresh moves the expiry; the sensor follows the token manager.
+    before = hass.states.get(expiry).state
+    refreshed = await entry.runtime_data.tokens.async_force_refresh()
+    await hass.async_block_till_done()
+    assert refreshed.expires_at == entry.runtime_data.tokens.expires_at
+    after = hass.states.get(expiry).state
+    assert after == refreshed.expires_at.replace(microsecond=0).isoformat()
+    assert after >= before
+
     await simulator.broker.drop(entry.unique_id)
     await wait_for(hass, lambda: hass.states.get(stream).state != "connected")
     assert hass.states.get(stream).state in {"waiting_to_retry", "connecting"}
+
+
+async def test_device_info_fields_are_checked(hass: HomeAssistant, simulator) -> None:
+    coordinator = await setup_entry(hass, make_entry(simulator))
+    assert coordinator.get("WBY00000000NONE1", SOC) is None
+    assert coordinator.last_received("WBY00000000NONE1") is None
+    with pytest.raises(ValueError, match="colour"):
+        coordinator.set_device_info(TEST_VIN, colour="blue")
 
 
 def test_split_unique_id() -> None:

@@ -21,6 +21,7 @@ from tests.entity_helpers import (
     all_platforms,  # noqa: F401
     entity_id,
     make_entry,
+    message,
     push,
     setup_entry,
 )
@@ -90,3 +91,17 @@ async def test_unchanged_latitude_resent_with_new_longitude(
     assert _position(hass, tracker) == HOME
     await push(hass, coordinator, TEST_VIN, {LAT: HOME[0]}, t1)  # same value, new time
     assert _position(hass, tracker) == (HOME[0], AWAY[1])
+
+
+async def test_pair_split_over_messages_before_the_tracker_is_added(
+    hass: HomeAssistant, simulator
+) -> None:
+    """Latitude creates the tracker; longitude arrives before it is even added."""
+    coordinator = await setup_entry(hass, make_entry(simulator))
+    coordinator.async_apply_message(message(TEST_VIN, {LAT: HOME[0]}, T0))
+    coordinator.async_apply_message(message(TEST_VIN, {LON: HOME[1]}, T0))
+    coordinator.async_apply_message(message(TEST_VIN, {HEADING: "north"}, T0))
+    await hass.async_block_till_done()
+    tracker = entity_id(hass, "device_tracker", f"{TEST_VIN}_tracker")
+    assert _position(hass, tracker) == HOME
+    assert "heading" not in hass.states.get(tracker).attributes

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from homeassistant.components.sensor import SensorDeviceClass, SensorStateClass
 from homeassistant.const import ATTR_UNIT_OF_MEASUREMENT, PERCENTAGE, UnitOfLength
 from homeassistant.core import HomeAssistant
@@ -11,6 +13,7 @@ from syrupy.assertion import SnapshotAssertion
 from tests.entity_helpers import (
     MILEAGE,
     SOC,
+    T0,
     TEST_VIN,
     UNKNOWN,
     age_rest_data,
@@ -26,6 +29,7 @@ from tests.entity_helpers import (
 from tests.simulator import VIN_BEV
 from tests.simulator.world import initial_values
 
+INSPECTION = "vehicle.status.serviceTime.inspectionDateLegal"
 HV_STATUS = "vehicle.drivetrain.electricEngine.charging.hvStatus"
 
 
@@ -101,3 +105,18 @@ async def test_odd_values_become_unknown(hass: HomeAssistant, simulator) -> None
     await push(hass, coordinator, TEST_VIN, {HV_STATUS: "WARP_SPEED", SOC: "INVALID"})
     assert hass.states.get(status).state == "unknown"
     assert hass.states.get(soc).state == "unknown"
+
+
+async def test_timestamps_and_text(hass: HomeAssistant, simulator) -> None:
+    coordinator = await setup_entry(hass, make_entry(simulator))
+    await push(hass, coordinator, TEST_VIN, {INSPECTION: "2027-03-01T00:00:00Z"})
+    inspection = entity_id(hass, "sensor", f"{TEST_VIN}_{INSPECTION}")
+    assert hass.states.get(inspection).state == "2027-03-01T00:00:00+00:00"
+    await push(hass, coordinator, TEST_VIN, {INSPECTION: "soon"}, T0 + timedelta(1))
+    assert hass.states.get(inspection).state == "unknown"
+
+    # Booleans of a descriptor the catalogue does not know stay readable text.
+    await push(hass, coordinator, TEST_VIN, {UNKNOWN: True})
+    assert hass.states.get(
+        entity_id(hass, "sensor", f"{TEST_VIN}_{UNKNOWN}")
+    ).state == ("true")
