@@ -175,3 +175,21 @@ async def test_refresh_token_gone_while_running(
     assert runtime.coordinator.stream_state == StreamState.REFUSED
     assert await hass.config_entries.async_unload(entry.entry_id)
     assert simulator.broker.active_connections(GCID_A) == 0
+
+
+async def test_stream_meets_refused_login(
+    hass: HomeAssistant, simulator: Simulator, make_entry: MakeEntry
+) -> None:
+    """The stream itself finds the login refused (at a swap): it ends, REFUSED."""
+    entry = make_entry(simulator, GCID_A, CLIENT_A)
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    runtime = entry.runtime_data
+    await wait_for(lambda: runtime.stream.state is StreamState.CONNECTED)
+    # BMW refused the refresh token a moment ago; the stream swaps now.
+    runtime.tokens._auth_failed = True
+    runtime.stream.async_request_reconnect()
+    await wait_for(lambda: not runtime.stream.running)
+    assert runtime.stream.state is StreamState.REFUSED
+    assert simulator.broker.active_connections(GCID_A) == 0
+    assert await hass.config_entries.async_unload(entry.entry_id)

@@ -201,6 +201,7 @@ async def test_title_with_client_id_replaced(
 async def test_newer_version_left_alone(hass: HomeAssistant) -> None:
     entry = MockConfigEntry(domain=DOMAIN, version=3, data={})
     entry.add_to_hass(hass)
+    assert not await migration.async_migrate_entry(hass, entry)
     assert not await hass.config_entries.async_setup(entry.entry_id)
     assert entry.state is ConfigEntryState.MIGRATION_ERROR
 

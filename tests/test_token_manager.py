@@ -189,6 +189,13 @@ async def test_invalid_grant_once(
     tokens = await _loaded(hass, entry)
     simulator.oauth.revoke_refresh_tokens(GCID_A)
     calls = simulator.oauth.token_calls
+    # Two callers at once: the second waits for the first and learns from it.
+    results = await asyncio.gather(
+        tokens.async_force_refresh(),
+        tokens.async_force_refresh(),
+        return_exceptions=True,
+    )
+    assert all(isinstance(r, ConfigEntryAuthFailed) for r in results)
     with pytest.raises(ConfigEntryAuthFailed):
         await tokens.async_force_refresh()
     with pytest.raises(ConfigEntryAuthFailed):

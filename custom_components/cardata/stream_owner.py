@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -103,7 +104,7 @@ class StreamOwner:
 
         @callback
         def remove() -> None:
-            if update in self._listeners:
+            with suppress(ValueError):
                 self._listeners.remove(update)
 
         return remove
@@ -142,8 +143,6 @@ class StreamOwner:
     @callback
     def async_start(self) -> None:
         """Start the stream as an entry-owned background task."""
-        if self.running:
-            return
         self._task = self._entry.async_create_background_task(
             self._hass, self._async_run(), f"{DOMAIN} stream"
         )
@@ -170,7 +169,7 @@ class StreamOwner:
                 await task
             except asyncio.CancelledError:
                 current = asyncio.current_task()
-                if current is not None and current.cancelling():
+                if current is not None and current.cancelling():  # pragma: no cover
                     raise
         if not self._auth_failed:
             self._on_state(StreamState.STOPPED)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from contextlib import suppress
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -117,7 +118,7 @@ class TokenManager(AbstractAuth):
 
         @callback
         def remove() -> None:
-            if update in self._listeners:
+            with suppress(ValueError):
                 self._listeners.remove(update)
 
         return remove
@@ -282,7 +283,7 @@ class TokenManager(AbstractAuth):
             await task
         except asyncio.CancelledError:
             current = asyncio.current_task()
-            if current is not None and current.cancelling():
+            if current is not None and current.cancelling():  # pragma: no cover
                 raise
 
     def _seconds_until_due(self) -> float:
