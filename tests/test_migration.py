@@ -76,7 +76,12 @@ async def test_k_entry_taken_over(hass: HomeAssistant, simulator: Simulator) -> 
         config_entry_id=entry.entry_id, identifiers={(DOMAIN, VIN_BEV)}
     )
     entity = er.async_get(hass).async_get_or_create(
-        "sensor", DOMAIN, f"{VIN_BEV}_{SOC}", config_entry=entry, device_id=device.id
+        "sensor",
+        DOMAIN,
+        f"{VIN_BEV}_{SOC}",
+        config_entry=entry,
+        device_id=device.id,
+        suggested_object_id="bmw_state_of_charge",
     )
     calls = simulator.oauth.token_calls
 
