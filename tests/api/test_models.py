@@ -384,3 +384,11 @@ def test_container_and_telematic_value() -> None:
     assert TelematicValue.from_dict({"value": True}).value == "true"
     assert TelematicValue.from_dict({"value": [1]}).value is None
     assert TelematicValue.from_dict("x") == TelematicValue(None, None, None)
+
+
+def test_notes_are_redacted() -> None:
+    note = f"VIN WBA12345678901234 of account {UUID} not permitted"
+    error = classify_api_error(403, _body("CU-104", note))
+    assert "WBA12345678901234" not in str(error)
+    assert UUID not in str(error)
+    assert error.note == "VIN <vin> of account <id> not permitted"

@@ -6,6 +6,7 @@ Messages carry BMW's error id and note where there is one, never a token.
 from __future__ import annotations
 
 from collections.abc import Mapping
+import re
 from typing import Any
 
 
@@ -161,10 +162,23 @@ QUOTA_ERROR_ID = "CU-429"
 _MAX_NOTE = 300
 
 
+_VIN_LIKE = re.compile(
+    r"(?<![A-Za-z0-9])(?=[A-Z]*[0-9])[A-HJ-NPR-Z0-9]{17}(?![A-Za-z0-9])"
+)
+_UUID_LIKE = re.compile(
+    r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.IGNORECASE
+)
+
+
+def redact(text: str) -> str:
+    """Replace anything shaped like a VIN or an account/client id."""
+    return _UUID_LIKE.sub("<id>", _VIN_LIKE.sub("<vin>", text))
+
+
 def _text(value: Any) -> str | None:
     if not isinstance(value, str):
         return None
-    value = value.strip()
+    value = redact(value.strip())
     return value[:_MAX_NOTE] if value else None
 
 
