@@ -26,7 +26,11 @@ from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import config_validation as cv, device_registry as dr
 from homeassistant.helpers.typing import VolSchemaType
 from homeassistant.util import dt as dt_util
-import voluptuous as vol
+
+try:
+    import probatio as vol  # Home Assistant 2026.10 and later
+except ImportError:  # pragma: no cover - older Home Assistant
+    import voluptuous as vol  # type: ignore[no-redef]
 
 from .api import (
     ApiError,

@@ -1,0 +1,189 @@
+"""The Configure menu through Home Assistant, every item."""
+
+from __future__ import annotations
+
+from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
+
+from custom_components.cardata.api import StreamState
+from custom_components.cardata.const import CONF_CONTAINER_ID
+from custom_components.cardata.quota_policy import CallKind
+from custom_components.cardata.settings import (
+    OPT_BROKER_ENABLED,
+    OPT_BROKER_HOST,
+    OPT_BROKER_TLS,
+    OPT_CHARGING_HISTORY,
+    OPT_POLL_INTERVAL,
+    custom_broker,
+    poll_settings,
+)
+from tests.rest_helpers import make_entry, planner, setup_rest, sim_calls, wait_for
+from tests.simulator import GCID_A, VIN_BEV
+
+
+async def _open(hass: HomeAssistant, entry, item: str):
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    assert result["type"] is FlowResultType.MENU
+    assert item in result["menu_options"]
+    return await hass.config_entries.options.async_configure(
+        result["flow_id"], {"next_step_id": item}
+    )
+
+
+async def test_menu_lists_every_item(hass: HomeAssistant, simulator) -> None:
+    entry = await setup_rest(hass, make_entry(simulator))
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    assert result["menu_options"] == [
+        "reauth",
+        "refresh_tokens",
+        "settings",
+        "reset_container",
+        "fetch_now",
+    ]
+    assert result["description_placeholders"]["calls_left"] == "43"
+
+
+async def test_log_in_again(hass: HomeAssistant, simulator) -> None:
+    entry = await setup_rest(hass, make_entry(simulator))
+    result = await _open(hass, entry, "reauth")
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reauth_started"
+    flows = hass.config_entries.flow.async_progress_by_handler("cardata")
+    assert any(f["context"]["source"] == "reauth" for f in flows)
+
+
+async def test_refresh_tokens_costs_no_call(hass: HomeAssistant, simulator) -> None:
+    entry = await setup_rest(hass, make_entry(simulator))
+    calls = sim_calls(simulator)
+    connects = simulator.broker.connect_count(GCID_A)
+    old = entry.runtime_data.tokens.tokens.access_token
+    result = await _open(hass, entry, "refresh_tokens")
+    assert result["type"] is FlowResultType.FORM
+    result = await hass.config_entries.options.async_configure(result["flow_id"], {})
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "tokens_refreshed"
+    assert entry.runtime_data.tokens.tokens.access_token != old
+    # The stream reconnects with the new id token.
+    stream = entry.runtime_data.stream
+    await wait_for(
+        hass,
+        lambda: (
+            simulator.broker.connect_count(GCID_A) > connects
+            and stream.state is StreamState.CONNECTED
+        ),
+    )
+    assert sim_calls(simulator) == calls
+
+
+async def test_settings_saved_and_reloaded(hass: HomeAssistant, simulator) -> None:
+    entry = await setup_rest(hass, make_entry(simulator))
+    result = await _open(hass, entry, "settings")
+    assert result["type"] is FlowResultType.FORM
+    form = {
+        OPT_POLL_INTERVAL: 90,
+        "max_data_age_hours": 6,
+        "stream_silence_minutes": 20,
+        "reserve_calls": 12,
+        "extra_vehicle_image": False,
+        OPT_CHARGING_HISTORY: True,
+        "extra_tyre_diagnosis": False,
+        "broker": {OPT_BROKER_ENABLED: True, OPT_BROKER_TLS: "verify"},
+    }
+    result = await hass.config_entries.options.async_configure(result["flow_id"], form)
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"broker": "broker_host_missing"}
+    form["broker"] = {
+        OPT_BROKER_ENABLED: True,
+        OPT_BROKER_HOST: "bridge.local",
+        OPT_BROKER_TLS: "custom_ca",
+        "broker_ca_file": "/nonexistent/ca.pem",
+    }
+    result = await hass.config_entries.options.async_configure(result["flow_id"], form)
+    assert result["errors"] == {"broker": "ca_file_missing"}
+    # The simulator's broker stands in for an owner's bridge.
+    form["broker"] = {
+        OPT_BROKER_ENABLED: True,
+        OPT_BROKER_HOST: "127.0.0.1",
+        "broker_port": simulator.endpoints["stream_port"],
+        OPT_BROKER_TLS: "custom_ca",
+        "broker_ca_file": simulator.ca_file,
+    }
+    result = await hass.config_entries.options.async_configure(result["flow_id"], form)
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+    assert entry.options[OPT_CHARGING_HISTORY] is True
+    settings = poll_settings(entry.options)
+    assert settings.poll_interval.total_seconds() == 90 * 60
+    assert settings.reserve == 12
+    broker = custom_broker(entry.options)
+    assert broker is not None
+    assert broker.port == simulator.endpoints["stream_port"]
+    stream = entry.runtime_data.stream
+    await wait_for(hass, lambda: stream.state is StreamState.CONNECTED)
+    prefixed = custom_broker({**entry.options, "broker_topic_prefix": "bmw"})
+    assert prefixed is not None
+    assert prefixed.stream_config(GCID_A).topic == f"bmw/{GCID_A}/+"
+    # The reloaded planner uses the new thresholds.
+    assert planner(entry).policy.settings.reserve == 12
+
+
+async def test_reset_container(hass: HomeAssistant, simulator) -> None:
+    entry = await setup_rest(hass, make_entry(simulator))
+    old = entry.data[CONF_CONTAINER_ID]
+    calls = sim_calls(simulator)
+    result = await _open(hass, entry, "reset_container")
+    assert result["type"] is FlowResultType.FORM
+    result = await hass.config_entries.options.async_configure(result["flow_id"], {})
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "container_reset"
+    assert result["description_placeholders"]["calls"] == "3"
+    assert entry.data[CONF_CONTAINER_ID] != old
+    assert simulator.rest.containers[old].state != "ACTIVE"
+    assert sim_calls(simulator) == calls + 3
+
+
+async def test_fetch_now_shows_what_came_back(hass: HomeAssistant, simulator) -> None:
+    entry = await setup_rest(hass, make_entry(simulator))
+    calls = sim_calls(simulator)
+    result = await _open(hass, entry, "fetch_now")
+    assert result["type"] is FlowResultType.FORM
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"items": []}
+    )
+    assert result["errors"] == {"items": "nothing_selected"}
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"items": ["mappings", "basic_data", "telematic_data"]}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "fetch_done"
+    text = result["description_placeholders"]["result"]
+    assert "PRIMARY" in text
+    assert "SECONDARY" in text
+    assert "telematic values" in text
+    assert VIN_BEV not in text
+    assert sim_calls(simulator) == calls + 5
+
+
+async def test_fetch_now_refused_when_spent(hass: HomeAssistant, simulator) -> None:
+    entry = await setup_rest(hass, make_entry(simulator))
+    plan = planner(entry)
+    while plan.remaining(CallKind.USER):
+        await plan.async_call(CallKind.USER, entry.runtime_data.api.get_mappings)
+    calls = sim_calls(simulator)
+    result = await _open(hass, entry, "fetch_now")
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"items": ["telematic_data"]}
+    )
+    assert result["reason"] == "quota_spent"
+    result = await _open(hass, entry, "reset_container")
+    result = await hass.config_entries.options.async_configure(result["flow_id"], {})
+    assert result["reason"] == "quota_spent"
+    assert sim_calls(simulator) == calls
+
+
+async def test_not_loaded(hass: HomeAssistant, simulator) -> None:
+    entry = await setup_rest(hass, make_entry(simulator))
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    for item in ("refresh_tokens", "reset_container", "fetch_now"):
+        result = await _open(hass, entry, item)
+        assert result["reason"] == "not_loaded"
