@@ -29,6 +29,7 @@ import gc
 import json
 import logging
 from pathlib import Path
+import socket
 import sys
 import time
 from typing import Any
@@ -44,6 +45,7 @@ from homeassistant.helpers import (
     device_registry as dr,
     entity_registry as er,
 )
+from homeassistant.setup import async_setup_component
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
     async_test_home_assistant,
@@ -131,6 +133,21 @@ def new_entry(sim: Simulator) -> MockConfigEntry:
     return MockConfigEntry(
         domain=DOMAIN, version=2, unique_id=GCID_A, title="Bench", data=entry_data(sim)
     )
+
+
+def free_port() -> int:
+    """A free TCP port on 127.0.0.1."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+async def local_http(hass: HomeAssistant) -> None:
+    """Home Assistant's web server (the image platform needs it) on 127.0.0.1."""
+    config = {"http": {"server_host": ["127.0.0.1"], "server_port": free_port()}}
+    if not await async_setup_component(hass, "http", config):
+        msg = "http did not start"
+        raise RuntimeError(msg)
 
 
 async def set_up(hass: HomeAssistant, entry: MockConfigEntry) -> None:
@@ -294,9 +311,11 @@ async def main(count: int) -> None:
         with resolver:
             async with async_test_home_assistant() as hass:
                 hass.data.pop(loader.DATA_CUSTOM_COMPONENTS, None)
+                await local_http(hass)
                 await bench_stream(hass, sim, count)
             async with async_test_home_assistant() as hass:
                 hass.data.pop(loader.DATA_CUSTOM_COMPONENTS, None)
+                await local_http(hass)
                 await bench_setup(hass, sim)
     finally:
         await sim.stop()
