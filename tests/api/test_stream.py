@@ -313,3 +313,30 @@ async def test_run_twice_is_refused(simulator: Simulator) -> None:
         await wait_for(lambda: run.stream.state is StreamState.CONNECTED)
         with pytest.raises(RuntimeError):
             await run.stream.run()
+
+
+async def test_keepalive_pings_keep_the_connection(simulator: Simulator) -> None:
+    """paho's housekeeping runs on the loop: pings stop the broker's timeout."""
+    async with running(simulator, _config(simulator, keepalive=1)) as run:
+        await wait_for(lambda: run.stream.state is StreamState.CONNECTED)
+        await asyncio.sleep(3.5)
+        assert run.stream.state is StreamState.CONNECTED
+        assert simulator.broker.connect_count(GCID_A) == 1
+    assert "keep-alive timeout" not in simulator.broker.close_reasons(GCID_A)
+
+
+async def test_burst_of_messages_is_read_completely(simulator: Simulator) -> None:
+    """Many packets in one TLS record: nothing stays stuck in the TLS buffer."""
+    async with running(simulator, _config(simulator)) as run:
+        await wait_for(lambda: run.stream.state is StreamState.CONNECTED)
+        sent = await asyncio.gather(
+            *(simulator.publish(VIN_BEV, {"vehicle.speed": seq}) for seq in range(300))
+        )
+        assert sum(sent) == 300
+        await wait_for(lambda: len(run.received) == 300)
+        big = {f"vehicle.custom.{i}": "x" * 100 for i in range(200)}
+        assert await simulator.publish(VIN_BEV, big) == 1
+        await wait_for(lambda: len(run.received) == 301)
+    speeds = [m.data["vehicle.speed"].value for m in run.received[:300]]
+    assert speeds == list(range(300))
+    assert len(run.received[300].data) == 200
