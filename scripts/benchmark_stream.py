@@ -52,7 +52,6 @@ from pytest_homeassistant_custom_component.common import (
     mock_restore_cache_with_extra_data,
 )
 
-import custom_components.cardata
 from custom_components.cardata.api import MessageParser, StreamState
 from custom_components.cardata.catalogue import (
     ValueKind,
@@ -72,7 +71,6 @@ from tests.simulator import (
 DESCRIPTORS_PER_MESSAGE = 20
 RESTORED_PER_VEHICLE = 300
 T0 = datetime(2026, 5, 1, 8, 0, 0, tzinfo=UTC)
-PLATFORMS = ("binary_sensor", "device_tracker", "sensor")
 
 
 def pick_descriptors() -> list[str]:
@@ -151,10 +149,7 @@ async def local_http(hass: HomeAssistant) -> None:
 
 
 async def set_up(hass: HomeAssistant, entry: MockConfigEntry) -> None:
-    """Set up the entry with every entity platform loaded."""
-    integration = custom_components.cardata
-    missing = [p for p in PLATFORMS if p not in integration.PLATFORMS]
-    integration.PLATFORMS.extend(missing)  # type: ignore[arg-type]
+    """Set up the entry through Home Assistant and let it settle."""
     if not await hass.config_entries.async_setup(entry.entry_id):
         msg = "set-up failed"
         raise RuntimeError(msg)

@@ -13,16 +13,13 @@ from datetime import UTC, datetime, timedelta
 from enum import Enum
 from typing import Any
 
-from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr, entity_registry as er
 from homeassistant.util import dt as dt_util
-import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from syrupy.assertion import SnapshotAssertion
 from syrupy.extensions.amber import AmberSnapshotExtension
 
-import custom_components.cardata as integration
 from custom_components.cardata.api import (
     DescriptorValue,
     StreamMessage,
@@ -46,16 +43,6 @@ UNKNOWN = "vehicle.experimental.widget.fooBarLevel"
 # Vehicles the simulator's REST side does not know: only the stream shows them.
 TEST_VIN = "WBY00000000TST001"
 OTHER_VIN = "WBY00000000TST002"
-
-
-ENTITY_PLATFORMS = [Platform.BINARY_SENSOR, Platform.DEVICE_TRACKER, Platform.SENSOR]
-
-
-@pytest.fixture(autouse=True)
-def all_platforms(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Load every entity platform (the integration may not list them all yet)."""
-    merged = sorted({*integration.PLATFORMS, *ENTITY_PLATFORMS})
-    monkeypatch.setattr(integration, "PLATFORMS", merged)
 
 
 def entry_data(

@@ -13,7 +13,6 @@ from tests.entity_helpers import (
     HOOD,
     T0,
     TEST_VIN,
-    all_platforms,  # noqa: F401
     entity_id,
     make_entry,
     push,

@@ -20,7 +20,6 @@ from tests.entity_helpers import (
     T0,
     TEST_VIN,
     UNKNOWN,
-    all_platforms,  # noqa: F401
     device_for,
     entity_id,
     make_entry,

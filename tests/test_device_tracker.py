@@ -18,7 +18,6 @@ from tests.entity_helpers import (
     SOC,
     T0,
     TEST_VIN,
-    all_platforms,  # noqa: F401
     entity_id,
     make_entry,
     message,

@@ -19,7 +19,6 @@ from tests.entity_helpers import (
     SOC,
     T0,
     UNKNOWN,
-    all_platforms,  # noqa: F401
     make_entry,
     push,
     setup_entry,

@@ -17,7 +17,6 @@ from tests.entity_helpers import (
     TEST_VIN,
     UNKNOWN,
     age_rest_data,
-    all_platforms,  # noqa: F401
     describe_entity,
     device_for,
     entity_id,
