@@ -9,6 +9,7 @@ from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.helpers import device_registry as dr, entity_registry as er
 from homeassistant.util import dt as dt_util
 import pytest
+from pytest_homeassistant_custom_component.common import async_fire_time_changed
 
 from custom_components.cardata.const import DOMAIN
 from custom_components.cardata.coordinator import DescriptorState, split_unique_id
@@ -229,6 +230,17 @@ async def test_device_info_fields_are_checked(hass: HomeAssistant, simulator) ->
     assert coordinator.last_received("WBY00000000NONE1") is None
     with pytest.raises(ValueError, match="colour"):
         coordinator.set_device_info(TEST_VIN, colour="blue")
+
+
+async def test_silent_car_stays_available(hass: HomeAssistant, simulator) -> None:
+    """Hours without data are normal for a parked car: nothing goes unavailable."""
+    coordinator = await setup_entry(hass, make_entry(simulator))
+    await push(hass, coordinator, TEST_VIN, {SOC: 50, HOOD: "CLOSED"})
+    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(hours=30))
+    await hass.async_block_till_done()
+    assert hass.states.get(entity_id(hass, "sensor", f"{TEST_VIN}_{SOC}")).state == "50"
+    hood = entity_id(hass, "binary_sensor", f"{TEST_VIN}_{HOOD}")
+    assert hass.states.get(hood).state == "off"
 
 
 def test_split_unique_id() -> None:
