@@ -195,6 +195,16 @@ async def test_rest_values_skip_unsupported(hass: HomeAssistant, simulator) -> N
     reg = er.async_get(hass)
     assert reg.async_get_entity_id("sensor", DOMAIN, f"{TEST_VIN}_{MILEAGE}") is None
 
+    # No value and no time never blanks a value the stream delivered.
+    coordinator.async_apply_values(
+        TEST_VIN, {SOC: DescriptorState(None, None, None, dt_util.utcnow())}
+    )
+    await hass.async_block_till_done()
+    assert (
+        float(hass.states.get(entity_id(hass, "sensor", f"{TEST_VIN}_{SOC}")).state)
+        == 64
+    )
+
 
 async def test_account_diagnostics(hass: HomeAssistant, simulator) -> None:
     entry = make_entry(simulator)

@@ -18,7 +18,9 @@ from tests.entity_helpers import (
     LON,
     SOC,
     T0,
+    TEST_VIN,
     UNKNOWN,
+    device_for,
     make_entry,
     push,
     setup_entry,
@@ -112,3 +114,24 @@ async def test_restore_after_restart(hass: HomeAssistant, simulator) -> None:
     assert hass.states.get(soc).state == "72"
     assert hass.states.get(last).state == T0.isoformat()
     assert hass.states.get(tracker).attributes[ATTR_LATITUDE] == 48.2
+
+
+async def test_device_details_survive_a_restart(hass: HomeAssistant, simulator) -> None:
+    """Model and name filled in by REST once stay after a restart without REST."""
+    entry = make_entry(simulator)
+    entry.add_to_hass(hass)
+    device = dr.async_get(hass).async_get_or_create(
+        config_entry_id=entry.entry_id,
+        identifiers={(DOMAIN, TEST_VIN)},
+        manufacturer="BMW",
+        model="i4 eDrive40",
+        name="BMW i4 eDrive40",
+    )
+    er.async_get(hass).async_get_or_create(
+        "sensor", DOMAIN, f"{TEST_VIN}_{SOC}", config_entry=entry, device_id=device.id
+    )
+    coordinator = await setup_entry(hass, entry)
+    await push(hass, coordinator, TEST_VIN, {SOC: 10})
+    device = device_for(hass, entry, TEST_VIN)
+    assert (device.model, device.name) == ("i4 eDrive40", "BMW i4 eDrive40")
+    assert coordinator.device_info(TEST_VIN)["model"] == "i4 eDrive40"

@@ -129,7 +129,8 @@ class CarDataCoordinator:
         ):
             for domain, ident in device.identifiers:
                 if domain == DOMAIN and VIN_RE.match(ident):
-                    self._vehicle(ident)
+                    # Keep what the REST side filled in before the restart.
+                    self._vehicle(ident).device_fields.update(_device_fields(device))
         for entity in er.async_entries_for_config_entry(
             er.async_get(self.hass), self.entry.entry_id
         ):
@@ -231,20 +232,15 @@ class CarDataCoordinator:
         changed: list[str] = []
         new: list[str] = []
         for name, state in values.items():
-            old = held.get(name)
-            if old is None:
-                if (
-                    name not in known
-                    and state.value is None
-                    and state.timestamp is None
-                ):
-                    continue  # a descriptor the car does not support (REST)
-            elif _is_older(state, old):
-                self.ignored_older += 1
-                continue
-            elif _same(state, old):
-                held[name] = state  # a resend: only the reception time moves
-                continue
+            if state.value is None and state.timestamp is None:
+                continue  # no value, no time: says nothing (REST: unsupported)
+            if (old := held.get(name)) is not None:
+                if _is_older(state, old):
+                    self.ignored_older += 1
+                    continue
+                if _same(state, old):
+                    held[name] = state  # a resend: only the reception time moves
+                    continue
             held[name] = state
             vehicle.last_received_at = state.received_at
             stamp = state.effective_timestamp
@@ -316,6 +312,16 @@ class CarDataCoordinator:
     ) -> CALLBACK_TYPE:
         """Call ``new_descriptors(vin, names)`` when descriptors first arrive."""
         return _add(self._descriptor_listeners, new_descriptors)
+
+
+def _device_fields(device: dr.DeviceEntry) -> dict[str, str]:
+    """The device registry's details of a vehicle (filled by REST earlier)."""
+    fields: dict[str, str] = {}
+    for key in DEVICE_INFO_FIELDS:
+        value = getattr(device, key, None)
+        if isinstance(value, str):
+            fields[key] = value
+    return fields
 
 
 def _is_older(state: DescriptorState, old: DescriptorState) -> bool:
