@@ -298,6 +298,12 @@ async def async_setup_extra_sensors(
     added: set[str] = set()
 
     @callback
+    def _check(_now: datetime | None = None) -> None:
+        entry.async_create_background_task(
+            hass, async_fetch_daily_extras(entry), f"{DOMAIN} daily extras"
+        )
+
+    @callback
     def _add_vehicle(vin: str) -> None:
         if vin in added or not VIN_RE.match(vin):
             return
@@ -311,13 +317,12 @@ async def async_setup_extra_sensors(
 
     for vin in list(coordinator.vehicles):
         _add_vehicle(vin)
-    entry.async_on_unload(coordinator.async_add_vehicle_listener(_add_vehicle))
 
     @callback
-    def _check(_now: datetime | None = None) -> None:
-        entry.async_create_background_task(
-            hass, async_fetch_daily_extras(entry), f"{DOMAIN} daily extras"
-        )
+    def _new_vehicle(vin: str) -> None:
+        _add_vehicle(vin)
+        _check()  # a new vehicle's extras are due at once
 
+    entry.async_on_unload(coordinator.async_add_vehicle_listener(_new_vehicle))
     entry.async_on_unload(async_track_time_interval(hass, _check, CHECK_EVERY))
     _check()  # only what is due: never fetched, or more than a day ago
