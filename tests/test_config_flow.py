@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 import json
+from pathlib import Path
 from typing import Any
 from unittest.mock import AsyncMock, patch
 
@@ -484,3 +485,28 @@ async def test_options_menu_starts_reauth(hass: HomeAssistant, sim: Simulator) -
     await hass.async_block_till_done()
     flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
     assert [f["context"]["source"] for f in flows] == [SOURCE_REAUTH]
+
+
+@pytest.mark.parametrize("lang", ["en", "de"])
+def test_every_message_translated(lang: str) -> None:
+    """Each error and abort the flow can show has a text in both languages."""
+    path = Path(config_flow.__file__).parent / "translations" / f"{lang}.json"
+    strings = json.loads(path.read_text("utf-8"))
+    config = strings["config"]
+    errors = {key for _, key in config_flow._LOGIN_ERRORS} | {
+        "invalid_client_id",
+        "invalid_url",
+        "invalid_host",
+        "ca_file_required",
+        "ca_file_not_found",
+    }
+    assert errors <= set(config["error"])
+    assert {
+        "already_configured",
+        "reauth_successful",
+        "reconfigure_successful",
+        "wrong_account",
+    } <= set(config["abort"])
+    progress = config["progress"]["wait_for_approval"]
+    assert all(f"{{{name}}}" in progress for name in ("url", "code", "expires"))
+    assert {"auth_failed", "cannot_connect"} <= set(strings["exceptions"])
