@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from homeassistant.helpers import entity_registry as er, issue_registry as ir
 import pytest
 
+from custom_components.cardata.api import QuotaExceededError
+from custom_components.cardata.quota import QuotaSpentError
 from custom_components.cardata.quota_policy import (
     DAILY_LIMIT,
     CallKind,
@@ -15,6 +18,8 @@ from custom_components.cardata.quota_policy import (
     VehicleActivity,
     start_of_day,
 )
+from tests.rest_helpers import make_entry, setup_rest
+from tests.simulator import GCID_A
 
 T0 = datetime(2026, 3, 10, 22, 0, tzinfo=UTC)
 VIN1 = "WBA00000000000001"
@@ -189,3 +194,78 @@ def test_round_trip_and_tolerant_load() -> None:
 def test_start_of_day(hours: int) -> None:
     now = datetime(2026, 1, 2, hours, 30, tzinfo=UTC)
     assert start_of_day(now) == datetime(2026, 1, 2, tzinfo=UTC)
+
+
+# ----- the planner inside Home Assistant, against the simulator ----------------
+
+
+async def _planner_entry(hass, simulator):
+    return await setup_rest(hass, make_entry(simulator))
+
+
+def _left_state(hass, entry):
+    entity_id = er.async_get(hass).async_get_entity_id(
+        "sensor", "cardata", f"{entry.entry_id}_api_calls_left"
+    )
+    return hass.states.get(entity_id)
+
+
+async def test_log_survives_a_restart(hass, simulator) -> None:
+    entry = await _planner_entry(hass, simulator)
+    plan = entry.runtime_data.quota
+    for _ in range(3):
+        await plan.async_call(CallKind.USER, entry.runtime_data.api.get_mappings)
+    assert plan.used() == 10
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    await setup_rest(hass, entry)
+    plan = entry.runtime_data.quota
+    assert plan.used() == 10
+    assert [c.kind for c in plan.policy.calls[-3:]] == ["user"] * 3
+    assert _left_state(hass, entry).state == str(DAILY_LIMIT - 10)
+
+
+async def test_scheduled_polls_only_for_silent_vehicles(hass, simulator) -> None:
+    entry = await _planner_entry(hass, simulator)
+    plan = entry.runtime_data.quota
+    poller = plan.poller
+    calls = simulator.quota.calls(GCID_A)
+    # Healthy stream, fresh data: nothing to do.
+    assert await poller.async_poll_due() == 0
+    # The stream has been down for hours and the cars are silent.
+    past = datetime.now(UTC) - timedelta(hours=3)
+    plan.policy.started_at = past
+    plan.policy.last_fetch.clear()
+    for vehicle in entry.runtime_data.coordinator.vehicles.values():
+        vehicle.last_received_at = past
+    poller.stream_down_since = past
+    assert await poller.async_poll_due() == 2
+    assert simulator.quota.calls(GCID_A) == calls + 2
+    # At most one per vehicle per interval.
+    assert await poller.async_poll_due() == 0
+    assert simulator.quota.calls(GCID_A) == calls + 2
+
+
+async def test_exhaustion_stops_everything(hass, simulator) -> None:
+    entry = await _planner_entry(hass, simulator)
+    plan = entry.runtime_data.quota
+    simulator.quota.mode = "429"
+    simulator.quota.exhaust(GCID_A)
+    with pytest.raises(QuotaExceededError):
+        await plan.async_call(CallKind.USER, entry.runtime_data.api.get_mappings)
+    calls = simulator.quota.calls(GCID_A)
+    assert plan.blocked_until is not None
+    await hass.async_block_till_done()
+    state = _left_state(hass, entry)
+    assert state.state == "0"
+    assert state.attributes["blocked_until"]
+    assert ir.async_get(hass).async_get_issue(
+        "cardata", f"quota_exhausted_{entry.entry_id}"
+    )
+    # Nothing more is called: not by hand, not scheduled.
+    with pytest.raises(QuotaSpentError):
+        await plan.async_call(CallKind.USER, entry.runtime_data.api.get_mappings)
+    past = datetime.now(UTC) - timedelta(hours=3)
+    plan.policy.started_at = past
+    plan.poller.stream_down_since = past
+    assert await plan.poller.async_poll_due() == 0
+    assert simulator.quota.calls(GCID_A) == calls
