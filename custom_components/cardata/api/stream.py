@@ -189,6 +189,8 @@ class CarDataStream:
         self.last_message_at: datetime | None = None
         self._state = StreamState.STOPPED
         self._running = False
+        self._failures = 0
+        self._not_authorized = 0
         self._wake: asyncio.Future[None] | None = None
         self._connection: MqttConnection | None = None
 
@@ -261,8 +263,8 @@ class CarDataStream:
         if self._running:
             raise RuntimeError("the stream is already running")
         self._running = True
-        failures = 0
-        not_authorized = 0
+        self._failures = 0
+        self._not_authorized = 0
         token: tuple[str, datetime] | None = None
         try:
             while True:
@@ -270,33 +272,21 @@ class CarDataStream:
                     ended = await self._session(token)
                 except _AttemptFailedError as fail:
                     token = None
-                    failures += 1
-                    self.last_error = fail.message
-                    self._note(fail.message)
-                    not_authorized = not_authorized + 1 if fail.not_authorized else 0
-                    if (
-                        fail.not_authorized
-                        and not_authorized >= self._config.evicted_after
-                    ):
-                        self.last_error = EVICTED_MESSAGE
-                        self._note("evicted")
-                        _LOGGER.warning("Stream: %s", EVICTED_MESSAGE)
-                        await self._pause(StreamState.EVICTED, self._evicted_delay())
-                    else:
-                        _LOGGER.debug("Stream attempt failed: %s", fail.message)
-                        await self._pause(fail.kind, self._backoff(failures))
+                    await self._after_failure(fail)
                     continue
                 token = ended.token
                 if ended.stable:
-                    failures = 0
-                    not_authorized = 0
+                    self._failures = 0
+                    self._not_authorized = 0
                 self._note(ended.reason)
                 if ended.planned:
                     continue
-                failures += 1
+                self._failures += 1
                 self.last_error = ended.reason
                 _LOGGER.debug("Stream connection ended: %s", ended.reason)
-                await self._pause(StreamState.WAITING_TO_RETRY, self._backoff(failures))
+                await self._pause(
+                    StreamState.WAITING_TO_RETRY, self._backoff(self._failures)
+                )
         finally:
             if self._connection is not None:
                 self._connection.close()
@@ -306,6 +296,31 @@ class CarDataStream:
                 self._wake = None
             self._running = False
             self._set_state(StreamState.STOPPED)
+
+    async def _after_failure(self, fail: _AttemptFailedError) -> None:
+        """Record a failed attempt and wait before the next one."""
+        self._failures += 1
+        self._note(fail.message)
+        if not fail.not_authorized:
+            self._not_authorized = 0
+            self.last_error = fail.message
+            _LOGGER.debug("Stream attempt failed: %s", fail.message)
+            await self._pause(fail.kind, self._backoff(self._failures))
+            return
+        self._not_authorized += 1
+        if self._not_authorized < self._config.evicted_after:
+            if self.last_error != EVICTED_MESSAGE:
+                self.last_error = fail.message
+            await self._pause(fail.kind, self._backoff(self._failures))
+            return
+        # "Not authorized" again and again right after connecting: BMW's
+        # broker lets one connection per account in, and another client has
+        # it. Say so and retry slowly instead of evicting each other.
+        if self.last_error != EVICTED_MESSAGE:
+            _LOGGER.warning("Stream: %s", EVICTED_MESSAGE)
+        self.last_error = EVICTED_MESSAGE
+        self._note("evicted")
+        await self._pause(StreamState.EVICTED, self._evicted_delay())
 
     async def _get_token(self) -> tuple[str, datetime]:
         try:
