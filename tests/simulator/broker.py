@@ -332,6 +332,10 @@ class Broker:
             if result >= 0:
                 writer.write(encode(CONNACK << 4, bytes([0, result])))
                 await writer.drain()
+            else:  # connect-timeout fault: say nothing until the client gives up
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(60):
+                        await reader.read()
             return
         session = result
         writer.write(encode(CONNACK << 4, bytes([0, RC_ACCEPTED])))

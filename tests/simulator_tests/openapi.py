@@ -30,6 +30,13 @@ def _load(name: str) -> dict[str, Any]:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
+def optional(name: str) -> OpenApi | None:
+    """The document, or None where the reference files are absent."""
+    if not (reference_dir() / name).is_file():
+        return None
+    return OpenApi(name)
+
+
 def _observed_relaxations(doc: dict[str, Any]) -> dict[str, Any]:
     """BMW's observed answers that its own OpenAPI does not allow.
 

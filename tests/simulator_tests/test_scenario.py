@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
+
+import pytest
 
 from tests.simulator import GCID_A, GCID_B, VIN_BEV, VIN_ID6, VIN_PHEV, Simulator, Step
 
@@ -91,3 +94,21 @@ async def test_publish_with_own_timestamp(simulator: Simulator) -> None:
     message = json.loads(simulator.messages[-1][1])
     assert message["data"][ODO]["timestamp"] == "2026-01-02T03:04:05Z"
     assert simulator.vehicles[VIN_BEV].state[ODO].timestamp.year == 2026
+
+
+async def test_works_without_bmw_catalogue(
+    monkeypatch: pytest.MonkeyPatch, socket_enabled: None, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("CARDATA_REFERENCE_DIR", str(tmp_path))
+    sim = Simulator()
+    assert sim.catalogue == {}
+    sim.load_default_world()
+    await sim.start()
+    try:
+        await sim.run_scenario(VIN_PHEV, speed=50_000)
+        assert sim.known_descriptor(SOC)
+        assert sim.known_descriptor("vehicle.some.futureKey")
+        assert not sim.known_descriptor("vehicle.bad key")
+        assert sim.descriptor(SOC) is not None
+    finally:
+        await sim.stop()
