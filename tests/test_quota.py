@@ -136,7 +136,8 @@ def test_restart_never_polls_at_once() -> None:
 
 def test_interval_stretches_with_vehicles_and_extras() -> None:
     policy = QuotaPolicy(settings=PollSettings(reserve=10))
-    assert policy.effective_poll_interval(1) == timedelta(hours=1)
+    # One car: the 40 calls outside the reserve allow a poll every 36 minutes.
+    assert policy.effective_poll_interval(1) == timedelta(minutes=36)
     assert policy.effective_poll_interval(3) == timedelta(hours=24) / 13
     assert (
         policy.effective_poll_interval(3, extras_per_day=6) == timedelta(hours=24) / 11

@@ -27,7 +27,7 @@ WINDOW = timedelta(hours=24)
 DEFAULT_RESERVE = 10
 DEFAULT_STREAM_SILENCE = timedelta(minutes=30)
 DEFAULT_MAX_DATA_AGE = timedelta(hours=12)
-DEFAULT_POLL_INTERVAL = timedelta(hours=1)
+DEFAULT_POLL_INTERVAL = timedelta(minutes=30)
 EXTRA_INTERVAL = timedelta(hours=24)
 _KEEP = timedelta(hours=48)
 
