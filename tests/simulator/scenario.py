@@ -72,9 +72,10 @@ def default_steps(vehicle: Vehicle) -> list[Step]:
         Step("park_lock", 60),
     ]
     if vehicle.electric:
+        # Charging stops at the target (80 %) or after two hours.
         steps += [
             Step("plug_in", 30),
-            Step("charge", 1800, 60),
+            Step("charge", 7200, 120),
             Step("charge_complete", 60),
         ]
     return [*steps, Step("wait", 120, 60)]
