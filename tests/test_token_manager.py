@@ -225,3 +225,62 @@ async def test_refresher_stops_on_invalid_grant(
     flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
     assert [f["context"]["source"] for f in flows] == [SOURCE_REAUTH]
     await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_refresh_survives_cancellation(
+    hass: HomeAssistant, simulator: Simulator, make_entry: MakeEntry
+) -> None:
+    """A refresh cancelled mid-flight (an unload) still stores BMW's answer:
+    the old refresh token is spent, the new one must not be lost."""
+    entry = make_entry(simulator, GCID_A, CLIENT_A)
+    tokens = await _loaded(hass, entry)
+    old = _stored(entry)
+    simulator.faults.timeout_seconds = 0.3
+    simulator.faults.token_timeouts = 1
+    calls = simulator.oauth.token_calls
+    caller = hass.async_create_task(tokens.async_force_refresh())
+    await wait_for(lambda: simulator.oauth.token_calls > calls)
+    caller.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await caller
+    await wait_for(lambda: _stored(entry) != old)
+    new = _stored(entry)
+    assert simulator.oauth.refresh_token_valid(new.refresh_token)
+    assert not simulator.oauth.refresh_token_valid(old.refresh_token)
+
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    assert entry.runtime_data.tokens.tokens == new
+    assert not hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+    await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_adopts_tokens_stored_by_earlier_instance(
+    hass: HomeAssistant, simulator: Simulator, make_entry: MakeEntry
+) -> None:
+    """Newer tokens in the entry (stored late by the previous set-up) win
+    over the ones this instance started with: no spent refresh token used."""
+    entry = make_entry(simulator, GCID_A, CLIENT_A)
+    tokens = await _loaded(hass, entry)
+    await tokens.async_stop()
+    newer = TokenSet.from_response(simulator.oauth.issue_tokens(GCID_A, CLIENT_A))
+    hass.config_entries.async_update_entry(
+        entry, data={**entry.data, CONF_TOKENS: newer.to_dict()}
+    )
+    calls = simulator.oauth.token_calls
+    assert await tokens.async_force_refresh() == newer
+    assert simulator.oauth.token_calls == calls
+    # An older set in the entry is ignored.
+    stale = TokenSet.from_dict(
+        {
+            **newer.to_dict(),
+            "refresh_token": "x" * 20,
+            "expires_at": "2020-01-01T00:00:00+00:00",
+        }
+    )
+    hass.config_entries.async_update_entry(
+        entry, data={**entry.data, CONF_TOKENS: stale.to_dict()}
+    )
+    refreshed = await tokens.async_force_refresh()
+    assert simulator.oauth.token_calls == calls + 1
+    assert simulator.oauth.refresh_token_valid(refreshed.refresh_token)
+    await hass.config_entries.async_unload(entry.entry_id)

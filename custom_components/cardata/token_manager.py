@@ -45,6 +45,12 @@ def _utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def _consume_error(task: asyncio.Future[TokenSet]) -> None:
+    # The caller may be gone (cancelled); its error is handled, or moot.
+    if not task.cancelled():
+        task.exception()
+
+
 class TokenManager(AbstractAuth):
     """Own the tokens of one config entry.
 
@@ -186,21 +192,41 @@ class TokenManager(AbstractAuth):
         async with self._lock:
             if self._auth_failed:
                 raise self._auth_error()
-            if self._tokens is not seen or (not force and not self._needs_refresh()):
+            if self._adopt_stored() or self._tokens is not seen:
                 # Someone else refreshed while we waited for the lock.
                 return self._tokens
+            if not force and not self._needs_refresh():
+                return self._tokens
+            # Shielded: once BMW was asked, the answer is stored even if the
+            # caller is cancelled (an unload), or the new refresh token
+            # would be lost while the old one is already spent.
+            task = asyncio.ensure_future(self._fetch_and_store())
+            task.add_done_callback(_consume_error)
             try:
-                new = await self._oauth.refresh(
-                    self._client_id, self._tokens.refresh_token
-                )
+                return await asyncio.shield(task)
             except InvalidGrantError as err:
                 self._set_auth_failed()
                 raise self._auth_error() from err
             except CarDataConnectionError as err:
                 self._set_retry(err)
                 raise
-            self._store(new)
-            return new
+
+    async def _fetch_and_store(self) -> TokenSet:
+        new = await self._oauth.refresh(self._client_id, self._tokens.refresh_token)
+        self._store(new)
+        return new
+
+    def _adopt_stored(self) -> bool:
+        """Take newer tokens stored in the entry by an earlier instance."""
+        stored = self._entry.data.get(CONF_TOKENS)
+        if not stored or stored.get("refresh_token") == self._tokens.refresh_token:
+            return False
+        tokens = TokenSet.from_dict(stored)
+        if tokens.expires_at < self._tokens.expires_at:
+            return False
+        self._tokens = tokens
+        self._margin = self._margin_setting
+        return True
 
     def _store(self, new: TokenSet) -> None:
         # Persist first: the old refresh token is spent from now on.
