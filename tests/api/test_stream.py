@@ -6,20 +6,24 @@ import asyncio
 from collections.abc import AsyncIterator, Callable
 import contextlib
 from dataclasses import dataclass, field, replace
+import ssl
 import time
 from typing import Any
 
 import aiohttp
+from paho.mqtt import client as paho_client
 import pytest
 
 from custom_components.cardata.api import (
+    CarDataConnectionError,
     CarDataStream,
+    InvalidGrantError,
     StreamConfig,
     StreamMessage,
     StreamState,
     StreamTls,
 )
-from custom_components.cardata.api.stream import EVICTED_MESSAGE
+from custom_components.cardata.api.stream import EVICTED_MESSAGE, build_ssl_context
 from tests.simulator import CLIENT_A, CLIENT_NO_STREAM, GCID_A, VIN_BEV, Simulator
 
 from .helpers import SimTokens, endpoints_of, issued, wait_for
@@ -340,3 +344,162 @@ async def test_burst_of_messages_is_read_completely(simulator: Simulator) -> Non
     speeds = [m.data["vehicle.speed"].value for m in run.received[:300]]
     assert speeds == list(range(300))
     assert len(run.received[300].data) == 200
+
+
+async def test_connects_without_threads_or_blocking_sockets(
+    simulator: Simulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No executor, no blocking connect: paho gets a connected non-blocking socket."""
+    loop = asyncio.get_running_loop()
+
+    def no_executor(*_args: object) -> None:
+        raise AssertionError("the stream must not use an executor thread")
+
+    def no_blocking_connect(*_args: object, **_kwargs: object) -> None:
+        raise AssertionError("paho must not open the socket itself")
+
+    monkeypatch.setattr(
+        paho_client.Client, "_create_socket_connection", no_blocking_connect
+    )
+    context = build_ssl_context(StreamTls.CUSTOM_CA, simulator.ca_file)
+    received: list[StreamMessage] = []
+    async with aiohttp.ClientSession() as session:
+        tokens = SimTokens(
+            session, simulator, CLIENT_A, issued(simulator, GCID_A, CLIENT_A)
+        )
+        stream = CarDataStream(
+            _config(simulator), tokens, received.append, ssl_context=context
+        )
+        monkeypatch.setattr(loop, "run_in_executor", no_executor)
+        task = asyncio.create_task(stream.run())
+        try:
+            await wait_for(lambda: stream.state is StreamState.CONNECTED)
+            connection = stream._connection
+            assert connection is not None
+            sock = connection._sock
+            assert isinstance(sock, ssl.SSLSocket)
+            assert sock.gettimeout() == 0.0
+            assert sock.version() == "TLSv1.3"
+            assert await simulator.publish(VIN_BEV, {"vehicle.speed": 3}) == 1
+            await wait_for(lambda: len(received) == 1)
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+            monkeypatch.undo()
+
+
+class FlakyTokens:
+    """Wraps a token source; raises queued errors first."""
+
+    def __init__(self, inner: SimTokens, errors: list[Exception]) -> None:
+        self.inner = inner
+        self.errors = errors
+        self.calls = 0
+
+    async def async_get_id_token(self) -> tuple[str, Any]:
+        self.calls += 1
+        if self.errors:
+            raise self.errors.pop(0)
+        return await self.inner.async_get_id_token()
+
+
+async def test_token_errors_are_retried_and_refused(simulator: Simulator) -> None:
+    async with aiohttp.ClientSession() as session:
+        inner = SimTokens(
+            session, simulator, CLIENT_A, issued(simulator, GCID_A, CLIENT_A)
+        )
+        flaky = FlakyTokens(
+            inner,
+            [CarDataConnectionError("offline"), InvalidGrantError("gone")],
+        )
+        states: list[StreamState] = []
+        stream = CarDataStream(
+            _config(simulator), flaky, lambda _m: None, states.append
+        )
+        task = asyncio.create_task(stream.run())
+        try:
+            await wait_for(lambda: stream.state is StreamState.CONNECTED)
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+    assert StreamState.WAITING_TO_RETRY in states
+    assert StreamState.REFUSED in states
+    reasons = [reason for _, reason in stream.history]
+    assert "no id token: offline" in reasons
+    assert any(r.startswith("no id token: log in again") for r in reasons)
+
+
+async def test_failed_swap_token_keeps_the_connection(simulator: Simulator) -> None:
+    async with aiohttp.ClientSession() as session:
+        inner = SimTokens(
+            session, simulator, CLIENT_A, issued(simulator, GCID_A, CLIENT_A)
+        )
+        flaky = FlakyTokens(inner, [])
+        received: list[StreamMessage] = []
+        stream = CarDataStream(_config(simulator), flaky, received.append)
+        task = asyncio.create_task(stream.run())
+        try:
+            await wait_for(lambda: stream.state is StreamState.CONNECTED)
+            flaky.errors.append(CarDataConnectionError("offline"))
+            stream.request_reconnect()
+            await wait_for(lambda: flaky.calls == 2)
+            assert stream.state is StreamState.CONNECTED
+            assert stream.last_error == "no id token: offline"
+            assert await simulator.publish(VIN_BEV, {"vehicle.speed": 1}) == 1
+            await wait_for(lambda: len(received) == 1)
+            stream.request_reconnect()
+            await wait_for(lambda: simulator.broker.connect_count(GCID_A) == 2)
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+    assert simulator.broker.max_concurrent(GCID_A) == 1
+
+
+async def test_request_reconnect_cuts_the_wait_short(simulator: Simulator) -> None:
+    simulator.evict(GCID_A)
+    config = _config(simulator, backoff_min=60.0, backoff_max=600.0)
+    async with running(simulator, config) as run:
+        await wait_for(lambda: run.stream.state is StreamState.WAITING_TO_RETRY)
+        run.stream.request_reconnect()
+        await wait_for(lambda: run.stream.state is StreamState.EVICTED)
+        assert simulator.broker.refused_count(GCID_A) == 2
+        simulator.release(GCID_A)
+        run.stream.request_reconnect()
+        await wait_for(lambda: run.stream.state is StreamState.CONNECTED)
+
+
+async def test_callback_errors_do_not_stop_the_stream(
+    simulator: Simulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    seen: list[StreamMessage] = []
+
+    def on_message(message: StreamMessage) -> None:
+        seen.append(message)
+        raise RuntimeError("consumer bug")
+
+    def on_state(_state: StreamState) -> None:
+        raise RuntimeError("state consumer bug")
+
+    async with aiohttp.ClientSession() as session:
+        tokens = SimTokens(
+            session, simulator, CLIENT_A, issued(simulator, GCID_A, CLIENT_A)
+        )
+        stream = CarDataStream(_config(simulator), tokens, on_message, on_state)
+        task = asyncio.create_task(stream.run())
+        try:
+            await wait_for(lambda: stream.state is StreamState.CONNECTED)
+            for speed in (1, 2):
+                await simulator.publish(VIN_BEV, {"vehicle.speed": speed})
+            await simulator.publish_raw(GCID_A, VIN_BEV, b"not json")
+            await wait_for(lambda: len(seen) == 2)
+            assert stream.state is StreamState.CONNECTED
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+    assert stream.parser.dropped["invalid_json"] == 1
+    assert "Error handling a stream message" in caplog.text
+    assert "Error in the stream state callback" in caplog.text
