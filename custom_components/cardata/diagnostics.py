@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, is_dataclass
 from datetime import datetime
+import json
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -103,7 +104,10 @@ def _raw_messages(entry: CarDataConfigEntry) -> Any:
     items: list[Any] = []
     for item in list(recent)[-RAW_MESSAGES:]:
         if isinstance(item, bytes | bytearray):
-            items.append(bytes(item).decode("utf-8", "replace"))
+            try:
+                items.append(_positions_out(json.loads(bytes(item))))
+            except ValueError:
+                items.append({"unparsable": len(item)})
         elif is_dataclass(item) and not isinstance(item, type):
             items.append(_positions_out(asdict(item)))
         else:
