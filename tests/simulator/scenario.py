@@ -72,7 +72,7 @@ def default_steps(vehicle: Vehicle) -> list[Step]:
         Step("park_lock", 60),
     ]
     if vehicle.electric:
-        # Charging stops at the target (80 %) or after two hours.
+        # Charging stops at the target or after two hours.
         steps += [
             Step("plug_in", 30),
             Step("charge", 7200, 120),

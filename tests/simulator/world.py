@@ -325,7 +325,7 @@ def initial_values(kind: str) -> dict[str, Any]:
             "vehicle.drivetrain.electricEngine.remainingElectricRange": rng,
             "vehicle.drivetrain.electricEngine.kombiRemainingElectricRange": rng,
             "vehicle.powertrain.electric.battery.charging.power": 0,
-            "vehicle.powertrain.electric.battery.stateOfCharge.target": 80,
+            "vehicle.powertrain.electric.battery.stateOfCharge.target": 100,
             "vehicle.body.chargingPort.status": "DISCONNECTED",
             "vehicle.body.flap.isLocked": "FLAP_LOCKED",
             _PLUGGED: False,
