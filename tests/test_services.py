@@ -13,6 +13,7 @@ from custom_components.cardata.quota_policy import DAILY_LIMIT, CallKind
 from tests.entity_helpers import device_for
 from tests.rest_helpers import make_entry, planner, setup_rest, sim_calls
 from tests.simulator import GCID_A, VIN_BEV, VIN_ID6, VIN_PHEV
+from tests.simulator.rest import Container
 
 SOC = "vehicle.drivetrain.batteryManagement.header"
 
@@ -143,3 +144,37 @@ async def test_bmw_error_and_block(hass: HomeAssistant, simulator, entry) -> Non
     with pytest.raises(HomeAssistantError):
         await _call(hass, "fetch_basic_data", vin=VIN_BEV)
     assert sim_calls(simulator) == calls  # nothing more reached BMW
+
+
+async def test_bmw_failure_is_translated(hass: HomeAssistant, simulator, entry) -> None:
+    simulator.faults.rest_errors = 1
+    with pytest.raises(HomeAssistantError) as err:
+        await _call(hass, "fetch_basic_data", vin=VIN_BEV)
+    assert err.value.translation_key == "api_failed"
+    assert "500" in err.value.translation_placeholders["error"]
+    assert VIN_BEV not in str(err.value.translation_placeholders)
+
+
+async def test_quota_answer_without_retry_after(
+    hass: HomeAssistant, simulator, entry
+) -> None:
+    simulator.quota.mode = "403"
+    simulator.quota.exhaust(GCID_A)
+    with pytest.raises(HomeAssistantError) as err:
+        await _call(hass, "fetch_tyre_diagnosis", vin=VIN_BEV)
+    assert err.value.translation_key == "quota_spent_unknown"
+    # Now blocked until BMW's reset: refused before calling.
+    with pytest.raises(HomeAssistantError) as err:
+        await _call(hass, "fetch_tyre_diagnosis", vin=VIN_BEV)
+    assert err.value.translation_key == "quota_spent"
+
+
+async def test_no_container_slot(hass: HomeAssistant, simulator) -> None:
+    for n in range(10):
+        simulator.rest.containers[f"c{n:012d}"] = Container(
+            f"c{n:012d}", GCID_A, f"tool {n}", "other", [SOC], simulator.now()
+        )
+    await setup_rest(hass, make_entry(simulator))
+    with pytest.raises(HomeAssistantError) as err:
+        await _call(hass, "fetch_telematic_data", vin=VIN_BEV)
+    assert err.value.translation_key == "no_container"
