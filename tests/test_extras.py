@@ -17,8 +17,9 @@ from custom_components.cardata.settings import (
     OPT_TYRE_DIAGNOSIS,
     OPT_VEHICLE_IMAGE,
 )
+from tests.entity_helpers import entry_data
 from tests.rest_helpers import make_entry, planner, setup_rest, sim_calls, wait_for
-from tests.simulator import VIN_BEV, VIN_PHEV
+from tests.simulator import CLIENT_B, GCID_B, VIN_BEV, VIN_ID6, VIN_PHEV
 
 ALL_ON = {OPT_CHARGING_HISTORY: True, OPT_TYRE_DIAGNOSIS: True, OPT_VEHICLE_IMAGE: True}
 
@@ -91,3 +92,25 @@ def test_parsers_tolerate_odd_answers() -> None:
     tyres = TyreDiagnosisSensor.__new__(TyreDiagnosisSensor)
     tyres._take({"passengerCar": "odd"})
     assert tyres._attr_native_value is None
+
+
+async def test_car_without_image(hass: HomeAssistant, simulator) -> None:
+    entry = make_entry(simulator, options={OPT_VEHICLE_IMAGE: True})
+    entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(
+        entry, unique_id=GCID_B, data=entry_data(simulator, GCID_B, CLIENT_B)
+    )
+    await setup_rest(hass, entry)
+    image = f"{VIN_ID6}_vehicle_image"
+    await wait_for(hass, lambda: _entity(hass, "image", image) is not None)
+    await wait_for(
+        hass, lambda: any(c.endpoint == "image" for c in planner(entry).policy.calls)
+    )
+    await hass.async_block_till_done()
+    outcome = next(
+        c.outcome for c in planner(entry).policy.calls if c.endpoint == "image"
+    )
+    assert outcome == "CU-126"
+    state = hass.states.get(_entity(hass, "image", image))
+    assert state is not None
+    assert ("image", VIN_ID6) not in hub_of(entry).data
