@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import AsyncIterator, Callable
 import contextlib
 from dataclasses import dataclass, field, replace
+import socket
 import ssl
 import time
 from typing import Any
@@ -503,3 +504,32 @@ async def test_callback_errors_do_not_stop_the_stream(
     assert stream.parser.dropped["invalid_json"] == 1
     assert "Error handling a stream message" in caplog.text
     assert "Error in the stream state callback" in caplog.text
+
+
+async def test_closed_port_is_retried(socket_enabled: None) -> None:
+    probe = socket.socket()
+    probe.bind(("127.0.0.1", 0))
+    port = probe.getsockname()[1]
+    probe.close()
+    stream = CarDataStream(_plain_config(port), NoTokens(), lambda _m: None)
+    task = asyncio.create_task(stream.run())
+    try:
+        await wait_for(lambda: len(stream.history) >= 2)
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    assert stream.last_error == "cannot connect: ConnectionRefusedError"
+
+
+async def test_host_name_is_resolved(socket_enabled: None) -> None:
+    async with silent_broker() as (port, readers):
+        config = _plain_config(port, host="localhost")
+        stream = CarDataStream(config, NoTokens(), lambda _m: None)
+        task = asyncio.create_task(stream.run())
+        try:
+            await wait_for(lambda: len(readers) >= 1)
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
