@@ -114,3 +114,9 @@ async def test_car_without_image(hass: HomeAssistant, simulator) -> None:
     state = hass.states.get(_entity(hass, "image", image))
     assert state is not None
     assert ("image", VIN_ID6) not in hub_of(entry).data
+    # Not asked again at the next start (at most once a day).
+    calls = len(planner(entry).policy.calls)
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    await setup_rest(hass, entry)
+    await hass.async_block_till_done()
+    assert len(planner(entry).policy.calls) == calls

@@ -58,6 +58,9 @@ class VehicleImage(ImageEntity):
 
     async def _async_fetch_once(self) -> None:
         planner, api = planner_of(self.entry), self.entry.runtime_data.api
+        if not planner.extra_due(IMAGE, self.vin):
+            return  # tried within the last day (BMW may have no picture)
+        planner.mark_extra(IMAGE, self.vin)
         try:
             image = await planner.async_call(
                 CallKind.EXTRA, lambda: api.get_image(self.vin)
