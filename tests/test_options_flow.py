@@ -187,3 +187,19 @@ async def test_not_loaded(hass: HomeAssistant, simulator) -> None:
     for item in ("refresh_tokens", "reset_container", "fetch_now"):
         result = await _open(hass, entry, item)
         assert result["reason"] == "not_loaded"
+
+
+async def test_refresh_tokens_failure_is_shown(hass: HomeAssistant, simulator) -> None:
+    entry = await setup_rest(hass, make_entry(simulator))
+    simulator.faults.token_errors = 1
+    result = await _open(hass, entry, "refresh_tokens")
+    result = await hass.config_entries.options.async_configure(result["flow_id"], {})
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "token_refresh_failed"
+    assert result["description_placeholders"]["error"] == "BMW unreachable"
+    # A refresh token BMW no longer knows: log in again.
+    simulator.oauth.revoke_refresh_tokens(GCID_A)
+    result = await _open(hass, entry, "refresh_tokens")
+    result = await hass.config_entries.options.async_configure(result["flow_id"], {})
+    assert result["reason"] == "token_refresh_failed"
+    assert "log in again" in result["description_placeholders"]["error"]
