@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 
@@ -203,3 +205,23 @@ async def test_refresh_tokens_failure_is_shown(hass: HomeAssistant, simulator) -
     result = await hass.config_entries.options.async_configure(result["flow_id"], {})
     assert result["reason"] == "token_refresh_failed"
     assert "log in again" in result["description_placeholders"]["error"]
+
+
+def test_settings_read_defensively() -> None:
+    odd = {OPT_POLL_INTERVAL: "ten", "reserve_calls": -3, "max_data_age_hours": True}
+    settings = poll_settings(odd)
+    assert settings.poll_interval == timedelta(minutes=30)
+    assert settings.reserve == 10
+    assert settings.max_data_age == timedelta(hours=12)
+    assert custom_broker({OPT_BROKER_ENABLED: True, OPT_BROKER_HOST: "  "}) is None
+    assert custom_broker({OPT_BROKER_ENABLED: False, OPT_BROKER_HOST: "x"}) is None
+    broker = custom_broker(
+        {OPT_BROKER_ENABLED: True, OPT_BROKER_HOST: "h", OPT_BROKER_TLS: "bogus"}
+    )
+    assert broker is not None
+    assert broker.tls.value == "verify"
+    assert broker.port == 8883
+    config = broker.stream_config(GCID_A)
+    assert config.username == GCID_A
+    assert config.password is None
+    assert config.topic == f"{GCID_A}/+"
