@@ -152,6 +152,13 @@ async def test_container_limit_repair_and_fix(hass: HomeAssistant, simulator) ->
     assert issue.is_fixable
     # Scheduled work does not retry while the issue is open.
     assert await async_ensure_container(hass, entry, CallKind.SCHEDULED) is None
+    # Submitting before a slot is free: still full, the issue stays.
+    result = await start_fix_flow(hass, issue_id)
+    manager = hass.data["repairs"]["flow_manager"]
+    result = await manager.async_configure(result["flow_id"], {})
+    assert result["type"] == "abort"
+    assert result["reason"] == "still_full"
+    assert ir.async_get(hass).async_get_issue(DOMAIN, issue_id) is not None
     # The owner frees a slot; the fix flow creates the container.
     simulator.rest.containers.pop("c000000000003")
     result = await start_fix_flow(hass, issue_id)
