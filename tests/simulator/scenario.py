@@ -72,10 +72,10 @@ def default_steps(vehicle: Vehicle) -> list[Step]:
         Step("park_lock", 60),
     ]
     if vehicle.electric:
-        # Charging stops at the target or after two hours.
+        # Charging stops at the target or after three hours.
         steps += [
             Step("plug_in", 30),
-            Step("charge", 7200, 120),
+            Step("charge", 10800, 120),
             Step("charge_complete", 60),
         ]
     return [*steps, Step("wait", 120, 60)]
@@ -272,9 +272,15 @@ class _Run:
             )
 
     async def charge_complete(self, step: Step) -> None:
+        target = float(
+            self.get("vehicle.powertrain.electric.battery.stateOfCharge.target", 100)
+        )
+        full = float(self.get(SOC, 0)) >= target
         await self.send(
             {
-                _CHG + "hvStatus": "FINISHED",
+                _CHG + "hvStatus": "FINISHED_FULLY_CHARGED"
+                if full
+                else "FINISHED_NOT_FULL",
                 _CHG + "lastChargingReason": "CHARGING_GOAL_REACHED",
                 _CHG + "timeToFullyCharged": 0,
                 _CHG + "acAmpere": 0,

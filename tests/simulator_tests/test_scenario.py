@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+import re
 from typing import Any
 
 import pytest
@@ -51,7 +52,7 @@ async def test_bev_day(simulator: Simulator) -> None:
     assert moving[-1] == "asn_isfalse"
     status = _series(messages, "vehicle.drivetrain.electricEngine.charging.hvStatus")
     assert status[:1] == ["CHARGING"]
-    assert status[-1] == "FINISHED"
+    assert status[-1] == "FINISHED_FULLY_CHARGED"
     power = _series(messages, "vehicle.powertrain.electric.battery.charging.power")
     assert max(power) == 11_000
     assert power[-1] == 0
@@ -112,3 +113,25 @@ async def test_works_without_bmw_catalogue(
         assert sim.descriptor(SOC) is not None
     finally:
         await sim.stop()
+
+
+async def test_scenario_speaks_the_catalogue(simulator: Simulator) -> None:
+    if not simulator.catalogue:
+        pytest.skip("BMW catalogue CSV absent (set CARDATA_REFERENCE_DIR)")
+    for vin in (VIN_BEV, VIN_PHEV, VIN_ID6):
+        await simulator.run_scenario(vin, speed=100_000)
+    seen: dict[str, set[Any]] = {}
+    for _, payload in simulator.messages:
+        for name, entry in json.loads(payload)["data"].items():
+            seen.setdefault(name, set()).add(entry["value"])
+            info = simulator.catalogue[name]  # every key is BMW's
+            if "unit" in entry:
+                assert entry["unit"] == info.stream_unit
+    for name, values in seen.items():
+        info = simulator.catalogue[name]
+        words = {
+            w.lower() for w in re.findall(r"[A-Za-z0-9_\-]+", " ".join(info.values))
+        }
+        for value in values:
+            if isinstance(value, str) and info.data_type in {"string", "boolean", "-"}:
+                assert value.lower() in words or not words, (name, value)
