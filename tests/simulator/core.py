@@ -57,6 +57,7 @@ _DESCRIPTOR_CHARS = frozenset(
 class Faults:
     """Faults the next calls run into (counters count down)."""
 
+    device_code_errors: int = 0
     token_errors: int = 0
     token_timeouts: int = 0
     timeout_seconds: float = 30.0

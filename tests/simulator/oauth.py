@@ -218,6 +218,9 @@ class OAuth:
 
     async def device_code(self, request: web.Request) -> web.Response:  # noqa: PLR0911
         """Start a device authorization."""
+        if self._sim.faults.device_code_errors > 0:
+            self._sim.faults.device_code_errors -= 1
+            return web.json_response({"error": "server_error"}, status=500)
         form = await self._form(request)
         if isinstance(form, web.Response):
             return form

@@ -118,7 +118,7 @@ class _Run:
         self.speed = max(speed, 1e-3)
         self.batch: dict[str, Any] = {}
 
-    def get(self, name: str, default: float = 0.0) -> Any:
+    def get(self, name: str, default: Any = 0.0) -> Any:
         value = self.vehicle.state.get(name)
         return default if value is None else value.value
 

@@ -242,6 +242,9 @@ async def test_faults_and_auto_approve(login: Login, simulator: Simulator) -> No
     simulator.advance(2)
     status, _ = await login.poll(code["device_code"])
     assert status == 200
+    simulator.faults.device_code_errors = 1
+    status, _ = await login.start()
+    assert status == 500
     _, code = await login.start()
     simulator.faults.used_device_code = True
     status, body = await login.poll(code["device_code"])
