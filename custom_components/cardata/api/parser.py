@@ -17,7 +17,7 @@ from typing import Any
 
 from .models import parse_timestamp
 
-type Value = bool | int | float | str | None
+Value = bool | int | float | str | None
 
 VIN_PATTERN = re.compile(r"^[A-HJ-NPR-Z0-9]{17}$")
 MAX_PAYLOAD_BYTES = 256 * 1024
