@@ -21,6 +21,7 @@ import re
 from typing import Any, Final
 
 from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import ConfigEntryAuthFailed
 from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 
@@ -255,7 +256,12 @@ async def async_bootstrap(hass: HomeAssistant, entry: CarDataConfigEntry) -> Non
                 ):
                     continue  # restored or streamed state exists: no call
                 await async_fetch_telematic(hass, entry, vin, kind)
-    except (ApiError, CarDataConnectionError, QuotaSpentError) as err:
+    except (
+        ApiError,
+        CarDataConnectionError,
+        ConfigEntryAuthFailed,  # the token manager has started reauth
+        QuotaSpentError,
+    ) as err:
         LOGGER.warning(
             "First set-up over REST incomplete (%s); it continues at the next start",
             type(err).__name__,

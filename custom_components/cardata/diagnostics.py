@@ -9,9 +9,8 @@ records can still be compared. Endpoints appear as hosts only.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import asdict, is_dataclass
+from dataclasses import asdict
 from datetime import datetime
-import json
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -95,24 +94,10 @@ def _ages(entry: CarDataConfigEntry, vins: Iterable[str]) -> dict[str, Any]:
     return result
 
 
-def _raw_messages(entry: CarDataConfigEntry) -> Any:
-    """The last stream messages, if the stream owner keeps them."""
-    stream = entry.runtime_data.stream
-    recent = getattr(stream, "recent_messages", None)
-    if recent is None:
-        return {"note": "the stream owner keeps no recent messages"}
-    items: list[Any] = []
-    for item in list(recent)[-RAW_MESSAGES:]:
-        if isinstance(item, bytes | bytearray):
-            try:
-                items.append(_positions_out(json.loads(bytes(item))))
-            except ValueError:
-                items.append({"unparsable": len(item)})
-        elif is_dataclass(item) and not isinstance(item, type):
-            items.append(_positions_out(asdict(item)))
-        else:
-            items.append(item)
-    return items
+def _raw_messages(entry: CarDataConfigEntry) -> list[Any]:
+    """The last stream messages the stream owner kept, positions removed."""
+    recent = list(entry.runtime_data.stream.recent_messages)[-RAW_MESSAGES:]
+    return [_positions_out(asdict(message)) for message in recent]
 
 
 def _positions_out(value: Any) -> Any:

@@ -14,6 +14,7 @@ import asyncio
 from datetime import datetime, timedelta
 
 from homeassistant.core import HomeAssistant, callback
+from homeassistant.exceptions import ConfigEntryAuthFailed
 from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.util import dt as dt_util
 
@@ -96,7 +97,7 @@ class Poller:
                     )
                 except QuotaSpentError:
                     break
-                except (ApiError, CarDataConnectionError) as err:
+                except (ApiError, CarDataConnectionError, ConfigEntryAuthFailed) as err:
                     LOGGER.debug("Scheduled poll failed: %s", type(err).__name__)
                     continue
                 done += 1

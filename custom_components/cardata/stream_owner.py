@@ -9,6 +9,7 @@ diagnostic entities and the diagnostics download.
 from __future__ import annotations
 
 import asyncio
+from collections import deque
 from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import replace
@@ -32,6 +33,8 @@ if TYPE_CHECKING:
 SWAP_MARGIN: float = 300.0
 BACKOFF_MIN: float = 2.0
 BACKOFF_MAX: float = 300.0
+# How many of the latest messages diagnostics can show (redacted there).
+RECENT_MESSAGES = 50
 
 
 class StreamOwner:
@@ -71,6 +74,7 @@ class StreamOwner:
         self._auth_failed = False
         self.messages_received = 0
         self.last_message_at: datetime | None = None
+        self.recent_messages: deque[StreamMessage] = deque(maxlen=RECENT_MESSAGES)
         self.state_changed_at: datetime | None = None
         self._unsub_tokens = tokens.async_add_listener(self._on_tokens)
 
@@ -118,6 +122,7 @@ class StreamOwner:
     def _on_message(self, message: StreamMessage) -> None:
         self.messages_received += 1
         self.last_message_at = datetime.now(UTC)
+        self.recent_messages.append(message)
         self._coordinator.async_apply_message(message)
 
     @callback
