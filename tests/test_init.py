@@ -193,3 +193,22 @@ async def test_stream_meets_refused_login(
     assert runtime.stream.state is StreamState.REFUSED
     assert simulator.broker.active_connections(GCID_A) == 0
     assert await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_remove_entry_deletes_its_record(
+    hass: HomeAssistant,
+    hass_storage: dict[str, Any],
+    simulator: Simulator,
+    make_entry: MakeEntry,
+) -> None:
+    """Removing the entry deletes its first-set-up record, not the call log."""
+    entry = make_entry(simulator, GCID_A, CLIENT_A)
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await rest_settled(entry)
+    record_key = f"{DOMAIN}.vehicles.{entry.entry_id}"
+    await wait_for(lambda: record_key in hass_storage)
+    assert await hass.config_entries.async_remove(entry.entry_id)
+    await hass.async_block_till_done()
+    assert record_key not in hass_storage
+    assert any(key.startswith(f"{DOMAIN}.") for key in hass_storage)

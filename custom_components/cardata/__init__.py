@@ -18,6 +18,7 @@ from homeassistant.helpers.typing import ConfigType
 
 from .api import CarDataApi, CarDataConnectionError, Endpoints, OAuthClient
 from .const import CONF_CLIENT_ID, DOMAIN
+from .bootstrap import VehicleRecord
 from .coordinator import CarDataCoordinator
 from .migration import async_migrate_entry as _async_migrate_entry
 from .polling import async_setup_rest
@@ -91,6 +92,15 @@ async def async_unload_entry(hass: HomeAssistant, entry: CarDataConfigEntry) -> 
         if runtime.quota is not None:  # pragma: no branch - always set here
             await runtime.quota.async_shutdown()
     return unloaded
+
+
+async def async_remove_entry(hass: HomeAssistant, entry: CarDataConfigEntry) -> None:
+    """Delete what this entry stored of its own.
+
+    The account's call log stays: BMW's daily quota outlives the entry, and a
+    re-added account must not believe it has 50 fresh calls.
+    """
+    await VehicleRecord(hass, entry.entry_id).async_remove()
 
 
 async def async_migrate_entry(hass: HomeAssistant, entry: ConfigEntry) -> bool:

@@ -101,6 +101,10 @@ class VehicleRecord:
         """Write the record now."""
         await self._store.async_save({"done": self.done, "vehicles": len(self.primary)})
 
+    async def async_remove(self) -> None:
+        """Delete the record (the entry is being removed)."""
+        await self._store.async_remove()
+
 
 def device_fields(basic: BasicData) -> dict[str, str | None]:
     """Return device registry fields from basicData (absent facts skipped).
