@@ -17,8 +17,8 @@ from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.typing import ConfigType
 
 from .api import CarDataApi, CarDataConnectionError, Endpoints, OAuthClient
-from .const import CONF_CLIENT_ID, DOMAIN
 from .bootstrap import VehicleRecord
+from .const import CONF_CLIENT_ID, DOMAIN
 from .coordinator import CarDataCoordinator
 from .migration import async_migrate_entry as _async_migrate_entry
 from .polling import async_setup_rest
