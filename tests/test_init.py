@@ -10,6 +10,8 @@ from unittest.mock import patch
 from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ConfigEntryAuthFailed
+from homeassistant.helpers import device_registry as dr
+from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
@@ -212,3 +214,63 @@ async def test_remove_entry_deletes_its_record(
     await hass.async_block_till_done()
     assert record_key not in hass_storage
     assert any(key.startswith(f"{DOMAIN}.") for key in hass_storage)
+
+
+async def test_vehicle_device_can_be_removed_account_device_cannot(
+    hass: HomeAssistant,
+    hass_ws_client: Any,
+    simulator: Simulator,
+    make_entry: MakeEntry,
+) -> None:
+    """A vehicle that left the account can be removed; the account device stays."""
+    assert await async_setup_component(hass, "config", {})
+    entry = make_entry(simulator, GCID_A, CLIENT_A)
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await rest_settled(entry)
+    await hass.async_block_till_done()
+    devices = dr.async_entries_for_config_entry(dr.async_get(hass), entry.entry_id)
+    account = next(d for d in devices if (DOMAIN, entry.entry_id) in d.identifiers)
+    vehicle = next(d for d in devices if (DOMAIN, VIN_BEV) in d.identifiers)
+    client = await hass_ws_client(hass)
+
+    async def remove(device_id: str) -> bool:
+        await client.send_json_auto_id(
+            {
+                "type": "config/device_registry/remove_config_entry",
+                "config_entry_id": entry.entry_id,
+                "device_id": device_id,
+            }
+        )
+        response = await client.receive_json()
+        return bool(response["success"])
+
+    assert not await remove(account.id)
+    assert await remove(vehicle.id)
+    await hass.async_block_till_done()
+    assert dr.async_get(hass).async_get(vehicle.id) is None
+    await wait_for(lambda: entry.state is ConfigEntryState.LOADED)
+    assert VIN_BEV not in entry.runtime_data.coordinator.vehicles
+
+
+async def test_stream_loss_logged_once_and_recovery_once(
+    hass: HomeAssistant,
+    simulator: Simulator,
+    make_entry: MakeEntry,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Losing the stream is logged once at info level, and so is its return."""
+    entry = make_entry(simulator, GCID_A, CLIENT_A)
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    stream = entry.runtime_data.stream
+    await wait_for(lambda: stream.state is StreamState.CONNECTED)
+    await simulator.broker.drop(GCID_A)
+    await wait_for(lambda: stream.state is not StreamState.CONNECTED)
+    await wait_for(lambda: stream.state is StreamState.CONNECTED)
+    lost = [r for r in caplog.records if "stream lost" in r.getMessage()]
+    back = [r for r in caplog.records if "stream is back" in r.getMessage()]
+    assert len(lost) == 1
+    assert len(back) == 1
+    assert lost[0].levelname == "INFO"
+    assert await hass.config_entries.async_unload(entry.entry_id)

@@ -12,7 +12,7 @@ from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ConfigEntryNotReady
-from homeassistant.helpers import config_validation as cv
+from homeassistant.helpers import config_validation as cv, device_registry as dr
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.typing import ConfigType
 
@@ -92,6 +92,20 @@ async def async_unload_entry(hass: HomeAssistant, entry: CarDataConfigEntry) -> 
         if runtime.quota is not None:  # pragma: no branch - always set here
             await runtime.quota.async_shutdown()
     return unloaded
+
+
+async def async_remove_config_entry_device(
+    hass: HomeAssistant, entry: CarDataConfigEntry, device: dr.DeviceEntry
+) -> bool:
+    """Let the owner remove a vehicle that left the account.
+
+    The account's own device stays. The entry reloads so no entity of the
+    vehicle lingers; a vehicle that sends data again comes back by itself.
+    """
+    if (DOMAIN, entry.entry_id) in device.identifiers:
+        return False
+    hass.config_entries.async_schedule_reload(entry.entry_id)
+    return True
 
 
 async def async_remove_entry(hass: HomeAssistant, entry: CarDataConfigEntry) -> None:

@@ -24,6 +24,7 @@ from .quota_policy import CallKind
 from .runtime import CarDataConfigEntry
 from .settings import OPT_VEHICLE_IMAGE, extra_enabled
 
+PARALLEL_UPDATES = 0
 IMAGE = "image"
 
 

@@ -72,6 +72,7 @@ class StreamOwner:
         self._listeners: list[Callable[[], None]] = []
         self._state = StreamState.STOPPED
         self._auth_failed = False
+        self._lost_logged = False
         self.messages_received = 0
         self.last_message_at: datetime | None = None
         self.recent_messages: deque[StreamMessage] = deque(maxlen=RECENT_MESSAGES)
@@ -129,9 +130,17 @@ class StreamOwner:
     def _on_state(self, state: StreamState) -> None:
         if state == self._state:
             return
+        was_connected = self._state is StreamState.CONNECTED
         self._state = state
         self.state_changed_at = datetime.now(UTC)
         LOGGER.debug("Stream state: %s", state)
+        # Log once when the live data stops and once when it is back.
+        if was_connected and state is not StreamState.STOPPED:
+            self._lost_logged = True
+            LOGGER.info("BMW CarData stream lost (%s); reconnecting", self.last_error)
+        elif state is StreamState.CONNECTED and self._lost_logged:
+            self._lost_logged = False
+            LOGGER.info("BMW CarData stream is back")
         self._coordinator.async_set_stream_state(self.state)
         self._notify()
 
