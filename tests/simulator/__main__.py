@@ -32,6 +32,9 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--interval", type=int, default=5, help="device-code interval")
     parser.add_argument("--cert-dir", help="keep the CA here (reused across runs)")
     parser.add_argument("--endpoints-file", help="write the endpoints as JSON here")
+    parser.add_argument(
+        "--state-file", help="remember tokens, containers and quota here"
+    )
     return parser.parse_args()
 
 
@@ -46,6 +49,7 @@ async def _main(args: argparse.Namespace) -> None:
         http_port=args.http_port,
         mqtt_port=args.mqtt_port,
         cert_dir=args.cert_dir,
+        state_file=args.state_file,
     )
     sim.load_default_world()
     sim.oauth.auto_approve = args.auto_approve

@@ -8,10 +8,12 @@ from dataclasses import dataclass
 import datetime as dt
 import json
 import logging
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Self
 
 from aiohttp import web
 
+from . import persist
 from .broker import Broker
 from .oauth import OAuth, iso
 from .rest import Quota, Rest
@@ -80,6 +82,9 @@ class Simulator:
         http_port: port of the login service and REST API (0: any free).
         mqtt_port: port of the MQTT broker (0: any free).
         cert_dir: keep the CA here (reused across runs); ``None``: temporary.
+        state_file: remember tokens, containers, quota and vehicle values
+            here across restarts (loaded by :meth:`start`, written by
+            :meth:`stop`); ``None``: forget everything.
     """
 
     def __init__(
@@ -93,6 +98,7 @@ class Simulator:
         http_port: int = 0,
         mqtt_port: int = 0,
         cert_dir: str | None = None,
+        state_file: str | None = None,
     ) -> None:
         """Create the simulator; nothing runs before :meth:`start`."""
         self.access_token_lifetime = access_token_lifetime
@@ -102,6 +108,7 @@ class Simulator:
         self._http_port = http_port
         self._mqtt_port = mqtt_port
         self._cert_dir = cert_dir
+        self._state_file = Path(state_file) if state_file else None
         self._offset = dt.timedelta()
         self.accounts: dict[str, Account] = {}
         self.vehicles: dict[str, Vehicle] = {}
@@ -132,6 +139,8 @@ class Simulator:
     async def start(self) -> None:
         """Serve HTTP and MQTT on the running loop."""
         files = cert_files(self._cert_dir)  # EC keys: quick, cached per process
+        if self._state_file:
+            await asyncio.to_thread(persist.load, self, self._state_file)
         self.ca_file = files.ca_file
         self.stopping.clear()
         app = web.Application(middlewares=[self._track])
@@ -171,6 +180,8 @@ class Simulator:
             task.cancel()
         if self._handlers:
             await asyncio.wait(self._handlers, timeout=5)
+        if self._state_file:
+            await asyncio.to_thread(persist.save, self, self._state_file)
 
     async def __aenter__(self) -> Self:
         """Start on entry."""

@@ -84,6 +84,10 @@ class Quota:
             calls.popleft()
         return calls
 
+    def windows(self) -> dict[str, deque[dt.datetime]]:
+        """Counted calls per account (for persistence)."""
+        return self._calls
+
     def calls(self, gcid: str) -> int:
         """Calls counted in the current window."""
         return len(self._window(gcid))

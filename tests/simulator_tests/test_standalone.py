@@ -10,7 +10,9 @@ import sys
 
 import aiohttp
 
-from tests.simulator import CLIENT_A
+from tests.simulator import CLIENT_A, GCID_A, VIN_BEV, Simulator
+
+ODO = "vehicle.vehicle.travelledDistance"
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -52,3 +54,24 @@ async def test_standalone_run(socket_enabled: None, tmp_path: Path) -> None:
             output, _ = await process.communicate()
     assert process.returncode == 0, output.decode()
     assert b"stopped" in output
+
+
+async def test_state_survives_restart(socket_enabled: None, tmp_path: Path) -> None:
+    state = str(tmp_path / "state.json")
+    first = Simulator(state_file=state)
+    first.load_default_world()
+    await first.start()
+    tokens = first.oauth.issue_tokens(GCID_A, CLIENT_A)
+    first.quota.exhaust(GCID_A)
+    await first.publish(VIN_BEV, {ODO: 20_000})
+    await first.stop()
+    second = Simulator(state_file=state)
+    second.load_default_world()
+    await second.start()
+    try:
+        assert second.oauth.refresh_token_valid(tokens["refresh_token"])
+        assert second.oauth.lookup(tokens["id_token"], "id") is not None
+        assert second.quota.calls(GCID_A) == 50
+        assert second.vehicles[VIN_BEV].state[ODO].value == 20_000
+    finally:
+        await second.stop()
