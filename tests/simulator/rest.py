@@ -392,7 +392,10 @@ class Rest:
             data[name] = {
                 "value": None if value is None else rest_string(value.value),
                 "unit": info.rest_unit if info else None,
-                "timestamp": None if value is None else iso(value.timestamp),
+                # REST timestamps end in ".000Z" (observed).
+                "timestamp": None
+                if value is None
+                else iso(value.timestamp.replace(microsecond=0)),
             }
         return web.json_response({"telematicData": data})
 
