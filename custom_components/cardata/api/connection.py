@@ -38,7 +38,7 @@ if TYPE_CHECKING:
 _LOGGER = logging.getLogger(__name__)
 
 MISC_INTERVAL = 1.0
-"""Seconds between paho's housekeeping calls (keepalive pings)."""
+"""Longest time between paho's housekeeping calls (keepalive pings)."""
 MAX_DRAIN_READS = 1000
 """Most packets read from TLS-buffered data in one reader callback."""
 
@@ -201,6 +201,7 @@ class MqttConnection:
         """Prepare a paho client; nothing is opened yet."""
         self._loop = asyncio.get_running_loop()
         self._keepalive = keepalive
+        self._misc_interval = min(MISC_INTERVAL, max(keepalive, 1) / 4)
         self._on_message = on_message
         client = _PahoClient(
             CallbackAPIVersion.VERSION2,
@@ -245,7 +246,7 @@ class MqttConnection:
         rc = self._client.connect(host, port, self._keepalive)
         if rc != MQTTErrorCode.MQTT_ERR_SUCCESS:
             self._finish(f"connect failed ({rc.name})")
-        self._misc = self._loop.call_later(MISC_INTERVAL, self._housekeeping)
+        self._misc = self._loop.call_later(self._misc_interval, self._housekeeping)
         reason = await self._first(self._connack)
         if reason.is_failure:
             raise ConnectRefusedError(str(reason))
@@ -374,7 +375,7 @@ class MqttConnection:
         if rc != MQTTErrorCode.MQTT_ERR_SUCCESS:
             self._lost(rc)
             return
-        self._misc = self._loop.call_later(MISC_INTERVAL, self._housekeeping)
+        self._misc = self._loop.call_later(self._misc_interval, self._housekeeping)
 
     def _lost(self, rc: MQTTErrorCode) -> None:
         self._unwatch()
