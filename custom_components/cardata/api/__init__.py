@@ -48,6 +48,8 @@ Example::
             def on_message(message: StreamMessage) -> None:
                 print(sorted(message.data))
 
+            # Pass ssl_context= (e.g. Home Assistant's client context) to avoid
+            # building one in an executor; the stream itself uses no thread.
             stream = CarDataStream(
                 StreamConfig.for_endpoints(PRODUCTION, tokens.gcid), auth, on_message
             )
