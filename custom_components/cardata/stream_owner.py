@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 from collections import deque
 from collections.abc import Callable
-from contextlib import suppress
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -22,6 +21,7 @@ from homeassistant.exceptions import ConfigEntryAuthFailed
 
 from .api import CarDataStream, Endpoints, StreamConfig, StreamMessage, StreamState
 from .const import DOMAIN, LOGGER
+from .listeners import Listeners
 from .settings import custom_broker
 
 if TYPE_CHECKING:
@@ -69,7 +69,7 @@ class StreamOwner:
             self.config, tokens, self._on_message, self._on_state
         )
         self._task: asyncio.Task[None] | None = None
-        self._listeners: list[Callable[[], None]] = []
+        self._listeners = Listeners()
         self._state = StreamState.STOPPED
         self._auth_failed = False
         self._lost_logged = False
@@ -105,18 +105,7 @@ class StreamOwner:
     @callback
     def async_add_listener(self, update: Callable[[], None]) -> CALLBACK_TYPE:
         """Call ``update`` whenever the stream state changes."""
-        self._listeners.append(update)
-
-        @callback
-        def remove() -> None:
-            with suppress(ValueError):
-                self._listeners.remove(update)
-
-        return remove
-
-    def _notify(self) -> None:
-        for update in list(self._listeners):
-            update()
+        return self._listeners.add(update)
 
     # ------------------------------------------------------------- callbacks
     @callback
@@ -142,7 +131,7 @@ class StreamOwner:
             self._lost_logged = False
             LOGGER.info("BMW CarData stream is back")
         self._coordinator.async_set_stream_state(self.state)
-        self._notify()
+        self._listeners.notify()
 
     @callback
     def _on_tokens(self) -> None:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from contextlib import suppress
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -28,6 +27,7 @@ from .api import (
     TokenSet,
 )
 from .const import CONF_CLIENT_ID, CONF_TOKENS, DOMAIN, LOGGER
+from .listeners import Listeners
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -85,7 +85,7 @@ class TokenManager(AbstractAuth):
         self._failures = 0
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
-        self._listeners: list[Callable[[], None]] = []
+        self._listeners = Listeners()
         self.last_error: str | None = None
         self.next_retry: datetime | None = None
         self.last_refresh: datetime | None = None
@@ -120,18 +120,7 @@ class TokenManager(AbstractAuth):
     @callback
     def async_add_listener(self, update: Callable[[], None]) -> CALLBACK_TYPE:
         """Call ``update`` whenever tokens or the error state change."""
-        self._listeners.append(update)
-
-        @callback
-        def remove() -> None:
-            with suppress(ValueError):
-                self._listeners.remove(update)
-
-        return remove
-
-    def _notify(self) -> None:
-        for update in list(self._listeners):
-            update()
+        return self._listeners.add(update)
 
     def _margin_for(self, tokens: TokenSet) -> float:
         # Never more than half the lifetime of a freshly issued set, so
@@ -244,7 +233,7 @@ class TokenManager(AbstractAuth):
             "Tokens refreshed, valid for %.0f s", new.seconds_left(self.last_refresh)
         )
         self._wake.set()
-        self._notify()
+        self._listeners.notify()
 
     def _set_retry(self, err: CarDataConnectionError) -> None:
         self._failures += 1
@@ -255,7 +244,7 @@ class TokenManager(AbstractAuth):
             "Token refresh failed (%s), retrying in %.0f s", self.last_error, delay
         )
         self._wake.set()
-        self._notify()
+        self._listeners.notify()
 
     def _set_auth_failed(self) -> None:
         self._auth_failed = True
@@ -266,7 +255,7 @@ class TokenManager(AbstractAuth):
             # At set-up Home Assistant starts the reauth flow itself.
             self._entry.async_start_reauth(self._hass)
         self._wake.set()
-        self._notify()
+        self._listeners.notify()
 
     @staticmethod
     def _auth_error() -> ConfigEntryAuthFailed:
