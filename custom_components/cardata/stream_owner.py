@@ -18,8 +18,16 @@ from typing import TYPE_CHECKING, Any
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed
+from homeassistant.util.ssl import client_context
 
-from .api import CarDataStream, Endpoints, StreamConfig, StreamMessage, StreamState
+from .api import (
+    CarDataStream,
+    Endpoints,
+    StreamConfig,
+    StreamMessage,
+    StreamState,
+    StreamTls,
+)
 from .const import DOMAIN, LOGGER
 from .listeners import Listeners
 from .settings import custom_broker
@@ -65,8 +73,15 @@ class StreamOwner:
             backoff_min=BACKOFF_MIN,
             backoff_max=BACKOFF_MAX,
         )
+        # Home Assistant's shared verifying context: built once, no file
+        # reads on the event loop. Custom CA and plain TCP build their own.
+        ssl_context = client_context() if self.config.tls is StreamTls.VERIFY else None
         self.stream = CarDataStream(
-            self.config, tokens, self._on_message, self._on_state
+            self.config,
+            tokens,
+            self._on_message,
+            self._on_state,
+            ssl_context=ssl_context,
         )
         self._task: asyncio.Task[None] | None = None
         self._listeners = Listeners()
