@@ -154,6 +154,8 @@ class MessageParser:
 
     def _descriptors(self, raw_data: Mapping[str, Any]) -> dict[str, DescriptorValue]:
         data: dict[str, DescriptorValue] = {}
+        # One message usually repeats one timestamp for every descriptor.
+        timestamps: dict[str, datetime | None] = {}
         for raw_name, entry in raw_data.items():
             name = str(raw_name).translate(_INVISIBLE).strip()
             if not name or len(name) > MAX_DESCRIPTOR_LENGTH:
@@ -167,9 +169,16 @@ class MessageParser:
                 self._drop("bad_value")
                 continue
             unit = entry.get("unit")
+            raw_time = entry.get("timestamp")
+            if isinstance(raw_time, str):
+                if raw_time not in timestamps:
+                    timestamps[raw_time] = parse_timestamp(raw_time)
+                timestamp = timestamps[raw_time]
+            else:
+                timestamp = parse_timestamp(raw_time)
             data[name] = DescriptorValue(
                 value=value,
                 unit=unit if isinstance(unit, str) and unit else None,
-                timestamp=parse_timestamp(entry.get("timestamp")),
+                timestamp=timestamp,
             )
         return data
