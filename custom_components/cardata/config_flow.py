@@ -63,6 +63,7 @@ from .const import (
     DOMAIN,
     ENDPOINT_KEYS,
     LOGGER,
+    PORTAL_GUIDE_URL,
     REQUIRED_SCOPES,
     SIMULATOR_ENV,
     SIMULATOR_FILE,
@@ -214,6 +215,7 @@ class CarDataConfigFlow(ConfigFlow, domain=DOMAIN):
             step_id=self._form_step,
             data_schema=vol.Schema(schema),
             errors=errors,
+            description_placeholders={"guide_url": PORTAL_GUIDE_URL},
         )
 
     async def _async_handle_input(

@@ -39,3 +39,8 @@ DEFAULT_TITLE: Final = "BMW CarData"
 
 # Scopes the integration needs in the token answer.
 REQUIRED_SCOPES: Final = ("cardata:api:read", "cardata:streaming:read")
+# BMW's guide to creating a CarData client, linked from the first form.
+PORTAL_GUIDE_URL: Final = (
+    "https://bmw-cardata.bmwgroup.com/customer/public/api-documentation/"
+    "Id-Technical-registration"
+)
