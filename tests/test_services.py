@@ -104,7 +104,9 @@ async def test_bad_input_is_refused(
 
 async def test_refused_when_quota_spent(hass: HomeAssistant, simulator, entry) -> None:
     plan = planner(entry)
-    while plan.remaining(CallKind.USER):
+    for _ in range(DAILY_LIMIT):  # bounded: the planner never allows more
+        if not plan.remaining(CallKind.USER):
+            break
         await plan.async_call(CallKind.USER, entry.runtime_data.api.get_mappings)
     assert sim_calls(simulator) == DAILY_LIMIT
     for service in (
@@ -126,7 +128,9 @@ async def test_too_many_vehicles_for_what_is_left(
     hass: HomeAssistant, simulator, entry
 ) -> None:
     plan = planner(entry)
-    while plan.remaining(CallKind.USER) > 1:
+    for _ in range(DAILY_LIMIT):  # bounded: the planner never allows more
+        if plan.remaining(CallKind.USER) <= 1:
+            break
         await plan.async_call(CallKind.USER, entry.runtime_data.api.get_mappings)
     with pytest.raises(HomeAssistantError) as err:
         await _call(hass, "fetch_telematic_data", config_entry_id=entry.entry_id)

@@ -153,7 +153,9 @@ async def test_every_path_answers_to_schema(api: Api, openapi: OpenApi | None) -
     sessions = list(body["data"])
     assert status == 200
     assert "next_token" in body
-    while "next_token" in body:
+    for _ in range(20):  # bounded: ten sessions come in a few pages
+        if "next_token" not in body:
+            break
         status, body = await api.call(
             "GET",
             VEHICLE + "/chargingHistory",
