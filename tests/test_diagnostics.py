@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import json
+import re
 
 from homeassistant.core import HomeAssistant
 from pytest_homeassistant_custom_component.components.diagnostics import (
     _get_diagnostics_for_config_entry,
     _get_diagnostics_for_device,
 )
+from syrupy.assertion import SnapshotAssertion
 
-from tests.entity_helpers import LAT, LON, SOC, device_for
+from tests.entity_helpers import LAT, LON, SOC, device_for, in_snapshots_dir
 from tests.rest_helpers import make_entry, setup_rest, wait_for
 from tests.simulator import world
 from tests.simulator.world import GCID_A, VIN_BEV, VIN_PHEV
@@ -105,3 +107,57 @@ async def test_raw_messages_redacted_when_kept(
     datas = [item["data"] for item in kept]
     assert any(data.get(LAT) == "**REDACTED**" for data in datas)
     assert any(data.get(SOC, {}).get("value") == 77 for data in datas)
+
+
+def _normalized(value: object, refs: dict[str, str] | None = None) -> object:
+    """Replace what differs between runs (references, times, ports, ages).
+
+    References are keyed with a random per-installation secret, so each is
+    renumbered in order of appearance: equal references stay equal.
+    """
+    refs = {} if refs is None else refs
+
+    def ref(match: re.Match[str]) -> str:
+        kind = match.group(1)
+        if match.group(0) not in refs:
+            count = sum(1 for r in refs.values() if r.startswith(kind))
+            refs[match.group(0)] = f"{kind}_#{count + 1}"
+        return refs[match.group(0)]
+
+    if isinstance(value, dict):
+        return {
+            str(_normalized(k, refs)): "<varies>"
+            if k in _VOLATILE
+            else _normalized(v, refs)
+            for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [_normalized(v, refs) for v in value]
+    if isinstance(value, str):
+        value = _REF.sub(ref, value)
+        return "<time>" if _TIME.match(value) else value
+    return value
+
+
+_REF = re.compile(r"\b(vin|gcid|client|token)_[0-9a-f]{10}\b")
+_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
+_VOLATILE = frozenset(
+    {
+        "container_id",
+        "port",
+        "seconds_since_bmw_timestamp",
+        "seconds_since_received",
+        "stream_ca_file",
+        "stream_port",
+    }
+)
+
+
+async def test_entry_diagnostics_snapshot(
+    hass: HomeAssistant, hass_client, simulator, snapshot: SnapshotAssertion
+) -> None:
+    """The whole dump, as an owner would attach it to an issue."""
+    entry = await _entry_with_traffic(hass, simulator)
+    full = await _get_diagnostics_for_config_entry(hass, hass_client, entry)
+    _assert_clean(full, _secrets(simulator))
+    assert _normalized(full["data"]) == in_snapshots_dir(snapshot)
