@@ -39,14 +39,14 @@ from .api.parser import convert_value
 from .catalogue import catalogue_descriptors
 from .const import CONF_CONTAINER_ID, DOMAIN, LOGGER
 from .coordinator import DescriptorState
-from .quota import QuotaSpentError, planner_of
-from .quota_policy import PRIORITY_KINDS, CallKind
-from .repairs import (
+from .issues import (
     async_clear_container_limit,
     async_report_container_limit,
     async_sync_secondary_vehicles,
     container_limit_reported,
 )
+from .quota import QuotaSpentError, planner_of
+from .quota_policy import PRIORITY_KINDS, CallKind
 from .runtime import CarDataConfigEntry
 
 CONTAINER_NAME: Final = "Home Assistant BMW CarData"

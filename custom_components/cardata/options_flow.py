@@ -55,9 +55,9 @@ from .bootstrap import (
     forget_container,
 )
 from .const import CONF_CONTAINER_ID
+from .issues import async_sync_secondary_vehicles
 from .quota import QuotaSpentError, planner_of
 from .quota_policy import CallKind
-from .repairs import async_sync_secondary_vehicles
 from .runtime import CarDataConfigEntry
 from .services import describe_error
 from .settings import (

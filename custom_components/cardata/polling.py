@@ -22,9 +22,9 @@ from .api import ApiError, CarDataConnectionError, StreamState
 from .bootstrap import async_bootstrap, async_fetch_telematic
 from .const import CONF_CONTAINER_ID, DOMAIN, LOGGER
 from .coordinator import VIN_RE
+from .issues import async_report_quota, async_setup_stream_issues
 from .quota import QuotaSpentError, planner_of
 from .quota_policy import CallKind, VehicleActivity
-from .repairs import async_report_quota, async_setup_stream_issues
 from .runtime import CarDataConfigEntry
 from .settings import extras_per_day
 
