@@ -10,7 +10,7 @@ from unittest.mock import patch
 from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ConfigEntryAuthFailed
-from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers import device_registry as dr, issue_registry as ir
 from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -203,16 +203,23 @@ async def test_remove_entry_deletes_its_record(
     simulator: Simulator,
     make_entry: MakeEntry,
 ) -> None:
-    """Removing the entry deletes its first-set-up record, not the call log."""
+    """Removing the entry deletes its record and its issues, not the call log."""
     entry = make_entry(simulator, GCID_A, CLIENT_A)
     entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(entry.entry_id)
     await rest_settled(entry)
     record_key = f"{DOMAIN}.vehicles.{entry.entry_id}"
     await wait_for(lambda: record_key in hass_storage)
+    issues = ir.async_get(hass)
+
+    def entry_issues() -> list[str]:
+        return [i for d, i in issues.issues if d == DOMAIN and entry.entry_id in i]
+
+    assert entry_issues()  # the default world's account shares a vehicle
     assert await hass.config_entries.async_remove(entry.entry_id)
     await hass.async_block_till_done()
     assert record_key not in hass_storage
+    assert not entry_issues()
     assert any(key.startswith(f"{DOMAIN}.") for key in hass_storage)
 
 

@@ -100,3 +100,17 @@ async def test_fix_flow_for_unloaded_entry(hass: HomeAssistant, simulator) -> No
     result = await flow.async_step_confirm({})
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "not_loaded"
+
+
+async def test_evicted_issue_cleared_on_unload(
+    hass: HomeAssistant, simulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An unloaded entry has no stream: its eviction issue goes with it."""
+    monkeypatch.setattr(stream_owner, "BACKOFF_MIN", 0.05)
+    monkeypatch.setattr(stream_owner, "BACKOFF_MAX", 0.3)
+    entry = await setup_rest(hass, make_entry(simulator))
+    simulator.evict(GCID_A)
+    await wait_for(hass, lambda: _issue(hass, "stream_evicted", entry) is not None)
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    assert _issue(hass, "stream_evicted", entry) is None
+    simulator.release(GCID_A)

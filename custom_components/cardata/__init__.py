@@ -20,6 +20,7 @@ from .api import CarDataApi, CarDataConnectionError, Endpoints, OAuthClient
 from .bootstrap import VehicleRecord
 from .const import CONF_CLIENT_ID, DOMAIN
 from .coordinator import CarDataCoordinator
+from .issues import async_delete_entry_issues
 from .migration import async_migrate_entry as _async_migrate_entry
 from .polling import async_setup_rest
 from .quota import QuotaPlanner
@@ -109,12 +110,13 @@ async def async_remove_config_entry_device(
 
 
 async def async_remove_entry(hass: HomeAssistant, entry: CarDataConfigEntry) -> None:
-    """Delete what this entry stored of its own.
+    """Delete what this entry stored of its own, and its repair issues.
 
     The account's call log stays: BMW's daily quota outlives the entry, and a
     re-added account must not believe it has 50 fresh calls.
     """
     await VehicleRecord(hass, entry.entry_id).async_remove()
+    async_delete_entry_issues(hass, entry.entry_id)
 
 
 async def async_migrate_entry(hass: HomeAssistant, entry: ConfigEntry) -> bool:

@@ -103,6 +103,22 @@ def container_limit_reported(hass: HomeAssistant, entry: CarDataConfigEntry) -> 
     return found is not None
 
 
+def _delete_matching(
+    hass: HomeAssistant, prefix: str, keep: frozenset[str] = frozenset()
+) -> None:
+    """Delete our issues whose id starts with ``prefix``, except ``keep``."""
+    for domain, existing in list(ir.async_get(hass).issues):
+        if domain == DOMAIN and existing.startswith(prefix) and existing not in keep:
+            ir.async_delete_issue(hass, DOMAIN, existing)
+
+
+@callback
+def async_delete_entry_issues(hass: HomeAssistant, entry_id: str) -> None:
+    """Delete every issue of a removed entry: none of them can be fixed now."""
+    for kind in (QUOTA, CONTAINER_LIMIT, SECONDARY, EVICTED, SCOPE_MISSING):
+        _delete_matching(hass, issue_id(kind, entry_id))
+
+
 def _vin_suffix(vin: str) -> str:
     return hashlib.sha256(vin.encode()).hexdigest()[:12]
 
@@ -115,11 +131,7 @@ def async_sync_secondary_vehicles(
     wanted = {
         issue_id(SECONDARY, entry.entry_id, _vin_suffix(vin)): vin for vin in vins
     }
-    registry = ir.async_get(hass)
-    prefix = issue_id(SECONDARY, entry.entry_id)
-    for domain, existing in list(registry.issues):
-        if domain == DOMAIN and existing.startswith(prefix) and existing not in wanted:
-            ir.async_delete_issue(hass, DOMAIN, existing)
+    _delete_matching(hass, issue_id(SECONDARY, entry.entry_id), keep=frozenset(wanted))
     for vin in vins:
         _create(
             hass,
@@ -152,3 +164,8 @@ def async_setup_stream_issues(hass: HomeAssistant, entry: CarDataConfigEntry) ->
             ir.async_delete_issue(hass, DOMAIN, issue_id(EVICTED, entry.entry_id))
 
     entry.async_on_unload(runtime.stream.async_add_listener(_on_stream))
+    # An unloaded entry has no stream to be evicted from; a reload raises the
+    # issue again if the other client is still there.
+    entry.async_on_unload(
+        lambda: ir.async_delete_issue(hass, DOMAIN, issue_id(EVICTED, entry.entry_id))
+    )

@@ -155,7 +155,9 @@ class StreamOwner:
             # the user logs in again (reauth reloads the entry).
             self._auth_failed = True
             self._on_state(StreamState.REFUSED)
-            self._hass.async_create_task(self.async_stop(), eager_start=False)
+            self._entry.async_create_background_task(
+                self._hass, self.async_stop(), f"{DOMAIN} stream stop"
+            )
 
     # ------------------------------------------------------------ life cycle
     @callback
