@@ -115,6 +115,30 @@ async def test_only_touched_entities_are_written(
     assert hass.states.get(last).state == t2.isoformat()
 
 
+async def test_resend_counts_as_activity(hass: HomeAssistant, simulator) -> None:
+    """A car that only resends unchanged values is not silent to the poller."""
+    entry = make_entry(simulator)
+    coordinator = await setup_entry(hass, entry)
+    first = dt_util.utcnow()
+    coordinator.async_apply_values(TEST_VIN, {SOC: DescriptorState(50, "%", T0, first)})
+    await hass.async_block_till_done()
+    poller = entry.runtime_data.quota.poller
+    assert poller.activities()[TEST_VIN].last_message == first
+
+    woken: list[str] = []
+    coordinator.async_add_listener(TEST_VIN, SOC, lambda: woken.append(SOC))
+    written = _collect(hass)
+    later = first + timedelta(hours=2)
+    coordinator.async_apply_values(TEST_VIN, {SOC: DescriptorState(50, "%", T0, later)})
+    await hass.async_block_till_done()
+    # Nobody woken, nothing written, BMW's time unchanged; but the car spoke.
+    assert woken == []
+    assert written == []
+    assert coordinator.last_received(TEST_VIN) == T0
+    assert coordinator.vehicles[TEST_VIN].last_received_at == later
+    assert poller.activities()[TEST_VIN].last_message == later
+
+
 async def test_new_descriptor_and_vehicle_at_runtime(
     hass: HomeAssistant, simulator
 ) -> None:
@@ -256,5 +280,5 @@ async def test_silent_car_stays_available(hass: HomeAssistant, simulator) -> Non
 def test_split_unique_id() -> None:
     assert split_unique_id(f"{TEST_VIN}_{SOC}") == (TEST_VIN, SOC)
     assert split_unique_id(f"{TEST_VIN}_last_data_received") is None
-    assert split_unique_id(f"{TEST_VIN}_tracker") is None
+    assert split_unique_id(f"{TEST_VIN}_device_tracker") is None
     assert split_unique_id("notavin_vehicle.x") is None

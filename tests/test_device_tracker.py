@@ -40,13 +40,13 @@ async def test_position_needs_a_pair(hass: HomeAssistant, simulator) -> None:
     await push(hass, coordinator, OTHER_VIN, {SOC: 40})
     reg = er.async_get(hass)
     assert (
-        reg.async_get_entity_id("device_tracker", DOMAIN, f"{OTHER_VIN}_tracker")
+        reg.async_get_entity_id("device_tracker", DOMAIN, f"{OTHER_VIN}_device_tracker")
         is None
     )
 
     # Latitude alone: the tracker exists but has no position yet.
     await push(hass, coordinator, TEST_VIN, {LAT: HOME[0]}, T0)
-    tracker = entity_id(hass, "device_tracker", f"{TEST_VIN}_tracker")
+    tracker = entity_id(hass, "device_tracker", f"{TEST_VIN}_device_tracker")
     assert _position(hass, tracker) == (None, None)
     assert hass.states.get(tracker).state == "unknown"
 
@@ -84,7 +84,7 @@ async def test_unchanged_latitude_resent_with_new_longitude(
     """BMW resends a value unchanged with a new timestamp: still a valid pair."""
     coordinator = await setup_entry(hass, make_entry(simulator))
     await push(hass, coordinator, TEST_VIN, {LAT: HOME[0], LON: HOME[1]}, T0)
-    tracker = entity_id(hass, "device_tracker", f"{TEST_VIN}_tracker")
+    tracker = entity_id(hass, "device_tracker", f"{TEST_VIN}_device_tracker")
     t1 = T0 + timedelta(minutes=1)
     await push(hass, coordinator, TEST_VIN, {LON: AWAY[1]}, t1)
     assert _position(hass, tracker) == HOME
@@ -101,6 +101,6 @@ async def test_pair_split_over_messages_before_the_tracker_is_added(
     coordinator.async_apply_message(message(TEST_VIN, {LON: HOME[1]}, T0))
     coordinator.async_apply_message(message(TEST_VIN, {HEADING: "north"}, T0))
     await hass.async_block_till_done()
-    tracker = entity_id(hass, "device_tracker", f"{TEST_VIN}_tracker")
+    tracker = entity_id(hass, "device_tracker", f"{TEST_VIN}_device_tracker")
     assert _position(hass, tracker) == HOME
     assert "heading" not in hass.states.get(tracker).attributes

@@ -8,10 +8,14 @@ import time
 from typing import Any
 
 from homeassistant.config_entries import ConfigEntryState
-from homeassistant.core import HomeAssistant
+from homeassistant.const import ATTR_LATITUDE, ATTR_LONGITUDE, STATE_OFF, STATE_ON
+from homeassistant.core import HomeAssistant, State
 from homeassistant.helpers import device_registry as dr, entity_registry as er
 import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    mock_restore_cache,
+)
 
 from custom_components.cardata import migration
 from custom_components.cardata.api import Endpoints, StreamState, TokenSet
@@ -22,10 +26,24 @@ from custom_components.cardata.const import (
     CONF_TOKENS,
     DOMAIN,
 )
-from tests.conftest import wait_for
+from tests.conftest import rest_settled, wait_for
 from tests.simulator import CLIENT_A, GCID_A, VIN_BEV, Simulator
 
 SOC = "vehicle.drivetrain.batteryManagement.header"
+HOOD = "vehicle.body.hood.isOpen"
+LOC = "vehicle.cabin.infotainment.navigation.currentLocation."
+LAT = LOC + "latitude"
+LON = LOC + "longitude"
+K_SOC = "sensor.my_bmw_soc"
+K_HOOD = "binary_sensor.my_bmw_hood"
+K_TRACKER = "device_tracker.my_bmw"
+K_ENTITIES = {
+    # Unique ids as K builds them: f"{vin}_{descriptor}", the tracker
+    # f"{vin}_device_tracker" (super().__init__(coordinator, vin, "device_tracker")).
+    K_SOC: f"{VIN_BEV}_{SOC}",
+    K_HOOD: f"{VIN_BEV}_{HOOD}",
+    K_TRACKER: f"{VIN_BEV}_device_tracker",
+}
 CONTAINER = "c0ffee00-1234-4abc-9def-0123456789ab"
 
 type MakeEntry = Callable[..., MockConfigEntry]
@@ -72,17 +90,6 @@ async def test_k_entry_taken_over(hass: HomeAssistant, simulator: Simulator) -> 
     entry = _k_entry(simulator)
     entry.add_to_hass(hass)
     k_data = dict(entry.data)
-    device = dr.async_get(hass).async_get_or_create(
-        config_entry_id=entry.entry_id, identifiers={(DOMAIN, VIN_BEV)}
-    )
-    entity = er.async_get(hass).async_get_or_create(
-        "sensor",
-        DOMAIN,
-        f"{VIN_BEV}_{SOC}",
-        config_entry=entry,
-        device_id=device.id,
-        suggested_object_id="bmw_state_of_charge",
-    )
     calls = simulator.oauth.token_calls
 
     assert await hass.config_entries.async_setup(entry.entry_id)
@@ -110,13 +117,89 @@ async def test_k_entry_taken_over(hass: HomeAssistant, simulator: Simulator) -> 
     assert simulator.oauth.token_calls == calls
     assert not hass.config_entries.flow.async_progress_by_handler(DOMAIN)
 
-    # Entities and devices keep their ids.
-    assert (
-        er.async_get(hass).async_get(entity.entity_id).unique_id == f"{VIN_BEV}_{SOC}"
-    )
-    devices = dr.async_entries_for_config_entry(dr.async_get(hass), entry.entry_id)
-    assert (device.id, {(DOMAIN, VIN_BEV)}) in [(d.id, d.identifiers) for d in devices]
     await wait_for(lambda: entry.runtime_data.stream.state is StreamState.CONNECTED)
+    assert await hass.config_entries.async_unload(entry.entry_id)
+
+
+def _k_entities(hass: HomeAssistant, entry: MockConfigEntry) -> dr.DeviceEntry:
+    """Registry entries exactly as K's integration left them (K_ENTITIES)."""
+    device = dr.async_get(hass).async_get_or_create(
+        config_entry_id=entry.entry_id,
+        identifiers={(DOMAIN, VIN_BEV)},
+        manufacturer="bmw",
+        name="My BMW",
+    )
+    reg = er.async_get(hass)
+    for entity_id, unique_id in K_ENTITIES.items():
+        domain, _, object_id = entity_id.partition(".")
+        created = reg.async_get_or_create(
+            domain,
+            DOMAIN,
+            unique_id,
+            config_entry=entry,
+            device_id=device.id,
+            suggested_object_id=object_id,
+            original_name=object_id.replace("_", " "),
+        )
+        assert created.entity_id == entity_id
+    return device
+
+
+async def test_k_entities_adopted(hass: HomeAssistant, simulator: Simulator) -> None:
+    """K's sensor, binary sensor and tracker become ours: same entity ids,
+    their last states shown at once, no duplicates, then live values."""
+    entry = _k_entry(simulator)
+    entry.add_to_hass(hass)
+    device = _k_entities(hass, entry)
+    # K's entities are plain RestoreEntity: they saved states, no sensor data.
+    mock_restore_cache(
+        hass,
+        [
+            State(K_SOC, "71", {"unit_of_measurement": "%"}),
+            State(K_HOOD, STATE_ON),
+            State(K_TRACKER, "not_home", {ATTR_LATITUDE: 48.1, ATTR_LONGITUDE: 11.5}),
+        ],
+    )
+
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.LOADED
+    assert entry.version == 2
+
+    # The old entity ids show the restored values, now from our entities.
+    reg = er.async_get(hass)
+    assert float(hass.states.get(K_SOC).state) == 71
+    assert hass.states.get(K_HOOD).state == STATE_ON
+    tracker = hass.states.get(K_TRACKER).attributes
+    assert (tracker[ATTR_LATITUDE], tracker[ATTR_LONGITUDE]) == (48.1, 11.5)
+    for entity_id, unique_id in K_ENTITIES.items():
+        registered = reg.async_get(entity_id)
+        assert registered is not None
+        assert (registered.platform, registered.unique_id) == (DOMAIN, unique_id)
+        assert registered.device_id == device.id
+        assert registered.config_entry_id == entry.entry_id
+        # Nothing else of ours claims the same thing under a new entity id.
+        assert reg.async_get_entity_id(entity_id.split(".")[0], DOMAIN, unique_id) == (
+            entity_id
+        )
+    ours = er.async_entries_for_config_entry(reg, entry.entry_id)
+    assert not [e.entity_id for e in ours if e.entity_id.endswith("_2")]
+    assert not [
+        s.entity_id for s in hass.states.async_all() if s.entity_id.endswith("_2")
+    ]
+    assert [e.entity_id for e in ours if e.domain == "device_tracker"] == [K_TRACKER]
+    devices = dr.async_entries_for_config_entry(dr.async_get(hass), entry.entry_id)
+    assert [d.id for d in devices if (DOMAIN, VIN_BEV) in d.identifiers] == [device.id]
+
+    # The car speaks through the stream: the old entity ids follow.
+    await wait_for(lambda: entry.runtime_data.stream.state is StreamState.CONNECTED)
+    await rest_settled(entry)
+    await simulator.publish(VIN_BEV, {SOC: 77, HOOD: "CLOSED", LAT: 48.2, LON: 11.6})
+    await wait_for(lambda: hass.states.get(K_SOC).state == "77")
+    await hass.async_block_till_done()
+    assert hass.states.get(K_HOOD).state == STATE_OFF
+    tracker = hass.states.get(K_TRACKER).attributes
+    assert (tracker[ATTR_LATITUDE], tracker[ATTR_LONGITUDE]) == (48.2, 11.6)
     assert await hass.config_entries.async_unload(entry.entry_id)
 
 

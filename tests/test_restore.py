@@ -41,7 +41,7 @@ def _register(hass: HomeAssistant, entry) -> dict[str, str]:
         f"{VIN_BEV}_{UNKNOWN}": ("sensor", "bmw_widget"),
         f"{VIN_BEV}_{HOOD}": ("binary_sensor", "bmw_hood"),
         f"{VIN_BEV}_last_data_received": ("sensor", "bmw_last"),
-        f"{VIN_BEV}_tracker": ("device_tracker", "bmw"),
+        f"{VIN_BEV}_device_tracker": ("device_tracker", "bmw"),
     }
     return {
         unique_id: reg.async_get_or_create(
@@ -64,7 +64,7 @@ async def test_restore_after_restart(hass: HomeAssistant, simulator) -> None:
     widget = ids[f"{VIN_BEV}_{UNKNOWN}"]
     hood = ids[f"{VIN_BEV}_{HOOD}"]
     last = ids[f"{VIN_BEV}_last_data_received"]
-    tracker = ids[f"{VIN_BEV}_tracker"]
+    tracker = ids[f"{VIN_BEV}_device_tracker"]
     mock_restore_cache_with_extra_data(
         hass,
         [

@@ -39,8 +39,12 @@ type DescriptorsCallback = Callable[[str, tuple[str, ...]], None]
 
 VIN_RE: Final = re.compile(r"^[A-HJ-NPR-Z0-9]{17}$")
 MANUFACTURER: Final = "BMW"
-TRACKER_SUFFIX: Final = "tracker"
-"""Unique id of a vehicle's tracker is ``{VIN}_tracker`` (as in the K integration)."""
+TRACKER_SUFFIX: Final = "device_tracker"
+"""Unique id of a vehicle's tracker is ``{VIN}_device_tracker``.
+
+The same as in kvanbiesen/bmw-cardata-ha, so an in-place upgrade adopts its
+tracker entity (entity id and history) instead of creating a second one.
+"""
 
 FUTURE_TOLERANCE: Final = timedelta(days=1)
 """A BMW timestamp further ahead of its arrival than this is not trusted."""
@@ -88,6 +92,7 @@ class VehicleState:
     last_timestamp: datetime | None = None
     """Newest BMW timestamp of any accepted value (reception time if BMW gave none)."""
     last_received_at: datetime | None = None
+    """When Home Assistant last received a value of the vehicle (resends count)."""
     has_restored_tracker: bool = False
 
 
@@ -239,7 +244,11 @@ class CarDataCoordinator:
                     self.ignored_older += 1
                     continue
                 if _same(state, old):
-                    held[name] = state  # a resend: only the reception time moves
+                    # A resend: only the reception time moves. The car still
+                    # spoke, so it counts as activity (the REST poller skips
+                    # cars it hears from), but no entity listener is woken.
+                    held[name] = state
+                    vehicle.last_received_at = state.received_at
                     continue
             held[name] = state
             vehicle.last_received_at = state.received_at
