@@ -154,14 +154,21 @@ def entity_id(hass: HomeAssistant, platform: str, unique_id: str) -> str:
 
 
 async def wait_for(
-    hass: HomeAssistant, condition: Callable[[], bool], rounds: int = 400
+    hass: HomeAssistant,
+    condition: Callable[[], bool],
+    rounds: int = 400,
+    timeout: float = 15.0,
 ) -> None:
-    """Wait (bounded) for something the network side does, e.g. a broker push."""
-    for _ in range(rounds):
-        if condition():
-            return
-        await asyncio.sleep(0.01)
-        await hass.async_block_till_done()
+    """Wait for something the network side does, e.g. a broker push.
+
+    Bounded in rounds and in time (a stuck ``async_block_till_done`` fails too).
+    """
+    async with asyncio.timeout(timeout):
+        for _ in range(rounds):
+            if condition():
+                return
+            await asyncio.sleep(0.01)
+            await hass.async_block_till_done()
     assert condition()
 
 

@@ -27,6 +27,10 @@ from .entity import CarDataEntity
 from .runtime import CarDataConfigEntry
 
 STREAM_STATES = [state.value for state in StreamState]
+ATTR_LAST_REFRESH_ERROR = "last_refresh_error"
+ATTR_NEXT_RETRY = "next_retry"
+# The token manager's error names, as shown to the user (short, never a secret).
+_REFRESH_ERRORS = {"CarDataConnectionError": "connection_error"}
 
 
 def vehicle_diagnostic_entities(
@@ -126,14 +130,21 @@ class StreamStateSensor(AccountEntity):
 
 
 class TokenExpirySensor(AccountEntity):
-    """When the current access and id token expire (refreshed ahead of time)."""
+    """When the current access and id token expire (refreshed ahead of time).
+
+    Its attributes show a failing refresh while it is retried:
+    ``last_refresh_error`` (``connection_error``: BMW unreachable or failing;
+    ``invalid_grant``: BMW refused the login, a new one is needed; never a
+    token or a message text) and ``next_retry``. Both are None while
+    refreshes succeed.
+    """
 
     _attr_device_class = SensorDeviceClass.TIMESTAMP
 
     def __init__(self, entry: CarDataConfigEntry) -> None:
         """Bind to the entry's token manager."""
         super().__init__(entry, "token_expiry")
-        self._attr_native_value = entry.runtime_data.tokens.expires_at
+        self._read()
 
     async def async_added_to_hass(self) -> None:
         """Follow the token manager."""
@@ -141,11 +152,21 @@ class TokenExpirySensor(AccountEntity):
         self.async_on_remove(
             self.entry.runtime_data.tokens.async_add_listener(self._update)
         )
-        self._attr_native_value = self.entry.runtime_data.tokens.expires_at
+        self._read()
+
+    def _read(self) -> None:
+        tokens = self.entry.runtime_data.tokens
+        self._attr_native_value = tokens.expires_at
+        next_retry = tokens.next_retry
+        error = tokens.last_error
+        reason = _REFRESH_ERRORS.get(error, error) if error else None
+        self._attr_extra_state_attributes = {
+            ATTR_LAST_REFRESH_ERROR: reason,
+            ATTR_NEXT_RETRY: next_retry.isoformat() if next_retry else None,
+        }
 
     @callback
     def _update(self) -> None:
-        value = self.entry.runtime_data.tokens.expires_at
-        if value != self._attr_native_value:
-            self._attr_native_value = value
-            self.async_write_ha_state()
+        # Every call: a failed refresh changes the attributes, not the expiry.
+        self._read()
+        self.async_write_ha_state()

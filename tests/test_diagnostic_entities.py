@@ -1,0 +1,88 @@
+"""Account diagnostics: a failing token refresh shows on the token expiry sensor."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from homeassistant.const import EVENT_STATE_CHANGED
+from homeassistant.core import Event, HomeAssistant, State, callback
+from homeassistant.exceptions import ConfigEntryAuthFailed
+import pytest
+
+from custom_components.cardata import token_manager
+from custom_components.cardata.api import CarDataConnectionError
+from custom_components.cardata.diagnostic_entities import (
+    ATTR_LAST_REFRESH_ERROR,
+    ATTR_NEXT_RETRY,
+)
+from tests.entity_helpers import entity_id, make_entry, setup_entry, wait_for
+from tests.simulator import GCID_A
+
+
+def _written(hass: HomeAssistant, entity: str) -> list[State]:
+    """Every state written for ``entity`` from now on."""
+    states: list[State] = []
+
+    @callback
+    def on_change(event: Event) -> None:
+        if event.data["entity_id"] == entity and event.data["new_state"]:
+            states.append(event.data["new_state"])
+
+    hass.bus.async_listen(EVENT_STATE_CHANGED, on_change)
+    return states
+
+
+async def test_refresh_failures_show_until_recovered(
+    hass: HomeAssistant, simulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """BMW's token endpoint fails twice: error and retry time show, then clear."""
+    monkeypatch.setattr(token_manager, "RETRY_MIN", 0.3)
+    entry = make_entry(simulator)
+    await setup_entry(hass, entry)
+    tokens = entry.runtime_data.tokens
+    expiry = entity_id(hass, "sensor", f"{entry.entry_id}_token_expiry")
+    state = hass.states.get(expiry)
+    assert state.attributes[ATTR_LAST_REFRESH_ERROR] is None
+    assert state.attributes[ATTR_NEXT_RETRY] is None
+    before = state.state
+    refreshes = tokens.refresh_count
+    written = _written(hass, expiry)
+
+    # The refresh fails; the token still works, so only the attributes move.
+    simulator.faults.token_errors = 2
+    with pytest.raises(CarDataConnectionError):
+        await tokens.async_force_refresh()
+    await hass.async_block_till_done()
+    first = written[0]
+    assert first.state == before
+    assert first.attributes[ATTR_LAST_REFRESH_ERROR] == "connection_error"
+    first_retry = datetime.fromisoformat(first.attributes[ATTR_NEXT_RETRY])
+    assert first_retry > first.last_updated
+
+    # The refresher retries on its own: once more failing, then it succeeds.
+    await wait_for(hass, lambda: tokens.refresh_count > refreshes, rounds=500)
+    await hass.async_block_till_done()
+    failures = [s for s in written if s.attributes[ATTR_LAST_REFRESH_ERROR]]
+    assert len(failures) == 2
+    second_retry = datetime.fromisoformat(failures[1].attributes[ATTR_NEXT_RETRY])
+    assert second_retry > first_retry
+    recovered = hass.states.get(expiry)
+    assert recovered.attributes[ATTR_LAST_REFRESH_ERROR] is None
+    assert recovered.attributes[ATTR_NEXT_RETRY] is None
+    assert recovered.state == tokens.expires_at.replace(microsecond=0).isoformat()
+    assert recovered.state >= before
+    assert simulator.faults.token_errors == 0
+
+
+async def test_refused_login_shows(hass: HomeAssistant, simulator) -> None:
+    """BMW refuses the refresh token: the sensor says a new login is needed."""
+    entry = make_entry(simulator)
+    await setup_entry(hass, entry)
+    expiry = entity_id(hass, "sensor", f"{entry.entry_id}_token_expiry")
+    simulator.oauth.revoke_refresh_tokens(GCID_A)
+    with pytest.raises(ConfigEntryAuthFailed):
+        await entry.runtime_data.tokens.async_force_refresh()
+    await hass.async_block_till_done()
+    state = hass.states.get(expiry)
+    assert state.attributes[ATTR_LAST_REFRESH_ERROR] == "invalid_grant"
+    assert state.attributes[ATTR_NEXT_RETRY] is None
