@@ -7,29 +7,19 @@ the GCID, tokens as a TokenSet) without a new login. Entity unique ids
 identifiers ``(cardata, VIN)`` are the same in both integrations and stay
 untouched, so the entities (entity ids, history) are adopted as they are.
 
-Its sensors saved their last state as a plain state, ours restore the sensor
-data Home Assistant keeps beside it; the takeover fills that in from the
-plain state once, so the sensors show their last value until the car speaks.
+Its sensors saved their last state as a plain state; ours read such a state
+back through the catalogue when no sensor data was saved (see sensor.py), so
+the adopted sensors show their last value until the car speaks.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
-import math
 from typing import Any
 
-from homeassistant.components.sensor import SensorExtraStoredData
 from homeassistant.config_entries import ConfigEntry
-from homeassistant.const import (
-    ATTR_UNIT_OF_MEASUREMENT,
-    STATE_UNAVAILABLE,
-    STATE_UNKNOWN,
-    Platform,
-)
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers import entity_registry as er, restore_state
-from homeassistant.util import dt as dt_util
 
 from .api import PRODUCTION, TokenSet, normalize_client_id
 from .const import (
@@ -41,7 +31,6 @@ from .const import (
     DOMAIN,
     LOGGER,
 )
-from .coordinator import split_unique_id
 
 TARGET_VERSION = 2
 TARGET_MINOR_VERSION = 1
@@ -130,41 +119,5 @@ async def async_migrate_entry(hass: HomeAssistant, entry: ConfigEntry) -> bool:
         version=TARGET_VERSION,
         minor_version=TARGET_MINOR_VERSION,
     )
-    _adopt_restored_sensor_states(hass, entry)
     LOGGER.info("Took over the entry of the previous integration (no new login)")
     return True
-
-
-def _adopt_restored_sensor_states(hass: HomeAssistant, entry: ConfigEntry) -> None:
-    """Give K's saved sensor states the sensor data our sensors restore from."""
-    last_states = restore_state.async_get(hass).last_states
-    for entity in er.async_entries_for_config_entry(er.async_get(hass), entry.entry_id):
-        if (
-            entity.domain != Platform.SENSOR
-            or split_unique_id(entity.unique_id) is None
-        ):
-            continue
-        stored = last_states.get(entity.entity_id)
-        if stored is None or stored.extra_data is not None:
-            continue
-        if stored.state.state in (STATE_UNKNOWN, STATE_UNAVAILABLE):
-            continue
-        unit = stored.state.attributes.get(ATTR_UNIT_OF_MEASUREMENT)
-        stored.extra_data = SensorExtraStoredData(
-            _restored_value(stored.state.state),
-            unit if isinstance(unit, str) else None,
-        )
-
-
-def _restored_value(text: str) -> int | float | datetime | str:
-    """A saved state string as the value it was: number, time or text."""
-    for parse in (int, float):
-        try:
-            number = parse(text)
-        except ValueError:
-            continue
-        return number if math.isfinite(number) else text
-    moment = dt_util.parse_datetime(text)
-    if moment is not None and moment.tzinfo is not None:
-        return moment
-    return text

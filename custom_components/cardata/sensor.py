@@ -12,7 +12,12 @@ from homeassistant.components.sensor import (
     SensorEntityDescription,
     SensorStateClass,
 )
-from homeassistant.const import EntityCategory
+from homeassistant.const import (
+    ATTR_UNIT_OF_MEASUREMENT,
+    STATE_UNAVAILABLE,
+    STATE_UNKNOWN,
+    EntityCategory,
+)
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity import Entity
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
@@ -120,11 +125,20 @@ class CarDataSensor(CarDataDescriptorEntity, RestoreSensor):
         return True
 
     async def _async_restore(self) -> None:
-        if (data := await self.async_get_last_sensor_data()) is None:
+        if (data := await self.async_get_last_sensor_data()) is not None:
+            value: Any = data.native_value
+            unit = data.native_unit_of_measurement
+        elif (
+            state := await self.async_get_last_state()
+        ) is not None and state.state not in (STATE_UNKNOWN, STATE_UNAVAILABLE):
+            # A plain saved state, as the integration this one replaces kept
+            # them: read it back through the catalogue like a stream value.
+            value = convert(self.info, state.state)
+            unit = state.attributes.get(ATTR_UNIT_OF_MEASUREMENT)
+        else:
             return
-        value = data.native_value
         if self._free_unit and _is_number(value):
-            self._attr_native_unit_of_measurement = data.native_unit_of_measurement
+            self._attr_native_unit_of_measurement = unit
         self._attr_native_value = self._sanitize(value)
 
     def _sanitize(self, value: Any) -> StateType | datetime | Decimal:
