@@ -2,16 +2,27 @@
 
 from __future__ import annotations
 
-from homeassistant.core import HomeAssistant
-from homeassistant.helpers import entity_registry as er
+from datetime import timedelta
 
+from homeassistant.components.sensor import SensorExtraStoredData
+from homeassistant.core import HomeAssistant, State
+from homeassistant.helpers import entity_registry as er
+from homeassistant.util import dt as dt_util
+from pytest_homeassistant_custom_component.common import (
+    mock_restore_cache_with_extra_data,
+)
+
+from custom_components.cardata.api.rest import ChargingHistory
 from custom_components.cardata.const import DOMAIN
 from custom_components.cardata.extras import (
     ChargingHistorySensor,
     TyreDiagnosisSensor,
+    async_fetch_daily_extras,
     hub_of,
 )
-from custom_components.cardata.quota_policy import DAILY_LIMIT
+from custom_components.cardata.quota import storage_key
+from custom_components.cardata.quota_policy import DAILY_LIMIT, CallKind
+from custom_components.cardata.redact import Redactor
 from custom_components.cardata.settings import (
     OPT_CHARGING_HISTORY,
     OPT_TYRE_DIAGNOSIS,
@@ -19,7 +30,7 @@ from custom_components.cardata.settings import (
 )
 from tests.entity_helpers import entry_data
 from tests.rest_helpers import make_entry, planner, setup_rest, sim_calls, wait_for
-from tests.simulator import CLIENT_B, GCID_B, VIN_BEV, VIN_ID6, VIN_PHEV
+from tests.simulator import CLIENT_B, GCID_A, GCID_B, VIN_BEV, VIN_ID6, VIN_PHEV
 
 ALL_ON = {OPT_CHARGING_HISTORY: True, OPT_TYRE_DIAGNOSIS: True, OPT_VEHICLE_IMAGE: True}
 
@@ -120,3 +131,126 @@ async def test_car_without_image(hass: HomeAssistant, simulator) -> None:
     await setup_rest(hass, entry)
     await hass.async_block_till_done()
     assert len(planner(entry).policy.calls) == calls
+
+
+async def test_daily_charging_history_stays_within_the_budget(
+    hass: HomeAssistant, simulator
+) -> None:
+    entry = await setup_rest(hass, make_entry(simulator))
+    plan = planner(entry)
+    for _ in range(DAILY_LIMIT):  # bounded: the planner never allows more
+        if plan.remaining(CallKind.EXTRA) <= 1:
+            break
+        await plan.async_call(CallKind.USER, entry.runtime_data.api.get_mappings)
+    assert plan.remaining(CallKind.EXTRA) == 1
+    before = sim_calls(simulator)
+    # Turning the extra on reloads the entry: the history is due at once.
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    hass.config_entries.async_update_entry(entry, options={OPT_CHARGING_HISTORY: True})
+    await setup_rest(hass, entry)
+    hub = hub_of(entry)
+    await wait_for(hass, lambda: ("charging_history", VIN_BEV) in hub.data)
+    await hass.async_block_till_done()
+    # Four pages exist; only the one call the budget had left was made.
+    assert sim_calls(simulator) == before + 1
+    assert planner(entry).remaining(CallKind.EXTRA) == 0
+    history = hub.data[("charging_history", VIN_BEV)]
+    assert isinstance(history, ChargingHistory)
+    assert (history.pages, history.complete) == (1, False)
+    state = hass.states.get(_entity(hass, "sensor", f"{VIN_BEV}_charging_history"))
+    assert state.attributes["complete"] is False
+    assert state.attributes["session_count"] == 3
+    assert ("charging_history", VIN_PHEV) not in hub.data
+
+
+async def test_extras_restored_after_a_reload(hass: HomeAssistant, simulator) -> None:
+    options = {OPT_CHARGING_HISTORY: True, OPT_TYRE_DIAGNOSIS: True}
+    entry = await setup_rest(hass, make_entry(simulator, options=options))
+    hub = hub_of(entry)
+    await wait_for(
+        hass,
+        lambda: all(
+            (kind, VIN_BEV) in hub.data
+            for kind in ("charging_history", "tyre_diagnosis")
+        ),
+    )
+    await hass.async_block_till_done()
+    ids = [
+        _entity(hass, "sensor", f"{VIN_BEV}_{kind}")
+        for kind in ("charging_history", "tyre_diagnosis")
+    ]
+    before = [hass.states.get(entity_id) for entity_id in ids]
+    assert all(state.state not in ("unknown", "unavailable") for state in before)
+    sessions = before[0].attributes["sessions"]
+    assert before[0].attributes["complete"] is True
+    # Only a summary of each session: no charging location, no VIN.
+    assert all("chargingLocation" not in session for session in sessions)
+    assert "Latitude" not in str(before[0].attributes)
+    assert VIN_BEV not in str(before[0].attributes)
+    calls = sim_calls(simulator)
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done()
+    assert not hub_of(entry).data  # a new hub: nothing fetched since
+    after = [hass.states.get(entity_id) for entity_id in ids]
+    assert [s.state for s in after] == [s.state for s in before]
+    assert after[0].attributes["sessions"] == sessions
+    assert after[1].attributes["frontLeft"] == before[1].attributes["frontLeft"]
+    assert sim_calls(simulator) == calls
+
+
+async def test_extras_restored_at_start_without_a_call(
+    hass: HomeAssistant, simulator, hass_storage
+) -> None:
+    # Fetched an hour ago (the planner's store says so): not due again.
+    salt = "restore-test-salt"
+    redactor, fetched = Redactor(salt.encode()), dt_util.utcnow() - timedelta(hours=1)
+    hass_storage[storage_key(GCID_A)] = {
+        "version": 1,
+        "minor_version": 1,
+        "key": storage_key(GCID_A),
+        "data": {
+            "salt": salt,
+            "last_extra": {
+                f"{kind}:{redactor.ref('vin', vin)}": fetched.isoformat()
+                for kind in ("charging_history", "tyre_diagnosis")
+                for vin in (VIN_BEV, VIN_PHEV)
+            },
+        },
+    }
+    entry = make_entry(simulator, options={OPT_CHARGING_HISTORY: True})
+    entry.add_to_hass(hass)
+    registry = er.async_get(hass)
+    charging = registry.async_get_or_create(
+        "sensor",
+        DOMAIN,
+        f"{VIN_BEV}_charging_history",
+        suggested_object_id="bev_charging_history",
+        config_entry=entry,
+    ).entity_id
+    ended = dt_util.utcnow().replace(microsecond=0) - timedelta(days=2)
+    session = {"startTime": 1, "endTime": int(ended.timestamp() * 1000), "mileage": 9}
+    mock_restore_cache_with_extra_data(
+        hass,
+        [
+            (
+                State(
+                    charging,
+                    ended.isoformat(),
+                    {"sessions": [session], "session_count": 1, "complete": False},
+                ),
+                SensorExtraStoredData(ended, None).as_dict(),
+            )
+        ],
+    )
+    await setup_rest(hass, entry)
+    await hass.async_block_till_done()
+    state = hass.states.get(charging)
+    assert dt_util.parse_datetime(state.state) == ended
+    assert state.attributes["sessions"] == [session]
+    assert state.attributes["last_session"] == session
+    assert state.attributes["complete"] is False
+    # Not due (fetched an hour ago): the daily check makes no call either.
+    assert await async_fetch_daily_extras(entry) == 0
+    endpoints = {call.endpoint for call in planner(entry).policy.calls}
+    assert "chargingHistory" not in endpoints
+    assert not hub_of(entry).data

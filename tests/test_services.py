@@ -71,13 +71,61 @@ async def test_mappings(hass: HomeAssistant, simulator, entry) -> None:
 async def test_charging_history_tyres_image(
     hass: HomeAssistant, simulator, entry
 ) -> None:
+    before = sim_calls(simulator)
     answer = await _call(hass, "fetch_charging_history", vin=VIN_BEV, days=30)
-    assert isinstance(answer["vehicles"][VIN_BEV], list)
+    history = answer["vehicles"][VIN_BEV]
+    # Ten sessions, three a page: four pages, each one call.
+    assert (len(history["sessions"]), history["pages"]) == (10, 4)
+    assert history["complete"] is True
+    assert sim_calls(simulator) == before + 4
     answer = await _call(hass, "fetch_tyre_diagnosis", vin=VIN_BEV)
     assert "passengerCar" in answer["vehicles"][VIN_BEV]
     answer = await _call(hass, "fetch_vehicle_image", vin=VIN_BEV)
     assert answer["vehicles"][VIN_BEV]["content_type"] == "image/png"
     assert answer["vehicles"][VIN_BEV]["bytes"] > 0
+
+
+async def _spend_until(entry, left: int) -> None:
+    """Make calls until ``left`` user calls remain (bounded by the limit)."""
+    plan = planner(entry)
+    for _ in range(DAILY_LIMIT):
+        if plan.remaining(CallKind.USER) <= left:
+            break
+        await plan.async_call(CallKind.USER, entry.runtime_data.api.get_mappings)
+    assert plan.remaining(CallKind.USER) == left
+
+
+async def test_charging_history_cut_short_by_the_budget(
+    hass: HomeAssistant, simulator, entry
+) -> None:
+    await _spend_until(entry, 1)
+    before = sim_calls(simulator)
+    answer = await _call(hass, "fetch_charging_history", vin=VIN_BEV, days=30)
+    history = answer["vehicles"][VIN_BEV]
+    # Four pages exist; the one call left fetched the first of them.
+    assert sim_calls(simulator) == before + 1 == DAILY_LIMIT
+    assert (len(history["sessions"]), history["pages"]) == (3, 1)
+    assert history["complete"] is False
+    assert planner(entry).remaining(CallKind.USER) == 0
+
+
+async def test_charging_history_of_an_account_shares_the_budget(
+    hass: HomeAssistant, simulator, entry
+) -> None:
+    await _spend_until(entry, 3)
+    before = sim_calls(simulator)
+    answer = await _call(
+        hass, "fetch_charging_history", config_entry_id=entry.entry_id, days=30
+    )
+    # Every vehicle is asked; together they never use more than was left.
+    assert set(answer["vehicles"]) == {VIN_BEV, VIN_PHEV}
+    assert sim_calls(simulator) == before + 3 == DAILY_LIMIT
+    pages = sorted(h["pages"] for h in answer["vehicles"].values())
+    assert pages == [1, 2]
+    assert all(h["complete"] is False for h in answer["vehicles"].values())
+    calls = [c for c in planner(entry).day_log() if c["endpoint"] == "chargingHistory"]
+    assert len(calls) == 3
+    assert {c["kind"] for c in calls} == {"user"}
 
 
 @pytest.mark.parametrize(

@@ -2,13 +2,17 @@
 
 - "API calls left today" per account, with the day's call log as attributes.
 - Charging history per vehicle (opt-in): the last session as the state's
-  source and the sessions of the last 30 days as attributes; fetched at most
-  once a day.
+  source and a summary of the sessions of the last 30 days (no location) as
+  attributes; fetched at most once a day, never more pages than the budget
+  allows (``complete`` says whether BMW had more).
 - Tyre diagnosis per vehicle (opt-in): the mounted set's overall status with
   per-wheel data as attributes; fetched at most once a day.
 
-The sensor platform calls :func:`async_setup_extra_sensors`. Service actions
-hand their answers to :func:`publish_extra`, so a fetch by hand shows here too.
+Both restore their last state at start. The sensor platform calls
+:func:`async_setup_extra_sensors`. Service actions hand their answers to
+:func:`publish_extra`, so a fetch by hand shows here too. The vehicle image's
+disk cache (:func:`async_store_image`) lives here as well, shared by the image
+platform and the service action.
 """
 
 from __future__ import annotations
@@ -19,7 +23,11 @@ from functools import partial
 from pathlib import Path
 from typing import Any, Final
 
-from homeassistant.components.sensor import SensorDeviceClass, SensorEntity
+from homeassistant.components.sensor import (
+    RestoreSensor,
+    SensorDeviceClass,
+    SensorEntity,
+)
 from homeassistant.const import EntityCategory
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
@@ -30,6 +38,7 @@ from homeassistant.helpers.storage import STORAGE_DIR
 from homeassistant.util import dt as dt_util
 
 from .api import ApiError, CarDataConnectionError
+from .api.rest import MAX_PAGES, ChargingHistory
 from .const import DOMAIN, LOGGER
 from .coordinator import VIN_RE
 from .quota import QuotaPlanner, QuotaSpentError, planner_of
@@ -41,7 +50,28 @@ CHARGING: Final = "charging_history"
 TYRES: Final = "tyre_diagnosis"
 HISTORY_DAYS: Final = 30
 CHECK_EVERY: Final = timedelta(minutes=30)
+IMAGE: Final = "image"
+DEFAULT_IMAGE_TYPE: Final = "image/png"
+IMAGE_EXTENSIONS: Final = {
+    "image/png": "png",
+    "image/jpeg": "jpg",
+    "image/gif": "gif",
+    "image/webp": "webp",
+}
 _WHEELS: Final = ("frontLeft", "frontRight", "rearLeft", "rearRight")
+_SESSION_KEYS: Final = (
+    "startTime",
+    "endTime",
+    "timeZone",
+    "displayedStartSoc",
+    "displayedSoc",
+    "totalChargingDurationSec",
+    "energyConsumedFromPowerGridKwh",
+    "isPreconditioningActivated",
+    "mileage",
+    "mileageUnits",
+    "chargingCostInformation",
+)
 
 type Listener = Callable[[], None]
 
@@ -92,25 +122,62 @@ def publish_extra(entry: CarDataConfigEntry, kind: str, vin: str, data: Any) -> 
     hub_of(entry).publish(kind, vin, data)
 
 
-def image_path(hass: HomeAssistant, planner: QuotaPlanner, vin: str) -> Path:
-    """Return where the vehicle image is cached (file named by a masked VIN)."""
+def image_content_type(data: bytes) -> str | None:
+    """Return the image type the bytes start with, or ``None`` if unknown."""
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if data.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    if data.startswith((b"GIF87a", b"GIF89a")):
+        return "image/gif"
+    if data.startswith(b"RIFF") and data[8:12] == b"WEBP":
+        return "image/webp"
+    return None
+
+
+def image_path(
+    hass: HomeAssistant,
+    planner: QuotaPlanner,
+    vin: str,
+    content_type: str = DEFAULT_IMAGE_TYPE,
+) -> Path:
+    """Return where a picture of this type is cached (named by a masked VIN)."""
+    extension = IMAGE_EXTENSIONS.get(content_type, "png")
     return Path(
-        hass.config.path(STORAGE_DIR, DOMAIN, f"{planner.vehicle_ref(vin)}.png")
+        hass.config.path(STORAGE_DIR, DOMAIN, f"{planner.vehicle_ref(vin)}.{extension}")
     )
+
+
+def image_paths(hass: HomeAssistant, planner: QuotaPlanner, vin: str) -> list[Path]:
+    """Return every path a picture of the vehicle may be cached under."""
+    return [image_path(hass, planner, vin, kind) for kind in IMAGE_EXTENSIONS]
 
 
 async def async_store_image(
     hass: HomeAssistant, entry: CarDataConfigEntry, vin: str, image: bytes
-) -> None:
-    """Cache a vehicle image on disk and wake the image entity."""
-    path = image_path(hass, planner_of(entry), vin)
+) -> str | None:
+    """Cache a vehicle image on disk and wake the image entity.
+
+    Returns the image's content type; bytes of no known image type are not
+    cached (``None``).
+    """
+    content_type = image_content_type(image)
+    if content_type is None:
+        LOGGER.debug("Vehicle image of an unknown type not kept")
+        return None
+    planner = planner_of(entry)
+    path = image_path(hass, planner, vin, content_type)
+    others = [other for other in image_paths(hass, planner, vin) if other != path]
 
     def _write() -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(image)
+        for other in others:  # a picture of another type is out of date
+            other.unlink(missing_ok=True)
 
     await hass.async_add_executor_job(_write)
-    hub_of(entry).publish("image", vin, len(image))
+    hub_of(entry).publish(IMAGE, vin, content_type)
+    return content_type
 
 
 def _account_device(entry: CarDataConfigEntry) -> DeviceInfo:
@@ -165,8 +232,13 @@ class ApiCallsLeftSensor(SensorEntity):
         return {**self._planner.summary(), "calls_today": self._planner.day_log()}
 
 
-class _VehicleExtraSensor(SensorEntity):
-    """Base of the per-vehicle daily extras."""
+class _VehicleExtraSensor(RestoreSensor):
+    """Base of the per-vehicle daily extras.
+
+    The data is fetched at most once a day, so the last state and its
+    attributes are restored at start: a restart or a reload (an options
+    change) shows the last answer instead of nothing until the next fetch.
+    """
 
     _attr_has_entity_name = True
     _attr_should_poll = False
@@ -181,11 +253,18 @@ class _VehicleExtraSensor(SensorEntity):
         self._attr_device_info = entry.runtime_data.coordinator.device_info(vin)
 
     async def async_added_to_hass(self) -> None:
-        """Take what the hub holds and follow it."""
+        """Take what the hub holds, else the restored state; then follow it."""
         hub = hub_of(self.entry)
+        key = (self.kind, self.vin)
         self.async_on_remove(hub.listen(self.kind, self.vin, self._update))
-        if (data := hub.data.get((self.kind, self.vin))) is not None:
+        if (data := hub.data.get(key)) is not None:
             self._take(data)
+            return
+        stored = await self.async_get_last_sensor_data()
+        last = await self.async_get_last_state()
+        if key in hub.data or stored is None or last is None:
+            return  # fresh data arrived meanwhile, or nothing to restore
+        self._restore(stored.native_value, dict(last.attributes))
 
     @callback
     def _update(self) -> None:
@@ -197,25 +276,52 @@ class _VehicleExtraSensor(SensorEntity):
     def _take(self, data: Any) -> None:
         raise NotImplementedError
 
+    def _restore(self, value: Any, attributes: dict[str, Any]) -> None:
+        raise NotImplementedError
+
 
 class ChargingHistorySensor(_VehicleExtraSensor):
-    """End of the last charging session; the last 30 days as attributes."""
+    """End of the last charging session; the last 30 days as attributes.
+
+    The attributes keep a summary of each session (times, energy, charge
+    levels, mileage, cost), never where the car charged: the full answer,
+    with the charging location, is what the ``fetch_charging_history``
+    action returns.
+    """
 
     kind = CHARGING
     _attr_device_class = SensorDeviceClass.TIMESTAMP
     _unrecorded_attributes = frozenset({"sessions"})
 
     def _take(self, data: Any) -> None:
+        complete = True
+        if isinstance(data, ChargingHistory):
+            data, complete = data.sessions, data.complete
         sessions = (
             [s for s in data if isinstance(s, dict)] if isinstance(data, list) else []
         )
         sessions.sort(key=lambda s: s.get("endTime") or s.get("startTime") or 0)
         last = sessions[-1] if sessions else None
         self._attr_native_value = _epoch(last.get("endTime")) if last else None
+        self._set_attributes([_summary(s) for s in sessions], complete)
+
+    def _restore(self, value: Any, attributes: dict[str, Any]) -> None:
+        if isinstance(value, datetime) and value.tzinfo is not None:
+            self._attr_native_value = value
+        raw = attributes.get("sessions")
+        sessions = (
+            [_summary(s) for s in raw if isinstance(s, dict)]
+            if isinstance(raw, list)
+            else []
+        )
+        self._set_attributes(sessions, attributes.get("complete") is not False)
+
+    def _set_attributes(self, sessions: list[dict[str, Any]], complete: bool) -> None:
         self._attr_extra_state_attributes = {
-            "last_session": last,
+            "last_session": sessions[-1] if sessions else None,
             "sessions": sessions,
             "session_count": len(sessions),
+            "complete": complete,
         }
 
 
@@ -232,9 +338,22 @@ class TyreDiagnosisSensor(_VehicleExtraSensor):
         if isinstance(status, dict):
             status = status.get("qualityStatus") or status.get("status")
         self._attr_native_value = str(status) if status is not None else None
-        self._attr_extra_state_attributes = {
-            wheel: mounted.get(wheel) for wheel in _WHEELS if wheel in mounted
-        } | {"label": mounted.get("label")}
+        self._attr_extra_state_attributes = _tyre_attributes(mounted)
+
+    def _restore(self, value: Any, attributes: dict[str, Any]) -> None:
+        self._attr_native_value = str(value) if value is not None else None
+        self._attr_extra_state_attributes = _tyre_attributes(attributes)
+
+
+def _tyre_attributes(mounted: dict[str, Any]) -> dict[str, Any]:
+    return {wheel: mounted.get(wheel) for wheel in _WHEELS if wheel in mounted} | {
+        "label": mounted.get("label")
+    }
+
+
+def _summary(session: dict[str, Any]) -> dict[str, Any]:
+    """Return the parts of a session kept as attributes (no location)."""
+    return {key: session[key] for key in _SESSION_KEYS if key in session}
 
 
 def _epoch(value: Any) -> datetime | None:
@@ -264,9 +383,18 @@ async def async_fetch_daily_extras(entry: CarDataConfigEntry) -> int:
                 if kind == CHARGING:
                     end = dt_util.utcnow()
                     start = end - timedelta(days=HISTORY_DAYS)
+                    # Each page is one call: ask for no more than fit.
+                    pages = max(1, min(MAX_PAGES, planner.remaining(CallKind.EXTRA)))
                     data: Any = await planner.async_call(
                         CallKind.EXTRA,
-                        partial(api.get_charging_history, vin, start, end),
+                        partial(
+                            api.get_charging_history_pages,
+                            vin,
+                            start,
+                            end,
+                            max_pages=pages,
+                        ),
+                        calls=pages,
                     )
                 else:
                     data = await planner.async_call(

@@ -1,14 +1,17 @@
 """Vehicle image (opt-in): fetched from BMW once, then kept on disk.
 
 The picture costs one API call per vehicle, ever: it is cached under
-``.storage/cardata/`` (file named by a masked VIN) and read from there after
-a restart. The ``fetch_vehicle_image`` action fetches it again on demand.
+``.storage/cardata/`` (file named by a masked VIN, extension by its type) and
+read from there after a restart. The ``fetch_vehicle_image`` action fetches it
+again on demand. BMW's answer may be PNG or JPEG: the type is read from the
+bytes (:func:`.extras.image_content_type`), never assumed.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
+from typing import Final
 
 from homeassistant.components.image import ImageEntity
 from homeassistant.core import HomeAssistant, callback
@@ -18,14 +21,23 @@ from homeassistant.util import dt as dt_util
 from .api import ApiError, CarDataConnectionError
 from .const import DOMAIN, LOGGER
 from .coordinator import VIN_RE
-from .extras import async_store_image, hub_of, image_path
+from .extras import (
+    DEFAULT_IMAGE_TYPE,
+    IMAGE,
+    IMAGE_EXTENSIONS,
+    async_store_image,
+    hub_of,
+    image_content_type,
+    image_path,
+    image_paths,
+)
 from .quota import QuotaSpentError, planner_of
 from .quota_policy import CallKind
 from .runtime import CarDataConfigEntry
 from .settings import OPT_VEHICLE_IMAGE, extra_enabled
 
 PARALLEL_UPDATES = 0
-IMAGE = "image"
+_SNIFF_BYTES: Final = 12
 
 
 class VehicleImage(ImageEntity):
@@ -33,7 +45,7 @@ class VehicleImage(ImageEntity):
 
     _attr_has_entity_name = True
     _attr_translation_key = "vehicle_image"
-    _attr_content_type = "image/png"
+    _attr_content_type = DEFAULT_IMAGE_TYPE
 
     def __init__(
         self, hass: HomeAssistant, entry: CarDataConfigEntry, vin: str
@@ -44,13 +56,17 @@ class VehicleImage(ImageEntity):
         self.vin = vin
         self._attr_unique_id = f"{vin}_vehicle_image"
         self._attr_device_info = entry.runtime_data.coordinator.device_info(vin)
-        self._path: Path = image_path(hass, planner_of(entry), vin)
+        self._planner = planner_of(entry)
+        self._path: Path = image_path(hass, self._planner, vin)
 
     async def async_added_to_hass(self) -> None:
         """Use the cached file, or fetch it once in the background."""
         self.async_on_remove(hub_of(self.entry).listen(IMAGE, self.vin, self._fresh))
-        modified = await self.hass.async_add_executor_job(_mtime, self._path)
-        if modified is not None:
+        cached = await self.hass.async_add_executor_job(
+            _find, image_paths(self.hass, self._planner, self.vin)
+        )
+        if cached is not None:
+            self._path, self._attr_content_type, modified = cached
             self._attr_image_last_updated = modified
             return
         self.entry.async_create_background_task(
@@ -58,7 +74,7 @@ class VehicleImage(ImageEntity):
         )
 
     async def _async_fetch_once(self) -> None:
-        planner, api = planner_of(self.entry), self.entry.runtime_data.api
+        planner, api = self._planner, self.entry.runtime_data.api
         if not planner.extra_due(IMAGE, self.vin):
             return  # tried within the last day (BMW may have no picture)
         planner.mark_extra(IMAGE, self.vin)
@@ -75,6 +91,10 @@ class VehicleImage(ImageEntity):
 
     @callback
     def _fresh(self) -> None:
+        content_type = hub_of(self.entry).data.get((IMAGE, self.vin))
+        if isinstance(content_type, str) and content_type in IMAGE_EXTENSIONS:
+            self._attr_content_type = content_type
+            self._path = image_path(self.hass, self._planner, self.vin, content_type)
         self._attr_image_last_updated = dt_util.utcnow()
         self.async_write_ha_state()
 
@@ -83,11 +103,22 @@ class VehicleImage(ImageEntity):
         return await self.hass.async_add_executor_job(_read, self._path)
 
 
-def _mtime(path: Path) -> datetime | None:
-    try:
-        return dt_util.utc_from_timestamp(path.stat().st_mtime)
-    except OSError:
+def _find(paths: list[Path]) -> tuple[Path, str, datetime] | None:
+    """Return the newest cached picture with its type (read from its bytes)."""
+    found: list[tuple[float, Path, str]] = []
+    for path in paths:
+        try:
+            with path.open("rb") as file:
+                head = file.read(_SNIFF_BYTES)
+            modified = path.stat().st_mtime
+        except OSError:
+            continue
+        if (content_type := image_content_type(head)) is not None:
+            found.append((modified, path, content_type))
+    if not found:
         return None
+    modified, path, content_type = max(found)
+    return path, content_type, dt_util.utc_from_timestamp(modified)
 
 
 def _read(path: Path) -> bytes | None:

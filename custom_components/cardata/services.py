@@ -39,6 +39,7 @@ from .api import (
     QuotaExceededError,
     TelematicValue,
 )
+from .api.rest import MAX_PAGES
 from .bootstrap import async_fetch_telematic, device_fields
 from .const import DOMAIN
 from .extras import async_store_image, publish_extra
@@ -287,22 +288,37 @@ async def _fetch_basic(call: ServiceCall) -> ServiceResponse:
 
 
 async def _fetch_charging(call: ServiceCall) -> ServiceResponse:
+    """Return each vehicle's sessions; ``complete`` is false when cut short.
+
+    Every page of the history is one call. A vehicle gets the pages the budget
+    still allows after keeping one call for each vehicle still to come, so the
+    budget is never exceeded and every vehicle is asked.
+    """
     pairs = _per_vehicle(resolve_targets(call.hass, dict(call.data)))
     _check_budget(pairs)
     end = dt_util.utcnow()
     start = end - timedelta(days=int(call.data.get(ATTR_DAYS, 30)))
     result: dict[str, Any] = {}
-    for entry, vin in pairs:
+    for index, (entry, vin) in enumerate(pairs):
         planner, api = planner_of(entry), entry.runtime_data.api
-        sessions = await _guarded(
+        later = sum(1 for other, _ in pairs[index + 1 :] if other is entry)
+        pages = max(1, min(MAX_PAGES, planner.remaining(CallKind.USER) - later))
+        history = await _guarded(
             partial(
                 planner.async_call,
                 CallKind.USER,
-                partial(api.get_charging_history, vin, start, end),
+                partial(
+                    api.get_charging_history_pages, vin, start, end, max_pages=pages
+                ),
+                calls=pages,
             )
         )
-        publish_extra(entry, "charging_history", vin, sessions)
-        result[vin] = sessions
+        publish_extra(entry, "charging_history", vin, history)
+        result[vin] = {
+            "sessions": history.sessions,
+            "complete": history.complete,
+            "pages": history.pages,
+        }
     return {"vehicles": result}
 
 
@@ -331,17 +347,12 @@ async def _fetch_image(call: ServiceCall) -> ServiceResponse:
         image = await _guarded(
             partial(planner.async_call, CallKind.USER, partial(api.get_image, vin))
         )
-        await async_store_image(call.hass, entry, vin, image)
-        result[vin] = {"content_type": _image_type(image), "bytes": len(image)}
+        content_type = await async_store_image(call.hass, entry, vin, image)
+        result[vin] = {
+            "content_type": content_type or "application/octet-stream",
+            "bytes": len(image),
+        }
     return {"vehicles": result}
-
-
-def _image_type(image: bytes) -> str:
-    if image.startswith(b"\x89PNG"):
-        return "image/png"
-    if image.startswith(b"\xff\xd8"):
-        return "image/jpeg"
-    return "application/octet-stream"
 
 
 @callback

@@ -136,6 +136,24 @@ async def test_charging_history_follows_every_page(simulator: Simulator) -> None
     assert none == []
 
 
+async def test_charging_history_stops_after_max_pages(simulator: Simulator) -> None:
+    now = datetime.now(UTC)
+    start = now - timedelta(days=40)
+    async with api_for(simulator) as (api, calls, _):
+        cut = await api.get_charging_history_pages(VIN_BEV, start, now, max_pages=2)
+        assert simulator.quota.calls(GCID_A) == 2
+        whole = await api.get_charging_history_pages(VIN_BEV, start, now, max_pages=4)
+        listed = await api.get_charging_history(VIN_BEV, start, now, max_pages=1)
+        with pytest.raises(ValueError, match="max_pages"):
+            await api.get_charging_history_pages(VIN_BEV, start, now, max_pages=0)
+    # Three sessions per page: two pages hold six of ten, and more were left.
+    assert (len(cut.sessions), cut.pages, cut.complete) == (6, 2, False)
+    assert (len(whole.sessions), whole.pages, whole.complete) == (10, 4, True)
+    assert len(listed) == 3
+    assert [c.endpoint for c in calls] == ["chargingHistory"] * 7
+    assert simulator.quota.calls(GCID_A) == 7
+
+
 async def test_dedicated_endpoints(simulator: Simulator) -> None:
     async with api_for(simulator) as (api, _calls, _):
         tyres = await api.get_tyre_diagnosis(VIN_BEV)

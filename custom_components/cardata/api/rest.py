@@ -53,6 +53,21 @@ class ApiCall:
     outcome: str
 
 
+@dataclass(frozen=True, slots=True)
+class ChargingHistory:
+    """Charging sessions as far as they were fetched.
+
+    Attributes:
+        sessions: BMW's session objects, in the order BMW sent them.
+        complete: ``False`` when BMW had more pages than were fetched.
+        pages: how many pages (calls) were fetched.
+    """
+
+    sessions: list[dict[str, Any]]
+    complete: bool
+    pages: int
+
+
 def _iso(instant: datetime) -> str:
     if instant.tzinfo is None:
         instant = instant.replace(tzinfo=UTC)
@@ -237,17 +252,49 @@ class CarDataApi:
         }
 
     async def get_charging_history(
-        self, vin: str, start: datetime, end: datetime
+        self,
+        vin: str,
+        start: datetime,
+        end: datetime,
+        *,
+        max_pages: int | None = None,
     ) -> list[dict[str, Any]]:
         """Return the charging sessions between ``start`` and ``end``.
 
-        Follows ``next_token`` through all pages (at most :data:`MAX_PAGES`);
-        each page is one call against the quota.
+        The sessions of :meth:`get_charging_history_pages`, without saying
+        whether more pages were left.
         """
+        history = await self.get_charging_history_pages(
+            vin, start, end, max_pages=max_pages
+        )
+        return history.sessions
+
+    async def get_charging_history_pages(
+        self,
+        vin: str,
+        start: datetime,
+        end: datetime,
+        *,
+        max_pages: int | None = None,
+    ) -> ChargingHistory:
+        """Return the charging sessions between ``start`` and ``end``.
+
+        Follows ``next_token`` page by page; each page is one call against
+        the quota. Stops after ``max_pages`` pages (never more than
+        :data:`MAX_PAGES`); :attr:`ChargingHistory.complete` then says
+        whether BMW had more.
+
+        Raises:
+            ValueError: ``max_pages`` is below one.
+        """
+        limit = MAX_PAGES if max_pages is None else min(max_pages, MAX_PAGES)
+        if limit < 1:
+            raise ValueError("max_pages must be at least 1")
         sessions: list[dict[str, Any]] = []
         params = {"from": _iso(start), "to": _iso(end)}
         seen: set[str] = set()
-        for _ in range(MAX_PAGES):
+        pages = 0
+        while pages < limit:
             data = await self._request(
                 "GET",
                 f"/customers/vehicles/{_vin_path(vin)}/chargingHistory",
@@ -255,6 +302,7 @@ class CarDataApi:
                 vin=vin,
                 params=params,
             )
+            pages += 1
             if not isinstance(data, Mapping):
                 break
             page = data.get("data")
@@ -265,7 +313,9 @@ class CarDataApi:
                 break
             seen.add(token)
             params = {**params, "nextToken": token}
-        return sessions
+        else:
+            return ChargingHistory(sessions, complete=False, pages=pages)
+        return ChargingHistory(sessions, complete=True, pages=pages)
 
     async def get_tyre_diagnosis(self, vin: str) -> dict[str, Any]:
         """Return the smart-maintenance tyre diagnosis."""
