@@ -236,11 +236,25 @@ def telematic_response(values: dict[str, TelematicValue]) -> dict[str, Any]:
     }
 
 
-async def _fetch_telematic(call: ServiceCall) -> ServiceResponse:
+type VehicleFetch = Callable[[CarDataConfigEntry, str], Awaitable[Any]]
+
+
+async def _for_each_vehicle(call: ServiceCall, fetch: VehicleFetch) -> ServiceResponse:
+    """Check the budget for every target vehicle, then ask BMW for each."""
     pairs = _per_vehicle(resolve_targets(call.hass, dict(call.data)))
     _check_budget(pairs)
-    result: dict[str, Any] = {}
-    for entry, vin in pairs:
+    return {"vehicles": {vin: await fetch(entry, vin) for entry, vin in pairs}}
+
+
+async def _user_call[T](
+    entry: CarDataConfigEntry, request: Callable[[], Awaitable[T]]
+) -> T:
+    """One call the owner asked for, admitted by the account's planner."""
+    return await _guarded(partial(planner_of(entry).async_call, CallKind.USER, request))
+
+
+async def _fetch_telematic(call: ServiceCall) -> ServiceResponse:
+    async def one(entry: CarDataConfigEntry, vin: str) -> Any:
         values = await _guarded(
             partial(async_fetch_telematic, call.hass, entry, vin, CallKind.USER)
         )
@@ -248,8 +262,9 @@ async def _fetch_telematic(call: ServiceCall) -> ServiceResponse:
             raise HomeAssistantError(
                 translation_domain=DOMAIN, translation_key="no_container"
             )
-        result[vin] = telematic_response(values)
-    return {"vehicles": result}
+        return telematic_response(values)
+
+    return await _for_each_vehicle(call, one)
 
 
 async def _fetch_mappings(call: ServiceCall) -> ServiceResponse:
@@ -258,10 +273,7 @@ async def _fetch_mappings(call: ServiceCall) -> ServiceResponse:
     _check_budget([(entry, None) for entry in entries.values()])
     result: list[dict[str, Any]] = []
     for entry in entries.values():
-        planner, api = planner_of(entry), entry.runtime_data.api
-        mappings = await _guarded(
-            partial(planner.async_call, CallKind.USER, api.get_mappings)
-        )
+        mappings = await _user_call(entry, entry.runtime_data.api.get_mappings)
         result.extend(
             {
                 "vin": m.vin,
@@ -274,17 +286,13 @@ async def _fetch_mappings(call: ServiceCall) -> ServiceResponse:
 
 
 async def _fetch_basic(call: ServiceCall) -> ServiceResponse:
-    pairs = _per_vehicle(resolve_targets(call.hass, dict(call.data)))
-    _check_budget(pairs)
-    result: dict[str, Any] = {}
-    for entry, vin in pairs:
-        planner, api = planner_of(entry), entry.runtime_data.api
-        basic = await _guarded(
-            partial(planner.async_call, CallKind.USER, partial(api.get_basic_data, vin))
-        )
+    async def one(entry: CarDataConfigEntry, vin: str) -> Any:
+        api = entry.runtime_data.api
+        basic = await _user_call(entry, partial(api.get_basic_data, vin))
         entry.runtime_data.coordinator.set_device_info(vin, **device_fields(basic))
-        result[vin] = basic.raw
-    return {"vehicles": result}
+        return basic.raw
+
+    return await _for_each_vehicle(call, one)
 
 
 async def _fetch_charging(call: ServiceCall) -> ServiceResponse:
@@ -323,36 +331,25 @@ async def _fetch_charging(call: ServiceCall) -> ServiceResponse:
 
 
 async def _fetch_tyres(call: ServiceCall) -> ServiceResponse:
-    pairs = _per_vehicle(resolve_targets(call.hass, dict(call.data)))
-    _check_budget(pairs)
-    result: dict[str, Any] = {}
-    for entry, vin in pairs:
-        planner, api = planner_of(entry), entry.runtime_data.api
-        diagnosis = await _guarded(
-            partial(
-                planner.async_call, CallKind.USER, partial(api.get_tyre_diagnosis, vin)
-            )
-        )
+    async def one(entry: CarDataConfigEntry, vin: str) -> Any:
+        api = entry.runtime_data.api
+        diagnosis = await _user_call(entry, partial(api.get_tyre_diagnosis, vin))
         publish_extra(entry, "tyre_diagnosis", vin, diagnosis)
-        result[vin] = diagnosis
-    return {"vehicles": result}
+        return diagnosis
+
+    return await _for_each_vehicle(call, one)
 
 
 async def _fetch_image(call: ServiceCall) -> ServiceResponse:
-    pairs = _per_vehicle(resolve_targets(call.hass, dict(call.data)))
-    _check_budget(pairs)
-    result: dict[str, Any] = {}
-    for entry, vin in pairs:
-        planner, api = planner_of(entry), entry.runtime_data.api
-        image = await _guarded(
-            partial(planner.async_call, CallKind.USER, partial(api.get_image, vin))
-        )
+    async def one(entry: CarDataConfigEntry, vin: str) -> Any:
+        image = await _user_call(entry, partial(entry.runtime_data.api.get_image, vin))
         content_type = await async_store_image(call.hass, entry, vin, image)
-        result[vin] = {
+        return {
             "content_type": content_type or "application/octet-stream",
             "bytes": len(image),
         }
-    return {"vehicles": result}
+
+    return await _for_each_vehicle(call, one)
 
 
 @callback
