@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable, Iterator
-from dataclasses import replace
-from datetime import UTC, datetime, timedelta
 import logging
 import traceback
 from typing import Any
@@ -18,13 +16,6 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 import custom_components.cardata  # noqa: F401
-from custom_components.cardata.api import TokenSet
-from custom_components.cardata.const import (
-    CONF_CLIENT_ID,
-    CONF_GCID,
-    CONF_TOKENS,
-    DOMAIN,
-)
 
 pytest_plugins = ["tests.simulator.fixtures"]
 
@@ -114,36 +105,9 @@ async def wait_for(condition: Callable[[], bool], *, timeout: float = 15.0) -> N
 @pytest.fixture
 def make_entry() -> Callable[..., MockConfigEntry]:
     """Build a logged-in entry for a simulator account (tokens without a login)."""
+    from tests.entity_helpers import make_entry  # noqa: PLC0415 - after our package
 
-    def make(
-        sim: Any,
-        gcid: str,
-        client_id: str,
-        *,
-        expired: bool = False,
-        **data: Any,
-    ) -> MockConfigEntry:
-        tokens = TokenSet.from_response(sim.oauth.issue_tokens(gcid, client_id))
-        if expired:
-            tokens = replace(
-                tokens, expires_at=datetime.now(UTC) - timedelta(minutes=5)
-            )
-        return MockConfigEntry(
-            domain=DOMAIN,
-            version=2,
-            minor_version=1,
-            unique_id=gcid,
-            title="BMW CarData",
-            data={
-                CONF_CLIENT_ID: client_id,
-                CONF_GCID: gcid,
-                CONF_TOKENS: tokens.to_dict(),
-                **sim.endpoints,
-                **data,
-            },
-        )
-
-    return make
+    return make_entry
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from enum import Enum
 from typing import Any
@@ -46,19 +47,16 @@ OTHER_VIN = "WBY00000000TST002"
 
 
 def entry_data(
-    sim: Any, gcid: str = GCID_A, client_id: str = CLIENT_A
+    sim: Any,
+    gcid: str = GCID_A,
+    client_id: str = CLIENT_A,
+    *,
+    expired: bool = False,
 ) -> dict[str, Any]:
-    """Entry data of an account logged in against the simulator."""
-    answer = sim.oauth.issue_tokens(gcid, client_id)
-    tokens = TokenSet(
-        access_token=answer["access_token"],
-        id_token=answer["id_token"],
-        refresh_token=answer["refresh_token"],
-        expires_at=dt_util.utcnow() + timedelta(seconds=answer["expires_in"]),
-        scope=answer["scope"],
-        gcid=answer["gcid"],
-        token_type=answer.get("token_type", "Bearer"),
-    )
+    """Entry data of an account logged in against the simulator (no login)."""
+    tokens = TokenSet.from_response(sim.oauth.issue_tokens(gcid, client_id))
+    if expired:
+        tokens = replace(tokens, expires_at=dt_util.utcnow() - timedelta(minutes=5))
     return {
         "client_id": client_id,
         "gcid": gcid,
@@ -67,15 +65,23 @@ def entry_data(
     }
 
 
-def make_entry(sim: Any, **kwargs: Any) -> MockConfigEntry:
+def make_entry(
+    sim: Any,
+    gcid: str = GCID_A,
+    client_id: str = CLIENT_A,
+    *,
+    expired: bool = False,
+    **entry_kwargs: Any,
+) -> MockConfigEntry:
     """A VERSION 2 entry shaped like the config flow creates it."""
     return MockConfigEntry(
         domain=DOMAIN,
         version=2,
-        unique_id=GCID_A,
+        minor_version=1,
+        unique_id=gcid,
         title="BMW CarData",
-        data=entry_data(sim),
-        **kwargs,
+        data=entry_data(sim, gcid, client_id, expired=expired),
+        **entry_kwargs,
     )
 
 

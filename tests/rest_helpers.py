@@ -8,15 +8,9 @@ from homeassistant.core import HomeAssistant
 from homeassistant.setup import async_setup_component
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.cardata.bootstrap import (
-    CONTAINER_NAME,
-    CONTAINER_PURPOSE,
-    async_bootstrap,
-)
+from custom_components.cardata.bootstrap import CONTAINER_NAME, CONTAINER_PURPOSE
 from custom_components.cardata.const import DOMAIN
-from custom_components.cardata.polling import async_setup_rest
 from custom_components.cardata.quota import QuotaPlanner, planner_of
-from custom_components.cardata.services import async_setup_services
 from tests.entity_helpers import make_entry, setup_entry, wait_for
 from tests.simulator import GCID_A
 
@@ -38,17 +32,8 @@ async def setup_rest(
     *,
     connected: bool = True,
 ) -> MockConfigEntry:
-    """Set up the entry; start the REST side if ``__init__`` does not yet."""
+    """Set the entry up and wait for its first REST set-up calls to end."""
     await setup_entry(hass, entry, connected=connected)
-    if not hass.services.has_service(DOMAIN, "fetch_telematic_data"):
-        async_setup_services(hass)
-    if planner_of(entry).on_block_change is None:
-        await async_setup_rest(hass, entry)
-    poller = planner_of(entry).poller
-    if poller.bootstrap is None:  # set-up leaves the first calls out
-        poller.bootstrap = hass.async_create_task(async_bootstrap(hass, entry))
-    await poller.bootstrap
-    await hass.async_block_till_done()
     return entry
 
 

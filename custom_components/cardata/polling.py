@@ -107,14 +107,8 @@ class Poller:
         return done
 
 
-async def async_setup_rest(
-    hass: HomeAssistant, entry: CarDataConfigEntry, *, bootstrap: bool = True
-) -> Poller:
-    """Start the REST side of a loaded entry (see the module docstring).
-
-    ``bootstrap=False`` leaves the first set-up calls out (for callers whose
-    tests do not expect REST data at set-up).
-    """
+async def async_setup_rest(hass: HomeAssistant, entry: CarDataConfigEntry) -> Poller:
+    """Start the REST side of a loaded entry (see the module docstring)."""
     planner = planner_of(entry)
 
     @callback
@@ -127,8 +121,7 @@ async def async_setup_rest(
     poller = Poller(hass, entry)
     planner.poller = poller
     poller.async_start()
-    if bootstrap:
-        poller.bootstrap = entry.async_create_background_task(
-            hass, async_bootstrap(hass, entry), f"{DOMAIN} first set-up"
-        )
+    poller.bootstrap = entry.async_create_background_task(
+        hass, async_bootstrap(hass, entry), f"{DOMAIN} first set-up"
+    )
     return poller
