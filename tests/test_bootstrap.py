@@ -5,9 +5,13 @@ from __future__ import annotations
 import datetime as dt
 
 from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import ConfigEntryAuthFailed
 from homeassistant.helpers import device_registry as dr, issue_registry as ir
+import pytest
 
 from custom_components.cardata.bootstrap import (
+    VehicleRecord,
+    async_bootstrap,
     async_ensure_container,
     async_fetch_telematic,
     container_descriptors,
@@ -177,3 +181,24 @@ def test_rest_values() -> None:
     assert rest_value("CLOSED") == "CLOSED"
     assert rest_value(None) is None
     assert isinstance(dt.datetime.now(dt.UTC), dt.datetime)
+
+
+async def test_first_setup_ends_quietly_when_login_is_gone(
+    hass: HomeAssistant, simulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    """BMW refused the login: the first set-up stops without a task error,
+    calls nothing, and runs again at the next start (after a new login)."""
+    entry = await setup_rest(hass, make_entry(simulator))
+    await VehicleRecord(hass, entry.entry_id).async_remove()
+    simulator.oauth.revoke_refresh_tokens(GCID_A)
+    with pytest.raises(ConfigEntryAuthFailed):
+        await entry.runtime_data.tokens.async_force_refresh()
+    calls = sim_calls(simulator)
+
+    await async_bootstrap(hass, entry)  # must not raise
+
+    assert sim_calls(simulator) == calls
+    assert "incomplete (ConfigEntryAuthFailed)" in caplog.text
+    record = VehicleRecord(hass, entry.entry_id)
+    await record.async_load()
+    assert not record.done
