@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from homeassistant.exceptions import ConfigEntryAuthFailed
 from homeassistant.helpers import entity_registry as er, issue_registry as ir
 import pytest
 
@@ -269,4 +270,25 @@ async def test_exhaustion_stops_everything(hass, simulator) -> None:
     plan.policy.started_at = past
     plan.poller.stream_down_since = past
     assert await plan.poller.async_poll_due() == 0
+    assert simulator.quota.calls(GCID_A) == calls
+
+
+async def test_scheduled_polls_end_quietly_when_login_is_gone(hass, simulator) -> None:
+    """Due polls meet a refused login: none is counted, nothing raises."""
+    entry = await _planner_entry(hass, simulator)
+    plan = entry.runtime_data.quota
+    poller = plan.poller
+    past = datetime.now(UTC) - timedelta(hours=3)
+    plan.policy.started_at = past
+    plan.policy.last_fetch.clear()
+    for vehicle in entry.runtime_data.coordinator.vehicles.values():
+        vehicle.last_received_at = past
+    poller.stream_down_since = past
+    simulator.oauth.revoke_refresh_tokens(GCID_A)
+    with pytest.raises(ConfigEntryAuthFailed):
+        await entry.runtime_data.tokens.async_force_refresh()
+    calls = simulator.quota.calls(GCID_A)
+
+    assert await poller.async_poll_due() == 0
+
     assert simulator.quota.calls(GCID_A) == calls
