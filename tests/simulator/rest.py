@@ -391,7 +391,7 @@ class Rest:
             value = vehicle.state.get(name) if name in vehicle.supported else None
             data[name] = {
                 "value": None if value is None else rest_string(value.value),
-                "unit": info.rest_unit if info else None,
+                "unit": vehicle.rest_unit(name, info),
                 # REST timestamps end in ".000Z" (observed).
                 "timestamp": None
                 if value is None
