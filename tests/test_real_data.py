@@ -13,6 +13,8 @@ from homeassistant.helpers import entity_registry as er
 from homeassistant.util import dt as dt_util
 import pytest
 
+from custom_components.cardata.api.models import BasicData
+from custom_components.cardata.bootstrap import device_fields
 from tests.entity_helpers import (
     SOC,
     TEST_VIN,
@@ -198,3 +200,13 @@ async def test_half_open_tailgate_is_open(
     await push(hass, coordinator, TEST_VIN, {trunk: "INTERMEDIATE"})
     state = hass.states.get(entity_id(hass, "binary_sensor", f"{TEST_VIN}_{trunk}"))
     assert state.state == "on"
+
+
+def test_basic_data_read_with_real_field_names(simulator: Simulator) -> None:
+    """Real answers spell countryCode and colourCodeRaw; extra fields are ignored."""
+    basic = BasicData.from_dict(simulator.basic_data(VIN_MILES))
+    assert (basic.brand, basic.country_code, basic.colour_code) == ("MINI", "GB", "C3D")
+    assert device_fields(basic)["manufacturer"] == "MINI"
+    assert device_fields(BasicData.from_dict({"brand": "BMWi"}))["manufacturer"] == (
+        "BMW i"
+    )

@@ -130,7 +130,10 @@ class CarDataSensor(CarDataDescriptorEntity, RestoreSensor):
         if self._converter is None:
             return None
         unit = value_unit(
-            self.coordinator, self.vin, state, self.entity_description.device_class
+            self.coordinator,
+            self.vin,
+            state,
+            self.entity_description.native_unit_of_measurement,
         )
         return unit if unit in self._converter.VALID_UNITS else None
 

@@ -67,10 +67,14 @@ def value_unit(
     coordinator: CarDataCoordinator,
     vin: str,
     state: DescriptorState,
-    device_class: SensorDeviceClass | str | None,
+    catalogue_unit: str | None,
 ) -> str | None:
-    """The Home Assistant unit a held value came in (None: not said)."""
+    """The Home Assistant unit a held value came in (None: not said).
+
+    A road distance (km in the catalogue) without a unit is in the unit of
+    the car's other distances: a miles car's REST odometer comes as null.
+    """
     unit = map_unit(state.unit)
-    if unit is None and device_class == SensorDeviceClass.DISTANCE:
+    if unit is None and catalogue_unit == UnitOfLength.KILOMETERS:
         unit = length_unit_hint(coordinator, vin)
     return unit
