@@ -157,6 +157,12 @@ async def set_up(hass: HomeAssistant, entry: MockConfigEntry) -> None:
         msg = "set-up failed"
         raise RuntimeError(msg)
     await hass.async_block_till_done()
+    # The first set-up's REST fetch lands before the workload starts, so its
+    # values never mix with (or get counted among) the workload's.
+    poller = getattr(entry.runtime_data.quota, "poller", None)
+    if (first_setup := getattr(poller, "bootstrap", None)) is not None:
+        await first_setup
+        await hass.async_block_till_done()
 
 
 async def bench_stream(hass: HomeAssistant, sim: Simulator, count: int) -> None:
@@ -169,11 +175,11 @@ async def bench_stream(hass: HomeAssistant, sim: Simulator, count: int) -> None:
     parser = MessageParser()
     descriptors = pick_descriptors()
     # Newer than anything the set-up fetched over REST.
-    t0 = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=1)
+    start_at = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=1)
 
     # Warm-up: creates the entities (first sight of each descriptor).
     first = parser.parse(
-        payload(VIN_BEV, {d: raw_value(d, 1) for d in descriptors}, t0)
+        payload(VIN_BEV, {d: raw_value(d, 1) for d in descriptors}, start_at)
     )
     if first is None:
         msg = "parser refused the warm-up message"
@@ -188,7 +194,7 @@ async def bench_stream(hass: HomeAssistant, sim: Simulator, count: int) -> None:
                 d: raw_value(d, step + 2 if i < changed else 1)
                 for i, d in enumerate(descriptors)
             }
-            at = t0 + timedelta(
+            at = start_at + timedelta(
                 seconds=(step + 1) + (0 if changed == 20 else count + 1)
             )
             bodies.append(payload(VIN_BEV, values, at))
