@@ -52,9 +52,7 @@ async def test_default_entity_names(
     """Every enabled entity of a vehicle sending all default values, by name."""
     entry = make_entry(simulator)
     coordinator = await setup_entry(hass, entry)
-    await push(
-        hass, coordinator, TEST_VIN, {d: _sample(d) for d in ENABLED_BY_DEFAULT}
-    )
+    await push(hass, coordinator, TEST_VIN, {d: _sample(d) for d in ENABLED_BY_DEFAULT})
     device = device_for(hass, entry, TEST_VIN)
     names = {}
     for item in er.async_entries_for_device(er.async_get(hass), device.id):

@@ -10,14 +10,10 @@ Rules worth knowing:
   (see ``enum_state``) for which the entity is on/off. For lock descriptors
   Home Assistant's meaning applies (on = unlocked), so BMW's "locked" words
   sit in ``false_values``.
-* Enum sensors: ``options`` are BMW's words as lower-case snake keys, taken
-  from the catalogue row's description where it names them, else from its
-  value range (the generator decides, ``options_source`` says which), with
-  ``catalogue_overrides`` on top. BMW's "no value" words (INVALID, UNKNOWN,
-  -NA-, ...) become ``None`` (Home Assistant's "unknown"). Every other word
-  is shown, also one the catalogue does not list (``deactive``): a word
-  spelled with or without separators maps to the listed option, anything
-  else is kept as its own state (the sensor adds it to its options).
+* Enum sensors: ``options`` are BMW's words as lower-case snake keys (from
+  the row's description or value range, see ``options_source``; overrides on
+  top). BMW's "no value" words (INVALID, UNKNOWN, -NA-, ...) become ``None``;
+  every other word is shown, also one the catalogue does not list.
 * Text longer than Home Assistant's 255 characters becomes ``None``.
 * Descriptors missing from the catalogue become enabled plain sensors with
   ``translation_key=None`` and a readable ``fallback_name``.
@@ -460,25 +456,15 @@ def _boolean(info: DescriptorInfo, raw: bool | float | str) -> bool | None:
     return False if word in info.false_values else None
 
 
-@cache
-def _compact_options(options: tuple[str, ...]) -> dict[str, str]:
-    return {option.replace("_", ""): option for option in options}
-
-
 def _enum(info: DescriptorInfo, raw: bool | float | str) -> str | None:
-    """The state of a word: a listed option, else the word itself.
-
-    ``SELECTIVELOCKED`` finds the option ``selective_locked``; a word the
-    catalogue does not list (``deactive``) is still shown. Only BMW's
-    "no value" words become ``None``.
-    """
+    """A listed option (also spelled without separators), else the word itself."""
     state = _word(raw)
     if not state or state in NO_VALUE_WORDS or len(state) > MAX_STATE_LENGTH:
         return None
-    options = info.options or ()
-    if state in options:
+    if state in (options := info.options or ()):
         return state
-    return _compact_options(options).get(state.replace("_", ""), state)
+    compact = {option.replace("_", ""): option for option in options}
+    return compact.get(state.replace("_", ""), state)
 
 
 def _text(_info: DescriptorInfo, raw: bool | float | str) -> NativeValue:

@@ -15,6 +15,7 @@ from aiohttp import web
 
 from . import persist
 from .broker import Broker
+from .market import basic_data, stream_unit, to_wire
 from .oauth import OAuth, iso
 from .rest import Quota, Rest
 from .scenario import Step, default_steps, run_steps
@@ -44,10 +45,8 @@ from .world import (
     Mapping,
     StateValue,
     Vehicle,
-    basic_data,
     initial_values,
     load_catalogue,
-    to_wire,
 )
 
 if TYPE_CHECKING:
@@ -328,7 +327,7 @@ class Simulator:
                 if unit:
                     entry["unit"] = unit
             elif vehicle is not None:
-                if wire_unit := vehicle.stream_unit(name, info):
+                if wire_unit := stream_unit(vehicle, name, info):
                     entry["unit"] = wire_unit
             elif info and info.stream_unit:
                 entry["unit"] = info.stream_unit

@@ -14,7 +14,8 @@ import itertools
 import math
 from typing import TYPE_CHECKING, Any
 
-from .world import DISTANCES, HOME, KM_PER_MILE, Vehicle, to_wire
+from .market import DISTANCES, KM_PER_MILE, to_wire
+from .world import HOME, Vehicle
 
 if TYPE_CHECKING:
     from .core import Simulator

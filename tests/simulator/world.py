@@ -199,30 +199,6 @@ STREAM_UNIT_OMITTED = frozenset(
         "vehicle.trip.segment.end.travelledDistance",
     }
 )
-# Distances: a car sold in a miles market sends these in miles.
-DISTANCES = frozenset(
-    {
-        "vehicle.vehicle.travelledDistance",
-        "vehicle.drivetrain.electricEngine.remainingElectricRange",
-        "vehicle.drivetrain.electricEngine.kombiRemainingElectricRange",
-        "vehicle.drivetrain.totalRemainingRange",
-        "vehicle.drivetrain.lastRemainingRange",
-        "vehicle.trip.segment.end.travelledDistance",
-        "vehicle.status.serviceDistance.next",
-        "vehicle.powertrain.electric.range.target",
-    }
-)
-KM_PER_MILE = 1.609344
-# REST spells units its own way: the odometer comes with ``unit: null``
-# (observed for km and miles cars alike), some distances spelled out.
-REST_UNIT_SPELLED = {
-    "vehicle.drivetrain.totalRemainingRange": {"km": "kilometers", "mi": "miles"},
-    "vehicle.drivetrain.electricEngine.kombiRemainingElectricRange": {
-        "km": "km",
-        "mi": "miles",
-    },
-}
-REST_UNIT_NULL = frozenset({"vehicle.vehicle.travelledDistance"})
 # Keys BMW accepts in containers although the published catalogue lacks them
 # (BMW's live key set is larger; Neue Klasse cars send these).
 LIVE_EXTRAS = frozenset(
@@ -293,27 +269,6 @@ class Vehicle:
         return self.distance_unit == "mi" or (
             not self.distance_unit and self.vin in MILES_VINS
         )
-
-    def wire_distance(self, km: float) -> float:
-        """A distance in km as this car sends it (km or miles)."""
-        return round(km / KM_PER_MILE, 1) if self.miles else km
-
-    def stream_unit(self, name: str, info: Descriptor | None) -> str | None:
-        """Unit key of a stream value (None: the key is left out)."""
-        if name in STREAM_UNIT_OMITTED:
-            return None
-        if name in DISTANCES:
-            return "mi" if self.miles else "km"
-        return info.stream_unit if info else None
-
-    def rest_unit(self, name: str, info: Descriptor | None) -> str | None:
-        """Unit of a REST telematicData value as BMW spells it there."""
-        if name in REST_UNIT_NULL:
-            return None
-        if name in DISTANCES:
-            unit = "mi" if self.miles else "km"
-            return REST_UNIT_SPELLED.get(name, {}).get(unit, unit)
-        return info.rest_unit if info else None
 
     @property
     def electric(self) -> bool:
@@ -510,66 +465,3 @@ BASIC_DATA: dict[str, dict[str, Any]] = {
         "headUnit": "ID6",
     },
 }
-
-
-# The UK MINI: basicData as real answers spell it (``countryCode`` and
-# ``colourCodeRaw`` instead of the OpenAPI's ``countryCodeISO`` and
-# ``colourCode``), with a field the OpenAPI does not list.
-BASIC_DATA_MILES: dict[str, Any] = {
-    "brand": "MINI",
-    "modelName": "Cooper SE",
-    "series": "MINI",
-    "modelRange": "F56",
-    "modelKey": "XP31",
-    "bodyType": "F56",
-    "driveTrain": "BEV",
-    "propulsionType": "BEV",
-    "chargingModes": ["AC_LOW", "DC"],
-    "constructionDate": "2022-01-12T00:00:00.000+0000",
-    "hvsMaxEnergyAbsolute": "32.6",
-    "headUnit": "ENTRYNAV2",
-    "countryCode": "GB",
-    "colourCodeRaw": "C3D",
-    "steering": "RIGHT",
-    "numberOfSeats": 4,
-}
-
-
-def to_wire(vehicle: Vehicle, values: dict[str, Any]) -> dict[str, Any]:
-    """Values (distances in km) as ``vehicle`` sends them (miles cars: miles)."""
-    if not vehicle.miles:
-        return values
-    return {
-        name: vehicle.wire_distance(float(value))
-        if name in DISTANCES and isinstance(value, int | float)
-        else value
-        for name, value in values.items()
-    }
-
-
-def basic_data(vehicle: Vehicle) -> dict[str, Any]:
-    """VehicleDto of a vehicle, spelled as BMW answers for its market."""
-    if vehicle.miles:
-        return {
-            "vin": vehicle.vin,
-            "isTelematicsCapable": True,
-            "numberOfDoors": 3,
-            "hasNavi": True,
-            "hasSunRoof": False,
-            "simStatus": "ACTIVE",
-            "puStep": "0722",
-            **BASIC_DATA_MILES,
-        }
-    return {
-        "vin": vehicle.vin,
-        "isTelematicsCapable": True,
-        "numberOfDoors": 5,
-        "hasNavi": True,
-        "hasSunRoof": False,
-        "countryCodeISO": "DE",
-        "steering": "LEFT",
-        "colourCode": "475",
-        "simStatus": "ACTIVE",
-        "puStep": "0323",
-        **BASIC_DATA[vehicle.kind],
-    }
