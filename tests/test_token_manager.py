@@ -79,12 +79,17 @@ async def test_single_flight(
     await tokens.async_stop()  # keep the background refresher out of this
     monkeypatch.setattr(tokens, "_margin", 7200.0)
     calls = simulator.oauth.token_calls
+    before = tokens.tokens
     results = await asyncio.gather(
         *(tokens.async_get_access_token() for _ in range(5)),
         *(tokens.async_get_id_token() for _ in range(5)),
     )
     assert simulator.oauth.token_calls == calls + 1
-    assert {r for r in results if isinstance(r, str)} == {tokens.tokens.access_token}
+    # Callers arriving while the refresh is in flight get the still-valid
+    # tokens instead of waiting for BMW; the first caller gets the new ones.
+    old, new = before.access_token, tokens.tokens.access_token
+    assert results[0] == new
+    assert {r for r in results if isinstance(r, str)} <= {old, new}
     await hass.config_entries.async_unload(entry.entry_id)
 
 
@@ -283,4 +288,42 @@ async def test_adopts_tokens_stored_by_earlier_instance(
     refreshed = await tokens.async_force_refresh()
     assert simulator.oauth.token_calls == calls + 1
     assert simulator.oauth.refresh_token_valid(refreshed.refresh_token)
+    await hass.config_entries.async_unload(entry.entry_id)
+
+
+@pytest.mark.parametrize("status", [401, 403])
+async def test_refresh_refused_with_401_or_403_asks_for_one_login(
+    hass: HomeAssistant, simulator: Simulator, make_entry: MakeEntry, status: int
+) -> None:
+    """BMW's token endpoint answers a refresh with 401/403: like invalid_grant,
+    exactly one reauth and no more refreshes (it used to retry forever)."""
+    entry = make_entry(simulator, GCID_A, CLIENT_A)
+    tokens = await _loaded(hass, entry)
+    simulator.faults.refresh_refusals = 100
+    simulator.faults.refresh_refusal_status = status
+    calls = simulator.oauth.token_calls
+    with pytest.raises(ConfigEntryAuthFailed):
+        await tokens.async_force_refresh()
+    with pytest.raises(ConfigEntryAuthFailed):
+        await tokens.async_get_access_token()
+    assert simulator.oauth.token_calls == calls + 1
+    assert tokens.auth_failed
+    await hass.async_block_till_done()
+    flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+    assert [f["context"]["source"] for f in flows] == [SOURCE_REAUTH]
+    await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_refresh_without_gcid_keeps_the_stored_one(
+    hass: HomeAssistant, simulator: Simulator, make_entry: MakeEntry
+) -> None:
+    """A refresh answer without ``gcid`` never erases the account id."""
+    entry = make_entry(simulator, GCID_A, CLIENT_A)
+    tokens = await _loaded(hass, entry)
+    simulator.faults.refresh_without_gcid = 1
+    new = await tokens.async_force_refresh()
+    assert simulator.faults.refresh_without_gcid == 0
+    assert new.gcid == GCID_A
+    assert tokens.gcid == GCID_A
+    assert _stored(entry).gcid == GCID_A
     await hass.config_entries.async_unload(entry.entry_id)
