@@ -36,6 +36,12 @@ def _load(lang: str) -> dict[str, Any]:
 ENGLISH = _load("en")
 
 
+def test_all_languages_present() -> None:
+    """The languages the integration promises all have a file."""
+    promised = {"de", "nl", "fr", "it", "es", "pt", "da", "sv", "nb", "fi", "pl", "cs"}
+    assert promised <= set(LANGUAGES)
+
+
 @pytest.mark.parametrize("lang", ["en", *LANGUAGES])
 def test_file_is_formatted_json(lang: str) -> None:
     """Valid JSON, written as en.json is (indent 2, UTF-8, trailing newline)."""
