@@ -60,6 +60,34 @@ def test_language_matches_english(lang: str) -> None:
     assert report.empty == [], "empty strings"
 
 
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_entity_names_stay_distinct(lang: str) -> None:
+    """Two entities English tells apart keep different names, states likewise."""
+    english = _entity_texts("en")
+    texts = _entity_texts(lang)
+    for group, keys in _groups(english).items():
+        translated = [texts[key] for key in keys]
+        assert len(set(translated)) == len(translated), (group, translated)
+
+
+def _entity_texts(lang: str) -> dict[str, str]:
+    return {
+        key: text
+        for key, text in _load(lang).items()
+        if key.startswith("entity.") and isinstance(text, str)
+    }
+
+
+def _groups(texts: dict[str, str]) -> dict[str, list[str]]:
+    """Entity names as one group, each entity's states as another."""
+    groups: dict[str, list[str]] = {}
+    for key in texts:
+        parts = key.split(".")
+        group = "names" if parts[-1] == "name" else ".".join(parts[:-1])
+        groups.setdefault(group, []).append(key)
+    return groups
+
+
 def test_english_has_no_empty_string() -> None:
     """English itself is complete."""
     assert all(isinstance(v, str) and v.strip() for v in ENGLISH.values())
