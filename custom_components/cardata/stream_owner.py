@@ -64,6 +64,9 @@ class StreamOwner:
         self._entry = entry
         self._tokens = tokens
         self._coordinator = coordinator
+        self.on_message: Callable[[StreamMessage], None] = (
+            coordinator.async_apply_message
+        )
         broker = custom_broker(entry.options)
         config = (
             broker.stream_config(tokens.gcid)
@@ -139,7 +142,7 @@ class StreamOwner:
         self.messages_received += 1
         self.last_message_at = datetime.now(UTC)
         self.recent_messages.append(message)
-        self._coordinator.async_apply_message(message)
+        self.on_message(message)
 
     @callback
     def _on_state(self, state: StreamState) -> None:

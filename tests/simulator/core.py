@@ -15,6 +15,7 @@ from aiohttp import web
 
 from . import persist
 from .broker import Broker
+from .control import Control
 from .oauth import OAuth, iso
 from .rest import Quota, Rest
 from .scenario import Step, default_steps, run_steps
@@ -107,8 +108,11 @@ class Simulator:
         mqtt_port: port of the MQTT broker (0: any free).
         cert_dir: keep the CA here (reused across runs); ``None``: temporary.
         state_file: remember tokens, containers, quota and vehicle values
-            here across restarts (loaded by :meth:`start`, written by
-            :meth:`stop`); ``None``: forget everything.
+            here across restarts (loaded by :meth:`start`, written within
+            :data:`persist.SAVE_INTERVAL` of every change and by :meth:`stop`,
+            so a killed simulator keeps its tokens); ``None``: forget everything.
+        control: serve the fault switchboard under ``/_sim/`` (loopback only,
+            see :mod:`.control`).
     """
 
     def __init__(
@@ -123,6 +127,7 @@ class Simulator:
         mqtt_port: int = 0,
         cert_dir: str | None = None,
         state_file: str | None = None,
+        control: bool = False,
     ) -> None:
         """Create the simulator; nothing runs before :meth:`start`."""
         self.access_token_lifetime = access_token_lifetime
@@ -133,6 +138,8 @@ class Simulator:
         self._mqtt_port = mqtt_port
         self._cert_dir = cert_dir
         self._state_file = Path(state_file) if state_file else None
+        self._control = control
+        self._autosave: asyncio.Task[None] | None = None
         self._offset = dt.timedelta()
         self.accounts: dict[str, Account] = {}
         self.vehicles: dict[str, Vehicle] = {}
@@ -171,6 +178,8 @@ class Simulator:
         app.add_routes(self.oauth.routes())
         app.add_routes(self.rest.routes())
         app.add_routes([web.get("/", self._index)])
+        if self._control:
+            app.add_routes(Control(self).routes())
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self._http_port)
@@ -188,6 +197,10 @@ class Simulator:
             "stream_tls": "custom_ca",
             "stream_ca_file": self.ca_file,
         }
+        if self._state_file:
+            self._autosave = asyncio.create_task(
+                persist.autosave(self, self._state_file), name="cardata-sim-autosave"
+            )
 
     async def stop(self) -> None:
         """Stop everything started; nothing is left running."""
@@ -196,6 +209,11 @@ class Simulator:
         if self._scenarios:
             await asyncio.wait(self._scenarios, timeout=5)
         self.stopping.set()  # hanging (timeout-fault) handlers return now
+        if self._autosave:
+            self._autosave.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._autosave
+            self._autosave = None
         await self.broker.stop()
         if self._runner:
             await self._runner.cleanup()
