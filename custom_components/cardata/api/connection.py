@@ -193,7 +193,7 @@ class MqttConnection:
         self,
         *,
         client_id: str,
-        username: str,
+        username: str | None,
         password: str | None,
         keepalive: int,
         on_message: MessageHandler,

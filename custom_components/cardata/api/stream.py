@@ -73,6 +73,9 @@ class StreamConfig:
         backoff_max: longest retry delay, also used when evicted.
         password: fixed password for a custom broker (the token provider is
             then not asked); ``None`` uses the id token.
+        use_token: ``False`` for a broker that is not BMW's: the id token is
+            never fetched nor sent; an empty user name or password is left
+            out of CONNECT.
         client_id: MQTT client id; ``None`` uses the user name.
         connect_timeout: seconds allowed from TCP connect to SUBACK.
         evicted_after: "not authorized" refusals in a row that mean eviction.
@@ -94,6 +97,7 @@ class StreamConfig:
     connect_timeout: float = 30.0
     evicted_after: int = 2
     stable_after: float = 60.0
+    use_token: bool = True
 
     @classmethod
     def for_endpoints(cls, endpoints: Endpoints, gcid: str) -> StreamConfig:
@@ -193,6 +197,8 @@ class CarDataStream:
         self._not_authorized = 0
         self._wake: asyncio.Future[None] | None = None
         self._connection: MqttConnection | None = None
+        self.on_payload: Callable[[StreamMessage, bytes], None] | None = None
+        """Also receives each delivered message's raw payload (must not block)."""
 
     @property
     def state(self) -> StreamState:
@@ -357,21 +363,30 @@ class CarDataStream:
         self.messages += 1
         self.last_message_at = datetime.now(UTC)
         self._on_message(message)
+        if self.on_payload is not None:
+            try:
+                self.on_payload(message, payload)
+            except Exception:
+                _LOGGER.exception("Error in the stream payload listener")
 
     async def _session(self, token: tuple[str, datetime] | None) -> _Ended:
         """Connect, subscribe and stay connected until the connection ends."""
         self._set_state(StreamState.CONNECTING)
         wake = self._new_wake()
         cfg = self._config
-        if token is None and cfg.password is not None:
+        if token is None and (cfg.password is not None or not cfg.use_token):
             token = ("", datetime.now(UTC) + timedelta(seconds=MAX_SESSION))
         if token is None:
             token = await self._get_token()
         context = await self._context()
+        username: str | None = cfg.username
+        password: str | None = token[0] if cfg.password is None else cfg.password
+        if not cfg.use_token:  # anonymous unless credentials were configured
+            username, password = cfg.username or None, cfg.password or None
         connection = MqttConnection(
             client_id=cfg.client_id or cfg.username,
-            username=cfg.username,
-            password=cfg.password if cfg.password is not None else token[0],
+            username=username,
+            password=password,
             keepalive=cfg.keepalive,
             on_message=self._deliver,
         )
@@ -451,7 +466,11 @@ class CarDataStream:
                 )
             reason = "reconnect requested" if wake in done else "id token swap"
             try:
-                token = await self._get_token()
+                token = (
+                    await self._get_token()
+                    if self._config.use_token
+                    else ("", datetime.now(UTC) + timedelta(seconds=MAX_SESSION))
+                )
             except _AttemptFailedError as fail:
                 self._note(fail.message)
                 self.last_error = fail.message
