@@ -34,6 +34,8 @@ if TYPE_CHECKING:
 MQTT_DOMAIN: Final = "mqtt"
 QUEUE_LIMIT: Final = 10_000
 """Messages held while the broker is slow; the oldest go first beyond it."""
+YIELD_EVERY: Final = 20
+"""Publishes between two turns given back to the event loop."""
 _DROPPED_KEYS: Final = ("entityId",)
 
 
@@ -75,6 +77,8 @@ class StreamSharing:
         self._task: asyncio.Task[None] | None = None
         self._failed_logged = False
         self.offered = 0
+        self.handled = 0
+        """Messages taken from the queue (published, failed or not usable)."""
         self.published = 0
         self.dropped = 0
         self.failed = 0
@@ -122,6 +126,9 @@ class StreamSharing:
             while self._queue:
                 message, payload = self._queue.popleft()
                 await self._publish(message, payload)
+                self.handled += 1
+                if not self.handled % YIELD_EVERY:
+                    await asyncio.sleep(0)  # let the stream and others run
 
     async def _publish(self, message: StreamMessage, payload: bytes) -> None:
         from homeassistant.components import mqtt  # noqa: PLC0415 - optional
@@ -155,6 +162,7 @@ class StreamSharing:
             "mqtt_loaded": self.mqtt_loaded,
             "per_descriptor": self.settings.per_descriptor,
             "offered": self.offered,
+            "handled": self.handled,
             "published": self.published,
             "dropped": self.dropped,
             "failed": self.failed,
