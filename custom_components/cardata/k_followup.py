@@ -111,8 +111,8 @@ async def async_run_followup(
     }
     try:
         await _async_fix_statistics(hass, ours, set(gone))
-    except Exception:  # noqa: BLE001 - the owner can still fix it in the UI
-        LOGGER.warning("Could not check the statistics after the upgrade")
+    except Exception as err:  # noqa: BLE001 - the owner can still fix it in the UI
+        LOGGER.warning("Could not check the statistics after the upgrade: %r", err)
     _report_old_states(hass, entry, registry)
     data = {k: v for k, v in entry.data.items() if k != CONF_K_FOLLOWUP}
     hass.config_entries.async_update_entry(entry, data=data)
@@ -131,6 +131,7 @@ async def _async_fix_statistics(
     from homeassistant.helpers.recorder import get_instance  # noqa: PLC0415
 
     instance = get_instance(hass)
+    await instance.async_block_till_done()  # K's last statistics are written
     issues = await instance.async_add_executor_job(validate_statistics, hass)
     clear: list[str] = []
     for statistic_id, found in issues.items():
