@@ -123,7 +123,7 @@ async def test_settings_saved_and_reloaded(hass: HomeAssistant, simulator) -> No
     # Defaults of a new custom broker: the bridges' layout under bmw/.
     config = entry.runtime_data.stream.config
     assert config.topic == "bmw/+"
-    assert not config.use_token
+    assert config.password == ""  # not None: never the id token
     assert GCID_A not in (config.username, config.client_id)
     prefixed = custom_broker(
         {**entry.options, "broker_topic_prefix": "cars", "broker_topic_layout": "bmw"}
@@ -243,7 +243,7 @@ def test_settings_read_defensively() -> None:
     assert broker.port == 8883
     config = broker.stream_config(GCID_A)
     # Never BMW's login on another broker: no credentials configured, none sent.
-    assert not config.use_token
+    assert config.password == ""  # not None: never the id token
     assert not config.username
     assert not config.password
     assert config.topic == "+"

@@ -162,7 +162,6 @@ class CustomBroker:
             topic=self.topic(gcid),
             password=self.password or "",
             client_id=f"cardata-{secrets.token_hex(6)}",
-            use_token=False,
         )
 
 
