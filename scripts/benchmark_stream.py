@@ -22,6 +22,10 @@ What it does (prints figures, asserts nothing about time):
 3. Sets up a fresh entry whose registry already holds 3 vehicles x 300
    entities with a restore cache for each, and times ``async_setup`` until
    every entity has its restored state.
+4. With ``--share``: starts mosquitto on a free loopback port with Home
+   Assistant's MQTT integration on it, and drives the same payloads through
+   the stream's path with sharing off and on (what the stream does per
+   message), then times the publisher until every message is on the broker.
 """
 
 from __future__ import annotations
@@ -315,7 +319,85 @@ async def bench_setup(hass: HomeAssistant, sim: Simulator) -> None:
     await hass.async_block_till_done()
 
 
-async def main(count: int) -> None:
+async def bench_sharing(hass: HomeAssistant, sim: Simulator, count: int) -> None:
+    """Messages/s of the stream path with and without sharing on HA's MQTT."""
+    import tempfile  # noqa: PLC0415
+
+    from tests.mosquitto import mosquitto, mosquitto_binary  # noqa: PLC0415
+
+    if mosquitto_binary() is None:
+        print("sharing: skipped, mosquitto is not installed")
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        async with mosquitto(Path(tmp)) as broker:
+            hass.config.config_dir = tmp
+            (Path(tmp) / "configuration.yaml").write_text("", encoding="utf-8")
+            mqtt_entry = MockConfigEntry(
+                domain="mqtt",
+                data={"broker": broker.host, "port": broker.port},
+                version=2,
+                minor_version=1,
+            )
+            mqtt_entry.add_to_hass(hass)
+            await set_up(hass, mqtt_entry)
+            entry = new_entry(sim)
+            entry.add_to_hass(hass)
+            hass.config_entries.async_update_entry(
+                entry, options={"share_stream": True}
+            )
+            await set_up(hass, entry)
+            await wait_connected(entry)
+            await _share_runs(hass, entry, count)
+            await hass.config_entries.async_unload(entry.entry_id)
+            await hass.config_entries.async_unload(mqtt_entry.entry_id)
+            await hass.async_block_till_done()
+
+
+async def _share_runs(hass: HomeAssistant, entry: MockConfigEntry, count: int) -> None:
+    coordinator = entry.runtime_data.coordinator
+    sharing = entry.runtime_data.sharing
+    parser = MessageParser()
+    descriptors = pick_descriptors()
+    base = T0 + timedelta(days=30)
+    for run, label in enumerate(("sharing off", "sharing on")):
+        offer = sharing.offer if run else None
+        bodies = [
+            payload(
+                VIN_BEV,
+                {d: raw_value(d, step + 2) for d in descriptors},
+                base + timedelta(seconds=run * count + step + 1),
+            )
+            for step in range(count)
+        ]
+        before = sharing.handled
+        gc.collect()
+        started = time.perf_counter()
+        for body in bodies:  # what CarDataStream does per message
+            if (message := parser.parse(body)) is not None:
+                coordinator.async_apply_message(message)
+                if offer is not None:
+                    offer(message, body)
+        elapsed = time.perf_counter() - started
+        line = (
+            f"stream, {label}: {count} messages in {elapsed:.3f} s"
+            f" -> {count / elapsed:,.0f} messages/s"
+        )
+        if offer is not None:
+            for _ in range(60_000):  # bounded: at most about a minute
+                if sharing.handled - before >= count:
+                    break
+                await asyncio.sleep(0.001)
+            drained = time.perf_counter() - started
+            line += (
+                f"; all {sharing.handled - before:,} published on the broker after"
+                f" {drained:.3f} s ({(sharing.handled - before) / drained:,.0f}/s),"
+                f" dropped {sharing.dropped}"
+            )
+        await hass.async_block_till_done()
+        print(line)
+
+
+async def main(count: int, share: bool = False) -> None:
     """Run both benchmarks against one simulator."""
     logging.basicConfig(level=logging.WARNING)
     sim = Simulator()
@@ -336,6 +418,11 @@ async def main(count: int) -> None:
                 hass.data.pop(loader.DATA_CUSTOM_COMPONENTS, None)
                 await local_http(hass)
                 await bench_setup(hass, sim)
+            if share:
+                async with async_test_home_assistant() as hass:
+                    hass.data.pop(loader.DATA_CUSTOM_COMPONENTS, None)
+                    await local_http(hass)
+                    await bench_sharing(hass, sim, count)
     finally:
         await sim.stop()
 
@@ -343,6 +430,9 @@ async def main(count: int) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--messages", type=int, default=5000)
+    parser.add_argument(
+        "--share", action="store_true", help="also measure sharing (mosquitto)"
+    )
     args = parser.parse_args()
     print(f"Python {sys.version.split()[0]}, {args.messages} messages per workload")
-    asyncio.run(main(args.messages))
+    asyncio.run(main(args.messages, args.share))
