@@ -5,21 +5,23 @@ from __future__ import annotations
 from homeassistant.const import STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ConfigEntryAuthFailed
+from homeassistant.util import dt as dt_util
 import pytest
+from pytest_homeassistant_custom_component.common import async_fire_time_changed
 
+from custom_components.cardata.diagnostic_entities import LAST_DATA_EVERY
 from tests.entity_helpers import (
     HOOD,
     LAT,
     LON,
     SOC,
-    TEST_VIN,
     entity_id,
     entry_data,
     make_entry,
     push,
     setup_entry,
 )
-from tests.simulator import GCID_A
+from tests.simulator import GCID_A, VIN_BEV
 
 
 async def test_unavailable_while_refused_and_back_after(
@@ -28,13 +30,20 @@ async def test_unavailable_while_refused_and_back_after(
     entry = make_entry(simulator)
     coordinator = await setup_entry(hass, entry)
     await push(
-        hass, coordinator, TEST_VIN, {SOC: 64, HOOD: False, LAT: 48.1, LON: 11.5}
+        hass,
+        coordinator,
+        VIN_BEV,
+        {SOC: 64, HOOD: False, LAT: 48.1, LON: 11.5},
+        dt_util.utcnow(),
     )
+    # "Last data received" shows the newest time at the end of its window.
+    async_fire_time_changed(hass, dt_util.utcnow() + LAST_DATA_EVERY)
+    await hass.async_block_till_done()
     ours = [
-        entity_id(hass, "sensor", f"{TEST_VIN}_{SOC}"),
-        entity_id(hass, "binary_sensor", f"{TEST_VIN}_{HOOD}"),
-        entity_id(hass, "device_tracker", f"{TEST_VIN}_device_tracker"),
-        entity_id(hass, "sensor", f"{TEST_VIN}_last_data_received"),
+        entity_id(hass, "sensor", f"{VIN_BEV}_{SOC}"),
+        entity_id(hass, "binary_sensor", f"{VIN_BEV}_{HOOD}"),
+        entity_id(hass, "device_tracker", f"{VIN_BEV}_device_tracker"),
+        entity_id(hass, "sensor", f"{VIN_BEV}_last_data_received"),
     ]
     before = {e: hass.states.get(e).state for e in ours}
     assert STATE_UNAVAILABLE not in before.values()

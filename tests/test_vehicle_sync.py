@@ -169,12 +169,13 @@ async def test_new_vehicle_on_the_stream_gets_its_basic_data_once(
     device = device_for(hass, entry, NEW_VIN)
     assert device.model == "iX xDrive50"
     assert device.manufacturer == "BMW"
-    assert sim_calls(simulator) == calls + 1
+    # The VIN gate read the mappings to confirm the car, then one basicData.
+    assert sim_calls(simulator) == calls + 2
     # More data of the vehicle, a mappings read: no second basicData call.
     await simulator.publish(NEW_VIN, {"vehicle.vehicle.travelledDistance": 1300})
     await hass.async_block_till_done()
     assert await entry.runtime_data.quota.poller.sync.async_check()
-    assert sim_calls(simulator) == calls + 2  # the mappings only
+    assert sim_calls(simulator) == calls + 3  # the mappings only
 
 
 async def test_shared_vehicle_notice_kept_over_a_restart(
