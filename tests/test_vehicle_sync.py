@@ -23,10 +23,16 @@ from homeassistant.util import dt as dt_util
 
 from custom_components.cardata.const import DOMAIN
 from custom_components.cardata.issues import issue_id, vin_suffix
-from custom_components.cardata.vehicle_sync import CHECK_EVERY, SILENT_FOR
+from custom_components.cardata.quota_policy import CallKind
+from custom_components.cardata.vehicle_sync import (
+    CHECK_EVERY,
+    SILENT_FOR,
+    async_fetch_basic_data,
+)
 from tests.entity_helpers import device_for
 from tests.rest_helpers import (
     make_entry,
+    planner,
     setup_rest,
     sim_calls,
     start_fix_flow,
@@ -201,3 +207,18 @@ async def test_shared_vehicle_notice_kept_over_a_restart(
     await setup_rest(hass, entry)
     assert sim_calls(simulator) == calls
     assert len(_our_issues(hass, "secondary_user")) == 1
+
+
+async def test_nothing_read_while_the_quota_is_spent(
+    hass: HomeAssistant, simulator
+) -> None:
+    """A blocked budget: no mappings call and no basicData call; retried later."""
+    entry = await setup_rest(hass, make_entry(simulator))
+    planner(entry).block(600, "CU-429")
+    calls = sim_calls(simulator)
+    sync = entry.runtime_data.quota.poller.sync
+    checked = sync.record.mappings_checked_at
+    assert not await sync.async_check()
+    assert sync.record.mappings_checked_at == checked
+    assert not await async_fetch_basic_data(hass, entry, VIN_BEV, CallKind.SCHEDULED)
+    assert sim_calls(simulator) == calls
