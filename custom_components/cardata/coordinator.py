@@ -188,10 +188,13 @@ class CarDataCoordinator:
     def device_info(self, vin: str) -> DeviceInfo:
         """Return the DeviceInfo of a vehicle (one device per VIN)."""
         fields = self.vehicles[vin].device_fields if vin in self.vehicles else {}
+        # Named by brand (basicData): "MINI 1234". Existing entity ids stay;
+        # only entities created later take the new name into their ids.
+        brand = fields.get("manufacturer") or MANUFACTURER
         info = DeviceInfo(
             identifiers={(DOMAIN, vin)},
             manufacturer=MANUFACTURER,
-            name=f"{MANUFACTURER} {vin[-4:]}",
+            name=f"{brand} {vin[-4:]}",
             serial_number=vin,
         )
         info.update(fields)  # type: ignore[typeddict-item]
@@ -316,6 +319,12 @@ class CarDataCoordinator:
         clean = {key: value for key, value in fields.items() if value is not None}
         new_vehicle = vin not in self.vehicles
         vehicle = self._vehicle(vin)
+        held = vehicle.device_fields
+        if (brand := clean.get("manufacturer")) and "name" not in clean:
+            # Our default name follows the brand; any other name is kept.
+            default = f"{held.get('manufacturer') or MANUFACTURER} {vin[-4:]}"
+            if held.get("name", default) == default:
+                clean["name"] = f"{brand} {vin[-4:]}"
         vehicle.device_fields.update(clean)
         dr.async_get(self.hass).async_get_or_create(
             config_entry_id=self.entry.entry_id,
