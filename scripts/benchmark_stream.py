@@ -340,7 +340,10 @@ async def bench_sharing(hass: HomeAssistant, sim: Simulator, count: int) -> None
                 minor_version=1,
             )
             mqtt_entry.add_to_hass(hass)
-            await set_up(hass, mqtt_entry)
+            if not await hass.config_entries.async_setup(mqtt_entry.entry_id):
+                msg = "MQTT did not start"
+                raise RuntimeError(msg)
+            await hass.async_block_till_done()
             entry = new_entry(sim)
             entry.add_to_hass(hass)
             hass.config_entries.async_update_entry(

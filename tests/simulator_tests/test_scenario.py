@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from tests.simulator import GCID_A, GCID_B, VIN_BEV, VIN_ID6, VIN_PHEV, Simulator, Step
-from tests.simulator.market import DISTANCES
+from tests.simulator.market import stream_unit
 from tests.simulator.world import BUILTIN
 
 GPS = "vehicle.cabin.infotainment.navigation.currentLocation."
@@ -124,19 +124,23 @@ async def test_scenario_speaks_the_catalogue(simulator: Simulator) -> None:
         await simulator.run_scenario(vin, speed=100_000)
     seen: dict[str, set[Any]] = {}
     for _, payload in simulator.messages:
-        for name, entry in json.loads(payload)["data"].items():
+        message = json.loads(payload)
+        vehicle = simulator.vehicles[message["vin"]]
+        for name, entry in message["data"].items():
             seen.setdefault(name, set()).add(entry["value"])
             info = simulator.catalogue[name]  # every key is BMW's
             if "unit" in entry:
-                # Distances carry km (or mi) also where BMW lists no unit.
-                units = {"km", "mi"} if name in DISTANCES else {info.stream_unit}
-                assert entry["unit"] in units, (name, entry["unit"])
+                # The catalogue's unit, or the car's own distance unit.
+                assert entry["unit"] == stream_unit(vehicle, name, info)
     for name, values in seen.items():
         info = simulator.catalogue[name]
-        # Cars also send words the row's value range lacks (charging status
-        # sends the words its description names): the built-in table has them.
-        listed = (*info.values, *(BUILTIN[name].values if name in BUILTIN else ()))
-        words = {w.lower() for w in re.findall(r"[A-Za-z0-9_\-]+", " ".join(listed))}
+        # The catalogue's words, and those real cars send where its value
+        # range is wrong or incomplete (the simulator's built-in table).
+        real = BUILTIN[name].values if name in BUILTIN else ()
+        words = {
+            w.lower()
+            for w in re.findall(r"[A-Za-z0-9_\-]+", " ".join((*info.values, *real)))
+        }
         for value in values:
             if isinstance(value, str) and info.data_type in {"string", "boolean", "-"}:
                 assert value.lower() in words or not words, (name, value)
