@@ -106,7 +106,7 @@ const STYLE = `
     font-size: 0.85em; margin-top: 4px; }
   details ul { list-style: none; margin: 4px 0 0; padding: 0; }
   details li { display: flex; justify-content: space-between; gap: 8px; }
-  .tyres { display: grid; grid-template-columns: 1fr 1fr; gap: 6px 12px; }
+  .wheels { display: grid; grid-template-columns: 1fr 1fr; gap: 6px 12px; }
   .empty { color: var(--secondary-text-color); }
 `;
 
@@ -277,7 +277,7 @@ class CardataVehicleCard extends HTMLElement {
     if (!logic.known(this._hass.states[entityId])) return "";
     return `<div class="value ${cls}" role="button" tabindex="0"
       data-entity="${escapeHtml(entityId)}">
-      <div class="label">${escapeHtml(label)}</div>
+      ${label ? `<div class="label">${escapeHtml(label)}</div>` : ""}
       <div class="state">${escapeHtml(this._fmt(entityId))}</div></div>`;
   }
 
@@ -386,7 +386,7 @@ class CardataVehicleCard extends HTMLElement {
       return t(`${axle}_${tyre.side}`);
     };
     const tiles = found.tyres.map((tyre) => this._value(tyre.entity_id, label(tyre))).join("");
-    return this._section("tyres", "mdi:tire", t("tyres"), `<div class="tyres">${tiles}</div>`);
+    return this._section("tyres", "mdi:tire", t("tyres"), `<div class="wheels">${tiles}</div>`);
   }
 
   _section_position(found, roles, states, t) {
@@ -394,7 +394,7 @@ class CardataVehicleCard extends HTMLElement {
       "position",
       "mdi:map-marker",
       t("position"),
-      `<div class="tiles">${this._value(roles.tracker, this._name(roles.tracker))}</div>`,
+      `<div class="tiles">${this._value(roles.tracker, "")}</div>`,
     );
   }
 
