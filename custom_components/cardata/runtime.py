@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from .quota import QuotaPlanner
     from .stream_owner import StreamOwner
     from .token_manager import TokenManager
+    from .vin_gate import VinGate
 
 
 @dataclass
@@ -28,6 +29,7 @@ class CarDataRuntimeData:
     stream: StreamOwner
     coordinator: CarDataCoordinator
     quota: QuotaPlanner | None = None
+    vin_gate: VinGate | None = None
 
 
 type CarDataConfigEntry = ConfigEntry[CarDataRuntimeData]
