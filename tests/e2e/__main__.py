@@ -27,6 +27,7 @@ STEPS = (
     ("approve the login on the simulator's page", "approve_login"),
     ("vehicles and entities appear", "vehicles_and_entities"),
     ("the card on a dashboard", "card_on_dashboard"),
+    ("the card picker and the card's editor", "card_picker_and_editor"),
     ("the Configure menu", "configure_menu"),
     ("an action with its response", "action_with_response"),
     ("download diagnostics", "diagnostics"),
