@@ -388,17 +388,19 @@ class Run:
         switches sections, and the preview follows."""
         page = self.page
         self.goto(f"/{DASHBOARD}/car")
-        page.get_by_role("button", name=re.compile("edit", re.I)).first.click()
-        page.get_by_role("button", name=re.compile("add card", re.I)).first.click()
+        page.get_by_role("button", name=re.compile("edit", re.IGNORECASE)).first.click()
+        page.get_by_role(
+            "button", name=re.compile("add card", re.IGNORECASE)
+        ).first.click()
         picker = page.locator("hui-dialog-create-card")
-        picker.get_by_role("tab", name=re.compile("by card", re.I)).click()
+        picker.get_by_role("tab", name=re.compile("by card", re.IGNORECASE)).click()
         search = picker.locator("hui-card-picker").get_by_placeholder(
-            re.compile("search", re.I)
+            re.compile("search", re.IGNORECASE)
         )
         search.fill("cardata")
         # The picker lays a click overlay over each card: click where it is.
         picker.locator("hui-card-picker").get_by_text(
-            re.compile("BMW CarData", re.I)
+            re.compile("BMW CarData", re.IGNORECASE)
         ).first.click(force=True)
         editor = page.locator("cardata-vehicle-card-editor")
         expect(editor.locator("ha-form")).to_be_visible()
@@ -415,7 +417,7 @@ class Run:
         self.shot("card-editor")
         # Switch the battery section off: the preview drops it.
         boxes = editor.get_by_role("checkbox")
-        assert boxes.count() >= 8, f"{boxes.count()} section switches"  # noqa: PLR2004
+        assert boxes.count() >= 8, f"{boxes.count()} section switches"
         boxes.nth(1).click(force=True)  # sections in card order: image, battery
         expect(preview.locator("section.battery")).to_have_count(0)
         self.shot("card-editor-section-off")
