@@ -331,11 +331,19 @@ class Run:
         expect(card.locator(".name")).to_have_text(vehicle["name"])
         # The simulator's cars drive and charge: compare at the same moment.
         big = card.locator("section.battery .big")
+        expect(big).to_be_visible()
+        # The card found its charge level by unique id: one of the vehicle's
+        # battery-level sensors, whatever its entity id.
+        soc_entity = big.get_attribute("data-entity")
+        battery = self.hass(
+            "const s = hass.states[arg]; return s && s.attributes.device_class;",
+            soc_entity,
+        )
+        assert battery == "battery", f"{soc_entity} is not a charge level"
 
         def shows_soc() -> bool:
             now = self.hass(
-                "return hass.formatEntityState(hass.states[arg]);",
-                self.info["soc_entity"],
+                "return hass.formatEntityState(hass.states[arg]);", soc_entity
             )
             return bool(re.search(r"\d", now)) and big.inner_text().strip() == now
 
