@@ -28,7 +28,8 @@ from homeassistant.helpers import device_registry as dr, entity_registry as er
 from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.util import dt as dt_util
 
-from .const import DOMAIN
+from .const import DOMAIN, LOGGER
+from .value_check import ValueCheck
 
 if TYPE_CHECKING:
     from .api import StreamMessage
@@ -45,6 +46,16 @@ TRACKER_SUFFIX: Final = "device_tracker"
 The same as in kvanbiesen/bmw-cardata-ha, so an in-place upgrade adopts its
 tracker entity (entity id and history) instead of creating a second one.
 """
+
+NOT_DESCRIPTORS: Final = frozenset(
+    {
+        "vehicle.predicted_soc",
+        "vehicle.magic_soc",
+        "vehicle.manual_battery_capacity",
+        "vehicle.manual_tank_capacity",
+    }
+)
+"""Unique-id tails of kvanbiesen/bmw-cardata-ha that look like descriptors."""
 
 FUTURE_TOLERANCE: Final = timedelta(days=1)
 """A BMW timestamp further ahead of its arrival than this is not trusted."""
@@ -105,6 +116,8 @@ def split_unique_id(unique_id: str) -> tuple[str, str] | None:
     vin, sep, descriptor = unique_id.partition("_")
     if not sep or "." not in descriptor or not VIN_RE.match(vin):
         return None
+    if descriptor in NOT_DESCRIPTORS:  # K's own entities (see k_registry)
+        return None
     return vin, descriptor
 
 
@@ -120,10 +133,14 @@ class CarDataCoordinator:
         """Mirror of the stream state, set by the stream owner."""
         self.ignored_older = 0
         """Values dropped because BMW's timestamp was older than the held one."""
+        self.value_check = ValueCheck()
+        """Drops (and counts) values that do not fit the descriptor's type."""
+        self._change_listeners: list[VehicleCallback] = []
         self._listeners: dict[tuple[str, str], list[CALLBACK_TYPE]] = {}
         self._vehicle_data_listeners: dict[str, list[CALLBACK_TYPE]] = {}
         self._vehicle_listeners: list[VehicleCallback] = []
         self._descriptor_listeners: list[DescriptorsCallback] = []
+        self._failed: set[tuple[int, str]] = set()
         self._load_registries()
 
     # ------------------------------------------------------------------ restore
@@ -171,10 +188,13 @@ class CarDataCoordinator:
     def device_info(self, vin: str) -> DeviceInfo:
         """Return the DeviceInfo of a vehicle (one device per VIN)."""
         fields = self.vehicles[vin].device_fields if vin in self.vehicles else {}
+        # Named by brand (basicData): "MINI 1234". Existing entity ids stay;
+        # only entities created later take the new name into their ids.
+        brand = fields.get("manufacturer") or MANUFACTURER
         info = DeviceInfo(
             identifiers={(DOMAIN, vin)},
             manufacturer=MANUFACTURER,
-            name=f"{MANUFACTURER} {vin[-4:]}",
+            name=f"{brand} {vin[-4:]}",
             serial_number=vin,
         )
         info.update(fields)  # type: ignore[typeddict-item]
@@ -223,10 +243,26 @@ class CarDataCoordinator:
         listeners = self._listeners
         for name in changed:
             for update_cb in listeners.get((vin, name), ()):
-                update_cb()
+                self._call(update_cb, name)
         if vehicle.last_timestamp != previous:
             for update_cb in self._vehicle_data_listeners.get(vin, ()):
-                update_cb()
+                self._call(update_cb, "")
+        self._notify_change(vin, bool(changed or new))
+
+    def _call(self, update_cb: CALLBACK_TYPE, name: str) -> None:
+        """Run one entity's update; its failure never stops the others."""
+        try:
+            update_cb()
+        except Exception:  # noqa: BLE001 - one entity must not stop the rest
+            key = (id(update_cb), name)
+            if key not in self._failed:
+                self._failed.add(key)  # logged once per entity and value
+                LOGGER.exception("Error updating an entity with %s", name or "data")
+
+    def _notify_change(self, vin: str, stored: bool) -> None:
+        """Tell the change listeners (the value store) that values were stored."""
+        for change_cb in list(self._change_listeners) if stored else ():
+            change_cb(vin)
 
     def _store(
         self, vehicle: VehicleState, values: Mapping[str, DescriptorState]
@@ -239,6 +275,8 @@ class CarDataCoordinator:
         for name, state in values.items():
             if state.value is None and state.timestamp is None:
                 continue  # no value, no time: says nothing (REST: unsupported)
+            if not self.value_check.accepts(name, state.value):
+                continue  # the wrong type: the last good value stays
             if (old := held.get(name)) is not None:
                 if _is_older(state, old):
                     self.ignored_older += 1
@@ -281,6 +319,12 @@ class CarDataCoordinator:
         clean = {key: value for key, value in fields.items() if value is not None}
         new_vehicle = vin not in self.vehicles
         vehicle = self._vehicle(vin)
+        held = vehicle.device_fields
+        if (brand := clean.get("manufacturer")) and "name" not in clean:
+            # Our default name follows the brand; any other name is kept.
+            default = f"{held.get('manufacturer') or MANUFACTURER} {vin[-4:]}"
+            if held.get("name", default) == default:
+                clean["name"] = f"{brand} {vin[-4:]}"
         vehicle.device_fields.update(clean)
         dr.async_get(self.hass).async_get_or_create(
             config_entry_id=self.entry.entry_id,
@@ -314,6 +358,11 @@ class CarDataCoordinator:
     def async_add_vehicle_listener(self, new_vehicle: VehicleCallback) -> CALLBACK_TYPE:
         """Call ``new_vehicle(vin)`` when a vehicle appears for the first time."""
         return _add(self._vehicle_listeners, new_vehicle)
+
+    @callback
+    def async_add_change_listener(self, changed: VehicleCallback) -> CALLBACK_TYPE:
+        """Call ``changed(vin)`` after values of a vehicle were stored."""
+        return _add(self._change_listeners, changed)
 
     @callback
     def async_add_descriptor_listener(

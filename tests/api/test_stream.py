@@ -246,9 +246,12 @@ async def test_run_twice_is_refused(simulator: Simulator) -> None:
 
 async def test_keepalive_pings_keep_the_connection(simulator: Simulator) -> None:
     """paho's housekeeping runs on the loop: pings stop the broker's timeout."""
-    async with running(simulator, _config(simulator, keepalive=1)) as run:
+    # keepalive 2 s: the broker drops after 3 s of silence. A ping a second
+    # late (both cores busy) must not fail the test; 6.5 s still spans two
+    # of the broker's windows, so without pings the connection would drop.
+    async with running(simulator, _config(simulator, keepalive=2)) as run:
         await wait_for(lambda: run.stream.state is StreamState.CONNECTED)
-        await asyncio.sleep(3.5)
+        await asyncio.sleep(6.5)
         assert run.stream.state is StreamState.CONNECTED
         assert simulator.broker.connect_count(GCID_A) == 1
     assert "keep-alive timeout" not in simulator.broker.close_reasons(GCID_A)

@@ -14,7 +14,15 @@ from pathlib import Path
 import signal
 
 from .core import Simulator
-from .world import CLIENT_A, CLIENT_B, CLIENT_NO_STREAM, GCID_A, GCID_B
+from .world import (
+    CLIENT_A,
+    CLIENT_B,
+    CLIENT_C,
+    CLIENT_NO_STREAM,
+    GCID_A,
+    GCID_B,
+    GCID_C,
+)
 
 
 def _arguments() -> argparse.Namespace:
@@ -35,6 +43,17 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument(
         "--state-file", help="remember tokens, containers and quota here"
     )
+    parser.add_argument(
+        "--no-control",
+        action="store_true",
+        help="no fault switchboard under /_sim/ (loopback only otherwise)",
+    )
+    parser.add_argument(
+        "--token-lifetime",
+        type=int,
+        default=3600,
+        help="seconds an access and id token are valid",
+    )
     return parser.parse_args()
 
 
@@ -50,6 +69,9 @@ async def _main(args: argparse.Namespace) -> None:
         mqtt_port=args.mqtt_port,
         cert_dir=args.cert_dir,
         state_file=args.state_file,
+        control=not args.no_control,
+        access_token_lifetime=args.token_lifetime,
+        id_token_lifetime=args.token_lifetime,
     )
     sim.load_default_world()
     sim.oauth.auto_approve = args.auto_approve
@@ -62,8 +84,10 @@ async def _main(args: argparse.Namespace) -> None:
             "CLIENT_A": CLIENT_A,
             "CLIENT_B": CLIENT_B,
             "CLIENT_NO_STREAM": CLIENT_NO_STREAM,
+            "CLIENT_C (a UK MINI, miles)": CLIENT_C,
         },
-        "accounts": {"GCID_A": GCID_A, "GCID_B": GCID_B},
+        "accounts": {"GCID_A": GCID_A, "GCID_B": GCID_B, "GCID_C": GCID_C},
+        "control_url": None if args.no_control else sim.endpoints["api_url"] + "/_sim",
     }
     if args.endpoints_file:
         await asyncio.to_thread(_write, Path(args.endpoints_file), info)

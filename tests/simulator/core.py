@@ -15,25 +15,29 @@ from aiohttp import web
 
 from . import persist
 from .broker import Broker
+from .control import Control
+from .market import basic_data, stream_unit, to_wire
 from .oauth import OAuth, iso
 from .rest import Quota, Rest
 from .scenario import Step, default_steps, run_steps
 from .tls import cert_files, server_context
 from .world import (
-    BASIC_DATA,
     BUILTIN,
     CLIENT_A,
     CLIENT_B,
+    CLIENT_C,
     CLIENT_NO_STREAM,
     GCID_A,
     GCID_B,
+    GCID_C,
     GCID_OWNER_OF_SECONDARY,
+    LIVE_EXTRAS,
     SCOPE_API,
     SCOPE_STREAM,
-    STREAM_UNIT_OMITTED,
     SUPPORTED,
     VIN_BEV,
     VIN_ID6,
+    VIN_MILES,
     VIN_PHEV,
     VIN_RE,
     VIN_SECONDARY,
@@ -107,8 +111,11 @@ class Simulator:
         mqtt_port: port of the MQTT broker (0: any free).
         cert_dir: keep the CA here (reused across runs); ``None``: temporary.
         state_file: remember tokens, containers, quota and vehicle values
-            here across restarts (loaded by :meth:`start`, written by
-            :meth:`stop`); ``None``: forget everything.
+            here across restarts (loaded by :meth:`start`, written within
+            :data:`persist.SAVE_INTERVAL` of every change and by :meth:`stop`,
+            so a killed simulator keeps its tokens); ``None``: forget everything.
+        control: serve the fault switchboard under ``/_sim/`` (loopback only,
+            see :mod:`.control`).
     """
 
     def __init__(
@@ -123,6 +130,7 @@ class Simulator:
         mqtt_port: int = 0,
         cert_dir: str | None = None,
         state_file: str | None = None,
+        control: bool = False,
     ) -> None:
         """Create the simulator; nothing runs before :meth:`start`."""
         self.access_token_lifetime = access_token_lifetime
@@ -133,6 +141,8 @@ class Simulator:
         self._mqtt_port = mqtt_port
         self._cert_dir = cert_dir
         self._state_file = Path(state_file) if state_file else None
+        self._control = control
+        self._autosave: asyncio.Task[None] | None = None
         self._offset = dt.timedelta()
         self.accounts: dict[str, Account] = {}
         self.vehicles: dict[str, Vehicle] = {}
@@ -171,6 +181,8 @@ class Simulator:
         app.add_routes(self.oauth.routes())
         app.add_routes(self.rest.routes())
         app.add_routes([web.get("/", self._index)])
+        if self._control:
+            app.add_routes(Control(self).routes())
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self._http_port)
@@ -188,6 +200,10 @@ class Simulator:
             "stream_tls": "custom_ca",
             "stream_ca_file": self.ca_file,
         }
+        if self._state_file:
+            self._autosave = asyncio.create_task(
+                persist.autosave(self, self._state_file), name="cardata-sim-autosave"
+            )
 
     async def stop(self) -> None:
         """Stop everything started; nothing is left running."""
@@ -196,6 +212,11 @@ class Simulator:
         if self._scenarios:
             await asyncio.wait(self._scenarios, timeout=5)
         self.stopping.set()  # hanging (timeout-fault) handlers return now
+        if self._autosave:
+            self._autosave.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._autosave
+            self._autosave = None
         await self.broker.stop()
         if self._runner:
             await self._runner.cleanup()
@@ -274,7 +295,8 @@ class Simulator:
             vehicle = Vehicle(vin, kind, SUPPORTED[kind])
             stamp = self.now() - dt.timedelta(hours=2)
             vehicle.state = {
-                k: StateValue(v, stamp) for k, v in initial_values(kind).items()
+                k: StateValue(v, stamp)
+                for k, v in to_wire(vehicle, initial_values(kind)).items()
             }
             self.vehicles[vin] = vehicle
         account = self.accounts.setdefault(gcid, Account(gcid))
@@ -292,6 +314,9 @@ class Simulator:
         self.add_vehicle(GCID_A, VIN_SECONDARY, "BEV", mapping="SECONDARY")
         self.add_account(GCID_B, CLIENT_B)
         self.add_vehicle(GCID_B, VIN_ID6, "ICE_ID6")
+        # A MINI from a miles market on an account of its own.
+        self.add_account(GCID_C, CLIENT_C)
+        self.add_vehicle(GCID_C, VIN_MILES, "BEV")
 
     def descriptor(self, name: str) -> Descriptor | None:
         """Facts of a descriptor (catalogue first, then built-in)."""
@@ -299,6 +324,8 @@ class Simulator:
 
     def known_descriptor(self, name: str) -> bool:
         """Whether BMW would accept ``name`` in a container."""
+        if name in LIVE_EXTRAS:
+            return True
         if self.catalogue:
             return name in self.catalogue
         return name in BUILTIN or (
@@ -307,20 +334,7 @@ class Simulator:
 
     def basic_data(self, vin: str) -> dict[str, Any]:
         """VehicleDto of a vehicle."""
-        vehicle = self.vehicles[vin]
-        data: dict[str, Any] = {
-            "vin": vin,
-            "isTelematicsCapable": True,
-            "numberOfDoors": 5,
-            "hasNavi": True,
-            "hasSunRoof": False,
-            "countryCodeISO": "DE",
-            "steering": "LEFT",
-            "colourCode": "475",
-            "simStatus": "ACTIVE",
-            "puStep": "0323",
-        }
-        return data | BASIC_DATA[vehicle.kind]
+        return basic_data(self.vehicles[vin])
 
     # ----- stream ----------------------------------------------------------
     def _owners(self, vin: str) -> list[str]:
@@ -347,13 +361,17 @@ class Simulator:
             # Inner timestamps come without milliseconds (observed).
             inner = (timestamp or now).strftime("%Y-%m-%dT%H:%M:%SZ")
         data: dict[str, Any] = {}
+        vehicle = self.vehicles.get(vin)
         for name, value in values.items():
             entry: dict[str, Any] = {"value": value}
             info = self.descriptor(name)
             if unit is not None:
                 if unit:
                     entry["unit"] = unit
-            elif info and info.stream_unit and name not in STREAM_UNIT_OMITTED:
+            elif vehicle is not None:
+                if wire_unit := stream_unit(vehicle, name, info):
+                    entry["unit"] = wire_unit
+            elif info and info.stream_unit:
                 entry["unit"] = info.stream_unit
             entry["timestamp"] = inner
             data[name] = entry
