@@ -174,6 +174,14 @@ class Broker:
                 await self._watchdog
             self._watchdog = None
         if self._server:
+            # Stop accepting first and let connections already accepted
+            # attach: closing the server under a connection that is being
+            # accepted trips an assertion inside asyncio.
+            loop = asyncio.get_running_loop()
+            for sock in self._server.sockets:
+                loop.remove_reader(sock.fileno())
+            for _ in range(3):
+                await asyncio.sleep(0)
             self._server.close()
         for session in list(self.sessions):
             session.close("broker stopped")
