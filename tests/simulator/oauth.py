@@ -397,7 +397,7 @@ class OAuth:
             # BMW's OpenAPI documents 401 and 403 on the token endpoint.
             faults.refresh_refusals -= 1
             status = faults.refresh_refusal_status
-            if status == 401:  # noqa: PLR2004
+            if status == 401:
                 return self._error(status, "invalid_client", "Client not active")
             return self._error(status, "access_denied", "Refresh not allowed")
         record.revoked = True  # rotation: the old one is spent now
