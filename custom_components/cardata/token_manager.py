@@ -200,8 +200,7 @@ class TokenManager(AbstractAuth):
             ConfigEntryAuthFailed: always; one reauth is started.
         """
         if not self._auth_failed:
-            LOGGER.warning("BMW refused a freshly refreshed access token")
-            self._set_auth_failed()
+            self._set_auth_failed("BMW refused even a fresh access token")
         raise self._auth_error()
 
     # --------------------------------------------------------------- refresh
@@ -278,11 +277,11 @@ class TokenManager(AbstractAuth):
         self._wake.set()
         self._listeners.notify()
 
-    def _set_auth_failed(self) -> None:
+    def _set_auth_failed(self, why: str = "BMW refused the refresh token") -> None:
         self._auth_failed = True
         self.last_error = "invalid_grant"
         self.next_retry = None
-        LOGGER.warning("BMW refused the refresh token; a new login is needed")
+        LOGGER.warning("%s; a new login is needed", why)
         if self._entry.state is ConfigEntryState.LOADED:
             # At set-up Home Assistant starts the reauth flow itself.
             self._entry.async_start_reauth(self._hass)

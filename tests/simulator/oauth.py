@@ -397,7 +397,9 @@ class OAuth:
             # BMW's OpenAPI documents 401 and 403 on the token endpoint.
             faults.refresh_refusals -= 1
             status = faults.refresh_refusal_status
-            return self._error(status, "unauthorized", "Refresh not allowed")
+            if status == 401:
+                return self._error(status, "invalid_client", "Client not active")
+            return self._error(status, "access_denied", "Refresh not allowed")
         record.revoked = True  # rotation: the old one is spent now
         answer = self.issue_tokens(record.gcid, record.client_id, record.scopes)
         if faults.refresh_without_gcid > 0:

@@ -206,3 +206,26 @@ async def test_raw_and_unknown_vin_payloads(
         await simulator.publish_raw(GCID_A, "WBA00000000UNK999", payload)
     assert await wait_for(lambda: len(probe.messages) == 2)
     assert probe.messages[1][1] == big
+
+
+async def test_old_session_held_after_own_disconnect(
+    simulator: Simulator, probes: list[Probe]
+) -> None:
+    """After a client's own disconnect BMW's broker refuses the account (rc 5)
+    for a moment; a drop by the broker holds nothing."""
+    simulator.faults.stream_hold_after_disconnect = 1.0
+    first = _probe(simulator, probes, GCID_A, _id_token(simulator))
+    assert await wait_for(lambda: first.connack_codes == [0])
+    first.stop()
+    again = _probe(simulator, probes, GCID_A, _id_token(simulator))
+    assert await wait_for(lambda: again.connack_codes[:1] == [NOT_AUTHORIZED])
+    again.stop()
+    assert simulator.broker.held_refusals(GCID_A) == 1
+    await asyncio.sleep(1.1)
+    third = _probe(simulator, probes, GCID_A, _id_token(simulator))
+    assert await wait_for(lambda: third.connack_codes == [0])
+    await simulator.broker.drop(GCID_A)
+    assert await wait_for(lambda: third.disconnects >= 1)
+    fourth = _probe(simulator, probes, GCID_A, _id_token(simulator))
+    assert await wait_for(lambda: fourth.connack_codes == [0])
+    assert simulator.broker.held_refusals(GCID_A) == 1

@@ -290,3 +290,51 @@ async def test_token_timeout_fault(login: Login, simulator: Simulator) -> None:
     status, body = await login.refresh("unknown")
     assert (status, body["error"]) == (400, "invalid_grant")
     assert simulator.oauth.token_calls == 2
+
+
+async def test_bmw_login_faults(login: Login, simulator: Simulator) -> None:
+    """Named faults as BMW's login service misbehaves (issue 9)."""
+    simulator.oauth.auto_approve = True
+    _, code = await login.start()
+    # The gateway fault between "pending" answers; the code stays usable.
+    simulator.faults.token_gateway_faults = 1
+    status, body = await login.poll(code["device_code"])
+    assert status == 500
+    assert "fault" in body
+    simulator.advance(2)
+    status, body = await login.poll(code["device_code"])
+    assert (status, body["error"]) == (403, "authorization_pending")
+    # Approved, yet BMW answers access_denied once.
+    simulator.faults.access_denied_flakes = 1
+    simulator.advance(2)
+    status, body = await login.poll(code["device_code"])
+    assert (status, body["error"]) == (403, "access_denied")
+    simulator.advance(2)
+    status, tokens = await login.poll(code["device_code"])
+    assert status == 200
+
+    # A refresh refused with 401 and 403 (documented), then one without gcid.
+    refresh = tokens["refresh_token"]
+    for refusal in (401, 403):
+        simulator.faults.refresh_refusals = 1
+        simulator.faults.refresh_refusal_status = refusal
+        status, _ = await login.refresh(refresh)
+        assert status == refusal
+        assert simulator.oauth.refresh_token_valid(refresh)
+    simulator.faults.refresh_without_gcid = 1
+    login.openapi = None  # the documented answer requires gcid: this one lacks it
+    status, answer = await login.refresh(refresh)
+    assert status == 200
+    assert "gcid" not in answer
+    assert not simulator.oauth.refresh_token_valid(refresh)
+
+
+async def test_refresh_rotated_then_dropped(login: Login, simulator: Simulator) -> None:
+    """BMW rotates the refresh token, but the answer never arrives."""
+    refresh = simulator.oauth.issue_tokens(GCID_A, CLIENT_A)["refresh_token"]
+    simulator.faults.token_drop_after_rotate = 1
+    with pytest.raises(aiohttp.ClientError):
+        await login.refresh(refresh)
+    assert not simulator.oauth.refresh_token_valid(refresh)
+    status, body = await login.refresh(refresh)
+    assert (status, body["error"]) == (400, "invalid_grant")

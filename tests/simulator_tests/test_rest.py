@@ -363,3 +363,25 @@ async def test_faults(api: Api, simulator: Simulator) -> None:
     status, _ = await api.call("GET", "/customers/vehicles/mappings")
     assert status == 200
     assert simulator.quota.calls(GCID_A) == 3
+
+
+async def test_bmw_error_faults(api: Api, simulator: Simulator) -> None:
+    """403 CU-127 for a refused token, a 403 without BMW's body, CU-429
+    without Retry-After (issue 9)."""
+    simulator.faults.rest_invalid_token = 1
+    status, body = await api.call("GET", "/customers/vehicles/mappings")
+    assert (status, body["exveErrorId"]) == (403, "CU-127")
+    simulator.faults.rest_bare_403 = 1
+    simulator.faults.rest_bare_403_body = "<html>Forbidden</html>"
+    async with api.session.get(
+        simulator.endpoints["api_url"] + "/customers/vehicles/mappings",
+        headers={"Authorization": f"Bearer {api.token}", "x-version": "v1"},
+    ) as resp:
+        assert resp.status == 403
+        assert await resp.text() == "<html>Forbidden</html>"
+    simulator.quota.mode = "429"
+    simulator.faults.quota_without_retry_after = True
+    simulator.quota.exhaust(GCID_A)
+    status, body = await api.call("GET", "/customers/vehicles/mappings")
+    assert (status, body["exveErrorId"]) == (429, "CU-429")
+    assert "Retry-After" not in api.last_headers
