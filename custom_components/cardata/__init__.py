@@ -21,6 +21,7 @@ from .api import CarDataApi, CarDataConnectionError, Endpoints, OAuthClient
 from .bootstrap import VehicleRecord
 from .const import CONF_CLIENT_ID, DOMAIN
 from .coordinator import CarDataCoordinator
+from .frontend import async_register_card, async_unregister_card
 from .issues import async_delete_entry_issues
 from .k_followup import async_delete_followup_issues, async_schedule_followup
 from .migration import async_migrate_entry as _async_migrate_entry
@@ -100,6 +101,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: CarDataConfigEntry) -> b
     # is silent, repair issues; its tasks and timers end with the entry.
     await async_setup_rest(hass, entry)
     async_schedule_followup(hass, entry)  # once, after an upgrade from K
+    await async_register_card(hass)  # the vehicle card, on every dashboard
     return True
 
 
@@ -107,6 +109,7 @@ async def async_unload_entry(hass: HomeAssistant, entry: CarDataConfigEntry) -> 
     """Unload a config entry; nothing of it keeps running."""
     unloaded = await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
     if unloaded:
+        async_unregister_card(hass, entry.entry_id)
         runtime = entry.runtime_data
         await runtime.stream.async_stop()
         if runtime.sharing is not None:

@@ -1,0 +1,511 @@
+"""What an owner does, step by step, in Chromium driven by Playwright.
+
+Each step checks what a person would look at (values, structure, no error
+toast) and saves a screenshot. Checks lean on values and on Home Assistant's
+own words, not on this integration's texts, which change often; the few that
+read our texts say so.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+import contextlib
+from dataclasses import dataclass, field
+import json
+from pathlib import Path
+import re
+import time
+from typing import Any
+from urllib.parse import urlsplit
+
+from playwright.sync_api import (
+    Browser,
+    Page,
+    Route,
+    TimeoutError as PlaywrightTimeoutError,
+    expect,
+)
+
+from tests.simulator import VIN_BEV, VIN_PHEV, VIN_SECONDARY
+
+from .stack import Stack
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+USER = ("Owner", "owner", "e2e-Passw0rd!")
+CARD = "cardata-vehicle-card"
+VINS = (VIN_BEV, VIN_PHEV, VIN_SECONDARY)
+DASHBOARD = "dashboard-cardata"
+TIMEOUT_MS = 30_000
+# README pictures: screenshot name -> file in images/.
+PICTURES = {
+    "login": "e2e-login.png",
+    "device": "e2e-device.png",
+    "card-light": "e2e-card-light.png",
+    "card-dark": "e2e-card-dark.png",
+    "configure": "e2e-configure.png",
+}
+# The machine may be busy (two cores, several runs): wait as long as a slow
+# page needs, bounded.
+expect.set_options(timeout=TIMEOUT_MS)
+_ERROR_WORDS = re.compile(r"error|fail|unable|invalid|unknown", re.IGNORECASE)
+
+
+class StepFailedError(Exception):
+    """A step of the run failed; the message names it."""
+
+
+def _loopback_only(route: Route) -> None:
+    """Tests touch only loopback: anything else (map tiles, ...) is refused."""
+    host = urlsplit(route.request.url).hostname or ""
+    if route.request.url.startswith(("data:", "blob:")) or host in (
+        "127.0.0.1",
+        "localhost",
+    ):
+        route.continue_()
+    else:
+        route.abort()
+
+
+@dataclass
+class Run:
+    """One run through the product; screenshots go to ``shots``."""
+
+    stack: Stack
+    shots: Path
+    browser: Browser
+    page: Page = field(init=False)
+    count: int = 0
+    pictures: dict[str, Path] = field(default_factory=dict)
+    info: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        """Open the browser page at phone-friendly desktop size."""
+        context = self.browser.new_context(
+            viewport={"width": 1280, "height": 900},
+            accept_downloads=True,
+            locale="en-GB",
+            timezone_id="Europe/Berlin",
+        )
+        context.route("**/*", _loopback_only)
+        context.set_default_timeout(TIMEOUT_MS)
+        self.page = context.new_page()
+
+    # ------------------------------------------------------------ helpers
+    def shot(self, name: str, *, picture: str | None = None) -> Path:
+        """Save a screenshot (numbered in step order)."""
+        self.count += 1
+        path = self.shots / f"{self.count:02d}-{name}.png"
+        self.page.screenshot(path=path)
+        if picture:
+            self.pictures[picture] = path
+        return path
+
+    @contextlib.contextmanager
+    def step(self, name: str) -> Iterator[None]:
+        """Run one step: report it, screenshot on failure, name it in errors."""
+        started = time.monotonic()
+        print(f"e2e: {name} ...", flush=True)
+        try:
+            yield
+            self.no_error_toast()
+        except Exception as err:
+            with contextlib.suppress(Exception):
+                self.shot(f"{re.sub(r'\W+', '-', name)}-FAILED")
+            msg = f"step '{name}' failed: {err}"
+            raise StepFailedError(msg) from err
+        print(f"e2e: {name}: ok ({time.monotonic() - started:.1f} s)", flush=True)
+
+    def no_error_toast(self) -> None:
+        """Fail when Home Assistant shows an error toast."""
+        toasts = self.page.locator("ha-toast")
+        for index in range(toasts.count()):
+            toast = toasts.nth(index)
+            if toast.is_visible():
+                text = toast.inner_text()
+                if _ERROR_WORDS.search(text):
+                    msg = f"error toast: {text!r}"
+                    raise AssertionError(msg)
+
+    def hass(self, script: str, arg: Any = None) -> Any:
+        """Evaluate ``script`` (a function of hass and arg) in the page."""
+        return self.page.evaluate(
+            "async ([body, arg]) => {"
+            " const hass = document.querySelector('home-assistant').hass;"
+            " return await (new Function('hass', 'arg',"
+            " 'return (async () => {' + body + '})()'))(hass, arg); }",
+            [script, arg],
+        )
+
+    def goto(self, path: str) -> None:
+        """Open a page of Home Assistant and let it settle."""
+        self.page.goto(self.stack.url + path, timeout=2 * TIMEOUT_MS)
+        # Settled is nice to have; the checks that follow wait for what they need.
+        with contextlib.suppress(PlaywrightTimeoutError):
+            self.page.wait_for_load_state("networkidle", timeout=10_000)
+        self.confirm_http_settings()
+
+    def confirm_http_settings(self) -> None:
+        """Keep the YAML http settings when Home Assistant asks (2026.10+)."""
+        pending = self.page.locator("dialog-http-pending-config")
+        if pending.count() and pending.get_by_role("button").count():
+            confirm = pending.get_by_role(
+                "button", name=re.compile("Confirm", re.IGNORECASE)
+            )
+            if confirm.is_visible():
+                confirm.click()
+                expect(confirm).to_have_count(0)
+
+    def poll(self, what: str, check: Callable[[], bool], seconds: float) -> None:
+        """Poll ``check`` (bounded in rounds and time)."""
+        for _ in range(int(seconds * 2) + 1):
+            if check():
+                return
+            self.page.wait_for_timeout(500)
+        msg = f"timed out after {seconds:.0f} s waiting for {what}"
+        raise AssertionError(msg)
+
+    # ------------------------------------------------------------ steps
+    def onboarding(self) -> None:
+        """Create the owner account and click through the remaining steps."""
+        page = self.page
+        self.goto("/")
+        page.get_by_role("button", name="Create my smart home").click()
+        name, username, password = USER
+        page.locator("input[name=name]").fill(name)
+        page.locator("input[name=username]").fill(username)
+        page.locator("input[name=password]").fill(password)
+        page.locator("input[name=password_confirm]").fill(password)
+        self.shot("onboarding-user")
+        page.get_by_role("button", name="Create account").click()
+        for _ in range(6):  # location, country, analytics, ... then Finish
+            finish = page.get_by_role("button", name="Finish")
+            nxt = page.get_by_role("button", name="Next")
+            expect(finish.or_(nxt).first).to_be_visible()
+            if finish.is_visible():
+                self.shot("onboarding-finish")
+                finish.click()
+                break
+            nxt.first.click()
+            page.wait_for_timeout(500)
+        page.wait_for_url(re.compile(r"/(home|lovelace)"))
+        expect(page.locator("home-assistant")).to_be_attached()
+        assert self.hass("return hass.user.is_owner;"), "not logged in as the owner"
+
+    def add_integration(self) -> None:
+        """Add BMW CarData; the form is prefilled from the simulator's file."""
+        page = self.page
+        self.goto("/config/integrations/dashboard")
+        page.get_by_role(
+            "button", name=re.compile("Add integration", re.IGNORECASE)
+        ).click()
+        search = page.get_by_placeholder(re.compile("brand", re.IGNORECASE)).last
+        ours = page.get_by_text("BMW CarData", exact=True).last
+        for _ in range(10):  # the list may load after the first keystrokes
+            search.fill("BMW CarData")
+            with contextlib.suppress(AssertionError):
+                expect(ours).to_be_visible(timeout=3000)
+                break
+            search.fill("")
+        ours.click()
+        client = page.locator("input[name=client_id]")
+        expect(client).to_have_value(str(self.stack.endpoints["client_id"]))
+        self.shot("config-flow-form")
+        page.get_by_role("button", name=re.compile("^Submit$", re.IGNORECASE)).click()
+        link = page.locator("a[href*='/verify']").first
+        expect(link).to_be_visible()
+        self.info["verify_url"] = link.get_attribute("href")
+        self.shot("login", picture="login")
+
+    def approve_login(self) -> None:
+        """Approve the code on the simulator's page, as on BMW's."""
+        page = self.page
+        url = str(self.info["verify_url"])
+        verify = page.context.new_page()
+        try:
+            verify.goto(url)
+            code = verify.locator("input[name=user_code]")
+            expect(code).not_to_have_value("")
+            verify.get_by_role("button", name="Approve").click()
+            verify.wait_for_load_state()
+            verify.screenshot(path=self.shots / f"{self.count + 1:02d}-approved.png")
+            self.count += 1
+            expect(verify.locator("body")).to_contain_text(
+                re.compile("approved", re.IGNORECASE)
+            )
+        finally:
+            verify.close()
+        # The flow moves on by itself and ends in Home Assistant's dialog that
+        # names the new devices: the account and at least two vehicles.
+        dialog_done = page.get_by_role(
+            "button", name=re.compile("finish", re.IGNORECASE)
+        )
+        expect(dialog_done).to_be_visible(timeout=60_000)
+        devices = page.locator("dialog-data-entry-flow input")
+        self.poll("the new devices", lambda: devices.count() >= 3, 30)
+        self.shot("login-done")
+        dialog_done.click()
+
+    def vehicles_and_entities(self) -> None:
+        """The vehicles appear as devices with entities that carry values."""
+
+        def vehicles() -> list[dict[str, Any]]:
+            return list(
+                self.hass(
+                    "return Object.values(hass.devices).filter(d =>"
+                    " d.entry_type !== 'service' && Object.values(hass.entities)"
+                    " .some(e => e.device_id === d.id && e.platform === 'cardata'))"
+                    " .map(d => ({id: d.id, name: d.name_by_user || d.name,"
+                    " model: d.model}));"
+                )
+            )
+
+        self.poll("vehicles", lambda: len(vehicles()) >= 2, 120)
+        soc_of = (
+            "return Object.values(hass.entities).filter(e => e.device_id === arg"
+            " && e.platform === 'cardata' && hass.states[e.entity_id] &&"
+            " hass.states[e.entity_id].attributes.device_class === 'battery' &&"
+            " !isNaN(Number(hass.states[e.entity_id].state)))"
+            " .map(e => e.entity_id);"
+        )
+        cars = vehicles()
+        bev = next((car for car in cars if self.hass(soc_of, car["id"])), None)
+        assert bev is not None, f"no vehicle with a charge level among {cars}"
+        self.poll(
+            "charge level values", lambda: bool(self.hass(soc_of, bev["id"])), 120
+        )
+        self.info["vehicle"] = bev
+        self.info["soc_entity"] = self.hass(soc_of, bev["id"])[0]
+        self.goto(f"/config/devices/device/{bev['id']}")
+        page = self.page
+        expect(page.get_by_text(bev["name"]).first).to_be_visible()
+
+        def shows_soc() -> bool:
+            now = str(
+                self.hass(
+                    "return hass.formatEntityState(hass.states[arg]);",
+                    self.info["soc_entity"],
+                )
+            )
+            return (
+                bool(re.search(r"\d", now))
+                and page.get_by_text(now, exact=True).first.is_visible()
+            )
+
+        self.poll("the charge level on the device page", shows_soc, 30)
+        self.shot("device", picture="device")
+
+    def card_on_dashboard(self) -> None:
+        """The card is loaded without a resource step and shows the values."""
+        page = self.page
+        loaded = self.hass(
+            "await customElements.whenDefined('cardata-vehicle-card');"
+            " return {types: (window.customCards || []).map(c => c.type),"
+            " urls: performance.getEntriesByType('resource').map(r => r.name)"
+            " .filter(u => u.includes('cardata-vehicle-card.js'))};"
+        )
+        assert CARD in loaded["types"], "card missing from the card picker list"
+        assert any("?v=" in url for url in loaded["urls"]), loaded["urls"]
+        vehicle = self.info["vehicle"]
+        self.hass(
+            "await hass.callWS({type: 'lovelace/dashboards/create',"
+            " url_path: arg.url, title: 'BMW', icon: 'mdi:car',"
+            " show_in_sidebar: true, require_admin: false});"
+            " await hass.callWS({type: 'lovelace/config/save', url_path: arg.url,"
+            " config: {views: [{title: 'Car', path: 'car', cards: [{type:"
+            " 'custom:cardata-vehicle-card', device_id: arg.device}]}]}});",
+            {"url": DASHBOARD, "device": vehicle["id"]},
+        )
+        self.goto(f"/{DASHBOARD}/car")
+        card = page.locator(CARD)
+        expect(card).to_be_visible()
+        expect(card.locator(".name")).to_have_text(vehicle["name"])
+        # The simulator's cars drive and charge: compare at the same moment.
+        big = card.locator("section.battery .big")
+        expect(big).to_be_visible()
+        # The card found its charge level by unique id: one of the vehicle's
+        # battery-level sensors, whatever its entity id.
+        soc_entity = big.get_attribute("data-entity")
+        battery = self.hass(
+            "const s = hass.states[arg]; return s && s.attributes.device_class;",
+            soc_entity,
+        )
+        assert battery == "battery", f"{soc_entity} is not a charge level"
+
+        def shows_soc() -> bool:
+            now = self.hass(
+                "return hass.formatEntityState(hass.states[arg]);", soc_entity
+            )
+            return bool(re.search(r"\d", now)) and big.inner_text().strip() == now
+
+        self.poll("the charge level on the card", shows_soc, 30)
+        for section in ("range", "charging", "openings", "position", "status"):
+            expect(card.locator(f"section.{section}")).to_be_visible()
+        expect(card.locator("section.status .age")).to_have_text(
+            re.compile(r"ago|now", re.IGNORECASE)
+        )
+        self.info["light_bg"] = self._card_background()
+        card.screenshot(path=self.shots / "card-light.png")
+        self.pictures["card-light"] = self.shots / "card-light.png"
+        self.shot("dashboard-light")
+
+        page.emulate_media(color_scheme="dark")
+        self.poll(
+            "the dark theme",
+            lambda: self._card_background() != self.info["light_bg"],
+            15,
+        )
+        assert _luminance(self._card_background()) < _luminance(
+            self.info["light_bg"]
+        ), "dark theme is not darker"
+        card.screenshot(path=self.shots / "card-dark.png")
+        self.pictures["card-dark"] = self.shots / "card-dark.png"
+        self.shot("dashboard-dark")
+
+        # Phone width: nothing sticks out of the card.
+        page.set_viewport_size({"width": 390, "height": 844})
+        page.wait_for_timeout(500)
+        overflow = card.evaluate(
+            "el => { const c = el.shadowRoot.querySelector('ha-card');"
+            " return c.scrollWidth - c.clientWidth; }"
+        )
+        assert overflow <= 1, f"card overflows at phone width by {overflow}px"
+        self.shot("dashboard-phone")
+        page.set_viewport_size({"width": 1280, "height": 900})
+        page.emulate_media(color_scheme="light")
+
+        # Tapping a value opens Home Assistant's more-info dialog.
+        card.locator("section.battery .big").click()
+        dialog = page.locator("ha-more-info-dialog")
+        expect(dialog.get_by_role("dialog")).to_be_visible()
+        self.shot("more-info")
+        page.keyboard.press("Escape")
+        expect(dialog.get_by_role("dialog")).to_have_count(0)
+
+    def card_picker_and_editor(self) -> None:
+        """The card is in the card picker; its editor picks a vehicle and
+        switches sections, and the preview follows."""
+        page = self.page
+        self.goto(f"/{DASHBOARD}/car")
+        page.get_by_role("button", name=re.compile("edit", re.IGNORECASE)).first.click()
+        page.get_by_role(
+            "button", name=re.compile("add card", re.IGNORECASE)
+        ).first.click()
+        picker = page.locator("hui-dialog-create-card")
+        picker.get_by_role("tab", name=re.compile("by card", re.IGNORECASE)).click()
+        search = picker.locator("hui-card-picker").get_by_placeholder(
+            re.compile("search", re.IGNORECASE)
+        )
+        search.fill("cardata")
+        # The picker lays a click overlay over each card: click where it is.
+        picker.locator("hui-card-picker").get_by_text(
+            re.compile("BMW CarData", re.IGNORECASE)
+        ).first.click(force=True)
+        editor = page.locator("cardata-vehicle-card-editor")
+        expect(editor.locator("ha-form")).to_be_visible()
+        preview = page.locator("hui-dialog-edit-card").locator(CARD)
+        expect(preview.locator("section.battery")).to_be_visible()
+        # The editor's vehicle picker shows the vehicle the preview shows.
+        shown = preview.locator(".name").inner_text().strip()
+        assert shown, "the preview shows no vehicle"
+        picked = editor.locator("ha-form").evaluate(
+            "f => { const d = f.hass.devices[f.data.device_id];"
+            " return d ? (d.name_by_user || d.name) : null; }"
+        )
+        assert picked == shown, f"editor picked {picked!r}, preview shows {shown!r}"
+        self.shot("card-editor")
+        # Switch the battery section off: the preview drops it.
+        boxes = editor.get_by_role("checkbox")
+        assert boxes.count() >= 8, f"{boxes.count()} section switches"
+        boxes.nth(1).click(force=True)  # sections in card order: image, battery
+        expect(preview.locator("section.battery")).to_have_count(0)
+        self.shot("card-editor-section-off")
+        page.keyboard.press("Escape")
+
+    def _card_background(self) -> str:
+        return str(
+            self.page.locator(CARD).evaluate(
+                "el => getComputedStyle(el.shadowRoot.querySelector('ha-card'))"
+                ".backgroundColor"
+            )
+        )
+
+    def configure_menu(self) -> None:
+        """The entry's Configure menu opens with its actions."""
+        page = self.page
+        self.goto("/config/integrations/integration/cardata")
+        page.get_by_role(
+            "button", name=re.compile("^Configure$", re.IGNORECASE)
+        ).first.click()
+        dialog = page.locator("dialog-data-entry-flow")
+        items = dialog.locator("ha-list-item, ha-md-list-item, mwc-list-item")
+        expect(items.first).to_be_visible()
+        assert items.count() >= 4, f"only {items.count()} menu items"
+        self.shot("configure", picture="configure")
+        page.keyboard.press("Escape")
+
+    def action_with_response(self) -> None:
+        """A service action returns BMW's answer in Developer tools."""
+        page = self.page
+        vin = self.hass(
+            "return Object.values(hass.entities).filter(e => e.device_id === arg"
+            " && e.platform === 'cardata').length;",
+            self.info["vehicle"]["id"],
+        )
+        assert vin, "vehicle has no entities"
+        self.goto("/config/tools/action")  # Developer tools (Tools since 2026.8)
+        page.get_by_role("button", name=re.compile("YAML", re.IGNORECASE)).first.click()
+        editor = page.locator(".cm-content").first
+        editor.click()
+        page.keyboard.press("Control+a")
+        page.keyboard.press("Delete")
+        device = self.info["vehicle"]["id"]
+        page.keyboard.insert_text(
+            f"action: cardata.fetch_basic_data\ndata:\n  device_id: {device}\n"
+        )
+        page.get_by_role(
+            "button", name=re.compile("Perform action", re.IGNORECASE)
+        ).click()
+        response = page.locator("ha-yaml-editor, .response").filter(
+            has_text=re.compile("brand|model", re.IGNORECASE)
+        )
+        expect(response.first).to_be_visible()
+        self.shot("action-response")
+
+    def diagnostics(self) -> None:
+        """A vehicle's diagnostics download, with no VIN in it."""
+        page = self.page
+        self.goto(f"/config/devices/device/{self.info['vehicle']['id']}")
+        with page.expect_download() as info:
+            page.get_by_text(
+                re.compile("Download diagnostics", re.IGNORECASE)
+            ).first.click()
+        path = self.shots / "diagnostics.json"
+        info.value.save_as(path)
+        text = path.read_text(encoding="utf-8")
+        dump = json.loads(text)
+        assert dump.get("data"), f"diagnostics without data: {list(dump)}"
+        assert "cardata" in json.dumps(dump.get("home_assistant", {})) or (
+            "cardata" in text
+        ), "not this integration's diagnostics"
+        leaked = [vin for vin in VINS if vin in text]
+        assert not leaked, "a VIN is in the diagnostics"
+        self.shot("diagnostics")
+
+
+def _luminance(css: str) -> float:
+    """Relative brightness 0..1 of an ``rgb(...)`` colour."""
+    numbers = [float(n) for n in re.findall(r"[\d.]+", css)[:3]]
+    if len(numbers) < 3:
+        return 1.0
+    red, green, blue = numbers
+    return (0.2126 * red + 0.7152 * green + 0.0722 * blue) / 255

@@ -1,0 +1,168 @@
+"""Home Assistant and the simulator as child processes on loopback ports.
+
+Each runs in a process group of its own, so stopping it stops what it
+started too; every wait is bounded in rounds and time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+import contextlib
+from dataclasses import dataclass, field
+import json
+import os
+from pathlib import Path
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+
+ROOT = Path(__file__).resolve().parents[2]
+HOME = (48.177_662, 11.556_120)  # the simulator's vehicles park here
+
+
+def free_port() -> int:
+    """A free TCP port on 127.0.0.1 (never Home Assistant's 8123)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_until(what: str, check: Callable[[], bool], seconds: float) -> None:
+    """Poll ``check`` every 0.5 s, at most ``seconds`` (and rounds)."""
+    for _ in range(int(seconds * 2) + 1):
+        if check():
+            return
+        time.sleep(0.5)
+    msg = f"timed out after {seconds:.0f} s waiting for {what}"
+    raise TimeoutError(msg)
+
+
+@dataclass
+class Stack:
+    """The simulator and Home Assistant of one run, in a temporary folder."""
+
+    config: Path
+    speed: float = 30.0
+    port: int = field(default_factory=free_port)
+    processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
+    endpoints: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def url(self) -> str:
+        """Home Assistant's address."""
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def log(self) -> Path:
+        """Home Assistant's log file."""
+        return self.config / "home-assistant.log"
+
+    def write_config(self) -> None:
+        """A minimal configuration: the frontend and what it pulls in."""
+        (self.config / "custom_components").mkdir(parents=True, exist_ok=True)
+        link = self.config / "custom_components" / "cardata"
+        if not link.exists():
+            link.symlink_to(ROOT / "custom_components" / "cardata")
+        lat, lon = HOME
+        (self.config / "configuration.yaml").write_text(
+            "homeassistant:\n"
+            "  name: Home\n"
+            f"  latitude: {lat}\n  longitude: {lon}\n  elevation: 520\n"
+            "  unit_system: metric\n  time_zone: Europe/Berlin\n"
+            "  country: DE\n  currency: EUR\n"
+            f"http:\n  server_host: 127.0.0.1\n  server_port: {self.port}\n"
+            "frontend:\nconfig:\n"
+            "logger:\n  default: warning\n  logs:\n"
+            "    custom_components.cardata: debug\n",
+            encoding="utf-8",
+        )
+
+    def _spawn(self, args: list[str], log: Path) -> subprocess.Popen[bytes]:
+        env = os.environ | {"PYTHONPATH": str(ROOT)}
+        with log.open("wb") as out:
+            proc = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+                args,
+                cwd=ROOT,
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        self.processes.append(proc)
+        return proc
+
+    def start(self) -> None:
+        """Start the simulator (any free ports), then Home Assistant."""
+        self.write_config()
+        endpoints = self.config / ".cardata-simulator.json"
+        sim = self._spawn(
+            [
+                sys.executable,
+                "-m",
+                "tests.simulator",
+                "--http-port",
+                "0",
+                "--mqtt-port",
+                "0",
+                "--speed",
+                str(self.speed),
+                "--interval",
+                "1",
+                "--cert-dir",
+                str(self.config / ".cardata-simulator-ca"),
+                "--endpoints-file",
+                str(endpoints),
+            ],
+            self.config / "simulator.log",
+        )
+
+        def sim_ready() -> bool:
+            if sim.poll() is not None:
+                msg = "the simulator stopped while starting"
+                raise RuntimeError(msg)
+            return endpoints.is_file()
+
+        wait_until("the simulator", sim_ready, 60)
+        self.endpoints = json.loads(endpoints.read_text(encoding="utf-8"))
+        hass = self._spawn(
+            [
+                str(Path(sys.executable).parent / "hass"),
+                "-c",
+                str(self.config),
+                "--skip-pip",
+            ],
+            self.config / "hass.out",
+        )
+
+        def hass_ready() -> bool:
+            if hass.poll() is not None:
+                msg = "Home Assistant stopped while starting"
+                raise RuntimeError(msg)
+            try:
+                with urllib.request.urlopen(  # noqa: S310 - loopback http only
+                    f"{self.url}/manifest.json", timeout=2
+                ) as response:
+                    return bool(response.status == 200)
+            except OSError, urllib.error.URLError:
+                return False
+
+        wait_until("Home Assistant", hass_ready, 240)
+
+    def stop(self) -> None:
+        """Stop every process started (TERM, then KILL), newest first."""
+        for proc in reversed(self.processes):
+            if proc.poll() is None:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(proc.pid, signal.SIGTERM)
+        for proc in reversed(self.processes):
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait(timeout=10)
+        self.processes.clear()
