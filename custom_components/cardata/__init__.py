@@ -23,6 +23,7 @@ from .coordinator import CarDataCoordinator
 from .issues import async_delete_entry_issues
 from .migration import async_migrate_entry as _async_migrate_entry
 from .polling import async_setup_rest
+from .prediction.hub import PredictionHub
 from .quota import QuotaPlanner
 from .runtime import CarDataConfigEntry, CarDataRuntimeData
 from .services import async_setup_services
@@ -32,8 +33,10 @@ from .token_manager import TokenManager
 
 PLATFORMS: list[Platform] = [
     Platform.BINARY_SENSOR,
+    Platform.BUTTON,
     Platform.DEVICE_TRACKER,
     Platform.IMAGE,
+    Platform.NUMBER,
     Platform.SENSOR,
 ]
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
@@ -73,6 +76,10 @@ async def async_setup_entry(hass: HomeAssistant, entry: CarDataConfigEntry) -> b
         coordinator=coordinator,
         quota=quota,
     )
+    prediction = PredictionHub(hass, entry)
+    await prediction.async_load()
+    entry.runtime_data.prediction = prediction
+    prediction.async_start()
 
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     tokens.async_start()
@@ -92,6 +99,8 @@ async def async_unload_entry(hass: HomeAssistant, entry: CarDataConfigEntry) -> 
         await runtime.tokens.async_stop()
         if runtime.quota is not None:  # pragma: no branch - always set here
             await runtime.quota.async_shutdown()
+        if runtime.prediction is not None:  # pragma: no branch - always set here
+            await runtime.prediction.async_shutdown()
     return unloaded
 
 

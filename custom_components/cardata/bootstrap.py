@@ -251,6 +251,8 @@ async def async_bootstrap(hass: HomeAssistant, entry: CarDataConfigEntry) -> Non
                 LOGGER.warning("BMW refused the basic data of a vehicle (CU-104)")
                 continue
             coordinator.set_device_info(vin, **device_fields(basic))
+            if runtime.prediction is not None:
+                runtime.prediction.set_basic_capacity(vin, basic.hvs_max_energy_kwh)
         container_id = await async_ensure_container(hass, entry, kind)
         if container_id is not None:
             for vin in record.primary:

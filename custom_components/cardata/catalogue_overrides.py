@@ -27,6 +27,8 @@ from homeassistant.const import (
     UnitOfVolume,
 )
 
+from .generated.catalogue import CatalogueRow
+
 type ValueKindName = Literal["number", "enum", "text", "timestamp", "boolean"]
 type TrackerRole = Literal["latitude", "longitude", "heading", "altitude"]
 
@@ -195,6 +197,7 @@ ENABLED_BY_DEFAULT: Final = frozenset(
         CHG + "acVoltage",
         V + "powertrain.electric.battery.charging.power",
         BATT + "stateOfCharge.target",
+        BATT + "stateOfCharge.displayed",
         V + "body.chargingPort.combinedStatus",
         V + "body.flap.isLocked",
         PORT + "anyPosition.isPlugged",
@@ -290,12 +293,19 @@ _TIMER = V + "cabin.climate.timers."
 _LIFE = V + "drivetrain.fuelSystem.consumptionOverLifeTime."
 _GRID = CHG + "consumptionOverLifeTime."
 
+# Descriptors BMW sends and accepts in containers that its catalogue lacks.
+EXTRA_ROWS: Final = (
+    # The charge level of Neue Klasse cars (they send neither header nor level).
+    CatalogueRow(BATT + "stateOfCharge.displayed", "float", "%", None, "Battery EV"),
+)
+
 OVERRIDES: Final[dict[str, Override]] = {
     # State of charge: the HV battery level and the level reported while charging.
     V + "drivetrain.batteryManagement.header": _BATTERY,
     CHG + "level": _BATTERY,
     V + "electricalSystem.battery.stateOfCharge": {"kind": "number", **_BATTERY},
     V + "trip.segment.end.drivetrain.batteryManagement.hvSoc": _BATTERY,
+    BATT + "stateOfCharge.displayed": _BATTERY,
     V + "powertrain.electric.battery.stateOfHealth.displayed": {
         "kind": "number",
         "unit": PERCENTAGE,

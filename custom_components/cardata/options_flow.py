@@ -62,6 +62,7 @@ from .runtime import CarDataConfigEntry
 from .services import describe_error
 from .settings import (
     DEFAULT_BROKER_PORT,
+    MAX_END_POLLS,
     OPT_BROKER_CA_FILE,
     OPT_BROKER_ENABLED,
     OPT_BROKER_HOST,
@@ -71,12 +72,14 @@ from .settings import (
     OPT_BROKER_TOPIC_PREFIX,
     OPT_BROKER_USERNAME,
     OPT_CHARGING_HISTORY,
+    OPT_END_POLLS,
     OPT_MAX_DATA_AGE,
     OPT_POLL_INTERVAL,
     OPT_RESERVE,
     OPT_STREAM_SILENCE,
     OPT_TYRE_DIAGNOSIS,
     OPT_VEHICLE_IMAGE,
+    end_polls_per_day,
     poll_settings,
 )
 
@@ -166,6 +169,9 @@ def _settings_schema(options: dict[str, Any]) -> vol.Schema:
                 default=round(current.stream_silence.total_seconds() / 60),
             ): _number(5, 720, 5, "min"),
             vol.Required(OPT_RESERVE, default=current.reserve): _number(0, 40, 1, ""),
+            vol.Required(OPT_END_POLLS, default=end_polls_per_day(options)): _number(
+                0, MAX_END_POLLS, 1, ""
+            ),
             vol.Required(
                 OPT_VEHICLE_IMAGE, default=options.get(OPT_VEHICLE_IMAGE, False)
             ): BooleanSelector(),

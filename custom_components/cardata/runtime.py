@@ -11,6 +11,7 @@ from .api import CarDataApi, Endpoints, OAuthClient
 
 if TYPE_CHECKING:
     from .coordinator import CarDataCoordinator
+    from .prediction.hub import PredictionHub
     from .quota import QuotaPlanner
     from .stream_owner import StreamOwner
     from .token_manager import TokenManager
@@ -28,6 +29,7 @@ class CarDataRuntimeData:
     stream: StreamOwner
     coordinator: CarDataCoordinator
     quota: QuotaPlanner | None = None
+    prediction: PredictionHub | None = None
 
 
 type CarDataConfigEntry = ConfigEntry[CarDataRuntimeData]
