@@ -124,7 +124,10 @@ def replay(predictor: VehiclePredictor, timeline: Timeline, start: datetime) -> 
 def session_pair(profile: ChargeProfile | TripProfile) -> tuple[Errors, Errors]:
     """First session (nothing learned) and second (learned) of one profile."""
     predictor = VehiclePredictor()
-    predictor.capacity_kwh = MODELS[profile.model].usable_kwh
+    # As the integration does: what the car sends (the iX sends its usable
+    # capacity), else basicData's gross figure; learning absorbs the gap.
+    car = MODELS[profile.model]
+    predictor.capacity_kwh = car.usable_kwh if car.sends_capacity else car.basic_kwh
     results = []
     start = START
     for seed in (1, 2):

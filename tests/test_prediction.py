@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+import itertools
 from typing import Any
 
 from homeassistant.core import HomeAssistant
@@ -21,6 +22,8 @@ from pytest_homeassistant_custom_component.common import (
 
 from custom_components.cardata.prediction.end_poll import GRACE
 from custom_components.cardata.prediction.hub import PredictionHub, hub_of
+from custom_components.cardata.prediction.inputs import VehicleFeed
+from custom_components.cardata.prediction.model import VehiclePredictor
 from custom_components.cardata.quota import planner_of
 from custom_components.cardata.quota_policy import CallKind, LoggedCall
 from tests.entity_helpers import (
@@ -36,7 +39,9 @@ from tests.simulator.physics import (
     HEADER,
     ChargeProfile,
     Timeline,
+    TripProfile,
     charge,
+    drive,
 )
 from tests.simulator.world import VIN_NK
 
@@ -75,15 +80,22 @@ async def _play(
     entry: MockConfigEntry,
     clock: Clock,
     timeline: Timeline,
+    *,
     vin: str = VIN_BEV,
+    sources: list[str] | None = None,
 ) -> list[tuple[float, float, dict[str, Any]]]:
-    """Push every message; return (shown, true, values) after each."""
+    """Push every message; return (shown, true, values) after each.
+
+    ``sources`` collects the source attribute after each message.
+    """
     coordinator = entry.runtime_data.coordinator
     seen: list[tuple[float, float, dict[str, Any]]] = []
     for at, values in timeline.messages:
         clock.now = at
         await push(hass, coordinator, vin, values, at)
         state = _state(hass, vin)
+        if sources is not None:
+            sources.append(state.attributes["source"])
         seen.append((float(state.state), timeline.true_soc(at), values))
     return seen
 
@@ -119,18 +131,17 @@ async def test_rises_during_ac_charge_snaps_and_stops_at_target(
 async def test_rises_during_dc_charge_and_stops_at_target(
     hass: HomeAssistant, simulator: Simulator, make_entry: Callable[..., Any]
 ) -> None:
-    """A DC charge reported every 1 %: rises, snaps, stops at the target."""
+    """A DC charge reported in 5 % steps: rises, snaps, stops at the target."""
     entry, _hub, clock = await _setup(hass, simulator, make_entry)
-    profile = ChargeProfile("dc", "ix", dc_kw=150, report="step1", target=80)
+    profile = ChargeProfile("dc", "ix", dc_kw=150, report="coarse", target=80)
     timeline = charge(profile, _start(), seed=1)
-    seen = await _play(hass, entry, clock, timeline[:-1] if False else timeline)
+    sources: list[str] = []
+    seen = await _play(hass, entry, clock, timeline, sources=sources)
+    shown = [value for value, _, _ in seen]
+    assert shown == sorted(shown)
     assert seen[-1][0] <= 80
     assert max(abs(v - truth) for v, truth, _ in seen) < 1.5
-    # Mid-charge, between readings, it says it is predicting.
-    coordinator = entry.runtime_data.coordinator
-    clock.now = timeline.end + timedelta(minutes=30)  # type: ignore[operator]
-    await push(hass, coordinator, VIN_BEV, {}, clock.now)
-    assert float(_state(hass).state) <= 80
+    assert "predicted_charging" in sources
 
 
 async def test_predicting_while_charging_is_shown(
@@ -259,8 +270,63 @@ async def test_neue_klasse_car_uses_displayed_level(
     assert displayed.attributes["device_class"] == "battery"
     assert displayed.attributes["unit_of_measurement"] == "%"
     profile = ChargeProfile("nk", "nk", amps=32, report="coarse")
-    seen = await _play(hass, entry, clock, charge(profile, _start(), seed=7), VIN_NK)
+    seen = await _play(
+        hass, entry, clock, charge(profile, _start(), seed=7), vin=VIN_NK
+    )
     assert seen[-1][0] > seen[0][0]
     state = _state(hass, VIN_NK)
     assert state.attributes["charge_level_descriptor"] == DISPLAYED
     assert state.attributes["capacity_kwh"] == 108.7
+
+
+async def test_falls_while_driving_and_snaps(
+    hass: HomeAssistant, simulator: Simulator, make_entry: Callable[..., Any]
+) -> None:
+    """A drive reported in 5 % steps: the estimate falls with the distance."""
+    entry, _hub, clock = await _setup(hass, simulator, make_entry)
+    profile = TripProfile("trip", "ix", km=60, speed_kmh=100, report="coarse")
+    timeline = drive(profile, _start(), seed=8)
+    sources: list[str] = []
+    seen = await _play(hass, entry, clock, timeline, sources=sources)
+    assert sources.count("predicted_driving") > len(sources) // 2
+    for (before, _, _), (after, _, values) in itertools.pairwise(seen):
+        assert after <= before or HEADER in values  # only a reading lifts it
+    assert seen[-1][0] < seen[0][0] - 10
+    for value, _, values in seen:
+        if HEADER in values:
+            assert abs(value - values[HEADER]) <= 0.5
+    # Between readings, after the first step taught this trip's rate.
+    assert max(abs(v - truth) for v, truth, _ in seen[len(seen) // 3 :]) < 1.5
+
+
+async def test_trip_ending_in_silence_polls_once(
+    hass: HomeAssistant, simulator: Simulator, make_entry: Callable[..., Any]
+) -> None:
+    """The trip ends without a charge level: one telematic call."""
+    entry, hub, clock = await _setup(hass, simulator, make_entry)
+    profile = TripProfile("trip", "ix", km=10, report="coarse", silent_end=True)
+    before = simulator.quota.calls(GCID_A)
+    await _play(hass, entry, clock, drive(profile, _start(), seed=9))
+    async_fire_time_changed(hass, dt_util.utcnow() + GRACE + timedelta(minutes=1))
+    poller = hub.end_poller
+    await wait_for(hass, lambda: bool(poller.polls or poller.skipped))
+    assert poller.polls == 1
+    assert simulator.quota.calls(GCID_A) - before == 1
+
+
+async def test_entity_shows_what_the_benchmark_measures(
+    hass: HomeAssistant, simulator: Simulator, make_entry: Callable[..., Any]
+) -> None:
+    """The sensor equals the pure pipeline ``scripts/benchmark_soc.py`` replays."""
+    entry, _hub, clock = await _setup(hass, simulator, make_entry)
+    profile = ChargeProfile("solar", "ix", solar=True, report="coarse")
+    timeline = charge(profile, _start(), seed=11)
+    pure = VehiclePredictor()
+    feed = VehicleFeed(pure)
+    seen = await _play(hass, entry, clock, timeline)
+    for (at, values), (shown, _, _) in zip(timeline.messages, seen, strict=True):
+        for name, value in values.items():
+            feed.apply(name, value, at)
+        expected, _basis = pure.estimate(at)
+        assert expected is not None
+        assert shown == round(expected, 1)

@@ -23,7 +23,7 @@ from .coordinator import CarDataCoordinator
 from .issues import async_delete_entry_issues
 from .migration import async_migrate_entry as _async_migrate_entry
 from .polling import async_setup_rest
-from .prediction.hub import PredictionHub
+from .prediction.hub import PredictionHub, async_remove_store
 from .quota import QuotaPlanner
 from .runtime import CarDataConfigEntry, CarDataRuntimeData
 from .services import async_setup_services
@@ -125,6 +125,7 @@ async def async_remove_entry(hass: HomeAssistant, entry: CarDataConfigEntry) -> 
     re-added account must not believe it has 50 fresh calls.
     """
     await VehicleRecord(hass, entry.entry_id).async_remove()
+    await async_remove_store(hass, entry.entry_id)
     async_delete_entry_issues(hass, entry.entry_id)
 
 

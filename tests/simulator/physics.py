@@ -67,17 +67,40 @@ class CarModel:
     consumption: float = 1.0
     """Scale of the drag/rolling consumption (a small car uses less)."""
     sends_capacity: bool = False
+    basic_kwh: float = 0.0
+    """What basicData says (``hvsMaxEnergyAbsolute``: gross, above the usable)."""
 
 
 MODELS: dict[str, CarModel] = {
     "ix": CarModel(
-        "iX xDrive50", 105.2, 11.0, 195.0, report="fine", sends_capacity=True
+        "iX xDrive50",
+        105.2,
+        11.0,
+        195.0,
+        report="fine",
+        sends_capacity=True,
+        basic_kwh=111.5,
     ),
-    "330e": CarModel("330e", 10.2, 3.7, 0.0, report="step1", consumption=0.85),
+    "330e": CarModel(
+        "330e", 10.2, 3.7, 0.0, report="step1", consumption=0.85, basic_kwh=12.0
+    ),
     "mini": CarModel(
-        "MINI Cooper SE", 28.9, 11.0, 50.0, report="coarse", consumption=0.8
+        "MINI Cooper SE",
+        28.9,
+        11.0,
+        50.0,
+        report="coarse",
+        consumption=0.8,
+        basic_kwh=32.6,
     ),
-    "nk": CarModel("iX3 50 xDrive", 108.7, 22.0, 400.0, soc_descriptor=DISPLAYED),
+    "nk": CarModel(
+        "iX3 50 xDrive",
+        108.7,
+        22.0,
+        400.0,
+        soc_descriptor=DISPLAYED,
+        basic_kwh=108.7,
+    ),
 }
 
 
@@ -120,6 +143,8 @@ class TripProfile:
     start_soc: float = 80.0
     report: str | None = None
     start_odometer: float = 12_345.0
+    silent_end: bool = False
+    """The car sends no charge level when the trip ends."""
 
 
 @dataclass
@@ -308,11 +333,12 @@ def drive(
         MOVING: "asn_isfalse",
         IGNITION: "ASN_isFalse",
         TRIP_DISTANCE: round(driven, 1),
-        TRIP_END_SOC: round(soc, 1),
         ODOMETER: round(odo),
     }
-    if live:
-        end |= reporter.due(soc, edge=True)
+    if not profile.silent_end:
+        end[TRIP_END_SOC] = round(soc, 1)
+        if live:
+            end |= reporter.due(soc, edge=True)
     timeline.messages.append((now, end))
     timeline.end = now
     return timeline

@@ -39,6 +39,13 @@ def vehicle_key(vin: str) -> str:
     return hashlib.sha256(vin.encode()).hexdigest()[:16]
 
 
+async def async_remove_store(hass: HomeAssistant, entry_id: str) -> None:
+    """Delete what an entry learned (the entry is being removed)."""
+    await Store[dict[str, Any]](
+        hass, STORAGE_VERSION, f"{DOMAIN}.prediction.{entry_id}"
+    ).async_remove()
+
+
 def hub_of(entry: CarDataConfigEntry) -> PredictionHub | None:
     """The prediction hub of a loaded entry, if it has one."""
     hub = getattr(entry.runtime_data, "prediction", None)

@@ -137,7 +137,9 @@ class VehicleFeed:
             return self._trip(name, value, previous, at)
         predictor = self.predictor
         if name in CAPACITIES:
-            self.reported_capacity = usable_capacity(value) or self.reported_capacity
+            if (kwh := usable_capacity(value)) is not None:
+                # What the car says beats basicData and the owner's number.
+                self.reported_capacity = predictor.capacity_kwh = kwh
         elif name == TARGET:
             target = number(value)
             predictor.target = target if target and 0 < target <= FULL else None
