@@ -162,12 +162,14 @@ def entity_id(hass: HomeAssistant, platform: str, unique_id: str) -> str:
 async def wait_for(
     hass: HomeAssistant,
     condition: Callable[[], bool],
-    rounds: int = 400,
-    timeout: float = 15.0,
+    rounds: int = 2000,
+    timeout: float = 20.0,
 ) -> None:
     """Wait for something the network side does, e.g. a broker push.
 
     Bounded in rounds and in time (a stuck ``async_block_till_done`` fails too).
+    The rounds allow more than ``timeout`` of 10 ms sleeps, so with both cores
+    busy (a TLS handshake can take seconds then) the time bound decides.
     """
     async with asyncio.timeout(timeout):
         for _ in range(rounds):

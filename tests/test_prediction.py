@@ -20,6 +20,7 @@ from pytest_homeassistant_custom_component.common import (
     async_fire_time_changed,
 )
 
+from custom_components.cardata.api import StreamState
 from custom_components.cardata.prediction.end_poll import GRACE
 from custom_components.cardata.prediction.hub import PredictionHub, hub_of
 from custom_components.cardata.prediction.inputs import VehicleFeed
@@ -178,6 +179,8 @@ async def test_learning_moves_towards_truth_survives_restart_and_resets(
 
     assert await hass.config_entries.async_reload(entry.entry_id)
     await hass.async_block_till_done()
+    stream = entry.runtime_data.stream
+    await wait_for(hass, lambda: stream.state is StreamState.CONNECTED)
     hub = hub_of(entry)
     assert hub is not None
     assert round(hub.feed(VIN_BEV).predictor.learning.ac.value, 3) == learned

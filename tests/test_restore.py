@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from homeassistant.const import ATTR_LATITUDE, ATTR_LONGITUDE, STATE_ON
 from homeassistant.core import HomeAssistant, State
@@ -12,6 +13,7 @@ from pytest_homeassistant_custom_component.common import (
 )
 
 from custom_components.cardata.const import DOMAIN
+from custom_components.cardata.vin_gate import vin_key
 from tests.entity_helpers import (
     HOOD,
     LAT,
@@ -116,10 +118,24 @@ async def test_restore_after_restart(hass: HomeAssistant, simulator) -> None:
     assert hass.states.get(tracker).attributes[ATTR_LATITUDE] == 48.2
 
 
-async def test_device_details_survive_a_restart(hass: HomeAssistant, simulator) -> None:
+async def test_device_details_survive_a_restart(
+    hass: HomeAssistant, simulator, hass_storage: dict[str, Any]
+) -> None:
     """Model and name filled in by REST once stay after a restart without REST."""
     entry = make_entry(simulator)
     entry.add_to_hass(hass)
+    # The first set-up ran before the restart; BMW's mappings, read then,
+    # list the car as the account's.
+    for key, data in (
+        ("vehicles", {"done": True}),
+        ("vins", {"primary": [vin_key(entry.entry_id, TEST_VIN)]}),
+    ):
+        hass_storage[f"cardata.{key}.{entry.entry_id}"] = {
+            "version": 1,
+            "minor_version": 1,
+            "key": f"cardata.{key}.{entry.entry_id}",
+            "data": data,
+        }
     device = dr.async_get(hass).async_get_or_create(
         config_entry_id=entry.entry_id,
         identifiers={(DOMAIN, TEST_VIN)},

@@ -111,8 +111,10 @@ async def test_timestamps_and_text(hass: HomeAssistant, simulator) -> None:
     await push(hass, coordinator, TEST_VIN, {INSPECTION: "2027-03-01T00:00:00Z"})
     inspection = entity_id(hass, "sensor", f"{TEST_VIN}_{INSPECTION}")
     assert hass.states.get(inspection).state == "2027-03-01T00:00:00+00:00"
+    # Not a time at all: dropped, the last good value stays.
     await push(hass, coordinator, TEST_VIN, {INSPECTION: "soon"}, T0 + timedelta(1))
-    assert hass.states.get(inspection).state == "unknown"
+    assert hass.states.get(inspection).state == "2027-03-01T00:00:00+00:00"
+    assert coordinator.value_check.dropped["not_a_timestamp"] == 1
 
     # Booleans of a descriptor the catalogue does not know stay readable text.
     await push(hass, coordinator, TEST_VIN, {UNKNOWN: True})

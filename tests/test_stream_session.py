@@ -19,7 +19,7 @@ from tests.conftest import rest_settled, wait_for
 from tests.simulator import CLIENT_A, GCID_A, VIN_BEV, Simulator
 
 SOC = "vehicle.drivetrain.batteryManagement.header"
-ID_TOKEN_LIFETIME = 6
+ID_TOKEN_LIFETIME = 12
 
 type MakeEntry = Callable[..., MockConfigEntry]
 type MakeSimulator = Callable[..., Awaitable[Simulator]]
@@ -27,9 +27,13 @@ type MakeSimulator = Callable[..., Awaitable[Simulator]]
 
 @pytest.fixture(autouse=True)
 def short_margins(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Scale the hour-long production margins down to seconds."""
+    """Scale the hour-long production margins down to seconds.
+
+    The swap gets a third of the lifetime (4 s) before BMW would drop the
+    connection: with both cores busy a TLS reconnect can take seconds.
+    """
     monkeypatch.setattr(token_manager, "REFRESH_MARGIN", ID_TOKEN_LIFETIME / 2)
-    monkeypatch.setattr(stream_owner, "SWAP_MARGIN", ID_TOKEN_LIFETIME / 4)
+    monkeypatch.setattr(stream_owner, "SWAP_MARGIN", ID_TOKEN_LIFETIME / 3)
     monkeypatch.setattr(stream_owner, "BACKOFF_MIN", 0.05)
     monkeypatch.setattr(stream_owner, "BACKOFF_MAX", 0.3)
 
@@ -40,7 +44,7 @@ async def _value_arrives(
     """Publish until the coordinator holds ``value`` (a message sent in the
     instant between two connections is lost, as with BMW)."""
     coordinator = entry.runtime_data.coordinator
-    for _ in range(10):
+    for _ in range(15):
         await sim.publish(VIN_BEV, {SOC: value})
         try:
             await wait_for(
@@ -48,7 +52,7 @@ async def _value_arrives(
                     (state := coordinator.get(VIN_BEV, SOC)) is not None
                     and state.value == value
                 ),
-                timeout=1.0,
+                timeout=2.0,
             )
         except TimeoutError:
             continue
@@ -118,8 +122,11 @@ async def test_eviction_shown(
     runtime = entry.runtime_data
     await wait_for(lambda: runtime.stream.state is StreamState.CONNECTED)
 
+    refreshes = runtime.tokens.refresh_count
     simulator.evict(GCID_A)
     await wait_for(lambda: runtime.stream.state is StreamState.EVICTED)
+    # The refusal persisted through one forced token refresh first.
+    assert runtime.tokens.refresh_count == refreshes + 1
     assert runtime.coordinator.stream_state == StreamState.EVICTED
     assert runtime.stream.last_error
     assert any(reason == "evicted" for _, reason in runtime.stream.history)

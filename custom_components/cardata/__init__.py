@@ -16,6 +16,7 @@ from homeassistant.helpers import config_validation as cv, device_registry as dr
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.typing import ConfigType
 
+from . import value_store, vin_gate as gate
 from .api import CarDataApi, CarDataConnectionError, Endpoints, OAuthClient
 from .bootstrap import VehicleRecord
 from .const import CONF_CLIENT_ID, DOMAIN
@@ -23,13 +24,14 @@ from .coordinator import CarDataCoordinator
 from .issues import async_delete_entry_issues
 from .migration import async_migrate_entry as _async_migrate_entry
 from .polling import async_setup_rest
-from .prediction.hub import PredictionHub, async_remove_store
+from .prediction.hub import PredictionHub, async_remove_store as async_remove_learning
 from .quota import QuotaPlanner
 from .runtime import CarDataConfigEntry, CarDataRuntimeData
 from .services import async_setup_services
 from .settings import poll_settings
 from .stream_owner import StreamOwner
 from .token_manager import TokenManager
+from .value_store import ValueStore
 
 PLATFORMS: list[Platform] = [
     Platform.BINARY_SENSOR,
@@ -65,7 +67,16 @@ async def async_setup_entry(hass: HomeAssistant, entry: CarDataConfigEntry) -> b
     await quota.async_load()
     api = CarDataApi(tokens, on_call=quota.record_call)
     coordinator = CarDataCoordinator(hass, entry)
+    # Before the platforms: phantom vehicles go, the last values come back.
+    vin_gate = gate.VinGate(hass, entry, coordinator)
+    await vin_gate.async_load()
+    entry.async_on_unload(vin_gate.async_flush)
+    values = ValueStore(hass, entry.entry_id, coordinator)
+    await values.async_restore()
+    values.async_follow()
+    entry.async_on_unload(values.async_flush)
     stream = StreamOwner(hass, entry, endpoints, tokens, coordinator)
+    stream.on_message = vin_gate.async_route
     entry.runtime_data = CarDataRuntimeData(
         client_id=entry.data[CONF_CLIENT_ID],
         endpoints=endpoints,
@@ -75,6 +86,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: CarDataConfigEntry) -> b
         stream=stream,
         coordinator=coordinator,
         quota=quota,
+        vin_gate=vin_gate,
     )
     prediction = PredictionHub(hass, entry)
     await prediction.async_load()
@@ -84,6 +96,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: CarDataConfigEntry) -> b
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     tokens.async_start()
     stream.async_start()
+    vin_gate.async_start()
     # REST side: first set-up calls (once per entry), polls while the stream
     # is silent, repair issues; its tasks and timers end with the entry.
     await async_setup_rest(hass, entry)
@@ -125,7 +138,9 @@ async def async_remove_entry(hass: HomeAssistant, entry: CarDataConfigEntry) -> 
     re-added account must not believe it has 50 fresh calls.
     """
     await VehicleRecord(hass, entry.entry_id).async_remove()
-    await async_remove_store(hass, entry.entry_id)
+    await async_remove_learning(hass, entry.entry_id)
+    await gate.async_remove_store(hass, entry.entry_id)
+    await value_store.async_remove_store(hass, entry.entry_id)
     async_delete_entry_issues(hass, entry.entry_id)
 
 

@@ -241,6 +241,8 @@ async def async_bootstrap(hass: HomeAssistant, entry: CarDataConfigEntry) -> Non
     try:
         mappings = await planner.async_call(kind, api.get_mappings)
         record.set_mappings(mappings)
+        if (gate := runtime.vin_gate) is not None:
+            gate.async_set_mappings(mappings)
         async_sync_secondary_vehicles(
             hass, entry, [m.vin for m in mappings if not m.is_primary]
         )

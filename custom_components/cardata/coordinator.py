@@ -29,6 +29,7 @@ from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.util import dt as dt_util
 
 from .const import DOMAIN
+from .value_check import ValueCheck
 
 if TYPE_CHECKING:
     from .api import StreamMessage
@@ -120,6 +121,9 @@ class CarDataCoordinator:
         """Mirror of the stream state, set by the stream owner."""
         self.ignored_older = 0
         """Values dropped because BMW's timestamp was older than the held one."""
+        self.value_check = ValueCheck()
+        """Drops (and counts) values that do not fit the descriptor's type."""
+        self._change_listeners: list[VehicleCallback] = []
         self._listeners: dict[tuple[str, str], list[CALLBACK_TYPE]] = {}
         self._vehicle_data_listeners: dict[str, list[CALLBACK_TYPE]] = {}
         self._vehicle_listeners: list[VehicleCallback] = []
@@ -227,6 +231,12 @@ class CarDataCoordinator:
         if vehicle.last_timestamp != previous:
             for update_cb in self._vehicle_data_listeners.get(vin, ()):
                 update_cb()
+        self._notify_change(vin, bool(changed or new))
+
+    def _notify_change(self, vin: str, stored: bool) -> None:
+        """Tell the change listeners (the value store) that values were stored."""
+        for change_cb in list(self._change_listeners) if stored else ():
+            change_cb(vin)
 
     def _store(
         self, vehicle: VehicleState, values: Mapping[str, DescriptorState]
@@ -239,6 +249,8 @@ class CarDataCoordinator:
         for name, state in values.items():
             if state.value is None and state.timestamp is None:
                 continue  # no value, no time: says nothing (REST: unsupported)
+            if not self.value_check.accepts(name, state.value):
+                continue  # the wrong type: the last good value stays
             if (old := held.get(name)) is not None:
                 if _is_older(state, old):
                     self.ignored_older += 1
@@ -314,6 +326,11 @@ class CarDataCoordinator:
     def async_add_vehicle_listener(self, new_vehicle: VehicleCallback) -> CALLBACK_TYPE:
         """Call ``new_vehicle(vin)`` when a vehicle appears for the first time."""
         return _add(self._vehicle_listeners, new_vehicle)
+
+    @callback
+    def async_add_change_listener(self, changed: VehicleCallback) -> CALLBACK_TYPE:
+        """Call ``changed(vin)`` after values of a vehicle were stored."""
+        return _add(self._change_listeners, changed)
 
     @callback
     def async_add_descriptor_listener(

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from .quota import QuotaPlanner
     from .stream_owner import StreamOwner
     from .token_manager import TokenManager
+    from .vin_gate import VinGate
 
 
 @dataclass
@@ -30,6 +31,7 @@ class CarDataRuntimeData:
     coordinator: CarDataCoordinator
     quota: QuotaPlanner | None = None
     prediction: PredictionHub | None = None
+    vin_gate: VinGate | None = None
 
 
 type CarDataConfigEntry = ConfigEntry[CarDataRuntimeData]

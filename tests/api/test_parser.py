@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 import json
+import logging
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings, strategies as st
+import pytest
 
 from custom_components.cardata.api import DescriptorValue, MessageParser
 
@@ -110,6 +112,7 @@ def test_bad_input_is_dropped_and_counted() -> None:
     assert parser.parse(b"[1, 2]") is None
     assert parser.parse(b"\xff\xfe") is None
     assert parser.parse(b"NaN") is None
+    assert parser.parse(b'{"vin": "\xc3\x28"}') is None
     assert (
         parser.parse(_payload({"x": {"value": 1}}, vin="WBAIOQ12345678901", topic=None))
         is None
@@ -128,12 +131,48 @@ def test_bad_input_is_dropped_and_counted() -> None:
     assert parser.parse("text") is None  # type: ignore[arg-type]
     assert parser.parsed == 0
     assert parser.dropped["invalid_json"] == 5
+    assert parser.dropped["not_utf8"] == 1
     assert parser.dropped["not_object"] == 1
     assert parser.dropped["invalid_vin"] == 2
     assert parser.dropped["no_data"] == 3
     assert parser.dropped["bad_descriptor"] == 1
     assert parser.dropped["bad_value"] == 1
     assert parser.dropped["oversized"] == 1
+
+
+def test_topic_names_the_vehicle_and_a_disagreeing_body_is_dropped() -> None:
+    other = "WBA00000000000002"
+    parser = MessageParser()
+    data = {"x": {"value": 1}}
+    assert parser.parse(_payload(data, vin=other), topic=f"{GCID}/{VIN}") is None
+    assert parser.dropped["vin_mismatch"] == 1
+    both = parser.parse(_payload(data, vin=VIN.lower()), topic=f"{GCID}/{VIN}")
+    assert both is not None
+    assert both.vin == VIN
+
+
+def test_deep_nesting_is_dropped_as_such() -> None:
+    parser = MessageParser(max_payload_bytes=10**6)
+    assert parser.parse(b"[" * 100_000 + b"]" * 100_000) is None
+    assert parser.dropped["too_deep"] == 1
+
+
+def test_each_drop_reason_logs_one_rate_limited_debug_line(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="custom_components.cardata.api.parser")
+    parser = MessageParser(max_payload_bytes=64)
+    secret = b'{"vin": "' + VIN.encode() + b'", "data": {"tyre": '
+    for _ in range(5):
+        parser.parse(secret)
+        parser.parse(b"x" * 100)
+    lines = [r.getMessage() for r in caplog.records if "dropped" in r.getMessage()]
+    assert lines == [
+        "Stream payload dropped (invalid_json): 1",
+        "Stream payload dropped (oversized): 1",
+    ]
+    assert VIN not in caplog.text
+    assert parser.dropped["invalid_json"] == 5
 
 
 def test_partly_bad_message_keeps_good_descriptors() -> None:

@@ -246,9 +246,12 @@ async def test_run_twice_is_refused(simulator: Simulator) -> None:
 
 async def test_keepalive_pings_keep_the_connection(simulator: Simulator) -> None:
     """paho's housekeeping runs on the loop: pings stop the broker's timeout."""
-    async with running(simulator, _config(simulator, keepalive=1)) as run:
+    # keepalive 2 s: the broker drops after 3 s of silence. A ping a second
+    # late (both cores busy) must not fail the test; 6.5 s still spans two
+    # of the broker's windows, so without pings the connection would drop.
+    async with running(simulator, _config(simulator, keepalive=2)) as run:
         await wait_for(lambda: run.stream.state is StreamState.CONNECTED)
-        await asyncio.sleep(3.5)
+        await asyncio.sleep(6.5)
         assert run.stream.state is StreamState.CONNECTED
         assert simulator.broker.connect_count(GCID_A) == 1
     assert "keep-alive timeout" not in simulator.broker.close_reasons(GCID_A)
@@ -328,6 +331,12 @@ class FlakyTokens:
             raise self.errors.pop(0)
         return await self.inner.async_get_id_token()
 
+    def peek_id_token(self) -> tuple[str, Any]:
+        return self.inner.peek_id_token()
+
+    async def async_refresh_id_token(self) -> tuple[str, Any]:
+        return await self.inner.async_refresh_id_token()
+
 
 async def test_token_errors_are_retried_and_refused(simulator: Simulator) -> None:
     async with aiohttp.ClientSession() as session:
@@ -349,7 +358,9 @@ async def test_token_errors_are_retried_and_refused(simulator: Simulator) -> Non
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-    assert StreamState.WAITING_TO_RETRY in states
+    # Without a token the state says so (not "waiting to retry").
+    assert StreamState.WAITING_FOR_TOKEN in states
+    assert StreamState.WAITING_TO_RETRY not in states
     assert StreamState.REFUSED in states
     reasons = [reason for _, reason in stream.history]
     assert "no id token: offline" in reasons
@@ -391,8 +402,17 @@ async def test_request_reconnect_cuts_the_wait_short(simulator: Simulator) -> No
     async with running(simulator, config) as run:
         await wait_for(lambda: run.stream.state is StreamState.WAITING_TO_RETRY)
         run.stream.request_reconnect()
+        # A refusal that persists gets one forced token refresh first.
+        await wait_for(
+            lambda: (
+                any(r == "refreshing the id token" for _, r in run.stream.history)
+                and run.stream.next_attempt is not None
+            )
+        )
+        assert run.stream.state is StreamState.WAITING_TO_RETRY
+        run.stream.request_reconnect()
         await wait_for(lambda: run.stream.state is StreamState.EVICTED)
-        assert simulator.broker.refused_count(GCID_A) == 2
+        assert simulator.broker.refused_count(GCID_A) == 3
         simulator.release(GCID_A)
         run.stream.request_reconnect()
         await wait_for(lambda: run.stream.state is StreamState.CONNECTED)

@@ -35,6 +35,17 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument(
         "--state-file", help="remember tokens, containers and quota here"
     )
+    parser.add_argument(
+        "--no-control",
+        action="store_true",
+        help="no fault switchboard under /_sim/ (loopback only otherwise)",
+    )
+    parser.add_argument(
+        "--token-lifetime",
+        type=int,
+        default=3600,
+        help="seconds an access and id token are valid",
+    )
     return parser.parse_args()
 
 
@@ -50,6 +61,9 @@ async def _main(args: argparse.Namespace) -> None:
         mqtt_port=args.mqtt_port,
         cert_dir=args.cert_dir,
         state_file=args.state_file,
+        control=not args.no_control,
+        access_token_lifetime=args.token_lifetime,
+        id_token_lifetime=args.token_lifetime,
     )
     sim.load_default_world()
     sim.oauth.auto_approve = args.auto_approve
@@ -64,6 +78,7 @@ async def _main(args: argparse.Namespace) -> None:
             "CLIENT_NO_STREAM": CLIENT_NO_STREAM,
         },
         "accounts": {"GCID_A": GCID_A, "GCID_B": GCID_B},
+        "control_url": None if args.no_control else sim.endpoints["api_url"] + "/_sim",
     }
     if args.endpoints_file:
         await asyncio.to_thread(_write, Path(args.endpoints_file), info)

@@ -15,6 +15,7 @@ from aiohttp import web
 
 from . import persist
 from .broker import Broker
+from .control import Control
 from .oauth import OAuth, iso
 from .rest import Quota, Rest
 from .scenario import Step, default_steps, run_steps
@@ -68,6 +69,30 @@ class Faults:
     rest_unavailable: int = 0
     stream_refusals: int = 0
     stream_connect_timeouts: int = 0
+    # OAuth, as BMW's login service misbehaves (counters count down).
+    token_gateway_faults: int = 0
+    """Token endpoint answers 500 with a ``{"fault": ...}`` body (poll or refresh)."""
+    access_denied_flakes: int = 0
+    """``access_denied`` to the poll of a code the user did approve."""
+    refresh_refusals: int = 0
+    """Refreshes answered with ``refresh_refusal_status`` (401 or 403)."""
+    refresh_refusal_status: int = 401
+    refresh_without_gcid: int = 0
+    """Refresh answers that lack ``gcid``."""
+    token_drop_after_rotate: int = 0
+    """Refreshes that rotate the tokens, then drop the connection unanswered."""
+    # REST errors.
+    rest_invalid_token: int = 0
+    """Calls answered 403 CU-127 (BMW's answer to a refused access token)."""
+    rest_bare_403: int = 0
+    """Calls answered 403 with ``rest_bare_403_body`` instead of BMW's body."""
+    rest_bare_403_body: str = ""
+    quota_without_retry_after: bool = False
+    """The 429 CU-429 quota answer comes without ``Retry-After``."""
+    # Broker.
+    stream_hold_after_disconnect: float = 0.0
+    """Seconds the broker refuses (rc 5) a reconnect after a client's own
+    disconnect, while it still holds the old session (BMW: 1 to 3 s)."""
 
 
 class Simulator:
@@ -83,8 +108,11 @@ class Simulator:
         mqtt_port: port of the MQTT broker (0: any free).
         cert_dir: keep the CA here (reused across runs); ``None``: temporary.
         state_file: remember tokens, containers, quota and vehicle values
-            here across restarts (loaded by :meth:`start`, written by
-            :meth:`stop`); ``None``: forget everything.
+            here across restarts (loaded by :meth:`start`, written within
+            :data:`persist.SAVE_INTERVAL` of every change and by :meth:`stop`,
+            so a killed simulator keeps its tokens); ``None``: forget everything.
+        control: serve the fault switchboard under ``/_sim/`` (loopback only,
+            see :mod:`.control`).
     """
 
     def __init__(
@@ -99,6 +127,7 @@ class Simulator:
         mqtt_port: int = 0,
         cert_dir: str | None = None,
         state_file: str | None = None,
+        control: bool = False,
     ) -> None:
         """Create the simulator; nothing runs before :meth:`start`."""
         self.access_token_lifetime = access_token_lifetime
@@ -109,6 +138,8 @@ class Simulator:
         self._mqtt_port = mqtt_port
         self._cert_dir = cert_dir
         self._state_file = Path(state_file) if state_file else None
+        self._control = control
+        self._autosave: asyncio.Task[None] | None = None
         self._offset = dt.timedelta()
         self.accounts: dict[str, Account] = {}
         self.vehicles: dict[str, Vehicle] = {}
@@ -147,6 +178,8 @@ class Simulator:
         app.add_routes(self.oauth.routes())
         app.add_routes(self.rest.routes())
         app.add_routes([web.get("/", self._index)])
+        if self._control:
+            app.add_routes(Control(self).routes())
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self._http_port)
@@ -164,6 +197,10 @@ class Simulator:
             "stream_tls": "custom_ca",
             "stream_ca_file": self.ca_file,
         }
+        if self._state_file:
+            self._autosave = asyncio.create_task(
+                persist.autosave(self, self._state_file), name="cardata-sim-autosave"
+            )
 
     async def stop(self) -> None:
         """Stop everything started; nothing is left running."""
@@ -172,6 +209,11 @@ class Simulator:
         if self._scenarios:
             await asyncio.wait(self._scenarios, timeout=5)
         self.stopping.set()  # hanging (timeout-fault) handlers return now
+        if self._autosave:
+            self._autosave.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._autosave
+            self._autosave = None
         await self.broker.stop()
         if self._runner:
             await self._runner.cleanup()

@@ -7,10 +7,12 @@ new login.
 
 from __future__ import annotations
 
+import asyncio
 from collections import deque
 import datetime as dt
 import json
 from pathlib import Path
+import threading
 from typing import TYPE_CHECKING, Any
 
 from .oauth import IssuedToken
@@ -19,6 +21,9 @@ from .world import StateValue
 
 if TYPE_CHECKING:
     from .core import Simulator
+
+SAVE_INTERVAL = 0.5
+"""Seconds between two looks for a change (a crash loses at most these)."""
 
 
 def dump(sim: Simulator) -> dict[str, Any]:
@@ -96,9 +101,28 @@ def restore(sim: Simulator, data: dict[str, Any]) -> None:
 
 def save(sim: Simulator, path: Path) -> None:
     """Write the memory file (atomically)."""
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(dump(sim), indent=1) + "\n", encoding="utf-8")
+    _write(path, json.dumps(dump(sim), indent=1) + "\n")
+
+
+def _write(path: Path, text: str) -> None:
+    tmp = path.with_suffix(f".{threading.get_ident()}.tmp")
+    tmp.write_text(text, encoding="utf-8")
     tmp.replace(path)
+
+
+async def autosave(sim: Simulator, path: Path) -> None:
+    """Write the memory file whenever it changed (until cancelled).
+
+    Each look serialises the memory on the loop (a copy, so no handler
+    changes it mid-write) and writes only when it differs from the last.
+    """
+    last = ""
+    while True:
+        text = json.dumps(dump(sim), indent=1) + "\n"
+        if text != last:
+            await asyncio.to_thread(_write, path, text)
+            last = text
+        await asyncio.sleep(SAVE_INTERVAL)
 
 
 def load(sim: Simulator, path: Path) -> bool:

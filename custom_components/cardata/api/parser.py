@@ -11,11 +11,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 import json
+import logging
 import math
 import re
+import time
 from typing import Any
 
 from .models import parse_timestamp
+
+_LOGGER = logging.getLogger(__name__)
 
 Value = bool | int | float | str | None
 
@@ -23,6 +27,8 @@ VIN_PATTERN = re.compile(r"^[A-HJ-NPR-Z0-9]{17}$")
 MAX_PAYLOAD_BYTES = 256 * 1024
 MAX_DESCRIPTOR_LENGTH = 256
 MAX_STRING_VALUE_LENGTH = 4096
+DROP_LOG_INTERVAL = 60.0
+"""Seconds between two debug lines about drops of the same reason."""
 
 _BOOL_WORDS: dict[str, bool | None] = {
     "asn_istrue": True,
@@ -57,7 +63,11 @@ def _reject_constant(name: str) -> Any:
 def _load(payload: bytes) -> tuple[dict[str, Any] | None, str]:
     try:
         document = json.loads(bytes(payload), parse_constant=_reject_constant)
-    except ValueError, RecursionError, TypeError:
+    except UnicodeDecodeError:
+        return None, "not_utf8"
+    except RecursionError:
+        return None, "too_deep"
+    except ValueError, TypeError:
         return None, "invalid_json"
     if not isinstance(document, dict):
         return None, "not_object"
@@ -91,6 +101,32 @@ def convert_value(raw: Any) -> tuple[bool, Value]:
     return False, None
 
 
+class DropLog:
+    """One debug line per reason, then at most one a :data:`DROP_LOG_INTERVAL`.
+
+    The line names the reason and how many drops it covers, never content.
+    """
+
+    def __init__(self, logger: logging.Logger, what: str) -> None:
+        """Log through ``logger``; ``what`` names the dropped thing."""
+        self._logger = logger
+        self._what = what
+        self._next: dict[str, float] = {}
+        self._pending: dict[str, int] = {}
+
+    def __call__(self, reason: str) -> None:
+        """Count one drop; log when this reason's interval has passed."""
+        pending = self._pending.get(reason, 0) + 1
+        now = time.monotonic()
+        if now < self._next.get(reason, 0.0):
+            self._pending[reason] = pending
+            return
+        self._pending[reason] = 0
+        self._next[reason] = now + DROP_LOG_INTERVAL
+        if self._logger.isEnabledFor(logging.DEBUG):
+            self._logger.debug("%s dropped (%s): %d", self._what, reason, pending)
+
+
 class MessageParser:
     """Turns stream payloads into :class:`StreamMessage` values.
 
@@ -104,6 +140,7 @@ class MessageParser:
         self.max_payload_bytes = max_payload_bytes
         self.dropped: Counter[str] = Counter()
         self.parsed = 0
+        self._log = DropLog(_LOGGER, "Stream payload")
 
     def parse(self, payload: bytes, topic: str | None = None) -> StreamMessage | None:
         """Parse one payload; ``None`` (and a counted reason) when unusable.
@@ -115,11 +152,12 @@ class MessageParser:
         try:
             return self._parse(payload, topic)
         except Exception:  # noqa: BLE001 - the parser must never raise
-            self.dropped["error"] += 1
+            self._drop("error")
             return None
 
     def _drop(self, reason: str) -> None:
         self.dropped[reason] += 1
+        self._log(reason)
 
     def _parse(self, payload: bytes, topic: str | None) -> StreamMessage | None:
         reason = "oversized"
@@ -136,11 +174,15 @@ class MessageParser:
     def _message(
         self, document: dict[str, Any], topic: str | None
     ) -> tuple[StreamMessage | None, str]:
-        vin = (
-            normalize_vin(document.get("vin"))
-            or normalize_vin(document.get("topic"))
-            or normalize_vin(topic)
+        # The MQTT topic names the vehicle (BMW routes by it); a body that
+        # names another one is not trusted at all.
+        body_vin = normalize_vin(document.get("vin")) or normalize_vin(
+            document.get("topic")
         )
+        topic_vin = normalize_vin(topic)
+        if topic_vin is not None and body_vin not in (None, topic_vin):
+            return None, "vin_mismatch"
+        vin = topic_vin or body_vin
         if vin is None:
             return None, "invalid_vin"
         raw_data = document.get("data")

@@ -1,0 +1,1 @@
+"""The fault suite: a real Home Assistant against the standalone simulator."""

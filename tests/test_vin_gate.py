@@ -1,0 +1,215 @@
+"""Routing by the account's VINs: foreign, unknown and secondary cars create nothing.
+
+Every message goes over the simulator's broker, exactly as BMW sends it.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import device_registry as dr, entity_registry as er
+
+from custom_components.cardata.api import StreamState
+from custom_components.cardata.const import DOMAIN
+from custom_components.cardata.vin_gate import VinGate
+from tests.entity_helpers import SOC, make_entry, setup_entry, wait_for
+from tests.rest_helpers import sim_calls
+from tests.simulator import GCID_A, VIN_BEV, VIN_ID6, VIN_SECONDARY
+
+UNMAPPED_VIN = "WBY00000000UNK001"
+
+
+def _devices(hass: HomeAssistant, entry: Any) -> set[str]:
+    return {
+        ident
+        for device in dr.async_entries_for_config_entry(
+            dr.async_get(hass), entry.entry_id
+        )
+        for domain, ident in device.identifiers
+        if domain == DOMAIN and ident != entry.entry_id
+    }
+
+
+def _payload(sim: Any, vin: str, values: dict[str, Any]) -> bytes:
+    return json.dumps(sim.message(vin, GCID_A, values)).encode()
+
+
+def _gate(entry: Any) -> VinGate:
+    gate = entry.runtime_data.vin_gate
+    assert gate is not None
+    return gate  # type: ignore[no-any-return]
+
+
+async def _settle(hass: HomeAssistant, entry: Any) -> None:
+    gate = _gate(entry)
+    task = gate._reading
+    if task is not None:
+        await wait_for(hass, task.done)
+    await hass.async_block_till_done()
+
+
+async def test_foreign_and_unknown_vins_create_nothing(
+    hass: HomeAssistant, simulator
+) -> None:
+    entry = make_entry(simulator)
+    await setup_entry(hass, entry)
+    before = _devices(hass, entry)
+    calls = sim_calls(simulator)
+    gate = _gate(entry)
+    # Another account's car, then a car nobody has, on our account's topics.
+    for vin in (VIN_ID6, UNMAPPED_VIN, VIN_ID6, UNMAPPED_VIN):
+        await simulator.publish_raw(GCID_A, vin, _payload(simulator, vin, {SOC: 5}))
+    await wait_for(hass, lambda: gate.dropped["unconfirmed_vehicle"] == 4)
+    await _settle(hass, entry)
+    assert _devices(hass, entry) == before
+    assert VIN_ID6 not in entry.runtime_data.coordinator.vehicles
+    # One look at BMW's mappings, for all of them, then none for a day.
+    assert sim_calls(simulator) == calls + 1
+    await simulator.publish_raw(
+        GCID_A, UNMAPPED_VIN, _payload(simulator, UNMAPPED_VIN, {SOC: 6})
+    )
+    await wait_for(hass, lambda: gate.dropped["unconfirmed_vehicle"] == 5)
+    await _settle(hass, entry)
+    assert sim_calls(simulator) == calls + 1
+    assert _devices(hass, entry) == before
+
+
+async def test_a_body_naming_another_car_is_dropped(
+    hass: HomeAssistant, simulator
+) -> None:
+    entry = make_entry(simulator)
+    coordinator = await setup_entry(hass, entry)
+    await simulator.publish(VIN_BEV, {SOC: 61})
+    await wait_for(
+        hass, lambda: getattr(coordinator.get(VIN_BEV, SOC), "value", 0) == 61
+    )
+    parser = entry.runtime_data.stream.stream.parser
+    await simulator.publish_raw(GCID_A, VIN_BEV, _payload(simulator, VIN_ID6, {SOC: 3}))
+    await wait_for(hass, lambda: parser.dropped["vin_mismatch"] == 1)
+    await hass.async_block_till_done()
+    assert coordinator.get(VIN_BEV, SOC).value == 61
+    assert VIN_ID6 not in _devices(hass, entry)
+
+
+async def test_a_secondary_users_car_never_gets_a_device(
+    hass: HomeAssistant, simulator
+) -> None:
+    entry = make_entry(simulator)
+    await setup_entry(hass, entry)
+    calls = sim_calls(simulator)
+    gate = _gate(entry)
+    await simulator.publish_raw(
+        GCID_A, VIN_SECONDARY, _payload(simulator, VIN_SECONDARY, {SOC: 9})
+    )
+    await wait_for(hass, lambda: gate.dropped["secondary_vehicle"] == 1)
+    await hass.async_block_till_done()
+    assert VIN_SECONDARY not in _devices(hass, entry)
+    assert sim_calls(simulator) == calls  # known from the first set-up
+
+
+async def test_a_car_added_to_the_account_is_confirmed_and_kept(
+    hass: HomeAssistant, simulator
+) -> None:
+    entry = make_entry(simulator)
+    coordinator = await setup_entry(hass, entry)
+    simulator.add_vehicle(GCID_A, UNMAPPED_VIN, "BEV")
+    await simulator.publish(UNMAPPED_VIN, {SOC: 12})
+    await wait_for(hass, lambda: coordinator.get(UNMAPPED_VIN, SOC) is not None)
+    await hass.async_block_till_done()
+    assert UNMAPPED_VIN in _devices(hass, entry)
+    # The confirmation is kept: after a restart the car passes without a call.
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done()
+    calls = sim_calls(simulator)
+    coordinator = entry.runtime_data.coordinator
+    stream = entry.runtime_data.stream
+    await wait_for(hass, lambda: stream.state is StreamState.CONNECTED)
+    await simulator.publish(UNMAPPED_VIN, {SOC: 13})
+    await wait_for(
+        hass, lambda: getattr(coordinator.get(UNMAPPED_VIN, SOC), "value", 0) == 13
+    )
+    assert sim_calls(simulator) == calls
+
+
+def _phantoms(hass: HomeAssistant, entry: Any) -> list[str]:
+    """Devices and entities an earlier version created from foreign VINs."""
+    devices = dr.async_get(hass)
+    entities = er.async_get(hass)
+    created = []
+    for vin in (VIN_ID6, VIN_SECONDARY, VIN_BEV):
+        device = devices.async_get_or_create(
+            config_entry_id=entry.entry_id, identifiers={(DOMAIN, vin)}
+        )
+        created.append(
+            entities.async_get_or_create(
+                "sensor",
+                DOMAIN,
+                f"{vin}_{SOC}",
+                config_entry=entry,
+                device_id=device.id,
+            ).entity_id
+        )
+    return created
+
+
+async def test_phantom_devices_are_removed_at_the_first_set_up(
+    hass: HomeAssistant, simulator
+) -> None:
+    entry = make_entry(simulator)
+    entry.add_to_hass(hass)
+    foreign, secondary, own = _phantoms(hass, entry)
+    await setup_entry(hass, entry)
+    await hass.async_block_till_done()
+    assert VIN_ID6 not in _devices(hass, entry)
+    assert VIN_SECONDARY not in _devices(hass, entry)
+    assert VIN_BEV in _devices(hass, entry)
+    registry = er.async_get(hass)
+    assert registry.async_get(foreign) is None
+    assert registry.async_get(secondary) is None
+    assert registry.async_get(own) is not None
+    assert hass.states.get(foreign) is None
+
+
+async def test_phantoms_of_an_upgraded_entry_go_after_one_read(
+    hass: HomeAssistant, simulator, hass_storage: dict[str, Any]
+) -> None:
+    """An entry whose first set-up ran under an earlier version."""
+    entry = make_entry(simulator)
+    entry.add_to_hass(hass)
+    key = f"cardata.vehicles.{entry.entry_id}"
+    hass_storage[key] = {
+        "version": 1,
+        "minor_version": 1,
+        "key": key,
+        "data": {"done": True},
+    }
+    _phantoms(hass, entry)
+    await setup_entry(hass, entry)
+    await _settle(hass, entry)
+    assert sim_calls(simulator) == 1  # the mappings, nothing else
+    assert _devices(hass, entry) == {VIN_BEV}
+    assert set(entry.runtime_data.coordinator.vehicles) == {VIN_BEV}
+    # Known now: a restart removes nothing more and calls nothing.
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    await _settle(hass, entry)
+    assert sim_calls(simulator) == 1
+    assert _devices(hass, entry) == {VIN_BEV}
+
+
+async def test_no_read_while_the_quota_is_spent(hass: HomeAssistant, simulator) -> None:
+    entry = make_entry(simulator)
+    await setup_entry(hass, entry)
+    gate = _gate(entry)
+    planner = entry.runtime_data.quota
+    assert planner is not None
+    planner.block(None, "CU-429")
+    await simulator.publish_raw(
+        GCID_A, UNMAPPED_VIN, _payload(simulator, UNMAPPED_VIN, {SOC: 5})
+    )
+    await wait_for(hass, lambda: gate.dropped["unconfirmed_vehicle"] == 1)
+    await _settle(hass, entry)
+    assert gate.read_at is None
+    assert UNMAPPED_VIN in gate.held
+    assert UNMAPPED_VIN not in _devices(hass, entry)
