@@ -21,6 +21,7 @@ from pytest_homeassistant_custom_component.common import (
 )
 
 from custom_components.cardata.api import StreamState
+from custom_components.cardata.diagnostics import async_get_device_diagnostics
 from custom_components.cardata.prediction.end_poll import GRACE
 from custom_components.cardata.prediction.hub import PredictionHub, hub_of
 from custom_components.cardata.prediction.inputs import VehicleFeed
@@ -29,6 +30,7 @@ from custom_components.cardata.quota import planner_of
 from custom_components.cardata.quota_policy import CallKind, LoggedCall
 from tests.entity_helpers import (
     age_rest_data,
+    device_for,
     entity_id,
     push,
     setup_entry,
@@ -333,3 +335,44 @@ async def test_entity_shows_what_the_benchmark_measures(
         expected, _basis = pure.estimate(at)
         assert expected is not None
         assert shown == round(expected, 1)
+
+
+async def test_owner_capacity_gives_a_basis(
+    hass: HomeAssistant, simulator: Simulator, make_entry: Callable[..., Any]
+) -> None:
+    """A car BMW gives no capacity for predicts once the owner sets one."""
+    entry, hub, clock = await _setup(hass, simulator, make_entry)
+    hub.basic_capacity.pop(VIN_BEV, None)
+    hub.set_owner_capacity(VIN_BEV, None)
+    profile = ChargeProfile("owner", "mini", report="start_end")  # sends none
+    timeline = charge(profile, _start(), seed=12)
+    coordinator = entry.runtime_data.coordinator
+    half = len(timeline.messages) // 2
+    for at, values in timeline.messages[:half]:
+        clock.now = at
+        await push(hass, coordinator, VIN_BEV, values, at)
+    assert _state(hass).attributes["source"] == "measured"
+    number = entity_id(hass, "number", f"{VIN_BEV}_usable_capacity")
+    await hass.services.async_call(
+        "number", "set_value", {"entity_id": number, "value": 28.9}, blocking=True
+    )
+    state = _state(hass)
+    assert state.attributes["source"] == "predicted_charging"
+    assert state.attributes["capacity_kwh"] == 28.9
+    assert abs(float(state.state) - timeline.true_soc(clock.now)) < 1.5
+
+
+async def test_device_diagnostics_show_the_prediction(
+    hass: HomeAssistant, simulator: Simulator, make_entry: Callable[..., Any]
+) -> None:
+    """The vehicle's diagnostics say what the prediction stands on, no VIN."""
+    entry, _hub, clock = await _setup(hass, simulator, make_entry)
+    profile = ChargeProfile("diag", "ix", report="coarse", target=40)
+    await _play(hass, entry, clock, charge(profile, _start(), seed=13))
+    device = device_for(hass, entry, VIN_BEV)
+    dump = await async_get_device_diagnostics(hass, entry, device)
+    (part,) = dump["predicted_charge_level"].values()
+    assert part["charge_level_descriptor"] == HEADER
+    assert part["capacity_from"] == "vehicle"
+    assert part["learning"]["ac"]["weight"] > 0
+    assert VIN_BEV not in str(dump)

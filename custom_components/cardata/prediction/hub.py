@@ -178,6 +178,28 @@ class PredictionHub:
         if (feed := self.feeds.get(vin)) is not None:
             feed.predictor.capacity_kwh = self.capacity(vin)[0]
 
+    def diagnostics(self, vin: str) -> dict[str, Any]:
+        """What the prediction knows of a vehicle (no VIN, no position)."""
+        feed = self.feeds.get(vin)
+        if feed is None:
+            return {}
+        predictor = feed.predictor
+        kwh, origin = self.capacity(vin)
+        last = predictor.last_reading
+        return {
+            "charge_level_descriptor": feed.source,
+            "capacity_kwh": kwh,
+            "capacity_from": origin,
+            "has_power": feed.has_power,
+            "charging": predictor.charging,
+            "dc": predictor.dc,
+            "moving": predictor.moving,
+            "last_reading_at": last.at.isoformat() if last else None,
+            "learning": predictor.learning.to_dict(),
+            "end_polls_last_24h": len(self.end_poller.stored(vin)),
+            "end_polls_skipped": dict(self.end_poller.skipped),
+        }
+
     @callback
     def reset_learning(self, vin: str) -> None:
         """Forget what was learned about a vehicle."""
