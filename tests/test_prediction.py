@@ -376,3 +376,28 @@ async def test_device_diagnostics_show_the_prediction(
     assert part["capacity_from"] == "vehicle"
     assert part["learning"]["ac"]["weight"] > 0
     assert VIN_BEV not in str(dump)
+
+
+async def test_end_poll_refusals(
+    hass: HomeAssistant, simulator: Simulator, make_entry: Callable[..., Any]
+) -> None:
+    """Set to 0 a day, no container yet, or BMW failing: no poll counted."""
+    entry, hub, _clock = await _setup(hass, simulator, make_entry)
+    poller = hub.end_poller
+    ended = dt_util.utcnow() + timedelta(minutes=1)  # nothing arrived since
+
+    simulator.faults.rest_errors = 1
+    assert not await poller.async_check(VIN_BEV, ended)
+    assert poller.polls == 0
+    assert len(poller.stored(VIN_BEV)) == 1  # BMW counted the failed call
+
+    hass.config_entries.async_update_entry(
+        entry, options={**entry.options, "end_polls_per_day": 1}
+    )
+    assert not await poller.async_check(VIN_BEV, ended)
+    assert poller.skipped["daily_limit"] == 1
+
+    data = {k: v for k, v in entry.data.items() if k != "container_id"}
+    hass.config_entries.async_update_entry(entry, data=data)
+    assert not await poller.async_check(VIN_BEV, ended)
+    assert poller.skipped["no_container"] == 1
