@@ -102,11 +102,11 @@ async def test_settings_saved_and_reloaded(hass: HomeAssistant, simulator) -> No
     }
     result = await hass.config_entries.options.async_configure(result["flow_id"], form)
     assert result["errors"] == {"broker": "ca_file_missing"}
-    # The simulator's broker stands in for an owner's bridge.
+    # A bridge the owner runs (its connection is tested in test_sharing.py).
     form["broker"] = {
         OPT_BROKER_ENABLED: True,
         OPT_BROKER_HOST: "127.0.0.1",
-        "broker_port": simulator.endpoints["stream_port"],
+        "broker_port": 9,
         OPT_BROKER_TLS: "custom_ca",
         "broker_ca_file": simulator.ca_file,
     }
@@ -119,12 +119,30 @@ async def test_settings_saved_and_reloaded(hass: HomeAssistant, simulator) -> No
     assert settings.reserve == 12
     broker = custom_broker(entry.options)
     assert broker is not None
-    assert broker.port == simulator.endpoints["stream_port"]
-    stream = entry.runtime_data.stream
-    await wait_for(hass, lambda: stream.state is StreamState.CONNECTED)
-    prefixed = custom_broker({**entry.options, "broker_topic_prefix": "bmw"})
+    assert broker.port == 9
+    # Defaults of a new custom broker: the bridges' layout under bmw/.
+    config = entry.runtime_data.stream.config
+    assert config.topic == "bmw/+"
+    assert config.password == ""  # not None: never the id token
+    assert GCID_A not in (config.username, config.client_id)
+    prefixed = custom_broker(
+        {**entry.options, "broker_topic_prefix": "cars", "broker_topic_layout": "bmw"}
+    )
     assert prefixed is not None
-    assert prefixed.stream_config(GCID_A).topic == f"bmw/{GCID_A}/+"
+    assert prefixed.stream_config(GCID_A).topic == f"cars/{GCID_A}/+"
+    # The form shows the broker in force; switched off, nothing of it stays.
+    result = await _open(hass, entry, "settings")
+    assert "127.0.0.1:9" in result["description_placeholders"]["in_force"]
+    form["broker"] = {OPT_BROKER_ENABLED: False, OPT_BROKER_HOST: "127.0.0.1"}
+    result = await hass.config_entries.options.async_configure(result["flow_id"], form)
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+    assert not any(key.startswith("broker_") for key in entry.options)
+    result = await _open(hass, entry, "settings")
+    assert result["description_placeholders"]["in_force"].startswith("BMW, ")
+    await wait_for(
+        hass, lambda: entry.runtime_data.stream.state is StreamState.CONNECTED
+    )
     # The reloaded planner uses the new thresholds.
     assert planner(entry).policy.settings.reserve == 12
 
@@ -224,6 +242,8 @@ def test_settings_read_defensively() -> None:
     assert broker.tls.value == "verify"
     assert broker.port == 8883
     config = broker.stream_config(GCID_A)
-    assert config.username == GCID_A
-    assert config.password is None
-    assert config.topic == f"{GCID_A}/+"
+    # Never BMW's login on another broker: no credentials configured, none sent.
+    assert config.password == ""  # not None: never the id token
+    assert not config.username
+    assert not config.password
+    assert config.topic == "+"

@@ -106,13 +106,20 @@ class VehicleRecord:
         await self._store.async_remove()
 
 
+# BMW's brand values (OpenAPI) where the brand reads differently.
+BRAND_NAMES: Final = {"BMWi": "BMW i", "Toyota-Supra": "Toyota"}
+
+
 def device_fields(basic: BasicData) -> dict[str, str | None]:
     """Return device registry fields from basicData (absent facts skipped).
 
-    The device name stays the entities' choice (an owner may rename it).
+    The brand (BMW, MINI, ...) becomes the manufacturer, and with it the
+    device's name (see ``CarDataCoordinator.device_info``); a name the owner
+    gave the device is Home Assistant's own and stays.
     """
+    brand = BRAND_NAMES.get(basic.brand or "", basic.brand)
     return {
-        "manufacturer": basic.brand,
+        "manufacturer": brand,
         "model": basic.model_name or basic.series,
         "model_id": basic.model_key,
         "sw_version": basic.pu_step,

@@ -29,9 +29,6 @@ from homeassistant.helpers.selector import (
     SelectSelector,
     SelectSelectorConfig,
     SelectSelectorMode,
-    TextSelector,
-    TextSelectorConfig,
-    TextSelectorType,
 )
 from homeassistant.util import dt as dt_util
 
@@ -46,13 +43,20 @@ from .api import (
     CarDataError,
     ContainerDeletedError,
     InvalidGrantError,
-    StreamTls,
 )
 from .bootstrap import (
     async_ensure_container,
     async_fetch_telematic,
     device_fields,
     forget_container,
+)
+from .broker_form import (
+    BROKER,
+    SHARING,
+    broker_schema,
+    in_force,
+    merge_settings,
+    sharing_schema,
 )
 from .const import CONF_CONTAINER_ID
 from .issues import async_sync_secondary_vehicles
@@ -61,41 +65,27 @@ from .quota_policy import CallKind
 from .runtime import CarDataConfigEntry
 from .services import describe_error
 from .settings import (
-    DEFAULT_BROKER_PORT,
     MAX_END_POLLS,
     OPT_BROKER_CA_FILE,
     OPT_BROKER_ENABLED,
     OPT_BROKER_HOST,
-    OPT_BROKER_PASSWORD,
-    OPT_BROKER_PORT,
     OPT_BROKER_TLS,
-    OPT_BROKER_TOPIC_PREFIX,
-    OPT_BROKER_USERNAME,
     OPT_CHARGING_HISTORY,
     OPT_END_POLLS,
     OPT_MAX_DATA_AGE,
     OPT_POLL_INTERVAL,
     OPT_RESERVE,
+    OPT_SHARE_STREAM,
     OPT_STREAM_SILENCE,
     OPT_TYRE_DIAGNOSIS,
     OPT_VEHICLE_IMAGE,
+    BrokerTls,
     end_polls_per_day,
     poll_settings,
 )
 
-BROKER = "broker"
 ITEMS = "items"
 FETCH_ITEMS = ["mappings", "basic_data", "telematic_data"]
-_BROKER_KEYS = (
-    OPT_BROKER_ENABLED,
-    OPT_BROKER_HOST,
-    OPT_BROKER_PORT,
-    OPT_BROKER_TLS,
-    OPT_BROKER_CA_FILE,
-    OPT_BROKER_USERNAME,
-    OPT_BROKER_PASSWORD,
-    OPT_BROKER_TOPIC_PREFIX,
-)
 
 
 def _number(low: float, high: float, step: float, unit: str) -> NumberSelector:
@@ -112,48 +102,6 @@ def _number(low: float, high: float, step: float, unit: str) -> NumberSelector:
 
 def _settings_schema(options: dict[str, Any]) -> vol.Schema:
     current = poll_settings(options)
-    text = TextSelector()
-    broker = vol.Schema(
-        {
-            vol.Optional(
-                OPT_BROKER_ENABLED, default=options.get(OPT_BROKER_ENABLED, False)
-            ): BooleanSelector(),
-            vol.Optional(
-                OPT_BROKER_HOST,
-                description={"suggested_value": options.get(OPT_BROKER_HOST)},
-            ): text,
-            vol.Optional(
-                OPT_BROKER_PORT,
-                default=options.get(OPT_BROKER_PORT, DEFAULT_BROKER_PORT),
-            ): _number(1, 65535, 1, ""),
-            vol.Optional(
-                OPT_BROKER_TLS,
-                default=options.get(OPT_BROKER_TLS, StreamTls.VERIFY.value),
-            ): SelectSelector(
-                SelectSelectorConfig(
-                    options=[tls.value for tls in StreamTls],
-                    translation_key="stream_tls",
-                    mode=SelectSelectorMode.DROPDOWN,
-                )
-            ),
-            vol.Optional(
-                OPT_BROKER_CA_FILE,
-                description={"suggested_value": options.get(OPT_BROKER_CA_FILE)},
-            ): text,
-            vol.Optional(
-                OPT_BROKER_USERNAME,
-                description={"suggested_value": options.get(OPT_BROKER_USERNAME)},
-            ): text,
-            vol.Optional(
-                OPT_BROKER_PASSWORD,
-                description={"suggested_value": options.get(OPT_BROKER_PASSWORD)},
-            ): TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD)),
-            vol.Optional(
-                OPT_BROKER_TOPIC_PREFIX,
-                description={"suggested_value": options.get(OPT_BROKER_TOPIC_PREFIX)},
-            ): text,
-        }
-    )
     return vol.Schema(
         {
             vol.Required(
@@ -182,7 +130,12 @@ def _settings_schema(options: dict[str, Any]) -> vol.Schema:
                 OPT_TYRE_DIAGNOSIS, default=options.get(OPT_TYRE_DIAGNOSIS, False)
             ): BooleanSelector(),
             vol.Required(BROKER): section(
-                broker, {"collapsed": not options.get(OPT_BROKER_ENABLED)}
+                broker_schema(options),
+                {"collapsed": not options.get(OPT_BROKER_ENABLED)},
+            ),
+            vol.Optional(SHARING, default={}): section(
+                sharing_schema(options),
+                {"collapsed": not options.get(OPT_SHARE_STREAM)},
             ),
         }
     )
@@ -271,15 +224,18 @@ class CarDataOptionsFlow(OptionsFlowWithReload):
         options = dict(self.config_entry.options)
         errors: dict[str, str] = {}
         if user_input is not None:
-            merged = {k: v for k, v in user_input.items() if k != BROKER}
-            broker = user_input.get(BROKER) or {}
-            merged.update({k: broker[k] for k in _BROKER_KEYS if k in broker})
+            merged = merge_settings(options, user_input)
             errors = await self._check_broker(merged)
             if not errors:
                 return self.async_create_entry(data=merged)
-            options = merged
+            options = {**merged, **(user_input.get(BROKER) or {})}
         return self.async_show_form(
-            step_id="settings", data_schema=_settings_schema(options), errors=errors
+            step_id="settings",
+            data_schema=_settings_schema(options),
+            errors=errors,
+            description_placeholders={
+                "in_force": in_force(self.config_entry.data, self.config_entry.options)
+            },
         )
 
     async def _check_broker(self, options: dict[str, Any]) -> dict[str, str]:
@@ -287,7 +243,7 @@ class CarDataOptionsFlow(OptionsFlowWithReload):
             return {}
         if not str(options.get(OPT_BROKER_HOST) or "").strip():
             return {BROKER: "broker_host_missing"}
-        if options.get(OPT_BROKER_TLS) == StreamTls.CUSTOM_CA.value:
+        if options.get(OPT_BROKER_TLS) == BrokerTls.CUSTOM_CA.value:
             path = str(options.get(OPT_BROKER_CA_FILE) or "")
             exists = await self.hass.async_add_executor_job(_is_file, path)
             if not exists:

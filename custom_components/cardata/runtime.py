@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from .coordinator import CarDataCoordinator
     from .prediction.hub import PredictionHub
     from .quota import QuotaPlanner
+    from .sharing import StreamSharing
     from .stream_owner import StreamOwner
     from .token_manager import TokenManager
     from .vin_gate import VinGate
@@ -31,6 +32,7 @@ class CarDataRuntimeData:
     coordinator: CarDataCoordinator
     quota: QuotaPlanner | None = None
     prediction: PredictionHub | None = None
+    sharing: StreamSharing | None = None
     vin_gate: VinGate | None = None
 
 
