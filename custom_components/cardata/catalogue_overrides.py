@@ -315,7 +315,14 @@ _GRID = CHG + "consumptionOverLifeTime."
 # Descriptors BMW sends and accepts in containers that its catalogue lacks.
 EXTRA_ROWS: Final = (
     # The charge level of Neue Klasse cars (they send neither header nor level).
-    CatalogueRow(BATT + "stateOfCharge.displayed", "float", "%", None, "Battery EV"),
+    CatalogueRow(
+        descriptor=BATT + "stateOfCharge.displayed",
+        data_type="float",
+        unit="%",
+        enum_values=None,
+        enum_source=None,
+        category="Battery EV",
+    ),
 )
 # Climate timers send "deactive" besides the listed words (observed).
 _TIMER_ACTION: Override = {"extra_options": ("deactive",)}
