@@ -339,7 +339,10 @@ async def bench_sharing(hass: HomeAssistant, sim: Simulator, count: int) -> None
                 minor_version=1,
             )
             mqtt_entry.add_to_hass(hass)
-            await set_up(hass, mqtt_entry)
+            if not await hass.config_entries.async_setup(mqtt_entry.entry_id):
+                msg = "MQTT did not start"
+                raise RuntimeError(msg)
+            await hass.async_block_till_done()
             entry = new_entry(sim)
             entry.add_to_hass(hass)
             hass.config_entries.async_update_entry(
@@ -358,7 +361,7 @@ async def _share_runs(hass: HomeAssistant, entry: MockConfigEntry, count: int) -
     sharing = entry.runtime_data.sharing
     parser = MessageParser()
     descriptors = pick_descriptors()
-    base = T0 + timedelta(days=30)
+    base = datetime.now(UTC).replace(microsecond=0) + timedelta(days=1)
     for run, label in enumerate(("sharing off", "sharing on")):
         offer = sharing.offer if run else None
         bodies = [

@@ -8,8 +8,11 @@ from homeassistant.components.sensor import SensorDeviceClass, SensorStateClass
 from homeassistant.const import ATTR_UNIT_OF_MEASUREMENT, PERCENTAGE, UnitOfLength
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
+from homeassistant.util import dt as dt_util
+from pytest_homeassistant_custom_component.common import async_fire_time_changed
 from syrupy.assertion import SnapshotAssertion
 
+from custom_components.cardata.diagnostic_entities import LAST_DATA_EVERY
 from tests.entity_helpers import (
     MILEAGE,
     SOC,
@@ -40,6 +43,9 @@ async def test_bev_entities(
     entry = make_entry(simulator)
     coordinator = await setup_entry(hass, entry)
     await push(hass, coordinator, VIN_BEV, initial_values("BEV"))
+    # "Last data received" shows the newest time at the end of its window.
+    async_fire_time_changed(hass, dt_util.utcnow() + LAST_DATA_EVERY)
+    await hass.async_block_till_done()
 
     reg = er.async_get(hass)
     device = device_for(hass, entry, VIN_BEV)

@@ -37,6 +37,7 @@ try:
 except ImportError:  # pragma: no cover - older Home Assistant
     import voluptuous as vol  # type: ignore[no-redef]
 
+from .answers import SHOWN_VALUES, basic_lines, mapping_lines, telematic_lines
 from .api import (
     ApiError,
     CarDataConnectionError,
@@ -59,7 +60,7 @@ from .broker_form import (
     sharing_schema,
 )
 from .const import CONF_CONTAINER_ID
-from .issues import async_sync_secondary_vehicles
+from .display import local_time
 from .quota import QuotaSpentError, planner_of
 from .quota_policy import CallKind
 from .runtime import CarDataConfigEntry
@@ -83,6 +84,7 @@ from .settings import (
     end_polls_per_day,
     poll_settings,
 )
+from .vehicle_sync import async_owner_read_mappings
 
 ITEMS = "items"
 FETCH_ITEMS = ["mappings", "basic_data", "telematic_data"]
@@ -141,10 +143,6 @@ def _settings_schema(options: dict[str, Any]) -> vol.Schema:
     )
 
 
-def _short(vin: str) -> str:
-    return f"…{vin[-7:]}"
-
-
 class CarDataOptionsFlow(OptionsFlowWithReload):
     """Menu of actions and settings for one account."""
 
@@ -174,10 +172,14 @@ class CarDataOptionsFlow(OptionsFlowWithReload):
         )
 
     async def async_step_reauth(
-        self,
-        user_input: dict[str, Any] | None = None,  # noqa: ARG002
+        self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
-        """Start a new device login for this entry."""
+        """Ask first, then start a new device login for this entry."""
+        if user_input is None:
+            return self.async_show_form(
+                step_id="reauth",
+                description_placeholders={"title": self.config_entry.title},
+            )
         self.config_entry.async_start_reauth(self.hass)
         return self.async_abort(reason="reauth_started")
 
@@ -192,9 +194,7 @@ class CarDataOptionsFlow(OptionsFlowWithReload):
             return self.async_show_form(
                 step_id="refresh_tokens",
                 description_placeholders={
-                    "expires_at": runtime.tokens.expires_at.isoformat(
-                        timespec="minutes"
-                    )
+                    "expires_at": local_time(runtime.tokens.expires_at)
                 },
             )
         try:
@@ -212,9 +212,7 @@ class CarDataOptionsFlow(OptionsFlowWithReload):
         runtime.stream.async_request_reconnect()
         return self.async_abort(
             reason="tokens_refreshed",
-            description_placeholders={
-                "expires_at": tokens.expires_at.isoformat(timespec="minutes")
-            },
+            description_placeholders={"expires_at": local_time(tokens.expires_at)},
         )
 
     async def async_step_settings(
@@ -288,9 +286,11 @@ class CarDataOptionsFlow(OptionsFlowWithReload):
         )
 
     def _spent(self, err: QuotaSpentError) -> ConfigFlowResult:
-        until = err.until.isoformat(timespec="minutes") if err.until else "-"
+        if err.until is None:
+            return self.async_abort(reason="quota_spent_unknown")
         return self.async_abort(
-            reason="quota_spent", description_placeholders={"until": until}
+            reason="quota_spent",
+            description_placeholders={"until": local_time(err.until, round_up=True)},
         )
 
     async def async_step_fetch_now(
@@ -330,7 +330,11 @@ class CarDataOptionsFlow(OptionsFlowWithReload):
                 description_placeholders={"error": describe_error(err)},
             )
         return self.async_abort(
-            reason="fetch_done", description_placeholders={"result": "\n".join(lines)}
+            reason="fetch_done",
+            description_placeholders={
+                "result": "\n".join(lines),
+                "shown": str(SHOWN_VALUES),
+            },
         )
 
     async def _fetch(self, entry: CarDataConfigEntry, items: list[str]) -> list[str]:
@@ -348,24 +352,20 @@ class CarDataOptionsFlow(OptionsFlowWithReload):
         lines: list[str] = []
         if "mappings" in items:
             mappings = await planner.async_call(CallKind.USER, api.get_mappings)
-            async_sync_secondary_vehicles(
-                self.hass, entry, [m.vin for m in mappings if not m.is_primary]
-            )
-            lines.extend(f"- {_short(m.vin)}: {m.mapping_type}" for m in mappings)
+            await async_owner_read_mappings(self.hass, entry, mappings)
+            lines.extend(mapping_lines(mappings))
         for vin in vins:
             if "basic_data" in items:
                 basic = await planner.async_call(
                     CallKind.USER, partial(api.get_basic_data, vin)
                 )
                 coordinator.set_device_info(vin, **device_fields(basic))
-                model = " ".join(p for p in (basic.brand, basic.model_name) if p)
-                lines.append(f"- {_short(vin)}: {model or '?'}")
+                lines.extend(basic_lines(vin, basic))
             if "telematic_data" in items:
                 values = await async_fetch_telematic(
                     self.hass, entry, vin, CallKind.USER
                 )
-                count = sum(1 for v in (values or {}).values() if v.value is not None)
-                lines.append(f"- {_short(vin)}: {count} telematic values")
+                lines.extend(telematic_lines(vin, values or {}))
         return lines or ["-"]
 
 

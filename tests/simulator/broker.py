@@ -174,6 +174,7 @@ class Broker:
                 await self._watchdog
             self._watchdog = None
         if self._server:
+            await _stop_accepting(self._server)
             self._server.close()
         for session in list(self.sessions):
             session.close("broker stopped")
@@ -490,3 +491,18 @@ class Broker:
             topic, pos = _utf8(body, pos)
             session.subscriptions.discard(topic)
         session.writer.write(encode(UNSUBACK << 4, body[:2]))
+
+
+async def _stop_accepting(server: asyncio.Server) -> None:
+    """Stop taking connections, then let accepts already under way attach.
+
+    ``Server.close()`` right after the loop accepted a socket, but before the
+    transport for it was made, trips an assertion inside asyncio (the new
+    transport finds the server already closed). That happens when a client
+    reconnects just as the broker stops, more often on a busy machine.
+    """
+    loop = asyncio.get_running_loop()
+    for sock in server.sockets:
+        loop.remove_reader(sock.fileno())
+    for _ in range(3):  # the accept task starts on the next loop turn
+        await asyncio.sleep(0)
