@@ -224,7 +224,6 @@ def _revoke_stream_scope(sim: Simulator) -> None:
     [
         (lambda sim, code: sim.oauth.deny(code), "access_denied"),
         (lambda sim, _code: sim.advance(3600), "code_expired"),
-        (lambda sim, _code: setattr(sim.faults, "used_device_code", True), "code_used"),
         (lambda sim, _code: setattr(sim.faults, "token_errors", 10), "cannot_connect"),
         (
             lambda sim, _code: sim.accounts[GCID_A].clients.pop(CLIENT_A),
@@ -235,7 +234,7 @@ def _revoke_stream_scope(sim: Simulator) -> None:
             "scope_not_granted",
         ),
     ],
-    ids=["denied", "expired", "used", "unreachable", "unknown_client", "scope"],
+    ids=["denied", "expired", "unreachable", "unknown_client", "scope"],
 )
 async def test_login_errors(
     hass: HomeAssistant, sim: Simulator, act: Any, error: str
@@ -510,3 +509,55 @@ def test_every_message_translated(lang: str) -> None:
     progress = config["progress"]["wait_for_approval"]
     assert all(f"{{{name}}}" in progress for name in ("url", "code", "expires"))
     assert {"auth_failed", "cannot_connect"} <= set(strings["exceptions"])
+
+
+def _error_text(key: str, language: str = "en") -> str:
+    path = Path(config_flow.__file__).parent / "translations" / f"{language}.json"
+    return str(json.loads(path.read_text("utf-8"))["config"]["error"][key])
+
+
+async def test_gateway_fault_while_polling_is_survived(
+    hass: HomeAssistant, sim: Simulator
+) -> None:
+    """BMW's gateway 500 between "pending" answers: polling goes on and the
+    approval still logs in (it used to end as "code used up")."""
+    sim.faults.token_gateway_faults = 3
+    result = await _submit(hass, sim)
+    assert result["type"] is FlowResultType.SHOW_PROGRESS
+    sim.oauth.approve(result["description_placeholders"]["code"])
+    result = await _finish(hass, result["flow_id"])
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert sim.faults.token_gateway_faults == 0
+    assert result["result"].unique_id == GCID_A
+
+
+async def test_gateway_fault_until_the_code_expires(
+    hass: HomeAssistant, sim: Simulator
+) -> None:
+    """The fault lasts until the code expires: the owner is told that BMW's
+    login service kept failing and to recreate the client in BMW's portal."""
+    sim.oauth.code_lifetime = 1
+    sim.faults.token_gateway_faults = 100_000
+    result = await _login_error(hass, sim, lambda _code: None)
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"base": "login_service_failing"}
+    assert "portal" in _error_text("login_service_failing")
+    assert "Portal" in _error_text("login_service_failing", "de")
+
+
+async def test_access_denied_after_approval(
+    hass: HomeAssistant, sim: Simulator
+) -> None:
+    """BMW answers access_denied although the owner approved: the message says
+    BMW refused the code (not that the owner declined); a new try works."""
+    sim.faults.access_denied_flakes = 1
+    result = await _login_error(hass, sim, sim.oauth.approve)
+    assert result["errors"] == {"base": "access_denied"}
+    assert "BMW refused this code" in _error_text("access_denied")
+    assert "declined" not in _error_text("access_denied")
+    sim.oauth.auto_approve = True
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], _form(CLIENT_A, sim.endpoints)
+    )
+    result = await _finish(hass, result["flow_id"])
+    assert result["type"] is FlowResultType.CREATE_ENTRY

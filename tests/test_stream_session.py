@@ -122,8 +122,11 @@ async def test_eviction_shown(
     runtime = entry.runtime_data
     await wait_for(lambda: runtime.stream.state is StreamState.CONNECTED)
 
+    refreshes = runtime.tokens.refresh_count
     simulator.evict(GCID_A)
     await wait_for(lambda: runtime.stream.state is StreamState.EVICTED)
+    # The refusal persisted through one forced token refresh first.
+    assert runtime.tokens.refresh_count == refreshes + 1
     assert runtime.coordinator.stream_state == StreamState.EVICTED
     assert runtime.stream.last_error
     assert any(reason == "evicted" for _, reason in runtime.stream.history)

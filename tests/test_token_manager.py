@@ -14,11 +14,13 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.cardata import token_manager
-from custom_components.cardata.api import CarDataConnectionError, TokenSet
+from custom_components.cardata.api import CarDataConnectionError, StreamState, TokenSet
 from custom_components.cardata.const import CONF_TOKENS, DOMAIN
 from custom_components.cardata.token_manager import TokenManager, token_diagnostics
 from tests.conftest import rest_settled, wait_for
-from tests.simulator import CLIENT_A, GCID_A, Simulator
+from tests.simulator import CLIENT_A, GCID_A, VIN_BEV, Simulator
+
+SOC = "vehicle.drivetrain.batteryManagement.header"
 
 type MakeEntry = Callable[..., MockConfigEntry]
 type MakeSimulator = Callable[..., Awaitable[Simulator]]
@@ -79,12 +81,17 @@ async def test_single_flight(
     await tokens.async_stop()  # keep the background refresher out of this
     monkeypatch.setattr(tokens, "_margin", 7200.0)
     calls = simulator.oauth.token_calls
+    before = tokens.tokens
     results = await asyncio.gather(
         *(tokens.async_get_access_token() for _ in range(5)),
         *(tokens.async_get_id_token() for _ in range(5)),
     )
     assert simulator.oauth.token_calls == calls + 1
-    assert {r for r in results if isinstance(r, str)} == {tokens.tokens.access_token}
+    # Callers arriving while the refresh is in flight get the still-valid
+    # tokens instead of waiting for BMW; the first caller gets the new ones.
+    old, new = before.access_token, tokens.tokens.access_token
+    assert results[0] == new
+    assert {r for r in results if isinstance(r, str)} <= {old, new}
     await hass.config_entries.async_unload(entry.entry_id)
 
 
@@ -283,4 +290,113 @@ async def test_adopts_tokens_stored_by_earlier_instance(
     refreshed = await tokens.async_force_refresh()
     assert simulator.oauth.token_calls == calls + 1
     assert simulator.oauth.refresh_token_valid(refreshed.refresh_token)
+    await hass.config_entries.async_unload(entry.entry_id)
+
+
+@pytest.mark.parametrize("status", [401, 403])
+async def test_refresh_refused_with_401_or_403_asks_for_one_login(
+    hass: HomeAssistant, simulator: Simulator, make_entry: MakeEntry, status: int
+) -> None:
+    """BMW's token endpoint answers a refresh with 401/403: like invalid_grant,
+    exactly one reauth and no more refreshes (it used to retry forever)."""
+    entry = make_entry(simulator, GCID_A, CLIENT_A)
+    tokens = await _loaded(hass, entry)
+    simulator.faults.refresh_refusals = 100
+    simulator.faults.refresh_refusal_status = status
+    calls = simulator.oauth.token_calls
+    with pytest.raises(ConfigEntryAuthFailed):
+        await tokens.async_force_refresh()
+    with pytest.raises(ConfigEntryAuthFailed):
+        await tokens.async_get_access_token()
+    assert simulator.oauth.token_calls == calls + 1
+    assert tokens.auth_failed
+    await hass.async_block_till_done()
+    flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+    assert [f["context"]["source"] for f in flows] == [SOURCE_REAUTH]
+    await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_refresh_without_gcid_keeps_the_stored_one(
+    hass: HomeAssistant, simulator: Simulator, make_entry: MakeEntry
+) -> None:
+    """A refresh answer without ``gcid`` never erases the account id."""
+    entry = make_entry(simulator, GCID_A, CLIENT_A)
+    tokens = await _loaded(hass, entry)
+    simulator.faults.refresh_without_gcid = 1
+    new = await tokens.async_force_refresh()
+    assert simulator.faults.refresh_without_gcid == 0
+    assert new.gcid == GCID_A
+    assert tokens.gcid == GCID_A
+    assert _stored(entry).gcid == GCID_A
+    await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_slow_refresh_is_waited_for_while_the_stream_runs(
+    hass: HomeAssistant,
+    simulator: Simulator,
+    make_entry: MakeEntry,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """BMW answers a refresh after 45 s (scaled: other requests give up after
+    1 s, the refresh waits 10 s, BMW answers after 1.5 s). The refresh is not
+    abandoned, the stream keeps running on the still-valid id token, REST
+    callers are not held up, and the rotated tokens are stored on arrival."""
+    from custom_components.cardata.api import auth  # noqa: PLC0415
+
+    monkeypatch.setattr(auth, "REQUEST_TIMEOUT", 1.0)
+    monkeypatch.setattr(auth, "REFRESH_TIMEOUT", 10.0)
+    entry = make_entry(simulator, GCID_A, CLIENT_A)
+    tokens = await _loaded(hass, entry)
+    runtime = entry.runtime_data
+    await wait_for(lambda: runtime.stream.state is StreamState.CONNECTED)
+    await rest_settled(entry)
+    old = _stored(entry)
+    simulator.faults.timeout_seconds = 1.5
+    simulator.faults.token_timeouts = 1
+    calls = simulator.oauth.token_calls
+    refresh = hass.async_create_task(tokens.async_force_refresh())
+    await wait_for(lambda: simulator.oauth.token_calls > calls)
+
+    # Meanwhile: the current tokens are handed out at once, values stream in.
+    monkeypatch.setattr(tokens, "_margin", 7200.0)  # due, but one is in flight
+    assert await tokens.async_get_access_token() == old.access_token
+    await simulator.publish(VIN_BEV, {SOC: 61})
+    await wait_for(
+        lambda: (
+            (v := runtime.coordinator.get(VIN_BEV, SOC)) is not None and v.value == 61
+        )
+    )
+    assert runtime.stream.state is StreamState.CONNECTED
+    assert not refresh.done()
+
+    new = await refresh
+    assert _stored(entry) == new
+    assert new.refresh_token != old.refresh_token
+    assert simulator.oauth.refresh_token_valid(new.refresh_token)
+    assert not tokens.auth_failed
+    assert runtime.stream.state is StreamState.CONNECTED
+    assert not hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+    await hass.config_entries.async_unload(entry.entry_id)
+
+
+@pytest.mark.usefixtures("fast_retry")
+async def test_rotated_then_dropped_asks_for_one_login(
+    hass: HomeAssistant, simulator: Simulator, make_entry: MakeEntry
+) -> None:
+    """BMW rotates the refresh token, then the answer is lost on the way: the
+    old refresh token is spent and nothing can recover it. The next refresh
+    meets invalid_grant and the owner is asked to log in once."""
+    entry = make_entry(simulator, GCID_A, CLIENT_A)
+    tokens = await _loaded(hass, entry)
+    runtime = entry.runtime_data
+    old = _stored(entry)
+    simulator.faults.token_drop_after_rotate = 1
+    with pytest.raises(CarDataConnectionError):
+        await tokens.async_force_refresh()
+    assert not simulator.oauth.refresh_token_valid(old.refresh_token)
+    await wait_for(lambda: tokens.auth_failed)
+    await hass.async_block_till_done()
+    flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+    assert [f["context"]["source"] for f in flows] == [SOURCE_REAUTH]
+    await wait_for(lambda: runtime.stream.state is StreamState.REFUSED)
     await hass.config_entries.async_unload(entry.entry_id)

@@ -9,6 +9,7 @@ not any one car, and they must not move when the first vehicle changes.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from homeassistant.components.sensor import (
     RestoreSensor,
@@ -29,6 +30,7 @@ from .runtime import CarDataConfigEntry
 STREAM_STATES = [state.value for state in StreamState]
 ATTR_LAST_REFRESH_ERROR = "last_refresh_error"
 ATTR_NEXT_RETRY = "next_retry"
+ATTR_NEXT_ATTEMPT = "next_attempt"
 # The token manager's error names, as shown to the user (short, never a secret).
 _REFRESH_ERRORS = {"CarDataConnectionError": "connection_error"}
 
@@ -112,6 +114,7 @@ class StreamStateSensor(AccountEntity):
         """Bind to the entry's stream owner."""
         super().__init__(entry, "stream_state")
         self._attr_native_value = str(entry.runtime_data.stream.state)
+        self._written: dict[str, Any] = {}
 
     async def async_added_to_hass(self) -> None:
         """Follow the stream owner."""
@@ -121,11 +124,19 @@ class StreamStateSensor(AccountEntity):
         )
         self._attr_native_value = str(self.entry.runtime_data.stream.state)
 
+    @property
+    def extra_state_attributes(self) -> dict[str, Any]:
+        """When the stream tries again while it waits (else None)."""
+        at = self.entry.runtime_data.stream.next_attempt
+        return {ATTR_NEXT_ATTEMPT: at.isoformat() if at else None}
+
     @callback
     def _update(self) -> None:
         value = str(self.entry.runtime_data.stream.state)
-        if value != self._attr_native_value:
+        attributes = self.extra_state_attributes
+        if value != self._attr_native_value or attributes != self._written:
             self._attr_native_value = value
+            self._written = attributes
             self.async_write_ha_state()
 
 

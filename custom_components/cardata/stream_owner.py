@@ -41,6 +41,9 @@ if TYPE_CHECKING:
 SWAP_MARGIN: float = 300.0
 BACKOFF_MIN: float = 2.0
 BACKOFF_MAX: float = 300.0
+# Wait after our own disconnect (a swap): BMW's broker still holds the old
+# session for a moment and refuses a reconnect meanwhile.
+RECONNECT_PAUSE: float = 2.0
 # How many of the latest messages diagnostics can show (redacted there).
 RECENT_MESSAGES = 50
 
@@ -75,6 +78,7 @@ class StreamOwner:
             swap_margin=SWAP_MARGIN,
             backoff_min=BACKOFF_MIN,
             backoff_max=BACKOFF_MAX,
+            reconnect_pause=RECONNECT_PAUSE,
         )
         # Home Assistant's shared verifying context: built once, no file
         # reads on the event loop. Custom CA and plain TCP build their own.
@@ -111,6 +115,13 @@ class StreamOwner:
         return self.stream.last_error
 
     @property
+    def next_attempt(self) -> datetime | None:
+        """Return when the stream tries again, while it waits."""
+        if self.state is StreamState.WAITING_FOR_TOKEN and self._tokens.next_retry:
+            return self._tokens.next_retry
+        return self.stream.next_attempt
+
+    @property
     def history(self) -> list[tuple[datetime, str]]:
         """Return the recent reconnect reasons, oldest first."""
         return list(self.stream.history)
@@ -141,8 +152,13 @@ class StreamOwner:
         self._state = state
         self.state_changed_at = datetime.now(UTC)
         LOGGER.debug("Stream state: %s", state)
-        # Log once when the live data stops and once when it is back.
-        if was_connected and state is not StreamState.STOPPED:
+        # Log once when the live data stops and once when it is back; a
+        # planned swap to a new id token is no loss (the stream logs it).
+        if (
+            was_connected
+            and state is not StreamState.STOPPED
+            and not self.stream.swapping
+        ):
             self._lost_logged = True
             LOGGER.info("BMW CarData stream lost (%s); reconnecting", self.last_error)
         elif state is StreamState.CONNECTED and self._lost_logged:
@@ -153,6 +169,7 @@ class StreamOwner:
 
     @callback
     def _on_tokens(self) -> None:
+        self.stream.notify_new_token()
         if self._tokens.auth_failed and not self._auth_failed:
             # No point reconnecting with a login BMW refused: stop until
             # the user logs in again (reauth reloads the entry).
@@ -212,4 +229,7 @@ class StreamOwner:
             "port": self.config.port,
             "tls": str(self.config.tls),
             "swap_margin": self.config.swap_margin,
+            "next_attempt": self.next_attempt.isoformat()
+            if self.next_attempt
+            else None,
         }

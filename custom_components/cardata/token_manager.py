@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -156,6 +157,10 @@ class TokenManager(AbstractAuth):
             raise self._auth_error()
         if not self._needs_refresh():
             return self._tokens
+        if self._lock.locked() and self._usable():
+            # A refresh is in flight (BMW may take minutes): the current
+            # tokens still work meanwhile.
+            return self._tokens
         if self.next_retry is not None and _utcnow() < self.next_retry:
             # A refresh failed a moment ago; the refresher retries on its
             # schedule. Use the token while it lasts.
@@ -174,6 +179,30 @@ class TokenManager(AbstractAuth):
         if self._auth_failed:
             raise self._auth_error()
         return await self._refresh(force=True)
+
+    async def async_refresh_id_token(self) -> tuple[str, datetime]:
+        """Refresh now and return the new id token (the stream's last resort)."""
+        tokens = await self.async_force_refresh()
+        return tokens.id_token, tokens.expires_at
+
+    def peek_id_token(self) -> tuple[str, datetime]:
+        """Return the current id token and its expiry; never asks BMW."""
+        return self._tokens.id_token, self._tokens.expires_at
+
+    async def async_refresh_access_token(self) -> str:
+        """Refresh now after BMW refused the access token (CU-127 ...)."""
+        return (await self.async_force_refresh()).access_token
+
+    async def async_access_token_refused(self) -> None:
+        """BMW refused even a fresh access token: the login is no good.
+
+        Raises:
+            ConfigEntryAuthFailed: always; one reauth is started.
+        """
+        if not self._auth_failed:
+            LOGGER.warning("BMW refused a freshly refreshed access token")
+            self._set_auth_failed()
+        raise self._auth_error()
 
     # --------------------------------------------------------------- refresh
     async def _refresh(self, *, force: bool) -> TokenSet:
@@ -202,6 +231,9 @@ class TokenManager(AbstractAuth):
 
     async def _fetch_and_store(self) -> TokenSet:
         new = await self._oauth.refresh(self._client_id, self._tokens.refresh_token)
+        if not new.gcid:
+            # Never overwrite the account id with nothing.
+            new = replace(new, gcid=self._tokens.gcid)
         self._store(new)
         return new
 

@@ -62,6 +62,17 @@ class SimTokens(AbstractAuth):
         self.id_tokens_given.append(tokens.id_token)
         return tokens.id_token, tokens.expires_at
 
+    def peek_id_token(self) -> tuple[str, datetime]:
+        return self.tokens.id_token, self.tokens.expires_at
+
+    async def async_refresh_id_token(self) -> tuple[str, datetime]:
+        async with self._lock:
+            self.tokens = await self.oauth.refresh(
+                self.client_id, self.tokens.refresh_token
+            )
+            self.refreshes += 1
+        return await self.async_get_id_token()
+
 
 def issued(sim: Simulator, gcid: str, client_id: str) -> TokenSet:
     """A token set issued by the simulator without the device flow."""

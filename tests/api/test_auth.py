@@ -16,9 +16,9 @@ from custom_components.cardata.api import (
     CarDataConnectionError,
     DeviceAuthorization,
     DeviceCodeExpiredError,
-    DeviceCodeUsedError,
     Endpoints,
     InvalidGrantError,
+    LoginServiceFailingError,
     OAuthClient,
     ScopeNotGrantedError,
     UnknownClientError,
@@ -154,13 +154,19 @@ async def test_expired_code(simulator: Simulator) -> None:
             await oauth.poll_tokens(CLIENT_A, past)
 
 
-async def test_used_device_code(simulator: Simulator) -> None:
+async def test_gateway_fault_until_expiry(simulator: Simulator) -> None:
+    """BMW's gateway fault (500, ``fault`` body) is polled through while the
+    code lasts; lasting until expiry, it says the login service failed."""
+    simulator.oauth.interval = 0
     async with aiohttp.ClientSession() as session:
         oauth = OAuthClient(session, endpoints_of(simulator))
         login = await oauth.request_device_code(CLIENT_A)
+        login = replace(login, expires_at=datetime.now(UTC) + timedelta(seconds=0.5))
         simulator.faults.used_device_code = True
-        with pytest.raises(DeviceCodeUsedError):
+        with pytest.raises(LoginServiceFailingError):
             await asyncio.wait_for(oauth.poll_tokens(CLIENT_A, login), 20)
+        # Polled more than once: the fault did not end the login.
+        assert simulator.oauth.token_calls > 1
 
 
 async def test_unknown_client(simulator: Simulator) -> None:
@@ -217,7 +223,7 @@ async def test_refresh_timeout_and_unreachable(
 ) -> None:
     from custom_components.cardata.api import auth  # noqa: PLC0415
 
-    monkeypatch.setattr(auth, "REQUEST_TIMEOUT", 0.2)
+    monkeypatch.setattr(auth, "REFRESH_TIMEOUT", 0.2)
     tokens = issued(simulator, GCID_A, CLIENT_A)
     simulator.faults.token_timeouts = 1
     simulator.faults.timeout_seconds = 1.0

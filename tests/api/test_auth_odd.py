@@ -143,7 +143,8 @@ async def test_poll_errors(
         (_json({"error": "unauthorized_client"}, 400), InvalidGrantError),
         (_json({}, 401), InvalidGrantError),
         (web.Response(text="busy", status=429), CarDataConnectionError),
-        (web.Response(text="<html>", status=403), CarDataConnectionError),
+        # BMW's OpenAPI documents 401 and 403 here: a new login is needed.
+        (web.Response(text="<html>", status=403), InvalidGrantError),
         (web.Response(text="oops", status=500), CarDataConnectionError),
     ],
 )

@@ -230,7 +230,9 @@ def _body(code: str | None, note: str = "a note") -> dict[str, str]:
         (500, _body("CU-500"), ServerError),
         (503, _body("CU-503"), ServiceUnavailableError),
         (401, None, ApiAuthError),
-        (403, "not json", ApiAuthError),
+        # No BMW body: not a refused token, a generic error keeping its status.
+        (403, "not json", ApiError),
+        (403, None, ApiError),
         (404, None, NotFoundError),
         (400, None, BadRequestError),
         (502, None, ServerError),

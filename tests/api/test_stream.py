@@ -331,6 +331,12 @@ class FlakyTokens:
             raise self.errors.pop(0)
         return await self.inner.async_get_id_token()
 
+    def peek_id_token(self) -> tuple[str, Any]:
+        return self.inner.peek_id_token()
+
+    async def async_refresh_id_token(self) -> tuple[str, Any]:
+        return await self.inner.async_refresh_id_token()
+
 
 async def test_token_errors_are_retried_and_refused(simulator: Simulator) -> None:
     async with aiohttp.ClientSession() as session:
@@ -352,7 +358,9 @@ async def test_token_errors_are_retried_and_refused(simulator: Simulator) -> Non
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-    assert StreamState.WAITING_TO_RETRY in states
+    # Without a token the state says so (not "waiting to retry").
+    assert StreamState.WAITING_FOR_TOKEN in states
+    assert StreamState.WAITING_TO_RETRY not in states
     assert StreamState.REFUSED in states
     reasons = [reason for _, reason in stream.history]
     assert "no id token: offline" in reasons
@@ -394,8 +402,17 @@ async def test_request_reconnect_cuts_the_wait_short(simulator: Simulator) -> No
     async with running(simulator, config) as run:
         await wait_for(lambda: run.stream.state is StreamState.WAITING_TO_RETRY)
         run.stream.request_reconnect()
+        # A refusal that persists gets one forced token refresh first.
+        await wait_for(
+            lambda: (
+                any(r == "refreshing the id token" for _, r in run.stream.history)
+                and run.stream.next_attempt is not None
+            )
+        )
+        assert run.stream.state is StreamState.WAITING_TO_RETRY
+        run.stream.request_reconnect()
         await wait_for(lambda: run.stream.state is StreamState.EVICTED)
-        assert simulator.broker.refused_count(GCID_A) == 2
+        assert simulator.broker.refused_count(GCID_A) == 3
         simulator.release(GCID_A)
         run.stream.request_reconnect()
         await wait_for(lambda: run.stream.state is StreamState.CONNECTED)

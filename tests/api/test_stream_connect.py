@@ -61,6 +61,12 @@ class NoTokens:
     async def async_get_id_token(self) -> tuple[str, Any]:
         raise AssertionError("fixed password: no token needed")
 
+    def peek_id_token(self) -> tuple[str, Any]:
+        raise AssertionError("fixed password: no token needed")
+
+    async def async_refresh_id_token(self) -> tuple[str, Any]:
+        raise AssertionError("fixed password: no token needed")
+
 
 async def test_connack_timeout_is_retried(socket_enabled: None) -> None:
     """A broker that accepts TCP but never answers CONNACK: bounded wait."""

@@ -70,6 +70,8 @@ class GcidStats:
     foreign: bool = False
     foreign_until: dt.datetime | None = None
     close_reasons: list[str] = field(default_factory=list)
+    released_at: float | None = None
+    held_refusals: int = 0
 
 
 def _utf8(data: bytes, pos: int) -> tuple[str, int]:
@@ -316,6 +318,7 @@ class Broker:
         finally:
             self._tasks.discard(task)
             for session in [s for s in self.sessions if s.writer is writer]:
+                self._released(session)  # unless the broker dropped it
                 session.closed = True
                 self.sessions.remove(session)
             writer.transport.abort()
@@ -353,6 +356,7 @@ class Broker:
                     raise ProtocolError("malformed PINGREQ")
                 writer.write(encode(PINGRESP << 4, b""))
             elif kind == DISCONNECT:
+                self._released(session)
                 session.closed = True
                 break
             else:  # PUBLISH (read-only stream), a second CONNECT, anything else
@@ -404,6 +408,9 @@ class Broker:
             return self._refuse(username, RC_NOT_AUTHORIZED)
         if self._foreign(username):
             return self._refuse(username, RC_NOT_AUTHORIZED)
+        if self._still_held(username):
+            self._stat(username).held_refusals += 1
+            return self._refuse(username, RC_NOT_AUTHORIZED)
         stat = self._stat(username)
         older = [s for s in self.sessions if s.gcid == username and not s.closed]
         stat.connects += 1
@@ -421,6 +428,28 @@ class Broker:
         )
         self.sessions.append(session)
         return session
+
+    def _released(self, session: Session) -> None:
+        """The client ended its session itself (DISCONNECT or closing)."""
+        if not session.closed:
+            loop = asyncio.get_running_loop()
+            self._stat(session.gcid).released_at = loop.time()
+
+    def _still_held(self, gcid: str) -> bool:
+        """Whether the broker still holds the account's previous session.
+
+        BMW's broker refuses (rc 5) a reconnect for a moment after the
+        client's own disconnect (fault ``stream_hold_after_disconnect``).
+        """
+        hold = self._sim.faults.stream_hold_after_disconnect
+        released = self._stat(gcid).released_at
+        if hold <= 0 or released is None:
+            return False
+        return asyncio.get_running_loop().time() - released < hold
+
+    def held_refusals(self, gcid: str) -> int:
+        """Reconnects refused while the previous session was still held."""
+        return self._stat(gcid).held_refusals
 
     def _refuse(self, username: str | None, code: int) -> int:
         if username:

@@ -69,6 +69,30 @@ class Faults:
     rest_unavailable: int = 0
     stream_refusals: int = 0
     stream_connect_timeouts: int = 0
+    # OAuth, as BMW's login service misbehaves (counters count down).
+    token_gateway_faults: int = 0
+    """Token endpoint answers 500 with a ``{"fault": ...}`` body (poll or refresh)."""
+    access_denied_flakes: int = 0
+    """``access_denied`` to the poll of a code the user did approve."""
+    refresh_refusals: int = 0
+    """Refreshes answered with ``refresh_refusal_status`` (401 or 403)."""
+    refresh_refusal_status: int = 401
+    refresh_without_gcid: int = 0
+    """Refresh answers that lack ``gcid``."""
+    token_drop_after_rotate: int = 0
+    """Refreshes that rotate the tokens, then drop the connection unanswered."""
+    # REST errors.
+    rest_invalid_token: int = 0
+    """Calls answered 403 CU-127 (BMW's answer to a refused access token)."""
+    rest_bare_403: int = 0
+    """Calls answered 403 with ``rest_bare_403_body`` instead of BMW's body."""
+    rest_bare_403_body: str = ""
+    quota_without_retry_after: bool = False
+    """The 429 CU-429 quota answer comes without ``Retry-After``."""
+    # Broker.
+    stream_hold_after_disconnect: float = 0.0
+    """Seconds the broker refuses (rc 5) a reconnect after a client's own
+    disconnect, while it still holds the old session (BMW: 1 to 3 s)."""
 
 
 class Simulator:

@@ -277,7 +277,7 @@ class OAuth:
             }
         )
 
-    async def token(self, request: web.Request) -> web.Response:
+    async def token(self, request: web.Request) -> web.Response:  # noqa: PLR0911
         """Token endpoint: device-code polling and refresh."""
         self.token_calls += 1
         faults = self._sim.faults
@@ -289,6 +289,10 @@ class OAuth:
         if faults.token_errors > 0:
             faults.token_errors -= 1
             return web.json_response({"error": "server_error"}, status=500)
+        if faults.token_gateway_faults > 0:
+            # BMW's gateway fails before the login service sees the request.
+            faults.token_gateway_faults -= 1
+            return self._used_code()
         form = await self._form(request)
         if isinstance(form, web.Response):
             return form
@@ -296,7 +300,15 @@ class OAuth:
         if grant == DEVICE_GRANT:
             return self._device_grant(form)
         if grant == "refresh_token":
-            return self._refresh_grant(form)
+            answer = self._refresh_grant(form)
+            if answer.status == 200 and faults.token_drop_after_rotate > 0:
+                # Rotated (the old refresh token is spent), but the answer
+                # never reaches the client.
+                faults.token_drop_after_rotate -= 1
+                if request.transport is not None:
+                    request.transport.abort()
+                raise asyncio.CancelledError
+            return answer
         if not grant:
             return self._error(400, "invalid_request", "Missing parameter grant_type")
         return self._error(400, "unsupported_grant_type", "Grant type not supported")
@@ -338,7 +350,11 @@ class OAuth:
         if last is not None and (now - last).total_seconds() < code.interval:
             code.interval += 5  # RFC 8628: for this and every later request
             return self._error(400, "slow_down", "Polling too fast")
-        if code.status == "denied":
+        if code.status == "denied" or (
+            code.status == "approved" and self._sim.faults.access_denied_flakes > 0
+        ):
+            if code.status == "approved":  # BMW-side flake: approved, refused
+                self._sim.faults.access_denied_flakes -= 1
             return self._error(
                 403, "access_denied", "The user has declined authorization"
             )
@@ -376,10 +392,18 @@ class OAuth:
             or record.client_id != form["client_id"]
         ):
             return self._error(400, "invalid_grant", "Invalid refresh token")
+        faults = self._sim.faults
+        if faults.refresh_refusals > 0:
+            # BMW's OpenAPI documents 401 and 403 on the token endpoint.
+            faults.refresh_refusals -= 1
+            status = faults.refresh_refusal_status
+            return self._error(status, "unauthorized", "Refresh not allowed")
         record.revoked = True  # rotation: the old one is spent now
-        return web.json_response(
-            self.issue_tokens(record.gcid, record.client_id, record.scopes)
-        )
+        answer = self.issue_tokens(record.gcid, record.client_id, record.scopes)
+        if faults.refresh_without_gcid > 0:
+            faults.refresh_without_gcid -= 1
+            del answer["gcid"]
+        return web.json_response(answer)
 
     # ----- verification page --------------------------------------------
     def _page(self, message: str, user_code: str = "") -> web.Response:

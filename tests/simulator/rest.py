@@ -114,6 +114,8 @@ class Quota:
         calls = self._window(gcid)
         if len(calls) >= self.per_day:
             if self.mode == "429":
+                if self._sim.faults.quota_without_retry_after:
+                    return error(429, "CU-429", "Daily limit reached")
                 wait = (calls[0] + DAY - self._sim.now()).total_seconds()
                 return error(
                     429,
@@ -232,12 +234,20 @@ class Rest:
 
         return wrapped
 
-    async def _handle(
+    async def _handle(  # noqa: PLR0911
         self, request: web.Request, account: Account, handler: Handler
     ) -> web.Response:
         if refused := self._sim.quota.take(account.gcid):
             return refused
         faults = self._sim.faults
+        if faults.rest_invalid_token > 0:
+            # Observed: a refused access token answered with CU-127.
+            faults.rest_invalid_token -= 1
+            return error(403, "CU-127", "Invalid token")
+        if faults.rest_bare_403 > 0:
+            # A gateway in front of the API answers without BMW's error body.
+            faults.rest_bare_403 -= 1
+            return web.Response(status=403, text=faults.rest_bare_403_body)
         if faults.rest_errors > 0:
             faults.rest_errors -= 1
             return error(500, "CU-500", "Injected fault")

@@ -23,6 +23,7 @@ from .exceptions import (
     DeviceCodeUsedError,
     DeviceLoginError,
     InvalidGrantError,
+    LoginServiceFailingError,
     ScopeNotGrantedError,
     UnknownClientError,
 )
@@ -41,12 +42,16 @@ TOKEN_PATH = "/gcdm/oauth/token"  # noqa: S105 - a path, not a secret
 DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 SLOW_DOWN_STEP = 5.0
 REQUEST_TIMEOUT = 30.0
+REFRESH_TIMEOUT = 300.0
+"""A refresh waits minutes for BMW: once BMW has rotated the refresh token,
+an abandoned answer costs the login (the old refresh token is spent)."""
 MAX_TRANSIENT_POLL_ERRORS = 3
 _USED_CODE_MARKER = "keymanagement.service.invalid_access_token"
 _HTTP_SERVER_ERROR = 500
 _HTTP_TOO_MANY = 429
 _HTTP_CLIENT_ERROR = 400
 _HTTP_UNAUTHORIZED = 401
+_HTTP_FORBIDDEN = 403
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,14 +128,17 @@ class OAuthClient:
         self._session = session
         self._endpoints = endpoints
 
-    async def _post(self, path: str, form: Mapping[str, str]) -> _Answer:
+    async def _post(
+        self, path: str, form: Mapping[str, str], limit: float | None = None
+    ) -> _Answer:
         url = f"{self._endpoints.auth_url.rstrip('/')}{path}"
+        total = REQUEST_TIMEOUT if limit is None else limit
         try:
             async with self._session.post(
                 url,
                 data=dict(form),
                 headers={"Accept": "application/json"},
-                timeout=aiohttp.ClientTimeout(total=REQUEST_TIMEOUT),
+                timeout=aiohttp.ClientTimeout(total=total),
             ) as response:
                 text = await response.text()
                 try:
@@ -216,13 +224,14 @@ class OAuthClient:
     ) -> TokenSet:
         """Poll until the user approves, then return the tokens.
 
-        Waits ``interval`` before every poll, adds 5 s on ``slow_down``, and
-        tolerates a few transient errors in a row.
+        Waits ``interval`` before every poll, adds 5 s on ``slow_down``,
+        tolerates a few transient errors in a row, and keeps polling through
+        BMW's gateway fault (a 500 with a ``fault`` body) while the code lasts.
 
         Raises:
-            AccessDeniedError: the user denied the login.
+            AccessDeniedError: BMW refused the code (declined, or a flake).
             DeviceCodeExpiredError: the code expired before approval.
-            DeviceCodeUsedError: BMW reports the code as used up.
+            LoginServiceFailingError: the gateway fault lasted until expiry.
             UnknownClientError: BMW does not know the client id.
             CarDataConnectionError: repeated network errors, timeouts or 5xx.
             DeviceLoginError: any other refusal.
@@ -235,30 +244,31 @@ class OAuthClient:
         }
         interval = authorization.interval
         transient = 0
+        gateway_failing = False
         while True:
-            if datetime.now(UTC) >= authorization.expires_at:
-                raise DeviceCodeExpiredError("the login code expired")
+            _raise_if_expired(authorization, gateway_failing=gateway_failing)
             await asyncio.sleep(interval)
             try:
                 answer = await self._post(TOKEN_PATH, form)
             except CarDataConnectionError:
-                transient += 1
-                if transient >= MAX_TRANSIENT_POLL_ERRORS:
-                    raise
-                continue
-            if answer.status == 200 and isinstance(answer.body, Mapping):  # noqa: PLR2004
-                return _token_set(answer.body)
-            step = _poll_step(answer)
-            if step == "slow_down":
-                interval += SLOW_DOWN_STEP
-            elif step == "transient":
-                transient += 1
-                if transient >= MAX_TRANSIENT_POLL_ERRORS:
-                    raise CarDataConnectionError(
-                        f"login service answered {answer.status}"
-                    )
+                step, status = "transient", 0
             else:
+                if answer.status == 200 and isinstance(answer.body, Mapping):  # noqa: PLR2004
+                    return _token_set(answer.body)
+                step, status = _poll_step(answer), answer.status
+            gateway_failing = step == "gateway_fault"
+            if step == "gateway_fault":
+                _LOGGER.debug("Login service gateway fault while polling; polling on")
+            elif step == "slow_down":
+                interval += SLOW_DOWN_STEP
+            elif step != "transient":
                 transient = 0
+            elif (transient := transient + 1) >= MAX_TRANSIENT_POLL_ERRORS:
+                raise CarDataConnectionError(
+                    f"login service answered {status}"
+                    if status
+                    else "cannot reach the login service"
+                )
 
     async def refresh(self, client_id: str, refresh_token: str) -> TokenSet:
         """Trade ``refresh_token`` for a new token set.
@@ -266,8 +276,11 @@ class OAuthClient:
         The old refresh token is spent the moment BMW answers; store the new
         set before anything else.
 
+        The request waits up to :data:`REFRESH_TIMEOUT` for BMW's answer.
+
         Raises:
-            InvalidGrantError: the refresh token is gone (log in again).
+            InvalidGrantError: the refresh token is gone or BMW refused the
+                refresh (400, 401, 403): log in again.
             CarDataConnectionError: network error, timeout or 5xx.
         """
         answer = await self._post(
@@ -277,6 +290,7 @@ class OAuthClient:
                 "refresh_token": refresh_token,
                 "client_id": normalize_client_id(client_id),
             },
+            limit=REFRESH_TIMEOUT,
         )
         if answer.status == 200 and isinstance(answer.body, Mapping):  # noqa: PLR2004
             return _token_set(answer.body)
@@ -285,7 +299,7 @@ class OAuthClient:
             raise InvalidGrantError("the refresh token is no longer valid")
         if error in ("invalid_client", "unauthorized_client"):
             raise InvalidGrantError("BMW no longer accepts this client id")
-        if answer.status in (_HTTP_CLIENT_ERROR, _HTTP_UNAUTHORIZED):
+        if answer.status in (_HTTP_CLIENT_ERROR, _HTTP_UNAUTHORIZED, _HTTP_FORBIDDEN):
             raise InvalidGrantError(
                 f"refresh refused ({answer.status} {error or 'no error'})"
             )
@@ -299,13 +313,27 @@ def _token_set(body: Mapping[str, Any]) -> TokenSet:
         raise CarDataConnectionError(f"incomplete token answer: {err}") from None
 
 
-def _poll_step(answer: _Answer) -> str:
-    """Classify a non-success poll answer: pending, slow_down or transient.
+def _raise_if_expired(
+    authorization: DeviceAuthorization, *, gateway_failing: bool
+) -> None:
+    if datetime.now(UTC) < authorization.expires_at:
+        return
+    if gateway_failing:
+        raise LoginServiceFailingError(
+            "BMW's login service failed until the code expired"
+        )
+    raise DeviceCodeExpiredError("the login code expired")
 
-    Raises the login error that ends the flow.
+
+def _poll_step(answer: _Answer) -> str:
+    """Classify a non-success poll answer.
+
+    Returns ``authorization_pending``, ``slow_down``, ``gateway_fault`` (BMW's
+    gateway failed; usually transient, so polling goes on while the code
+    lasts) or ``transient``; raises the login error that ends the flow.
     """
     if _USED_CODE_MARKER in answer.text:
-        raise DeviceCodeUsedError("BMW reports the login code as used up")
+        return "gateway_fault"
     error = answer.error
     if error in ("authorization_pending", "slow_down"):
         return error
@@ -337,6 +365,20 @@ class AbstractAuth(ABC):
     async def async_get_access_token(self) -> str:
         """Return a valid access token."""
 
+    async def async_refresh_access_token(self) -> str:
+        """Return a fresh access token after BMW refused the current one.
+
+        The default has no way to refresh and returns the current token.
+        """
+        return await self.async_get_access_token()
+
+    async def async_access_token_refused(self) -> None:  # noqa: B027 - a hook
+        """Hear that BMW refused a freshly refreshed access token too.
+
+        The default does nothing; the caller raises the API error. A token
+        owner may raise its own login error instead.
+        """
+
     async def request(
         self, method: str, path: str, **kwargs: Any
     ) -> aiohttp.ClientResponse:
@@ -357,5 +399,16 @@ class IdTokenProvider(Protocol):
     """Source of the id token used as the stream's password."""
 
     async def async_get_id_token(self) -> tuple[str, datetime]:
-        """Return a currently valid id token and its expiry (UTC)."""
+        """Return a currently valid id token and its expiry (UTC).
+
+        May wait for a refresh in flight.
+        """
+        ...
+
+    def peek_id_token(self) -> tuple[str, datetime]:
+        """Return the current id token and its expiry without waiting."""
+        ...
+
+    async def async_refresh_id_token(self) -> tuple[str, datetime]:
+        """Refresh now (the broker keeps refusing) and return the new id token."""
         ...

@@ -38,7 +38,11 @@ class DeviceCodeUsedError(DeviceLoginError):
 
 
 class AccessDeniedError(DeviceLoginError):
-    """The user denied the login (or BMW saw a stale code)."""
+    """BMW refused the code (the user declined, or a BMW-side flake)."""
+
+
+class LoginServiceFailingError(DeviceLoginError):
+    """BMW's gateway failed every poll until the code expired."""
 
 
 class DeviceCodeExpiredError(DeviceLoginError):
@@ -236,14 +240,20 @@ def classify_api_error(
 
 
 def _by_status(status: int) -> type[ApiError]:
-    if status in (HTTP_UNAUTHORIZED, HTTP_FORBIDDEN):
-        return ApiAuthError
-    if status == HTTP_NOT_FOUND:
-        return NotFoundError
-    if status == HTTP_UNAVAILABLE:
-        return ServiceUnavailableError
+    if (cls := _BY_STATUS.get(status)) is not None:
+        return cls
     if status >= HTTP_SERVER_ERROR:
         return ServerError
     if status >= HTTP_BAD_REQUEST:
         return BadRequestError
     return ApiError
+
+
+# A 403 without BMW's body comes from something in front of the API, not from
+# a refused token (BMW names those: CU-101, CU-102, CU-127, ...).
+_BY_STATUS: dict[int, type[ApiError]] = {
+    HTTP_UNAUTHORIZED: ApiAuthError,
+    HTTP_FORBIDDEN: ApiError,
+    HTTP_NOT_FOUND: NotFoundError,
+    HTTP_UNAVAILABLE: ServiceUnavailableError,
+}

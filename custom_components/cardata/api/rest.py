@@ -1,7 +1,8 @@
 """Client of the CarData REST API.
 
 Every HTTP request counts against BMW's daily quota (50 calls per account), so
-nothing here retries, and ``on_call`` hears about every request made.
+nothing here retries, except once after BMW refused the access token (then
+with a freshly refreshed one); ``on_call`` hears about every request made.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import aiohttp
 
 from .auth import AbstractAuth
 from .exceptions import (
+    ApiAuthError,
     ApiError,
     CarDataConnectionError,
     ContainerDeletedError,
@@ -111,8 +113,11 @@ class CarDataApi:
         body: Any = None,
         raw: bool = False,
     ) -> Any:
-        """Make one request; return decoded JSON (or bytes when ``raw``)."""
-        at = datetime.now(UTC)
+        """Make one request; return decoded JSON (or bytes when ``raw``).
+
+        A refused access token (CU-127, CU-101 ...) gets one forced token
+        refresh and one retry; refused again, the login is reported as failed.
+        """
         kwargs: dict[str, Any] = {}
         if params:
             kwargs["params"] = dict(params)
@@ -120,6 +125,33 @@ class CarDataApi:
             kwargs["json"] = body
         if raw:
             kwargs["headers"] = {"Accept": "*/*"}
+        try:
+            return await self._request_once(
+                method, path, endpoint=endpoint, vin=vin, raw=raw, kwargs=kwargs
+            )
+        except ApiAuthError:
+            _LOGGER.debug("%s: access token refused; refreshing once", endpoint)
+            await self._auth.async_refresh_access_token()
+        try:
+            return await self._request_once(
+                method, path, endpoint=endpoint, vin=vin, raw=raw, kwargs=kwargs
+            )
+        except ApiAuthError:
+            await self._auth.async_access_token_refused()
+            raise
+
+    async def _request_once(
+        self,
+        method: str,
+        path: str,
+        *,
+        endpoint: str,
+        vin: str | None,
+        raw: bool,
+        kwargs: dict[str, Any],
+    ) -> Any:
+        at = datetime.now(UTC)
+        kwargs = dict(kwargs)
         try:
             response = await self._auth.request(method, path, **kwargs)
             async with response:

@@ -3,7 +3,10 @@
 :class:`CarDataStream` keeps exactly one connection per account open, swaps
 it for a fresh one (new id token) ahead of the id token's expiry by closing
 the old connection before opening the new one, backs off with jitter after
-failures, and recognises another client taking the account's stream.
+failures, and recognises another client taking the account's stream
+(:mod:`.stream_contest` reads the broker's refusals and drops). It swaps
+only to a newer id token (else it keeps the connection), and waits a moment
+after its own disconnect, as BMW's broker still holds the old session.
 """
 
 from __future__ import annotations
@@ -13,26 +16,42 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from enum import StrEnum
 import logging
-import secrets
 import ssl
 import time
+from typing import Any
 
 from .auth import IdTokenProvider
-from .connection import (
-    ConnectRefusedError,
-    MqttConnection,
-    MqttConnectionError,
-    SubscribeRefusedError,
-    open_socket,
-)
+from .connection import MqttConnection
 from .endpoints import Endpoints, StreamTls
 from .exceptions import CarDataError, InvalidGrantError
 from .parser import MessageParser, StreamMessage
+from .stream_attempt import (
+    AttemptFailedError,
+    Ended,
+    StreamState,
+    build_ssl_context,
+    establish,
+    load_ssl_context,
+)
+from .stream_contest import (
+    StreamContest,
+    SwapWatch,
+    Verdict,
+    backoff,
+    evicted_delay,
+    swap_delay,
+)
+
+__all__ = [
+    "EVICTED_MESSAGE",
+    "CarDataStream",
+    "StreamConfig",
+    "StreamState",
+    "build_ssl_context",
+]
 
 _LOGGER = logging.getLogger(__name__)
-_RANDOM = secrets.SystemRandom()
 
 EVICTED_MESSAGE = (
     "another client is using this account's stream (BMW allows one connection "
@@ -43,17 +62,8 @@ MIN_SESSION = 1.0
 MAX_SESSION = 86400.0
 """Longest time a connection is kept before a planned swap, in seconds."""
 HISTORY_LENGTH = 20
-
-
-class StreamState(StrEnum):
-    """State of the stream connection."""
-
-    STOPPED = "stopped"
-    CONNECTING = "connecting"
-    CONNECTED = "connected"
-    WAITING_TO_RETRY = "waiting_to_retry"
-    EVICTED = "evicted"
-    REFUSED = "refused"
+TOKEN_WAIT_NOTICE = 0.5
+"""Seconds a token request may take before the state says it waits for one."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,8 +85,17 @@ class StreamConfig:
             then not asked); ``None`` uses the id token.
         client_id: MQTT client id; ``None`` uses the user name.
         connect_timeout: seconds allowed from TCP connect to SUBACK.
-        evicted_after: "not authorized" refusals in a row that mean eviction.
+        evicted_after: "not authorized" refusals in a row that mean eviction
+            (after one forced token refresh).
+        evicted_drops: short unplanned drops (plus refusals) in a row that
+            mean another client on the account.
         stable_after: seconds a connection must last to reset the backoff.
+        reconnect_pause: seconds to wait after our own disconnect before
+            connecting again (the broker still holds the old session).
+        own_disconnect_grace: seconds after our own disconnect in which
+            "not authorized" is the broker's echo of it, not eviction.
+        token_recheck: seconds between looks for a newer id token while the
+            current one is kept past its swap time.
     """
 
     host: str
@@ -93,7 +112,11 @@ class StreamConfig:
     client_id: str | None = field(default=None, repr=False)
     connect_timeout: float = 30.0
     evicted_after: int = 2
+    evicted_drops: int = 3
     stable_after: float = 60.0
+    reconnect_pause: float = 2.0
+    own_disconnect_grace: float = 10.0
+    token_recheck: float = 60.0
 
     @classmethod
     def for_endpoints(cls, endpoints: Endpoints, gcid: str) -> StreamConfig:
@@ -108,45 +131,6 @@ class StreamConfig:
         )
 
 
-class _AttemptFailedError(Exception):
-    """A connection attempt failed; ``kind`` picks the next state."""
-
-    def __init__(
-        self, kind: StreamState, message: str, *, not_authorized: bool = False
-    ) -> None:
-        super().__init__(message)
-        self.kind = kind
-        self.message = message
-        self.not_authorized = not_authorized
-
-
-@dataclass(frozen=True, slots=True)
-class _Ended:
-    """How an established connection ended."""
-
-    planned: bool
-    stable: bool
-    reason: str
-    token: tuple[str, datetime] | None = None
-
-
-def build_ssl_context(tls: StreamTls, ca_file: str | None) -> ssl.SSLContext | None:
-    """Return the TLS context for ``tls`` (blocking: reads certificate files).
-
-    Verification is on (hostname and chain); TLS 1.2 and 1.3 are allowed.
-    """
-    if tls is StreamTls.NONE:
-        return None
-    if tls is StreamTls.CUSTOM_CA:
-        if not ca_file:
-            raise ValueError("custom_ca needs a CA file")
-        context = ssl.create_default_context(cafile=ca_file)
-    else:
-        context = ssl.create_default_context()
-    context.minimum_version = ssl.TLSVersion.TLSv1_2
-    return context
-
-
 class CarDataStream:
     """Owns one account's MQTT stream until :meth:`run` is cancelled.
 
@@ -156,6 +140,8 @@ class CarDataStream:
         last_error: the latest failure, without secrets; ``None`` when fine.
         messages: messages delivered to ``on_message``.
         last_message_at: UTC time of the latest delivered message.
+        next_attempt: UTC time of the next connection attempt while waiting.
+        swapping: True from a planned disconnect until the next connection.
     """
 
     def __init__(
@@ -190,9 +176,16 @@ class CarDataStream:
         self._state = StreamState.STOPPED
         self._running = False
         self._failures = 0
-        self._not_authorized = 0
+        self._contest = StreamContest(
+            grace=config.own_disconnect_grace,
+            refusals_for_eviction=config.evicted_after,
+            drops_for_eviction=config.evicted_drops,
+        )
         self._wake: asyncio.Future[None] | None = None
+        self._token_event: asyncio.Future[None] | None = None
         self._connection: MqttConnection | None = None
+        self.next_attempt: datetime | None = None
+        self.swapping = False
 
     @property
     def state(self) -> StreamState:
@@ -205,12 +198,16 @@ class CarDataStream:
         return self._config
 
     def request_reconnect(self) -> None:
-        """Swap the connection now (e.g. after a forced token refresh).
-
-        While waiting to retry, retries now.
-        """
+        """Swap the connection now (after a forced token refresh); retry now."""
         if self._wake is not None and not self._wake.done():
             self._wake.set_result(None)
+
+    def notify_new_token(self) -> None:
+        """Look for a newer id token now (the provider's tokens changed)."""
+        if self._token_event is not None and not self._token_event.done():
+            self._token_event.set_result(None)
+        if self._state is StreamState.WAITING_FOR_TOKEN:
+            self.request_reconnect()
 
     # --- state helpers ------------------------------------------------------
 
@@ -233,16 +230,11 @@ class CarDataStream:
         return self._wake
 
     def _backoff(self, failures: int) -> float:
-        cfg = self._config
-        base = cfg.backoff_min * 2.0 ** min(max(failures - 1, 0), 20)
-        delay = min(cfg.backoff_max, base) * float(_RANDOM.uniform(0.75, 1.25))
-        return min(cfg.backoff_max, max(cfg.backoff_min, delay))
-
-    def _evicted_delay(self) -> float:
-        return self._config.backoff_max * float(_RANDOM.uniform(0.8, 1.0))
+        return backoff(self._config.backoff_min, self._config.backoff_max, failures)
 
     async def _pause(self, state: StreamState, delay: float) -> None:
         """Wait ``delay`` seconds in ``state`` unless woken."""
+        self.next_attempt = datetime.now(UTC) + timedelta(seconds=delay)
         self._set_state(state)
         _LOGGER.debug("Stream retries in %.1f s", delay)
         wake = self._new_wake()
@@ -252,6 +244,7 @@ class CarDataStream:
             pass
         finally:
             wake.cancel()
+            self.next_attempt = None
 
     # --- main loop ----------------------------------------------------------
 
@@ -264,29 +257,26 @@ class CarDataStream:
             raise RuntimeError("the stream is already running")
         self._running = True
         self._failures = 0
-        self._not_authorized = 0
+        self._contest.stable()
         token: tuple[str, datetime] | None = None
         try:
             while True:
                 try:
                     ended = await self._session(token)
-                except _AttemptFailedError as fail:
+                except AttemptFailedError as fail:
                     token = None
+                    self.swapping = False
                     await self._after_failure(fail)
                     continue
                 token = ended.token
                 if ended.stable:
                     self._failures = 0
-                    self._not_authorized = 0
+                    self._contest.stable()
                 self._note(ended.reason)
                 if ended.planned:
+                    await self._after_own_disconnect()
                     continue
-                self._failures += 1
-                self.last_error = ended.reason
-                _LOGGER.debug("Stream connection ended: %s", ended.reason)
-                await self._pause(
-                    StreamState.WAITING_TO_RETRY, self._backoff(self._failures)
-                )
+                await self._after_drop(ended)
         finally:
             if self._connection is not None:
                 self._connection.close()
@@ -294,61 +284,110 @@ class CarDataStream:
             if self._wake is not None:
                 self._wake.cancel()
                 self._wake = None
+            if self._token_event is not None:
+                self._token_event.cancel()
+                self._token_event = None
             self._running = False
             self._set_state(StreamState.STOPPED)
 
-    async def _after_failure(self, fail: _AttemptFailedError) -> None:
+    async def _after_own_disconnect(self) -> None:
+        """Wait a moment after a planned swap: BMW still holds the session."""
+        self.swapping = True
+        self._contest.own_disconnect(time.monotonic())
+        self._set_state(StreamState.CONNECTING)
+        await asyncio.sleep(self._config.reconnect_pause)
+
+    async def _after_drop(self, ended: Ended) -> None:
+        """An established connection ended without us: retry or evicted."""
+        self._failures += 1
+        self.last_error = ended.reason
+        _LOGGER.debug("Stream connection ended: %s", ended.reason)
+        if self._contest.drop() is Verdict.EVICTED:
+            await self._evicted()
+            return
+        await self._pause(StreamState.WAITING_TO_RETRY, self._backoff(self._failures))
+
+    async def _after_failure(self, fail: AttemptFailedError) -> None:
         """Record a failed attempt and wait before the next one."""
         self._failures += 1
         self._note(fail.message)
-        if not fail.not_authorized:
-            self._not_authorized = 0
+        if fail.not_authorized:
+            verdict = self._contest.refusal(time.monotonic())
+        elif fail.bad_credentials:
+            verdict = self._contest.bad_credentials()
+        else:
+            self._contest.other_failure()
             self.last_error = fail.message
             _LOGGER.debug("Stream attempt failed: %s", fail.message)
             await self._pause(fail.kind, self._backoff(self._failures))
             return
-        self._not_authorized += 1
-        if self._not_authorized < self._config.evicted_after:
-            if self.last_error != EVICTED_MESSAGE:
-                self.last_error = fail.message
-            await self._pause(fail.kind, self._backoff(self._failures))
+        if verdict is Verdict.EVICTED:
+            await self._evicted()
             return
-        # "Not authorized" again and again right after connecting: BMW's
-        # broker lets one connection per account in, and another client has
-        # it. Say so and retry slowly instead of evicting each other.
+        if self.last_error != EVICTED_MESSAGE or verdict is Verdict.REFUSED:
+            self.last_error = fail.message
+        if verdict is Verdict.TRANSIENT:
+            _LOGGER.debug("Stream: broker still holds our previous session")
+            delay = self._config.backoff_min
+        elif verdict is Verdict.REFRESH:
+            await self._refresh_token()
+            delay = self._config.backoff_min
+        else:
+            delay = self._backoff(self._failures)
+        kind = (
+            StreamState.REFUSED
+            if verdict is Verdict.REFUSED
+            else StreamState.WAITING_TO_RETRY
+        )
+        await self._pause(kind, delay)
+
+    async def _evicted(self) -> None:
+        # Refusals and drops in the pattern of another client on the account:
+        # BMW's broker lets one connection per account in. Say so and retry
+        # slowly instead of evicting each other.
         if self.last_error != EVICTED_MESSAGE:
             _LOGGER.warning("Stream: %s", EVICTED_MESSAGE)
         self.last_error = EVICTED_MESSAGE
         self._note("evicted")
-        await self._pause(StreamState.EVICTED, self._evicted_delay())
+        await self._pause(StreamState.EVICTED, evicted_delay(self._config.backoff_max))
+
+    async def _refresh_token(self) -> None:
+        """Refresh the id token once before concluding from refusals."""
+        self._note("refreshing the id token")
+        try:
+            await self._tokens.async_refresh_id_token()
+        except CarDataError as err:
+            self._note(f"no id token: {err}")
 
     async def _get_token(self) -> tuple[str, datetime]:
         try:
             return await self._tokens.async_get_id_token()
         except InvalidGrantError as err:
-            raise _AttemptFailedError(
+            raise AttemptFailedError(
                 StreamState.REFUSED, f"no id token: log in again ({err})"
             ) from None
         except CarDataError as err:
-            raise _AttemptFailedError(
-                StreamState.WAITING_TO_RETRY, f"no id token: {err}"
+            raise AttemptFailedError(
+                StreamState.WAITING_FOR_TOKEN, f"no id token: {err}"
             ) from None
+
+    async def _await_token(self) -> tuple[str, datetime]:
+        """Get an id token; the state says so when that takes a while."""
+        task = asyncio.ensure_future(self._get_token())
+        try:
+            done, _ = await asyncio.wait({task}, timeout=TOKEN_WAIT_NOTICE)
+            if not done:
+                self._set_state(StreamState.WAITING_FOR_TOKEN)
+            return await task
+        finally:
+            if not task.done():
+                task.cancel()
 
     async def _context(self) -> ssl.SSLContext | None:
         cfg = self._config
-        if cfg.tls is StreamTls.NONE:
-            return None
-        if self._ssl_context is None:
-            loop = asyncio.get_running_loop()
-            try:
-                self._ssl_context = await loop.run_in_executor(
-                    None, build_ssl_context, cfg.tls, cfg.ca_file
-                )
-            except (OSError, ValueError, ssl.SSLError) as err:
-                raise _AttemptFailedError(
-                    StreamState.REFUSED, f"cannot load the TLS settings: {err}"
-                ) from None
-        return self._ssl_context
+        if cfg.tls is not StreamTls.NONE and self._ssl_context is None:
+            self._ssl_context = await load_ssl_context(cfg.tls, cfg.ca_file)
+        return self._ssl_context if cfg.tls is not StreamTls.NONE else None
 
     def _deliver(self, topic: str, payload: bytes) -> None:
         message = self.parser.parse(payload, topic)
@@ -358,15 +397,15 @@ class CarDataStream:
         self.last_message_at = datetime.now(UTC)
         self._on_message(message)
 
-    async def _session(self, token: tuple[str, datetime] | None) -> _Ended:
+    async def _session(self, token: tuple[str, datetime] | None) -> Ended:
         """Connect, subscribe and stay connected until the connection ends."""
-        self._set_state(StreamState.CONNECTING)
         wake = self._new_wake()
         cfg = self._config
         if token is None and cfg.password is not None:
             token = ("", datetime.now(UTC) + timedelta(seconds=MAX_SESSION))
         if token is None:
-            token = await self._get_token()
+            token = await self._await_token()
+        self._set_state(StreamState.CONNECTING)
         context = await self._context()
         connection = MqttConnection(
             client_id=cfg.client_id or cfg.username,
@@ -377,8 +416,15 @@ class CarDataStream:
         )
         self._connection = connection
         try:
-            await self._establish(connection, context)
-            ended = await self._connected(connection, token[1], wake)
+            await establish(
+                connection,
+                host=cfg.host,
+                port=cfg.port,
+                topic=cfg.topic,
+                context=context,
+                limit=cfg.connect_timeout,
+            )
+            ended = await self._connected(connection, token, wake)
             if ended.planned:
                 connection.drain()
             return ended
@@ -386,81 +432,63 @@ class CarDataStream:
             connection.close()
             self._connection = None
 
-    async def _establish(
-        self, connection: MqttConnection, context: ssl.SSLContext | None
-    ) -> None:
-        cfg = self._config
-        try:
-            async with asyncio.timeout(cfg.connect_timeout):
-                sock = await open_socket(cfg.host, cfg.port, context)
-                await connection.connect(sock, cfg.host, cfg.port)
-                await connection.subscribe(cfg.topic)
-        except ConnectRefusedError as err:
-            if err.not_authorized:
-                raise _AttemptFailedError(
-                    StreamState.WAITING_TO_RETRY,
-                    "broker answered not authorized (rc 5)",
-                    not_authorized=True,
-                ) from None
-            kind = (
-                StreamState.WAITING_TO_RETRY
-                if err.reason == "Server unavailable"
-                else StreamState.REFUSED
-            )
-            raise _AttemptFailedError(kind, str(err)) from None
-        except SubscribeRefusedError as err:
-            raise _AttemptFailedError(StreamState.REFUSED, str(err)) from None
-        except ssl.SSLCertVerificationError as err:
-            raise _AttemptFailedError(
-                StreamState.REFUSED,
-                f"stream certificate not trusted: {err.verify_message}",
-            ) from None
-        except TimeoutError:
-            raise _AttemptFailedError(
-                StreamState.WAITING_TO_RETRY, "connecting timed out"
-            ) from None
-        except (OSError, MqttConnectionError) as err:
-            detail = (
-                str(err) if isinstance(err, MqttConnectionError) else type(err).__name__
-            )
-            raise _AttemptFailedError(
-                StreamState.WAITING_TO_RETRY, f"cannot connect: {detail}"
-            ) from None
-
     async def _connected(
         self,
         connection: MqttConnection,
-        expires_at: datetime,
+        token: tuple[str, datetime],
         wake: asyncio.Future[None],
-    ) -> _Ended:
+    ) -> Ended:
         started = time.monotonic()
         self.last_error = None
+        self.swapping = False
         self._note("connected")
         self._set_state(StreamState.CONNECTED)
-        swap_in = self._swap_delay(expires_at)
-        while True:
-            done, _ = await asyncio.wait(
-                (connection.closed, wake),
-                timeout=swap_in,
-                return_when=asyncio.FIRST_COMPLETED,
-            )
-            stable = time.monotonic() - started >= self._config.stable_after
-            if connection.closed in done:
-                return _Ended(
-                    planned=False, stable=stable, reason=connection.closed.result()
+        watch = SwapWatch(
+            token,
+            started
+            + swap_delay(token[1], self._config.swap_margin, MIN_SESSION, MAX_SESSION),
+            self._config.token_recheck,
+            self._tokens.peek_id_token,
+            self._get_token,
+        )
+        try:
+            while True:
+                event = self._new_token_event()
+                waiting: set[asyncio.Future[Any]] = {connection.closed, wake, event}
+                done, _ = await asyncio.wait(
+                    waiting | watch.pending(),
+                    timeout=watch.timeout(),
+                    return_when=asyncio.FIRST_COMPLETED,
                 )
-            reason = "reconnect requested" if wake in done else "id token swap"
-            try:
-                token = await self._get_token()
-            except _AttemptFailedError as fail:
-                self._note(fail.message)
-                self.last_error = fail.message
-                wake = self._new_wake()
-                swap_in = self._backoff(2)
-                continue
-            return _Ended(planned=True, stable=stable, reason=reason, token=token)
+                stable = time.monotonic() - started >= self._config.stable_after
+                if connection.closed in done:
+                    return Ended(
+                        planned=False, stable=stable, reason=connection.closed.result()
+                    )
+                if wake in done:
+                    try:
+                        fresh = await self._get_token()
+                    except AttemptFailedError as fail:
+                        self._note(fail.message)
+                        self.last_error = fail.message
+                        wake = self._new_wake()
+                        continue
+                    return Ended(
+                        planned=True,
+                        stable=stable,
+                        reason="reconnect requested",
+                        token=fresh,
+                    )
+                if (newer := watch.check(self._note)) is not None:
+                    _LOGGER.debug("Stream: swapping to a new id token")
+                    return Ended(
+                        planned=True, stable=stable, reason="id token swap", token=newer
+                    )
+        finally:
+            watch.close()
 
-    def _swap_delay(self, expires_at: datetime) -> float:
-        remaining = (expires_at - datetime.now(UTC)).total_seconds()
-        delay = max(remaining - self._config.swap_margin, remaining / 2)
-        return min(max(delay, MIN_SESSION), MAX_SESSION)
+    def _new_token_event(self) -> asyncio.Future[None]:
+        if self._token_event is not None:
+            self._token_event.cancel()
+        self._token_event = asyncio.get_running_loop().create_future()
+        return self._token_event
