@@ -196,6 +196,9 @@ async def test_phantoms_of_an_upgraded_entry_go_after_one_read(
     await _settle(hass, entry)
     assert sim_calls(simulator) == 1
     assert _devices(hass, entry) == {VIN_BEV}
+    # Settled, so the simulator never stops under a connection in flight.
+    stream = entry.runtime_data.stream
+    await wait_for(hass, lambda: stream.state is StreamState.CONNECTED)
 
 
 async def test_no_read_while_the_quota_is_spent(hass: HomeAssistant, simulator) -> None:

@@ -256,6 +256,9 @@ class Harness:
             raise FaultSuiteError("hass did not start in time")
         if not self.token:
             await self._onboard()
+            # Newer Home Assistant takes the YAML HTTP settings as a trial and
+            # reverts (restarting itself) after 5 minutes unless confirmed.
+            await self.ws({"type": "http/config/promote"})
         else:
             await self._refresh_login()
         await self._wait_running()
