@@ -193,7 +193,8 @@ async def test_stream_meets_refused_login(
     runtime.stream.async_request_reconnect()
     await wait_for(lambda: not runtime.stream.running)
     assert runtime.stream.state is StreamState.REFUSED
-    assert simulator.broker.active_connections(GCID_A) == 0
+    # The broker sees the close when it reads the end of the connection.
+    await wait_for(lambda: simulator.broker.active_connections(GCID_A) == 0)
     assert await hass.config_entries.async_unload(entry.entry_id)
 
 

@@ -174,6 +174,15 @@ class Broker:
                 await self._watchdog
             self._watchdog = None
         if self._server:
+            # Stop accepting first and let connections accepted a moment ago
+            # attach to the server: closing it under them makes asyncio fail
+            # in the loop ("Error on transport creation"), which fails the
+            # test that happened to stop the simulator just then.
+            loop = asyncio.get_running_loop()
+            for sock in self._server.sockets:
+                loop.remove_reader(sock.fileno())
+            for _ in range(3):
+                await asyncio.sleep(0)
             self._server.close()
         for session in list(self.sessions):
             session.close("broker stopped")
