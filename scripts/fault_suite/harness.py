@@ -382,7 +382,7 @@ class Harness:
 
     async def reauth_flows(self) -> int:
         """Login flows Home Assistant offers the owner for our entry."""
-        flows = await self.api("GET", "/api/config/config_entries/flow")
+        flows = await self.ws({"type": "config_entries/flow/progress"})
         return sum(
             1
             for f in flows or []
