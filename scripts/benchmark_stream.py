@@ -14,10 +14,18 @@ What it does (prints figures, asserts nothing about time):
    ``coordinator.async_apply_message(message)``; entity state writes happen
    synchronously inside that call, so "received -> states written" is the time
    around both. Two workloads: every value changes (worst case) and 2 of 20
-   change (BMW resends unchanged values a lot).
+   change (BMW resends unchanged values a lot). Timestamps start at the time
+   of the run (a fixed date would be older than what the first REST fetch
+   restores, and the values would be dropped unseen). Each workload prints
+   the state writes and the values the coordinator dropped as older; when any
+   value was dropped, no throughput is printed (it would time skipped work).
 3. Sets up a fresh entry whose registry already holds 3 vehicles x 300
    entities with a restore cache for each, and times ``async_setup`` until
    every entity has its restored state.
+4. With ``--share``: starts mosquitto on a free loopback port with Home
+   Assistant's MQTT integration on it, and drives the same payloads through
+   the stream's path with sharing off and on (what the stream does per
+   message), then times the publisher until every message is on the broker.
 """
 
 from __future__ import annotations
@@ -70,7 +78,6 @@ from tests.simulator import (
 
 DESCRIPTORS_PER_MESSAGE = 20
 RESTORED_PER_VEHICLE = 300
-T0 = datetime(2026, 5, 1, 8, 0, 0, tzinfo=UTC)
 
 
 def pick_descriptors() -> list[str]:
@@ -154,6 +161,13 @@ async def set_up(hass: HomeAssistant, entry: MockConfigEntry) -> None:
         msg = "set-up failed"
         raise RuntimeError(msg)
     await hass.async_block_till_done()
+    # The first set-up's REST fetch lands before the workload starts, so its
+    # values never mix with (or get counted among) the workload's.
+    runtime = getattr(entry, "runtime_data", None)  # None: not our entry
+    poller = getattr(getattr(runtime, "quota", None), "poller", None)
+    if (first_setup := getattr(poller, "bootstrap", None)) is not None:
+        await first_setup
+        await hass.async_block_till_done()
 
 
 async def bench_stream(hass: HomeAssistant, sim: Simulator, count: int) -> None:
@@ -165,10 +179,12 @@ async def bench_stream(hass: HomeAssistant, sim: Simulator, count: int) -> None:
     coordinator = entry.runtime_data.coordinator
     parser = MessageParser()
     descriptors = pick_descriptors()
+    # Newer than anything the set-up fetched over REST.
+    start_at = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=1)
 
     # Warm-up: creates the entities (first sight of each descriptor).
     first = parser.parse(
-        payload(VIN_BEV, {d: raw_value(d, 1) for d in descriptors}, T0)
+        payload(VIN_BEV, {d: raw_value(d, 1) for d in descriptors}, start_at)
     )
     if first is None:
         msg = "parser refused the warm-up message"
@@ -183,7 +199,7 @@ async def bench_stream(hass: HomeAssistant, sim: Simulator, count: int) -> None:
                 d: raw_value(d, step + 2 if i < changed else 1)
                 for i, d in enumerate(descriptors)
             }
-            at = T0 + timedelta(
+            at = start_at + timedelta(
                 seconds=(step + 1) + (0 if changed == 20 else count + 1)
             )
             bodies.append(payload(VIN_BEV, values, at))
@@ -195,6 +211,7 @@ async def bench_stream(hass: HomeAssistant, sim: Simulator, count: int) -> None:
             written += 1
 
         unsub = hass.bus.async_listen("state_changed", count_write)
+        dropped_before = coordinator.ignored_older
         gc.collect()
         latencies: list[float] = []
         started = time.perf_counter()
@@ -206,12 +223,24 @@ async def bench_stream(hass: HomeAssistant, sim: Simulator, count: int) -> None:
         elapsed = time.perf_counter() - started
         await hass.async_block_till_done()
         unsub()
+        dropped = coordinator.ignored_older - dropped_before
+        values = count * DESCRIPTORS_PER_MESSAGE
+        work = (
+            f"{values:,} values, {written:,} state writes, {dropped:,} dropped as older"
+        )
+        if dropped:
+            print(
+                f"stream, {label}: {work}; NO THROUGHPUT: dropped values would"
+                " time skipped work"
+            )
+            continue
         print(
             f"stream, {label}: {count} messages x {DESCRIPTORS_PER_MESSAGE}"
-            f" descriptors in {elapsed:.3f} s -> {count / elapsed:,.0f} messages/s;"
+            f" descriptors ({work}) in {elapsed:.3f} s ->"
+            f" {count / elapsed:,.0f} messages/s;"
             f" latency p50 {percentile(latencies, 0.5) * 1000:.3f} ms,"
             f" p99 {percentile(latencies, 0.99) * 1000:.3f} ms,"
-            f" max {max(latencies) * 1000:.3f} ms; state writes {written:,}"
+            f" max {max(latencies) * 1000:.3f} ms"
         )
     await hass.config_entries.async_unload(entry.entry_id)
     await hass.async_block_till_done()
@@ -291,7 +320,95 @@ async def bench_setup(hass: HomeAssistant, sim: Simulator) -> None:
     await hass.async_block_till_done()
 
 
-async def main(count: int) -> None:
+async def bench_sharing(hass: HomeAssistant, sim: Simulator, count: int) -> None:
+    """Messages/s of the stream path with and without sharing on HA's MQTT."""
+    import tempfile  # noqa: PLC0415
+
+    from tests.mosquitto import mosquitto, mosquitto_binary  # noqa: PLC0415
+
+    if mosquitto_binary() is None:
+        print("sharing: skipped, mosquitto is not installed")
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        async with mosquitto(Path(tmp)) as broker:
+            hass.config.config_dir = tmp
+            (Path(tmp) / "configuration.yaml").write_text("", encoding="utf-8")
+            mqtt_entry = MockConfigEntry(
+                domain="mqtt",
+                data={"broker": broker.host, "port": broker.port},
+                version=2,
+                minor_version=1,
+            )
+            mqtt_entry.add_to_hass(hass)
+            if not await hass.config_entries.async_setup(mqtt_entry.entry_id):
+                msg = "MQTT did not start"
+                raise RuntimeError(msg)
+            await hass.async_block_till_done()
+            entry = new_entry(sim)
+            entry.add_to_hass(hass)
+            hass.config_entries.async_update_entry(
+                entry, options={"share_stream": True}
+            )
+            await set_up(hass, entry)
+            await wait_connected(entry)
+            await _share_runs(hass, entry, count)
+            await hass.config_entries.async_unload(entry.entry_id)
+            await hass.config_entries.async_unload(mqtt_entry.entry_id)
+            await hass.async_block_till_done()
+
+
+async def _share_runs(hass: HomeAssistant, entry: MockConfigEntry, count: int) -> None:
+    coordinator = entry.runtime_data.coordinator
+    sharing = entry.runtime_data.sharing
+    parser = MessageParser()
+    descriptors = pick_descriptors()
+    # Newer than anything the set-up fetched over REST (see bench_stream).
+    base = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=1)
+    for run, label in enumerate(("sharing off", "sharing on")):
+        offer = sharing.offer if run else None
+        bodies = [
+            payload(
+                VIN_BEV,
+                {d: raw_value(d, step + 2) for d in descriptors},
+                base + timedelta(seconds=run * count + step + 1),
+            )
+            for step in range(count)
+        ]
+        before = sharing.handled
+        dropped_before = coordinator.ignored_older
+        gc.collect()
+        started = time.perf_counter()
+        for body in bodies:  # what CarDataStream does per message
+            if (message := parser.parse(body)) is not None:
+                coordinator.async_apply_message(message)
+                if offer is not None:
+                    offer(message, body)
+        elapsed = time.perf_counter() - started
+        if dropped := coordinator.ignored_older - dropped_before:
+            print(
+                f"stream, {label}: {dropped:,} values dropped as older; NO THROUGHPUT"
+            )
+            continue
+        line = (
+            f"stream, {label}: {count} messages in {elapsed:.3f} s"
+            f" -> {count / elapsed:,.0f} messages/s (0 values dropped)"
+        )
+        if offer is not None:
+            for _ in range(60_000):  # bounded: at most about a minute
+                if sharing.handled - before >= count:
+                    break
+                await asyncio.sleep(0.001)
+            drained = time.perf_counter() - started
+            line += (
+                f"; all {sharing.handled - before:,} published on the broker after"
+                f" {drained:.3f} s ({(sharing.handled - before) / drained:,.0f}/s),"
+                f" dropped {sharing.dropped}"
+            )
+        await hass.async_block_till_done()
+        print(line)
+
+
+async def main(count: int, share: bool = False) -> None:
     """Run both benchmarks against one simulator."""
     logging.basicConfig(level=logging.WARNING)
     sim = Simulator()
@@ -312,6 +429,11 @@ async def main(count: int) -> None:
                 hass.data.pop(loader.DATA_CUSTOM_COMPONENTS, None)
                 await local_http(hass)
                 await bench_setup(hass, sim)
+            if share:
+                async with async_test_home_assistant() as hass:
+                    hass.data.pop(loader.DATA_CUSTOM_COMPONENTS, None)
+                    await local_http(hass)
+                    await bench_sharing(hass, sim, count)
     finally:
         await sim.stop()
 
@@ -319,6 +441,9 @@ async def main(count: int) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--messages", type=int, default=5000)
+    parser.add_argument(
+        "--share", action="store_true", help="also measure sharing (mosquitto)"
+    )
     args = parser.parse_args()
     print(f"Python {sys.version.split()[0]}, {args.messages} messages per workload")
-    asyncio.run(main(args.messages))
+    asyncio.run(main(args.messages, args.share))

@@ -8,10 +8,19 @@ Usage::
         [--check] [--translations]
 
 Only facts are taken from the CSV: the technical descriptor, BMW's data type,
-BMW's unit, the enum words of the typical value range and the category. No
-description text is copied. The output is deterministic (sorted by
-descriptor), so regenerating from the same CSV yields the same bytes;
-``--check`` exits with 1 when the committed table differs.
+BMW's unit, the enum words and the category. No description text is copied.
+
+Enum words: where a row's description names values (two or more upper-case
+value words such as ``NOCHARGING``, ``CHARGINGACTIVE``) that its "typical
+value range" column does not list, the description's words are added; where
+the range shares no word with them, the range was copied from another row
+(charging status lists the words of a selection mode) and the description's
+words replace it. Otherwise the range's words are taken. The source of each
+row's words is recorded (``enum_source``: range, description or both).
+
+The output is deterministic (sorted by descriptor), so regenerating from
+the same CSV yields the same bytes; ``--check`` exits with 1 when the
+committed table differs.
 
 ``--translations`` also rewrites the ``entity`` section of
 ``translations/en.json`` and ``translations/de.json`` from the names in
@@ -37,6 +46,7 @@ DEFAULT_OUTPUT = INTEGRATION / "generated" / "catalogue.py"
 
 # Header labels of the columns we read (the CSV has unnamed filler columns).
 COL_DESCRIPTOR = "Technical descriptor"
+COL_DESCRIPTION = "Description"
 COL_DATA_TYPE = "Data type"
 COL_RANGE = "Typical value range"
 COL_UNIT = "Unit"
@@ -47,8 +57,21 @@ _ENUM_WORD = re.compile(r"^(?=.*[A-Za-z])[A-Za-z0-9_\-]+$")
 _NO_VALUE = {"", "-"}
 _ENUM_TYPES = {"string", "boolean", "", "-"}
 
-# descriptor, data type, unit, enum words, category
-type Fact = tuple[str, str | None, str | None, tuple[str, ...] | None, str | None]
+# An upper-case value word in a description: starts with a letter, then
+# letters, digits and single underscores (``NOCHARGING``, ``TEMP_OFF``, ``OK``).
+_DESCRIPTION_WORD = re.compile(r"(?<![\w.\-])[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)*(?![\w.\-*])")
+# Upper-case words of descriptions that are acronyms or names, not values.
+NOT_VALUE_WORDS = frozenset(
+    {"AC", "ASC", "ASCII", "BEV", "BMW", "BPT", "CBS", "CE", "COMFORT", "DC"}
+    | {"ECO", "EVSE", "EXCEPT", "G08", "GPS", "HMI", "HV", "ISO", "ISO15118"}
+    | {"OBFCM", "PHEV", "PLUS", "PNG", "RCP", "RSA", "SIM", "SOCE", "SP25"}
+    | {"TLS", "UTC", "V2X"}
+)
+
+# descriptor, data type, unit, enum words, enum source, category
+type Fact = tuple[
+    str, str | None, str | None, tuple[str, ...] | None, str | None, str | None
+]
 
 HEADER = '''"""Facts from BMW's telematics data catalogue, one row per descriptor.
 
@@ -70,6 +93,8 @@ class CatalogueRow(NamedTuple):
     data_type: str | None
     unit: str | None
     enum_values: tuple[str, ...] | None
+    enum_source: str | None
+    """Where ``enum_values`` come from: "description", "range" or "both"."""
     category: str | None
 
 
@@ -95,6 +120,46 @@ def parse_enum(data_type: str, value_range: str) -> tuple[str, ...] | None:
     return tuple(dict.fromkeys(items))
 
 
+def description_words(description: str) -> tuple[str, ...] | None:
+    """The value words a description names, or None when it names fewer than 2."""
+    words = [
+        word
+        for word in _DESCRIPTION_WORD.findall(clean(description))
+        if word not in NOT_VALUE_WORDS
+    ]
+    unique = tuple(dict.fromkeys(words))
+    return unique if len(unique) >= 2 else None
+
+
+def _compact(word: str) -> str:
+    return re.sub(r"[^A-Za-z0-9]", "", word).upper()
+
+
+def enum_words(
+    data_type: str, value_range: str, description: str
+) -> tuple[tuple[str, ...] | None, str | None]:
+    """A row's enum words and their source (see the module docstring).
+
+    The range's words are kept when the description confirms any of them
+    (a word spelled with or without separators counts as the same word);
+    a range that shares no word with what the description names belongs to
+    another row and is dropped.
+    """
+    if data_type not in _ENUM_TYPES:
+        return None, None
+    from_range = parse_enum(data_type, value_range)
+    named = description_words(description)
+    if named is None:
+        return from_range, "range" if from_range else None
+    if not from_range:
+        return named, "description"
+    known = {_compact(word) for word in from_range}
+    extra = tuple(word for word in named if _compact(word) not in known)
+    if data_type != "boolean" and not known & {_compact(word) for word in named}:
+        return named, "description"
+    return (*from_range, *extra), "both" if extra else "range"
+
+
 def optional(text: str) -> str | None:
     """Map BMW's placeholders for "nothing" to None."""
     value = clean(text)
@@ -106,7 +171,14 @@ def read_rows(csv_path: Path) -> list[Fact]:
     with csv_path.open(encoding="utf-8-sig", newline="") as handle:
         reader = csv.reader(handle)
         header = [clean(cell) for cell in next(reader)]
-        columns = (COL_DESCRIPTOR, COL_DATA_TYPE, COL_RANGE, COL_UNIT, COL_CATEGORY)
+        columns = (
+            COL_DESCRIPTOR,
+            COL_DESCRIPTION,
+            COL_DATA_TYPE,
+            COL_RANGE,
+            COL_UNIT,
+            COL_CATEGORY,
+        )
         index = {name: header.index(name) for name in columns}
         rows: dict[str, Fact] = {}
         for record in reader:
@@ -116,11 +188,15 @@ def read_rows(csv_path: Path) -> list[Fact]:
             if not descriptor:
                 continue
             data_type = clean(record[index[COL_DATA_TYPE]])
+            words, source = enum_words(
+                data_type, record[index[COL_RANGE]], record[index[COL_DESCRIPTION]]
+            )
             rows[descriptor] = (
                 descriptor,
                 optional(data_type),
                 optional(record[index[COL_UNIT]]),
-                parse_enum(data_type, record[index[COL_RANGE]]),
+                words,
+                source,
                 optional(record[index[COL_CATEGORY]]),
             )
     return [rows[key] for key in sorted(rows)]

@@ -43,6 +43,9 @@ def _known_secrets() -> set[str]:
         "VIN_SECONDARY",
         "VIN_ID6",
         "GCID_OWNER_OF_SECONDARY",
+        "GCID_C",
+        "CLIENT_C",
+        "VIN_MILES",
     )
     return {str(getattr(world, name)) for name in names if hasattr(world, name)}
 

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+import importlib.util
 import json
 import os
 from pathlib import Path
 import re
 import subprocess
 import sys
+from types import ModuleType
 
 from homeassistant.components.binary_sensor import BinarySensorDeviceClass
 from homeassistant.components.sensor import SensorDeviceClass, SensorStateClass
@@ -25,6 +27,7 @@ from homeassistant.const import (
     UnitOfTemperature,
 )
 import pytest
+from syrupy.assertion import SnapshotAssertion
 
 from custom_components.cardata.catalogue import (
     ValueKind,
@@ -36,6 +39,7 @@ from custom_components.cardata.catalogue import (
     map_unit,
     translation_key_for,
 )
+from tests.entity_helpers import in_snapshots_dir
 
 REPO = Path(__file__).resolve().parent.parent
 TRANSLATIONS = REPO / "custom_components" / "cardata" / "translations"
@@ -55,6 +59,7 @@ DOOR = "vehicle.cabin.door.row1.driver.isOpen"
 TRUNK_LOCK = "vehicle.body.trunk.isLocked"
 TYRE = "vehicle.chassis.axle.row1.wheel.left.tire.pressure"
 LAT = "vehicle.cabin.infotainment.navigation.currentLocation.latitude"
+CHARGING_STATUS = "vehicle.drivetrain.electricEngine.charging.status"
 
 
 def test_catalogue_size_and_platforms() -> None:
@@ -181,16 +186,20 @@ def test_binary_sensors() -> None:
     assert convert(recharge, "0") is False
 
 
-def test_enum_conversion_keeps_known_and_drops_unknown() -> None:
+def test_enum_conversion_keeps_every_word_but_no_value() -> None:
     info = describe(WINDOW)
     assert info.options == ("closed", "intermediate", "open")
     assert convert(info, "CLOSED") == "closed"
     assert convert(info, "open") == "open"
     assert convert(info, "INVALID") is None
-    assert convert(info, "SOMETHING_NEW") is None
+    assert convert(info, "-NA-") is None
+    # A word the catalogue does not list is data the owner should see.
+    assert convert(info, "SOMETHING_NEW") == "something_new"
     lock = describe("vehicle.cabin.door.lock.status")
     assert "selective_locked" in (lock.options or ())
     assert convert(lock, "SELECTIVE-LOCKED") == "selective_locked"
+    # Spelled without the separator (as the row's description does).
+    assert convert(lock, "SELECTIVELOCKED") == "selective_locked"
     error = describe("vehicle.vehicle.preConditioning.error")
     assert convert(error, "LowFuel") == "low_fuel"
 
@@ -362,3 +371,62 @@ async def test_home_assistant_loads_entity_names(hass) -> None:
     assert de[f"{window}.state.open"] == "Offen"
     en = await async_get_translations(hass, "en", "entity", {"cardata"})
     assert en[f"{prefix}.binary_sensor.body_trunk_is_locked.name"] == "Tailgate lock"
+
+
+def test_every_enum_descriptor_with_the_source_of_its_options(
+    snapshot: SnapshotAssertion,
+) -> None:
+    """Where each enum's options come from: range, description, both, override."""
+    table = {
+        descriptor: f"{info.options_source}: {', '.join(info.options or ())}"
+        for descriptor in catalogue_descriptors()
+        if (info := describe(descriptor)).data_type is ValueKind.ENUM
+    }
+    assert table[CHARGING_STATUS] == (
+        "description: nocharging, initialization, chargingactive,"
+        " chargingpaused, chargingended, chargingerror"
+    )
+    assert table == in_snapshots_dir(snapshot)
+
+
+def _generator() -> ModuleType:
+    spec = importlib.util.spec_from_file_location(
+        "generate_catalogue", REPO / "scripts" / "generate_catalogue.py"
+    )
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_generator_takes_words_the_description_names() -> None:
+    gen = _generator()
+    # A range copied from another row: the description's words replace it.
+    assert gen.enum_words(
+        "string",
+        "MANUAL_SELECTION, AUTOMATIC_SELECTION, UNKNOWN",
+        "For example, NOCHARGING means not charging, while CHARGINGACTIVE means"
+        " charging. Other values: CHARGINGERROR (error).",
+    ) == (("NOCHARGING", "CHARGINGACTIVE", "CHARGINGERROR"), "description")
+    # The description confirms the range and adds a word.
+    assert gen.enum_words(
+        "string",
+        "CLOSEDSECURED, OPENSECURED",
+        "closed (CLOSED), CLOSEDSECURED = closed and secured, OPENSECURED = open",
+    ) == (("CLOSEDSECURED", "OPENSECURED", "CLOSED"), "both")
+    # Same words spelled without the dash; acronyms are no values.
+    assert gen.enum_words(
+        "string",
+        "SELECTIVE-LOCKED, LOCKED",
+        "locked (LOCKED), SELECTIVELOCKED via the BMW app and GPS",
+    ) == (("SELECTIVE-LOCKED", "LOCKED"), "range")
+    # One named word is not a list: the range counts.
+    assert gen.enum_words("string", "A1, B2", "Says INVALID once.") == (
+        ("A1", "B2"),
+        "range",
+    )
+    assert gen.enum_words("float", "0-100", "NOCHARGING, CHARGINGACTIVE") == (
+        None,
+        None,
+    )

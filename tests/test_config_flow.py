@@ -479,6 +479,10 @@ async def test_options_menu_starts_reauth(hass: HomeAssistant, sim: Simulator) -
     result = await hass.config_entries.options.async_configure(
         result["flow_id"], {"next_step_id": "reauth"}
     )
+    # The owner confirms first (see test_options_flow.test_log_in_again).
+    assert result["type"] is FlowResultType.FORM
+    assert not hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+    result = await hass.config_entries.options.async_configure(result["flow_id"], {})
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "reauth_started"
     await hass.async_block_till_done()

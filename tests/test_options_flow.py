@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 from datetime import timedelta
+import json
+from pathlib import Path
+import re
 
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 
+from custom_components.cardata.answers import SHOWN_VALUES
 from custom_components.cardata.api import StreamState
 from custom_components.cardata.const import CONF_CONTAINER_ID
+from custom_components.cardata.display import local_time
 from custom_components.cardata.quota_policy import CallKind
 from custom_components.cardata.settings import (
     OPT_BROKER_ENABLED,
@@ -21,6 +26,10 @@ from custom_components.cardata.settings import (
 )
 from tests.rest_helpers import make_entry, planner, setup_rest, sim_calls, wait_for
 from tests.simulator import GCID_A, VIN_BEV
+
+TRANSLATIONS = (
+    Path(__file__).parents[1] / "custom_components/cardata/translations/en.json"
+)
 
 
 async def _open(hass: HomeAssistant, entry, item: str):
@@ -46,12 +55,36 @@ async def test_menu_lists_every_item(hass: HomeAssistant, simulator) -> None:
 
 
 async def test_log_in_again(hass: HomeAssistant, simulator) -> None:
+    """The owner confirms first; only then does the new login start."""
     entry = await setup_rest(hass, make_entry(simulator))
     result = await _open(hass, entry, "reauth")
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "reauth"
+    assert result["description_placeholders"] == {"title": entry.title}
+    flows = hass.config_entries.flow.async_progress_by_handler("cardata")
+    assert not any(f["context"]["source"] == "reauth" for f in flows)
+
+    # Closing the dialog here changes nothing.
+    hass.config_entries.options.async_abort(result["flow_id"])
+    assert not hass.config_entries.flow.async_progress_by_handler("cardata")
+
+    result = await _open(hass, entry, "reauth")
+    result = await hass.config_entries.options.async_configure(result["flow_id"], {})
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "reauth_started"
     flows = hass.config_entries.flow.async_progress_by_handler("cardata")
     assert any(f["context"]["source"] == "reauth" for f in flows)
+
+
+def test_texts_name_what_exists() -> None:
+    """The Log in again texts point to what Home Assistant shows, not elsewhere."""
+    texts = json.loads(TRANSLATIONS.read_text("utf-8"))
+    started = texts["options"]["abort"]["reauth_started"]
+    assert "notification" not in started
+    assert "Reconfigure" in started
+    assert "notification" not in texts["exceptions"]["auth_failed"]["message"]
+    confirm = texts["config"]["step"]["reauth_confirm"]["description"]
+    assert "no longer accepts" not in confirm  # also shown when the owner asks
 
 
 async def test_refresh_tokens_costs_no_call(hass: HomeAssistant, simulator) -> None:
@@ -61,9 +94,15 @@ async def test_refresh_tokens_costs_no_call(hass: HomeAssistant, simulator) -> N
     old = entry.runtime_data.tokens.tokens.access_token
     result = await _open(hass, entry, "refresh_tokens")
     assert result["type"] is FlowResultType.FORM
+    assert result["description_placeholders"]["expires_at"] == local_time(
+        entry.runtime_data.tokens.expires_at
+    )
     result = await hass.config_entries.options.async_configure(result["flow_id"], {})
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "tokens_refreshed"
+    shown = result["description_placeholders"]["expires_at"]
+    assert shown == local_time(entry.runtime_data.tokens.expires_at)
+    assert re.fullmatch(r"(\d{4}-\d\d-\d\d )?\d\d:\d\d", shown)
     assert entry.runtime_data.tokens.tokens.access_token != old
     # The stream reconnects with the new id token.
     stream = entry.runtime_data.stream
@@ -102,11 +141,11 @@ async def test_settings_saved_and_reloaded(hass: HomeAssistant, simulator) -> No
     }
     result = await hass.config_entries.options.async_configure(result["flow_id"], form)
     assert result["errors"] == {"broker": "ca_file_missing"}
-    # The simulator's broker stands in for an owner's bridge.
+    # A bridge the owner runs (its connection is tested in test_sharing.py).
     form["broker"] = {
         OPT_BROKER_ENABLED: True,
         OPT_BROKER_HOST: "127.0.0.1",
-        "broker_port": simulator.endpoints["stream_port"],
+        "broker_port": 9,
         OPT_BROKER_TLS: "custom_ca",
         "broker_ca_file": simulator.ca_file,
     }
@@ -119,12 +158,30 @@ async def test_settings_saved_and_reloaded(hass: HomeAssistant, simulator) -> No
     assert settings.reserve == 12
     broker = custom_broker(entry.options)
     assert broker is not None
-    assert broker.port == simulator.endpoints["stream_port"]
-    stream = entry.runtime_data.stream
-    await wait_for(hass, lambda: stream.state is StreamState.CONNECTED)
-    prefixed = custom_broker({**entry.options, "broker_topic_prefix": "bmw"})
+    assert broker.port == 9
+    # Defaults of a new custom broker: the bridges' layout under bmw/.
+    config = entry.runtime_data.stream.config
+    assert config.topic == "bmw/+"
+    assert config.password == ""  # not None: never the id token
+    assert GCID_A not in (config.username, config.client_id)
+    prefixed = custom_broker(
+        {**entry.options, "broker_topic_prefix": "cars", "broker_topic_layout": "bmw"}
+    )
     assert prefixed is not None
-    assert prefixed.stream_config(GCID_A).topic == f"bmw/{GCID_A}/+"
+    assert prefixed.stream_config(GCID_A).topic == f"cars/{GCID_A}/+"
+    # The form shows the broker in force; switched off, nothing of it stays.
+    result = await _open(hass, entry, "settings")
+    assert "127.0.0.1:9" in result["description_placeholders"]["in_force"]
+    form["broker"] = {OPT_BROKER_ENABLED: False, OPT_BROKER_HOST: "127.0.0.1"}
+    result = await hass.config_entries.options.async_configure(result["flow_id"], form)
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+    assert not any(key.startswith("broker_") for key in entry.options)
+    result = await _open(hass, entry, "settings")
+    assert result["description_placeholders"]["in_force"].startswith("BMW, ")
+    await wait_for(
+        hass, lambda: entry.runtime_data.stream.state is StreamState.CONNECTED
+    )
     # The reloaded planner uses the new thresholds.
     assert planner(entry).policy.settings.reserve == 12
 
@@ -161,8 +218,15 @@ async def test_fetch_now_shows_what_came_back(hass: HomeAssistant, simulator) ->
     text = result["description_placeholders"]["result"]
     assert "PRIMARY" in text
     assert "SECONDARY" in text
-    assert "telematic values" in text
     assert VIN_BEV not in text
+    # BMW's answer, readable: the basic data, then values with data, bounded.
+    assert "BMW" in text
+    values = [line for line in text.splitlines() if line.startswith("- ")]
+    assert values
+    assert len(values) <= 2 * (SHOWN_VALUES + 1)
+    assert "batteryManagement.header" in text
+    assert "None" not in text  # unsupported descriptors are left out
+    assert result["description_placeholders"]["shown"] == str(SHOWN_VALUES)
     assert sim_calls(simulator) == calls + 5
 
 
@@ -224,6 +288,8 @@ def test_settings_read_defensively() -> None:
     assert broker.tls.value == "verify"
     assert broker.port == 8883
     config = broker.stream_config(GCID_A)
-    assert config.username == GCID_A
-    assert config.password is None
-    assert config.topic == f"{GCID_A}/+"
+    # Never BMW's login on another broker: no credentials configured, none sent.
+    assert config.password == ""  # not None: never the id token
+    assert not config.username
+    assert not config.password
+    assert config.topic == "+"

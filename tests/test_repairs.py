@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
@@ -14,6 +14,7 @@ from pytest_homeassistant_custom_component.common import async_fire_time_changed
 from custom_components.cardata import stream_owner
 from custom_components.cardata.api import StreamState
 from custom_components.cardata.const import DOMAIN
+from custom_components.cardata.display import local_time
 from custom_components.cardata.quota_policy import CallKind
 from custom_components.cardata.repairs import async_create_fix_flow
 from tests.entity_helpers import entry_data
@@ -114,3 +115,27 @@ async def test_evicted_issue_cleared_on_unload(
     assert await hass.config_entries.async_unload(entry.entry_id)
     assert _issue(hass, "stream_evicted", entry) is None
     simulator.release(GCID_A)
+
+
+async def test_times_in_local_time_rounded_up(hass: HomeAssistant) -> None:
+    """Owner-facing times: local zone, to the minute; a wait's end rounded up."""
+    await hass.config.async_set_time_zone("Europe/Berlin")
+    now = datetime(2026, 12, 2, 1, 0, tzinfo=UTC)
+    end = datetime(2026, 12, 2, 3, 7, 30, tzinfo=UTC)
+    assert local_time(end, round_up=True, now=now) == "04:08"
+    assert local_time(end, now=now) == "04:07"
+    assert local_time(end.replace(second=0), round_up=True, now=now) == "04:07"
+    assert local_time(end + timedelta(days=1), now=now) == "2026-12-03 04:07"
+
+
+async def test_quota_issue_shows_local_time(hass: HomeAssistant, simulator) -> None:
+    """The quota issue names the block's end in local time, never before it ends."""
+    await hass.config.async_set_time_zone("Europe/Berlin")
+    entry = await setup_rest(hass, make_entry(simulator))
+    plan = planner(entry)
+    plan.block(600, "CU-429")
+    until = plan.blocked_until
+    shown = _issue(hass, "quota_exhausted", entry).translation_placeholders["until"]
+    assert shown == local_time(until, round_up=True)
+    assert "+" not in shown
+    assert "T" not in shown

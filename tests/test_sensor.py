@@ -8,8 +8,11 @@ from homeassistant.components.sensor import SensorDeviceClass, SensorStateClass
 from homeassistant.const import ATTR_UNIT_OF_MEASUREMENT, PERCENTAGE, UnitOfLength
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
+from homeassistant.util import dt as dt_util
+from pytest_homeassistant_custom_component.common import async_fire_time_changed
 from syrupy.assertion import SnapshotAssertion
 
+from custom_components.cardata.diagnostic_entities import LAST_DATA_EVERY
 from tests.entity_helpers import (
     MILEAGE,
     SOC,
@@ -40,6 +43,9 @@ async def test_bev_entities(
     entry = make_entry(simulator)
     coordinator = await setup_entry(hass, entry)
     await push(hass, coordinator, VIN_BEV, initial_values("BEV"))
+    # "Last data received" shows the newest time at the end of its window.
+    async_fire_time_changed(hass, dt_util.utcnow() + LAST_DATA_EVERY)
+    await hass.async_block_till_done()
 
     reg = er.async_get(hass)
     device = device_for(hass, entry, VIN_BEV)
@@ -90,8 +96,8 @@ async def test_unknown_descriptor_is_a_plain_sensor(
     assert ATTR_UNIT_OF_MEASUREMENT not in state.attributes
 
 
-async def test_odd_values_become_unknown(hass: HomeAssistant, simulator) -> None:
-    """Words outside the catalogue and text in a number never crash a write."""
+async def test_odd_values(hass: HomeAssistant, simulator) -> None:
+    """A word outside the catalogue is shown; text in a number is unknown."""
     coordinator = await setup_entry(hass, make_entry(simulator))
     await push(hass, coordinator, TEST_VIN, {HV_STATUS: "CHARGING", SOC: 50})
     status = entity_id(hass, "sensor", f"{TEST_VIN}_{HV_STATUS}")
@@ -102,8 +108,11 @@ async def test_odd_values_become_unknown(hass: HomeAssistant, simulator) -> None
     assert "charging" in reg.async_get(status).capabilities["options"]
 
     await push(hass, coordinator, TEST_VIN, {HV_STATUS: "WARP_SPEED", SOC: "INVALID"})
-    assert hass.states.get(status).state == "unknown"
+    assert hass.states.get(status).state == "warp_speed"
+    assert "warp_speed" in hass.states.get(status).attributes["options"]
     assert hass.states.get(soc).state == "unknown"
+    await push(hass, coordinator, TEST_VIN, {HV_STATUS: "INVALID"}, T0 + timedelta(1))
+    assert hass.states.get(status).state == "unknown"
 
 
 async def test_timestamps_and_text(hass: HomeAssistant, simulator) -> None:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.helpers import entity_registry as er, selector
 import pytest
+import yaml
 
 from custom_components.cardata.const import DOMAIN
 from custom_components.cardata.quota_policy import DAILY_LIMIT, CallKind
@@ -16,6 +19,7 @@ from tests.simulator import GCID_A, VIN_BEV, VIN_ID6, VIN_PHEV
 from tests.simulator.rest import Container
 
 SOC = "vehicle.drivetrain.batteryManagement.header"
+SERVICES_YAML = Path(__file__).parents[1] / "custom_components/cardata/services.yaml"
 
 
 async def _call(hass: HomeAssistant, service: str, **data: Any) -> dict[str, Any]:
@@ -230,3 +234,51 @@ async def test_no_container_slot(hass: HomeAssistant, simulator) -> None:
     with pytest.raises(HomeAssistantError) as err:
         await _call(hass, "fetch_telematic_data", vin=VIN_BEV)
     assert err.value.translation_key == "no_container"
+
+
+async def test_vehicle_picker_offers_vehicles_only(
+    hass: HomeAssistant, simulator, entry
+) -> None:
+    """The picker's filter takes the vehicles and leaves the account's device out;
+    the action refuses the account's device with a message saying what to pick."""
+    services = yaml.safe_load(SERVICES_YAML.read_text("utf-8"))
+    for name, spec in services.items():
+        config = spec["fields"]["device_id"]["selector"]
+        picker = selector.selector(config)  # Home Assistant accepts it
+        filters = picker.config["entity"]
+        assert filters, name
+        assert all(
+            f["integration"] == [DOMAIN] or f["integration"] == DOMAIN for f in filters
+        )
+    filters = services["fetch_telematic_data"]["fields"]["device_id"]["selector"][
+        "device"
+    ]["entity"]
+    domains = {f["domain"] for f in filters}
+
+    def offered(device_id: str) -> bool:
+        entities = er.async_entries_for_device(er.async_get(hass), device_id)
+        return any(e.platform == DOMAIN and e.domain in domains for e in entities)
+
+    account = device_for(hass, entry, entry.entry_id)
+    assert not offered(account.id)
+    assert offered(_device_id(hass, entry, VIN_BEV))
+    assert offered(_device_id(hass, entry, VIN_PHEV))
+
+    before = sim_calls(simulator)
+    with pytest.raises(ServiceValidationError) as err:
+        await _call(hass, "fetch_telematic_data", device_id=account.id)
+    assert err.value.translation_key == "device_is_account"
+    assert sim_calls(simulator) == before
+
+
+async def test_telematic_answer_lists_values_with_data_first(
+    hass: HomeAssistant, simulator, entry
+) -> None:
+    answer = await _call(hass, "fetch_telematic_data", vin=VIN_BEV)
+    values = list(answer["vehicles"][VIN_BEV].values())
+    with_data = [v["value"] is not None or v["timestamp"] is not None for v in values]
+    assert any(with_data)
+    assert not all(with_data)  # the container asks for more than the car has
+    first_empty = with_data.index(False)
+    assert all(with_data[:first_empty])
+    assert not any(with_data[first_empty:])

@@ -22,12 +22,14 @@ from .bootstrap import VehicleRecord
 from .const import CONF_CLIENT_ID, DOMAIN
 from .coordinator import CarDataCoordinator
 from .issues import async_delete_entry_issues
+from .k_followup import async_delete_followup_issues, async_schedule_followup
 from .migration import async_migrate_entry as _async_migrate_entry
 from .polling import async_setup_rest
 from .quota import QuotaPlanner
 from .runtime import CarDataConfigEntry, CarDataRuntimeData
 from .services import async_setup_services
-from .settings import poll_settings
+from .settings import poll_settings, sharing_settings
+from .sharing import StreamSharing
 from .stream_owner import StreamOwner
 from .token_manager import TokenManager
 from .value_store import ValueStore
@@ -88,11 +90,16 @@ async def async_setup_entry(hass: HomeAssistant, entry: CarDataConfigEntry) -> b
 
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     tokens.async_start()
+    if (share := sharing_settings(entry.options)) is not None:
+        entry.runtime_data.sharing = StreamSharing(hass, entry, share)
+        stream.stream.on_payload = entry.runtime_data.sharing.offer
+        entry.runtime_data.sharing.async_start()
     stream.async_start()
     vin_gate.async_start()
     # REST side: first set-up calls (once per entry), polls while the stream
     # is silent, repair issues; its tasks and timers end with the entry.
     await async_setup_rest(hass, entry)
+    async_schedule_followup(hass, entry)  # once, after an upgrade from K
     return True
 
 
@@ -102,6 +109,8 @@ async def async_unload_entry(hass: HomeAssistant, entry: CarDataConfigEntry) -> 
     if unloaded:
         runtime = entry.runtime_data
         await runtime.stream.async_stop()
+        if runtime.sharing is not None:
+            await runtime.sharing.async_stop()
         await runtime.tokens.async_stop()
         if runtime.quota is not None:  # pragma: no branch - always set here
             await runtime.quota.async_shutdown()
@@ -132,6 +141,7 @@ async def async_remove_entry(hass: HomeAssistant, entry: CarDataConfigEntry) -> 
     await gate.async_remove_store(hass, entry.entry_id)
     await value_store.async_remove_store(hass, entry.entry_id)
     async_delete_entry_issues(hass, entry.entry_id)
+    async_delete_followup_issues(hass, entry.entry_id)
 
 
 async def async_migrate_entry(hass: HomeAssistant, entry: ConfigEntry) -> bool:

@@ -16,6 +16,7 @@ what came back to the coordinator.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from functools import partial
 import re
 from typing import Any, Final
@@ -81,12 +82,18 @@ class VehicleRecord:
         )
         self.done = False
         self.mappings: dict[str, str] = {}
+        self.mappings_checked_at: datetime | None = None
+        """When BMW's mappings were last read (see :mod:`.vehicle_sync`)."""
 
     async def async_load(self) -> None:
-        """Read what an earlier set-up stored (only whether it ran)."""
+        """Read what an earlier set-up stored (whether it ran, and when)."""
         data = await self._store.async_load()
         if isinstance(data, dict):
             self.done = data.get("done") is True
+            checked = data.get("mappings_checked_at")
+            self.mappings_checked_at = (
+                dt_util.parse_datetime(checked) if isinstance(checked, str) else None
+            )
 
     @property
     def primary(self) -> list[str]:
@@ -99,20 +106,34 @@ class VehicleRecord:
 
     async def async_save(self) -> None:
         """Write the record now."""
-        await self._store.async_save({"done": self.done, "vehicles": len(self.primary)})
+        checked = self.mappings_checked_at
+        await self._store.async_save(
+            {
+                "done": self.done,
+                "vehicles": len(self.primary),
+                "mappings_checked_at": checked.isoformat() if checked else None,
+            }
+        )
 
     async def async_remove(self) -> None:
         """Delete the record (the entry is being removed)."""
         await self._store.async_remove()
 
 
+# BMW's brand values (OpenAPI) where the brand reads differently.
+BRAND_NAMES: Final = {"BMWi": "BMW i", "Toyota-Supra": "Toyota"}
+
+
 def device_fields(basic: BasicData) -> dict[str, str | None]:
     """Return device registry fields from basicData (absent facts skipped).
 
-    The device name stays the entities' choice (an owner may rename it).
+    The brand (BMW, MINI, ...) becomes the manufacturer, and with it the
+    device's name (see ``CarDataCoordinator.device_info``); a name the owner
+    gave the device is Home Assistant's own and stays.
     """
+    brand = BRAND_NAMES.get(basic.brand or "", basic.brand)
     return {
-        "manufacturer": basic.brand,
+        "manufacturer": brand,
         "model": basic.model_name or basic.series,
         "model_id": basic.model_key,
         "sw_version": basic.pu_step,
@@ -229,10 +250,15 @@ async def async_fetch_telematic(
     return None  # pragma: no cover - the loop returns or raises
 
 
-async def async_bootstrap(hass: HomeAssistant, entry: CarDataConfigEntry) -> None:
+async def async_bootstrap(
+    hass: HomeAssistant,
+    entry: CarDataConfigEntry,
+    record: VehicleRecord | None = None,
+) -> None:
     """Run the first set-up calls, once per entry (see the module docstring)."""
-    record = VehicleRecord(hass, entry.entry_id)
-    await record.async_load()
+    if record is None:
+        record = VehicleRecord(hass, entry.entry_id)
+        await record.async_load()
     if record.done:
         return
     runtime = entry.runtime_data
@@ -241,6 +267,7 @@ async def async_bootstrap(hass: HomeAssistant, entry: CarDataConfigEntry) -> Non
     try:
         mappings = await planner.async_call(kind, api.get_mappings)
         record.set_mappings(mappings)
+        record.mappings_checked_at = dt_util.utcnow()
         if (gate := runtime.vin_gate) is not None:
             gate.async_set_mappings(mappings)
         async_sync_secondary_vehicles(

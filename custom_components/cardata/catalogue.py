@@ -10,10 +10,10 @@ Rules worth knowing:
   (see ``enum_state``) for which the entity is on/off. For lock descriptors
   Home Assistant's meaning applies (on = unlocked), so BMW's "locked" words
   sit in ``false_values``.
-* Enum sensors: ``options`` are BMW's listed words as lower-case snake keys.
-  BMW's "no value" words (INVALID, UNKNOWN, -NA-, ...) and words BMW sends
-  that the catalogue does not list become ``None`` (Home Assistant shows
-  "unknown"); the raw value stays with the coordinator. No state is invented.
+* Enum sensors: ``options`` are BMW's words as lower-case snake keys (from
+  the row's description or value range, see ``options_source``; overrides on
+  top). BMW's "no value" words (INVALID, UNKNOWN, -NA-, ...) become ``None``;
+  every other word is shown, also one the catalogue does not list.
 * Text longer than Home Assistant's 255 characters becomes ``None``.
 * Descriptors missing from the catalogue become enabled plain sensors with
   ``translation_key=None`` and a readable ``fallback_name``.
@@ -112,6 +112,8 @@ class DescriptorInfo:
     fallback_name: str = ""
     bmw_data_type: str | None = None
     in_catalogue: bool = True
+    options_source: str | None = None
+    """Where enum options come from: range, description, both, override."""
 
 
 _ROWS: Final[dict[str, CatalogueRow]] = {row.descriptor: row for row in CATALOGUE}
@@ -203,7 +205,7 @@ def _classify_word(word: str) -> bool | None:
         return None
     if word in FALSE_WORDS or word == "closed":
         return False
-    if word in TRUE_WORDS or word == "open":
+    if word in TRUE_WORDS or word in {"open", "intermediate"}:
         return True
     negative = ("inactive", "not_active", "unlocked")
     if word.startswith("not") or any(token in word for token in negative):
@@ -255,10 +257,18 @@ def _boolean_words(
     return frozenset(true_words), frozenset(false_words)
 
 
-def _enum_options(row: CatalogueRow) -> tuple[str, ...] | None:
-    states = (enum_state(word) for word in row.enum_values or ())
+def _enum_options(
+    row: CatalogueRow, override: Override
+) -> tuple[tuple[str, ...] | None, str | None]:
+    """Options of an enum descriptor and where they come from."""
+    words = override.get("options", row.enum_values or ())
+    source = "override" if "options" in override else row.enum_source
+    if extra := override.get("extra_options", ()):
+        words = (*words, *extra)
+        source = f"{source}+override" if source else "override"
+    states = (enum_state(word) for word in words)
     options = tuple(dict.fromkeys(s for s in states if s not in NO_VALUE_WORDS))
-    return options or None
+    return (options, source) if options else (None, None)
 
 
 def _numeric_details(
@@ -303,7 +313,9 @@ def describe(descriptor: str) -> DescriptorInfo:
         return _unknown(descriptor)
     override = OVERRIDES.get(descriptor, {})
     kind = _kind(row, override)
-    options = _enum_options(row) if kind is ValueKind.ENUM else None
+    options, source = (
+        _enum_options(row, override) if kind is ValueKind.ENUM else (None, None)
+    )
     if kind is ValueKind.ENUM and options is None:
         kind = ValueKind.TEXT
     diagnostic = row.category in DIAGNOSTIC_CATEGORIES or descriptor in DIAGNOSTIC
@@ -322,6 +334,7 @@ def describe(descriptor: str) -> DescriptorInfo:
         tracker_role=TRACKER_ROLES.get(descriptor),
         fallback_name=fallback_name(descriptor),
         bmw_data_type=row.data_type,
+        options_source=source,
     )
     match kind:
         case ValueKind.BOOLEAN:
@@ -444,8 +457,14 @@ def _boolean(info: DescriptorInfo, raw: bool | float | str) -> bool | None:
 
 
 def _enum(info: DescriptorInfo, raw: bool | float | str) -> str | None:
+    """A listed option (also spelled without separators), else the word itself."""
     state = _word(raw)
-    return state if info.options and state in info.options else None
+    if not state or state in NO_VALUE_WORDS or len(state) > MAX_STATE_LENGTH:
+        return None
+    if state in (options := info.options or ()):
+        return state
+    compact = {option.replace("_", ""): option for option in options}
+    return compact.get(state.replace("_", ""), state)
 
 
 def _text(_info: DescriptorInfo, raw: bool | float | str) -> NativeValue:

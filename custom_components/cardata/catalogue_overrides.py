@@ -41,6 +41,8 @@ class Override(TypedDict, total=False):
     precision: int | None
     true_words: tuple[str, ...]  # raw words meaning the descriptor's predicate holds
     false_words: tuple[str, ...]
+    options: tuple[str, ...]  # raw enum words replacing the catalogue's
+    extra_options: tuple[str, ...]  # raw enum words cars send beyond the list
 
 
 # BMW's unit spellings (catalogue, stream and REST) -> Home Assistant units.
@@ -50,6 +52,20 @@ UNIT_ALIASES: Final[dict[str, str]] = {
     "km": UnitOfLength.KILOMETERS,
     "m": UnitOfLength.METERS,
     "mi": UnitOfLength.MILES,
+    "miles": UnitOfLength.MILES,
+    "mile": UnitOfLength.MILES,
+    "kilometers": UnitOfLength.KILOMETERS,
+    "kilometres": UnitOfLength.KILOMETERS,
+    "kilometer": UnitOfLength.KILOMETERS,
+    "meters": UnitOfLength.METERS,
+    "mph": UnitOfSpeed.MILES_PER_HOUR,
+    "psi": UnitOfPressure.PSI,
+    "gal": UnitOfVolume.GALLONS,
+    "gallons": UnitOfVolume.GALLONS,
+    "litres": UnitOfVolume.LITERS,
+    "liters": UnitOfVolume.LITERS,
+    "fahrenheit": UnitOfTemperature.FAHRENHEIT,
+    "°f": UnitOfTemperature.FAHRENHEIT,
     "km/h": UnitOfSpeed.KILOMETERS_PER_HOUR,
     "kmh": UnitOfSpeed.KILOMETERS_PER_HOUR,
     "kpa": UnitOfPressure.KPA,
@@ -97,6 +113,7 @@ FALSE_WORDS: Final = frozenset(
 UNIT_DEVICE_CLASSES: Final[dict[str, SensorDeviceClass]] = {
     UnitOfLength.KILOMETERS: SensorDeviceClass.DISTANCE,
     UnitOfLength.METERS: SensorDeviceClass.DISTANCE,
+    UnitOfLength.MILES: SensorDeviceClass.DISTANCE,
     UnitOfSpeed.KILOMETERS_PER_HOUR: SensorDeviceClass.SPEED,
     UnitOfPressure.KPA: SensorDeviceClass.PRESSURE,
     UnitOfEnergy.KILO_WATT_HOUR: SensorDeviceClass.ENERGY_STORAGE,
@@ -116,6 +133,7 @@ UNIT_PRECISION: Final[dict[str, int]] = {
     PERCENTAGE: 0,
     UnitOfLength.KILOMETERS: 0,
     UnitOfLength.METERS: 0,
+    UnitOfLength.MILES: 0,
     UnitOfSpeed.KILOMETERS_PER_HOUR: 0,
     UnitOfPressure.KPA: 0,
     UnitOfEnergy.KILO_WATT_HOUR: 1,
@@ -189,6 +207,7 @@ ENABLED_BY_DEFAULT: Final = frozenset(
         V + "drivetrain.batteryManagement.header",
         CHG + "level",
         CHG + "hvStatus",
+        CHG + "status",
         CHG + "timeToFullyCharged",
         CHG + "timeRemaining",
         CHG + "acAmpere",
@@ -290,7 +309,18 @@ _TIMER = V + "cabin.climate.timers."
 _LIFE = V + "drivetrain.fuelSystem.consumptionOverLifeTime."
 _GRID = CHG + "consumptionOverLifeTime."
 
+# Climate timers send "deactive" besides the listed words (observed).
+_TIMER_ACTION: Override = {"extra_options": ("deactive",)}
+
 OVERRIDES: Final[dict[str, Override]] = {
+    # Enum words: the description of the charging preference also names the
+    # words of the charging mode (another descriptor); keep the preference's.
+    CHG + "profile.preference": {
+        "options": ("CHARGING_WINDOW", "SMART_CHARGING", "NO_PRESELECTION"),
+    },
+    _TIMER + "overwriteTimer.action": _TIMER_ACTION,
+    _TIMER + "weekdaysTimer1.action": _TIMER_ACTION,
+    _TIMER + "weekdaysTimer2.action": _TIMER_ACTION,
     # State of charge: the HV battery level and the level reported while charging.
     V + "drivetrain.batteryManagement.header": _BATTERY,
     CHG + "level": _BATTERY,

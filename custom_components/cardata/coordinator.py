@@ -28,7 +28,7 @@ from homeassistant.helpers import device_registry as dr, entity_registry as er
 from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.util import dt as dt_util
 
-from .const import DOMAIN
+from .const import DOMAIN, LOGGER
 from .value_check import ValueCheck
 
 if TYPE_CHECKING:
@@ -46,6 +46,16 @@ TRACKER_SUFFIX: Final = "device_tracker"
 The same as in kvanbiesen/bmw-cardata-ha, so an in-place upgrade adopts its
 tracker entity (entity id and history) instead of creating a second one.
 """
+
+NOT_DESCRIPTORS: Final = frozenset(
+    {
+        "vehicle.predicted_soc",
+        "vehicle.magic_soc",
+        "vehicle.manual_battery_capacity",
+        "vehicle.manual_tank_capacity",
+    }
+)
+"""Unique-id tails of kvanbiesen/bmw-cardata-ha that look like descriptors."""
 
 FUTURE_TOLERANCE: Final = timedelta(days=1)
 """A BMW timestamp further ahead of its arrival than this is not trusted."""
@@ -106,6 +116,8 @@ def split_unique_id(unique_id: str) -> tuple[str, str] | None:
     vin, sep, descriptor = unique_id.partition("_")
     if not sep or "." not in descriptor or not VIN_RE.match(vin):
         return None
+    if descriptor in NOT_DESCRIPTORS:  # K's own entities (see k_registry)
+        return None
     return vin, descriptor
 
 
@@ -128,6 +140,7 @@ class CarDataCoordinator:
         self._vehicle_data_listeners: dict[str, list[CALLBACK_TYPE]] = {}
         self._vehicle_listeners: list[VehicleCallback] = []
         self._descriptor_listeners: list[DescriptorsCallback] = []
+        self._failed: set[tuple[int, str]] = set()
         self._load_registries()
 
     # ------------------------------------------------------------------ restore
@@ -175,10 +188,13 @@ class CarDataCoordinator:
     def device_info(self, vin: str) -> DeviceInfo:
         """Return the DeviceInfo of a vehicle (one device per VIN)."""
         fields = self.vehicles[vin].device_fields if vin in self.vehicles else {}
+        # Named by brand (basicData): "MINI 1234". Existing entity ids stay;
+        # only entities created later take the new name into their ids.
+        brand = fields.get("manufacturer") or MANUFACTURER
         info = DeviceInfo(
             identifiers={(DOMAIN, vin)},
             manufacturer=MANUFACTURER,
-            name=f"{MANUFACTURER} {vin[-4:]}",
+            name=f"{brand} {vin[-4:]}",
             serial_number=vin,
         )
         info.update(fields)  # type: ignore[typeddict-item]
@@ -227,11 +243,21 @@ class CarDataCoordinator:
         listeners = self._listeners
         for name in changed:
             for update_cb in listeners.get((vin, name), ()):
-                update_cb()
+                self._call(update_cb, name)
         if vehicle.last_timestamp != previous:
             for update_cb in self._vehicle_data_listeners.get(vin, ()):
-                update_cb()
+                self._call(update_cb, "")
         self._notify_change(vin, bool(changed or new))
+
+    def _call(self, update_cb: CALLBACK_TYPE, name: str) -> None:
+        """Run one entity's update; its failure never stops the others."""
+        try:
+            update_cb()
+        except Exception:  # noqa: BLE001 - one entity must not stop the rest
+            key = (id(update_cb), name)
+            if key not in self._failed:
+                self._failed.add(key)  # logged once per entity and value
+                LOGGER.exception("Error updating an entity with %s", name or "data")
 
     def _notify_change(self, vin: str, stored: bool) -> None:
         """Tell the change listeners (the value store) that values were stored."""
@@ -293,6 +319,12 @@ class CarDataCoordinator:
         clean = {key: value for key, value in fields.items() if value is not None}
         new_vehicle = vin not in self.vehicles
         vehicle = self._vehicle(vin)
+        held = vehicle.device_fields
+        if (brand := clean.get("manufacturer")) and "name" not in clean:
+            # Our default name follows the brand; any other name is kept.
+            default = f"{held.get('manufacturer') or MANUFACTURER} {vin[-4:]}"
+            if held.get("name", default) == default:
+                clean["name"] = f"{brand} {vin[-4:]}"
         vehicle.device_fields.update(clean)
         dr.async_get(self.hass).async_get_or_create(
             config_entry_id=self.entry.entry_id,

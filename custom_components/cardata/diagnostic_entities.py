@@ -8,8 +8,8 @@ not any one car, and they must not move when the first vehicle changes.
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
+from datetime import datetime, timedelta
+from typing import Any, Final
 
 from homeassistant.components.sensor import (
     RestoreSensor,
@@ -17,9 +17,11 @@ from homeassistant.components.sensor import (
     SensorEntity,
 )
 from homeassistant.const import EntityCategory
-from homeassistant.core import callback
+from homeassistant.core import CALLBACK_TYPE, callback
 from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
 from homeassistant.helpers.entity import Entity
+from homeassistant.helpers.event import async_call_later
+from homeassistant.util import dt as dt_util
 
 from .api import StreamState
 from .const import DOMAIN
@@ -33,6 +35,13 @@ ATTR_NEXT_RETRY = "next_retry"
 ATTR_NEXT_ATTEMPT = "next_attempt"
 # The token manager's error names, as shown to the user (short, never a secret).
 _REFRESH_ERRORS = {"CarDataConnectionError": "connection_error"}
+LAST_DATA_EVERY: Final = timedelta(minutes=5)
+"""At most one state of "last data received" per vehicle in this time.
+
+A driving car sends several messages a minute; a state per message flooded
+the Activity log and the database. The newest time is written at the end of
+each window, so once the car is silent the shown time is exact again.
+"""
 
 
 def vehicle_diagnostic_entities(
@@ -48,7 +57,10 @@ def account_entities(entry: CarDataConfigEntry) -> list[Entity]:
 
 
 class LastDataReceivedSensor(CarDataEntity, RestoreSensor):
-    """BMW's timestamp of the newest value received from the vehicle."""
+    """BMW's timestamp of the newest value received from the vehicle.
+
+    Written at most once per :data:`LAST_DATA_EVERY` (see there).
+    """
 
     _attr_translation_key = "last_data_received"
     _attr_device_class = SensorDeviceClass.TIMESTAMP
@@ -59,6 +71,8 @@ class LastDataReceivedSensor(CarDataEntity, RestoreSensor):
         super().__init__(coordinator, vin)
         self._attr_unique_id = f"{vin}_last_data_received"
         self._attr_native_value = None
+        self._written_at: datetime | None = None
+        self._cancel_write: CALLBACK_TYPE | None = None
 
     async def async_added_to_hass(self) -> None:
         """Take the live timestamp, else the restored one, then follow it."""
@@ -66,6 +80,7 @@ class LastDataReceivedSensor(CarDataEntity, RestoreSensor):
         self.async_on_remove(
             self.coordinator.async_add_vehicle_data_listener(self.vin, self._update)
         )
+        self.async_on_remove(self._cancel_pending)
         if self.coordinator.last_received(self.vin) is None and (
             data := await self.async_get_last_sensor_data()
         ):
@@ -78,9 +93,39 @@ class LastDataReceivedSensor(CarDataEntity, RestoreSensor):
     @callback
     def _update(self) -> None:
         live = self.coordinator.last_received(self.vin)
-        if live is not None and live != self._attr_native_value:
-            self._attr_native_value = live
-            self.async_write_ha_state()
+        if live is None or live == self._attr_native_value:
+            return
+        if self._cancel_write is not None:
+            return  # the pending write takes the newest time
+        now = dt_util.utcnow()
+        if self._written_at is None or now >= (
+            due := self._written_at + LAST_DATA_EVERY
+        ):
+            self._write()
+            return
+        self._cancel_write = async_call_later(
+            self.hass, (due - now).total_seconds(), self._write_later
+        )
+
+    @callback
+    def _write_later(self, _now: datetime) -> None:
+        self._cancel_write = None
+        self._write()
+
+    @callback
+    def _write(self) -> None:
+        live = self.coordinator.last_received(self.vin)
+        if live is None or live == self._attr_native_value:
+            return
+        self._attr_native_value = live
+        self._written_at = dt_util.utcnow()
+        self.async_write_ha_state()
+
+    @callback
+    def _cancel_pending(self) -> None:
+        if self._cancel_write is not None:
+            self._cancel_write()
+            self._cancel_write = None
 
 
 class AccountEntity(SensorEntity):

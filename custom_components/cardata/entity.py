@@ -4,20 +4,27 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from homeassistant.core import callback
+from homeassistant.const import STATE_UNKNOWN
+from homeassistant.core import State, callback
+from homeassistant.helpers import restore_state
 from homeassistant.helpers.entity import Entity
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.helpers.restore_state import RestoreEntity
 
 from .catalogue import DescriptorInfo, describe
 from .coordinator import CarDataCoordinator, DescriptorState
 from .runtime import CarDataConfigEntry
+from .token_manager import TokenManager
 
 
 class CarDataEntity(Entity):
     """An entity of one vehicle.
 
-    Availability: always available. A parked car can be silent for hours; its
-    last known values stay valid, so silence is never shown as unavailable.
+    Availability: unavailable while BMW refuses the account's login (a new
+    login is needed), else always available: a parked car can be silent for
+    hours and its last known values stay valid, so silence is never shown as
+    unavailable. The values are kept while unavailable and show again after
+    the new login.
     """
 
     _attr_has_entity_name = True
@@ -28,6 +35,53 @@ class CarDataEntity(Entity):
         self.coordinator = coordinator
         self.vin = vin
         self._attr_device_info = coordinator.device_info(vin)
+        self._shown_available = True
+
+    @property
+    def _tokens(self) -> TokenManager:
+        entry: CarDataConfigEntry = self.coordinator.entry
+        return entry.runtime_data.tokens
+
+    @property
+    def available(self) -> bool:
+        """False while BMW refuses the login."""
+        return not self._tokens.auth_failed
+
+    async def async_added_to_hass(self) -> None:
+        """Follow the login: refused makes the entity unavailable."""
+        await super().async_added_to_hass()
+        self.async_on_remove(self._tokens.async_add_listener(self._on_login))
+        self._shown_available = self.available
+
+    @callback
+    def _on_login(self) -> None:
+        if self.available != self._shown_available:
+            self._shown_available = self.available
+            self.async_write_ha_state()
+
+    async def async_internal_will_remove_from_hass(self) -> None:
+        """Leave the held values, not "unavailable", for the restore.
+
+        The entry reloads after the new login; the entities then restore what
+        they held while BMW refused the login.
+        """
+        await super().async_internal_will_remove_from_hass()
+        if self._shown_available or not isinstance(self, RestoreEntity):
+            return
+        data = restore_state.async_get(self.hass)
+        if (stored := data.last_states.get(self.entity_id)) is not None:
+            data.last_states[self.entity_id] = restore_state.StoredState(
+                self._held_state(), stored.extra_data, stored.last_seen
+            )
+
+    def _held_state(self) -> State:
+        """The state the entity shows once it is available again."""
+        value = self.state
+        return State(
+            self.entity_id,
+            STATE_UNKNOWN if value is None else str(value),
+            {**(self.state_attributes or {}), **(self.extra_state_attributes or {})},
+        )
 
 
 class CarDataDescriptorEntity(CarDataEntity):

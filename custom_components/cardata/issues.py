@@ -9,6 +9,8 @@ The flows that fix the fixable ones live in :mod:`.repairs`.
   freed a slot the flow creates the container.
 - ``secondary_user``: a vehicle shared with this account; BMW serves only
   the primary user.
+- ``vehicle_removed``: a vehicle no longer mapped to the account; fixable:
+  confirming removes it with its entities.
 - ``stream_evicted``: another client took the stream; fixable: reconnect
   once the other client is stopped.
 - ``stream_scope_missing``: the login lacks the streaming permission;
@@ -26,6 +28,7 @@ from homeassistant.helpers import issue_registry as ir
 
 from .api import StreamState
 from .const import DOMAIN
+from .display import local_time
 
 if TYPE_CHECKING:
     from .runtime import CarDataConfigEntry
@@ -33,6 +36,7 @@ if TYPE_CHECKING:
 QUOTA = "quota_exhausted"
 CONTAINER_LIMIT = "container_limit"
 SECONDARY = "secondary_user"
+REMOVED = "vehicle_removed"
 EVICTED = "stream_evicted"
 SCOPE_MISSING = "stream_scope_missing"
 STREAM_SCOPE = "cardata:streaming:read"
@@ -52,16 +56,24 @@ def _create(
     severity: ir.IssueSeverity = ir.IssueSeverity.WARNING,
     suffix: str = "",
     placeholders: dict[str, str] | None = None,
+    persistent: bool = False,
 ) -> None:
+    data: dict[str, str | int | float | None] = {
+        "entry_id": entry.entry_id,
+        "kind": kind,
+    }
+    if suffix:
+        data["vehicle"] = suffix  # a hash: no VIN is stored with the issue
     ir.async_create_issue(
         hass,
         DOMAIN,
         issue_id(kind, entry.entry_id, suffix),
         is_fixable=fixable,
+        is_persistent=persistent,
         severity=severity,
         translation_key=kind,
         translation_placeholders=placeholders,
-        data={"entry_id": entry.entry_id, "kind": kind},
+        data=data,
     )
 
 
@@ -78,7 +90,7 @@ def async_report_quota(
         QUOTA,
         entry,
         fixable=False,
-        placeholders={"until": until.isoformat(timespec="minutes")},
+        placeholders={"until": local_time(until, round_up=True)},
     )
 
 
@@ -115,8 +127,13 @@ def _delete_matching(
 @callback
 def async_delete_entry_issues(hass: HomeAssistant, entry_id: str) -> None:
     """Delete every issue of a removed entry: none of them can be fixed now."""
-    for kind in (QUOTA, CONTAINER_LIMIT, SECONDARY, EVICTED, SCOPE_MISSING):
+    for kind in (QUOTA, CONTAINER_LIMIT, SECONDARY, REMOVED, EVICTED, SCOPE_MISSING):
         _delete_matching(hass, issue_id(kind, entry_id))
+
+
+def vin_suffix(vin: str) -> str:
+    """The part of an issue id that names a vehicle without its VIN."""
+    return _vin_suffix(vin)
 
 
 def _vin_suffix(vin: str) -> str:
@@ -140,6 +157,28 @@ def async_sync_secondary_vehicles(
             fixable=False,
             suffix=_vin_suffix(vin),
             placeholders={"vehicle": f"…{vin[-7:]}"},
+            # Found only by reading the mappings (an API call): kept over a
+            # restart until the mappings are read again.
+            persistent=True,
+        )
+
+
+@callback
+def async_sync_removed_vehicles(
+    hass: HomeAssistant, entry: CarDataConfigEntry, vins: list[str]
+) -> None:
+    """Show one fixable issue per vehicle no longer mapped to the account."""
+    wanted = {issue_id(REMOVED, entry.entry_id, _vin_suffix(vin)): vin for vin in vins}
+    _delete_matching(hass, issue_id(REMOVED, entry.entry_id), keep=frozenset(wanted))
+    for vin in vins:
+        _create(
+            hass,
+            REMOVED,
+            entry,
+            fixable=True,
+            suffix=_vin_suffix(vin),
+            placeholders={"vehicle": f"…{vin[-7:]}"},
+            persistent=True,
         )
 
 

@@ -29,9 +29,6 @@ from homeassistant.helpers.selector import (
     SelectSelector,
     SelectSelectorConfig,
     SelectSelectorMode,
-    TextSelector,
-    TextSelectorConfig,
-    TextSelectorType,
 )
 from homeassistant.util import dt as dt_util
 
@@ -40,13 +37,13 @@ try:
 except ImportError:  # pragma: no cover - older Home Assistant
     import voluptuous as vol  # type: ignore[no-redef]
 
+from .answers import SHOWN_VALUES, basic_lines, mapping_lines, telematic_lines
 from .api import (
     ApiError,
     CarDataConnectionError,
     CarDataError,
     ContainerDeletedError,
     InvalidGrantError,
-    StreamTls,
 )
 from .bootstrap import (
     async_ensure_container,
@@ -54,45 +51,40 @@ from .bootstrap import (
     device_fields,
     forget_container,
 )
+from .broker_form import (
+    BROKER,
+    SHARING,
+    broker_schema,
+    in_force,
+    merge_settings,
+    sharing_schema,
+)
 from .const import CONF_CONTAINER_ID
-from .issues import async_sync_secondary_vehicles
+from .display import local_time
 from .quota import QuotaSpentError, planner_of
 from .quota_policy import CallKind
 from .runtime import CarDataConfigEntry
 from .services import describe_error
 from .settings import (
-    DEFAULT_BROKER_PORT,
     OPT_BROKER_CA_FILE,
     OPT_BROKER_ENABLED,
     OPT_BROKER_HOST,
-    OPT_BROKER_PASSWORD,
-    OPT_BROKER_PORT,
     OPT_BROKER_TLS,
-    OPT_BROKER_TOPIC_PREFIX,
-    OPT_BROKER_USERNAME,
     OPT_CHARGING_HISTORY,
     OPT_MAX_DATA_AGE,
     OPT_POLL_INTERVAL,
     OPT_RESERVE,
+    OPT_SHARE_STREAM,
     OPT_STREAM_SILENCE,
     OPT_TYRE_DIAGNOSIS,
     OPT_VEHICLE_IMAGE,
+    BrokerTls,
     poll_settings,
 )
+from .vehicle_sync import async_owner_read_mappings
 
-BROKER = "broker"
 ITEMS = "items"
 FETCH_ITEMS = ["mappings", "basic_data", "telematic_data"]
-_BROKER_KEYS = (
-    OPT_BROKER_ENABLED,
-    OPT_BROKER_HOST,
-    OPT_BROKER_PORT,
-    OPT_BROKER_TLS,
-    OPT_BROKER_CA_FILE,
-    OPT_BROKER_USERNAME,
-    OPT_BROKER_PASSWORD,
-    OPT_BROKER_TOPIC_PREFIX,
-)
 
 
 def _number(low: float, high: float, step: float, unit: str) -> NumberSelector:
@@ -109,48 +101,6 @@ def _number(low: float, high: float, step: float, unit: str) -> NumberSelector:
 
 def _settings_schema(options: dict[str, Any]) -> vol.Schema:
     current = poll_settings(options)
-    text = TextSelector()
-    broker = vol.Schema(
-        {
-            vol.Optional(
-                OPT_BROKER_ENABLED, default=options.get(OPT_BROKER_ENABLED, False)
-            ): BooleanSelector(),
-            vol.Optional(
-                OPT_BROKER_HOST,
-                description={"suggested_value": options.get(OPT_BROKER_HOST)},
-            ): text,
-            vol.Optional(
-                OPT_BROKER_PORT,
-                default=options.get(OPT_BROKER_PORT, DEFAULT_BROKER_PORT),
-            ): _number(1, 65535, 1, ""),
-            vol.Optional(
-                OPT_BROKER_TLS,
-                default=options.get(OPT_BROKER_TLS, StreamTls.VERIFY.value),
-            ): SelectSelector(
-                SelectSelectorConfig(
-                    options=[tls.value for tls in StreamTls],
-                    translation_key="stream_tls",
-                    mode=SelectSelectorMode.DROPDOWN,
-                )
-            ),
-            vol.Optional(
-                OPT_BROKER_CA_FILE,
-                description={"suggested_value": options.get(OPT_BROKER_CA_FILE)},
-            ): text,
-            vol.Optional(
-                OPT_BROKER_USERNAME,
-                description={"suggested_value": options.get(OPT_BROKER_USERNAME)},
-            ): text,
-            vol.Optional(
-                OPT_BROKER_PASSWORD,
-                description={"suggested_value": options.get(OPT_BROKER_PASSWORD)},
-            ): TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD)),
-            vol.Optional(
-                OPT_BROKER_TOPIC_PREFIX,
-                description={"suggested_value": options.get(OPT_BROKER_TOPIC_PREFIX)},
-            ): text,
-        }
-    )
     return vol.Schema(
         {
             vol.Required(
@@ -176,14 +126,15 @@ def _settings_schema(options: dict[str, Any]) -> vol.Schema:
                 OPT_TYRE_DIAGNOSIS, default=options.get(OPT_TYRE_DIAGNOSIS, False)
             ): BooleanSelector(),
             vol.Required(BROKER): section(
-                broker, {"collapsed": not options.get(OPT_BROKER_ENABLED)}
+                broker_schema(options),
+                {"collapsed": not options.get(OPT_BROKER_ENABLED)},
+            ),
+            vol.Optional(SHARING, default={}): section(
+                sharing_schema(options),
+                {"collapsed": not options.get(OPT_SHARE_STREAM)},
             ),
         }
     )
-
-
-def _short(vin: str) -> str:
-    return f"…{vin[-7:]}"
 
 
 class CarDataOptionsFlow(OptionsFlowWithReload):
@@ -215,10 +166,14 @@ class CarDataOptionsFlow(OptionsFlowWithReload):
         )
 
     async def async_step_reauth(
-        self,
-        user_input: dict[str, Any] | None = None,  # noqa: ARG002
+        self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
-        """Start a new device login for this entry."""
+        """Ask first, then start a new device login for this entry."""
+        if user_input is None:
+            return self.async_show_form(
+                step_id="reauth",
+                description_placeholders={"title": self.config_entry.title},
+            )
         self.config_entry.async_start_reauth(self.hass)
         return self.async_abort(reason="reauth_started")
 
@@ -233,9 +188,7 @@ class CarDataOptionsFlow(OptionsFlowWithReload):
             return self.async_show_form(
                 step_id="refresh_tokens",
                 description_placeholders={
-                    "expires_at": runtime.tokens.expires_at.isoformat(
-                        timespec="minutes"
-                    )
+                    "expires_at": local_time(runtime.tokens.expires_at)
                 },
             )
         try:
@@ -253,9 +206,7 @@ class CarDataOptionsFlow(OptionsFlowWithReload):
         runtime.stream.async_request_reconnect()
         return self.async_abort(
             reason="tokens_refreshed",
-            description_placeholders={
-                "expires_at": tokens.expires_at.isoformat(timespec="minutes")
-            },
+            description_placeholders={"expires_at": local_time(tokens.expires_at)},
         )
 
     async def async_step_settings(
@@ -265,15 +216,18 @@ class CarDataOptionsFlow(OptionsFlowWithReload):
         options = dict(self.config_entry.options)
         errors: dict[str, str] = {}
         if user_input is not None:
-            merged = {k: v for k, v in user_input.items() if k != BROKER}
-            broker = user_input.get(BROKER) or {}
-            merged.update({k: broker[k] for k in _BROKER_KEYS if k in broker})
+            merged = merge_settings(options, user_input)
             errors = await self._check_broker(merged)
             if not errors:
                 return self.async_create_entry(data=merged)
-            options = merged
+            options = {**merged, **(user_input.get(BROKER) or {})}
         return self.async_show_form(
-            step_id="settings", data_schema=_settings_schema(options), errors=errors
+            step_id="settings",
+            data_schema=_settings_schema(options),
+            errors=errors,
+            description_placeholders={
+                "in_force": in_force(self.config_entry.data, self.config_entry.options)
+            },
         )
 
     async def _check_broker(self, options: dict[str, Any]) -> dict[str, str]:
@@ -281,7 +235,7 @@ class CarDataOptionsFlow(OptionsFlowWithReload):
             return {}
         if not str(options.get(OPT_BROKER_HOST) or "").strip():
             return {BROKER: "broker_host_missing"}
-        if options.get(OPT_BROKER_TLS) == StreamTls.CUSTOM_CA.value:
+        if options.get(OPT_BROKER_TLS) == BrokerTls.CUSTOM_CA.value:
             path = str(options.get(OPT_BROKER_CA_FILE) or "")
             exists = await self.hass.async_add_executor_job(_is_file, path)
             if not exists:
@@ -326,9 +280,11 @@ class CarDataOptionsFlow(OptionsFlowWithReload):
         )
 
     def _spent(self, err: QuotaSpentError) -> ConfigFlowResult:
-        until = err.until.isoformat(timespec="minutes") if err.until else "-"
+        if err.until is None:
+            return self.async_abort(reason="quota_spent_unknown")
         return self.async_abort(
-            reason="quota_spent", description_placeholders={"until": until}
+            reason="quota_spent",
+            description_placeholders={"until": local_time(err.until, round_up=True)},
         )
 
     async def async_step_fetch_now(
@@ -368,7 +324,11 @@ class CarDataOptionsFlow(OptionsFlowWithReload):
                 description_placeholders={"error": describe_error(err)},
             )
         return self.async_abort(
-            reason="fetch_done", description_placeholders={"result": "\n".join(lines)}
+            reason="fetch_done",
+            description_placeholders={
+                "result": "\n".join(lines),
+                "shown": str(SHOWN_VALUES),
+            },
         )
 
     async def _fetch(self, entry: CarDataConfigEntry, items: list[str]) -> list[str]:
@@ -386,24 +346,20 @@ class CarDataOptionsFlow(OptionsFlowWithReload):
         lines: list[str] = []
         if "mappings" in items:
             mappings = await planner.async_call(CallKind.USER, api.get_mappings)
-            async_sync_secondary_vehicles(
-                self.hass, entry, [m.vin for m in mappings if not m.is_primary]
-            )
-            lines.extend(f"- {_short(m.vin)}: {m.mapping_type}" for m in mappings)
+            await async_owner_read_mappings(self.hass, entry, mappings)
+            lines.extend(mapping_lines(mappings))
         for vin in vins:
             if "basic_data" in items:
                 basic = await planner.async_call(
                     CallKind.USER, partial(api.get_basic_data, vin)
                 )
                 coordinator.set_device_info(vin, **device_fields(basic))
-                model = " ".join(p for p in (basic.brand, basic.model_name) if p)
-                lines.append(f"- {_short(vin)}: {model or '?'}")
+                lines.extend(basic_lines(vin, basic))
             if "telematic_data" in items:
                 values = await async_fetch_telematic(
                     self.hass, entry, vin, CallKind.USER
                 )
-                count = sum(1 for v in (values or {}).values() if v.value is not None)
-                lines.append(f"- {_short(vin)}: {count} telematic values")
+                lines.extend(telematic_lines(vin, values or {}))
         return lines or ["-"]
 
 

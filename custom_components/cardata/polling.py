@@ -27,6 +27,7 @@ from .quota import QuotaSpentError, planner_of
 from .quota_policy import CallKind, VehicleActivity
 from .runtime import CarDataConfigEntry
 from .settings import extras_per_day
+from .vehicle_sync import VehicleSync
 
 TICK = timedelta(minutes=1)
 
@@ -42,6 +43,7 @@ class Poller:
         self._running = False
         self.polls = 0
         self.bootstrap: asyncio.Task[None] | None = None
+        self.sync = VehicleSync(hass, entry)
 
     @callback
     def async_start(self) -> None:
@@ -78,31 +80,39 @@ class Poller:
         }
 
     async def async_poll_due(self) -> int:
-        """Poll the vehicles the planner lets through now; return how many."""
+        """Poll the vehicles the planner lets through now; return how many.
+
+        Afterwards, rarely, read the mappings again (see :mod:`.vehicle_sync`).
+        """
         entry = self.entry
         if CONF_CONTAINER_ID not in entry.data:
             return 0  # the first set-up (or the container repair) comes first
+        self._running = True
+        try:
+            done = await self._async_poll_due()
+            if self.sync.due(dt_util.utcnow()):
+                await self.sync.async_check()
+        finally:
+            self._running = False
+        return done
+
+    async def _async_poll_due(self) -> int:
+        entry = self.entry
         planner = planner_of(entry)
         vehicles = self.activities()
         extras = extras_per_day(entry.options, len(vehicles))
         due = planner.due_polls(vehicles, self.stream_down_since, extras)
-        self._running = True
         done = 0
-        try:
-            for vin in due:
-                planner.mark_polled(vin)
-                try:
-                    await async_fetch_telematic(
-                        self.hass, entry, vin, CallKind.SCHEDULED
-                    )
-                except QuotaSpentError:
-                    break
-                except (ApiError, CarDataConnectionError, ConfigEntryAuthFailed) as err:
-                    LOGGER.debug("Scheduled poll failed: %s", type(err).__name__)
-                    continue
-                done += 1
-        finally:
-            self._running = False
+        for vin in due:
+            planner.mark_polled(vin)
+            try:
+                await async_fetch_telematic(self.hass, entry, vin, CallKind.SCHEDULED)
+            except QuotaSpentError:
+                break
+            except (ApiError, CarDataConnectionError, ConfigEntryAuthFailed) as err:
+                LOGGER.debug("Scheduled poll failed: %s", type(err).__name__)
+                continue
+            done += 1
         self.polls += done
         return done
 
@@ -120,8 +130,11 @@ async def async_setup_rest(hass: HomeAssistant, entry: CarDataConfigEntry) -> Po
     async_setup_stream_issues(hass, entry)
     poller = Poller(hass, entry)
     planner.poller = poller
+    await poller.sync.async_start()
     poller.async_start()
     poller.bootstrap = entry.async_create_background_task(
-        hass, async_bootstrap(hass, entry), f"{DOMAIN} first set-up"
+        hass,
+        async_bootstrap(hass, entry, poller.sync.record),
+        f"{DOMAIN} first set-up",
     )
     return poller

@@ -12,9 +12,11 @@ from homeassistant.helpers import issue_registry as ir
 from .api import ApiError, CarDataConnectionError
 from .bootstrap import async_ensure_container
 from .const import DOMAIN
-from .issues import EVICTED, SCOPE_MISSING, issue_id
+from .display import local_time
+from .issues import EVICTED, REMOVED, SCOPE_MISSING, issue_id, vin_suffix
 from .quota import QuotaSpentError
 from .quota_policy import CallKind
+from .vehicle_sync import async_remove_vehicle
 
 if TYPE_CHECKING:
     from homeassistant.components.repairs import RepairsFlowResult
@@ -25,9 +27,10 @@ if TYPE_CHECKING:
 class _EntryFixFlow(RepairsFlow):
     """A confirm step, then the fix for one entry."""
 
-    def __init__(self, entry_id: str, kind: str) -> None:
+    def __init__(self, entry_id: str, kind: str, vehicle: str = "") -> None:
         self._entry_id = entry_id
         self._kind = kind
+        self._vehicle = vehicle
 
     def _entry(self) -> CarDataConfigEntry | None:
         entry = self.hass.config_entries.async_get_entry(self._entry_id)
@@ -47,7 +50,13 @@ class _EntryFixFlow(RepairsFlow):
     ) -> RepairsFlowResult:
         """Explain, then fix on submit."""
         if user_input is None:
-            return self.async_show_form(step_id="confirm")
+            issue = ir.async_get(self.hass).async_get_issue(DOMAIN, self.issue_id)
+            return self.async_show_form(
+                step_id="confirm",
+                description_placeholders=issue.translation_placeholders
+                if issue
+                else None,
+            )
         if (entry := self._entry()) is None:
             return self.async_abort(reason="not_loaded")
         return await self._fix(entry)
@@ -58,18 +67,37 @@ class _EntryFixFlow(RepairsFlow):
             runtime.stream.async_request_reconnect()
         elif self._kind == SCOPE_MISSING:
             entry.async_start_reauth(self.hass)
+        elif self._kind == REMOVED:
+            return self._remove_vehicle(entry)
         else:
             return await self._fix_container(entry)
         ir.async_delete_issue(self.hass, DOMAIN, issue_id(self._kind, entry.entry_id))
+        return self.async_create_entry(data={})
+
+    def _remove_vehicle(self, entry: CarDataConfigEntry) -> RepairsFlowResult:
+        vins = [
+            vin
+            for vin in entry.runtime_data.coordinator.vehicles
+            if vin_suffix(vin) == self._vehicle
+        ]
+        for vin in vins:
+            async_remove_vehicle(self.hass, entry, vin)
+        ir.async_delete_issue(
+            self.hass, DOMAIN, issue_id(REMOVED, entry.entry_id, self._vehicle)
+        )
         return self.async_create_entry(data={})
 
     async def _fix_container(self, entry: CarDataConfigEntry) -> RepairsFlowResult:
         try:
             container_id = await async_ensure_container(self.hass, entry, CallKind.USER)
         except QuotaSpentError as err:
-            until = err.until.isoformat(timespec="minutes") if err.until else "-"
+            if err.until is None:
+                return self.async_abort(reason="quota_spent_unknown")
             return self.async_abort(
-                reason="quota_spent", description_placeholders={"until": until}
+                reason="quota_spent",
+                description_placeholders={
+                    "until": local_time(err.until, round_up=True)
+                },
             )
         except (ApiError, CarDataConnectionError) as err:
             return self.async_abort(
@@ -93,4 +121,8 @@ async def async_create_fix_flow(
 ) -> RepairsFlow:
     """Create the fix flow of one of our fixable issues."""
     data = data or {}
-    return _EntryFixFlow(str(data.get("entry_id", "")), str(data.get("kind", "")))
+    return _EntryFixFlow(
+        str(data.get("entry_id", "")),
+        str(data.get("kind", "")),
+        str(data.get("vehicle", "")),
+    )

@@ -12,6 +12,7 @@ from .api import CarDataApi, Endpoints, OAuthClient
 if TYPE_CHECKING:
     from .coordinator import CarDataCoordinator
     from .quota import QuotaPlanner
+    from .sharing import StreamSharing
     from .stream_owner import StreamOwner
     from .token_manager import TokenManager
     from .vin_gate import VinGate
@@ -29,6 +30,7 @@ class CarDataRuntimeData:
     stream: StreamOwner
     coordinator: CarDataCoordinator
     quota: QuotaPlanner | None = None
+    sharing: StreamSharing | None = None
     vin_gate: VinGate | None = None
 
 

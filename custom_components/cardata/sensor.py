@@ -29,6 +29,7 @@ from .diagnostic_entities import account_entities, vehicle_diagnostic_entities
 from .entity import CarDataDescriptorEntity, async_setup_descriptor_entities
 from .extras import async_setup_extra_sensors
 from .runtime import CarDataConfigEntry
+from .units import converter_for, value_unit
 
 PARALLEL_UPDATES = 0
 
@@ -82,7 +83,15 @@ async def async_setup_entry(
 
 
 class CarDataSensor(CarDataDescriptorEntity, RestoreSensor):
-    """A descriptor shown as a sensor, typed from BMW's catalogue."""
+    """A descriptor shown as a sensor, typed from BMW's catalogue.
+
+    Units: a sensor whose device class Home Assistant can convert keeps the
+    unit of the first value it shows (a miles car's odometer stays in miles)
+    and converts later values that come in another unit; before any value it
+    has the catalogue's unit. Enum sensors show every word BMW sends: a word
+    the catalogue does not list is added to the options, which Home
+    Assistant keeps in the entity registry, so it survives restarts.
+    """
 
     entity_description: SensorEntityDescription
 
@@ -107,9 +116,58 @@ class CarDataSensor(CarDataDescriptorEntity, RestoreSensor):
             or desc.device_class
             not in (None, SensorDeviceClass.ENUM, SensorDeviceClass.TIMESTAMP)
         )
+        self._converter = converter_for(
+            desc.device_class, desc.native_unit_of_measurement
+        )
+        self._unit_settled = False
+        # Registered with the unit of the value that created it, so Home
+        # Assistant's display unit is chosen from what the car really sends.
+        if (state := coordinator.get(vin, info.descriptor)) is not None:
+            self._settle_unit(self._unit_of(state))
+
+    def _unit_of(self, state: DescriptorState) -> str | None:
+        """The value's unit when the sensor can convert it, else None."""
+        if self._converter is None:
+            return None
+        unit = value_unit(
+            self.coordinator,
+            self.vin,
+            state,
+            self.entity_description.native_unit_of_measurement,
+        )
+        return unit if unit in self._converter.VALID_UNITS else None
+
+    def _settle_unit(self, unit: str | None) -> None:
+        if unit is not None and not self._unit_settled:
+            self._attr_native_unit_of_measurement = unit
+            self._unit_settled = True
+
+    def _in_native_unit(self, value: Any, state: DescriptorState) -> Any:
+        """Convert a number that came in another unit to the native one."""
+        if self._converter is None or not _is_number(value):
+            return value
+        unit = self._unit_of(state)
+        self._settle_unit(unit)
+        native = self.native_unit_of_measurement
+        if unit is None or unit == native:
+            return value
+        return self._converter.convert(float(value), unit, native)
+
+    async def async_added_to_hass(self) -> None:
+        """Bring back the words seen before a restart, then the value."""
+        if self.entity_description.device_class is SensorDeviceClass.ENUM:
+            entry = self.registry_entry
+            saved = (entry.capabilities or {}).get("options") if entry else None
+            known = list(self.entity_description.options or ())
+            seen = [o for o in saved or () if isinstance(o, str) and o not in known]
+            if seen:
+                self._attr_options = known + seen
+        await super().async_added_to_hass()
 
     def _apply(self, state: DescriptorState) -> bool:
-        value = self._sanitize(convert(self.info, state.value))
+        value = self._sanitize(
+            self._in_native_unit(convert(self.info, state.value), state)
+        )
         unit = None
         if self._free_unit and state.unit and _is_number(value):
             unit = map_unit(state.unit)
@@ -139,6 +197,8 @@ class CarDataSensor(CarDataDescriptorEntity, RestoreSensor):
             return
         if self._free_unit and _is_number(value):
             self._attr_native_unit_of_measurement = unit
+        if self._converter is not None and unit in self._converter.VALID_UNITS:
+            self._settle_unit(unit)
         self._attr_native_value = self._sanitize(value)
 
     def _sanitize(self, value: Any) -> StateType | datetime | Decimal:
@@ -148,9 +208,11 @@ class CarDataSensor(CarDataDescriptorEntity, RestoreSensor):
         if value is None:
             pass
         elif desc.device_class is SensorDeviceClass.ENUM:
-            text = str(value)
-            if desc.options is None or text in desc.options:
-                result = text
+            result = text = str(value)[:MAX_STATE_LENGTH]
+            options = self.options
+            if options is not None and text not in options:
+                # A word the catalogue does not list: shown, and remembered.
+                self._attr_options = [*options, text]
         elif desc.device_class is SensorDeviceClass.TIMESTAMP:
             if isinstance(value, datetime) and value.tzinfo is not None:
                 result = value

@@ -32,20 +32,22 @@ try:
 except ImportError:  # pragma: no cover - older Home Assistant
     import voluptuous as vol  # type: ignore[no-redef]
 
+from .answers import telematic_response
 from .api import (
     ApiError,
     CarDataConnectionError,
     CarDataError,
     QuotaExceededError,
-    TelematicValue,
 )
 from .api.rest import MAX_PAGES
 from .bootstrap import async_fetch_telematic, device_fields
 from .const import DOMAIN
+from .display import local_time
 from .extras import async_store_image, publish_extra
 from .quota import QuotaSpentError, planner_of
 from .quota_policy import CallKind
 from .runtime import CarDataConfigEntry
+from .vehicle_sync import async_owner_read_mappings
 
 ATTR_DEVICE_ID: Final = "device_id"
 ATTR_VIN: Final = "vin"
@@ -128,21 +130,22 @@ def resolve_targets(hass: HomeAssistant, data: dict[str, Any]) -> Target:
             raise _invalid("vin_invalid", vin=vin[:20])
         return [(_entry_of(loaded, vin), vin)]
     registry = dr.async_get(hass)
-    targets: Target = []
-    for device_id in devices:
-        device = registry.async_get(device_id)
-        device_vin = next(
-            (
-                ident
-                for domain, ident in (device.identifiers if device else ())
-                if domain == DOMAIN and VIN_SHAPE.match(ident)
-            ),
-            None,
-        )
-        if device_vin is None:
-            raise _invalid("device_unknown")
-        targets.append((_entry_of(loaded, device_vin), device_vin))
-    return targets
+    return [
+        (_entry_of(loaded, vin), vin)
+        for vin in (_device_vin(registry, device_id) for device_id in devices)
+    ]
+
+
+def _device_vin(registry: dr.DeviceRegistry, device_id: str) -> str:
+    """The VIN of a vehicle device; the account's own device is refused."""
+    device = registry.async_get(device_id)
+    idents = device.identifiers if device else set()
+    for domain, ident in idents:
+        if domain == DOMAIN and VIN_SHAPE.match(ident):
+            return ident
+    if any(domain == DOMAIN for domain, _ in idents):
+        raise _invalid("device_is_account")
+    raise _invalid("device_unknown")
 
 
 def _entry_of(loaded: list[CarDataConfigEntry], vin: str) -> CarDataConfigEntry:
@@ -193,7 +196,7 @@ def _spent(until: Any) -> HomeAssistantError:
     return HomeAssistantError(
         translation_domain=DOMAIN,
         translation_key="quota_spent",
-        translation_placeholders={"until": until.isoformat(timespec="minutes")},
+        translation_placeholders={"until": local_time(until, round_up=True)},
     )
 
 
@@ -222,18 +225,6 @@ async def _guarded[T](call: Callable[[], Awaitable[T]]) -> T:
             translation_key="api_failed",
             translation_placeholders={"error": describe_error(err)},
         ) from err
-
-
-def telematic_response(values: dict[str, TelematicValue]) -> dict[str, Any]:
-    """Return a telematicData answer in JSON form (as BMW sent it)."""
-    return {
-        name: {
-            "value": v.value,
-            "unit": v.unit,
-            "timestamp": v.timestamp.isoformat() if v.timestamp else None,
-        }
-        for name, v in values.items()
-    }
 
 
 type VehicleFetch = Callable[[CarDataConfigEntry, str], Awaitable[Any]]
@@ -274,6 +265,7 @@ async def _fetch_mappings(call: ServiceCall) -> ServiceResponse:
     result: list[dict[str, Any]] = []
     for entry in entries.values():
         mappings = await _user_call(entry, entry.runtime_data.api.get_mappings)
+        await async_owner_read_mappings(call.hass, entry, mappings)
         result.extend(
             {
                 "vin": m.vin,

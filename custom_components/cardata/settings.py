@@ -8,8 +8,10 @@ Everything reads them through the helpers here so defaults live in one place.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
+from enum import StrEnum
+import secrets
 from typing import Any, Final
 
 from .api import StreamConfig, StreamTls
@@ -36,8 +38,17 @@ OPT_BROKER_CA_FILE: Final = "broker_ca_file"
 OPT_BROKER_USERNAME: Final = "broker_username"
 OPT_BROKER_PASSWORD: Final = "broker_password"  # noqa: S105 - an option key
 OPT_BROKER_TOPIC_PREFIX: Final = "broker_topic_prefix"
+OPT_BROKER_LAYOUT: Final = "broker_topic_layout"
+OPT_SHARE_STREAM: Final = "share_stream"
+OPT_SHARE_PREFIX: Final = "share_topic_prefix"
+OPT_SHARE_DESCRIPTORS: Final = "share_descriptors"
+# Taken over from kvanbiesen/bmw-cardata-ha for the trip-end poll of the
+# predicted charge level (its owner reads them; nothing else does).
+OPT_TRIP_END_POLL: Final = "trip_end_poll"
+OPT_TRIP_END_POLL_COOLDOWN: Final = "trip_end_poll_cooldown_minutes"
 
 DEFAULT_BROKER_PORT: Final = 8883
+DEFAULT_TOPIC_PREFIX: Final = "bmw/"
 
 #: Daily REST calls of each extra per vehicle (the image is fetched once).
 EXTRA_DAILY_COST: Final = {OPT_CHARGING_HISTORY: 1, OPT_TYRE_DIAGNOSIS: 1}
@@ -87,32 +98,70 @@ def extras_per_day(options: Mapping[str, Any], vehicles: int) -> int:
     return per_vehicle * vehicles
 
 
+class BrokerTls(StrEnum):
+    """How the connection to a custom broker is secured."""
+
+    VERIFY = "verify"
+    """TLS, verified against the system's certificate authorities."""
+    NO_VERIFY = "no_verify"
+    """TLS without checking the certificate (a self-signed bridge)."""
+    CUSTOM_CA = "custom_ca"
+    """TLS, verified against the certificate authority in a PEM file."""
+    NONE = "none"
+    """Plain TCP, for a trusted local broker only."""
+
+
+class TopicLayout(StrEnum):
+    """How a custom broker names its topics."""
+
+    BRIDGE = "bridge"
+    """``<prefix><VIN>``, payload BMW's message: K's and the bridges' layout."""
+    BMW = "bmw"
+    """``<prefix><GCID>/<VIN>``: BMW's own layout, under an optional prefix."""
+
+
 @dataclass(frozen=True, slots=True)
 class CustomBroker:
-    """A broker that republishes BMW's stream (a bridge), chosen by the owner."""
+    """A broker that republishes BMW's stream (a bridge), chosen by the owner.
+
+    It is never BMW's own broker, so it never gets BMW's id token: it gets
+    the credentials configured for it, or none at all.
+    """
 
     host: str
     port: int
-    tls: StreamTls
+    tls: BrokerTls
     ca_file: str | None
-    username: str | None
-    password: str | None
+    username: str | None = field(repr=False)
+    password: str | None = field(repr=False)
     topic_prefix: str
+    layout: TopicLayout = TopicLayout.BRIDGE
+
+    def topic(self, gcid: str) -> str:
+        """Return the subscription topic of this broker's layout."""
+        if self.layout is TopicLayout.BMW:
+            return f"{self.topic_prefix}{gcid}/+"
+        return f"{self.topic_prefix}+"
 
     def stream_config(self, gcid: str) -> StreamConfig:
         """Return the stream configuration that reads from this broker.
 
-        The topic is ``<prefix><GCID>/+``; with no credentials the GCID and
-        the id token are used, as with BMW's own broker.
+        The MQTT client id is random: the account id is BMW's business only.
+        Without a configured user name the connection is anonymous.
         """
+        stream_tls = {
+            BrokerTls.NONE: StreamTls.NONE,
+            BrokerTls.CUSTOM_CA: StreamTls.CUSTOM_CA,
+        }.get(self.tls, StreamTls.VERIFY)
         return StreamConfig(
             host=self.host,
             port=self.port,
-            tls=self.tls,
+            tls=stream_tls,
             ca_file=self.ca_file,
-            username=self.username or gcid,
-            topic=f"{self.topic_prefix}{gcid}/+",
-            password=self.password,
+            username=self.username or "",
+            topic=self.topic(gcid),
+            password=self.password or "",
+            client_id=f"cardata-{secrets.token_hex(6)}",
         )
 
 
@@ -124,12 +173,13 @@ def custom_broker(options: Mapping[str, Any]) -> CustomBroker | None:
     if not host.strip():
         return None
     try:
-        tls = StreamTls(options.get(OPT_BROKER_TLS, StreamTls.VERIFY))
+        tls = BrokerTls(options.get(OPT_BROKER_TLS, BrokerTls.VERIFY))
     except ValueError:
-        tls = StreamTls.VERIFY
-    prefix = options.get(OPT_BROKER_TOPIC_PREFIX) or ""
-    if prefix and not str(prefix).endswith("/"):
-        prefix = f"{prefix}/"
+        tls = BrokerTls.VERIFY
+    try:
+        layout = TopicLayout(options.get(OPT_BROKER_LAYOUT, TopicLayout.BRIDGE))
+    except ValueError:
+        layout = TopicLayout.BRIDGE
     return CustomBroker(
         host=host.strip(),
         port=int(_number(options, OPT_BROKER_PORT, DEFAULT_BROKER_PORT)),
@@ -137,5 +187,38 @@ def custom_broker(options: Mapping[str, Any]) -> CustomBroker | None:
         ca_file=options.get(OPT_BROKER_CA_FILE) or None,
         username=options.get(OPT_BROKER_USERNAME) or None,
         password=options.get(OPT_BROKER_PASSWORD) or None,
-        topic_prefix=str(prefix),
+        topic_prefix=topic_prefix(options.get(OPT_BROKER_TOPIC_PREFIX)),
+        layout=layout,
+    )
+
+
+def topic_prefix(raw: Any, default: str = "") -> str:
+    """Return a topic prefix that ends in ``/`` (or is empty); no wildcards."""
+    prefix = str(raw).strip() if isinstance(raw, str) else default
+    prefix = prefix.replace("+", "").replace("#", "").lstrip("/")
+    if prefix and not prefix.endswith("/"):
+        prefix = f"{prefix}/"
+    return prefix
+
+
+@dataclass(frozen=True, slots=True)
+class Sharing:
+    """Republishing the stream on Home Assistant's MQTT broker."""
+
+    prefix: str
+    per_descriptor: bool
+
+
+def sharing_settings(options: Mapping[str, Any]) -> Sharing | None:
+    """Return the sharing chosen in the options; None when off.
+
+    An entry that reads from a custom broker never republishes: that broker
+    already carries the stream, and echoing it would loop.
+    """
+    if options.get(OPT_SHARE_STREAM) is not True or custom_broker(options):
+        return None
+    return Sharing(
+        prefix=topic_prefix(options.get(OPT_SHARE_PREFIX), DEFAULT_TOPIC_PREFIX)
+        or DEFAULT_TOPIC_PREFIX,
+        per_descriptor=options.get(OPT_SHARE_DESCRIPTORS) is True,
     )

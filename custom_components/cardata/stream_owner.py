@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed
-from homeassistant.util.ssl import client_context
+from homeassistant.util.ssl import client_context, client_context_no_verify
 
 from .api import (
     CarDataStream,
@@ -30,7 +30,7 @@ from .api import (
 )
 from .const import DOMAIN, LOGGER
 from .listeners import Listeners
-from .settings import custom_broker
+from .settings import BrokerTls, custom_broker
 
 if TYPE_CHECKING:
     from .coordinator import CarDataCoordinator
@@ -83,6 +83,8 @@ class StreamOwner:
         # Home Assistant's shared verifying context: built once, no file
         # reads on the event loop. Custom CA and plain TCP build their own.
         ssl_context = client_context() if self.config.tls is StreamTls.VERIFY else None
+        if broker is not None and broker.tls is BrokerTls.NO_VERIFY:
+            ssl_context = client_context_no_verify()  # the owner's choice
         self.stream = CarDataStream(
             self.config,
             tokens,

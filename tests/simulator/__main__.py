@@ -14,7 +14,15 @@ from pathlib import Path
 import signal
 
 from .core import Simulator
-from .world import CLIENT_A, CLIENT_B, CLIENT_NO_STREAM, GCID_A, GCID_B
+from .world import (
+    CLIENT_A,
+    CLIENT_B,
+    CLIENT_C,
+    CLIENT_NO_STREAM,
+    GCID_A,
+    GCID_B,
+    GCID_C,
+)
 
 
 def _arguments() -> argparse.Namespace:
@@ -76,8 +84,9 @@ async def _main(args: argparse.Namespace) -> None:
             "CLIENT_A": CLIENT_A,
             "CLIENT_B": CLIENT_B,
             "CLIENT_NO_STREAM": CLIENT_NO_STREAM,
+            "CLIENT_C (a UK MINI, miles)": CLIENT_C,
         },
-        "accounts": {"GCID_A": GCID_A, "GCID_B": GCID_B},
+        "accounts": {"GCID_A": GCID_A, "GCID_B": GCID_B, "GCID_C": GCID_C},
         "control_url": None if args.no_control else sim.endpoints["api_url"] + "/_sim",
     }
     if args.endpoints_file:

@@ -174,15 +174,7 @@ class Broker:
                 await self._watchdog
             self._watchdog = None
         if self._server:
-            # Stop accepting first and let connections accepted a moment ago
-            # attach to the server: closing it under them makes asyncio fail
-            # in the loop ("Error on transport creation"), which fails the
-            # test that happened to stop the simulator just then.
-            loop = asyncio.get_running_loop()
-            for sock in self._server.sockets:
-                loop.remove_reader(sock.fileno())
-            for _ in range(3):
-                await asyncio.sleep(0)
+            await _stop_accepting(self._server)
             self._server.close()
         for session in list(self.sessions):
             session.close("broker stopped")
@@ -499,3 +491,18 @@ class Broker:
             topic, pos = _utf8(body, pos)
             session.subscriptions.discard(topic)
         session.writer.write(encode(UNSUBACK << 4, body[:2]))
+
+
+async def _stop_accepting(server: asyncio.Server) -> None:
+    """Stop taking connections, then let accepts already under way attach.
+
+    ``Server.close()`` right after the loop accepted a socket, but before the
+    transport for it was made, trips an assertion inside asyncio (the new
+    transport finds the server already closed). That happens when a client
+    reconnects just as the broker stops, more often on a busy machine.
+    """
+    loop = asyncio.get_running_loop()
+    for sock in server.sockets:
+        loop.remove_reader(sock.fileno())
+    for _ in range(3):  # the accept task starts on the next loop turn
+        await asyncio.sleep(0)

@@ -16,25 +16,28 @@ from aiohttp import web
 from . import persist
 from .broker import Broker
 from .control import Control
+from .market import basic_data, stream_unit, to_wire
 from .oauth import OAuth, iso
 from .rest import Quota, Rest
 from .scenario import Step, default_steps, run_steps
 from .tls import cert_files, server_context
 from .world import (
-    BASIC_DATA,
     BUILTIN,
     CLIENT_A,
     CLIENT_B,
+    CLIENT_C,
     CLIENT_NO_STREAM,
     GCID_A,
     GCID_B,
+    GCID_C,
     GCID_OWNER_OF_SECONDARY,
+    LIVE_EXTRAS,
     SCOPE_API,
     SCOPE_STREAM,
-    STREAM_UNIT_OMITTED,
     SUPPORTED,
     VIN_BEV,
     VIN_ID6,
+    VIN_MILES,
     VIN_PHEV,
     VIN_RE,
     VIN_SECONDARY,
@@ -292,7 +295,8 @@ class Simulator:
             vehicle = Vehicle(vin, kind, SUPPORTED[kind])
             stamp = self.now() - dt.timedelta(hours=2)
             vehicle.state = {
-                k: StateValue(v, stamp) for k, v in initial_values(kind).items()
+                k: StateValue(v, stamp)
+                for k, v in to_wire(vehicle, initial_values(kind)).items()
             }
             self.vehicles[vin] = vehicle
         account = self.accounts.setdefault(gcid, Account(gcid))
@@ -310,6 +314,9 @@ class Simulator:
         self.add_vehicle(GCID_A, VIN_SECONDARY, "BEV", mapping="SECONDARY")
         self.add_account(GCID_B, CLIENT_B)
         self.add_vehicle(GCID_B, VIN_ID6, "ICE_ID6")
+        # A MINI from a miles market on an account of its own.
+        self.add_account(GCID_C, CLIENT_C)
+        self.add_vehicle(GCID_C, VIN_MILES, "BEV")
 
     def descriptor(self, name: str) -> Descriptor | None:
         """Facts of a descriptor (catalogue first, then built-in)."""
@@ -317,6 +324,8 @@ class Simulator:
 
     def known_descriptor(self, name: str) -> bool:
         """Whether BMW would accept ``name`` in a container."""
+        if name in LIVE_EXTRAS:
+            return True
         if self.catalogue:
             return name in self.catalogue
         return name in BUILTIN or (
@@ -325,20 +334,7 @@ class Simulator:
 
     def basic_data(self, vin: str) -> dict[str, Any]:
         """VehicleDto of a vehicle."""
-        vehicle = self.vehicles[vin]
-        data: dict[str, Any] = {
-            "vin": vin,
-            "isTelematicsCapable": True,
-            "numberOfDoors": 5,
-            "hasNavi": True,
-            "hasSunRoof": False,
-            "countryCodeISO": "DE",
-            "steering": "LEFT",
-            "colourCode": "475",
-            "simStatus": "ACTIVE",
-            "puStep": "0323",
-        }
-        return data | BASIC_DATA[vehicle.kind]
+        return basic_data(self.vehicles[vin])
 
     # ----- stream ----------------------------------------------------------
     def _owners(self, vin: str) -> list[str]:
@@ -365,13 +361,17 @@ class Simulator:
             # Inner timestamps come without milliseconds (observed).
             inner = (timestamp or now).strftime("%Y-%m-%dT%H:%M:%SZ")
         data: dict[str, Any] = {}
+        vehicle = self.vehicles.get(vin)
         for name, value in values.items():
             entry: dict[str, Any] = {"value": value}
             info = self.descriptor(name)
             if unit is not None:
                 if unit:
                     entry["unit"] = unit
-            elif info and info.stream_unit and name not in STREAM_UNIT_OMITTED:
+            elif vehicle is not None:
+                if wire_unit := stream_unit(vehicle, name, info):
+                    entry["unit"] = wire_unit
+            elif info and info.stream_unit:
                 entry["unit"] = info.stream_unit
             entry["timestamp"] = inner
             data[name] = entry

@@ -15,6 +15,7 @@ import zlib
 
 from aiohttp import web
 
+from .market import rest_unit
 from .oauth import iso
 from .rest_data import charging_sessions, lbcs, tyre_diagnosis
 from .world import DEDICATED, SCOPE_API, VIN_RE, Account
@@ -401,7 +402,7 @@ class Rest:
             value = vehicle.state.get(name) if name in vehicle.supported else None
             data[name] = {
                 "value": None if value is None else rest_string(value.value),
-                "unit": info.rest_unit if info else None,
+                "unit": rest_unit(vehicle, name, info),
                 # REST timestamps end in ".000Z" (observed).
                 "timestamp": None
                 if value is None

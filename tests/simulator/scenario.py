@@ -14,6 +14,7 @@ import itertools
 import math
 from typing import TYPE_CHECKING, Any
 
+from .market import DISTANCES, KM_PER_MILE, to_wire
 from .world import HOME, Vehicle
 
 if TYPE_CHECKING:
@@ -30,6 +31,7 @@ FUEL = "vehicle.drivetrain.fuelSystem.level"
 POWER = "vehicle.powertrain.electric.battery.charging.power"
 PLUGGED = "vehicle.powertrain.tractionBattery.charging.port.anyPosition.isPlugged"
 LOCK = "vehicle.cabin.door.lock.status"
+STATUS = _CHG + "status"
 
 # A loop through Munich's north, back home.
 ROUTE = (
@@ -119,11 +121,20 @@ class _Run:
         self.batch: dict[str, Any] = {}
 
     def get(self, name: str, default: Any = 0.0) -> Any:
+        """A held value; distances in km (a miles car holds miles)."""
         value = self.vehicle.state.get(name)
-        return default if value is None else value.value
+        if value is None:
+            return default
+        if name in DISTANCES and self.vehicle.miles:
+            return float(value.value) * KM_PER_MILE
+        return value.value
 
     async def send(self, values: dict[str, Any], *, live: bool = True) -> None:
-        values = {k: v for k, v in values.items() if k in self.vehicle.supported}
+        """Send values (distances given in km) as the car sends them."""
+        values = to_wire(
+            self.vehicle,
+            {k: v for k, v in values.items() if k in self.vehicle.supported},
+        )
         if not values:
             return
         if self.vehicle.idrive6 and not live:
@@ -175,6 +186,17 @@ class _Run:
         odo = float(self.get(ODO))
         soc = float(self.get(SOC, 0))
         fuel = float(self.get(FUEL, 0))
+        if self.get(PLUGGED, False) is True:
+            # A car that drives is unplugged (never "moving" while plugged in).
+            await self.send(
+                {
+                    PLUGGED: False,
+                    "vehicle.body.chargingPort.status": "DISCONNECTED",
+                    STATUS: "NOCHARGING",
+                    _CHG + "hvStatus": "NOT_CHARGING",
+                },
+                live=False,
+            )
         await self.send(
             {
                 "vehicle.drivetrain.engine.isIgnitionOn": "ASN_isTrue",
@@ -234,6 +256,7 @@ class _Run:
                 PLUGGED: True,
                 "vehicle.body.chargingPort.status": "CONNECTED",
                 "vehicle.body.flap.isLocked": "FLAP_LOCKED",
+                STATUS: "INITIALIZATION",
             },
             live=False,
         )
@@ -251,6 +274,7 @@ class _Run:
         await self.send(
             {
                 _CHG + "hvStatus": "CHARGING",
+                STATUS: "CHARGINGACTIVE",
                 _CHG + "method": "AC_TYPE2PLUG",
                 _CHG + "phaseNumber": "3-PHASES" if kw > 4 else "1-PHASES",
                 _CHG + "acAmpere": 16,
@@ -282,6 +306,7 @@ class _Run:
                 if full
                 else "FINISHED_NOT_FULL",
                 _CHG + "lastChargingReason": "CHARGING_GOAL_REACHED",
+                STATUS: "CHARGINGENDED",
                 _CHG + "timeToFullyCharged": 0,
                 _CHG + "acAmpere": 0,
                 POWER: 0,

@@ -25,6 +25,10 @@ VIN_BEV = "WBY00000000BEV001"
 VIN_PHEV = "WBA0000000PHEV002"
 VIN_SECONDARY = "WBA00000000SEC003"
 VIN_ID6 = "WBA00000000XD6004"
+# A MINI from a miles market (UK): distances in miles, its own account.
+GCID_C = "9f4a6182-3c5d-4e7f-a0b1-c2d3e4f5a6b7"
+CLIENT_C = "4e5f6071-8293-4dae-bf10-3b4c5d6e7f80"
+VIN_MILES = "WMW00000000GBR005"
 # Owner (PRIMARY user) of VIN_SECONDARY; it has no client id in the world.
 GCID_OWNER_OF_SECONDARY = "8e3f5071-2b4c-4d6e-9fa0-b1c2d3e4f5a6"
 
@@ -73,6 +77,7 @@ _V = "vehicle."
 _CHG = "vehicle.drivetrain.electricEngine.charging."
 _GPS = "vehicle.cabin.infotainment.navigation.currentLocation."
 _PLUGGED = "vehicle.powertrain.tractionBattery.charging.port.anyPosition.isPlugged"
+_TIMER1 = "vehicle.cabin.climate.timers.weekdaysTimer1."
 BUILTIN: dict[str, Descriptor] = {
     d.name: d
     for d in (
@@ -112,6 +117,19 @@ BUILTIN: dict[str, Descriptor] = {
             "CHARGING",
             "FINISHED_FULLY_CHARGED",
         ),
+        # The catalogue's value range of this row is copied from another row;
+        # cars send the words its description names (observed).
+        _d(
+            _CHG + "status",
+            "string",
+            None,
+            "NOCHARGING",
+            "INITIALIZATION",
+            "CHARGINGACTIVE",
+            "CHARGINGPAUSED",
+            "CHARGINGENDED",
+            "CHARGINGERROR",
+        ),
         _d(_CHG + "timeToFullyCharged", "uint16", "min"),
         _d(_CHG + "acAmpere", "uint8", "A"),
         _d(_CHG + "acVoltage", "float", "V"),
@@ -124,6 +142,22 @@ BUILTIN: dict[str, Descriptor] = {
         _d(_V + "powertrain.electric.battery.stateOfCharge.target", "uint8", "%"),
         _d(
             _V + "body.chargingPort.status", "string", None, "CONNECTED", "DISCONNECTED"
+        ),
+        _d(
+            _V + "body.chargingPort.dcStatus",
+            "string",
+            None,
+            "DISCONNECTED",
+            "CONNECTED",
+            "INVALID",
+        ),
+        _d(
+            _TIMER1 + "action",
+            "string",
+            None,
+            "ACTIVATE",
+            "DEACTIVATE",
+            "NO_ACTION",
         ),
         _d(_V + "body.flap.isLocked", "boolean", None, "FLAP_UNLOCKED", "FLAP_LOCKED"),
         _d(
@@ -158,7 +192,20 @@ DEDICATED = frozenset(
     }
 )
 # Observed: the stream often leaves the unit out, even for percentages.
-STREAM_UNIT_OMITTED = frozenset({_CHG + "level", "vehicle.drivetrain.fuelSystem.level"})
+STREAM_UNIT_OMITTED = frozenset(
+    {
+        _CHG + "level",
+        "vehicle.drivetrain.fuelSystem.level",
+        "vehicle.trip.segment.end.travelledDistance",
+    }
+)
+# Keys BMW accepts in containers although the published catalogue lacks them
+# (BMW's live key set is larger; Neue Klasse cars send these).
+LIVE_EXTRAS = frozenset(
+    {
+        "vehicle.powertrain.electric.battery.stateOfCharge.displayed",
+    }
+)
 
 
 def load_catalogue(path: Path | None = None) -> dict[str, Descriptor]:
@@ -192,6 +239,9 @@ def load_catalogue(path: Path | None = None) -> dict[str, Descriptor]:
     return result
 
 
+MILES_VINS = frozenset({VIN_MILES})
+
+
 @dataclass
 class StateValue:
     """Latest value of one descriptor as the back end holds it."""
@@ -210,6 +260,15 @@ class Vehicle:
     state: dict[str, StateValue] = field(default_factory=dict)
     battery_kwh: float = 0.0
     tank_l: float = 0.0
+    distance_unit: str = ""
+    """``km`` or ``mi``; empty: by market (miles for VINs in MILES_VINS)."""
+
+    @property
+    def miles(self) -> bool:
+        """True for a car from a miles market (distances in miles)."""
+        return self.distance_unit == "mi" or (
+            not self.distance_unit and self.vin in MILES_VINS
+        )
 
     @property
     def electric(self) -> bool:
@@ -262,11 +321,13 @@ _COMMON = {
     "vehicle.electricalSystem.battery.voltage",
     "vehicle.drivetrain.totalRemainingRange",
     "vehicle.trip.segment.end.travelledDistance",
+    _TIMER1 + "action",
 }
 _EV = {
     "vehicle.drivetrain.batteryManagement.header",
     _CHG + "level",
     _CHG + "hvStatus",
+    _CHG + "status",
     _CHG + "timeToFullyCharged",
     _CHG + "acAmpere",
     _CHG + "acVoltage",
@@ -278,6 +339,7 @@ _EV = {
     "vehicle.powertrain.electric.battery.charging.power",
     "vehicle.powertrain.electric.battery.stateOfCharge.target",
     "vehicle.body.chargingPort.status",
+    "vehicle.body.chargingPort.dcStatus",
     "vehicle.body.flap.isLocked",
     "vehicle.powertrain.tractionBattery.charging.port.anyPosition.isPlugged",
 }
@@ -316,6 +378,8 @@ def initial_values(kind: str) -> dict[str, Any]:
         "vehicle.vehicle.avgSpeed": 0,
         "vehicle.chassis.axle.row1.wheel.left.tire.pressure": 250,
         "vehicle.electricalSystem.battery.voltage": 12.6,
+        # A word outside the catalogue's list (observed on climate timers).
+        _TIMER1 + "action": "deactive",
     }
     if kind in {"BEV", "PHEV"}:
         soc = 80.0 if kind == "BEV" else 65.0
@@ -324,6 +388,11 @@ def initial_values(kind: str) -> dict[str, Any]:
             "vehicle.drivetrain.batteryManagement.header": soc,
             _CHG + "level": soc,
             _CHG + "hvStatus": "NOT_CHARGING",
+            _CHG + "status": "NOCHARGING",
+            # No DC charging on a PHEV: BMW has no value.
+            "vehicle.body.chargingPort.dcStatus": "DISCONNECTED"
+            if kind == "BEV"
+            else "INVALID",
             _CHG + "timeToFullyCharged": 0,
             _CHG + "acAmpere": 0,
             _CHG + "acVoltage": 0,

@@ -10,6 +10,8 @@ from typing import Any
 import pytest
 
 from tests.simulator import GCID_A, GCID_B, VIN_BEV, VIN_ID6, VIN_PHEV, Simulator, Step
+from tests.simulator.market import stream_unit
+from tests.simulator.world import BUILTIN
 
 GPS = "vehicle.cabin.infotainment.navigation.currentLocation."
 SOC = "vehicle.drivetrain.batteryManagement.header"
@@ -122,15 +124,22 @@ async def test_scenario_speaks_the_catalogue(simulator: Simulator) -> None:
         await simulator.run_scenario(vin, speed=100_000)
     seen: dict[str, set[Any]] = {}
     for _, payload in simulator.messages:
-        for name, entry in json.loads(payload)["data"].items():
+        message = json.loads(payload)
+        vehicle = simulator.vehicles[message["vin"]]
+        for name, entry in message["data"].items():
             seen.setdefault(name, set()).add(entry["value"])
             info = simulator.catalogue[name]  # every key is BMW's
             if "unit" in entry:
-                assert entry["unit"] == info.stream_unit
+                # The catalogue's unit, or the car's own distance unit.
+                assert entry["unit"] == stream_unit(vehicle, name, info)
     for name, values in seen.items():
         info = simulator.catalogue[name]
+        # The catalogue's words, and those real cars send where its value
+        # range is wrong or incomplete (the simulator's built-in table).
+        real = BUILTIN[name].values if name in BUILTIN else ()
         words = {
-            w.lower() for w in re.findall(r"[A-Za-z0-9_\-]+", " ".join(info.values))
+            w.lower()
+            for w in re.findall(r"[A-Za-z0-9_\-]+", " ".join((*info.values, *real)))
         }
         for value in values:
             if isinstance(value, str) and info.data_type in {"string", "boolean", "-"}:

@@ -193,7 +193,7 @@ class MqttConnection:
         self,
         *,
         client_id: str,
-        username: str,
+        username: str | None,
         password: str | None,
         keepalive: int,
         on_message: MessageHandler,
@@ -210,7 +210,7 @@ class MqttConnection:
             protocol=MQTTv311,
             reconnect_on_failure=False,
         )
-        client.username_pw_set(username, password)
+        client.username_pw_set(username or None, password or None)  # "": none
         client.suppress_exceptions = True
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect

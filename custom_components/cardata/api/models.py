@@ -190,8 +190,9 @@ class BasicData:
             has_sun_roof=_bool(data.get("hasSunRoof")),
             number_of_doors=_int(data.get("numberOfDoors")),
             steering=_str(data.get("steering")),
-            colour_code=_str(data.get("colourCode")),
-            country_code=_str(data.get("countryCodeISO")),
+            # Real answers spell these colourCodeRaw / countryCode.
+            colour_code=_str(data.get("colourCode") or data.get("colourCodeRaw")),
+            country_code=_str(data.get("countryCodeISO") or data.get("countryCode")),
             sim_status=_str(data.get("simStatus")),
             is_telematics_capable=_bool(data.get("isTelematicsCapable")),
             raw=dict(data),

@@ -81,8 +81,9 @@ class StreamConfig:
         swap_margin: seconds before the id token expires to swap connections.
         backoff_min: first retry delay after a failure, in seconds.
         backoff_max: longest retry delay, also used when evicted.
-        password: fixed password for a custom broker (the token provider is
-            then not asked); ``None`` uses the id token.
+        password: fixed password for a broker that is not BMW's (the token
+            provider is then not asked; empty: no credentials are sent);
+            ``None`` uses the id token.
         client_id: MQTT client id; ``None`` uses the user name.
         connect_timeout: seconds allowed from TCP connect to SUBACK.
         evicted_after: "not authorized" refusals in a row that mean eviction
@@ -186,6 +187,7 @@ class CarDataStream:
         self._connection: MqttConnection | None = None
         self.next_attempt: datetime | None = None
         self.swapping = False
+        self.on_payload: Callable[[StreamMessage, bytes], None] | None = None
 
     @property
     def state(self) -> StreamState:
@@ -396,6 +398,8 @@ class CarDataStream:
         self.messages += 1
         self.last_message_at = datetime.now(UTC)
         self._on_message(message)
+        if self.on_payload is not None:  # raw payload too (must not block)
+            self.on_payload(message, payload)
 
     async def _session(self, token: tuple[str, datetime] | None) -> Ended:
         """Connect, subscribe and stay connected until the connection ends."""

@@ -1,0 +1,369 @@
+"""The whole upgrade from kvanbiesen/bmw-cardata-ha, as an owner would do it.
+
+K's entry (reading from the owner's bridge on a real mosquitto), its registry
+entries with K's real unique ids, entity ids, platforms and units, its
+restored states, options and statistics metadata are built as K leaves them;
+then ours starts. Checked as an owner would: no orphaned entity, no new
+entity id, no statistics problem, options carried over, history kept, the
+bridge still feeds the entities, nothing logged as an error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+import json
+import logging
+from pathlib import Path
+import time
+from typing import Any
+
+from homeassistant.components.recorder import Recorder
+from homeassistant.components.recorder.models import StatisticMeanType
+from homeassistant.components.recorder.statistics import (
+    async_import_statistics,
+    get_metadata,
+    validate_statistics,
+)
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.core import HomeAssistant, State
+from homeassistant.helpers import (
+    device_registry as dr,
+    entity_registry as er,
+    issue_registry as ir,
+)
+from homeassistant.setup import async_setup_component
+from homeassistant.util import dt as dt_util
+from paho.mqtt import client as paho
+from paho.mqtt.enums import CallbackAPIVersion
+import pytest
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    mock_restore_cache,
+)
+from pytest_homeassistant_custom_component.components.recorder.common import (
+    async_wait_recording_done,
+)
+
+from custom_components.cardata import migration
+from custom_components.cardata.api import Endpoints, StreamState
+from custom_components.cardata.const import DOMAIN
+from custom_components.cardata.k_followup import CONF_K_FOLLOWUP, old_words
+from custom_components.cardata.quota import planner_of
+from tests.entity_helpers import wait_for
+from tests.mosquitto import Broker, mosquitto
+from tests.simulator import CLIENT_A, GCID_A, VIN_BEV, Simulator
+
+SOC = "vehicle.drivetrain.batteryManagement.header"
+MILEAGE = "vehicle.vehicle.travelledDistance"
+PLUGGED = "vehicle.powertrain.tractionBattery.charging.port.anyPosition.isPlugged"
+PORT = "vehicle.body.chargingPort.status"
+V = VIN_BEV
+
+# (entity id, unique id, restored state, unit) as K registers them.
+K_KEPT = {
+    "sensor.my_bmw_soc": (f"{V}_{SOC}", "71", "%"),
+    "sensor.my_bmw_mileage": (f"{V}_{MILEAGE}", "12345", None),
+    "sensor.my_bmw_charging_port": (f"{V}_{PORT}", "CONNECTED", None),
+    "device_tracker.my_bmw": (f"{V}_device_tracker", "not_home", None),
+    "sensor.my_bmw_charging_history": (
+        f"{V}_diagnostics_charging_history",
+        "unknown",
+        None,
+    ),
+    "image.my_bmw_vehicle_image": (f"{V}_image", "unknown", None),
+}
+K_MAPPED_TO_SOC_WORK = {
+    # Ours from the predicted-charge-level work (engineer h-soc).
+    "sensor.my_bmw_predicted_soc": (f"{V}_vehicle.predicted_soc", "72", "%"),
+    "number.my_bmw_battery_capacity": (
+        f"{V}_vehicle.manual_battery_capacity",
+        "80.7",
+        "kWh",
+    ),
+}
+K_MOVED = {"sensor.my_bmw_plugged": (f"{V}_{PLUGGED}", "True", None)}
+K_GONE = {
+    "sensor.my_bmw_magic_soc": (f"{V}_vehicle.magic_soc", "70", "%"),
+    "number.my_bmw_tank_capacity": (f"{V}_vehicle.manual_tank_capacity", "0", "L"),
+    "sensor.my_bmw_metadata": (f"{V}_diagnostics_vehicle_metadata", "ok", None),
+    "sensor.my_bmw_charging_matrix": (f"{V}_diagnostics_charging_matrix", "x", None),
+    "button.my_bmw_reset_ac_learning": (f"{V}_reset_ac_learning", "unknown", None),
+}
+K_ACCOUNT = {
+    # Per entry, "{entry_id}_..." (filled in below).
+    "sensor.cardata_connection_status": ("diagnostics_connection_status", "connected"),
+    "sensor.cardata_last_message": ("diagnostics_last_message", "unknown"),
+}
+
+
+@pytest.fixture(autouse=True)
+def auto_enable_custom_integrations(
+    recorder_db_url: str,
+    enable_custom_integrations: None,
+) -> None:
+    """Let Home Assistant load integrations from custom_components."""
+
+
+@pytest.fixture(autouse=True)
+def quiet_recorder_debug(caplog: pytest.LogCaptureFixture) -> None:
+    """The recorder logs every row it writes (entity ids, unique ids) at debug."""
+    for name in ("homeassistant.components.recorder", "sqlalchemy"):
+        caplog.set_level(logging.WARNING, logger=name)
+
+
+@pytest.fixture
+async def broker(tmp_path: Path, socket_enabled: None) -> AsyncIterator[Broker]:
+    """The owner's bridge broker (skips when mosquitto is not installed)."""
+    async with mosquitto(tmp_path) as running:
+        yield running
+
+
+@pytest.fixture(autouse=True)
+def production_is_simulator(
+    simulator: Simulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """K's entries carry no endpoints (BMW's); here BMW is the simulator."""
+    monkeypatch.setattr(
+        migration, "PRODUCTION", Endpoints.from_dict(simulator.endpoints)
+    )
+
+
+def _k_entry(sim: Simulator, broker: Broker) -> MockConfigEntry:
+    answer = sim.oauth.issue_tokens(GCID_A, CLIENT_A)
+    return MockConfigEntry(
+        domain=DOMAIN,
+        version=1,
+        unique_id=CLIENT_A,
+        title="BMW CarData",
+        data={
+            "client_id": CLIENT_A,
+            "access_token": answer["access_token"],
+            "refresh_token": answer["refresh_token"],
+            "id_token": answer["id_token"],
+            "expires_in": answer["expires_in"],
+            "scope": answer["scope"],
+            "gcid": GCID_A,
+            "token_type": answer["token_type"],
+            "received_at": time.time(),
+            "hv_container_id": "c0ffee00-1234-4abc-9def-0123456789ab",
+            "last_telematic_poll": time.time() - 600,
+        },
+        # All 16 of K's options, as its options flow stores them.
+        options={
+            "mqtt_keepalive": 30,
+            "debug_log": False,
+            "diagnostic_log_interval": 30,
+            "custom_mqtt_enabled": True,
+            "custom_mqtt_host": broker.host,
+            "custom_mqtt_port": broker.port,
+            "custom_mqtt_username": "",
+            "custom_mqtt_password": "",
+            "custom_mqtt_tls": "off",
+            "custom_mqtt_topic_prefix": "bmw/",
+            "enable_magic_soc": True,
+            "enable_charging_history": True,
+            "enable_tyre_diagnosis": False,
+            "enable_trip_end_polling": True,
+            "trip_poll_cooldown_minutes": 15,
+            "enable_external_power_injection": False,
+        },
+    )
+
+
+def _register(
+    hass: HomeAssistant, entry: MockConfigEntry, table: dict[str, tuple[Any, ...]]
+) -> list[State]:
+    device = dr.async_get(hass).async_get_or_create(
+        config_entry_id=entry.entry_id, identifiers={(DOMAIN, V)}, name="My BMW"
+    )
+    registry = er.async_get(hass)
+    states = []
+    for entity_id, (unique_id, state, unit) in table.items():
+        domain, _, object_id = entity_id.partition(".")
+        created = registry.async_get_or_create(
+            domain,
+            DOMAIN,
+            unique_id,
+            config_entry=entry,
+            device_id=device.id,
+            suggested_object_id=object_id,
+            unit_of_measurement=unit,
+            original_name=object_id.replace("_", " "),
+        )
+        assert created.entity_id == entity_id
+        attributes = {"unit_of_measurement": unit} if unit else {}
+        states.append(State(entity_id, state, attributes))
+    return states
+
+
+def _k_statistics(hass: HomeAssistant) -> None:
+    """Statistics K's sensors left: mileage without a unit, magic SOC in %."""
+    start = dt_util.utcnow().replace(minute=0, second=0, microsecond=0)
+    for statistic_id, unit, has_sum in (
+        ("sensor.my_bmw_mileage", None, True),
+        ("sensor.my_bmw_magic_soc", "%", False),
+    ):
+        metadata: dict[str, Any] = {
+            "source": "recorder",
+            "statistic_id": statistic_id,
+            "name": None,
+            "unit_of_measurement": unit,
+            "unit_class": None,
+            "has_sum": has_sum,
+            "mean_type": StatisticMeanType.NONE
+            if has_sum
+            else StatisticMeanType.ARITHMETIC,
+        }
+        row: dict[str, Any] = {"start": start - dt_util.dt.timedelta(hours=2)}
+        row |= {"sum": 12000.0, "state": 12000.0} if has_sum else {"mean": 70.0}
+        async_import_statistics(hass, metadata, [row])  # type: ignore[arg-type]
+
+
+async def test_upgrade_from_k_loses_nothing(
+    recorder_mock: Recorder,
+    hass: HomeAssistant,
+    simulator: Simulator,
+    broker: Broker,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    entry = _k_entry(simulator, broker)
+    entry.add_to_hass(hass)
+    states = _register(hass, entry, K_KEPT | K_MAPPED_TO_SOC_WORK | K_MOVED | K_GONE)
+    account = {
+        eid: (f"{entry.entry_id}_{suffix}", state, None)
+        for eid, (suffix, state) in K_ACCOUNT.items()
+    }
+    states += _register(hass, entry, account)
+    mock_restore_cache(hass, states)
+    _k_statistics(hass)
+    await async_wait_recording_done(hass)
+    # An owner's automation comparing with K's upper-case value.
+    assert await async_setup_component(
+        hass,
+        "automation",
+        {
+            "automation": {
+                "id": "car_plugged",
+                "alias": "Car plugged",
+                "triggers": [
+                    {
+                        "trigger": "state",
+                        "entity_id": "sensor.my_bmw_charging_port",
+                        "to": "CONNECTED",
+                    }
+                ],
+                "actions": [],
+            }
+        },
+    )
+
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.LOADED
+    await wait_for(hass, lambda: CONF_K_FOLLOWUP not in entry.data)
+    await async_wait_recording_done(hass)
+
+    # Options carried over, in our names.
+    assert entry.options == {
+        "broker_enabled": True,
+        "broker_host": broker.host,
+        "broker_port": broker.port,
+        "broker_username": "",
+        "broker_password": "",
+        "broker_tls": "none",
+        "broker_topic_prefix": "bmw/",
+        "broker_topic_layout": "bridge",
+        "extra_charging_history": True,
+        "extra_tyre_diagnosis": False,
+        "extra_vehicle_image": True,
+        "trip_end_poll": True,
+        "trip_end_poll_cooldown_minutes": 15,
+    }
+    registry = er.async_get(hass)
+    ours = er.async_entries_for_config_entry(registry, entry.entry_id)
+    by_id = {e.entity_id: e for e in ours}
+    # No new entity id for anything kept; nothing duplicated.
+    for entity_id in (
+        *K_KEPT,
+        *K_MAPPED_TO_SOC_WORK,
+        "sensor.cardata_connection_status",
+    ):
+        assert entity_id in by_id, entity_id
+    assert not [e for e in by_id if e.endswith("_2")]
+    assert by_id["sensor.my_bmw_predicted_soc"].unique_id == f"{V}_predicted_soc"
+    assert by_id["number.my_bmw_battery_capacity"].unique_id == f"{V}_battery_capacity"
+    assert by_id["image.my_bmw_vehicle_image"].unique_id == f"{V}_vehicle_image"
+    # Removed: nothing of ours would update them.
+    for entity_id in K_GONE:
+        assert entity_id not in by_id
+    assert "sensor.cardata_last_message" not in by_id
+    # Moved platform: same object id, told once.
+    assert "binary_sensor.my_bmw_plugged" in by_id
+    assert "sensor.my_bmw_plugged" not in by_id
+    issues = ir.async_get(hass).issues
+    moved = [i for (d, i) in issues if d == DOMAIN and i.startswith("k_platform")]
+    assert len(moved) == 1
+    old = issues[(DOMAIN, f"k_old_states_{entry.entry_id}")]
+    assert "automation.car_plugged" in (old.translation_placeholders or {})["names"]
+    # No K unique id read as a descriptor.
+    vehicle = entry.runtime_data.coordinator.vehicles[V]
+    assert not {d for d in vehicle.known_descriptors if "manual" in d or "_soc" in d}
+
+    # No orphan: every entity of the entry is provided by ours (the predicted
+    # charge level and the capacity number come with the SOC work).
+    pending = set(K_MAPPED_TO_SOC_WORK)
+    for entity_id in set(by_id) - pending:
+        if by_id[entity_id].disabled_by is not None:
+            continue
+        state = hass.states.get(entity_id)
+        assert state is not None, entity_id
+        assert not state.attributes.get("restored"), entity_id
+    # Restored values in our terms (K's upper-case words are now lower case).
+    assert hass.states.get("sensor.my_bmw_charging_port").state == "connected"
+    assert (
+        hass.states.get("sensor.my_bmw_mileage").attributes["unit_of_measurement"]
+        == "km"
+    )
+
+    # Statistics: no problem, the mileage kept its history in km.
+    problems = await recorder_mock.async_add_executor_job(validate_statistics, hass)
+    assert problems == {}
+    meta = await recorder_mock.async_add_executor_job(
+        lambda: get_metadata(hass, statistic_ids={"sensor.my_bmw_mileage"})
+    )
+    assert meta["sensor.my_bmw_mileage"][1]["unit_of_measurement"] == "km"
+
+    # The budget counts K's calls of the day (it kept no count itself).
+    assert planner_of(entry).used() >= 1
+
+    # The owner's bridge still feeds the entities (K's layout, anonymous).
+    stream = entry.runtime_data.stream
+    await wait_for(hass, lambda: stream.state is StreamState.CONNECTED)
+    message = simulator.message(V, GCID_A, {SOC: 64})
+    message.pop("entityId")
+    publisher = paho.Client(CallbackAPIVersion.VERSION2)
+    publisher.connect(broker.host, broker.port)
+    try:
+        publisher.loop_start()
+        publisher.publish(f"bmw/{V}", json.dumps(message)).wait_for_publish(5)
+        await wait_for(hass, lambda: hass.states.get("sensor.my_bmw_soc").state == "64")
+    finally:
+        publisher.disconnect()
+        publisher.loop_stop()
+
+    errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert not errors, [r.getMessage() for r in errors]
+    assert await hass.config_entries.async_unload(entry.entry_id)
+
+
+def test_old_words_found() -> None:
+    config = {
+        "triggers": [{"to": "CONNECTED"}],
+        "conditions": "{{ is_state('sensor.x', 'DISCONNECTED') }}",
+        "actions": [{"data": {"message": "connected"}}],
+    }
+    assert old_words(config, ("connected", "disconnected")) == {
+        "CONNECTED",
+        "DISCONNECTED",
+    }
+    assert old_words({"to": "Connected"}, ("on",)) == set()

@@ -1,0 +1,272 @@
+"""One BMW stream for the whole house, against a real MQTT broker (mosquitto).
+
+- Shared: every BMW message reaches Home Assistant's MQTT broker on
+  ``bmw/<VIN>``, exactly as BMW sent it but without the account id; none is
+  lost over a burst; per-descriptor values are retained.
+- Read from a bridge: a broker carrying BMW's messages in the bridges' layout
+  (``bmw/<VIN>``, K's layout) feeds the integration; an entry reading from a
+  custom broker does not republish.
+- A broker that is not BMW's never gets BMW's login: without configured
+  credentials, CONNECT carries none.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+import json
+import logging
+from pathlib import Path
+from typing import Any, Self
+
+from homeassistant.components import mqtt
+from homeassistant.core import HomeAssistant
+from paho.mqtt import client as paho
+from paho.mqtt.enums import CallbackAPIVersion
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.cardata.api import StreamState
+from tests.entity_helpers import (
+    SOC,
+    entity_id,
+    make_entry,
+    setup_entry,
+    wait_for,
+)
+from tests.mosquitto import Broker, free_port, mosquitto
+from tests.simulator import GCID_A, VIN_BEV, Simulator
+
+BURST = 1000
+TOPIC = f"bmw/{VIN_BEV}"
+
+
+@pytest.fixture(autouse=True)
+def quiet_mqtt_debug(caplog: pytest.LogCaptureFixture) -> None:
+    """Home Assistant's MQTT client logs each topic (with the VIN) at debug."""
+    for name in ("homeassistant.components.mqtt", "paho"):
+        caplog.set_level(logging.INFO, logger=name)
+
+
+@pytest.fixture
+async def broker(tmp_path: Path, socket_enabled: None) -> AsyncIterator[Broker]:
+    """A mosquitto on a free loopback port (skips when not installed)."""
+    async with mosquitto(tmp_path) as running:
+        yield running
+
+
+async def _ha_mqtt(hass: HomeAssistant, broker: Broker) -> MockConfigEntry:
+    """Home Assistant's MQTT integration, configured to ``broker``."""
+    # It reads configuration.yaml; the test instance has none of its own.
+    hass.config.config_dir = str(broker.log.parent)
+    (broker.log.parent / "configuration.yaml").write_text("", encoding="utf-8")
+    entry = MockConfigEntry(
+        domain="mqtt",
+        data={"broker": broker.host, "port": broker.port},
+        version=2,
+        minor_version=1,
+    )
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    assert await mqtt.async_wait_for_mqtt_client(hass)
+    return entry
+
+
+class _Reader:
+    """A separate MQTT client (paho, own thread) that collects one topic."""
+
+    def __init__(self, broker: Broker, topic: str) -> None:
+        self.received: list[bytes] = []
+        self._client = paho.Client(CallbackAPIVersion.VERSION2)
+        self.subscribed = False
+        self._client.on_message = lambda _c, _u, msg: self.received.append(msg.payload)
+        self._client.on_subscribe = lambda *_args: setattr(self, "subscribed", True)
+        self._client.connect(broker.host, broker.port)
+        self._client.subscribe(topic, qos=0)
+        self._client.loop_start()
+
+    def stop(self) -> None:
+        self._client.disconnect()
+        self._client.loop_stop()
+
+
+def _without_account(payload: bytes) -> dict[str, Any]:
+    document = json.loads(payload)
+    document.pop("entityId")
+    return document  # type: ignore[no-any-return]
+
+
+async def test_stream_shared_unchanged_and_complete(
+    hass: HomeAssistant, simulator: Simulator, broker: Broker
+) -> None:
+    await _ha_mqtt(hass, broker)
+    reader = _Reader(broker, TOPIC)  # an independent reader, like evcc
+    try:
+        await _share_burst(hass, simulator, reader)
+    finally:
+        reader.stop()
+
+
+async def _share_burst(
+    hass: HomeAssistant, simulator: Simulator, reader: _Reader
+) -> None:
+    received = reader.received
+    await wait_for(hass, lambda: reader.subscribed)
+    entry = make_entry(
+        simulator, options={"share_stream": True, "share_descriptors": True}
+    )
+    await setup_entry(hass, entry)
+    sharing = entry.runtime_data.sharing
+    assert sharing is not None
+    await wait_for(hass, lambda: sharing.handled >= sharing.offered)
+    received.clear()
+    first = len(simulator.messages)
+
+    for step in range(BURST):
+        await simulator.publish(VIN_BEV, {SOC: step % 100})
+    sent = [payload for _topic, payload in simulator.messages[first:]]
+    assert len(sent) == BURST
+    await wait_for(hass, lambda: len(received) >= BURST, rounds=3000, timeout=60)
+    assert len(received) == BURST
+    assert sharing.dropped == 0
+    assert [json.loads(p) for p in received] == [_without_account(p) for p in sent]
+    assert not any(GCID_A.encode() in payload for payload in received)
+    # Each value also on its own retained topic: a late reader gets the last.
+    late: list[str] = []
+    unsub_late = await mqtt.async_subscribe(
+        hass, f"{TOPIC}/{SOC}", lambda m: late.append(str(m.payload))
+    )
+    await wait_for(hass, lambda: bool(late))
+    assert late[-1] == str((BURST - 1) % 100)
+
+    unsub_late()
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    assert sharing.offered == sharing.handled  # nothing left behind
+
+
+async def test_nothing_shared_without_mqtt(
+    hass: HomeAssistant, simulator: Simulator
+) -> None:
+    entry = make_entry(simulator, options={"share_stream": True})
+    await setup_entry(hass, entry)
+    sharing = entry.runtime_data.sharing
+    assert sharing is not None
+    await simulator.publish(VIN_BEV, {SOC: 42})
+    await wait_for(hass, lambda: entry.runtime_data.stream.messages_received > 0)
+    assert sharing.offered == sharing.published == 0
+    assert sharing.diagnostics()["mqtt_loaded"] is False
+    assert await hass.config_entries.async_unload(entry.entry_id)
+
+
+def _bridge_options(broker: Broker, **extra: Any) -> dict[str, Any]:
+    """K's custom-broker options as our migration writes them."""
+    return {
+        "broker_enabled": True,
+        "broker_host": broker.host,
+        "broker_port": broker.port,
+        "broker_tls": "none",
+        "broker_topic_layout": "bridge",
+        "broker_topic_prefix": "bmw/",
+        **extra,
+    }
+
+
+async def test_bridge_broker_feeds_the_integration(
+    hass: HomeAssistant, simulator: Simulator, broker: Broker
+) -> None:
+    """A bridge republishing BMW's messages on bmw/<VIN> (K's layout)."""
+    await _ha_mqtt(hass, broker)  # stands in for the owner's bridge
+    entry = make_entry(simulator, options=_bridge_options(broker, share_stream=True))
+    await setup_entry(hass, entry)
+    assert entry.runtime_data.sharing is None  # no echo of the bridge's topics
+    message = simulator.message(VIN_BEV, GCID_A, {SOC: 77})
+    message.pop("entityId")
+    await mqtt.async_publish(hass, TOPIC, json.dumps(message))
+    await mqtt.async_publish(hass, f"{TOPIC}/{SOC}", "12")  # not a message topic
+    sensor = entity_id(hass, "sensor", f"{VIN_BEV}_{SOC}")
+    await wait_for(
+        hass, lambda: (s := hass.states.get(sensor)) is not None and s.state == "77"
+    )
+    assert entry.runtime_data.stream.stream.parser.dropped.total() == 0
+    # Anonymous: mosquitto saw neither a user name nor the account id.
+    log = broker.log_text()
+    ours = [line for line in log.splitlines() if "as cardata-" in line]
+    assert ours
+    assert not any("u'" in line for line in ours)
+    assert GCID_A not in log
+    assert await hass.config_entries.async_unload(entry.entry_id)
+
+
+class _ConnectRecorder:
+    """A loopback server that records CONNECT packets and refuses them."""
+
+    def __init__(self) -> None:
+        self.packets: list[bytes] = []
+        self.port = free_port()
+        self._server: asyncio.Server | None = None
+
+    async def __aenter__(self) -> Self:
+        self._server = await asyncio.start_server(self._serve, "127.0.0.1", self.port)
+        return self
+
+    async def __aexit__(self, *_exc: object) -> None:
+        assert self._server is not None
+        self._server.close()
+        await self._server.wait_closed()
+
+    async def _serve(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
+        try:
+            async with asyncio.timeout(5):
+                await reader.readexactly(1)
+                length, shift = 0, 0
+                while True:
+                    byte = (await reader.readexactly(1))[0]
+                    length |= (byte & 0x7F) << shift
+                    shift += 7
+                    if not byte & 0x80:
+                        break
+                self.packets.append(await reader.readexactly(length))
+            writer.write(b"\x20\x02\x00\x05")  # CONNACK: not authorized
+            await writer.drain()
+        except TimeoutError, asyncio.IncompleteReadError, OSError:
+            pass
+        finally:
+            writer.close()
+
+    def flags(self) -> int:
+        """Connect flags of the first CONNECT (byte after 'MQTT' and level)."""
+        return self.packets[0][7]
+
+
+@pytest.mark.parametrize(
+    ("credentials", "flags"),
+    [({}, 0x00), ({"broker_username": "car", "broker_password": "pw"}, 0xC0)],
+)
+async def test_no_bmw_login_sent_to_another_broker(
+    hass: HomeAssistant,
+    simulator: Simulator,
+    socket_enabled: None,
+    credentials: dict[str, str],
+    flags: int,
+) -> None:
+    async with _ConnectRecorder() as recorder:
+        options = {
+            "broker_enabled": True,
+            "broker_host": "127.0.0.1",
+            "broker_port": recorder.port,
+            "broker_tls": "none",
+            **credentials,
+        }
+        entry = make_entry(simulator, options=options)
+        await setup_entry(hass, entry, connected=False)
+        await wait_for(hass, lambda: bool(recorder.packets))
+        assert recorder.flags() & 0xC0 == flags
+        tokens = entry.runtime_data.tokens.tokens
+        packet = recorder.packets[0]
+        for secret in (tokens.id_token, tokens.access_token, GCID_A):
+            assert secret.encode() not in packet
+        assert entry.runtime_data.stream.state is not StreamState.CONNECTED
+        assert await hass.config_entries.async_unload(entry.entry_id)
