@@ -10,7 +10,7 @@ bridge still feeds the entities, nothing logged as an error.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 import json
 import logging
 from pathlib import Path
@@ -49,7 +49,7 @@ from custom_components.cardata.api import Endpoints, StreamState
 from custom_components.cardata.const import DOMAIN
 from custom_components.cardata.k_followup import CONF_K_FOLLOWUP, old_words
 from custom_components.cardata.quota import planner_of
-from tests.entity_helpers import wait_for
+from tests.entity_helpers import quiet_recorder, wait_for
 from tests.mosquitto import Broker, mosquitto
 from tests.simulator import CLIENT_A, GCID_A, VIN_BEV, Simulator
 
@@ -105,10 +105,10 @@ def auto_enable_custom_integrations(
 
 
 @pytest.fixture(autouse=True)
-def quiet_recorder_debug(caplog: pytest.LogCaptureFixture) -> None:
-    """The recorder logs every row it writes (entity ids, unique ids) at debug."""
-    for name in ("homeassistant.components.recorder", "sqlalchemy"):
-        caplog.set_level(logging.WARNING, logger=name)
+def quiet_recorder_logs() -> Iterator[None]:
+    """The recorder logs every row it writes (entity ids, unique ids)."""
+    with quiet_recorder():
+        yield
 
 
 @pytest.fixture
