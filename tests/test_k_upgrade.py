@@ -44,14 +44,14 @@ from pytest_homeassistant_custom_component.components.recorder.common import (
     async_wait_recording_done,
 )
 
-from custom_components.cardata import migration
-from custom_components.cardata.api import Endpoints, StreamState
+from custom_components.cardata.api import StreamState
 from custom_components.cardata.const import DOMAIN
 from custom_components.cardata.k_followup import CONF_K_FOLLOWUP, old_words
 from custom_components.cardata.quota import planner_of
 from tests.entity_helpers import quiet_recorder, wait_for
+from tests.k_helpers import bmw_is_simulator, k_entry
 from tests.mosquitto import Broker, mosquitto
-from tests.simulator import CLIENT_A, GCID_A, VIN_BEV, Simulator
+from tests.simulator import GCID_A, VIN_BEV, Simulator
 
 SOC = "vehicle.drivetrain.batteryManagement.header"
 MILEAGE = "vehicle.vehicle.travelledDistance"
@@ -123,31 +123,13 @@ def production_is_simulator(
     simulator: Simulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """K's entries carry no endpoints (BMW's); here BMW is the simulator."""
-    monkeypatch.setattr(
-        migration, "PRODUCTION", Endpoints.from_dict(simulator.endpoints)
-    )
+    bmw_is_simulator(simulator, monkeypatch)
 
 
 def _k_entry(sim: Simulator, broker: Broker) -> MockConfigEntry:
-    answer = sim.oauth.issue_tokens(GCID_A, CLIENT_A)
-    return MockConfigEntry(
-        domain=DOMAIN,
-        version=1,
-        unique_id=CLIENT_A,
-        title="BMW CarData",
-        data={
-            "client_id": CLIENT_A,
-            "access_token": answer["access_token"],
-            "refresh_token": answer["refresh_token"],
-            "id_token": answer["id_token"],
-            "expires_in": answer["expires_in"],
-            "scope": answer["scope"],
-            "gcid": GCID_A,
-            "token_type": answer["token_type"],
-            "received_at": time.time(),
-            "hv_container_id": "c0ffee00-1234-4abc-9def-0123456789ab",
-            "last_telematic_poll": time.time() - 600,
-        },
+    return k_entry(
+        sim,
+        last_telematic_poll=time.time() - 600,
         # All 16 of K's options, as its options flow stores them.
         options={
             "mqtt_keepalive": 30,
