@@ -5,6 +5,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import entity_registry as er
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
@@ -54,3 +56,27 @@ def k_entry(
         data={k: v for k, v in data.items() if v is not None},
         options=options if options is not None else {"mqtt_keepalive": 30},
     )
+
+
+def register_k_entity(
+    hass: HomeAssistant,
+    entry: MockConfigEntry,
+    device_id: str,
+    entity_id: str,
+    unique_id: str,
+    *,
+    unit: str | None = None,
+) -> None:
+    """Register one entity as K left it, under the wanted ``entity_id``."""
+    domain, _, object_id = entity_id.partition(".")
+    created = er.async_get(hass).async_get_or_create(
+        domain,
+        DOMAIN,
+        unique_id,
+        config_entry=entry,
+        device_id=device_id,
+        suggested_object_id=object_id,
+        unit_of_measurement=unit,
+        original_name=object_id.replace("_", " "),
+    )
+    assert created.entity_id == entity_id

@@ -49,7 +49,7 @@ from custom_components.cardata.const import DOMAIN
 from custom_components.cardata.k_followup import CONF_K_FOLLOWUP, old_words
 from custom_components.cardata.quota import planner_of
 from tests.entity_helpers import quiet_recorder, wait_for
-from tests.k_helpers import bmw_is_simulator, k_entry
+from tests.k_helpers import bmw_is_simulator, k_entry, register_k_entity
 from tests.mosquitto import Broker, mosquitto
 from tests.simulator import GCID_A, VIN_BEV, Simulator
 
@@ -158,21 +158,9 @@ def _register(
     device = dr.async_get(hass).async_get_or_create(
         config_entry_id=entry.entry_id, identifiers={(DOMAIN, V)}, name="My BMW"
     )
-    registry = er.async_get(hass)
     states = []
     for entity_id, (unique_id, state, unit) in table.items():
-        domain, _, object_id = entity_id.partition(".")
-        created = registry.async_get_or_create(
-            domain,
-            DOMAIN,
-            unique_id,
-            config_entry=entry,
-            device_id=device.id,
-            suggested_object_id=object_id,
-            unit_of_measurement=unit,
-            original_name=object_id.replace("_", " "),
-        )
-        assert created.entity_id == entity_id
+        register_k_entity(hass, entry, device.id, entity_id, unique_id, unit=unit)
         attributes = {"unit_of_measurement": unit} if unit else {}
         states.append(State(entity_id, state, attributes))
     return states

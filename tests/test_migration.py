@@ -26,7 +26,12 @@ from custom_components.cardata.const import (
     DOMAIN,
 )
 from tests.conftest import rest_settled, wait_for
-from tests.k_helpers import K_CONTAINER, bmw_is_simulator, k_entry
+from tests.k_helpers import (
+    K_CONTAINER,
+    bmw_is_simulator,
+    k_entry,
+    register_k_entity,
+)
 from tests.simulator import CLIENT_A, GCID_A, VIN_BEV, Simulator
 
 SOC = "vehicle.drivetrain.batteryManagement.header"
@@ -100,19 +105,8 @@ def _k_entities(hass: HomeAssistant, entry: MockConfigEntry) -> dr.DeviceEntry:
         manufacturer="bmw",
         name="My BMW",
     )
-    reg = er.async_get(hass)
     for entity_id, unique_id in K_ENTITIES.items():
-        domain, _, object_id = entity_id.partition(".")
-        created = reg.async_get_or_create(
-            domain,
-            DOMAIN,
-            unique_id,
-            config_entry=entry,
-            device_id=device.id,
-            suggested_object_id=object_id,
-            original_name=object_id.replace("_", " "),
-        )
-        assert created.entity_id == entity_id
+        register_k_entity(hass, entry, device.id, entity_id, unique_id)
     return device
 
 
