@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import contextlib
 from dataclasses import dataclass, field
 import datetime as dt
 import hashlib
@@ -88,6 +87,7 @@ class OAuth:
         self.interval = 5
         self.code_lifetime = 300
         self.token_calls = 0
+        self._answer_held = asyncio.Event()
 
     # ----- control used by tests ---------------------------------------
     def _by_user_code(self, user_code: str) -> DeviceCode:
@@ -186,6 +186,24 @@ class OAuth:
             answer["id_token"] = id_token
         return answer
 
+    def answer_held(self) -> None:
+        """Let token requests held by ``Faults.token_timeouts`` answer now."""
+        self._answer_held.set()
+
+    async def _hold(self, seconds: float) -> None:
+        self._answer_held.clear()
+        waits = [
+            asyncio.ensure_future(self._sim.stopping.wait()),
+            asyncio.ensure_future(self._answer_held.wait()),
+        ]
+        try:
+            await asyncio.wait(
+                waits, timeout=seconds, return_when=asyncio.FIRST_COMPLETED
+            )
+        finally:
+            for wait in waits:
+                wait.cancel()
+
     # ----- HTTP ----------------------------------------------------------
     def routes(self) -> list[web.RouteDef]:
         """Routes of the login service."""
@@ -283,9 +301,7 @@ class OAuth:
         faults = self._sim.faults
         if faults.token_timeouts > 0:
             faults.token_timeouts -= 1
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(faults.timeout_seconds):
-                    await self._sim.stopping.wait()
+            await self._hold(faults.timeout_seconds)
         if faults.token_errors > 0:
             faults.token_errors -= 1
             return web.json_response({"error": "server_error"}, status=500)
