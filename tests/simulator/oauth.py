@@ -236,6 +236,11 @@ class OAuth:
 
     async def device_code(self, request: web.Request) -> web.Response:  # noqa: PLR0911
         """Start a device authorization."""
+        faults = self._sim.faults
+        if faults.device_code_gateway_faults > 0:
+            # BMW's gateway fails before the login service sees the request.
+            faults.device_code_gateway_faults -= 1
+            return self._used_code(faults.device_code_gateway_status)
         if self._sim.faults.device_code_errors > 0:
             self._sim.faults.device_code_errors -= 1
             return web.json_response({"error": "server_error"}, status=500)
@@ -330,7 +335,7 @@ class OAuth:
         return self._error(400, "unsupported_grant_type", "Grant type not supported")
 
     @staticmethod
-    def _used_code() -> web.Response:
+    def _used_code(status: int = 500) -> web.Response:
         return web.json_response(
             {
                 "fault": {
@@ -340,7 +345,7 @@ class OAuth:
                     },
                 }
             },
-            status=500,
+            status=status,
         )
 
     def _device_grant(self, form: dict[str, str]) -> web.Response:  # noqa: PLR0911
