@@ -19,6 +19,12 @@ from 12:00 to 18:00 on day 1 (messages in that window are lost) and reports
 the calls, the worst data age during the outage and the highest number of
 calls counted in any 24 hours (must stay at or below 50).
 
+A third part counts the polls after a charge or trip end (two trips and one
+charge a day): none when the car sends its charge level itself, and the cost
+when every end is silent (one ``telematicData`` call five minutes after the
+end, at most ``end_polls_per_day`` per vehicle in 24 hours, never into the
+reserve), the same rules ``prediction/end_poll.py`` applies.
+
 Run: ``.venv/bin/python scripts/benchmark_quota.py``
 """
 
@@ -31,6 +37,7 @@ import sys
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from custom_components.cardata.prediction.end_poll import GRACE
 from custom_components.cardata.quota_policy import (
     DAILY_LIMIT,
     CallKind,
@@ -39,6 +46,7 @@ from custom_components.cardata.quota_policy import (
     QuotaPolicy,
     VehicleActivity,
 )
+from custom_components.cardata.settings import DEFAULT_END_POLLS
 from tests.simulator import GCID_A, VIN_BEV, VIN_PHEV, Simulator
 
 DAY0 = datetime(2026, 6, 1, tzinfo=UTC)
@@ -51,6 +59,7 @@ HOME = timedelta(hours=17, minutes=30)
 OUTAGE = (timedelta(days=1, hours=12), timedelta(days=1, hours=18))
 WHOLE_DAY = (timedelta(days=1), timedelta(days=2))
 _PERIODIC = {"drive", "charge", "wait"}
+_ENDS = {"park_lock", "charge_complete"}  # a trip ends, a charge ends
 
 
 def message_offsets(steps: list) -> list[timedelta]:
@@ -67,6 +76,25 @@ def message_offsets(steps: list) -> list[timedelta]:
             offsets.append(timedelta(seconds=at))
         at += step.seconds
     return offsets
+
+
+def end_offsets(steps: list) -> list[timedelta]:
+    """Offsets at which a trip or a charge ends."""
+    offsets: list[timedelta] = []
+    at = 0.0
+    for step in steps:
+        if step.action in _ENDS:
+            offsets.append(timedelta(seconds=at))
+        at += step.seconds
+    return offsets
+
+
+def day_ends(sim: Simulator, vin: str, shift: timedelta) -> list[timedelta]:
+    """Trip and charge ends within one day for one vehicle (2 trips, 1 charge)."""
+    steps = sim.scenario(vin)
+    return [COMMUTE + shift + o for o in end_offsets(steps[:3])] + [
+        HOME + shift + o for o in end_offsets(steps)
+    ]
 
 
 def day_messages(sim: Simulator, vin: str, shift: timedelta) -> list[timedelta]:
@@ -89,6 +117,8 @@ class Result:
     max_since_midnight: int
     worst_outage_age: timedelta | None = None
     per_day: dict[int, int] = field(default_factory=dict)
+    end_polls: int = 0
+    end_refused: int = 0
 
     @property
     def per_vehicle_day(self) -> float:
@@ -96,7 +126,11 @@ class Result:
 
 
 def run(
-    vins: list[str], sim: Simulator, *, outage: tuple[timedelta, timedelta] | None
+    vins: list[str],
+    sim: Simulator,
+    *,
+    outage: tuple[timedelta, timedelta] | None,
+    silent_ends: bool = False,
 ) -> Result:
     policy = QuotaPolicy(settings=PollSettings(), started_at=DAY0)
     # First set-up: mappings, basic data per car, list + create, telematic per car.
@@ -113,6 +147,16 @@ def run(
             base = DAY0 + timedelta(days=day)
             schedule.extend((base + o, vin) for o in day_messages(sim, vin, shift))
     schedule.sort()
+    ends: list[tuple[datetime, str]] = []
+    if silent_ends:
+        for index, vin in enumerate(vins):
+            shift = timedelta(minutes=7 * index)
+            for day in range(DAYS):
+                base = DAY0 + timedelta(days=day)
+                ends.extend((base + o + GRACE, vin) for o in day_ends(sim, vin, shift))
+        ends.sort()
+    end_polls: dict[str, list[datetime]] = {vin: [] for vin in vins}
+    end_cursor = 0
     last: dict[str, datetime | None] = dict.fromkeys(vins, DAY0)
     result = Result(len(vins), setup, 0, 0, 0)
     down_from, down_to = (
@@ -127,6 +171,22 @@ def run(
             if not stream_down:
                 last[schedule[cursor][1]] = schedule[cursor][0]
             cursor += 1
+        while end_cursor < len(ends) and ends[end_cursor][0] <= now:
+            vin = ends[end_cursor][1]
+            end_cursor += 1
+            recent = [t for t in end_polls[vin] if now - t < timedelta(hours=24)]
+            if len(recent) >= DEFAULT_END_POLLS:
+                continue
+            if not policy.can_call(now, CallKind.SCHEDULED):
+                result.end_refused += 1
+                continue
+            end_polls[vin] = [*recent, now]
+            policy.record(
+                LoggedCall(now, "telematicData", vin, "ok", CallKind.SCHEDULED)
+            )
+            if (now - DAY0).days in MEASURED:
+                result.end_polls += 1
+                result.measured_calls += 1
         activities = {vin: VehicleActivity(last_message=last[vin]) for vin in vins}
         for vin in policy.due_polls(
             now, activities, down_from if stream_down else None
@@ -187,6 +247,23 @@ def main() -> None:
                     f"    day 1: {res.per_day.get(1, 0)} scheduled polls; during the "
                     f"outage the data was never more than {hours:.1f} h behind"
                 )
+    print(
+        "== polls after a charge or trip end (2 trips, 1 charge a day;"
+        f" at most {DEFAULT_END_POLLS} per vehicle a day)"
+    )
+    for count, vins in fleets.items():
+        quiet = run(vins, sim, outage=None)
+        silent = run(vins, sim, outage=None, silent_ends=True)
+        worst = max(worst, silent.max_rolling, silent.max_since_midnight)
+        print(
+            f"  {count} vehicle(s): level sent at every end: 0 extra calls;"
+            f" every end silent: {silent.end_polls / (count * len(MEASURED)):.2f}"
+            " end polls per vehicle-day, total"
+            f" {silent.per_vehicle_day:.2f} calls per vehicle-day"
+            f" (was {quiet.per_vehicle_day:.2f}); refused at the reserve:"
+            f" {silent.end_refused}; most calls in any 24 h:"
+            f" {silent.max_rolling}/{DAILY_LIMIT}"
+        )
     print()
     verdict = "never exceeded" if worst <= DAILY_LIMIT else "EXCEEDED"
     print(f"Budget of {DAILY_LIMIT} calls per 24 h: {verdict} (peak {worst}).")

@@ -61,6 +61,15 @@ def log_secrets() -> set[str]:
     return set()
 
 
+def _slow_callback(record: logging.LogRecord) -> bool:
+    """asyncio's debug report of a slow step (``Executing <Task ...> took``).
+
+    Only with both cores busy; it shows the task's repr (arguments included),
+    which is the test harness's view, not a line the integration logs.
+    """
+    return record.name == "asyncio" and str(record.msg).startswith("Executing ")
+
+
 def _record_text(record: logging.LogRecord) -> str:
     text = record.getMessage()
     if record.exc_info and record.exc_info[1] is not None:
@@ -89,7 +98,7 @@ def no_secrets_in_logs(
     leaks: list[str] = []
     for when in ("setup", "call", "teardown"):
         for record in caplog.get_records(when):
-            if record.name.startswith(_FAR_SIDE):
+            if record.name.startswith(_FAR_SIDE) or _slow_callback(record):
                 continue
             text = _record_text(record).lower()
             if any(needle in text for needle in needles):

@@ -230,7 +230,7 @@ def describe_entity(hass: HomeAssistant, entity: er.RegistryEntry) -> dict[str, 
             else {
                 key: value
                 for key, value in state.attributes.items()
-                if str(key) not in _VERSION_DEPENDENT
+                if str(key) not in _VERSION_DEPENDENT | _CLOCK_DEPENDENT
             },
         }
     )
@@ -238,6 +238,8 @@ def describe_entity(hass: HomeAssistant, entity: er.RegistryEntry) -> dict[str, 
 
 # Attributes that only some Home Assistant versions write.
 _VERSION_DEPENDENT = frozenset({"in_zones", "tracking_type"})
+# Attributes that move with the wall clock (the age of the last reading).
+_CLOCK_DEPENDENT = frozenset({"last_reading_age_min"})
 
 
 def _plain(value: Any) -> Any:

@@ -87,6 +87,8 @@ async def test_only_touched_entities_are_written(
     await push(hass, coordinator, TEST_VIN, {SOC: 50, MILEAGE: 1000, HOOD: "CLOSED"})
     soc = entity_id(hass, "sensor", f"{TEST_VIN}_{SOC}")
     last = entity_id(hass, "sensor", f"{TEST_VIN}_last_data_received")
+    # The predicted charge level follows the charge level.
+    predicted = entity_id(hass, "sensor", f"{TEST_VIN}_predicted_soc")
 
     woken: list[str] = []
     for name in (SOC, MILEAGE, HOOD):
@@ -96,7 +98,7 @@ async def test_only_touched_entities_are_written(
     t1 = T0 + timedelta(seconds=30)
     await push(hass, coordinator, TEST_VIN, {SOC: 51}, t1)
     assert woken == [SOC]
-    assert sorted(written) == sorted([soc, last])
+    assert sorted(written) == sorted([soc, last, predicted])
 
     # A resend of identical values wakes nobody and writes nothing.
     woken.clear()

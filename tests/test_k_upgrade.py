@@ -72,7 +72,7 @@ K_KEPT = {
     ),
     "image.my_bmw_vehicle_image": (f"{V}_image", "unknown", None),
 }
-K_MAPPED_TO_SOC_WORK = {
+K_MAPPED_TO_PREDICTION = {
     # Ours from the predicted-charge-level work (engineer h-soc).
     "sensor.my_bmw_predicted_soc": (f"{V}_vehicle.predicted_soc", "72", "%"),
     "number.my_bmw_battery_capacity": (
@@ -228,7 +228,7 @@ async def test_upgrade_from_k_loses_nothing(
 ) -> None:
     entry = _k_entry(simulator, broker)
     entry.add_to_hass(hass)
-    states = _register(hass, entry, K_KEPT | K_MAPPED_TO_SOC_WORK | K_MOVED | K_GONE)
+    states = _register(hass, entry, K_KEPT | K_MAPPED_TO_PREDICTION | K_MOVED | K_GONE)
     account = {
         eid: (f"{entry.entry_id}_{suffix}", state, None)
         for eid, (suffix, state) in K_ACCOUNT.items()
@@ -285,13 +285,13 @@ async def test_upgrade_from_k_loses_nothing(
     # No new entity id for anything kept; nothing duplicated.
     for entity_id in (
         *K_KEPT,
-        *K_MAPPED_TO_SOC_WORK,
+        *K_MAPPED_TO_PREDICTION,
         "sensor.cardata_connection_status",
     ):
         assert entity_id in by_id, entity_id
     assert not [e for e in by_id if e.endswith("_2")]
     assert by_id["sensor.my_bmw_predicted_soc"].unique_id == f"{V}_predicted_soc"
-    assert by_id["number.my_bmw_battery_capacity"].unique_id == f"{V}_battery_capacity"
+    assert by_id["number.my_bmw_battery_capacity"].unique_id == f"{V}_usable_capacity"
     assert by_id["image.my_bmw_vehicle_image"].unique_id == f"{V}_vehicle_image"
     # Removed: nothing of ours would update them.
     for entity_id in K_GONE:
@@ -309,11 +309,9 @@ async def test_upgrade_from_k_loses_nothing(
     vehicle = entry.runtime_data.coordinator.vehicles[V]
     assert not {d for d in vehicle.known_descriptors if "manual" in d or "_soc" in d}
 
-    # No orphan: every entity of the entry is provided by ours (the predicted
-    # charge level and the capacity number come with the SOC work).
-    pending = set(K_MAPPED_TO_SOC_WORK)
-    for entity_id in set(by_id) - pending:
-        if by_id[entity_id].disabled_by is not None:
+    # No orphan: every entity of the entry is provided by ours.
+    for entity_id, registered in by_id.items():
+        if registered.disabled_by is not None:
             continue
         state = hass.states.get(entity_id)
         assert state is not None, entity_id

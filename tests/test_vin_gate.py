@@ -17,7 +17,7 @@ from homeassistant.helpers import (
 
 from custom_components.cardata.api import StreamState
 from custom_components.cardata.const import DOMAIN
-from custom_components.cardata.vin_gate import VinGate
+from custom_components.cardata.vin_gate import HELD_PER_VIN, HELD_VINS, VinGate
 from tests.entity_helpers import SOC, make_entry, setup_entry, wait_for
 from tests.rest_helpers import sim_calls
 from tests.simulator import GCID_A, VIN_BEV, VIN_ID6, VIN_PHEV, VIN_SECONDARY
@@ -200,6 +200,9 @@ async def test_phantoms_of_an_upgraded_entry_go_after_one_read(
     await _settle(hass, entry)
     assert sim_calls(simulator) == 1
     assert _devices(hass, entry) == {VIN_BEV}
+    # Settled, so the simulator never stops under a connection in flight.
+    stream = entry.runtime_data.stream
+    await wait_for(hass, lambda: stream.state is StreamState.CONNECTED)
 
 
 async def test_no_read_while_the_quota_is_spent(hass: HomeAssistant, simulator) -> None:
@@ -217,6 +220,15 @@ async def test_no_read_while_the_quota_is_spent(hass: HomeAssistant, simulator) 
     assert gate.read_at is None
     assert UNMAPPED_VIN in gate.held
     assert UNMAPPED_VIN not in _devices(hass, entry)
+    # What is held stays bounded: a few cars, a few messages each.
+    for number in range(HELD_VINS + 2):
+        vin = f"WBY00000000UNK{number:03d}"
+        for _ in range(HELD_PER_VIN + 1):
+            await simulator.publish_raw(GCID_A, vin, _payload(simulator, vin, {SOC: 1}))
+    expected = 1 + (HELD_VINS + 2) * (HELD_PER_VIN + 1)
+    await wait_for(hass, lambda: gate.dropped["unconfirmed_vehicle"] == expected)
+    assert len(gate.held) == HELD_VINS
+    assert all(len(queue) <= HELD_PER_VIN for queue in gate.held.values())
 
 
 async def test_a_confirmed_car_gone_from_the_account_is_left_to_the_repair(

@@ -26,6 +26,7 @@ from .issues import async_delete_entry_issues
 from .k_followup import async_delete_followup_issues, async_schedule_followup
 from .migration import async_migrate_entry as _async_migrate_entry
 from .polling import async_setup_rest
+from .prediction.hub import PredictionHub, async_remove_store as async_remove_learning
 from .quota import QuotaPlanner
 from .runtime import CarDataConfigEntry, CarDataRuntimeData
 from .services import async_setup_services
@@ -37,8 +38,10 @@ from .value_store import ValueStore
 
 PLATFORMS: list[Platform] = [
     Platform.BINARY_SENSOR,
+    Platform.BUTTON,
     Platform.DEVICE_TRACKER,
     Platform.IMAGE,
+    Platform.NUMBER,
     Platform.SENSOR,
 ]
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
@@ -87,6 +90,10 @@ async def async_setup_entry(hass: HomeAssistant, entry: CarDataConfigEntry) -> b
         quota=quota,
         vin_gate=vin_gate,
     )
+    prediction = PredictionHub(hass, entry)
+    await prediction.async_load()
+    entry.runtime_data.prediction = prediction
+    prediction.async_start()
 
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     if (share := sharing_settings(entry.options)) is not None:
@@ -115,6 +122,8 @@ async def async_unload_entry(hass: HomeAssistant, entry: CarDataConfigEntry) -> 
         await runtime.tokens.async_stop()
         if runtime.quota is not None:  # pragma: no branch - always set here
             await runtime.quota.async_shutdown()
+        if runtime.prediction is not None:  # pragma: no branch - always set here
+            await runtime.prediction.async_shutdown()
     return unloaded
 
 
@@ -139,6 +148,7 @@ async def async_remove_entry(hass: HomeAssistant, entry: CarDataConfigEntry) -> 
     re-added account must not believe it has 50 fresh calls.
     """
     await VehicleRecord(hass, entry.entry_id).async_remove()
+    await async_remove_learning(hass, entry.entry_id)
     await gate.async_remove_store(hass, entry.entry_id)
     await value_store.async_remove_store(hass, entry.entry_id)
     async_delete_entry_issues(hass, entry.entry_id)

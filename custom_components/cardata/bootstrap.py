@@ -250,6 +250,14 @@ async def async_fetch_telematic(
     return None  # pragma: no cover - the loop returns or raises
 
 
+def apply_basic_data(entry: CarDataConfigEntry, vin: str, basic: BasicData) -> None:
+    """Device details, and the battery capacity for the predicted charge level."""
+    runtime = entry.runtime_data
+    runtime.coordinator.set_device_info(vin, **device_fields(basic))
+    if runtime.prediction is not None:
+        runtime.prediction.set_basic_capacity(vin, basic.hvs_max_energy_kwh)
+
+
 async def async_bootstrap(
     hass: HomeAssistant,
     entry: CarDataConfigEntry,
@@ -279,7 +287,7 @@ async def async_bootstrap(
             except VehicleNotPermittedError:
                 LOGGER.warning("BMW refused the basic data of a vehicle (CU-104)")
                 continue
-            coordinator.set_device_info(vin, **device_fields(basic))
+            apply_basic_data(entry, vin, basic)
         container_id = await async_ensure_container(hass, entry, kind)
         if container_id is not None:
             for vin in record.primary:

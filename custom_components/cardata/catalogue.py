@@ -43,6 +43,7 @@ from .catalogue_overrides import (
     DIAGNOSTIC,
     DIAGNOSTIC_CATEGORIES,
     ENABLED_BY_DEFAULT,
+    EXTRA_ROWS,
     FALSE_WORDS,
     KEY_SHORTENINGS,
     NAME_FILLER_SEGMENTS,
@@ -116,7 +117,9 @@ class DescriptorInfo:
     """Where enum options come from: range, description, both, override."""
 
 
-_ROWS: Final[dict[str, CatalogueRow]] = {row.descriptor: row for row in CATALOGUE}
+_ROWS: Final[dict[str, CatalogueRow]] = {
+    row.descriptor: row for row in (*CATALOGUE, *EXTRA_ROWS)
+}
 
 _NUMERIC_TYPES: Final = frozenset(
     {"float", "double", "int8", "int16", "int32", "uint8", "uint16", "uint32"}

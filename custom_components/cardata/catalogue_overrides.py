@@ -27,6 +27,8 @@ from homeassistant.const import (
     UnitOfVolume,
 )
 
+from .generated.catalogue import CatalogueRow
+
 type ValueKindName = Literal["number", "enum", "text", "timestamp", "boolean"]
 type TrackerRole = Literal["latitude", "longitude", "heading", "altitude"]
 
@@ -214,6 +216,7 @@ ENABLED_BY_DEFAULT: Final = frozenset(
         CHG + "acVoltage",
         V + "powertrain.electric.battery.charging.power",
         BATT + "stateOfCharge.target",
+        BATT + "stateOfCharge.displayed",
         V + "body.chargingPort.combinedStatus",
         V + "body.flap.isLocked",
         PORT + "anyPosition.isPlugged",
@@ -309,6 +312,18 @@ _TIMER = V + "cabin.climate.timers."
 _LIFE = V + "drivetrain.fuelSystem.consumptionOverLifeTime."
 _GRID = CHG + "consumptionOverLifeTime."
 
+# Descriptors BMW sends and accepts in containers that its catalogue lacks.
+EXTRA_ROWS: Final = (
+    # The charge level of Neue Klasse cars (they send neither header nor level).
+    CatalogueRow(
+        descriptor=BATT + "stateOfCharge.displayed",
+        data_type="float",
+        unit="%",
+        enum_values=None,
+        enum_source=None,
+        category="Battery EV",
+    ),
+)
 # Climate timers send "deactive" besides the listed words (observed).
 _TIMER_ACTION: Override = {"extra_options": ("deactive",)}
 
@@ -326,6 +341,7 @@ OVERRIDES: Final[dict[str, Override]] = {
     CHG + "level": _BATTERY,
     V + "electricalSystem.battery.stateOfCharge": {"kind": "number", **_BATTERY},
     V + "trip.segment.end.drivetrain.batteryManagement.hvSoc": _BATTERY,
+    BATT + "stateOfCharge.displayed": _BATTERY,
     V + "powertrain.electric.battery.stateOfHealth.displayed": {
         "kind": "number",
         "unit": PERCENTAGE,

@@ -215,4 +215,6 @@ async def async_get_device_diagnostics(
         "quota": planner_of(entry).summary(),
         "vehicles": _ages(entry, vins),
     }
+    if (hub := entry.runtime_data.prediction) is not None:
+        dump["predicted_charge_level"] = {vin: hub.diagnostics(vin) for vin in vins}
     return _finish(redactor, dump)

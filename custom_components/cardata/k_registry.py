@@ -36,7 +36,7 @@ VIN_RE: Final = re.compile(r"^[A-HJ-NPR-Z0-9]{17}$")
 #: Per-vehicle unique-id suffixes of K -> (platform, our suffix).
 RENAMED: Final[dict[str, tuple[str, str]]] = {
     "vehicle.predicted_soc": ("sensor", "predicted_soc"),
-    "vehicle.manual_battery_capacity": ("number", "battery_capacity"),
+    "vehicle.manual_battery_capacity": ("number", "usable_capacity"),
     "diagnostics_charging_history": ("sensor", "charging_history"),
     "diagnostics_tyre_diagnosis": ("sensor", "tyre_diagnosis"),
     "image": ("image", "vehicle_image"),

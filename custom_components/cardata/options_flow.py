@@ -66,11 +66,13 @@ from .quota_policy import CallKind
 from .runtime import CarDataConfigEntry
 from .services import describe_error
 from .settings import (
+    MAX_END_POLLS,
     OPT_BROKER_CA_FILE,
     OPT_BROKER_ENABLED,
     OPT_BROKER_HOST,
     OPT_BROKER_TLS,
     OPT_CHARGING_HISTORY,
+    OPT_END_POLLS,
     OPT_MAX_DATA_AGE,
     OPT_POLL_INTERVAL,
     OPT_RESERVE,
@@ -79,6 +81,7 @@ from .settings import (
     OPT_TYRE_DIAGNOSIS,
     OPT_VEHICLE_IMAGE,
     BrokerTls,
+    end_polls_per_day,
     poll_settings,
 )
 from .vehicle_sync import async_owner_read_mappings
@@ -116,6 +119,9 @@ def _settings_schema(options: dict[str, Any]) -> vol.Schema:
                 default=round(current.stream_silence.total_seconds() / 60),
             ): _number(5, 720, 5, "min"),
             vol.Required(OPT_RESERVE, default=current.reserve): _number(0, 40, 1, ""),
+            vol.Required(OPT_END_POLLS, default=end_polls_per_day(options)): _number(
+                0, MAX_END_POLLS, 1, ""
+            ),
             vol.Required(
                 OPT_VEHICLE_IMAGE, default=options.get(OPT_VEHICLE_IMAGE, False)
             ): BooleanSelector(),

@@ -11,6 +11,7 @@ from .api import CarDataApi, Endpoints, OAuthClient
 
 if TYPE_CHECKING:
     from .coordinator import CarDataCoordinator
+    from .prediction.hub import PredictionHub
     from .quota import QuotaPlanner
     from .sharing import StreamSharing
     from .stream_owner import StreamOwner
@@ -30,6 +31,7 @@ class CarDataRuntimeData:
     stream: StreamOwner
     coordinator: CarDataCoordinator
     quota: QuotaPlanner | None = None
+    prediction: PredictionHub | None = None
     sharing: StreamSharing | None = None
     vin_gate: VinGate | None = None
 

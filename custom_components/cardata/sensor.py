@@ -28,6 +28,7 @@ from .coordinator import CarDataCoordinator, DescriptorState
 from .diagnostic_entities import account_entities, vehicle_diagnostic_entities
 from .entity import CarDataDescriptorEntity, async_setup_descriptor_entities
 from .extras import async_setup_extra_sensors
+from .prediction.entities import PredictedSocSensor, async_setup_prediction_entities
 from .runtime import CarDataConfigEntry
 from .units import converter_for, value_unit
 
@@ -78,6 +79,7 @@ async def async_setup_entry(
     async_setup_descriptor_entities(
         entry, "sensor", CarDataSensor, async_add_entities, per_vehicle
     )
+    async_setup_prediction_entities(entry, async_add_entities, PredictedSocSensor)
     # The REST side's sensors: API calls left, charging history, tyres.
     await async_setup_extra_sensors(hass, entry, async_add_entities)
 

@@ -30,6 +30,7 @@ OPT_RESERVE: Final = "reserve_calls"
 OPT_VEHICLE_IMAGE: Final = "extra_vehicle_image"
 OPT_CHARGING_HISTORY: Final = "extra_charging_history"
 OPT_TYRE_DIAGNOSIS: Final = "extra_tyre_diagnosis"
+OPT_END_POLLS: Final = "end_polls_per_day"
 OPT_BROKER_ENABLED: Final = "broker_enabled"
 OPT_BROKER_HOST: Final = "broker_host"
 OPT_BROKER_PORT: Final = "broker_port"
@@ -48,6 +49,8 @@ OPT_TRIP_END_POLL: Final = "trip_end_poll"
 OPT_TRIP_END_POLL_COOLDOWN: Final = "trip_end_poll_cooldown_minutes"
 
 DEFAULT_BROKER_PORT: Final = 8883
+DEFAULT_END_POLLS: Final = 3
+MAX_END_POLLS: Final = 10
 DEFAULT_TOPIC_PREFIX: Final = "bmw/"
 
 #: Daily REST calls of each extra per vehicle (the image is fetched once).
@@ -83,6 +86,11 @@ def poll_settings(options: Mapping[str, Any]) -> PollSettings:
         ),
         reserve=int(_number(options, OPT_RESERVE, DEFAULT_RESERVE)),
     )
+
+
+def end_polls_per_day(options: Mapping[str, Any]) -> int:
+    """Return the polls per vehicle a day after charges or trips that end silently."""
+    return min(int(_number(options, OPT_END_POLLS, DEFAULT_END_POLLS)), MAX_END_POLLS)
 
 
 def extra_enabled(options: Mapping[str, Any], key: str) -> bool:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 from pathlib import Path
+import signal
 import sys
 import tempfile
 import time
@@ -71,9 +72,18 @@ async def _main(args: argparse.Namespace) -> int:
     return 0 if results and all(r.held for r in results) else 1
 
 
+def _interrupt(_signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def main() -> None:
-    """Entry point."""
-    sys.exit(asyncio.run(_main(_arguments())))
+    """Entry point; SIGTERM stops like Ctrl-C (everything started is stopped)."""
+    signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        sys.exit(asyncio.run(_main(_arguments())))
+    except KeyboardInterrupt:
+        print("scripts/faults: interrupted; everything it started is stopped")
+        sys.exit(130)
 
 
 if __name__ == "__main__":

@@ -256,6 +256,9 @@ class Harness:
             raise FaultSuiteError("hass did not start in time")
         if not self.token:
             await self._onboard()
+            # Newer Home Assistant takes the YAML HTTP settings as a trial and
+            # reverts (restarting itself) after 5 minutes unless confirmed.
+            await self.ws({"type": "http/config/promote"})
         else:
             await self._refresh_login()
         await self._wait_running()
@@ -379,7 +382,7 @@ class Harness:
 
     async def reauth_flows(self) -> int:
         """Login flows Home Assistant offers the owner for our entry."""
-        flows = await self.api("GET", "/api/config/config_entries/flow")
+        flows = await self.ws({"type": "config_entries/flow/progress"})
         return sum(
             1
             for f in flows or []

@@ -57,14 +57,15 @@ async def broker_drop(run: Run) -> Verdict:
     return Verdict(took is not None, took)
 
 
-@scenario("stream refused 3 times, then dropped")
+@scenario("stream refused once, then back")
 async def refusals(run: Run) -> Verdict:
+    """One refusal is retried soon (repeated ones mean eviction: slow retries)."""
     connects = (await run.h.stats())["connects"]
-    await run.h.faults(stream_refusals=3)
+    await run.h.faults(stream_refusals=1)
     await run.h.world("drop")
-    took = await run.probe(240)
+    took = await run.probe(120)
     spent = (await run.h.stats())["connects"] - connects
-    return Verdict(took is not None and spent <= 3, took, f"{spent} new connections")
+    return Verdict(took is not None and spent <= 2, took, f"{spent} new connections")
 
 
 @scenario("malformed payload", quick=True)

@@ -153,8 +153,11 @@ def test_topic_names_the_vehicle_and_a_disagreeing_body_is_dropped() -> None:
 
 def test_deep_nesting_is_dropped_as_such() -> None:
     parser = MessageParser(max_payload_bytes=10**6)
-    assert parser.parse(b"[" * 100_000 + b"]" * 100_000) is None
-    assert parser.dropped["too_deep"] == 1
+    # Too deep for the JSON decoder or for the parser's own limit: same drop.
+    assert parser.parse(b'{"a": ' + b"[" * 100_000 + b"]" * 100_000 + b"}") is None
+    nested = b'{"vin": "' + VIN.encode() + b'", "data": ' + b"[" * 40 + b"]" * 40
+    assert parser.parse(nested + b"}") is None
+    assert parser.dropped["too_deep"] == 2
 
 
 def test_each_drop_reason_logs_one_rate_limited_debug_line(

@@ -127,17 +127,17 @@ async def test_survives_two_id_token_expiries(short_sim: Simulator) -> None:
             tasks.add(task)
             task.add_done_callback(tasks.discard)
 
-    config = _config(sim, swap_margin=2.0)
+    config = _config(sim, swap_margin=4.0)
     started = time.monotonic()
-    async with running(sim, config, refresh_before=2.5, on_state=on_state) as run:
+    async with running(sim, config, refresh_before=5.0, on_state=on_state) as run:
         first_refresh = run.tokens.tokens.refresh_token
-        # Two full id-token lifetimes (4 s each) and at least four connections.
+        # Two full id-token lifetimes (8 s each) and at least four connections.
         await wait_for(
             lambda: (
-                time.monotonic() - started > 9.0
+                time.monotonic() - started > 17.0
                 and sim.broker.connect_count(GCID_A) >= 4
             ),
-            timeout=40,
+            timeout=80,
         )
         await wait_for(lambda: not tasks)
         delivered = {seq for seq, sent in published if sent}

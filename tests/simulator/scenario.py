@@ -232,6 +232,12 @@ class _Run:
             await self.send({_GPS + "latitude": lat}, live=False)
             await self.send({_GPS + "longitude": lon}, live=False)
 
+    def end_soc(self) -> dict[str, Any]:
+        """The charge level cars send when a trip or a charge ends."""
+        if not self.vehicle.electric or SOC not in self.vehicle.state:
+            return {}
+        return self.soc_values(float(self.get(SOC, 0)))
+
     async def park_lock(self, step: Step) -> None:
         await self.send(
             {
@@ -241,7 +247,8 @@ class _Run:
                 "vehicle.trip.segment.end.travelledDistance": round(
                     route_length_km(), 1
                 ),
-            },
+            }
+            | self.end_soc(),
             live=False,
         )
         if self.vehicle.idrive6:
@@ -310,7 +317,8 @@ class _Run:
                 _CHG + "timeToFullyCharged": 0,
                 _CHG + "acAmpere": 0,
                 POWER: 0,
-            },
+            }
+            | self.end_soc(),
             live=False,
         )
         if self.vehicle.idrive6:

@@ -25,6 +25,7 @@ VIN_BEV = "WBY00000000BEV001"
 VIN_PHEV = "WBA0000000PHEV002"
 VIN_SECONDARY = "WBA00000000SEC003"
 VIN_ID6 = "WBA00000000XD6004"
+VIN_NK = "WBA00000000NKL006"  # a Neue Klasse car (not in the default world)
 # A MINI from a miles market (UK): distances in miles, its own account.
 GCID_C = "9f4a6182-3c5d-4e7f-a0b1-c2d3e4f5a6b7"
 CLIENT_C = "4e5f6071-8293-4dae-bf10-3b4c5d6e7f80"
@@ -77,6 +78,7 @@ _V = "vehicle."
 _CHG = "vehicle.drivetrain.electricEngine.charging."
 _GPS = "vehicle.cabin.infotainment.navigation.currentLocation."
 _PLUGGED = "vehicle.powertrain.tractionBattery.charging.port.anyPosition.isPlugged"
+_DISPLAYED = "vehicle.powertrain.electric.battery.stateOfCharge.displayed"
 _TIMER1 = "vehicle.cabin.climate.timers.weekdaysTimer1."
 BUILTIN: dict[str, Descriptor] = {
     d.name: d
@@ -140,6 +142,7 @@ BUILTIN: dict[str, Descriptor] = {
         _d(_V + "drivetrain.electricEngine.kombiRemainingElectricRange", "float", None),
         _d(_V + "powertrain.electric.battery.charging.power", "int32", "W"),
         _d(_V + "powertrain.electric.battery.stateOfCharge.target", "uint8", "%"),
+        _d(_DISPLAYED, "float", "%"),
         _d(
             _V + "body.chargingPort.status", "string", None, "CONNECTED", "DISCONNECTED"
         ),
@@ -236,6 +239,10 @@ def load_catalogue(path: Path | None = None) -> dict[str, Descriptor]:
                 values,
                 row[i_cat].strip(),
             )
+    # Observed: Neue Klasse cars send their charge level on a descriptor the
+    # catalogue does not list, and BMW accepts it in containers.
+    if result:
+        result[_DISPLAYED] = BUILTIN[_DISPLAYED]
     return result
 
 
@@ -273,7 +280,7 @@ class Vehicle:
     @property
     def electric(self) -> bool:
         """True for vehicles with a traction battery."""
-        return self.kind in {"BEV", "PHEV"}
+        return self.kind in {"BEV", "PHEV", "BEV_NK"}
 
     @property
     def idrive6(self) -> bool:
@@ -348,8 +355,13 @@ _FUEL = {
     "vehicle.drivetrain.fuelSystem.remainingFuel",
     "vehicle.drivetrain.lastRemainingRange",
 }
+# Neue Klasse: the charge level only on stateOfCharge.displayed.
+_NK = (_EV - {"vehicle.drivetrain.batteryManagement.header", _CHG + "level"}) | {
+    _DISPLAYED
+}
 SUPPORTED: dict[str, frozenset[str]] = {
     "BEV": frozenset(_COMMON | _EV),
+    "BEV_NK": frozenset(_COMMON | _NK),
     "PHEV": frozenset(_COMMON | _EV | _FUEL),
     "ICE_ID6": frozenset(_COMMON | _FUEL),
 }
@@ -406,6 +418,14 @@ def initial_values(kind: str) -> dict[str, Any]:
             "vehicle.body.flap.isLocked": "FLAP_LOCKED",
             _PLUGGED: False,
         }
+    if kind == "BEV_NK":
+        values |= {
+            _DISPLAYED: 70.0,
+            _CHG + "hvStatus": "NOT_CHARGING",
+            "vehicle.powertrain.electric.battery.charging.power": 0,
+            "vehicle.powertrain.electric.battery.stateOfCharge.target": 80,
+            "vehicle.drivetrain.electricEngine.kombiRemainingElectricRange": 400.0,
+        }
     if kind in {"PHEV", "ICE_ID6"}:
         values |= {
             "vehicle.drivetrain.fuelSystem.level": 55,
@@ -416,6 +436,7 @@ def initial_values(kind: str) -> dict[str, Any]:
         "BEV": 360.0,
         "PHEV": 525.0,
         "ICE_ID6": 480.0,
+        "BEV_NK": 400.0,
     }.get(kind, 0.0)
     return values
 
@@ -448,6 +469,20 @@ BASIC_DATA: dict[str, dict[str, Any]] = {
         "constructionDate": "2021-06-01T00:00:00.000+0000",
         "hvsMaxEnergyAbsolute": "12.0",
         "headUnit": "MGU",
+    },
+    "BEV_NK": {
+        "brand": "BMW",
+        "modelName": "iX3 50 xDrive",
+        "series": "iX3",
+        "modelRange": "NA5",
+        "modelKey": "61EA",
+        "bodyType": "NA5",
+        "driveTrain": "BEV",
+        "propulsionType": "BE",
+        "chargingModes": ["AC_LOW", "AC_HIGH", "DC"],
+        "constructionDate": "2025-11-01T00:00:00.000+0000",
+        "hvsMaxEnergyAbsolute": "108.7",
+        "headUnit": "NK",
     },
     # basicData contradicts itself for some cars (observed): a petrol car
     # reported as propulsionType "BE" with driveTrain "CONV".

@@ -27,6 +27,8 @@ VIN_PATTERN = re.compile(r"^[A-HJ-NPR-Z0-9]{17}$")
 MAX_PAYLOAD_BYTES = 256 * 1024
 MAX_DESCRIPTOR_LENGTH = 256
 MAX_STRING_VALUE_LENGTH = 4096
+MAX_DEPTH = 16
+"""Nesting a payload may have (BMW's messages have 3 levels)."""
 DROP_LOG_INTERVAL = 60.0
 """Seconds between two debug lines about drops of the same reason."""
 
@@ -71,7 +73,23 @@ def _load(payload: bytes) -> tuple[dict[str, Any] | None, str]:
         return None, "invalid_json"
     if not isinstance(document, dict):
         return None, "not_object"
+    if _deeper_than(document, MAX_DEPTH):
+        return None, "too_deep"
     return document, ""
+
+
+def _deeper_than(document: dict[str, Any], limit: int) -> bool:
+    """Whether objects and lists nest more than ``limit`` levels (no recursion)."""
+    stack: list[tuple[Any, int]] = [(document, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > limit:
+            return True
+        children = node.values() if isinstance(node, dict) else node
+        stack.extend(
+            (child, depth + 1) for child in children if isinstance(child, dict | list)
+        )
+    return False
 
 
 def normalize_vin(raw: Any) -> str | None:

@@ -1,0 +1,20 @@
+"""Buttons: reset the learned charge level prediction of a vehicle."""
+
+from __future__ import annotations
+
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+from .prediction.entities import ResetLearningButton, async_setup_prediction_entities
+from .runtime import CarDataConfigEntry
+
+PARALLEL_UPDATES = 0
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,  # noqa: ARG001
+    entry: CarDataConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """One reset button per electrified vehicle."""
+    async_setup_prediction_entities(entry, async_add_entities, ResetLearningButton)

@@ -1,0 +1,1 @@
+"""Predicted charge level: pure model and inputs, the hub, its entities and polls."""

@@ -1,0 +1,125 @@
+"""One telematic poll when a charge or a trip ends in silence.
+
+When a charge ends (the status leaves charging, or the power drops to zero)
+or a trip ends, the car usually sends its charge level. When the stream has
+not delivered it a few minutes later, one ``telematicData`` call fetches it,
+through the quota planner as a scheduled call (so never into the reserve),
+and at most a set number of times per vehicle in 24 hours (an option).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any, Final
+
+from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.exceptions import ConfigEntryAuthFailed
+from homeassistant.helpers.event import async_call_later
+from homeassistant.util import dt as dt_util
+
+from custom_components.cardata.api import ApiError, CarDataConnectionError
+from custom_components.cardata.bootstrap import async_fetch_telematic
+from custom_components.cardata.const import CONF_CONTAINER_ID, DOMAIN, LOGGER
+from custom_components.cardata.quota import QuotaSpentError
+from custom_components.cardata.quota_policy import CallKind
+from custom_components.cardata.settings import end_polls_per_day
+
+if TYPE_CHECKING:
+    from custom_components.cardata.runtime import CarDataConfigEntry
+
+    from .hub import PredictionHub
+
+GRACE: Final = timedelta(minutes=5)
+"""How long the car gets to send its charge level itself."""
+WINDOW: Final = timedelta(hours=24)
+
+
+class EndPoller:
+    """Polls after charge and trip ends the stream left without a level."""
+
+    def __init__(
+        self, hass: HomeAssistant, entry: CarDataConfigEntry, hub: PredictionHub
+    ) -> None:
+        """Prepare; nothing is scheduled yet."""
+        self.hass = hass
+        self.entry = entry
+        self.hub = hub
+        self.polls = 0
+        """Polls made since the entry was set up."""
+        self.skipped: dict[str, int] = {}
+        """Why polls were not made (reason -> count)."""
+        self._made: dict[str, list[datetime]] = {}
+        self._timers: dict[str, CALLBACK_TYPE] = {}
+
+    def load(self, vin: str, raw: Any) -> None:
+        """Read the poll times stored for a vehicle."""
+        times: list[datetime] = []
+        for item in raw if isinstance(raw, list) else ():
+            parsed = dt_util.parse_datetime(item) if isinstance(item, str) else None
+            if parsed is not None:
+                times.append(parsed)
+        self._made[vin] = times
+
+    def stored(self, vin: str) -> list[str]:
+        """Poll times of the last 24 hours, for the store."""
+        return [at.isoformat() for at in self._recent(vin)]
+
+    def _recent(self, vin: str) -> list[datetime]:
+        cutoff = dt_util.utcnow() - WINDOW
+        recent = [at for at in self._made.get(vin, ()) if at > cutoff]
+        self._made[vin] = recent
+        return recent
+
+    @callback
+    def schedule(self, vin: str, ended_at: datetime) -> None:
+        """A charge or trip ended (``ended_at``: when that message arrived)."""
+        if (cancel := self._timers.pop(vin, None)) is not None:
+            cancel()
+
+        @callback
+        def _due(_now: datetime) -> None:
+            self._timers.pop(vin, None)
+            self.entry.async_create_background_task(
+                self.hass,
+                self.async_check(vin, ended_at),
+                f"{DOMAIN} poll after charge or trip end",
+            )
+
+        self._timers[vin] = async_call_later(self.hass, GRACE, _due)
+
+    @callback
+    def async_stop(self) -> None:
+        """Cancel what is scheduled (on unload)."""
+        for cancel in self._timers.values():
+            cancel()
+        self._timers.clear()
+
+    def _skip(self, reason: str) -> bool:
+        self.skipped[reason] = self.skipped.get(reason, 0) + 1
+        LOGGER.debug("No poll after a charge or trip end: %s", reason)
+        return False
+
+    async def async_check(self, vin: str, ended_at: datetime) -> bool:
+        """Poll once when no charge level arrived since ``ended_at``."""
+        entry = self.entry
+        feed = self.hub.feed(vin)
+        coordinator = entry.runtime_data.coordinator
+        if feed.source is not None:
+            state = coordinator.get(vin, feed.source)
+            if state is not None and state.received_at >= ended_at:
+                return self._skip("delivered")
+        if CONF_CONTAINER_ID not in entry.data:
+            return self._skip("no_container")
+        if len(self._recent(vin)) >= end_polls_per_day(entry.options):
+            return self._skip("daily_limit")
+        self._made.setdefault(vin, []).append(dt_util.utcnow())
+        self.hub.save()
+        try:
+            await async_fetch_telematic(self.hass, entry, vin, CallKind.SCHEDULED)
+        except QuotaSpentError:
+            self._made[vin].pop()  # nothing was called
+            return self._skip("budget")
+        except (ApiError, CarDataConnectionError, ConfigEntryAuthFailed) as err:
+            return self._skip(type(err).__name__)
+        self.polls += 1
+        return True

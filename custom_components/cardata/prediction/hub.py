@@ -1,0 +1,308 @@
+"""The predicted charge level of an entry's vehicles, wired to Home Assistant.
+
+The hub follows the coordinator for the descriptors the prediction needs
+(:data:`.inputs.WATCHED`), feeds each vehicle's :class:`.inputs.VehicleFeed`,
+keeps what was learned in a ``Store`` per entry (vehicles only as a hash of
+their VIN), resolves the usable capacity (what BMW sends, else basicData,
+else the owner's number entity) and hands charge and trip ends to the
+:class:`.end_poll.EndPoller`. Entities subscribe per vehicle.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from functools import partial
+import hashlib
+from typing import Any, Final
+
+from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.helpers.event import async_track_time_interval
+from homeassistant.helpers.storage import Store
+from homeassistant.util import dt as dt_util
+
+from custom_components.cardata.const import DOMAIN
+from custom_components.cardata.coordinator import VIN_RE
+from custom_components.cardata.runtime import CarDataConfigEntry
+
+from .end_poll import EndPoller
+from .inputs import SOC_SOURCES, WATCHED, Event, VehicleFeed, usable_capacity
+from .model import VehicleLearning, VehiclePredictor
+
+STORAGE_VERSION: Final = 1
+SAVE_DELAY: Final = 10
+TICK: Final = timedelta(minutes=1)
+
+
+def vehicle_key(vin: str) -> str:
+    """The stored key of a vehicle (a hash; no VIN is written)."""
+    return hashlib.sha256(vin.encode()).hexdigest()[:16]
+
+
+async def async_remove_store(hass: HomeAssistant, entry_id: str) -> None:
+    """Delete what an entry learned (the entry is being removed)."""
+    await Store[dict[str, Any]](
+        hass, STORAGE_VERSION, f"{DOMAIN}.prediction.{entry_id}"
+    ).async_remove()
+
+
+def hub_of(entry: CarDataConfigEntry) -> PredictionHub | None:
+    """The prediction hub of a loaded entry, if it has one."""
+    hub = getattr(entry.runtime_data, "prediction", None)
+    return hub if isinstance(hub, PredictionHub) else None
+
+
+class PredictionHub:
+    """Per-entry prediction of every electrified vehicle's charge level."""
+
+    def __init__(self, hass: HomeAssistant, entry: CarDataConfigEntry) -> None:
+        """Prepare; :meth:`async_load` reads what was learned."""
+        self.hass = hass
+        self.entry = entry
+        self.feeds: dict[str, VehicleFeed] = {}
+        self.basic_capacity: dict[str, float] = {}
+        self.owner_capacity: dict[str, float] = {}
+        self.end_poller = EndPoller(hass, entry, self)
+        self._stored: dict[str, Any] = {}
+        self._store: Store[dict[str, Any]] = Store(
+            hass, STORAGE_VERSION, f"{DOMAIN}.prediction.{entry.entry_id}"
+        )
+        self._listeners: dict[str, list[CALLBACK_TYPE]] = {}
+        self._electric_listeners: list[Callable[[str], None]] = []
+        self._tracked: set[str] = set()
+        self._announced: set[str] = set()
+
+    # ----- lifecycle --------------------------------------------------------
+
+    async def async_load(self) -> None:
+        """Read what was learned before a restart."""
+        data = await self._store.async_load()
+        vehicles = data.get("vehicles") if isinstance(data, dict) else None
+        self._stored = vehicles if isinstance(vehicles, dict) else {}
+
+    @callback
+    def async_start(self) -> None:
+        """Follow the coordinator (stopped with the entry)."""
+        entry = self.entry
+        coordinator = entry.runtime_data.coordinator
+        for vin in list(coordinator.vehicles):
+            self._track(vin)
+        entry.async_on_unload(
+            coordinator.async_add_vehicle_listener(self._on_new_vehicle)
+        )
+        entry.async_on_unload(
+            coordinator.async_add_descriptor_listener(self._on_new_descriptors)
+        )
+        entry.async_on_unload(async_track_time_interval(self.hass, self._on_tick, TICK))
+        entry.async_on_unload(self.end_poller.async_stop)
+
+    async def async_shutdown(self) -> None:
+        """Write what was learned now (on unload)."""
+        await self._store.async_save(self._data())
+
+    def _data(self) -> dict[str, Any]:
+        vehicles = dict(self._stored)
+        for vin, feed in self.feeds.items():
+            vehicles[vehicle_key(vin)] = {
+                "learning": feed.predictor.learning.to_dict(),
+                "basic_capacity": self.basic_capacity.get(vin),
+                "end_polls": self.end_poller.stored(vin),
+            }
+        return {"vehicles": vehicles}
+
+    def save(self) -> None:
+        """Write the learned values soon."""
+        self._store.async_delay_save(self._data, SAVE_DELAY)
+
+    # ----- vehicles ---------------------------------------------------------
+
+    def feed(self, vin: str) -> VehicleFeed:
+        """The feed of a vehicle (created with what was stored for it)."""
+        if (feed := self.feeds.get(vin)) is None:
+            stored = self._stored.get(vehicle_key(vin))
+            stored = stored if isinstance(stored, dict) else {}
+            learning = VehicleLearning.from_dict(stored.get("learning"))
+            feed = self.feeds[vin] = VehicleFeed(VehiclePredictor(learning))
+            if (kwh := usable_capacity(stored.get("basic_capacity"))) is not None:
+                self.basic_capacity[vin] = kwh
+            self.end_poller.load(vin, stored.get("end_polls"))
+            self._update_capacity(vin)
+        return feed
+
+    def electric(self, vin: str) -> bool:
+        """Whether the vehicle has (or had before a restart) a charge level."""
+        if vin in self.feeds and self.feeds[vin].electric:
+            return True
+        vehicle = self.entry.runtime_data.coordinator.vehicles.get(vin)
+        return vehicle is not None and any(
+            source in vehicle.known_descriptors for source in SOC_SOURCES
+        )
+
+    def electric_vins(self) -> list[str]:
+        """Electrified vehicles known now."""
+        coordinator = self.entry.runtime_data.coordinator
+        return [vin for vin in coordinator.vehicles if self.electric(vin)]
+
+    def capacity(self, vin: str) -> tuple[float | None, str | None]:
+        """Usable capacity in kWh and where it comes from."""
+        feed = self.feeds.get(vin)
+        if feed is not None and feed.reported_capacity is not None:
+            return feed.reported_capacity, "vehicle"
+        if (kwh := self.basic_capacity.get(vin)) is not None:
+            return kwh, "basic_data"
+        if (kwh := self.owner_capacity.get(vin)) is not None:
+            return kwh, "owner"
+        return None, None
+
+    def set_basic_capacity(self, vin: str, kwh: float | None) -> None:
+        """Battery capacity from basicData (the first set-up)."""
+        if (value := usable_capacity(kwh)) is None:
+            return
+        self.feed(vin)
+        self.basic_capacity[vin] = value
+        self._update_capacity(vin)
+        self.save()
+        self._notify(vin)
+
+    def set_owner_capacity(self, vin: str, kwh: float | None) -> None:
+        """Battery capacity the owner set (number entity)."""
+        if (value := usable_capacity(kwh)) is None:
+            self.owner_capacity.pop(vin, None)
+        else:
+            self.owner_capacity[vin] = value
+        self.feed(vin)
+        self._update_capacity(vin)
+        self._notify(vin)
+
+    def _update_capacity(self, vin: str) -> None:
+        if (feed := self.feeds.get(vin)) is not None:
+            feed.predictor.capacity_kwh = self.capacity(vin)[0]
+
+    def diagnostics(self, vin: str) -> dict[str, Any]:
+        """What the prediction knows of a vehicle (no VIN, no position)."""
+        feed = self.feeds.get(vin)
+        if feed is None:
+            return {}
+        predictor = feed.predictor
+        kwh, origin = self.capacity(vin)
+        last = predictor.last_reading
+        return {
+            "charge_level_descriptor": feed.source,
+            "capacity_kwh": kwh,
+            "capacity_from": origin,
+            "has_power": feed.has_power,
+            "charging": predictor.charging,
+            "dc": predictor.dc,
+            "moving": predictor.moving,
+            "last_reading_at": last.at.isoformat() if last else None,
+            "learning": predictor.learning.to_dict(),
+            "end_polls_last_24h": len(self.end_poller.stored(vin)),
+            "end_polls_skipped": dict(self.end_poller.skipped),
+        }
+
+    @callback
+    def reset_learning(self, vin: str) -> None:
+        """Forget what was learned about a vehicle."""
+        self.feed(vin).predictor.reset_learning()
+        self.save()
+        self._notify(vin)
+
+    # ----- following the coordinator -----------------------------------------
+
+    @callback
+    def _track(self, vin: str) -> bool:
+        """Follow a vehicle; return False when it was followed already."""
+        if vin in self._tracked or not VIN_RE.match(vin):
+            return False
+        self._tracked.add(vin)
+        coordinator = self.entry.runtime_data.coordinator
+        for name in WATCHED:
+            self.entry.async_on_unload(
+                coordinator.async_add_listener(
+                    vin, name, partial(self._on_value, vin, name)
+                )
+            )
+        held = [
+            (state.effective_timestamp, name)
+            for name in WATCHED
+            if (state := coordinator.get(vin, name)) is not None
+        ]
+        for _at, name in sorted(held):
+            self._on_value(vin, name)
+        return True
+
+    @callback
+    def _on_new_vehicle(self, vin: str) -> None:
+        self._track(vin)
+
+    @callback
+    def _on_new_descriptors(self, vin: str, names: tuple[str, ...]) -> None:
+        if self._track(vin):
+            return  # the held values were just replayed
+        for name in names:
+            if name in WATCHED:
+                self._on_value(vin, name)
+
+    @callback
+    def _on_value(self, vin: str, name: str) -> None:
+        coordinator = self.entry.runtime_data.coordinator
+        if (state := coordinator.get(vin, name)) is None:
+            return
+        feed = self.feed(vin)
+        before = feed.predictor.learning.to_dict()
+        event = feed.apply(name, state.value, state.effective_timestamp)
+        if name in SOC_SOURCES or feed.reported_capacity != feed.predictor.capacity_kwh:
+            self._update_capacity(vin)
+        if event in (Event.CHARGE_END, Event.TRIP_END):
+            self.end_poller.schedule(vin, state.received_at)
+        if feed.predictor.learning.to_dict() != before:
+            self.save()
+        if vin not in self._announced and self.electric(vin):
+            self._announced.add(vin)
+            for listener in list(self._electric_listeners):
+                listener(vin)
+        self._notify(vin)
+
+    @callback
+    def _on_tick(self, _now: datetime) -> None:
+        for vin, feed in self.feeds.items():
+            predictor = feed.predictor
+            if predictor.charging or predictor.moving:
+                self._notify(vin)
+
+    # ----- listeners ----------------------------------------------------------
+
+    @callback
+    def async_add_listener(self, vin: str, listener: CALLBACK_TYPE) -> CALLBACK_TYPE:
+        """Call ``listener`` when the vehicle's prediction may have moved."""
+        bucket = self._listeners.setdefault(vin, [])
+        bucket.append(listener)
+
+        @callback
+        def remove() -> None:
+            if listener in bucket:
+                bucket.remove(listener)
+
+        return remove
+
+    @callback
+    def async_add_electric_listener(
+        self, listener: Callable[[str], None]
+    ) -> CALLBACK_TYPE:
+        """Call ``listener(vin)`` when a vehicle first shows a charge level."""
+        self._electric_listeners.append(listener)
+
+        @callback
+        def remove() -> None:
+            if listener in self._electric_listeners:
+                self._electric_listeners.remove(listener)
+
+        return remove
+
+    def _notify(self, vin: str) -> None:
+        for listener in list(self._listeners.get(vin, ())):
+            listener()
+
+    def now(self) -> datetime:
+        """The time the prediction is shown for."""
+        return dt_util.utcnow()

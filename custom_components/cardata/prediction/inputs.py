@@ -1,0 +1,217 @@
+"""Which descriptors feed the prediction, and how (pure; no Home Assistant).
+
+:class:`VehicleFeed` takes one descriptor value at a time, in any order, with
+BMW's timestamp, keeps what it needs (charging status, power or phases x
+current x voltage, odometer, range) and turns it into calls of a
+:class:`.model.VehiclePredictor`. It reports the events the integration acts
+on: a real charge level arrived, a charge ended, a trip ended.
+
+The charge level comes from the best descriptor the vehicle actually sends:
+``batteryManagement.header`` on most cars, ``charging.level`` (BMW's own
+prediction) on some, ``stateOfCharge.displayed`` on Neue Klasse cars, and the
+trip-end ``hvSoc`` as a last resort.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Final
+
+from .model import VehiclePredictor
+
+_CHG: Final = "vehicle.drivetrain.electricEngine.charging."
+_BATT: Final = "vehicle.powertrain.electric.battery."
+HEADER: Final = "vehicle.drivetrain.batteryManagement.header"
+LEVEL: Final = _CHG + "level"
+DISPLAYED: Final = _BATT + "stateOfCharge.displayed"
+TRIP_END_SOC: Final = "vehicle.trip.segment.end.drivetrain.batteryManagement.hvSoc"
+SOC_SOURCES: Final = (HEADER, LEVEL, DISPLAYED, TRIP_END_SOC)
+"""Charge level descriptors, best first."""
+POWER: Final = _BATT + "charging.power"
+TARGET: Final = _BATT + "stateOfCharge.target"
+STATUS: Final = _CHG + "hvStatus"
+METHOD: Final = _CHG + "method"
+PHASES: Final = _CHG + "phaseNumber"
+AMPERE: Final = _CHG + "acAmpere"
+VOLTAGE: Final = _CHG + "acVoltage"
+DC_PORT: Final = "vehicle.body.chargingPort.dcStatus"
+ODOMETER: Final = "vehicle.vehicle.travelledDistance"
+MOVING: Final = "vehicle.isMoving"
+TRIP_DISTANCE: Final = "vehicle.trip.segment.end.travelledDistance"
+RANGES: Final = (
+    "vehicle.drivetrain.electricEngine.kombiRemainingElectricRange",
+    "vehicle.drivetrain.electricEngine.remainingElectricRange",
+)
+CAPACITIES: Final = (
+    "vehicle.drivetrain.batteryManagement.batterySizeMax",
+    "vehicle.drivetrain.electricEngine.hvsMaxEnergyAbsolute",
+)
+WATCHED: Final = frozenset(
+    {
+        *SOC_SOURCES,
+        POWER,
+        TARGET,
+        STATUS,
+        METHOD,
+        PHASES,
+        AMPERE,
+        VOLTAGE,
+        DC_PORT,
+        ODOMETER,
+        MOVING,
+        TRIP_DISTANCE,
+        *RANGES,
+        *CAPACITIES,
+    }
+)
+"""Every descriptor the prediction listens to."""
+
+FULL: Final = 100.0
+MIN_CAPACITY_KWH: Final = 3.0
+MAX_CAPACITY_KWH: Final = 300.0
+
+
+class Event(StrEnum):
+    """What a value meant for the integration."""
+
+    READING = "reading"
+    CHARGE_END = "charge_end"
+    TRIP_END = "trip_end"
+
+
+def number(value: object) -> float | None:
+    """A finite number from a descriptor value, else None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return float(value.strip())
+        except ValueError:
+            return None
+    return None
+
+
+def _word(value: object) -> str:
+    return str(value).strip().upper() if value is not None else ""
+
+
+def _phases(value: object) -> int | None:
+    digits = _word(value).split("-", 1)[0]
+    return int(digits) if digits.isdigit() else None
+
+
+def usable_capacity(value: object) -> float | None:
+    """A plausible battery capacity in kWh, else None."""
+    kwh = number(value)
+    if kwh is None or not MIN_CAPACITY_KWH <= kwh <= MAX_CAPACITY_KWH:
+        return None
+    return kwh
+
+
+class VehicleFeed:
+    """Feeds one vehicle's descriptor values into its predictor."""
+
+    def __init__(self, predictor: VehiclePredictor) -> None:
+        """Bind to a predictor."""
+        self.predictor = predictor
+        self.values: dict[str, object] = {}
+        self.source: str | None = None
+        self.reported_capacity: float | None = None
+        self.has_power = False
+
+    @property
+    def electric(self) -> bool:
+        """Whether the vehicle sent a charge level of a traction battery."""
+        return self.source is not None
+
+    def apply(self, name: str, value: object, at: datetime) -> Event | None:
+        """Take one value; return the event it caused, if any."""
+        if name in SOC_SOURCES:
+            return self._reading(name, value, at)
+        previous = self.values.get(name)
+        self.values[name] = value
+        if name in (MOVING, TRIP_DISTANCE):
+            return self._trip(name, value, previous, at)
+        predictor = self.predictor
+        if name in CAPACITIES:
+            if (kwh := usable_capacity(value)) is not None:
+                # What the car says beats basicData and the owner's number.
+                self.reported_capacity = predictor.capacity_kwh = kwh
+        elif name == TARGET:
+            target = number(value)
+            predictor.target = target if target and 0 < target <= FULL else None
+        elif name in RANGES:
+            if (km := number(value)) is not None:
+                predictor.set_range(km)
+        elif name == ODOMETER:
+            if (km := number(value)) is not None:
+                predictor.set_odometer(km, at)
+        else:
+            return self._charging(name, at)
+        return None
+
+    def _trip(
+        self, name: str, value: object, previous: object, at: datetime
+    ) -> Event | None:
+        predictor = self.predictor
+        if name == MOVING:
+            moving = value is True or _word(value) in {"ASN_ISTRUE", "TRUE"}
+            was = predictor.moving
+            predictor.set_moving(moving, at)
+            return Event.TRIP_END if was and not moving else None
+        if previous is not None and value != previous and not predictor.moving:
+            return Event.TRIP_END
+        return None
+
+    def _reading(self, name: str, value: object, at: datetime) -> Event | None:
+        level = number(value)
+        if level is None or not 0 <= level <= FULL:
+            return None
+        rank = SOC_SOURCES.index(name)
+        if self.source is not None and rank > SOC_SOURCES.index(self.source):
+            return None  # a better descriptor carries the level
+        self.source = name
+        if self.predictor.add_reading(level, at):
+            return Event.READING
+        return None
+
+    def _charging(self, name: str, at: datetime) -> Event | None:
+        """Charging status, method and power changed."""
+        values = self.values
+        predictor = self.predictor
+        dc = _word(values.get(DC_PORT)) == "CONNECTED" or "DC" in _word(
+            values.get(METHOD)
+        )
+        watts = self._watts(dc)
+        status = _word(values.get(STATUS))
+        if status:
+            active = status == "CHARGING" and (watts is None or watts > 0)
+        else:
+            active = watts is not None and watts > 0
+        was = predictor.charging
+        if name in (STATUS, POWER, AMPERE, VOLTAGE, PHASES, METHOD, DC_PORT):
+            if watts is not None and (active or was):
+                predictor.set_power(watts if active else 0.0, at)
+            predictor.set_charging(active, at, dc=dc)
+        if was and not active:
+            return Event.CHARGE_END
+        return None
+
+    def _watts(self, dc: bool) -> float | None:
+        """Charging power: BMW's figure, else phases x current x voltage (AC)."""
+        values = self.values
+        if POWER in values:
+            self.has_power = True
+            return number(values[POWER])
+        if dc:
+            return None
+        phases = _phases(values.get(PHASES))
+        amps = number(values.get(AMPERE))
+        volts = number(values.get(VOLTAGE))
+        if phases is None or amps is None or volts is None:
+            return None
+        self.has_power = True
+        return phases * amps * volts

@@ -1,0 +1,344 @@
+"""Charging and driving physics of simulated electrified cars.
+
+A charge or a trip is computed ahead as a timeline: the messages the car
+sends (on BMW's catalogue descriptors, wire form, with BMW timestamps) and
+the true charge level every tick. Tests and benchmarks publish the messages
+(or hand them to the integration) and compare its prediction against the
+truth, which the integration never sees. Everything is seeded: the same
+profile and seed give the same timeline.
+
+Physics (plausible, not a model of one car):
+
+- AC: grid power = phases x current x voltage, capped by the car's on-board
+  charger; losses fall with power from about 15 % to 8 %; a cold battery
+  costs a few percent more.
+- DC: the station's power, capped by the car, tapering above about 80 %;
+  a cold battery takes about half the power.
+- The charge stops at the target charge level (or 100 %).
+- Driving: consumption grows with speed (air drag) and in the cold.
+- Reporting styles: ``fine`` (one decimal, with every power update),
+  ``step1`` (whole percent when it changes), ``coarse`` (whole percent after
+  5 points of change), ``start_end`` (only when the charge starts and ends),
+  ``trip_end`` (older cars: the trip-end level only, no odometer en route).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+import datetime as dt
+import itertools
+import math
+import random
+from typing import Any
+
+_CHG = "vehicle.drivetrain.electricEngine.charging."
+_BATT = "vehicle.powertrain.electric.battery."
+HEADER = "vehicle.drivetrain.batteryManagement.header"
+LEVEL = _CHG + "level"
+DISPLAYED = _BATT + "stateOfCharge.displayed"
+TRIP_END_SOC = "vehicle.trip.segment.end.drivetrain.batteryManagement.hvSoc"
+POWER = _BATT + "charging.power"
+TARGET = _BATT + "stateOfCharge.target"
+STATUS = _CHG + "hvStatus"
+METHOD = _CHG + "method"
+PHASES = _CHG + "phaseNumber"
+AMPERE = _CHG + "acAmpere"
+VOLTAGE = _CHG + "acVoltage"
+TIME_TO_FULL = _CHG + "timeToFullyCharged"
+DC_PORT = "vehicle.body.chargingPort.dcStatus"
+ODOMETER = "vehicle.vehicle.travelledDistance"
+MOVING = "vehicle.isMoving"
+IGNITION = "vehicle.drivetrain.engine.isIgnitionOn"
+EV_RANGE = "vehicle.drivetrain.electricEngine.kombiRemainingElectricRange"
+TRIP_DISTANCE = "vehicle.trip.segment.end.travelledDistance"
+SIZE_MAX = "vehicle.drivetrain.batteryManagement.batterySizeMax"
+
+
+@dataclass(frozen=True, slots=True)
+class CarModel:
+    """One kind of car: battery, chargers, how it reports its level."""
+
+    name: str
+    usable_kwh: float
+    max_ac_kw: float
+    max_dc_kw: float
+    soc_descriptor: str = HEADER
+    report: str = "step1"
+    consumption: float = 1.0
+    """Scale of the drag/rolling consumption (a small car uses less)."""
+    sends_capacity: bool = False
+    basic_kwh: float = 0.0
+    """What basicData says (``hvsMaxEnergyAbsolute``: gross, above the usable)."""
+
+
+MODELS: dict[str, CarModel] = {
+    "ix": CarModel(
+        "iX xDrive50",
+        105.2,
+        11.0,
+        195.0,
+        report="fine",
+        sends_capacity=True,
+        basic_kwh=111.5,
+    ),
+    "330e": CarModel(
+        "330e", 10.2, 3.7, 0.0, report="step1", consumption=0.85, basic_kwh=12.0
+    ),
+    "mini": CarModel(
+        "MINI Cooper SE",
+        28.9,
+        11.0,
+        50.0,
+        report="coarse",
+        consumption=0.8,
+        basic_kwh=32.6,
+    ),
+    "nk": CarModel(
+        "iX3 50 xDrive",
+        108.7,
+        22.0,
+        400.0,
+        soc_descriptor=DISPLAYED,
+        basic_kwh=108.7,
+    ),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ChargeProfile:
+    """One charging session."""
+
+    name: str
+    model: str
+    dc_kw: float = 0.0
+    """Station power for DC; 0 means AC."""
+    phases: int = 3
+    amps: float = 16.0
+    volts: float = 230.0
+    solar: bool = False
+    cold: bool = False
+    start_soc: float = 30.0
+    target: int = 80
+    report: str | None = None
+    """Reporting style; ``None`` takes the model's."""
+    sends_power: bool = True
+    silent_end: bool = False
+    """The car sends no charge level when the charge ends."""
+
+    @property
+    def dc(self) -> bool:
+        """Direct current charging."""
+        return self.dc_kw > 0
+
+
+@dataclass(frozen=True, slots=True)
+class TripProfile:
+    """One drive."""
+
+    name: str
+    model: str
+    km: float = 25.0
+    speed_kmh: float = 50.0
+    temp_c: float = 15.0
+    start_soc: float = 80.0
+    report: str | None = None
+    start_odometer: float = 12_345.0
+    silent_end: bool = False
+    """The car sends no charge level when the trip ends."""
+
+
+@dataclass
+class Timeline:
+    """What a car sends during a session and the truth behind it."""
+
+    messages: list[tuple[dt.datetime, dict[str, Any]]] = field(default_factory=list)
+    truth: list[tuple[dt.datetime, float]] = field(default_factory=list)
+    end: dt.datetime | None = None
+    efficiency: float = 0.0
+    """Battery energy over reported inlet energy of the session (the truth)."""
+
+    def true_soc(self, at: dt.datetime) -> float:
+        """The true charge level at ``at`` (linear between ticks)."""
+        points = self.truth
+        if at <= points[0][0]:
+            return points[0][1]
+        for (t0, s0), (t1, s1) in itertools.pairwise(points):
+            if t0 <= at <= t1:
+                span = (t1 - t0).total_seconds()
+                return s0 + (s1 - s0) * ((at - t0).total_seconds() / span)
+        return points[-1][1]
+
+
+def ac_losses(kw: float) -> float:
+    """Share of AC grid power lost on the way into the battery (8 to 15 %)."""
+    return 0.08 + 0.075 * math.exp(-kw / 3.5)
+
+
+def dc_taper(soc: float) -> float:
+    """Share of the DC power the battery takes at ``soc`` (taper above 80 %)."""
+    if soc < 80:
+        return 1.0
+    return max(0.12, 1.0 - (soc - 80) / 20 * 0.88)
+
+
+class _Reporter:
+    """Decides when the car reports its charge level, and how."""
+
+    def __init__(self, style: str, descriptor: str) -> None:
+        self.style = style
+        self.descriptor = descriptor
+        self.last: float | None = None
+
+    def value(self, soc: float) -> float | int:
+        return round(soc, 1) if self.style == "fine" else round(soc)
+
+    def due(self, soc: float, *, edge: bool = False) -> dict[str, Any]:
+        shown = self.value(soc)
+        if self.style == "trip_end":
+            return {}
+        if edge or self.last is None:
+            self.last = shown
+            return {self.descriptor: shown}
+        if self.style == "start_end":
+            return {}
+        step = 5 if self.style == "coarse" else 0
+        if shown != self.last and abs(shown - self.last) >= step:
+            self.last = shown
+            return {self.descriptor: shown}
+        return {}
+
+
+def charge(
+    profile: ChargeProfile, start: dt.datetime, seed: int = 0, tick: float = 30.0
+) -> Timeline:
+    """Compute one charge from ``start``."""
+    rng = random.Random(f"{profile.name}:{seed}")
+    car = MODELS[profile.model]
+    reporter = _Reporter(profile.report or car.report, car.soc_descriptor)
+    soc = profile.start_soc
+    target = min(profile.target, 100)
+    timeline = Timeline()
+    car_loss = rng.uniform(-0.01, 0.01)  # this car's own losses
+    solar_phase = rng.uniform(0, math.tau)
+    first: dict[str, Any] = {STATUS: "CHARGING", TARGET: target}
+    if car.sends_capacity:
+        first[SIZE_MAX] = car.usable_kwh
+    if profile.dc:
+        first |= {DC_PORT: "CONNECTED", METHOD: "NOCHARGING"}
+    else:
+        first |= {
+            METHOD: "AC_TYPE2PLUG",
+            PHASES: f"{profile.phases}-PHASES",
+            VOLTAGE: profile.volts,
+        }
+    first |= reporter.due(soc, edge=True)
+    timeline.messages.append((start, first))
+    timeline.truth.append((start, soc))
+    now = start
+    inlet_kwh = battery_kwh = 0.0
+    last_power: int | None = None
+    for n in range(1, 24 * 3600 // int(tick)):
+        now = start + dt.timedelta(seconds=n * tick)
+        if profile.dc:
+            kw = min(profile.dc_kw, car.max_dc_kw) * dc_taper(soc)
+            kw *= 0.5 if profile.cold else 1.0
+            kw *= 1 + rng.uniform(-0.01, 0.01)
+            efficiency = 0.955 + car_loss / 2
+            amps = 0.0
+        else:
+            amps = profile.amps
+            if profile.solar:
+                wave = 0.5 + 0.5 * math.sin(solar_phase + n * tick / 1500)
+                amps = max(6.0, min(16.0, 6 + 10 * wave + rng.uniform(-1, 1)))
+            kw = min(profile.phases * amps * profile.volts / 1000, car.max_ac_kw)
+            efficiency = 1 - ac_losses(kw) + car_loss - (0.04 if profile.cold else 0)
+        inlet_kwh += kw * tick / 3600
+        battery_kwh += kw * efficiency * tick / 3600
+        soc = min(soc + kw * efficiency * tick / 3600 / car.usable_kwh * 100, target)
+        timeline.truth.append((now, soc))
+        values: dict[str, Any] = {}
+        watts = round(kw * 100) * 10
+        if profile.sends_power and (n % 2 == 0 or last_power is None):
+            if watts != last_power:
+                values[POWER] = watts
+                last_power = watts
+            if not profile.dc:
+                values[AMPERE] = round(amps)
+            left = (target - soc) / 100 * car.usable_kwh / max(kw * efficiency, 0.1)
+            values[TIME_TO_FULL] = round(left * 60)
+        if soc >= target:
+            break
+        values |= reporter.due(soc)
+        if values:
+            timeline.messages.append((now, values))
+    end: dict[str, Any] = {
+        STATUS: "FINISHED_FULLY_CHARGED" if target >= 100 else "FINISHED_NOT_FULL",
+        TIME_TO_FULL: 0,
+    }
+    if profile.sends_power:
+        end[POWER] = 0
+        if not profile.dc:
+            end[AMPERE] = 0
+    if not profile.silent_end:
+        end |= reporter.due(soc, edge=True)
+    timeline.messages.append((now, end))
+    timeline.end = now
+    timeline.efficiency = battery_kwh / inlet_kwh if inlet_kwh else 0.0
+    return timeline
+
+
+def consumption_kwh_per_km(speed_kmh: float, temp_c: float, scale: float) -> float:
+    """Energy per kilometre: rolling and drag, more in the cold."""
+    base = 0.12 + 0.000014 * speed_kmh**2
+    cold = 1 + max(0.0, 15 - temp_c) * 0.012
+    return base * cold * scale
+
+
+def drive(
+    profile: TripProfile, start: dt.datetime, seed: int = 0, tick: float = 30.0
+) -> Timeline:
+    """Compute one trip from ``start``."""
+    rng = random.Random(f"{profile.name}:{seed}")
+    car = MODELS[profile.model]
+    style = profile.report or car.report
+    reporter = _Reporter(style, car.soc_descriptor)
+    soc = profile.start_soc
+    odo = profile.start_odometer
+    timeline = Timeline()
+    live = style != "trip_end"
+    first: dict[str, Any] = {MOVING: "asn_istrue", IGNITION: "ASN_isTrue"}
+    if live:
+        first |= {ODOMETER: round(odo)} | reporter.due(soc, edge=True)
+        rate = consumption_kwh_per_km(profile.speed_kmh, 15.0, car.consumption)
+        first[EV_RANGE] = round(soc / 100 * car.usable_kwh / rate)
+    timeline.messages.append((start, first))
+    timeline.truth.append((start, soc))
+    driven = 0.0
+    now = start
+    n = 0
+    while driven < profile.km:
+        n += 1
+        now = start + dt.timedelta(seconds=n * tick)
+        speed = max(5.0, profile.speed_kmh * (1 + rng.uniform(-0.25, 0.25)))
+        km = min(speed * tick / 3600, profile.km - driven)
+        driven += km
+        use = consumption_kwh_per_km(speed, profile.temp_c, car.consumption)
+        soc = max(soc - km * use / car.usable_kwh * 100, 0.0)
+        odo += km
+        timeline.truth.append((now, soc))
+        if live:
+            values = {ODOMETER: round(odo)} | reporter.due(soc)
+            timeline.messages.append((now, values))
+    end: dict[str, Any] = {
+        MOVING: "asn_isfalse",
+        IGNITION: "ASN_isFalse",
+        TRIP_DISTANCE: round(driven, 1),
+        ODOMETER: round(odo),
+    }
+    if not profile.silent_end:
+        end[TRIP_END_SOC] = round(soc, 1)
+        if live:
+            end |= reporter.due(soc, edge=True)
+    timeline.messages.append((now, end))
+    timeline.end = now
+    return timeline

@@ -1,0 +1,164 @@
+"""The pure prediction model and its inputs (no Home Assistant, no clock)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from custom_components.cardata.prediction.inputs import (
+    AMPERE,
+    DISPLAYED,
+    HEADER,
+    LEVEL,
+    PHASES,
+    STATUS,
+    TRIP_END_SOC,
+    VOLTAGE,
+    Event,
+    VehicleFeed,
+    number,
+    usable_capacity,
+)
+from custom_components.cardata.prediction.model import (
+    Basis,
+    Learned,
+    VehicleLearning,
+    VehiclePredictor,
+)
+
+T0 = datetime(2026, 6, 1, 18, 0, tzinfo=UTC)
+
+
+def _minutes(n: float) -> datetime:
+    return T0 + timedelta(minutes=n)
+
+
+def _charging_predictor() -> VehiclePredictor:
+    predictor = VehiclePredictor()
+    predictor.capacity_kwh = 50.0
+    predictor.add_reading(40, T0)
+    predictor.set_charging(True, T0)
+    predictor.set_power(10_000, T0)
+    return predictor
+
+
+def test_late_reading_is_ignored() -> None:
+    """A reading older than the held one moves nothing."""
+    predictor = _charging_predictor()
+    assert predictor.add_reading(45, _minutes(20))
+    assert not predictor.add_reading(41, _minutes(10))
+    assert predictor.last_reading is not None
+    assert predictor.last_reading.value == 45
+
+
+def test_late_but_newer_reading_counts_at_its_own_time() -> None:
+    """A reading that arrives late is placed at BMW's timestamp."""
+    predictor = _charging_predictor()
+    # 10 kW x 0.9 for 30 min = 4.5 kWh = 9 % of 50 kWh.
+    value, basis = predictor.estimate(_minutes(30))
+    assert basis is Basis.CHARGING
+    assert value == 49.0
+    predictor.add_reading(48, _minutes(30))
+    value, _ = predictor.estimate(_minutes(30))
+    assert value == 48.5  # the edge of the reading's rounding interval
+
+
+def test_stops_at_target_and_full() -> None:
+    """The estimate never passes the target or 100 %."""
+    predictor = _charging_predictor()
+    predictor.target = 60
+    assert predictor.estimate(_minutes(600))[0] == 60
+    predictor.target = None
+    assert predictor.estimate(_minutes(6000))[0] == 100
+
+
+def test_learning_is_bounded_and_ignores_outliers() -> None:
+    """Observations out of bounds or far off a trusted value are rejected."""
+    learned = Learned(0.9)
+    assert not learned.learn(1.5, 1.0)
+    assert learned.learn(0.85, 1.0)
+    assert learned.value == 0.85
+    assert learned.learn(0.86, 1.0)
+    assert not learned.learn(0.6, 1.0)  # trusted now: an outlier
+    assert 0.85 <= learned.value <= 0.86
+    for _ in range(20):
+        learned.learn(0.86, 2.0)
+    assert learned.weight == 6.0
+
+
+def test_stored_learning_round_trip_and_broken_data() -> None:
+    """What was learned is read back; broken data gives the defaults."""
+    learning = VehicleLearning()
+    learning.ac.learn(0.87, 1.0)
+    learning.drive = Learned(0.2, 1.0, (0.05, 2.0))
+    again = VehicleLearning.from_dict(learning.to_dict())
+    assert again.ac.value == 0.87
+    assert again.drive is not None
+    assert again.drive.value == 0.2
+    broken = VehicleLearning.from_dict({"ac": {"value": 7, "weight": 1}, "dc": 3})
+    assert broken.ac.value == 0.9
+    assert broken.dc.value == 0.95
+    assert VehicleLearning.from_dict(None).drive is None
+
+
+def test_a_session_teaches_the_efficiency_and_reset_forgets() -> None:
+    """At the reading after the charge the session's efficiency is learned."""
+    predictor = _charging_predictor()
+    predictor.set_charging(False, _minutes(60))
+    # 10 kWh in, 8.5 kWh stored: 17 % of 50 kWh.
+    predictor.add_reading(57, _minutes(61))
+    assert round(predictor.learning.ac.value, 3) == 0.85
+    predictor.reset_learning()
+    assert predictor.learning.ac.value == 0.9
+
+
+def test_no_capacity_or_power_shows_the_reading() -> None:
+    """Without a basis the real value is shown as it is."""
+    predictor = VehiclePredictor()
+    predictor.add_reading(40, T0)
+    predictor.set_charging(True, T0)
+    predictor.set_power(10_000, T0)
+    assert predictor.estimate(_minutes(30)) == (40.0, Basis.MEASURED)
+
+
+def test_source_priority() -> None:
+    """The best descriptor the car sends carries the level."""
+    feed = VehicleFeed(VehiclePredictor())
+    assert feed.apply(TRIP_END_SOC, 50, T0) is Event.READING
+    assert feed.apply(DISPLAYED, 51, _minutes(1)) is Event.READING
+    assert feed.apply(LEVEL, 52, _minutes(2)) is Event.READING
+    assert feed.apply(HEADER, 53.4, _minutes(3)) is Event.READING
+    assert feed.apply(LEVEL, 60, _minutes(4)) is None
+    assert feed.apply(TRIP_END_SOC, 60, _minutes(4)) is None
+    assert feed.apply(HEADER, "INVALID", _minutes(5)) is None
+    assert feed.source == HEADER
+
+
+def test_ac_power_from_phases_current_and_voltage() -> None:
+    """Without a power figure, AC power is phases x current x voltage."""
+    predictor = VehiclePredictor()
+    predictor.capacity_kwh = 50.0
+    feed = VehicleFeed(predictor)
+    feed.apply(HEADER, 40, T0)
+    for name, value in (
+        (STATUS, "CHARGING"),
+        (PHASES, "3-PHASES"),
+        (VOLTAGE, 230),
+        (AMPERE, 16),
+    ):
+        feed.apply(name, value, T0)
+    assert feed.has_power
+    value, basis = predictor.estimate(_minutes(60))
+    assert basis is Basis.CHARGING
+    assert value is not None
+    assert round(value, 1) == round(40 + 11.04 * 0.9 / 50 * 100, 1)
+    assert feed.apply(STATUS, "FINISHED_NOT_FULL", _minutes(60)) is Event.CHARGE_END
+
+
+def test_value_helpers() -> None:
+    """Numbers from stream and REST values; implausible capacities refused."""
+    assert number("12.5") == 12.5
+    assert number(True) is None
+    assert number("x") is None
+    assert number(None) is None
+    assert usable_capacity(500) is None
+    assert usable_capacity("80.1") == 80.1
