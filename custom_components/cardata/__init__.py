@@ -1,9 +1,10 @@
 """The BMW CarData integration.
 
-Set-up order: tokens (from the entry; a due refresh runs in the background,
-so a slow login service never holds up Home Assistant's start, and a restart
-costs no REST call) -> REST client and quota planner -> coordinator ->
-platforms -> token refresher and stream as entry-owned background tasks.
+Set-up order: tokens and their refresher (from the entry; a due refresh runs
+in the background, so a slow login service never holds up Home Assistant's
+start, and a restart costs no REST call) -> REST client and quota planner ->
+coordinator -> platforms (from restored state) -> stream as an entry-owned
+background task, waiting for the token.
 Unload stops the stream and the refresher before it returns.
 """
 
