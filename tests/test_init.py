@@ -10,7 +10,11 @@ from unittest.mock import patch
 from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ConfigEntryAuthFailed
-from homeassistant.helpers import device_registry as dr, issue_registry as ir
+from homeassistant.helpers import (
+    device_registry as dr,
+    entity_registry as er,
+    issue_registry as ir,
+)
 from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -84,8 +88,9 @@ async def test_restart_with_expired_access_token(
     assert await hass.config_entries.async_setup(entry.entry_id)
     assert entry.state is ConfigEntryState.LOADED
 
+    # The due refresh runs in the background; its tokens are stored on arrival.
+    await wait_for(lambda: _stored(entry).refresh_token != old.refresh_token)
     new = _stored(entry)
-    assert new.refresh_token != old.refresh_token
     assert simulator.oauth.refresh_token_valid(new.refresh_token)
     assert not simulator.oauth.refresh_token_valid(old.refresh_token)
     assert entry.runtime_data.tokens.tokens == new
@@ -111,30 +116,58 @@ async def test_restart_with_expired_access_token(
     assert await hass.config_entries.async_unload(entry.entry_id)
 
 
-async def test_refresh_token_gone_at_setup(
-    hass: HomeAssistant, simulator: Simulator, make_entry: MakeEntry
+@pytest.mark.parametrize("refusal", ["invalid_grant", "401", "403"])
+async def test_refresh_refused_at_setup(
+    hass: HomeAssistant, simulator: Simulator, make_entry: MakeEntry, refusal: str
 ) -> None:
-    """invalid_grant at set-up: reauth, no retry loop."""
+    """BMW refuses the refresh due at set-up: the entry loads, the refresh in
+    the background asks for exactly one login, the stream stops, no loop."""
     entry = make_entry(simulator, GCID_A, CLIENT_A, expired=True)
     entry.add_to_hass(hass)
-    simulator.oauth.revoke_refresh_tokens(GCID_A)
-    assert not await hass.config_entries.async_setup(entry.entry_id)
-    assert entry.state is ConfigEntryState.SETUP_ERROR
+    if refusal == "invalid_grant":
+        simulator.oauth.revoke_refresh_tokens(GCID_A)
+    else:
+        simulator.faults.refresh_refusals = 100
+        simulator.faults.refresh_refusal_status = int(refusal)
+    calls = simulator.oauth.token_calls
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    assert entry.state is ConfigEntryState.LOADED
+    runtime = entry.runtime_data
+    await wait_for(lambda: runtime.tokens.auth_failed)
+    await wait_for(lambda: not runtime.stream.running)
     await hass.async_block_till_done()
     assert len(_reauth_flows(hass)) == 1
+    assert runtime.stream.state is StreamState.REFUSED
+    assert simulator.oauth.token_calls == calls + 1
+    assert await hass.config_entries.async_unload(entry.entry_id)
 
 
 async def test_login_service_down_at_setup(
-    hass: HomeAssistant, simulator: Simulator, make_entry: MakeEntry
+    hass: HomeAssistant,
+    simulator: Simulator,
+    make_entry: MakeEntry,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """Expired tokens and BMW unreachable: set-up is retried later."""
+    """Expired tokens and BMW unreachable: the entry loads, the refresh is
+    retried with backoff, the stream waits for the token, then connects."""
+    monkeypatch.setattr(token_manager, "RETRY_MIN", 0.05)
+    monkeypatch.setattr(token_manager, "RETRY_MAX", 0.2)
     entry = make_entry(simulator, GCID_A, CLIENT_A, expired=True)
     entry.add_to_hass(hass)
     simulator.faults.token_errors = 100
-    assert not await hass.config_entries.async_setup(entry.entry_id)
-    assert entry.state is ConfigEntryState.SETUP_RETRY
+    calls = simulator.oauth.token_calls
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    assert entry.state is ConfigEntryState.LOADED
+    runtime = entry.runtime_data
+    await wait_for(lambda: simulator.oauth.token_calls >= calls + 2)
+    await wait_for(lambda: runtime.stream.state is StreamState.WAITING_FOR_TOKEN)
+    assert runtime.tokens.last_error is not None
     assert not _reauth_flows(hass)
     simulator.faults.token_errors = 0
+    await wait_for(lambda: runtime.stream.state is StreamState.CONNECTED)
+    assert not runtime.tokens.auth_failed
+    assert not _reauth_flows(hass)
+    assert await hass.config_entries.async_unload(entry.entry_id)
 
 
 async def test_login_service_down_with_valid_tokens(
@@ -281,4 +314,54 @@ async def test_stream_loss_logged_once_and_recovery_once(
     assert len(lost) == 1
     assert len(back) == 1
     assert lost[0].levelname == "INFO"
+    assert await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_slow_login_service_does_not_hold_up_setup(
+    hass: HomeAssistant, simulator: Simulator, make_entry: MakeEntry
+) -> None:
+    """A restart with expired tokens while BMW's token endpoint hangs: the
+    set-up finishes with the refresh still in flight, the entities show their
+    restored values, and values stream in once BMW answers."""
+    entry = make_entry(simulator, GCID_A, CLIENT_A)
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    runtime = entry.runtime_data
+    await wait_for(lambda: runtime.stream.state is StreamState.CONNECTED)
+    await simulator.publish(VIN_BEV, {SOC: 64})
+    registry = er.async_get(hass)
+    unique_id = f"{VIN_BEV}_{SOC}"
+    await wait_for(lambda: registry.async_get_entity_id("sensor", DOMAIN, unique_id))
+    entity_id = registry.async_get_entity_id("sensor", DOMAIN, unique_id)
+    assert entity_id is not None
+    await wait_for(lambda: getattr(hass.states.get(entity_id), "state", "") == "64")
+    await rest_settled(entry)
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    expired = {**entry.data[CONF_TOKENS], "expires_at": "2020-01-01T00:00:00+00:00"}
+    hass.config_entries.async_update_entry(
+        entry, data={**entry.data, CONF_TOKENS: expired}
+    )
+    old = _stored(entry)
+
+    # BMW holds the refresh answer (up to ten minutes; released below).
+    simulator.faults.timeout_seconds = 600
+    simulator.faults.token_timeouts = 1
+    calls = simulator.oauth.token_calls
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    assert entry.state is ConfigEntryState.LOADED
+    runtime = entry.runtime_data
+    await wait_for(lambda: simulator.oauth.token_calls == calls + 1)
+    await hass.async_block_till_done()
+    assert runtime.tokens.refresh_count == 0
+    assert _stored(entry) == old
+    assert hass.states.get(entity_id).state == "64"
+    assert runtime.stream.state is not StreamState.CONNECTED
+
+    simulator.oauth.answer_held()
+    await wait_for(lambda: runtime.stream.state is StreamState.CONNECTED)
+    assert _stored(entry).refresh_token != old.refresh_token
+    assert simulator.oauth.token_calls == calls + 1
+    await simulator.publish(VIN_BEV, {SOC: 65})
+    await wait_for(lambda: getattr(hass.states.get(entity_id), "state", "") == "65")
+    assert not _reauth_flows(hass)
     assert await hass.config_entries.async_unload(entry.entry_id)

@@ -178,8 +178,10 @@ async def test_k_entry_with_expired_tokens(
     calls = simulator.oauth.token_calls
     assert await hass.config_entries.async_setup(entry.entry_id)
     assert entry.state is ConfigEntryState.LOADED
+    # The refresh runs in the background; its tokens are stored on arrival.
+    await wait_for(lambda: not simulator.oauth.refresh_token_valid(old_refresh))
+    await wait_for(lambda: entry.runtime_data.tokens.refresh_count == 1)
     assert simulator.oauth.token_calls == calls + 1
-    assert not simulator.oauth.refresh_token_valid(old_refresh)
     stored = TokenSet.from_dict(entry.data[CONF_TOKENS])
     assert simulator.oauth.refresh_token_valid(stored.refresh_token)
     assert await hass.config_entries.async_unload(entry.entry_id)

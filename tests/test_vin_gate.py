@@ -9,14 +9,18 @@ import json
 from typing import Any
 
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers import device_registry as dr, entity_registry as er
+from homeassistant.helpers import (
+    device_registry as dr,
+    entity_registry as er,
+    issue_registry as ir,
+)
 
 from custom_components.cardata.api import StreamState
 from custom_components.cardata.const import DOMAIN
 from custom_components.cardata.vin_gate import HELD_PER_VIN, HELD_VINS, VinGate
 from tests.entity_helpers import SOC, make_entry, setup_entry, wait_for
 from tests.rest_helpers import sim_calls
-from tests.simulator import GCID_A, VIN_BEV, VIN_ID6, VIN_SECONDARY
+from tests.simulator import GCID_A, VIN_BEV, VIN_ID6, VIN_PHEV, VIN_SECONDARY
 
 UNMAPPED_VIN = "WBY00000000UNK001"
 
@@ -228,3 +232,38 @@ async def test_no_read_while_the_quota_is_spent(hass: HomeAssistant, simulator) 
     await wait_for(hass, lambda: gate.dropped["unconfirmed_vehicle"] == expected)
     assert len(gate.held) == HELD_VINS
     assert all(len(queue) <= HELD_PER_VIN for queue in gate.held.values())
+
+
+async def test_a_confirmed_car_gone_from_the_account_is_left_to_the_repair(
+    hass: HomeAssistant, simulator
+) -> None:
+    """Once confirmed, now unmapped: the gate keeps it; vehicle_sync asks."""
+    entry = make_entry(simulator)
+    coordinator = await setup_entry(hass, entry)
+    gate = _gate(entry)
+    assert VIN_PHEV in _devices(hass, entry)
+    # The PHEV is sold; a message of an unknown car makes the gate read again.
+    simulator.accounts[GCID_A].mappings.pop(VIN_PHEV)
+    await simulator.publish_raw(
+        GCID_A, VIN_ID6, _payload(simulator, VIN_ID6, {SOC: 12})
+    )
+    await wait_for(hass, lambda: gate.read_at is not None)
+    await _settle(hass, entry)
+    assert gate.primary is not None
+    assert gate._key(VIN_PHEV) not in gate.primary
+    assert VIN_PHEV in _devices(hass, entry)
+    assert VIN_PHEV in coordinator.vehicles
+    # vehicle_sync raises the fixable notice; the owner decides.
+    assert await entry.runtime_data.quota.poller.sync.async_check()
+    issues = [
+        issue
+        for (domain, _), issue in ir.async_get(hass).issues.items()
+        if domain == DOMAIN and issue.translation_key == "vehicle_removed"
+    ]
+    assert len(issues) == 1
+    assert issues[0].is_fixable
+    # A restart keeps it too: the confirmation is stored.
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    await _settle(hass, entry)
+    assert VIN_PHEV in _devices(hass, entry)
+    assert VIN_PHEV in entry.runtime_data.coordinator.vehicles

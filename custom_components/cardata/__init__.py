@@ -1,8 +1,10 @@
 """The BMW CarData integration.
 
-Set-up order: tokens (from the entry; refreshed only when due, so a restart
-costs no REST call) -> REST client and quota planner -> coordinator ->
-platforms -> token refresher and stream as entry-owned background tasks.
+Set-up order: tokens and their refresher (from the entry; a due refresh runs
+in the background, so a slow login service never holds up Home Assistant's
+start, and a restart costs no REST call) -> REST client and quota planner ->
+coordinator -> platforms (from restored state) -> stream as an entry-owned
+background task, waiting for the token.
 Unload stops the stream and the refresher before it returns.
 """
 
@@ -11,13 +13,12 @@ from __future__ import annotations
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
-from homeassistant.exceptions import ConfigEntryNotReady
 from homeassistant.helpers import config_validation as cv, device_registry as dr
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.typing import ConfigType
 
 from . import value_store, vin_gate as gate
-from .api import CarDataApi, CarDataConnectionError, Endpoints, OAuthClient
+from .api import CarDataApi, Endpoints, OAuthClient
 from .bootstrap import VehicleRecord
 from .const import CONF_CLIENT_ID, DOMAIN
 from .coordinator import CarDataCoordinator
@@ -59,12 +60,11 @@ async def async_setup_entry(hass: HomeAssistant, entry: CarDataConfigEntry) -> b
     session = async_get_clientsession(hass)
     oauth = OAuthClient(session, endpoints)
     tokens = TokenManager(hass, entry, oauth, session, endpoints.api_url)
-    try:
-        await tokens.async_setup()  # ConfigEntryAuthFailed starts reauth
-    except CarDataConnectionError as err:
-        raise ConfigEntryNotReady(
-            translation_domain=DOMAIN, translation_key="cannot_connect"
-        ) from err
+    tokens.async_setup()
+    # The refresher first: a due refresh starts now; the platforms set up
+    # from the restored state while it runs; the stream and the REST calls
+    # wait for its token. A refused refresh starts one reauth from there.
+    tokens.async_start()
 
     quota = QuotaPlanner(hass, tokens.gcid, poll_settings(entry.options))
     await quota.async_load()
@@ -97,7 +97,6 @@ async def async_setup_entry(hass: HomeAssistant, entry: CarDataConfigEntry) -> b
     prediction.async_start()
 
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
-    tokens.async_start()
     if (share := sharing_settings(entry.options)) is not None:
         entry.runtime_data.sharing = StreamSharing(hass, entry, share)
         stream.stream.on_payload = entry.runtime_data.sharing.offer

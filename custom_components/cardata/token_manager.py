@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from aiohttp import ClientSession
-from homeassistant.config_entries import ConfigEntry, ConfigEntryState
+from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed
 
@@ -282,9 +282,9 @@ class TokenManager(AbstractAuth):
         self.last_error = "invalid_grant"
         self.next_retry = None
         LOGGER.warning("%s; a new login is needed", why)
-        if self._entry.state is ConfigEntryState.LOADED:
-            # At set-up Home Assistant starts the reauth flow itself.
-            self._entry.async_start_reauth(self._hass)
+        # Also while the entry still sets up: the refresh runs in the
+        # background then. Home Assistant starts one reauth flow at most.
+        self._entry.async_start_reauth(self._hass)
         self._wake.set()
         self._listeners.notify()
 
@@ -295,21 +295,16 @@ class TokenManager(AbstractAuth):
         )
 
     # ------------------------------------------------------------ life cycle
-    async def async_setup(self) -> None:
-        """Make sure the stored tokens can be used; refresh when due.
+    @callback
+    def async_setup(self) -> None:
+        """Start from the stored tokens; never waits for BMW.
 
-        Raises:
-            ConfigEntryAuthFailed: the refresh token is gone.
-            CarDataConnectionError: BMW unreachable and the tokens expired.
-
+        A refresh that is due runs in the background refresher
+        (:meth:`async_start`): BMW may take minutes to answer, and Home
+        Assistant's start must not wait for it. Until it answers, the stream
+        and the REST calls wait for the token themselves.
         """
-        if self._needs_refresh():
-            try:
-                await self._refresh(force=False)
-            except CarDataConnectionError:
-                if not self._usable():
-                    raise
-        # A failure at set-up must not block the retry of the next set-up.
+        # A failure of an earlier set-up must not delay this one's refresh.
         self.next_retry = None
 
     @callback

@@ -12,9 +12,11 @@ mappings list the VIN as a PRIMARY vehicle of the account:
 * until the mappings were read once (an entry set up by an earlier version),
   cars that already have a device keep receiving values.
 
-Whenever the mappings are known, devices of VINs that are not primary
-vehicles (phantoms created by earlier versions from foreign, unknown or
-secondary VINs) are removed with their entities.
+Whenever the mappings are known, devices of VINs the mappings never listed
+as primary (phantoms created by earlier versions from foreign, unknown or
+secondary VINs) are removed with their entities. A vehicle that was once
+confirmed and is no longer mapped stays: :mod:`.vehicle_sync` raises a repair
+issue for it, and the owner decides.
 
 Only salted hashes of the VINs are stored (``cardata.vins.<entry id>``).
 """
@@ -80,6 +82,8 @@ class VinGate:
         self.primary: set[str] | None = None
         """Hashes of the primary VINs; ``None`` until the mappings were read."""
         self.secondary: set[str] = set()
+        self.confirmed: set[str] = set()
+        """Hashes of every VIN the mappings ever listed as primary."""
         self.read_at: datetime | None = None
         """When the gate itself last read the mappings (for an unknown VIN)."""
         self.attempted_at: datetime | None = None
@@ -101,6 +105,8 @@ class VinGate:
             self.primary = {str(k) for k in data["primary"]}
             self.secondary = {str(k) for k in data.get("secondary", [])}
             self.read_at = _time(data.get("read_at"))
+            confirmed = data.get("confirmed", [])
+            self.confirmed = {str(k) for k in confirmed} | self.primary
         if self.primary is not None:
             self._remove_phantoms()
             return
@@ -114,6 +120,7 @@ class VinGate:
         return {
             "primary": sorted(self.primary or ()),
             "secondary": sorted(self.secondary),
+            "confirmed": sorted(self.confirmed),
             "read_at": self.read_at.isoformat() if self.read_at else None,
         }
 
@@ -170,6 +177,7 @@ class VinGate:
         for mapping in mappings:
             (primary if mapping.is_primary else secondary).add(self._key(mapping.vin))
         self.primary, self.secondary = primary, secondary - primary
+        self.confirmed |= primary
         self._dirty = True
         self._store.async_delay_save(self._data, 1)
         self._remove_phantoms()
@@ -213,10 +221,14 @@ class VinGate:
 
     # ---------------------------------------------------------------- cleanup
     def _remove_phantoms(self) -> None:
-        """Remove devices (and their entities) of VINs that are not primary."""
-        primary = self.primary
-        if primary is None:  # pragma: no cover - callers check
+        """Remove devices (and their entities) of VINs never confirmed.
+
+        A vehicle the mappings once listed and no longer do is left to
+        :mod:`.vehicle_sync`, which asks the owner with a repair issue.
+        """
+        if self.primary is None:  # pragma: no cover - callers check
             return
+        primary = self.primary | self.confirmed
         registry = dr.async_get(self.hass)
         entry_id = self.entry.entry_id
         for device in dr.async_entries_for_config_entry(registry, entry_id):

@@ -75,6 +75,10 @@ class Faults:
     # OAuth, as BMW's login service misbehaves (counters count down).
     token_gateway_faults: int = 0
     """Token endpoint answers 500 with a ``{"fault": ...}`` body (poll or refresh)."""
+    device_code_gateway_faults: int = 0
+    """Device-code requests answered with BMW's gateway fault (no code issued)."""
+    device_code_gateway_status: int = 500
+    """HTTP status of that fault: 500 or 403 (both observed)."""
     access_denied_flakes: int = 0
     """``access_denied`` to the poll of a code the user did approve."""
     refresh_refusals: int = 0

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import contextlib
 from dataclasses import dataclass, field
 import datetime as dt
 import hashlib
@@ -88,6 +87,7 @@ class OAuth:
         self.interval = 5
         self.code_lifetime = 300
         self.token_calls = 0
+        self._answer_held = asyncio.Event()
 
     # ----- control used by tests ---------------------------------------
     def _by_user_code(self, user_code: str) -> DeviceCode:
@@ -186,6 +186,24 @@ class OAuth:
             answer["id_token"] = id_token
         return answer
 
+    def answer_held(self) -> None:
+        """Let token requests held by ``Faults.token_timeouts`` answer now."""
+        self._answer_held.set()
+
+    async def _hold(self, seconds: float) -> None:
+        self._answer_held.clear()
+        waits = [
+            asyncio.ensure_future(self._sim.stopping.wait()),
+            asyncio.ensure_future(self._answer_held.wait()),
+        ]
+        try:
+            await asyncio.wait(
+                waits, timeout=seconds, return_when=asyncio.FIRST_COMPLETED
+            )
+        finally:
+            for wait in waits:
+                wait.cancel()
+
     # ----- HTTP ----------------------------------------------------------
     def routes(self) -> list[web.RouteDef]:
         """Routes of the login service."""
@@ -218,6 +236,11 @@ class OAuth:
 
     async def device_code(self, request: web.Request) -> web.Response:  # noqa: PLR0911
         """Start a device authorization."""
+        faults = self._sim.faults
+        if faults.device_code_gateway_faults > 0:
+            # BMW's gateway fails before the login service sees the request.
+            faults.device_code_gateway_faults -= 1
+            return self._used_code(faults.device_code_gateway_status)
         if self._sim.faults.device_code_errors > 0:
             self._sim.faults.device_code_errors -= 1
             return web.json_response({"error": "server_error"}, status=500)
@@ -283,9 +306,7 @@ class OAuth:
         faults = self._sim.faults
         if faults.token_timeouts > 0:
             faults.token_timeouts -= 1
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(faults.timeout_seconds):
-                    await self._sim.stopping.wait()
+            await self._hold(faults.timeout_seconds)
         if faults.token_errors > 0:
             faults.token_errors -= 1
             return web.json_response({"error": "server_error"}, status=500)
@@ -314,7 +335,7 @@ class OAuth:
         return self._error(400, "unsupported_grant_type", "Grant type not supported")
 
     @staticmethod
-    def _used_code() -> web.Response:
+    def _used_code(status: int = 500) -> web.Response:
         return web.json_response(
             {
                 "fault": {
@@ -324,7 +345,7 @@ class OAuth:
                     },
                 }
             },
-            status=500,
+            status=status,
         )
 
     def _device_grant(self, form: dict[str, str]) -> web.Response:  # noqa: PLR0911

@@ -20,10 +20,10 @@ from .exceptions import (
     AccessDeniedError,
     CarDataConnectionError,
     DeviceCodeExpiredError,
-    DeviceCodeUsedError,
     DeviceLoginError,
     InvalidGrantError,
     LoginServiceFailingError,
+    LoginServiceFaultError,
     ScopeNotGrantedError,
     UnknownClientError,
 )
@@ -163,6 +163,8 @@ class OAuthClient:
         Raises:
             ScopeNotGrantedError: BMW refused the scopes (``invalid_request``).
             UnknownClientError: BMW does not know the client id.
+            LoginServiceFaultError: BMW's gateway failed (500 or 403 with a
+                ``fault`` body); no code was issued, so none can be used up.
             CarDataConnectionError: network error, timeout or 5xx.
             DeviceLoginError: any other refusal.
         """
@@ -179,8 +181,10 @@ class OAuthClient:
         )
         if answer.status == 200 and isinstance(answer.body, Mapping):  # noqa: PLR2004
             return self._authorization(answer.body, verifier)
-        if _USED_CODE_MARKER in answer.text:
-            raise DeviceCodeUsedError("BMW reports the login code as used up")
+        if isinstance(answer.body, Mapping) and "fault" in answer.body:
+            raise LoginServiceFaultError(
+                f"BMW's login service failed ({answer.status} fault)"
+            )
         error = answer.error
         if error in ("invalid_client", "unauthorized_client"):
             raise UnknownClientError("BMW does not know this client id")

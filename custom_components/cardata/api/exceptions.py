@@ -45,6 +45,10 @@ class LoginServiceFailingError(DeviceLoginError):
     """BMW's gateway failed every poll until the code expired."""
 
 
+class LoginServiceFaultError(LoginServiceFailingError):
+    """BMW's gateway failed the device-code request (500 or 403, ``fault``)."""
+
+
 class DeviceCodeExpiredError(DeviceLoginError):
     """The user did not approve the code in time."""
 
