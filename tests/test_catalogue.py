@@ -32,13 +32,13 @@ from syrupy.assertion import SnapshotAssertion
 from custom_components.cardata.catalogue import (
     ValueKind,
     catalogue_descriptors,
-    convert,
     describe,
     enum_state,
     fallback_name,
     map_unit,
     translation_key_for,
 )
+from custom_components.cardata.conversion import convert
 from tests.entity_helpers import in_snapshots_dir
 
 REPO = Path(__file__).resolve().parent.parent

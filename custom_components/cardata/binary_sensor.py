@@ -12,7 +12,8 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.restore_state import RestoreEntity
 
-from .catalogue import DescriptorInfo, convert, fallback_name
+from .catalogue import DescriptorInfo, fallback_name
+from .conversion import convert
 from .coordinator import CarDataCoordinator, DescriptorState
 from .entity import CarDataDescriptorEntity, async_setup_descriptor_entities
 from .runtime import CarDataConfigEntry

@@ -20,7 +20,8 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.restore_state import RestoreEntity
 
-from .catalogue import convert, describe
+from .catalogue import describe
+from .conversion import convert
 from .coordinator import TRACKER_SUFFIX, CarDataCoordinator
 from .entity import CarDataEntity
 from .runtime import CarDataConfigEntry

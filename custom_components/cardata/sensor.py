@@ -23,7 +23,8 @@ from homeassistant.helpers.entity import Entity
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import StateType
 
-from .catalogue import DescriptorInfo, convert, fallback_name, map_unit
+from .catalogue import DescriptorInfo, fallback_name, map_unit
+from .conversion import convert
 from .coordinator import CarDataCoordinator, DescriptorState
 from .diagnostic_entities import account_entities, vehicle_diagnostic_entities
 from .entity import CarDataDescriptorEntity, async_setup_descriptor_entities

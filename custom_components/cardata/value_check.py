@@ -17,16 +17,10 @@ from collections import Counter
 from typing import Final
 
 from .api.parser import DropLog
-from .catalogue import (
-    DescriptorInfo,
-    RawValue,
-    ValueKind,
-    convert,
-    describe,
-    enum_state,
-)
+from .catalogue import DescriptorInfo, RawValue, ValueKind, describe, enum_state
 from .catalogue_overrides import NO_VALUE_WORDS
 from .const import LOGGER
+from .conversion import convert
 
 _CHECKED: Final = frozenset({ValueKind.NUMBER, ValueKind.TIMESTAMP, ValueKind.BOOLEAN})
 
