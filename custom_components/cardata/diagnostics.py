@@ -115,10 +115,16 @@ def _positions_out(value: Any) -> Any:
 
 
 def _stream(entry: CarDataConfigEntry) -> dict[str, Any]:
-    stream = entry.runtime_data.stream
+    runtime = entry.runtime_data
+    stream = runtime.stream
+    gate = runtime.vin_gate
     return {
         **stream.diagnostics(),
         "history": [(at.isoformat(), reason) for at, reason in stream.history],
+        # What was not applied, by reason (counts only, no content).
+        "dropped_by_vin_gate": dict(gate.dropped) if gate is not None else {},
+        "dropped_values": dict(runtime.coordinator.value_check.dropped),
+        "sharing": runtime.sharing.diagnostics() if runtime.sharing else None,
     }
 
 
