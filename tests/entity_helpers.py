@@ -8,13 +8,16 @@ messages; the end-to-end tests publish through the simulator's broker instead.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from enum import Enum
+import logging
 from typing import Any
 
-from homeassistant.core import HomeAssistant
+from homeassistant.const import EVENT_STATE_CHANGED
+from homeassistant.core import Event, HomeAssistant, State, callback
 from homeassistant.helpers import device_registry as dr, entity_registry as er
 from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -157,6 +160,40 @@ def entity_id(hass: HomeAssistant, platform: str, unique_id: str) -> str:
     found = er.async_get(hass).async_get_entity_id(platform, DOMAIN, unique_id)
     assert found is not None, f"no {platform} entity {unique_id}"
     return found
+
+
+def written_states(hass: HomeAssistant, entity: str) -> list[State]:
+    """Every state written for ``entity`` from now on."""
+    states: list[State] = []
+
+    @callback
+    def on_change(event: Event) -> None:
+        if event.data["entity_id"] == entity and event.data["new_state"]:
+            states.append(event.data["new_state"])
+
+    hass.bus.async_listen(EVENT_STATE_CHANGED, on_change)
+    return states
+
+
+@contextmanager
+def quiet_recorder() -> Iterator[None]:
+    """Keep the recorder's SQL and row logs out of the output while it runs.
+
+    Home Assistant's test plugin sets ``sqlalchemy.engine`` to INFO and gives
+    the root logger a handler on the real stderr; the recorder's thread then
+    writes every statement (entity ids, unique ids) to the terminal whenever
+    pytest's capture is paused between phases.
+    """
+    names = ("sqlalchemy.engine", "homeassistant.components.recorder")
+    loggers = [logging.getLogger(name) for name in names]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        for logger, level in zip(loggers, levels, strict=True):
+            logger.setLevel(level)
 
 
 async def wait_for(

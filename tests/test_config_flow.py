@@ -3,13 +3,11 @@ reconfigure, development defaults and the Configure menu."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 import json
 from pathlib import Path
 from typing import Any
-from unittest.mock import AsyncMock, patch
 
-from homeassistant.config_entries import SOURCE_REAUTH, SOURCE_USER
+from homeassistant.config_entries import SOURCE_REAUTH
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType, section
 import pytest
@@ -27,60 +25,24 @@ from custom_components.cardata.const import (
     DOMAIN,
     SIMULATOR_ENV,
 )
+from tests.flow_helpers import (
+    finish,
+    init_flow,
+    no_entry_setup,
+    sim,
+    submit,
+    user_form,
+)
 from tests.simulator import (
     CLIENT_A,
     CLIENT_B,
-    CLIENT_NO_STREAM,
     GCID_A,
     GCID_B,
     Simulator,
 )
 
-UNKNOWN_CLIENT = "0f0e0d0c-0b0a-4909-8807-060504030201"
-
-
-@pytest.fixture
-def sim(simulator: Simulator) -> Simulator:
-    """The simulator, polled without waiting between device-code polls."""
-    simulator.oauth.interval = 0
-    return simulator
-
-
-@pytest.fixture(autouse=True)
-def no_entry_setup() -> Iterator[AsyncMock]:
-    """The flow is under test here, not the set-up of the entry it makes."""
-    with (
-        patch("custom_components.cardata.async_setup_entry", return_value=True) as m,
-        patch("custom_components.cardata.async_unload_entry", return_value=True),
-    ):
-        yield m
-
-
-async def _init(hass: HomeAssistant) -> dict[str, Any]:
-    return await hass.config_entries.flow.async_init(
-        DOMAIN, context={"source": SOURCE_USER}
-    )
-
-
-def _form(client_id: str, endpoints: dict[str, Any], **extra: Any) -> dict[str, Any]:
-    fields = {k: v for k, v in {**endpoints, **extra}.items() if v is not None}
-    return {CONF_CLIENT_ID: client_id, "endpoints": fields}
-
-
-async def _submit(
-    hass: HomeAssistant, sim: Simulator, client_id: str = CLIENT_A, **extra: Any
-) -> dict[str, Any]:
-    result = await _init(hass)
-    assert result["type"] is FlowResultType.FORM
-    return await hass.config_entries.flow.async_configure(
-        result["flow_id"], _form(client_id, sim.endpoints, **extra)
-    )
-
-
-async def _finish(hass: HomeAssistant, flow_id: str) -> dict[str, Any]:
-    """Wait for the login task and take the step after the progress step."""
-    await hass.async_block_till_done()
-    return await hass.config_entries.flow.async_configure(flow_id)
+pytestmark = pytest.mark.usefixtures("no_entry_setup")
+__all__ = ["no_entry_setup", "sim"]  # fixtures, found by pytest by name
 
 
 def _entry(sim: Simulator, gcid: str, client_id: str, **data: Any) -> MockConfigEntry:
@@ -102,7 +64,7 @@ def _entry(sim: Simulator, gcid: str, client_id: str, **data: Any) -> MockConfig
 
 async def test_full_login(hass: HomeAssistant, sim: Simulator) -> None:
     """Messy client id in, progress with link and code, entry out."""
-    result = await _submit(hass, sim, f"  {CLIENT_A.upper()} ")
+    result = await submit(hass, sim, f"  {CLIENT_A.upper()} ")
     assert result["type"] is FlowResultType.SHOW_PROGRESS
     assert result["step_id"] == "login"
     assert result["progress_action"] == "wait_for_approval"
@@ -113,7 +75,7 @@ async def test_full_login(hass: HomeAssistant, sim: Simulator) -> None:
     assert placeholders["expires"]
 
     sim.oauth.approve(code)
-    result = await _finish(hass, result["flow_id"])
+    result = await finish(hass, result["flow_id"])
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["title"] == "BMW CarData"
     assert result["result"].unique_id == GCID_A
@@ -130,18 +92,18 @@ async def test_same_account_twice_and_second_account(
     hass: HomeAssistant, sim: Simulator
 ) -> None:
     sim.oauth.auto_approve = True
-    result = await _submit(hass, sim)
-    assert (await _finish(hass, result["flow_id"]))[
+    result = await submit(hass, sim)
+    assert (await finish(hass, result["flow_id"]))[
         "type"
     ] is FlowResultType.CREATE_ENTRY
 
-    result = await _submit(hass, sim)
-    result = await _finish(hass, result["flow_id"])
+    result = await submit(hass, sim)
+    result = await finish(hass, result["flow_id"])
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "already_configured"
 
-    result = await _submit(hass, sim, CLIENT_B)
-    result = await _finish(hass, result["flow_id"])
+    result = await submit(hass, sim, CLIENT_B)
+    result = await finish(hass, result["flow_id"])
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["result"].unique_id == GCID_B
     assert result["title"] == "BMW CarData 2"
@@ -173,10 +135,10 @@ async def test_input_errors(
     """Wrong input is pointed out on the field, before BMW is asked."""
     calls = sim.oauth.token_calls
     extra = dict(extra)
-    result = await _init(hass)
+    result = await init_flow(hass)
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"],
-        _form(extra.pop(CONF_CLIENT_ID, CLIENT_A), sim.endpoints, **extra),
+        user_form(extra.pop(CONF_CLIENT_ID, CLIENT_A), sim.endpoints, **extra),
     )
     assert result["type"] is FlowResultType.FORM
     assert result["errors"] == {field: error}
@@ -184,114 +146,18 @@ async def test_input_errors(
     assert sim.oauth.token_calls == calls
 
 
-async def test_device_code_errors(hass: HomeAssistant, sim: Simulator) -> None:
-    """Refusals of the device-code request come back on the form."""
-    result = await _submit(hass, sim, CLIENT_NO_STREAM)
-    assert result["type"] is FlowResultType.FORM
-    assert result["errors"] == {"base": "scope_not_granted"}
-
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], _form(UNKNOWN_CLIENT, sim.endpoints)
-    )
-    assert result["errors"] == {"base": "unknown_client"}
-
-    closed = {**sim.endpoints, "auth_url": "http://127.0.0.1:9"}
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], _form(CLIENT_A, closed)
-    )
-    assert result["errors"] == {"base": "cannot_connect"}
-
-    # Fixing the input and submitting again starts the login.
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], _form(CLIENT_A, sim.endpoints)
-    )
-    assert result["type"] is FlowResultType.SHOW_PROGRESS
-
-
-async def _login_error(hass: HomeAssistant, sim: Simulator, act: Any) -> dict[str, Any]:
-    result = await _submit(hass, sim)
-    assert result["type"] is FlowResultType.SHOW_PROGRESS
-    act(result["description_placeholders"]["code"])
-    return await _finish(hass, result["flow_id"])
-
-
-def _revoke_stream_scope(sim: Simulator) -> None:
-    sim.accounts[GCID_A].clients[CLIENT_A] = frozenset({"cardata:api:read"})
-
-
-@pytest.mark.parametrize(
-    ("act", "error"),
-    [
-        (lambda sim, code: sim.oauth.deny(code), "access_denied"),
-        (lambda sim, _code: sim.advance(3600), "code_expired"),
-        (lambda sim, _code: setattr(sim.faults, "token_errors", 10), "cannot_connect"),
-        (
-            lambda sim, _code: sim.accounts[GCID_A].clients.pop(CLIENT_A),
-            "unknown_client",
-        ),
-        (
-            lambda sim, code: (sim.oauth.approve(code), _revoke_stream_scope(sim)),
-            "scope_not_granted",
-        ),
-    ],
-    ids=["denied", "expired", "unreachable", "unknown_client", "scope"],
-)
-async def test_login_errors(
-    hass: HomeAssistant, sim: Simulator, act: Any, error: str
-) -> None:
-    """Each failure while waiting ends on the form with a message; retry works."""
-    result = await _login_error(hass, sim, lambda code: act(sim, code))
-    assert result["type"] is FlowResultType.FORM
-    assert result["step_id"] == "user"
-    assert result["errors"] == {"base": error}
-
-    # The user fixes things and submits the same form again.
-    sim.faults.used_device_code = False
-    sim.faults.token_errors = 0
-    sim.add_account(GCID_A, CLIENT_A)
-    sim.oauth.auto_approve = True
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], _form(CLIENT_A, sim.endpoints)
-    )
-    assert result["type"] is FlowResultType.SHOW_PROGRESS
-    result = await _finish(hass, result["flow_id"])
-    assert result["type"] is FlowResultType.CREATE_ENTRY
-
-
-async def test_login_times_out(hass: HomeAssistant, sim: Simulator) -> None:
-    """A code nobody confirms ends as expired even if BMW keeps saying pending."""
-    with patch.object(config_flow, "LOGIN_GRACE", -1000.0):
-        result = await _submit(hass, sim)
-        result = await _finish(hass, result["flow_id"])
-    assert result["errors"] == {"base": "code_expired"}
-
-
-async def test_closing_the_dialog_stops_polling(
-    hass: HomeAssistant, sim: Simulator
-) -> None:
-    result = await _submit(hass, sim)
-    assert result["type"] is FlowResultType.SHOW_PROGRESS
-    flow = hass.config_entries.flow._progress[result["flow_id"]]
-    task = flow._login_task
-    assert task is not None
-    hass.config_entries.flow.async_abort(result["flow_id"])
-    await hass.async_block_till_done()
-    assert task.cancelled()
-    assert not hass.config_entries.async_entries(DOMAIN)
-
-
 async def test_endpoints_folded_away_with_bmw_defaults(
     hass: HomeAssistant, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Normally the endpoints sit collapsed, set to BMW's production values."""
     monkeypatch.delenv(SIMULATOR_ENV, raising=False)
-    result = await _init(hass)
+    result = await init_flow(hass)
     assert _collapsed(result)
     defaults = _defaults(result)
     assert defaults[CONF_CLIENT_ID] == ""
     assert Endpoints.from_dict(defaults) == Endpoints()
     result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], _form("nope", Endpoints().to_dict())
+        result["flow_id"], user_form("nope", Endpoints().to_dict())
     )
     assert result["errors"] == {CONF_CLIENT_ID: "invalid_client_id"}
 
@@ -327,7 +193,7 @@ async def test_simulator_file_prefills(
     (tmp_path / ".cardata-simulator.json").write_text(
         json.dumps({"endpoints": sim.endpoints, CONF_CLIENT_ID: CLIENT_A})
     )
-    result = await _init(hass)
+    result = await init_flow(hass)
     assert not _collapsed(result)
     defaults = _defaults(result)
     assert defaults[CONF_CLIENT_ID] == CLIENT_A
@@ -350,7 +216,7 @@ async def test_simulator_env_prefills(
         path.write_text(text)
         text = str(path)
     monkeypatch.setenv(SIMULATOR_ENV, text)
-    result = await _init(hass)
+    result = await init_flow(hass)
     assert _defaults(result)["api_url"] == sim.endpoints["api_url"]
 
 
@@ -367,7 +233,7 @@ async def test_bad_simulator_settings_ignored(
     else:
         monkeypatch.delenv(SIMULATOR_ENV, raising=False)
         (tmp_path / ".cardata-simulator.json").write_text(content)
-    result = await _init(hass)
+    result = await init_flow(hass)
     assert _collapsed(result)
 
 
@@ -382,7 +248,7 @@ async def test_reauth_same_account(hass: HomeAssistant, sim: Simulator) -> None:
     sim.oauth.auto_approve = True
     result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
     assert result["type"] is FlowResultType.SHOW_PROGRESS
-    result = await _finish(hass, result["flow_id"])
+    result = await finish(hass, result["flow_id"])
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "reauth_successful"
     new = TokenSet.from_dict(entry.data[CONF_TOKENS])
@@ -405,7 +271,7 @@ async def test_reauth_other_account_refused(
     result = await entry.start_reauth_flow(hass)
     sim.oauth.auto_approve = True
     result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
-    result = await _finish(hass, result["flow_id"])
+    result = await finish(hass, result["flow_id"])
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "wrong_account"
     assert entry.data[CONF_TOKENS] == before[CONF_TOKENS]
@@ -419,7 +285,7 @@ async def test_reauth_error_back_on_confirm(
     result = await entry.start_reauth_flow(hass)
     result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
     sim.oauth.deny(result["description_placeholders"]["code"])
-    result = await _finish(hass, result["flow_id"])
+    result = await finish(hass, result["flow_id"])
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "reauth_confirm"
     assert result["errors"] == {"base": "access_denied"}
@@ -439,9 +305,9 @@ async def test_reconfigure(hass: HomeAssistant, sim: Simulator) -> None:
 
     sim.oauth.auto_approve = True
     result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], _form(other_client, sim.endpoints)
+        result["flow_id"], user_form(other_client, sim.endpoints)
     )
-    result = await _finish(hass, result["flow_id"])
+    result = await finish(hass, result["flow_id"])
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "reconfigure_successful"
     assert entry.data[CONF_CLIENT_ID] == other_client
@@ -455,16 +321,16 @@ async def test_reconfigure_other_account_and_error(
     entry.add_to_hass(hass)
     result = await entry.start_reconfigure_flow(hass)
     result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], _form("bad", sim.endpoints)
+        result["flow_id"], user_form("bad", sim.endpoints)
     )
     assert result["step_id"] == "reconfigure"
     assert result["errors"] == {CONF_CLIENT_ID: "invalid_client_id"}
 
     sim.oauth.auto_approve = True
     result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], _form(CLIENT_B, sim.endpoints)
+        result["flow_id"], user_form(CLIENT_B, sim.endpoints)
     )
-    result = await _finish(hass, result["flow_id"])
+    result = await finish(hass, result["flow_id"])
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "wrong_account"
     assert entry.data[CONF_CLIENT_ID] == CLIENT_A
@@ -513,55 +379,3 @@ def test_every_message_translated(lang: str) -> None:
     progress = config["progress"]["wait_for_approval"]
     assert all(f"{{{name}}}" in progress for name in ("url", "code", "expires"))
     assert {"auth_failed", "cannot_connect"} <= set(strings["exceptions"])
-
-
-def _error_text(key: str, language: str = "en") -> str:
-    path = Path(config_flow.__file__).parent / "translations" / f"{language}.json"
-    return str(json.loads(path.read_text("utf-8"))["config"]["error"][key])
-
-
-async def test_gateway_fault_while_polling_is_survived(
-    hass: HomeAssistant, sim: Simulator
-) -> None:
-    """BMW's gateway 500 between "pending" answers: polling goes on and the
-    approval still logs in (it used to end as "code used up")."""
-    sim.faults.token_gateway_faults = 3
-    result = await _submit(hass, sim)
-    assert result["type"] is FlowResultType.SHOW_PROGRESS
-    sim.oauth.approve(result["description_placeholders"]["code"])
-    result = await _finish(hass, result["flow_id"])
-    assert result["type"] is FlowResultType.CREATE_ENTRY
-    assert sim.faults.token_gateway_faults == 0
-    assert result["result"].unique_id == GCID_A
-
-
-async def test_gateway_fault_until_the_code_expires(
-    hass: HomeAssistant, sim: Simulator
-) -> None:
-    """The fault lasts until the code expires: the owner is told that BMW's
-    login service kept failing and to recreate the client in BMW's portal."""
-    sim.oauth.code_lifetime = 1
-    sim.faults.token_gateway_faults = 100_000
-    result = await _login_error(hass, sim, lambda _code: None)
-    assert result["type"] is FlowResultType.FORM
-    assert result["errors"] == {"base": "login_service_failing"}
-    assert "portal" in _error_text("login_service_failing")
-    assert "Portal" in _error_text("login_service_failing", "de")
-
-
-async def test_access_denied_after_approval(
-    hass: HomeAssistant, sim: Simulator
-) -> None:
-    """BMW answers access_denied although the owner approved: the message says
-    BMW refused the code (not that the owner declined); a new try works."""
-    sim.faults.access_denied_flakes = 1
-    result = await _login_error(hass, sim, sim.oauth.approve)
-    assert result["errors"] == {"base": "access_denied"}
-    assert "BMW refused this code" in _error_text("access_denied")
-    assert "declined" not in _error_text("access_denied")
-    sim.oauth.auto_approve = True
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], _form(CLIENT_A, sim.endpoints)
-    )
-    result = await _finish(hass, result["flow_id"])
-    assert result["type"] is FlowResultType.CREATE_ENTRY

@@ -8,26 +8,15 @@ not that a code is used up; the next submit works once BMW recovers.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from unittest.mock import AsyncMock, patch
-
-from homeassistant.config_entries import SOURCE_USER
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 import pytest
 
-from custom_components.cardata.const import CONF_CLIENT_ID, DOMAIN
+from tests.flow_helpers import finish, no_entry_setup, submit, user_form
 from tests.simulator import CLIENT_A, Simulator
 
-
-@pytest.fixture(autouse=True)
-def no_entry_setup() -> Iterator[AsyncMock]:
-    """The flow is under test here, not the set-up of the entry it makes."""
-    with (
-        patch("custom_components.cardata.async_setup_entry", return_value=True) as m,
-        patch("custom_components.cardata.async_unload_entry", return_value=True),
-    ):
-        yield m
+pytestmark = pytest.mark.usefixtures("no_entry_setup")
+__all__ = ["no_entry_setup"]  # a fixture, found by pytest by name
 
 
 @pytest.mark.parametrize("status", [500, 403])
@@ -37,11 +26,7 @@ async def test_device_code_gateway_fault_says_try_again(
     simulator.oauth.interval = 0
     simulator.faults.device_code_gateway_faults = 1
     simulator.faults.device_code_gateway_status = status
-    form = {CONF_CLIENT_ID: CLIENT_A, "endpoints": dict(simulator.endpoints)}
-    result = await hass.config_entries.flow.async_init(
-        DOMAIN, context={"source": SOURCE_USER}
-    )
-    result = await hass.config_entries.flow.async_configure(result["flow_id"], form)
+    result = await submit(hass, simulator)
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "user"
     assert result["errors"] == {"base": "login_service_fault"}
@@ -50,8 +35,9 @@ async def test_device_code_gateway_fault_says_try_again(
 
     # BMW recovered: the same form submitted again starts the login.
     simulator.oauth.auto_approve = True
-    result = await hass.config_entries.flow.async_configure(result["flow_id"], form)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], user_form(CLIENT_A, simulator.endpoints)
+    )
     assert result["type"] is FlowResultType.SHOW_PROGRESS
-    await hass.async_block_till_done()
-    result = await hass.config_entries.flow.async_configure(result["flow_id"])
+    result = await finish(hass, result["flow_id"])
     assert result["type"] is FlowResultType.CREATE_ENTRY

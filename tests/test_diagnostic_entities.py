@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from homeassistant.const import EVENT_STATE_CHANGED
-from homeassistant.core import Event, HomeAssistant, State, callback
+from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ConfigEntryAuthFailed
 import pytest
 
@@ -15,21 +14,14 @@ from custom_components.cardata.diagnostic_entities import (
     ATTR_LAST_REFRESH_ERROR,
     ATTR_NEXT_RETRY,
 )
-from tests.entity_helpers import entity_id, make_entry, setup_entry, wait_for
+from tests.entity_helpers import (
+    entity_id,
+    make_entry,
+    setup_entry,
+    wait_for,
+    written_states,
+)
 from tests.simulator import GCID_A
-
-
-def _written(hass: HomeAssistant, entity: str) -> list[State]:
-    """Every state written for ``entity`` from now on."""
-    states: list[State] = []
-
-    @callback
-    def on_change(event: Event) -> None:
-        if event.data["entity_id"] == entity and event.data["new_state"]:
-            states.append(event.data["new_state"])
-
-    hass.bus.async_listen(EVENT_STATE_CHANGED, on_change)
-    return states
 
 
 async def test_refresh_failures_show_until_recovered(
@@ -46,7 +38,7 @@ async def test_refresh_failures_show_until_recovered(
     assert state.attributes[ATTR_NEXT_RETRY] is None
     before = state.state
     refreshes = tokens.refresh_count
-    written = _written(hass, expiry)
+    written = written_states(hass, expiry)
 
     # The refresh fails; the token still works, so only the attributes move.
     simulator.faults.token_errors = 2

@@ -10,7 +10,7 @@ bridge still feeds the entities, nothing logged as an error.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 import json
 import logging
 from pathlib import Path
@@ -44,14 +44,14 @@ from pytest_homeassistant_custom_component.components.recorder.common import (
     async_wait_recording_done,
 )
 
-from custom_components.cardata import migration
-from custom_components.cardata.api import Endpoints, StreamState
+from custom_components.cardata.api import StreamState
 from custom_components.cardata.const import DOMAIN
 from custom_components.cardata.k_followup import CONF_K_FOLLOWUP, old_words
 from custom_components.cardata.quota import planner_of
-from tests.entity_helpers import wait_for
+from tests.entity_helpers import quiet_recorder, wait_for
+from tests.k_helpers import bmw_is_simulator, k_entry, register_k_entity
 from tests.mosquitto import Broker, mosquitto
-from tests.simulator import CLIENT_A, GCID_A, VIN_BEV, Simulator
+from tests.simulator import GCID_A, VIN_BEV, Simulator
 
 SOC = "vehicle.drivetrain.batteryManagement.header"
 MILEAGE = "vehicle.vehicle.travelledDistance"
@@ -105,10 +105,10 @@ def auto_enable_custom_integrations(
 
 
 @pytest.fixture(autouse=True)
-def quiet_recorder_debug(caplog: pytest.LogCaptureFixture) -> None:
-    """The recorder logs every row it writes (entity ids, unique ids) at debug."""
-    for name in ("homeassistant.components.recorder", "sqlalchemy"):
-        caplog.set_level(logging.WARNING, logger=name)
+def quiet_recorder_logs() -> Iterator[None]:
+    """The recorder logs every row it writes (entity ids, unique ids)."""
+    with quiet_recorder():
+        yield
 
 
 @pytest.fixture
@@ -123,31 +123,13 @@ def production_is_simulator(
     simulator: Simulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """K's entries carry no endpoints (BMW's); here BMW is the simulator."""
-    monkeypatch.setattr(
-        migration, "PRODUCTION", Endpoints.from_dict(simulator.endpoints)
-    )
+    bmw_is_simulator(simulator, monkeypatch)
 
 
 def _k_entry(sim: Simulator, broker: Broker) -> MockConfigEntry:
-    answer = sim.oauth.issue_tokens(GCID_A, CLIENT_A)
-    return MockConfigEntry(
-        domain=DOMAIN,
-        version=1,
-        unique_id=CLIENT_A,
-        title="BMW CarData",
-        data={
-            "client_id": CLIENT_A,
-            "access_token": answer["access_token"],
-            "refresh_token": answer["refresh_token"],
-            "id_token": answer["id_token"],
-            "expires_in": answer["expires_in"],
-            "scope": answer["scope"],
-            "gcid": GCID_A,
-            "token_type": answer["token_type"],
-            "received_at": time.time(),
-            "hv_container_id": "c0ffee00-1234-4abc-9def-0123456789ab",
-            "last_telematic_poll": time.time() - 600,
-        },
+    return k_entry(
+        sim,
+        last_telematic_poll=time.time() - 600,
         # All 16 of K's options, as its options flow stores them.
         options={
             "mqtt_keepalive": 30,
@@ -176,21 +158,9 @@ def _register(
     device = dr.async_get(hass).async_get_or_create(
         config_entry_id=entry.entry_id, identifiers={(DOMAIN, V)}, name="My BMW"
     )
-    registry = er.async_get(hass)
     states = []
     for entity_id, (unique_id, state, unit) in table.items():
-        domain, _, object_id = entity_id.partition(".")
-        created = registry.async_get_or_create(
-            domain,
-            DOMAIN,
-            unique_id,
-            config_entry=entry,
-            device_id=device.id,
-            suggested_object_id=object_id,
-            unit_of_measurement=unit,
-            original_name=object_id.replace("_", " "),
-        )
-        assert created.entity_id == entity_id
+        register_k_entity(hass, entry, device.id, entity_id, unique_id, unit=unit)
         attributes = {"unit_of_measurement": unit} if unit else {}
         states.append(State(entity_id, state, attributes))
     return states

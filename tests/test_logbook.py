@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -9,7 +10,7 @@ from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components.logbook.processor import EventProcessor
 from homeassistant.components.recorder import get_instance
 from homeassistant.const import EVENT_STATE_CHANGED
-from homeassistant.core import Event, HomeAssistant, State, callback
+from homeassistant.core import HomeAssistant
 from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
 import pytest
@@ -26,27 +27,19 @@ from tests.entity_helpers import (
     entity_id,
     make_entry,
     push,
+    quiet_recorder,
     setup_entry,
+    written_states,
 )
 
 
 @pytest.fixture(autouse=True)
 def auto_enable_custom_integrations(
     recorder_mock: Any, enable_custom_integrations: None
-) -> None:
+) -> Iterator[None]:
     """The recorder starts before Home Assistant (its fixture's rule)."""
-
-
-def _written(hass: HomeAssistant, entity: str) -> list[State]:
-    states: list[State] = []
-
-    @callback
-    def on_change(event: Event) -> None:
-        if event.data["entity_id"] == entity and event.data["new_state"]:
-            states.append(event.data["new_state"])
-
-    hass.bus.async_listen(EVENT_STATE_CHANGED, on_change)
-    return states
+    with quiet_recorder():
+        yield
 
 
 async def test_burst_writes_few_logbook_entries(
@@ -63,7 +56,7 @@ async def test_burst_writes_few_logbook_entries(
     await push(hass, coordinator, TEST_VIN, {SOC: 50})
     last = entity_id(hass, "sensor", f"{TEST_VIN}_last_data_received")
     start = dt_util.utcnow()
-    written = _written(hass, last)
+    written = written_states(hass, last)
     stamp = T0
     for step in range(60):
         freezer.tick(timedelta(seconds=10))

@@ -4,7 +4,6 @@ becomes ours without a new login; entities and devices are kept."""
 from __future__ import annotations
 
 from collections.abc import Callable
-import time
 from typing import Any
 
 from homeassistant.config_entries import ConfigEntryState
@@ -18,7 +17,7 @@ from pytest_homeassistant_custom_component.common import (
 )
 
 from custom_components.cardata import migration
-from custom_components.cardata.api import Endpoints, StreamState, TokenSet
+from custom_components.cardata.api import StreamState, TokenSet
 from custom_components.cardata.const import (
     CONF_CLIENT_ID,
     CONF_CONTAINER_ID,
@@ -27,6 +26,12 @@ from custom_components.cardata.const import (
     DOMAIN,
 )
 from tests.conftest import rest_settled, wait_for
+from tests.k_helpers import (
+    K_CONTAINER,
+    bmw_is_simulator,
+    k_entry,
+    register_k_entity,
+)
 from tests.simulator import CLIENT_A, GCID_A, VIN_BEV, Simulator
 
 SOC = "vehicle.drivetrain.batteryManagement.header"
@@ -44,7 +49,7 @@ K_ENTITIES = {
     K_HOOD: f"{VIN_BEV}_{HOOD}",
     K_TRACKER: f"{VIN_BEV}_device_tracker",
 }
-CONTAINER = "c0ffee00-1234-4abc-9def-0123456789ab"
+CONTAINER = K_CONTAINER
 
 type MakeEntry = Callable[..., MockConfigEntry]
 
@@ -54,40 +59,11 @@ def production_is_simulator(
     simulator: Simulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """K's entries carry no endpoints (BMW's); here BMW is the simulator."""
-    monkeypatch.setattr(
-        migration, "PRODUCTION", Endpoints.from_dict(simulator.endpoints)
-    )
-
-
-def _k_entry(sim: Simulator, *, age: float = 0.0, **changes: Any) -> MockConfigEntry:
-    """An entry shaped exactly like kvanbiesen/bmw-cardata-ha's."""
-    answer = sim.oauth.issue_tokens(GCID_A, CLIENT_A)
-    data: dict[str, Any] = {
-        "client_id": CLIENT_A,
-        "access_token": answer["access_token"],
-        "refresh_token": answer["refresh_token"],
-        "id_token": answer["id_token"],
-        "expires_in": answer["expires_in"],
-        "scope": answer["scope"],
-        "gcid": GCID_A,
-        "token_type": answer["token_type"],
-        "received_at": time.time() - age,
-        "hv_container_id": CONTAINER,
-    }
-    data.update(changes)
-    data = {k: v for k, v in data.items() if v is not None}
-    return MockConfigEntry(
-        domain=DOMAIN,
-        version=1,
-        unique_id=CLIENT_A,
-        title="BMW CarData",
-        data=data,
-        options={"mqtt_keepalive": 30},
-    )
+    bmw_is_simulator(simulator, monkeypatch)
 
 
 async def test_k_entry_taken_over(hass: HomeAssistant, simulator: Simulator) -> None:
-    entry = _k_entry(simulator)
+    entry = k_entry(simulator)
     entry.add_to_hass(hass)
     k_data = dict(entry.data)
     calls = simulator.oauth.token_calls
@@ -129,26 +105,15 @@ def _k_entities(hass: HomeAssistant, entry: MockConfigEntry) -> dr.DeviceEntry:
         manufacturer="bmw",
         name="My BMW",
     )
-    reg = er.async_get(hass)
     for entity_id, unique_id in K_ENTITIES.items():
-        domain, _, object_id = entity_id.partition(".")
-        created = reg.async_get_or_create(
-            domain,
-            DOMAIN,
-            unique_id,
-            config_entry=entry,
-            device_id=device.id,
-            suggested_object_id=object_id,
-            original_name=object_id.replace("_", " "),
-        )
-        assert created.entity_id == entity_id
+        register_k_entity(hass, entry, device.id, entity_id, unique_id)
     return device
 
 
 async def test_k_entities_adopted(hass: HomeAssistant, simulator: Simulator) -> None:
     """K's sensor, binary sensor and tracker become ours: same entity ids,
     their last states shown at once, no duplicates, then live values."""
-    entry = _k_entry(simulator)
+    entry = k_entry(simulator)
     entry.add_to_hass(hass)
     device = _k_entities(hass, entry)
     # K's entities are plain RestoreEntity: they saved states, no sensor data.
@@ -207,7 +172,7 @@ async def test_k_entry_with_expired_tokens(
     hass: HomeAssistant, simulator: Simulator
 ) -> None:
     """Expired access token after the upgrade: one refresh, no login."""
-    entry = _k_entry(simulator, age=7200)
+    entry = k_entry(simulator, age=7200)
     entry.add_to_hass(hass)
     old_refresh = entry.data["refresh_token"]
     calls = simulator.oauth.token_calls
@@ -226,7 +191,7 @@ async def test_k_entry_without_timestamps(
     hass: HomeAssistant, simulator: Simulator
 ) -> None:
     """Unknown age: treated as expired and refreshed; no container kept."""
-    entry = _k_entry(simulator, received_at=None, hv_container_id=None)
+    entry = k_entry(simulator, received_at=None, hv_container_id=None)
     entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(entry.entry_id)
     assert entry.state is ConfigEntryState.LOADED
@@ -252,10 +217,10 @@ def test_convert_unknown_age() -> None:
     [{"gcid": None}, {"refresh_token": None}, {"client_id": None}],
     ids=["no_gcid", "no_refresh_token", "no_client_id"],
 )
-async def test_unusable_k_entry(
+async def test_unusablek_entry(
     hass: HomeAssistant, simulator: Simulator, changes: dict[str, Any]
 ) -> None:
-    entry = _k_entry(simulator, **changes)
+    entry = k_entry(simulator, **changes)
     entry.add_to_hass(hass)
     assert not await hass.config_entries.async_setup(entry.entry_id)
     assert entry.state is ConfigEntryState.MIGRATION_ERROR
@@ -267,7 +232,7 @@ async def test_account_already_set_up(
 ) -> None:
     ours = make_entry(simulator, GCID_A, CLIENT_A)
     ours.add_to_hass(hass)
-    entry = _k_entry(simulator)
+    entry = k_entry(simulator)
     entry.add_to_hass(hass)
     # Setting up the integration sets up both entries.
     assert not await hass.config_entries.async_setup(entry.entry_id)
@@ -280,7 +245,7 @@ async def test_account_already_set_up(
 async def test_title_with_client_id_replaced(
     hass: HomeAssistant, simulator: Simulator
 ) -> None:
-    entry = _k_entry(simulator)
+    entry = k_entry(simulator)
     entry.add_to_hass(hass)
     hass.config_entries.async_update_entry(entry, title=f"CarData {CLIENT_A.upper()}")
     assert await hass.config_entries.async_setup(entry.entry_id)

@@ -42,6 +42,13 @@ def _stored(entry: MockConfigEntry) -> TokenSet:
     return TokenSet.from_dict(entry.data[CONF_TOKENS])
 
 
+async def _flow_sources(hass: HomeAssistant) -> list[str]:
+    """Sources of the config flows in progress once the loop is idle."""
+    await hass.async_block_till_done()
+    flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+    return [f["context"]["source"] for f in flows]
+
+
 async def test_rotation_persisted_before_use(
     hass: HomeAssistant, simulator: Simulator, make_entry: MakeEntry
 ) -> None:
@@ -212,9 +219,7 @@ async def test_invalid_grant_once(
     assert simulator.oauth.token_calls == calls + 1
     assert tokens.auth_failed
     assert token_diagnostics(tokens)["auth_failed"] is True
-    await hass.async_block_till_done()
-    flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
-    assert [f["context"]["source"] for f in flows] == [SOURCE_REAUTH]
+    assert await _flow_sources(hass) == [SOURCE_REAUTH]
     await hass.config_entries.async_unload(entry.entry_id)
 
 
@@ -228,9 +233,7 @@ async def test_refresher_stops_on_invalid_grant(
     sim.oauth.revoke_refresh_tokens(GCID_A)
     await wait_for(lambda: tokens.auth_failed)
     await wait_for(lambda: tokens._task is None or tokens._task.done())
-    await hass.async_block_till_done()
-    flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
-    assert [f["context"]["source"] for f in flows] == [SOURCE_REAUTH]
+    assert await _flow_sources(hass) == [SOURCE_REAUTH]
     await hass.config_entries.async_unload(entry.entry_id)
 
 
@@ -310,9 +313,7 @@ async def test_refresh_refused_with_401_or_403_asks_for_one_login(
         await tokens.async_get_access_token()
     assert simulator.oauth.token_calls == calls + 1
     assert tokens.auth_failed
-    await hass.async_block_till_done()
-    flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
-    assert [f["context"]["source"] for f in flows] == [SOURCE_REAUTH]
+    assert await _flow_sources(hass) == [SOURCE_REAUTH]
     await hass.config_entries.async_unload(entry.entry_id)
 
 
@@ -395,8 +396,6 @@ async def test_rotated_then_dropped_asks_for_one_login(
         await tokens.async_force_refresh()
     assert not simulator.oauth.refresh_token_valid(old.refresh_token)
     await wait_for(lambda: tokens.auth_failed)
-    await hass.async_block_till_done()
-    flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
-    assert [f["context"]["source"] for f in flows] == [SOURCE_REAUTH]
+    assert await _flow_sources(hass) == [SOURCE_REAUTH]
     await wait_for(lambda: runtime.stream.state is StreamState.REFUSED)
     await hass.config_entries.async_unload(entry.entry_id)

@@ -52,6 +52,8 @@ def _registered(hass: HomeAssistant, entry: Any) -> dict[str, str]:
             f"{VIN_BEV}_{name}",
             config_entry=entry,
             device_id=device.id,
+            # As the integration names them (no VIN in the entity id).
+            suggested_object_id=f"bmw_v001_{name.rsplit('.', 1)[-1]}",
         ).entity_id
         for name, platform in (
             (SOC, "sensor"),

@@ -142,7 +142,7 @@ def _phantoms(hass: HomeAssistant, entry: Any) -> list[str]:
     devices = dr.async_get(hass)
     entities = er.async_get(hass)
     created = []
-    for vin in (VIN_ID6, VIN_SECONDARY, VIN_BEV):
+    for number, vin in enumerate((VIN_ID6, VIN_SECONDARY, VIN_BEV)):
         device = devices.async_get_or_create(
             config_entry_id=entry.entry_id, identifiers={(DOMAIN, vin)}
         )
@@ -153,6 +153,9 @@ def _phantoms(hass: HomeAssistant, entry: Any) -> list[str]:
                 f"{vin}_{SOC}",
                 config_entry=entry,
                 device_id=device.id,
+                # Entity ids as earlier versions made them (device name, not
+                # the VIN: the log guard reads the registry's own lines).
+                suggested_object_id=f"bmw_{number}_soc",
             ).entity_id
         )
     return created

@@ -40,11 +40,6 @@ def telematic_response(values: Mapping[str, TelematicValue]) -> dict[str, Any]:
     }
 
 
-def unsupported_count(values: Mapping[str, TelematicValue]) -> int:
-    """How many descriptors of an answer carry no data."""
-    return sum(1 for v in values.values() if not has_data(v))
-
-
 def telematic_lines(vin: str, values: Mapping[str, TelematicValue]) -> list[str]:
     """Lines of one vehicle's answer: a header, then up to SHOWN_VALUES values."""
     shown = sorted((n, v) for n, v in values.items() if v.value is not None)

@@ -133,10 +133,6 @@ def async_delete_entry_issues(hass: HomeAssistant, entry_id: str) -> None:
 
 def vin_suffix(vin: str) -> str:
     """The part of an issue id that names a vehicle without its VIN."""
-    return _vin_suffix(vin)
-
-
-def _vin_suffix(vin: str) -> str:
     return hashlib.sha256(vin.encode()).hexdigest()[:12]
 
 
@@ -145,22 +141,7 @@ def async_sync_secondary_vehicles(
     hass: HomeAssistant, entry: CarDataConfigEntry, vins: list[str]
 ) -> None:
     """Show one issue per vehicle the account is only a secondary user of."""
-    wanted = {
-        issue_id(SECONDARY, entry.entry_id, _vin_suffix(vin)): vin for vin in vins
-    }
-    _delete_matching(hass, issue_id(SECONDARY, entry.entry_id), keep=frozenset(wanted))
-    for vin in vins:
-        _create(
-            hass,
-            SECONDARY,
-            entry,
-            fixable=False,
-            suffix=_vin_suffix(vin),
-            placeholders={"vehicle": f"…{vin[-7:]}"},
-            # Found only by reading the mappings (an API call): kept over a
-            # restart until the mappings are read again.
-            persistent=True,
-        )
+    _sync_vehicle_issues(hass, entry, SECONDARY, vins, fixable=False)
 
 
 @callback
@@ -168,15 +149,32 @@ def async_sync_removed_vehicles(
     hass: HomeAssistant, entry: CarDataConfigEntry, vins: list[str]
 ) -> None:
     """Show one fixable issue per vehicle no longer mapped to the account."""
-    wanted = {issue_id(REMOVED, entry.entry_id, _vin_suffix(vin)): vin for vin in vins}
-    _delete_matching(hass, issue_id(REMOVED, entry.entry_id), keep=frozenset(wanted))
+    _sync_vehicle_issues(hass, entry, REMOVED, vins, fixable=True)
+
+
+@callback
+def _sync_vehicle_issues(
+    hass: HomeAssistant,
+    entry: CarDataConfigEntry,
+    kind: str,
+    vins: list[str],
+    *,
+    fixable: bool,
+) -> None:
+    """Keep exactly one ``kind`` issue per vehicle in ``vins``.
+
+    Found only by reading the mappings (an API call): kept over a restart
+    until the mappings are read again.
+    """
+    wanted = frozenset(issue_id(kind, entry.entry_id, vin_suffix(vin)) for vin in vins)
+    _delete_matching(hass, issue_id(kind, entry.entry_id), keep=wanted)
     for vin in vins:
         _create(
             hass,
-            REMOVED,
+            kind,
             entry,
-            fixable=True,
-            suffix=_vin_suffix(vin),
+            fixable=fixable,
+            suffix=vin_suffix(vin),
             placeholders={"vehicle": f"…{vin[-7:]}"},
             persistent=True,
         )

@@ -26,6 +26,7 @@ from homeassistant.exceptions import HomeAssistantError
 
 from .const import DOMAIN, LOGGER
 from .settings import Sharing
+from .tasks import async_cancel
 
 if TYPE_CHECKING:
     from .api import StreamMessage
@@ -99,14 +100,7 @@ class StreamSharing:
         """Stop publishing (the entry's unload also cancels the task)."""
         task, self._task = self._task, None
         self._queue.clear()
-        if task is not None and not task.done():
-            task.cancel()
-            try:
-                await task
-            except asyncio.CancelledError:
-                current = asyncio.current_task()
-                if current is not None and current.cancelling():  # pragma: no cover
-                    raise
+        await async_cancel(task)
 
     @callback
     def offer(self, message: StreamMessage, payload: bytes) -> None:

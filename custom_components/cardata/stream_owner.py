@@ -31,6 +31,7 @@ from .api import (
 from .const import DOMAIN, LOGGER
 from .listeners import Listeners
 from .settings import BrokerTls, custom_broker
+from .tasks import async_cancel
 
 if TYPE_CHECKING:
     from .coordinator import CarDataCoordinator
@@ -205,14 +206,7 @@ class StreamOwner:
         """Stop the stream; returns when its connection is closed."""
         self._unsub_tokens()
         task, self._task = self._task, None
-        if task is not None and not task.done():
-            task.cancel()
-            try:
-                await task
-            except asyncio.CancelledError:
-                current = asyncio.current_task()
-                if current is not None and current.cancelling():  # pragma: no cover
-                    raise
+        await async_cancel(task)
         if not self._auth_failed:
             self._on_state(StreamState.STOPPED)
 

@@ -17,7 +17,8 @@ import time
 
 from playwright.sync_api import sync_playwright
 
-from .browser import CHROMIUM, CHROMIUM_ARGS, PICTURES, Run, StepFailedError
+from .browser import PICTURES, Run
+from .driver import CHROMIUM, CHROMIUM_ARGS, StepFailedError
 from .stack import ROOT, Stack
 
 ARTIFACTS = ROOT / ".e2e"

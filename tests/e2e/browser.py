@@ -8,44 +8,21 @@ read our texts say so.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
 import contextlib
-from dataclasses import dataclass, field
 import json
-from pathlib import Path
 import re
-import time
 from typing import Any
-from urllib.parse import urlsplit
 
-from playwright.sync_api import (
-    Browser,
-    Page,
-    Route,
-    TimeoutError as PlaywrightTimeoutError,
-    expect,
-)
+from playwright.sync_api import expect
 
 from tests.simulator import VIN_BEV, VIN_PHEV, VIN_SECONDARY
 
-from .stack import Stack
+from .driver import Driver
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 USER = ("Owner", "owner", "e2e-Passw0rd!")
 CARD = "cardata-vehicle-card"
 VINS = (VIN_BEV, VIN_PHEV, VIN_SECONDARY)
 DASHBOARD = "dashboard-cardata"
-TIMEOUT_MS = 30_000
 # README pictures: screenshot name -> file in images/.
 PICTURES = {
     "login": "e2e-login.png",
@@ -54,125 +31,10 @@ PICTURES = {
     "card-dark": "e2e-card-dark.png",
     "configure": "e2e-configure.png",
 }
-# The machine may be busy (two cores, several runs): wait as long as a slow
-# page needs, bounded.
-expect.set_options(timeout=TIMEOUT_MS)
-_ERROR_WORDS = re.compile(r"error|fail|unable|invalid|unknown", re.IGNORECASE)
 
 
-class StepFailedError(Exception):
-    """A step of the run failed; the message names it."""
-
-
-def _loopback_only(route: Route) -> None:
-    """Tests touch only loopback: anything else (map tiles, ...) is refused."""
-    host = urlsplit(route.request.url).hostname or ""
-    if route.request.url.startswith(("data:", "blob:")) or host in (
-        "127.0.0.1",
-        "localhost",
-    ):
-        route.continue_()
-    else:
-        route.abort()
-
-
-@dataclass
-class Run:
-    """One run through the product; screenshots go to ``shots``."""
-
-    stack: Stack
-    shots: Path
-    browser: Browser
-    page: Page = field(init=False)
-    count: int = 0
-    pictures: dict[str, Path] = field(default_factory=dict)
-    info: dict[str, Any] = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        """Open the browser page at phone-friendly desktop size."""
-        context = self.browser.new_context(
-            viewport={"width": 1280, "height": 900},
-            accept_downloads=True,
-            locale="en-GB",
-            timezone_id="Europe/Berlin",
-        )
-        context.route("**/*", _loopback_only)
-        context.set_default_timeout(TIMEOUT_MS)
-        self.page = context.new_page()
-
-    # ------------------------------------------------------------ helpers
-    def shot(self, name: str, *, picture: str | None = None) -> Path:
-        """Save a screenshot (numbered in step order)."""
-        self.count += 1
-        path = self.shots / f"{self.count:02d}-{name}.png"
-        self.page.screenshot(path=path)
-        if picture:
-            self.pictures[picture] = path
-        return path
-
-    @contextlib.contextmanager
-    def step(self, name: str) -> Iterator[None]:
-        """Run one step: report it, screenshot on failure, name it in errors."""
-        started = time.monotonic()
-        print(f"e2e: {name} ...", flush=True)
-        try:
-            yield
-            self.no_error_toast()
-        except Exception as err:
-            with contextlib.suppress(Exception):
-                self.shot(f"{re.sub(r'\W+', '-', name)}-FAILED")
-            msg = f"step '{name}' failed: {err}"
-            raise StepFailedError(msg) from err
-        print(f"e2e: {name}: ok ({time.monotonic() - started:.1f} s)", flush=True)
-
-    def no_error_toast(self) -> None:
-        """Fail when Home Assistant shows an error toast."""
-        toasts = self.page.locator("ha-toast")
-        for index in range(toasts.count()):
-            toast = toasts.nth(index)
-            if toast.is_visible():
-                text = toast.inner_text()
-                if _ERROR_WORDS.search(text):
-                    msg = f"error toast: {text!r}"
-                    raise AssertionError(msg)
-
-    def hass(self, script: str, arg: Any = None) -> Any:
-        """Evaluate ``script`` (a function of hass and arg) in the page."""
-        return self.page.evaluate(
-            "async ([body, arg]) => {"
-            " const hass = document.querySelector('home-assistant').hass;"
-            " return await (new Function('hass', 'arg',"
-            " 'return (async () => {' + body + '})()'))(hass, arg); }",
-            [script, arg],
-        )
-
-    def goto(self, path: str) -> None:
-        """Open a page of Home Assistant and let it settle."""
-        self.page.goto(self.stack.url + path, timeout=2 * TIMEOUT_MS)
-        # Settled is nice to have; the checks that follow wait for what they need.
-        with contextlib.suppress(PlaywrightTimeoutError):
-            self.page.wait_for_load_state("networkidle", timeout=10_000)
-        self.confirm_http_settings()
-
-    def confirm_http_settings(self) -> None:
-        """Keep the YAML http settings when Home Assistant asks (2026.10+)."""
-        pending = self.page.locator("dialog-http-pending-config")
-        if pending.count() and pending.get_by_role("button").count():
-            confirm = pending.get_by_role(
-                "button", name=re.compile("Confirm", re.IGNORECASE)
-            )
-            if confirm.is_visible():
-                confirm.click()
-                expect(confirm).to_have_count(0)
-
-    def poll(self, what: str, check: Callable[[], bool], seconds: float) -> None:
-        """Poll ``check`` (bounded in rounds and time)."""
-        for _ in range(int(seconds * 2) + 1):
-            if check():
-                return
-            self.page.wait_for_timeout(500)
-        msg = f"timed out after {seconds:.0f} s waiting for {what}"
-        raise AssertionError(msg)
+class Run(Driver):
+    """One run through the product, step by step."""
 
     # ------------------------------------------------------------ steps
     def onboarding(self) -> None:

@@ -20,21 +20,34 @@ import ssl
 import struct
 from typing import TYPE_CHECKING
 
+from .mqtt_wire import (
+    CONNACK,
+    CONNECT,
+    DISCONNECT,
+    PINGREQ,
+    PINGRESP,
+    RC_ACCEPTED,
+    RC_BAD_CREDENTIALS,
+    RC_NOT_AUTHORIZED,
+    RC_PROTOCOL,
+    SUBACK,
+    SUBSCRIBE,
+    UNSUBACK,
+    UNSUBSCRIBE,
+    ProtocolError,
+    encode,
+    publish_packet,
+    read_binary,
+    read_packet,
+    read_utf8,
+)
 from .world import SCOPE_STREAM
 
 if TYPE_CHECKING:
     from .core import Simulator
 
 _LOGGER = logging.getLogger(__name__)
-CONNECT, CONNACK, PUBLISH, SUBSCRIBE, SUBACK = 1, 2, 3, 8, 9
-UNSUBSCRIBE, UNSUBACK, PINGREQ, PINGRESP, DISCONNECT = 10, 11, 12, 13, 14
-RC_ACCEPTED, RC_PROTOCOL, RC_BAD_CREDENTIALS, RC_NOT_AUTHORIZED = 0, 1, 4, 5
-MAX_PACKET = 65_536
 CONNECT_TIMEOUT = 10.0
-
-
-class ProtocolError(Exception):
-    """The client broke the MQTT 3.1.1 rules: drop the connection."""
 
 
 @dataclass(eq=False)
@@ -72,70 +85,6 @@ class GcidStats:
     close_reasons: list[str] = field(default_factory=list)
     released_at: float | None = None
     held_refusals: int = 0
-
-
-def _utf8(data: bytes, pos: int) -> tuple[str, int]:
-    if pos + 2 > len(data):
-        raise ProtocolError("truncated string")
-    (length,) = struct.unpack_from(">H", data, pos)
-    end = pos + 2 + length
-    if end > len(data):
-        raise ProtocolError("truncated string")
-    try:
-        text = data[pos + 2 : end].decode()
-    except UnicodeDecodeError as err:
-        raise ProtocolError("invalid UTF-8") from err
-    if "\x00" in text:
-        raise ProtocolError("NUL in string")
-    return text, end
-
-
-def _binary(data: bytes, pos: int) -> tuple[bytes, int]:
-    if pos + 2 > len(data):
-        raise ProtocolError("truncated field")
-    (length,) = struct.unpack_from(">H", data, pos)
-    end = pos + 2 + length
-    if end > len(data):
-        raise ProtocolError("truncated field")
-    return data[pos + 2 : end], end
-
-
-def _remaining_length(length: int) -> bytes:
-    out = bytearray()
-    while True:
-        byte, length = length % 128, length // 128
-        out.append(byte | (0x80 if length else 0))
-        if not length:
-            return bytes(out)
-
-
-def encode(first: int, body: bytes) -> bytes:
-    """Frame one packet."""
-    return bytes([first]) + _remaining_length(len(body)) + body
-
-
-def publish_packet(topic: str, payload: bytes) -> bytes:
-    """A QoS 0 PUBLISH."""
-    raw = topic.encode()
-    return encode(PUBLISH << 4, struct.pack(">H", len(raw)) + raw + payload)
-
-
-async def read_packet(reader: asyncio.StreamReader) -> tuple[int, int, bytes]:
-    """Read one packet: (type, flags, body)."""
-    first = (await reader.readexactly(1))[0]
-    length, multiplier = 0, 1
-    for _ in range(4):
-        byte = (await reader.readexactly(1))[0]
-        length += (byte & 0x7F) * multiplier
-        if not byte & 0x80:
-            break
-        multiplier *= 128
-    else:
-        raise ProtocolError("malformed remaining length")
-    if length > MAX_PACKET:
-        raise ProtocolError("packet too large")
-    body = await reader.readexactly(length) if length else b""
-    return first >> 4, first & 0x0F, body
 
 
 class Broker:
@@ -368,7 +317,7 @@ class Broker:
         self, body: bytes, writer: asyncio.StreamWriter
     ) -> Session | int:
         """A new session, or a CONNACK code to refuse with (-1: no answer)."""
-        name, pos = _utf8(body, 0)
+        name, pos = read_utf8(body, 0)
         if pos + 4 > len(body):
             raise ProtocolError("truncated CONNECT")
         level, flags = body[pos], body[pos + 1]
@@ -378,15 +327,15 @@ class Broker:
             return RC_PROTOCOL
         if flags & 0x01:
             raise ProtocolError("reserved flag set")
-        client_id, pos = _utf8(body, pos)
+        client_id, pos = read_utf8(body, pos)
         if flags & 0x04:  # will flag: read and ignore topic and message
-            _, pos = _utf8(body, pos)
-            _, pos = _binary(body, pos)
+            _, pos = read_utf8(body, pos)
+            _, pos = read_binary(body, pos)
         username = password = None
         if flags & 0x80:
-            username, pos = _utf8(body, pos)
+            username, pos = read_utf8(body, pos)
         if flags & 0x40:
-            raw, pos = _binary(body, pos)
+            raw, pos = read_binary(body, pos)
             password = raw.decode(errors="replace")
         faults = self._sim.faults
         if faults.stream_connect_timeouts > 0:
@@ -463,7 +412,7 @@ class Broker:
         packet_id = body[:2]
         pos, codes = 2, bytearray()
         while pos < len(body):
-            topic, pos = _utf8(body, pos)
+            topic, pos = read_utf8(body, pos)
             if pos >= len(body) or body[pos] & 0xFC or body[pos] > 2:
                 raise ProtocolError("malformed SUBSCRIBE options")
             pos += 1
@@ -488,7 +437,7 @@ class Broker:
             raise ProtocolError("malformed UNSUBSCRIBE")
         pos = 2
         while pos < len(body):
-            topic, pos = _utf8(body, pos)
+            topic, pos = read_utf8(body, pos)
             session.subscriptions.discard(topic)
         session.writer.write(encode(UNSUBACK << 4, body[:2]))
 
