@@ -173,7 +173,8 @@ async def test_login_service_down_at_setup(
 async def test_login_service_down_with_valid_tokens(
     hass: HomeAssistant, simulator: Simulator, make_entry: MakeEntry
 ) -> None:
-    """Tokens still valid but due: a failed refresh does not block set-up."""
+    """Tokens still valid but due: a failed refresh does not block set-up;
+    it is retried with backoff, no login is asked for."""
     entry = make_entry(simulator, GCID_A, CLIENT_A)
     entry.add_to_hass(hass)
     simulator.faults.token_errors = 100
@@ -181,7 +182,10 @@ async def test_login_service_down_with_valid_tokens(
     with patch.object(token_manager, "REFRESH_MARGIN", 7200.0):
         assert await hass.config_entries.async_setup(entry.entry_id)
     assert entry.state is ConfigEntryState.LOADED
-    assert entry.runtime_data.tokens.next_retry is None
+    tokens = entry.runtime_data.tokens
+    await wait_for(lambda: tokens.last_error is not None)
+    assert not tokens.auth_failed
+    assert not _reauth_flows(hass)
     simulator.faults.token_errors = 0
     assert await hass.config_entries.async_unload(entry.entry_id)
 
