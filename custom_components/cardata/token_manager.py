@@ -29,6 +29,7 @@ from .api import (
 )
 from .const import CONF_CLIENT_ID, CONF_TOKENS, DOMAIN, LOGGER
 from .listeners import Listeners
+from .tasks import async_cancel
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -317,15 +318,7 @@ class TokenManager(AbstractAuth):
     async def async_stop(self) -> None:
         """Stop the background refresher."""
         task, self._task = self._task, None
-        if task is None or task.done():
-            return
-        task.cancel()
-        try:
-            await task
-        except asyncio.CancelledError:
-            current = asyncio.current_task()
-            if current is not None and current.cancelling():  # pragma: no cover
-                raise
+        await async_cancel(task)
 
     def _seconds_until_due(self) -> float:
         now = _utcnow()
