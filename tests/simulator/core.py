@@ -15,6 +15,7 @@ from aiohttp import web
 
 from . import persist
 from .broker import Broker
+from .catalogue_csv import load_catalogue
 from .control import Control
 from .market import basic_data, stream_unit, to_wire
 from .oauth import OAuth, iso
@@ -47,7 +48,6 @@ from .world import (
     StateValue,
     Vehicle,
     initial_values,
-    load_catalogue,
 )
 
 if TYPE_CHECKING:

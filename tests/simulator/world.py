@@ -8,11 +8,8 @@ and enum values are used on top of it.
 
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass, field
 import datetime as dt
-import os
-from pathlib import Path
 import re
 from typing import Any
 
@@ -37,16 +34,6 @@ VIN_RE = re.compile(r"^[A-HJ-NPR-Z0-9]{17}$")
 SCOPE_API = "cardata:api:read"
 SCOPE_STREAM = "cardata:streaming:read"
 BASE_SCOPES = ("authenticate_user", "openid")
-
-REPO_ROOT = Path(__file__).resolve().parents[2]
-
-
-def reference_dir() -> Path:
-    """Directory holding BMW's reference files (may not exist)."""
-    env = os.environ.get("CARDATA_REFERENCE_DIR")
-    if env:
-        return Path(env)
-    return REPO_ROOT.parent / "shared" / "reference" / "bmw"
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,7 +65,7 @@ _V = "vehicle."
 _CHG = "vehicle.drivetrain.electricEngine.charging."
 _GPS = "vehicle.cabin.infotainment.navigation.currentLocation."
 _PLUGGED = "vehicle.powertrain.tractionBattery.charging.port.anyPosition.isPlugged"
-_DISPLAYED = "vehicle.powertrain.electric.battery.stateOfCharge.displayed"
+DISPLAYED = "vehicle.powertrain.electric.battery.stateOfCharge.displayed"
 _TIMER1 = "vehicle.cabin.climate.timers.weekdaysTimer1."
 BUILTIN: dict[str, Descriptor] = {
     d.name: d
@@ -142,7 +129,7 @@ BUILTIN: dict[str, Descriptor] = {
         _d(_V + "drivetrain.electricEngine.kombiRemainingElectricRange", "float", None),
         _d(_V + "powertrain.electric.battery.charging.power", "int32", "W"),
         _d(_V + "powertrain.electric.battery.stateOfCharge.target", "uint8", "%"),
-        _d(_DISPLAYED, "float", "%"),
+        _d(DISPLAYED, "float", "%"),
         _d(
             _V + "body.chargingPort.status", "string", None, "CONNECTED", "DISCONNECTED"
         ),
@@ -209,41 +196,6 @@ LIVE_EXTRAS = frozenset(
         "vehicle.powertrain.electric.battery.stateOfCharge.displayed",
     }
 )
-
-
-def load_catalogue(path: Path | None = None) -> dict[str, Descriptor]:
-    """Read BMW's catalogue CSV; an empty dict when it is not there."""
-    csv_path = path or reference_dir() / "telematics-data-catalogue.csv"
-    if not csv_path.is_file():
-        return {}
-    result: dict[str, Descriptor] = {}
-    with csv_path.open(encoding="utf-8-sig", newline="") as handle:
-        rows = csv.reader(handle)
-        header = next(rows, [])
-        col = {name: i for i, name in enumerate(header) if name}
-        i_desc = col.get("Technical descriptor", 7)
-        i_type, i_range, i_unit = i_desc + 1, i_desc + 2, i_desc + 3
-        i_cat = col.get("Category", 3)
-        for row in rows:
-            if len(row) <= i_unit:
-                continue
-            name = row[i_desc].replace("\u200b", "").strip()
-            if not name.startswith("vehicle."):
-                continue
-            unit = row[i_unit].strip()
-            values = tuple(v.strip() for v in row[i_range].split(",") if v.strip())
-            result[name] = Descriptor(
-                name,
-                row[i_type].strip() or "-",
-                None if unit in {"", "-"} else unit,
-                values,
-                row[i_cat].strip(),
-            )
-    # Observed: Neue Klasse cars send their charge level on a descriptor the
-    # catalogue does not list, and BMW accepts it in containers.
-    if result:
-        result[_DISPLAYED] = BUILTIN[_DISPLAYED]
-    return result
 
 
 MILES_VINS = frozenset({VIN_MILES})
@@ -357,7 +309,7 @@ _FUEL = {
 }
 # Neue Klasse: the charge level only on stateOfCharge.displayed.
 _NK = (_EV - {"vehicle.drivetrain.batteryManagement.header", _CHG + "level"}) | {
-    _DISPLAYED
+    DISPLAYED
 }
 SUPPORTED: dict[str, frozenset[str]] = {
     "BEV": frozenset(_COMMON | _EV),
@@ -420,7 +372,7 @@ def initial_values(kind: str) -> dict[str, Any]:
         }
     if kind == "BEV_NK":
         values |= {
-            _DISPLAYED: 70.0,
+            DISPLAYED: 70.0,
             _CHG + "hvStatus": "NOT_CHARGING",
             "vehicle.powertrain.electric.battery.charging.power": 0,
             "vehicle.powertrain.electric.battery.stateOfCharge.target": 80,

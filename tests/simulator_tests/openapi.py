@@ -17,7 +17,7 @@ import pytest
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT4, DRAFT202012
 
-from tests.simulator.world import reference_dir
+from tests.simulator.catalogue_csv import reference_dir
 
 CARDATA = "openapi-cardata-api.json"
 DEVICE_FLOW = "openapi-device-code-flow.json"
