@@ -221,7 +221,12 @@ class TokenManager(AbstractAuth):
             task = asyncio.ensure_future(self._fetch_and_store())
             task.add_done_callback(_consume_error)
             try:
-                return await asyncio.shield(task)
+                # asyncio.wait, not asyncio.shield: a cancelled caller leaves
+                # the task running just the same, and Python 3.13+ would
+                # report a shielded task's error nobody waits for any more
+                # (an unload during a refused refresh) as unhandled.
+                await asyncio.wait({task})
+                return task.result()
             except InvalidGrantError as err:
                 self._set_auth_failed()
                 raise self._auth_error() from err
