@@ -9,6 +9,7 @@ the shared-vehicle issue is kept over a restart.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 from homeassistant.config_entries import ConfigEntryState
@@ -90,6 +91,47 @@ async def test_mappings_read_again_only_when_due(
     assert sim_calls(simulator) == calls + 1
     assert not sync.due(dt_util.utcnow())
     assert not _our_issues(hass, "vehicle_removed")
+
+
+async def test_silence_is_counted_across_restarts(
+    hass: HomeAssistant, simulator
+) -> None:
+    """Restarting Home Assistant every day must not hide a car gone silent.
+
+    The clock runs from when the car last spoke (kept in the value store, its
+    newest value counts) or, for a car never heard, from when the entry first
+    watched it, not from the last start.
+    """
+    entry = await setup_rest(hass, make_entry(simulator))
+    coordinator = entry.runtime_data.coordinator
+    sync = entry.runtime_data.quota.poller.sync
+    now = dt_util.utcnow()
+    long_ago = now - SILENT_FOR - timedelta(hours=1)
+    lately = now - timedelta(hours=1)
+    # The BEV spoke an hour ago (its newest value first in the file, older
+    # ones after it); the PHEV never spoke, and the entry has watched it
+    # since long ago.
+    bev = coordinator.vehicles[VIN_BEV]
+    rows = sorted(bev.descriptors)
+    for index, name in enumerate(rows):
+        state = bev.descriptors[name]
+        bev.descriptors[name] = replace(
+            state, received_at=lately if index == 0 else long_ago
+        )
+    coordinator.vehicles[VIN_PHEV].descriptors.clear()
+    sync.record.mappings_checked_at = now - CHECK_EVERY - timedelta(hours=1)
+    sync.record.watching_since = long_ago
+    await sync.record.async_save()
+    await entry.runtime_data.value_store.async_save_now()
+
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done()
+    coordinator = entry.runtime_data.coordinator
+    sync = entry.runtime_data.quota.poller.sync
+    assert coordinator.vehicles[VIN_BEV].last_received_at == lately
+    assert coordinator.vehicles[VIN_PHEV].last_received_at is None
+    assert sync.record.watching_since == long_ago
+    assert sync.due(dt_util.utcnow())
 
 
 async def test_vehicle_no_longer_mapped_is_removed_after_the_notice(

@@ -90,6 +90,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: CarDataConfigEntry) -> b
         coordinator=coordinator,
         quota=quota,
         vin_gate=vin_gate,
+        value_store=values,
     )
     prediction = PredictionHub(hass, entry)
     await prediction.async_load()

@@ -84,6 +84,8 @@ class VehicleRecord:
         self.mappings: dict[str, str] = {}
         self.mappings_checked_at: datetime | None = None
         """When BMW's mappings were last read (see :mod:`.vehicle_sync`)."""
+        self.watching_since: datetime | None = None
+        """When the entry first watched its vehicles for silence."""
 
     async def async_load(self) -> None:
         """Read what an earlier set-up stored (whether it ran, and when)."""
@@ -91,9 +93,8 @@ class VehicleRecord:
         if isinstance(data, dict):
             self.done = data.get("done") is True
             checked = data.get("mappings_checked_at")
-            self.mappings_checked_at = (
-                dt_util.parse_datetime(checked) if isinstance(checked, str) else None
-            )
+            self.mappings_checked_at = _moment(checked)
+            self.watching_since = _moment(data.get("watching_since"))
 
     @property
     def primary(self) -> list[str]:
@@ -106,18 +107,23 @@ class VehicleRecord:
 
     async def async_save(self) -> None:
         """Write the record now."""
-        checked = self.mappings_checked_at
+        checked, since = self.mappings_checked_at, self.watching_since
         await self._store.async_save(
             {
                 "done": self.done,
                 "vehicles": len(self.primary),
                 "mappings_checked_at": checked.isoformat() if checked else None,
+                "watching_since": since.isoformat() if since else None,
             }
         )
 
     async def async_remove(self) -> None:
         """Delete the record (the entry is being removed)."""
         await self._store.async_remove()
+
+
+def _moment(text: object) -> datetime | None:
+    return dt_util.parse_datetime(text) if isinstance(text, str) else None
 
 
 # BMW's brand values (OpenAPI) where the brand reads differently.

@@ -107,6 +107,13 @@ class VehicleState:
     has_restored_tracker: bool = False
 
 
+def _heard(vehicle: VehicleState, state: DescriptorState) -> None:
+    """Move the vehicle's last reception forward (restored rows come in any order)."""
+    last = vehicle.last_received_at
+    if last is None or state.received_at > last:
+        vehicle.last_received_at = state.received_at
+
+
 def split_unique_id(unique_id: str) -> tuple[str, str] | None:
     """Return (VIN, descriptor) for a ``{VIN}_{descriptor}`` unique id, else None.
 
@@ -286,10 +293,10 @@ class CarDataCoordinator:
                     # spoke, so it counts as activity (the REST poller skips
                     # cars it hears from), but no entity listener is woken.
                     held[name] = state
-                    vehicle.last_received_at = state.received_at
+                    _heard(vehicle, state)
                     continue
             held[name] = state
-            vehicle.last_received_at = state.received_at
+            _heard(vehicle, state)
             stamp = state.effective_timestamp
             newest = vehicle.last_timestamp
             if (

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from .sharing import StreamSharing
     from .stream_owner import StreamOwner
     from .token_manager import TokenManager
+    from .value_store import ValueStore
     from .vin_gate import VinGate
 
 
@@ -34,6 +35,7 @@ class CarDataRuntimeData:
     prediction: PredictionHub | None = None
     sharing: StreamSharing | None = None
     vin_gate: VinGate | None = None
+    value_store: ValueStore | None = None
 
 
 type CarDataConfigEntry = ConfigEntry[CarDataRuntimeData]

@@ -104,7 +104,11 @@ class ValueStore:
     async def async_flush(self) -> None:
         """Write now if a write is pending (the entry unloads)."""
         if self._pending:
-            await self._store.async_save(self._data())
+            await self.async_save_now()
+
+    async def async_save_now(self) -> None:
+        """Write the values now."""
+        await self._store.async_save(self._data())
 
 
 async def async_remove_store(hass: HomeAssistant, entry_id: str) -> None:

@@ -2,9 +2,10 @@
 
 BMW's mappings say which vehicles the account may read. They are read again
 rarely: at most once a day (:data:`CHECK_EVERY`, remembered over restarts), and
-only when a vehicle has been silent for days (:data:`SILENT_FOR`), which is
-how a vehicle that left the account shows; or when the owner asks (Fetch now,
-the mappings action). What the mappings say:
+only when a vehicle has been silent for days (:data:`SILENT_FOR`, counted
+over restarts from its last value, or from when the entry first watched a
+vehicle never heard), which is how a vehicle that left the account shows;
+or when the owner asks (Fetch now, the mappings action). What the mappings say:
 
 - a vehicle of the integration that is no longer mapped to the account gets a
   repair issue; confirming it removes the vehicle with its entities
@@ -103,6 +104,9 @@ class VehicleSync:
     async def async_start(self) -> None:
         """Load the record and follow new vehicles (stopped on unload)."""
         await self.record.async_load()
+        if self.record.watching_since is None:
+            self.record.watching_since = self.started_at
+            await self.record.async_save()
         coordinator = self.entry.runtime_data.coordinator
         self.entry.async_on_unload(
             coordinator.async_add_vehicle_listener(self._on_new_vehicle)
@@ -128,8 +132,9 @@ class VehicleSync:
         if checked is not None and now - checked < CHECK_EVERY:
             return False
         vehicles = self.entry.runtime_data.coordinator.vehicles
+        since = self.record.watching_since or self.started_at
         return any(
-            now - (vehicle.last_received_at or self.started_at) >= SILENT_FOR
+            now - (vehicle.last_received_at or since) >= SILENT_FOR
             for vin, vehicle in vehicles.items()
             if VIN_RE.match(vin)
         )
