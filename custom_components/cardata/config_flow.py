@@ -38,7 +38,6 @@ from .api import (
     CarDataConnectionError,
     DeviceAuthorization,
     DeviceCodeExpiredError,
-    DeviceCodeUsedError,
     DeviceLoginError,
     Endpoints,
     LoginServiceFailingError,
@@ -79,7 +78,6 @@ LOGIN_GRACE = 30.0
 # Login failures, most specific first, and the error key shown for each.
 _LOGIN_ERRORS: tuple[tuple[type[Exception], str], ...] = (
     (ScopeNotGrantedError, "scope_not_granted"),
-    (DeviceCodeUsedError, "code_used"),
     (AccessDeniedError, "access_denied"),
     (LoginServiceFaultError, "login_service_fault"),
     (LoginServiceFailingError, "login_service_failing"),

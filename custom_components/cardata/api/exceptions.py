@@ -33,10 +33,6 @@ class ScopeNotGrantedError(DeviceLoginError):
     """BMW refused the requested scopes (a service is not subscribed)."""
 
 
-class DeviceCodeUsedError(DeviceLoginError):
-    """BMW considers this device code used up; request a new one."""
-
-
 class AccessDeniedError(DeviceLoginError):
     """BMW refused the code (the user declined, or a BMW-side flake)."""
 
