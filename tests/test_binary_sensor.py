@@ -51,3 +51,37 @@ async def test_lock_means_on_when_unlocked(hass: HomeAssistant, simulator) -> No
         hass, coordinator, TEST_VIN, {FLAP_LOCKED: "FLAP_UNLOCKED"}, T0 + timedelta(1)
     )
     assert hass.states.get(flap).state == STATE_ON
+
+
+async def test_a_word_neither_on_nor_off_is_shown_as_unknown_and_reported(
+    hass: HomeAssistant, simulator, caplog
+) -> None:
+    """Unknown, not the old state; one warning per word; the diagnostics list it."""
+    coordinator = await setup_entry(hass, make_entry(simulator))
+    await push(hass, coordinator, TEST_VIN, {HOOD: "OPEN"}, T0)
+    hood = entity_id(hass, "binary_sensor", f"{TEST_VIN}_{HOOD}")
+    assert hass.states.get(hood).state == STATE_ON
+    for second in (1, 2):
+        await push(
+            hass,
+            coordinator,
+            TEST_VIN,
+            {HOOD: "HALF_OPEN"},
+            T0 + timedelta(seconds=second),
+        )
+        assert hass.states.get(hood).state == STATE_UNKNOWN
+    # BMW's own "no value" words are not news; text that is no word is not repeated.
+    await push(hass, coordinator, TEST_VIN, {MOVING: "INVALID"}, T0 + timedelta(3))
+    await push(hass, coordinator, TEST_VIN, {MOVING: "x1" * 40}, T0 + timedelta(4))
+
+    warnings = [
+        r.getMessage() for r in caplog.records if "neither on nor off" in r.getMessage()
+    ]
+    assert len(warnings) == 2
+    assert "half_open" in warnings[0]
+    assert HOOD in warnings[0]
+    assert "x1x1" not in warnings[1]
+    assert coordinator.value_check.unread_words == {
+        HOOD: {"half_open"},
+        MOVING: {"(not a word)"},
+    }

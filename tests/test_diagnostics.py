@@ -12,7 +12,7 @@ from pytest_homeassistant_custom_component.components.diagnostics import (
 )
 from syrupy.assertion import SnapshotAssertion
 
-from tests.entity_helpers import LAT, LON, SOC, device_for, in_snapshots_dir
+from tests.entity_helpers import HOOD, LAT, LON, SOC, device_for, in_snapshots_dir
 from tests.rest_helpers import make_entry, setup_rest, wait_for
 from tests.simulator import world
 from tests.simulator.world import GCID_A, VIN_BEV, VIN_PHEV
@@ -40,7 +40,9 @@ def _assert_clean(dump: object, secrets: set[str]) -> str:
 async def _entry_with_traffic(hass: HomeAssistant, simulator):
     entry = await setup_rest(hass, make_entry(simulator))
     coordinator = entry.runtime_data.coordinator
-    await simulator.publish(VIN_BEV, {LAT: PLACE[0], LON: PLACE[1], SOC: 77})
+    await simulator.publish(
+        VIN_BEV, {LAT: PLACE[0], LON: PLACE[1], SOC: 77, HOOD: "HALF_OPEN"}
+    )
     await wait_for(hass, lambda: coordinator.get(VIN_BEV, LAT) is not None)
     return entry
 
@@ -56,6 +58,8 @@ async def test_entry_diagnostics_redacted(
     assert data["entry"]["endpoints"]["api_host"] == "127.0.0.1"
     assert data["entry"]["data"]["tokens"] == "**REDACTED**"
     assert data["stream"]["state"] == "connected"
+    # A word no binary sensor can read is listed (the word, never the VIN).
+    assert data["stream"]["unread_words"] == {HOOD: ["half_open"]}
     assert data["token_state"]["expires_at"]
     assert data["quota"]["used_last_24h"] == 7
     assert len(data["quota"]["log"]) == 7

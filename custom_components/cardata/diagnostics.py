@@ -124,6 +124,12 @@ def _stream(entry: CarDataConfigEntry) -> dict[str, Any]:
         # What was not applied, by reason (counts only, no content).
         "dropped_by_vin_gate": dict(gate.dropped) if gate is not None else {},
         "dropped_values": dict(runtime.coordinator.value_check.dropped),
+        "unread_words": {
+            name: sorted(words)
+            for name, words in sorted(
+                runtime.coordinator.value_check.unread_words.items()
+            )
+        },
         "sharing": runtime.sharing.diagnostics() if runtime.sharing else None,
     }
 

@@ -7,13 +7,19 @@ and logged at debug level (rate-limited, reason only, never the value).
 
 BMW's own "no value" words (INVALID, UNKNOWN, -NA-, ...) and ``None`` fit
 every type: they say "unknown" on purpose. Enum and text values are not
-checked here: a word the catalogue does not list is the enum handling's
-business (it shows "unknown" and keeps the raw word).
+checked here: an enum sensor shows a word the catalogue does not list and
+adds it to its options.
+
+A word a binary sensor cannot read as on or off (not in the descriptor's
+word sets) is kept, so the sensor shows unknown rather than an old state
+that may be wrong; the check remembers it (:attr:`ValueCheck.unread_words`,
+in the diagnostics) and logs one warning per word, so an owner can report it.
 """
 
 from __future__ import annotations
 
 from collections import Counter
+import re
 from typing import Final
 
 from .api.parser import DropLog
@@ -23,6 +29,10 @@ from .const import LOGGER
 from .conversion import convert
 
 _CHECKED: Final = frozenset({ValueKind.NUMBER, ValueKind.TIMESTAMP, ValueKind.BOOLEAN})
+WORDS_KEPT: Final = 10
+"""Unread words remembered per descriptor (later ones are not logged)."""
+_WORD_RE: Final = re.compile(r"[A-Za-z][A-Za-z_ -]{0,31}")
+"""What is shown as a word; anything else (digits, long text) is not repeated."""
 
 
 def misfit(info: DescriptorInfo, value: RawValue) -> str | None:
@@ -51,13 +61,36 @@ class ValueCheck:
     def __init__(self) -> None:
         """Start with nothing dropped."""
         self.dropped: Counter[str] = Counter()
+        self.unread_words: dict[str, set[str]] = {}
         self._log = DropLog(LOGGER, "Descriptor value")
 
     def accepts(self, descriptor: str, value: RawValue) -> bool:
         """Return True when ``value`` fits ``descriptor``; count it otherwise."""
-        reason = misfit(describe(descriptor), value)
+        info = describe(descriptor)
+        reason = misfit(info, value)
         if reason is None:
+            if info.data_type is ValueKind.BOOLEAN and isinstance(value, str):
+                self._note_word(info, value)
             return True
         self.dropped[reason] += 1
         self._log(reason)
         return False
+
+    def _note_word(self, info: DescriptorInfo, value: str) -> None:
+        """Remember (and log once) a word that is neither on nor off."""
+        word = enum_state(value)
+        if word in NO_VALUE_WORDS or convert(info, value) is not None:
+            return
+        if not _WORD_RE.fullmatch(word):
+            word = "(not a word)"
+        words = self.unread_words.setdefault(info.descriptor, set())
+        if word in words or len(words) >= WORDS_KEPT:
+            return
+        words.add(word)
+        LOGGER.warning(
+            "BMW sent %s for %s, which reads as neither on nor off, so its binary "
+            "sensor shows unknown. Please report the word to the integration's "
+            "issue tracker so it can be read",
+            word,
+            info.descriptor,
+        )
