@@ -11,6 +11,7 @@ from homeassistant.config_entries import SOURCE_REAUTH
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import issue_registry as ir
+from homeassistant.util import dt as dt_util
 import pytest
 
 from custom_components.cardata.api import StreamState
@@ -91,7 +92,7 @@ async def test_bare_403_is_a_counted_api_error(
 
 
 async def test_quota_429_without_retry_after_blocks(
-    hass: HomeAssistant, simulator: Simulator
+    hass: HomeAssistant, simulator: Simulator, caplog: pytest.LogCaptureFixture
 ) -> None:
     entry = await setup_rest(hass, make_entry(simulator))
     simulator.quota.mode = "429"
@@ -100,7 +101,12 @@ async def test_quota_429_without_retry_after_blocks(
     with pytest.raises(HomeAssistantError) as caught:
         await _basic(hass)
     assert caught.value.translation_key == "quota_spent_unknown"
-    assert planner(entry).blocked_until is not None
+    until = planner(entry).blocked_until
+    assert until is not None
+    # The log says when in local time, to the second.
+    local = dt_util.as_local(until).isoformat(sep=" ", timespec="seconds")
+    assert f"no calls until {local}" in caplog.text
+    assert until.isoformat() not in caplog.text
     assert ir.async_get(hass).async_get_issue(
         DOMAIN, f"quota_exhausted_{entry.entry_id}"
     )

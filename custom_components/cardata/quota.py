@@ -183,9 +183,12 @@ class QuotaPlanner:
         now = dt_util.utcnow()
         was_blocked = self.policy.is_blocked(now)
         self.policy.block(now, retry_after, reason)
+        until = self.policy.blocked_until
         LOGGER.warning(
             "BMW reports the daily API quota used up; no calls until %s",
-            self.policy.blocked_until,
+            dt_util.as_local(until).isoformat(sep=" ", timespec="seconds")
+            if until
+            else "BMW allows them again",
         )
         self._schedule_unblock()
         self._save()
