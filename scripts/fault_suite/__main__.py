@@ -52,7 +52,11 @@ async def _main(args: argparse.Namespace) -> int:
             print(f"scripts/faults: set-up failed: {err} (files in {base})")
             h.keep = True
             return 2
-        print(f"scripts/faults: {len(chosen)} scenarios; run directory {base}")
+        version = (await h.api("GET", "/api/config")).get("version", "?")
+        print(
+            f"scripts/faults: {len(chosen)} scenarios on Home Assistant {version};"
+            f" run directory {base}"
+        )
         for entry in chosen:
             result = await run_one(run, entry)
             results.append(result)

@@ -24,7 +24,8 @@ import aiohttp
 
 ROOT = Path(__file__).resolve().parents[2]
 PYTHON = ROOT / ".venv" / "bin" / "python"
-HASS = ROOT / ".venv" / "bin" / "hass"
+HASS = Path(os.environ.get("CARDATA_FAULTS_HASS") or ROOT / ".venv" / "bin" / "hass")
+"""The ``hass`` under test (``scripts/faults --ha VERSION`` picks another)."""
 DOMAIN = "cardata"
 HOST = "127.0.0.1"
 START_TIMEOUT = 240.0
