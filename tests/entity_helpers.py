@@ -14,6 +14,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from enum import Enum
 import logging
+import time
 from typing import Any
 
 from homeassistant.const import EVENT_STATE_CHANGED
@@ -207,12 +208,17 @@ async def wait_for(
     Bounded in rounds and in time (a stuck ``async_block_till_done`` fails too).
     The rounds allow more than ``timeout`` of 10 ms sleeps, so with both cores
     busy (a TLS handshake can take seconds then) the time bound decides.
+
+    The 10 ms pause is slept in a worker thread: under the ``freezer`` fixture
+    Home Assistant's loop clock stands still, so an ``asyncio.sleep`` would
+    never end (a test hung that way when the stream was not yet connected on
+    the first look). The rounds still bound the wait then.
     """
     async with asyncio.timeout(timeout):
         for _ in range(rounds):
             if condition():
                 return
-            await asyncio.sleep(0.01)
+            await hass.async_add_executor_job(time.sleep, 0.01)
             await hass.async_block_till_done()
     assert condition()
 
