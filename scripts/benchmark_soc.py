@@ -49,6 +49,13 @@ CHARGES = (
     ChargeProfile("DC 50 kW (MINI, 5 % steps)", "mini", dc_kw=50, start_soc=10),
     ChargeProfile("DC 150 kW (iX, 1 %)", "ix", dc_kw=150, report="step1", target=95),
     ChargeProfile("AC solar (iX, 5 % steps)", "ix", solar=True, report="coarse"),
+    ChargeProfile(
+        "AC solar, clouds (iX, 5 % steps)",
+        "ix",
+        solar=True,
+        clouds=True,
+        report="coarse",
+    ),
     ChargeProfile("AC cold (MINI, 5 % steps)", "mini", cold=True),
     ChargeProfile("DC cold (iX, 1 %)", "ix", dc_kw=150, cold=True, report="step1"),
     ChargeProfile("AC start/end only (iX)", "ix", report="start_end"),

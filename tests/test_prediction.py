@@ -40,6 +40,8 @@ from tests.simulator import GCID_A, VIN_BEV, Simulator
 from tests.simulator.physics import (
     DISPLAYED,
     HEADER,
+    MOVING,
+    POWER,
     ChargeProfile,
     Timeline,
     TripProfile,
@@ -247,6 +249,58 @@ async def test_no_poll_at_the_budget_reserve(
     assert calls == 0
     assert hub.end_poller.polls == 0
     assert hub.end_poller.skipped == {"budget": 1}
+
+
+async def test_no_poll_when_a_cloud_only_paused_the_charge(
+    hass: HomeAssistant, simulator: Simulator, make_entry: Callable[..., Any]
+) -> None:
+    """Surplus solar charging pauses at 0 W under a cloud, then goes on.
+
+    The pause looks like a charge end (no power), but by the time the poll is
+    due the car charges again: its level comes with the real end, no call.
+    """
+    entry, hub, clock = await _setup(hass, simulator, make_entry)
+    profile = ChargeProfile(
+        "clouds", "ix", solar=True, clouds=True, report="start_end", target=90
+    )
+    messages = charge(profile, _start(), seed=7).messages
+    paused = next(
+        i for i, (_, values) in enumerate(messages[:-1]) if values.get(POWER) == 0
+    )
+    resumed = next(
+        i for i in range(paused, len(messages)) if messages[i][1].get(POWER, 0) > 0
+    )
+    assert resumed < len(messages) - 1  # the cloud passed before the charge ended
+    coordinator = entry.runtime_data.coordinator
+    before = simulator.quota.calls(GCID_A)
+    for at, values in messages[: resumed + 1]:
+        clock.now = at
+        await push(hass, coordinator, VIN_BEV, values, at)
+    async_fire_time_changed(hass, dt_util.utcnow() + GRACE + timedelta(minutes=1))
+    poller = hub.end_poller
+    await wait_for(hass, lambda: bool(poller.polls or poller.skipped))
+    assert poller.skipped == {"resumed": 1}
+    assert poller.polls == 0
+    assert simulator.quota.calls(GCID_A) == before
+
+
+async def test_no_poll_when_the_car_drives_on_after_a_stop(
+    hass: HomeAssistant, simulator: Simulator, make_entry: Callable[..., Any]
+) -> None:
+    """A stop that looked like a trip end, then the trip goes on: no call."""
+    entry, hub, clock = await _setup(hass, simulator, make_entry)
+    coordinator = entry.runtime_data.coordinator
+    before = simulator.quota.calls(GCID_A)
+    start = _start()
+    for minute, moving in enumerate(("asn_istrue", "asn_isfalse", "asn_istrue")):
+        at = start + timedelta(minutes=minute)
+        clock.now = at
+        await push(hass, coordinator, VIN_BEV, {MOVING: moving}, at)
+    async_fire_time_changed(hass, dt_util.utcnow() + GRACE + timedelta(minutes=1))
+    poller = hub.end_poller
+    await wait_for(hass, lambda: bool(poller.polls or poller.skipped))
+    assert poller.skipped == {"resumed": 1}
+    assert simulator.quota.calls(GCID_A) == before
 
 
 async def test_car_without_power_data_shows_the_real_value(

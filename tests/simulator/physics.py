@@ -116,6 +116,9 @@ class ChargeProfile:
     amps: float = 16.0
     volts: float = 230.0
     solar: bool = False
+    clouds: bool = False
+    """With ``solar``: a passing cloud makes a surplus wallbox pause (0 A) for
+    half a minute to 3 minutes; the car keeps its charging status meanwhile."""
     cold: bool = False
     start_soc: float = 30.0
     target: int = 80
@@ -237,6 +240,7 @@ def charge(
     now = start
     inlet_kwh = battery_kwh = 0.0
     last_power: int | None = None
+    cloud_ticks = 0
     for n in range(1, 24 * 3600 // int(tick)):
         now = start + dt.timedelta(seconds=n * tick)
         if profile.dc:
@@ -250,6 +254,12 @@ def charge(
             if profile.solar:
                 wave = 0.5 + 0.5 * math.sin(solar_phase + n * tick / 1500)
                 amps = max(6.0, min(16.0, 6 + 10 * wave + rng.uniform(-1, 1)))
+                if profile.clouds:
+                    if cloud_ticks == 0 and rng.random() < 0.03:
+                        cloud_ticks = rng.randint(1, 6)
+                    if cloud_ticks:
+                        cloud_ticks -= 1
+                        amps = 0.0
             kw = min(profile.phases * amps * profile.volts / 1000, car.max_ac_kw)
             efficiency = 1 - ac_losses(kw) + car_loss - (0.04 if profile.cold else 0)
         inlet_kwh += kw * tick / 3600

@@ -2,7 +2,8 @@
 
 When a charge ends (the status leaves charging, or the power drops to zero)
 or a trip ends, the car usually sends its charge level. When the stream has
-not delivered it a few minutes later, one ``telematicData`` call fetches it,
+not delivered it a few minutes later, and the car is not charging or driving
+again by then (it was a pause), one ``telematicData`` call fetches it,
 through the quota planner as a scheduled call (so never into the reserve),
 and at most a set number of times per vehicle in 24 hours (an option).
 """
@@ -99,19 +100,29 @@ class EndPoller:
         LOGGER.debug("No poll after a charge or trip end: %s", reason)
         return False
 
-    async def async_check(self, vin: str, ended_at: datetime) -> bool:
-        """Poll once when no charge level arrived since ``ended_at``."""
+    def _why_not(self, vin: str, ended_at: datetime) -> str | None:
+        """Why no poll is needed or allowed now; ``None`` when it is."""
         entry = self.entry
         feed = self.hub.feed(vin)
-        coordinator = entry.runtime_data.coordinator
         if feed.source is not None:
-            state = coordinator.get(vin, feed.source)
+            state = entry.runtime_data.coordinator.get(vin, feed.source)
             if state is not None and state.received_at >= ended_at:
-                return self._skip("delivered")
+                return "delivered"
+        if feed.predictor.charging or feed.predictor.moving:
+            # A pause (a cloud over a solar wallbox, a stop on the way) and
+            # not the end: the level comes with the real end.
+            return "resumed"
         if CONF_CONTAINER_ID not in entry.data:
-            return self._skip("no_container")
+            return "no_container"
         if len(self._recent(vin)) >= end_polls_per_day(entry.options):
-            return self._skip("daily_limit")
+            return "daily_limit"
+        return None
+
+    async def async_check(self, vin: str, ended_at: datetime) -> bool:
+        """Poll once when no charge level arrived since ``ended_at``."""
+        if (reason := self._why_not(vin, ended_at)) is not None:
+            return self._skip(reason)
+        entry = self.entry
         self._made.setdefault(vin, []).append(dt_util.utcnow())
         self.hub.save()
         try:
