@@ -224,7 +224,9 @@ async def test_fetch_now_shows_what_came_back(hass: HomeAssistant, simulator) ->
     values = [line for line in text.splitlines() if line.startswith("- ")]
     assert values
     assert len(values) <= 2 * (SHOWN_VALUES + 1)
-    assert "batteryManagement.header" in text
+    # Values are named as their entities are (in Home Assistant's language).
+    assert "- Battery charge level: " in text
+    assert "batteryManagement.header" not in text
     assert "None" not in text  # unsupported descriptors are left out
     assert result["description_placeholders"]["shown"] == str(SHOWN_VALUES)
     assert sim_calls(simulator) == calls + 5

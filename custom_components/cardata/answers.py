@@ -12,7 +12,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any, Final
 
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import entity_registry as er
+
 from .api import BasicData, TelematicValue, VehicleMapping
+from .const import DOMAIN
 
 SHOWN_VALUES: Final = 15
 
@@ -40,13 +44,45 @@ def telematic_response(values: Mapping[str, TelematicValue]) -> dict[str, Any]:
     }
 
 
-def telematic_lines(vin: str, values: Mapping[str, TelematicValue]) -> list[str]:
-    """Lines of one vehicle's answer: a header, then up to SHOWN_VALUES values."""
-    shown = sorted((n, v) for n, v in values.items() if v.value is not None)
+def entity_names(
+    hass: HomeAssistant, vin: str, descriptors: Iterable[str]
+) -> dict[str, str]:
+    """Names of the vehicle's entities of ``descriptors`` (the owner's own first)."""
+    registry = er.async_get(hass)
+    names: dict[str, str] = {}
+    for descriptor in descriptors:
+        for platform in ("sensor", "binary_sensor", "device_tracker"):
+            entity_id = registry.async_get_entity_id(
+                platform, DOMAIN, f"{vin}_{descriptor}"
+            )
+            entry = registry.async_get(entity_id) if entity_id else None
+            if entry is not None and (name := entry.name or entry.original_name):
+                names[descriptor] = name
+                break
+    return names
+
+
+def telematic_lines(
+    vin: str,
+    values: Mapping[str, TelematicValue],
+    names: Mapping[str, str] | None = None,
+) -> list[str]:
+    """Lines of one vehicle's answer: a header, then up to SHOWN_VALUES values.
+
+    A value is labelled with its entity's name where ``names`` has one (in
+    Home Assistant's language), else with BMW's descriptor; values are in
+    BMW's words, as the car sent them.
+    """
+    names = names or {}
+    shown = sorted(
+        (names.get(n) or n.removeprefix("vehicle."), v)
+        for n, v in values.items()
+        if v.value is not None
+    )
     lines = [f"**{short_vin(vin)}** · telematicData: {len(shown)}"]
-    for name, value in shown[:SHOWN_VALUES]:
+    for label, value in shown[:SHOWN_VALUES]:
         unit = f" {value.unit}" if value.unit else ""
-        lines.append(f"- {name.removeprefix('vehicle.')}: {value.value}{unit}")
+        lines.append(f"- {label}: {value.value}{unit}")
     if len(shown) > SHOWN_VALUES:
         lines.append(f"- … (+{len(shown) - SHOWN_VALUES})")
     return lines

@@ -37,7 +37,13 @@ try:
 except ImportError:  # pragma: no cover - older Home Assistant
     import voluptuous as vol  # type: ignore[no-redef]
 
-from .answers import SHOWN_VALUES, basic_lines, mapping_lines, telematic_lines
+from .answers import (
+    SHOWN_VALUES,
+    basic_lines,
+    entity_names,
+    mapping_lines,
+    telematic_lines,
+)
 from .api import (
     ApiError,
     CarDataConnectionError,
@@ -365,7 +371,9 @@ class CarDataOptionsFlow(OptionsFlowWithReload):
                 values = await async_fetch_telematic(
                     self.hass, entry, vin, CallKind.USER
                 )
-                lines.extend(telematic_lines(vin, values or {}))
+                values = values or {}
+                names = entity_names(self.hass, vin, values)
+                lines.extend(telematic_lines(vin, values, names))
         return lines or ["-"]
 
 
