@@ -133,6 +133,30 @@ async def test_rises_during_ac_charge_snaps_and_stops_at_target(
     assert state.attributes["last_reading_age_min"] is not None
 
 
+async def test_power_from_current_and_line_voltage(
+    hass: HomeAssistant, simulator: Simulator, make_entry: Callable[..., Any]
+) -> None:
+    """No charging power during the charge: current x voltage x phases, with a
+    car that reports the line-to-line voltage (about 400 V) on three phases.
+
+    The car's last charging power (0 W, read at set-up) is from before this
+    charge began and must not stand for it.
+    """
+    entry, _hub, clock = await _setup(hass, simulator, make_entry)
+    profile = ChargeProfile(
+        "amps",
+        "ix",
+        report="coarse",
+        target=70,
+        sends_power=False,
+        sends_current=True,
+        line_voltage=True,
+    )
+    seen = await _play(hass, entry, clock, charge(profile, _start(), seed=3))
+    assert max(abs(v - truth) for v, truth, _ in seen) < 2.5
+    assert len({value for value, _, _ in seen}) > 10  # it did predict
+
+
 async def test_rises_during_dc_charge_and_stops_at_target(
     hass: HomeAssistant, simulator: Simulator, make_entry: Callable[..., Any]
 ) -> None:

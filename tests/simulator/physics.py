@@ -125,6 +125,11 @@ class ChargeProfile:
     report: str | None = None
     """Reporting style; ``None`` takes the model's."""
     sends_power: bool = True
+    """BMW's own charging power (``charging.power``)."""
+    sends_current: bool | None = None
+    """AC current, voltage and phases; ``None``: as ``sends_power``."""
+    line_voltage: bool = False
+    """The AC voltage is the line-to-line one (about 400 V on three phases)."""
     silent_end: bool = False
     """The car sends no charge level when the charge ends."""
 
@@ -226,13 +231,18 @@ def charge(
     first: dict[str, Any] = {STATUS: "CHARGING", TARGET: target}
     if car.sends_capacity:
         first[SIZE_MAX] = car.usable_kwh
+    power = profile.sends_power
+    current = power if profile.sends_current is None else profile.sends_current
     if profile.dc:
         first |= {DC_PORT: "CONNECTED", METHOD: "NOCHARGING"}
     else:
+        volts = profile.volts
+        if profile.line_voltage and profile.phases > 1:
+            volts = round(volts * math.sqrt(3))
         first |= {
             METHOD: "AC_TYPE2PLUG",
             PHASES: f"{profile.phases}-PHASES",
-            VOLTAGE: profile.volts,
+            VOLTAGE: volts,
         }
     first |= reporter.due(soc, edge=True)
     timeline.messages.append((start, first))
@@ -268,11 +278,12 @@ def charge(
         timeline.truth.append((now, soc))
         values: dict[str, Any] = {}
         watts = round(kw * 100) * 10
-        if profile.sends_power and (n % 2 == 0 or last_power is None):
+        if (power or current) and (n % 2 == 0 or last_power is None):
             if watts != last_power:
-                values[POWER] = watts
+                if power:
+                    values[POWER] = watts
                 last_power = watts
-            if not profile.dc:
+            if current and not profile.dc:
                 values[AMPERE] = round(amps)
             left = (target - soc) / 100 * car.usable_kwh / max(kw * efficiency, 0.1)
             values[TIME_TO_FULL] = round(left * 60)
@@ -285,10 +296,10 @@ def charge(
         STATUS: "FINISHED_FULLY_CHARGED" if target >= 100 else "FINISHED_NOT_FULL",
         TIME_TO_FULL: 0,
     }
-    if profile.sends_power:
+    if power:
         end[POWER] = 0
-        if not profile.dc:
-            end[AMPERE] = 0
+    if current and not profile.dc:
+        end[AMPERE] = 0
     if not profile.silent_end:
         end |= reporter.due(soc, edge=True)
     timeline.messages.append((now, end))

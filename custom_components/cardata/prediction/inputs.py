@@ -14,8 +14,9 @@ trip-end ``hvSoc`` as a last resort.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
+import math
 from typing import Final
 
 from .model import VehiclePredictor
@@ -68,6 +69,10 @@ WATCHED: Final = frozenset(
 """Every descriptor the prediction listens to."""
 
 FULL: Final = 100.0
+STATUS_LEAD: Final = timedelta(seconds=60)
+LINE_VOLTAGE: Final = 250.0
+"""An AC voltage from here up is line-to-line (400 V), not one phase's (230 V);
+some cars report that one on three phases."""
 MIN_CAPACITY_KWH: Final = 3.0
 MAX_CAPACITY_KWH: Final = 300.0
 
@@ -118,6 +123,8 @@ class VehicleFeed:
         """Bind to a predictor."""
         self.predictor = predictor
         self.values: dict[str, object] = {}
+        self.stamps: dict[str, datetime] = {}
+        """BMW's time of each value in :attr:`values`."""
         self.source: str | None = None
         self.reported_capacity: float | None = None
         self.has_power = False
@@ -133,6 +140,7 @@ class VehicleFeed:
             return self._reading(name, value, at)
         previous = self.values.get(name)
         self.values[name] = value
+        self.stamps[name] = at
         if name in (MOVING, TRIP_DISTANCE):
             return self._trip(name, value, previous, at)
         predictor = self.predictor
@@ -200,10 +208,22 @@ class VehicleFeed:
             return Event.CHARGE_END
         return None
 
+    def _this_charge(self, name: str) -> bool:
+        """Whether ``name``'s value can be of the charge now running.
+
+        A value from before the status turned to charging (a power left over
+        from the last charge, or read at set-up) says nothing about this one;
+        a value may lead the status by :data:`STATUS_LEAD` in the same burst.
+        """
+        started = self.stamps.get(STATUS)
+        if started is None or _word(self.values.get(STATUS)) != "CHARGING":
+            return True
+        return self.stamps[name] >= started - STATUS_LEAD
+
     def _watts(self, dc: bool) -> float | None:
         """Charging power: BMW's figure, else phases x current x voltage (AC)."""
         values = self.values
-        if POWER in values:
+        if POWER in values and self._this_charge(POWER):
             self.has_power = True
             return number(values[POWER])
         if dc:
@@ -213,5 +233,7 @@ class VehicleFeed:
         volts = number(values.get(VOLTAGE))
         if phases is None or amps is None or volts is None:
             return None
+        if phases > 1 and volts >= LINE_VOLTAGE:
+            volts /= math.sqrt(3)  # line-to-line: the voltage of one phase
         self.has_power = True
         return phases * amps * volts
