@@ -36,10 +36,11 @@ from tests.entity_helpers import (
     setup_entry,
     wait_for,
 )
-from tests.simulator import GCID_A, VIN_BEV, Simulator
+from tests.simulator import GCID_A, VIN_BEV, VIN_PHEV, Simulator
 from tests.simulator.physics import (
     DISPLAYED,
     HEADER,
+    LEVEL,
     MOVING,
     POWER,
     ChargeProfile,
@@ -155,6 +156,32 @@ async def test_power_from_current_and_line_voltage(
     seen = await _play(hass, entry, clock, charge(profile, _start(), seed=3))
     assert max(abs(v - truth) for v, truth, _ in seen) < 2.5
     assert len({value for value, _, _ in seen}) > 10  # it did predict
+
+
+async def test_phev_level_while_its_header_stands_still(
+    hass: HomeAssistant, simulator: Simulator, make_entry: Callable[..., Any]
+) -> None:
+    """A PHEV's battery header keeps its pre-charge value while it charges;
+    ``charging.level`` moves meanwhile and is taken as the real reading."""
+    entry, hub, clock = await _setup(hass, simulator, make_entry)
+    profile = ChargeProfile("phev", "330e", phases=1, start_soc=20, target=100)
+    timeline = charge(profile, _start(), seed=2)
+    half = len(timeline.messages) // 2
+    coordinator = entry.runtime_data.coordinator
+    for at, values in timeline.messages[:half]:
+        clock.now = at
+        await push(hass, coordinator, VIN_PHEV, values, at)
+    state = _state(hass, VIN_PHEV)
+    truth = timeline.true_soc(clock.now)
+    assert state.attributes["last_reading"] > 25  # not the header's 20 %
+    assert state.attributes["charge_level_descriptor"] == LEVEL
+    assert abs(float(state.state) - truth) < 1.5
+    for at, values in timeline.messages[half:]:
+        clock.now = at
+        await push(hass, coordinator, VIN_PHEV, values, at)
+    # At the end the header catches up and is the source again.
+    assert _state(hass, VIN_PHEV).attributes["charge_level_descriptor"] == HEADER
+    del hub
 
 
 async def test_rises_during_dc_charge_and_stops_at_target(

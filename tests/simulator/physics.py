@@ -69,6 +69,10 @@ class CarModel:
     sends_capacity: bool = False
     basic_kwh: float = 0.0
     """What basicData says (``hvsMaxEnergyAbsolute``: gross, above the usable)."""
+    charging_descriptor: str | None = None
+    """Where the level goes while charging, when not ``soc_descriptor``: a PHEV's
+    header stays at its pre-charge value then and ``charging.level`` moves
+    (seen by K's owners); both are sent when the charge starts and ends."""
 
 
 MODELS: dict[str, CarModel] = {
@@ -82,7 +86,14 @@ MODELS: dict[str, CarModel] = {
         basic_kwh=111.5,
     ),
     "330e": CarModel(
-        "330e", 10.2, 3.7, 0.0, report="step1", consumption=0.85, basic_kwh=12.0
+        "330e",
+        10.2,
+        3.7,
+        0.0,
+        report="step1",
+        consumption=0.85,
+        basic_kwh=12.0,
+        charging_descriptor=LEVEL,
     ),
     "mini": CarModel(
         "MINI Cooper SE",
@@ -192,9 +203,11 @@ def dc_taper(soc: float) -> float:
 class _Reporter:
     """Decides when the car reports its charge level, and how."""
 
-    def __init__(self, style: str, descriptor: str) -> None:
+    def __init__(self, style: str, descriptor: str, during: str | None = None) -> None:
         self.style = style
         self.descriptor = descriptor
+        self.during = during
+        """Where the level goes between the edges (``descriptor`` stays put)."""
         self.last: float | None = None
 
     def value(self, soc: float) -> float | int:
@@ -206,13 +219,15 @@ class _Reporter:
             return {}
         if edge or self.last is None:
             self.last = shown
-            return {self.descriptor: shown}
+            return {self.descriptor: shown} | (
+                {self.during: shown} if self.during else {}
+            )
         if self.style == "start_end":
             return {}
         step = 5 if self.style == "coarse" else 0
         if shown != self.last and abs(shown - self.last) >= step:
             self.last = shown
-            return {self.descriptor: shown}
+            return {self.during or self.descriptor: shown}
         return {}
 
 
@@ -222,7 +237,9 @@ def charge(
     """Compute one charge from ``start``."""
     rng = random.Random(f"{profile.name}:{seed}")
     car = MODELS[profile.model]
-    reporter = _Reporter(profile.report or car.report, car.soc_descriptor)
+    reporter = _Reporter(
+        profile.report or car.report, car.soc_descriptor, car.charging_descriptor
+    )
     soc = profile.start_soc
     target = min(profile.target, 100)
     timeline = Timeline()

@@ -9,7 +9,9 @@ on: a real charge level arrived, a charge ended, a trip ended.
 The charge level comes from the best descriptor the vehicle actually sends:
 ``batteryManagement.header`` on most cars, ``charging.level`` (BMW's own
 prediction) on some, ``stateOfCharge.displayed`` on Neue Klasse cars, and the
-trip-end ``hvSoc`` as a last resort.
+trip-end ``hvSoc`` as a last resort. While a charge runs, a lesser descriptor
+takes over when the better one has said nothing since the charge began (a
+PHEV's header keeps its pre-charge value while ``charging.level`` moves).
 """
 
 from __future__ import annotations
@@ -124,6 +126,8 @@ class VehicleFeed:
         self.predictor = predictor
         self.values: dict[str, object] = {}
         self.stamps: dict[str, datetime] = {}
+        self.heard: dict[str, datetime] = {}
+        """BMW's time of the last charge level of each descriptor."""
         """BMW's time of each value in :attr:`values`."""
         self.source: str | None = None
         self.reported_capacity: float | None = None
@@ -178,13 +182,33 @@ class VehicleFeed:
         level = number(value)
         if level is None or not 0 <= level <= FULL:
             return None
-        rank = SOC_SOURCES.index(name)
-        if self.source is not None and rank > SOC_SOURCES.index(self.source):
+        self.heard[name] = at
+        source = self.source
+        if (
+            source is not None
+            and SOC_SOURCES.index(name) > SOC_SOURCES.index(source)
+            and not self._stands_still(source, at)
+        ):
             return None  # a better descriptor carries the level
         self.source = name
         if self.predictor.add_reading(level, at):
             return Event.READING
         return None
+
+    def _stands_still(self, source: str, at: datetime) -> bool:
+        """Whether ``source`` has been silent since this charge began.
+
+        Another descriptor gives a level at ``at`` meanwhile: a PHEV's header
+        keeps its pre-charge value while it charges; ``charging.level`` moves.
+        """
+        started = self.stamps.get(STATUS)
+        heard = self.heard.get(source)
+        return (
+            self.predictor.charging
+            and started is not None
+            and heard is not None
+            and heard <= started < at
+        )
 
     def _charging(self, name: str, at: datetime) -> Event | None:
         """Charging status, method and power changed."""
