@@ -43,6 +43,7 @@ from tests.simulator.physics import (
     LEVEL,
     MOVING,
     POWER,
+    STATUS,
     ChargeProfile,
     Timeline,
     TripProfile,
@@ -352,6 +353,25 @@ async def test_no_poll_when_the_car_drives_on_after_a_stop(
     await wait_for(hass, lambda: bool(poller.polls or poller.skipped))
     assert poller.skipped == {"resumed": 1}
     assert simulator.quota.calls(GCID_A) == before
+
+
+async def test_trip_end_polls_though_a_charge_never_ended(
+    hass: HomeAssistant, simulator: Simulator, make_entry: Callable[..., Any]
+) -> None:
+    """Some cars never send the end of a charge: their next trip end is no pause."""
+    entry, hub, clock = await _setup(hass, simulator, make_entry)
+    coordinator = entry.runtime_data.coordinator
+    start = _start()
+    steps = ({STATUS: "CHARGING"}, {MOVING: "asn_istrue"}, {MOVING: "asn_isfalse"})
+    for minute, values in enumerate(steps):
+        at = start + timedelta(minutes=minute)
+        clock.now = at
+        await push(hass, coordinator, VIN_BEV, values, at)
+    async_fire_time_changed(hass, dt_util.utcnow() + GRACE + timedelta(minutes=1))
+    poller = hub.end_poller
+    await wait_for(hass, lambda: bool(poller.polls or poller.skipped))
+    assert poller.polls == 1
+    assert not poller.skipped
 
 
 async def test_car_without_power_data_shows_the_real_value(

@@ -72,8 +72,8 @@ class EndPoller:
         return recent
 
     @callback
-    def schedule(self, vin: str, ended_at: datetime) -> None:
-        """A charge or trip ended (``ended_at``: when that message arrived)."""
+    def schedule(self, vin: str, ended_at: datetime, *, trip: bool = False) -> None:
+        """A charge or (``trip``) a trip ended at ``ended_at`` (message arrival)."""
         if (cancel := self._timers.pop(vin, None)) is not None:
             cancel()
 
@@ -82,7 +82,7 @@ class EndPoller:
             self._timers.pop(vin, None)
             self.entry.async_create_background_task(
                 self.hass,
-                self.async_check(vin, ended_at),
+                self.async_check(vin, ended_at, trip=trip),
                 f"{DOMAIN} poll after charge or trip end",
             )
 
@@ -100,7 +100,7 @@ class EndPoller:
         LOGGER.debug("No poll after a charge or trip end: %s", reason)
         return False
 
-    def _why_not(self, vin: str, ended_at: datetime) -> str | None:
+    def _why_not(self, vin: str, ended_at: datetime, *, trip: bool) -> str | None:
         """Why no poll is needed or allowed now; ``None`` when it is."""
         entry = self.entry
         feed = self.hub.feed(vin)
@@ -108,8 +108,8 @@ class EndPoller:
             state = entry.runtime_data.coordinator.get(vin, feed.source)
             if state is not None and state.received_at >= ended_at:
                 return "delivered"
-        if feed.predictor.charging or feed.predictor.moving:
-            # A pause (a cloud over a solar wallbox, a stop on the way) and
+        if feed.predictor.moving if trip else feed.predictor.charging:
+            # A pause (a stop on the way, a cloud over a solar wallbox) and
             # not the end: the level comes with the real end.
             return "resumed"
         if CONF_CONTAINER_ID not in entry.data:
@@ -118,9 +118,11 @@ class EndPoller:
             return "daily_limit"
         return None
 
-    async def async_check(self, vin: str, ended_at: datetime) -> bool:
+    async def async_check(
+        self, vin: str, ended_at: datetime, *, trip: bool = False
+    ) -> bool:
         """Poll once when no charge level arrived since ``ended_at``."""
-        if (reason := self._why_not(vin, ended_at)) is not None:
+        if (reason := self._why_not(vin, ended_at, trip=trip)) is not None:
             return self._skip(reason)
         entry = self.entry
         self._made.setdefault(vin, []).append(dt_util.utcnow())

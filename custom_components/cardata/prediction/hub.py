@@ -254,7 +254,9 @@ class PredictionHub:
         if name in SOC_SOURCES or feed.reported_capacity != feed.predictor.capacity_kwh:
             self._update_capacity(vin)
         if event in (Event.CHARGE_END, Event.TRIP_END):
-            self.end_poller.schedule(vin, state.received_at)
+            self.end_poller.schedule(
+                vin, state.received_at, trip=event is Event.TRIP_END
+            )
         if feed.predictor.learning.to_dict() != before:
             self.save()
         if vin not in self._announced and self.electric(vin):
