@@ -374,6 +374,26 @@ async def test_trip_end_polls_though_a_charge_never_ended(
     assert not poller.skipped
 
 
+async def test_drive_after_a_charge_whose_end_never_came(
+    hass: HomeAssistant, simulator: Simulator, make_entry: Callable[..., Any]
+) -> None:
+    """The car never sent the end of its charge; when it drives off, the charge
+    is over: the estimate falls with the distance, it does not keep charging."""
+    entry, _hub, clock = await _setup(hass, simulator, make_entry)
+    profile = ChargeProfile("no end", "ix", report="coarse", target=70, no_end=True)
+    charged = charge(profile, _start(), seed=3)
+    await _play(hass, entry, clock, charged)
+    assert charged.end is not None
+    trip = drive(
+        TripProfile("after", "ix", km=60, report="coarse", start_soc=70),
+        charged.end + timedelta(minutes=30),
+        seed=1,
+    )
+    seen = await _play(hass, entry, clock, trip)
+    assert seen[-1][0] < seen[0][0]
+    assert max(abs(v - truth) for v, truth, _ in seen) < 2.5
+
+
 async def test_car_without_power_data_shows_the_real_value(
     hass: HomeAssistant, simulator: Simulator, make_entry: Callable[..., Any]
 ) -> None:

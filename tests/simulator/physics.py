@@ -143,6 +143,9 @@ class ChargeProfile:
     """The AC voltage is the line-to-line one (about 400 V on three phases)."""
     silent_end: bool = False
     """The car sends no charge level when the charge ends."""
+    no_end: bool = False
+    """The car sends nothing at all when the charge ends: no status, no power,
+    no level (some cars never push the end of a charge, K's owners saw)."""
 
     @property
     def dc(self) -> bool:
@@ -319,7 +322,8 @@ def charge(
         end[AMPERE] = 0
     if not profile.silent_end:
         end |= reporter.due(soc, edge=True)
-    timeline.messages.append((now, end))
+    if not profile.no_end:
+        timeline.messages.append((now, end))
     timeline.end = now
     timeline.efficiency = battery_kwh / inlet_kwh if inlet_kwh else 0.0
     return timeline

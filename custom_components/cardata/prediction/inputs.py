@@ -171,6 +171,10 @@ class VehicleFeed:
         predictor = self.predictor
         if name == MOVING:
             moving = value is True or _word(value) in {"ASN_ISTRUE", "TRUE"}
+            if moving and predictor.charging:
+                # A car that drives is not charging, whether or not it sent
+                # the end of its charge (some never do).
+                predictor.set_charging(False, at)
             was = predictor.moving
             predictor.set_moving(moving, at)
             return Event.TRIP_END if was and not moving else None
