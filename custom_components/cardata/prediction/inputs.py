@@ -174,7 +174,7 @@ class VehicleFeed:
             if moving and predictor.charging:
                 # A car that drives is not charging, whether or not it sent
                 # the end of its charge (some never do).
-                predictor.set_charging(False, at)
+                predictor.set_charging(active=False, at=at)
             was = predictor.moving
             predictor.set_moving(moving, at)
             return Event.TRIP_END if was and not moving else None
