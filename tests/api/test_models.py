@@ -223,6 +223,7 @@ def _body(code: str | None, note: str = "a note") -> dict[str, str]:
         (403, _body("CU-105"), ContainerInvalidError),
         (400, _body("CU-121"), ContainerInvalidError),
         (403, _body("CU-122"), ContainerDeletedError),
+        (208, _body("CU-122"), ContainerDeletedError),  # observed
         (403, _body("CU-124"), ContainerLimitError),
         (400, _body("CU-400"), BadRequestError),
         (400, _body("CU-402"), BadRequestError),

@@ -257,7 +257,8 @@ class Rest:
         if isinstance(container, web.Response):
             return container
         if container.state != "ACTIVE":
-            return error(403, "CU-122", "Already set for deletion")
+            # Observed (K's owners): 208 Already Reported with the error body.
+            return error(208, "CU-122", "Already set for deletion")
         container.state = self.deleted_state
         return web.Response(status=204)
 

@@ -184,7 +184,7 @@ async def test_every_path_answers_to_schema(api: Api, openapi: OpenApi | None) -
     status, body = await api.call(
         "DELETE", "/customers/containers/{containerId}", containerId=cid
     )
-    assert (status, body["exveErrorId"]) == (403, "CU-122")
+    assert (status, body["exveErrorId"]) == (208, "CU-122")
     status, body = await api.call(
         "GET", "/customers/containers/{containerId}", containerId=cid
     )

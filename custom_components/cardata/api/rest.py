@@ -35,6 +35,7 @@ MAX_PAGES = 10
 """Most pages fetched for one paginated call (each page costs one call)."""
 _HTTP_OK_MIN = 200
 _HTTP_OK_MAX = 299
+_HTTP_ALREADY_REPORTED = 208
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,15 +156,15 @@ class CarDataApi:
         try:
             response = await self._auth.request(method, path, **kwargs)
             async with response:
-                if _HTTP_OK_MIN <= response.status <= _HTTP_OK_MAX:
-                    data: Any = await response.read()
-                    if not raw:
-                        data = _decode(data)
+                body = await response.read()
+                if _HTTP_OK_MIN <= response.status <= _HTTP_OK_MAX and not (
+                    _reported_error(response.status, body)
+                ):
                     self._report(endpoint, vin, at, "ok")
-                    return data
+                    return body if raw else _decode(body)
                 error = classify_api_error(
                     response.status,
-                    _decode(await response.read()),
+                    _decode(body),
                     retry_after=parse_retry_after(response.headers.get("Retry-After")),
                     lbcs=endpoint == "locationBasedChargingSettings",
                 )
@@ -415,6 +416,14 @@ class CarDataApi:
 def _next_token(data: Mapping[str, Any]) -> str | None:
     token = data.get("next_token") or data.get("nextToken")
     return token if isinstance(token, str) and token else None
+
+
+def _reported_error(status: int, raw: bytes) -> bool:
+    """A 208 with BMW's error body: CU-122, a container already marked (observed)."""
+    if status != _HTTP_ALREADY_REPORTED:
+        return False
+    data = _decode(raw)
+    return isinstance(data, Mapping) and bool(data.get("exveErrorId"))
 
 
 def _decode(raw: bytes) -> Any:
