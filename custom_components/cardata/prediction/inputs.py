@@ -72,6 +72,7 @@ WATCHED: Final = frozenset(
 
 FULL: Final = 100.0
 STATUS_LEAD: Final = timedelta(seconds=60)
+"""How long a value sent with a charge start may be stamped before its status."""
 LINE_VOLTAGE: Final = 250.0
 """An AC voltage from here up is line-to-line (400 V), not one phase's (230 V);
 some cars report that one on three phases."""
@@ -126,9 +127,9 @@ class VehicleFeed:
         self.predictor = predictor
         self.values: dict[str, object] = {}
         self.stamps: dict[str, datetime] = {}
+        """BMW's time of each value in :attr:`values`."""
         self.heard: dict[str, datetime] = {}
         """BMW's time of the last charge level of each descriptor."""
-        """BMW's time of each value in :attr:`values`."""
         self.source: str | None = None
         self.reported_capacity: float | None = None
         self.has_power = False
