@@ -1,4 +1,7 @@
-"""``scripts/faults [--quick] [--only TEXT] [--keep]``: run scenarios, print the matrix.
+"""``scripts/faults [--ha VERSION] [--quick] [--only TEXT] [--keep]``: print the matrix.
+
+``--ha VERSION`` is taken by the ``scripts/faults`` shell script: it runs
+that Home Assistant release from ``.venv-ha-VERSION`` (built on first use).
 
 Exit status 0 when every scenario held, 1 otherwise, 2 when the run could
 not be set up.
