@@ -22,7 +22,7 @@ from pytest_homeassistant_custom_component.common import (
 
 from custom_components.cardata.api import StreamState
 from custom_components.cardata.diagnostics import async_get_device_diagnostics
-from custom_components.cardata.prediction.end_poll import GRACE
+from custom_components.cardata.prediction.end_poll import GRACE, EndPoller
 from custom_components.cardata.prediction.hub import PredictionHub, hub_of
 from custom_components.cardata.prediction.inputs import VehicleFeed
 from custom_components.cardata.prediction.model import VehiclePredictor
@@ -109,6 +109,28 @@ async def _play(
 
 def _start() -> datetime:
     return dt_util.utcnow() - timedelta(hours=4)
+
+
+async def _push_minutely(
+    hass: HomeAssistant,
+    entry: MockConfigEntry,
+    clock: Clock,
+    steps: list[dict[str, Any]],
+) -> None:
+    """Push ``steps`` to the BEV one minute apart, from :func:`_start`."""
+    start = _start()
+    for minute, values in enumerate(steps):
+        at = start + timedelta(minutes=minute)
+        clock.now = at
+        await push(hass, entry.runtime_data.coordinator, VIN_BEV, values, at)
+
+
+async def _end_poll_due(hass: HomeAssistant, hub: PredictionHub) -> EndPoller:
+    """Let the end poll's wait pass; return the poller once it decided."""
+    async_fire_time_changed(hass, dt_util.utcnow() + GRACE + timedelta(minutes=1))
+    poller = hub.end_poller
+    await wait_for(hass, lambda: bool(poller.polls or poller.skipped))
+    return poller
 
 
 async def test_rises_during_ac_charge_snaps_and_stops_at_target(
@@ -263,9 +285,7 @@ async def _silent_end(
     profile = ChargeProfile("end", "ix", report="step1", target=60, **kw)
     before = sim.quota.calls(GCID_A)
     await _play(hass, entry, clock, charge(profile, _start(), seed=4))
-    async_fire_time_changed(hass, dt_util.utcnow() + GRACE + timedelta(minutes=1))
-    poller = hub.end_poller
-    await wait_for(hass, lambda: bool(poller.polls or poller.skipped))
+    await _end_poll_due(hass, hub)
     # A second look later changes nothing: one end, one poll at most.
     async_fire_time_changed(hass, dt_util.utcnow() + 2 * GRACE)
     await hass.async_block_till_done()
@@ -328,9 +348,7 @@ async def test_no_poll_when_a_cloud_only_paused_the_charge(
     for at, values in messages[: resumed + 1]:
         clock.now = at
         await push(hass, coordinator, VIN_BEV, values, at)
-    async_fire_time_changed(hass, dt_util.utcnow() + GRACE + timedelta(minutes=1))
-    poller = hub.end_poller
-    await wait_for(hass, lambda: bool(poller.polls or poller.skipped))
+    poller = await _end_poll_due(hass, hub)
     assert poller.skipped == {"resumed": 1}
     assert poller.polls == 0
     assert simulator.quota.calls(GCID_A) == before
@@ -341,16 +359,10 @@ async def test_no_poll_when_the_car_drives_on_after_a_stop(
 ) -> None:
     """A stop that looked like a trip end, then the trip goes on: no call."""
     entry, hub, clock = await _setup(hass, simulator, make_entry)
-    coordinator = entry.runtime_data.coordinator
     before = simulator.quota.calls(GCID_A)
-    start = _start()
-    for minute, moving in enumerate(("asn_istrue", "asn_isfalse", "asn_istrue")):
-        at = start + timedelta(minutes=minute)
-        clock.now = at
-        await push(hass, coordinator, VIN_BEV, {MOVING: moving}, at)
-    async_fire_time_changed(hass, dt_util.utcnow() + GRACE + timedelta(minutes=1))
-    poller = hub.end_poller
-    await wait_for(hass, lambda: bool(poller.polls or poller.skipped))
+    moves = ("asn_istrue", "asn_isfalse", "asn_istrue")
+    await _push_minutely(hass, entry, clock, [{MOVING: m} for m in moves])
+    poller = await _end_poll_due(hass, hub)
     assert poller.skipped == {"resumed": 1}
     assert simulator.quota.calls(GCID_A) == before
 
@@ -360,16 +372,9 @@ async def test_trip_end_polls_though_a_charge_never_ended(
 ) -> None:
     """Some cars never send the end of a charge: their next trip end is no pause."""
     entry, hub, clock = await _setup(hass, simulator, make_entry)
-    coordinator = entry.runtime_data.coordinator
-    start = _start()
-    steps = ({STATUS: "CHARGING"}, {MOVING: "asn_istrue"}, {MOVING: "asn_isfalse"})
-    for minute, values in enumerate(steps):
-        at = start + timedelta(minutes=minute)
-        clock.now = at
-        await push(hass, coordinator, VIN_BEV, values, at)
-    async_fire_time_changed(hass, dt_util.utcnow() + GRACE + timedelta(minutes=1))
-    poller = hub.end_poller
-    await wait_for(hass, lambda: bool(poller.polls or poller.skipped))
+    steps = [{STATUS: "CHARGING"}, {MOVING: "asn_istrue"}, {MOVING: "asn_isfalse"}]
+    await _push_minutely(hass, entry, clock, steps)
+    poller = await _end_poll_due(hass, hub)
     assert poller.polls == 1
     assert not poller.skipped
 
@@ -457,9 +462,7 @@ async def test_trip_ending_in_silence_polls_once(
     profile = TripProfile("trip", "ix", km=10, report="coarse", silent_end=True)
     before = simulator.quota.calls(GCID_A)
     await _play(hass, entry, clock, drive(profile, _start(), seed=9))
-    async_fire_time_changed(hass, dt_util.utcnow() + GRACE + timedelta(minutes=1))
-    poller = hub.end_poller
-    await wait_for(hass, lambda: bool(poller.polls or poller.skipped))
+    poller = await _end_poll_due(hass, hub)
     assert poller.polls == 1
     assert simulator.quota.calls(GCID_A) - before == 1
 
