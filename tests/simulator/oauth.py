@@ -300,13 +300,33 @@ class OAuth:
             }
         )
 
-    async def token(self, request: web.Request) -> web.Response:  # noqa: PLR0911
+    async def token(self, request: web.Request) -> web.Response:
         """Token endpoint: device-code polling and refresh."""
         self.token_calls += 1
         faults = self._sim.faults
+        form = await self._form(request)
         if faults.token_timeouts > 0:
             faults.token_timeouts -= 1
-            await self._hold(faults.timeout_seconds)
+            # BMW finishes a slow request even when its client gave up or
+            # died meanwhile: a refresh still rotates the tokens.
+            return await asyncio.shield(
+                self._answer_late(request, form, faults.timeout_seconds)
+            )
+        return await self._answer(request, form)
+
+    async def _answer_late(
+        self,
+        request: web.Request,
+        form: dict[str, str] | web.Response,
+        seconds: float,
+    ) -> web.Response:
+        await self._hold(seconds)
+        return await self._answer(request, form)
+
+    async def _answer(  # noqa: PLR0911
+        self, request: web.Request, form: dict[str, str] | web.Response
+    ) -> web.Response:
+        faults = self._sim.faults
         if faults.token_errors > 0:
             faults.token_errors -= 1
             return web.json_response({"error": "server_error"}, status=500)
@@ -314,7 +334,6 @@ class OAuth:
             # BMW's gateway fails before the login service sees the request.
             faults.token_gateway_faults -= 1
             return self._used_code()
-        form = await self._form(request)
         if isinstance(form, web.Response):
             return form
         grant = form.get("grant_type")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 from collections.abc import AsyncIterator
 import hashlib
@@ -338,3 +339,25 @@ async def test_refresh_rotated_then_dropped(login: Login, simulator: Simulator) 
     assert not simulator.oauth.refresh_token_valid(refresh)
     status, body = await login.refresh(refresh)
     assert (status, body["error"]) == (400, "invalid_grant")
+
+
+async def test_slow_refresh_rotates_though_the_client_left(
+    login: Login, simulator: Simulator
+) -> None:
+    """BMW finishes a slow refresh after its client gave up (or died): the
+    refresh token is spent all the same (issue 10's rotate-while-dead case)."""
+    refresh = simulator.oauth.issue_tokens(GCID_A, CLIENT_A)["refresh_token"]
+    simulator.faults.token_timeouts = 1
+    simulator.faults.timeout_seconds = 1.0
+    url = simulator.endpoints["auth_url"] + "/gcdm/oauth/token"
+    form = {"grant_type": "refresh_token", "refresh_token": refresh}
+    with pytest.raises(TimeoutError):
+        async with login.session.post(
+            url, data=form | {"client_id": CLIENT_A}, timeout=aiohttp.ClientTimeout(0.2)
+        ):
+            pass
+    for _ in range(40):  # bounded: the held answer completes within ~1 s
+        if not simulator.oauth.refresh_token_valid(refresh):
+            break
+        await asyncio.sleep(0.1)
+    assert not simulator.oauth.refresh_token_valid(refresh)
