@@ -10,8 +10,8 @@ import re
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 
-from custom_components.cardata.answers import SHOWN_VALUES
-from custom_components.cardata.api import StreamState
+from custom_components.cardata.answers import SHOWN_VALUES, telematic_lines
+from custom_components.cardata.api import StreamState, TelematicValue
 from custom_components.cardata.const import CONF_CONTAINER_ID
 from custom_components.cardata.display import local_time
 from custom_components.cardata.quota_policy import CallKind
@@ -295,3 +295,13 @@ def test_settings_read_defensively() -> None:
     assert not config.username
     assert not config.password
     assert config.topic == "+"
+
+
+def test_fetch_lines_with_two_entities_of_one_name() -> None:
+    """Names the owner gave may repeat; the lines are still made."""
+    values = {
+        "vehicle.a": TelematicValue("1", None, None),
+        "vehicle.b": TelematicValue("2", None, None),
+    }
+    lines = telematic_lines(VIN_BEV, values, {"vehicle.a": "Door", "vehicle.b": "Door"})
+    assert lines[1:] == ["- Door: 1", "- Door: 2"]

@@ -75,9 +75,12 @@ def telematic_lines(
     """
     names = names or {}
     shown = sorted(
-        (names.get(n) or n.removeprefix("vehicle."), v)
-        for n, v in values.items()
-        if v.value is not None
+        (
+            (names.get(n) or n.removeprefix("vehicle."), v)
+            for n, v in values.items()
+            if v.value is not None
+        ),
+        key=lambda item: item[0],  # two entities may share a name the owner gave
     )
     lines = [f"**{short_vin(vin)}** · telematicData: {len(shown)}"]
     for label, value in shown[:SHOWN_VALUES]:
