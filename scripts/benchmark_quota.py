@@ -37,8 +37,9 @@ import sys
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from custom_components.cardata.common.settings import DEFAULT_END_POLLS
 from custom_components.cardata.prediction.end_poll import GRACE
-from custom_components.cardata.quota_policy import (
+from custom_components.cardata.rest.quota_policy import (
     DAILY_LIMIT,
     CallKind,
     LoggedCall,
@@ -46,7 +47,6 @@ from custom_components.cardata.quota_policy import (
     QuotaPolicy,
     VehicleActivity,
 )
-from custom_components.cardata.settings import DEFAULT_END_POLLS
 from tests.simulator import GCID_A, VIN_BEV, VIN_PHEV, Simulator
 
 DAY0 = datetime(2026, 6, 1, tzinfo=UTC)

@@ -61,7 +61,7 @@ from pytest_homeassistant_custom_component.common import (
 )
 
 from custom_components.cardata.api import MessageParser, StreamState
-from custom_components.cardata.catalogue import (
+from custom_components.cardata.catalogue.descriptors import (
     ValueKind,
     catalogue_descriptors,
     describe,

@@ -4,7 +4,7 @@
 Usage::
 
     python scripts/generate_catalogue.py PATH/TO/telematics-data-catalogue.csv
-        [--output custom_components/cardata/generated/catalogue.py]
+        [--output custom_components/cardata/catalogue/generated.py]
         [--check] [--translations]
 
 Only facts are taken from the CSV: the technical descriptor, BMW's data type,
@@ -42,7 +42,7 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 INTEGRATION = REPO / "custom_components" / "cardata"
-DEFAULT_OUTPUT = INTEGRATION / "generated" / "catalogue.py"
+DEFAULT_OUTPUT = INTEGRATION / "catalogue" / "generated.py"
 
 # Header labels of the columns we read (the CSV has unnamed filler columns).
 COL_DESCRIPTOR = "Technical descriptor"

@@ -32,7 +32,7 @@ from custom_components.cardata.api import (
     TokenSet,
 )
 from custom_components.cardata.const import DOMAIN
-from custom_components.cardata.coordinator import CarDataCoordinator
+from custom_components.cardata.data.coordinator import CarDataCoordinator
 from tests.simulator import CLIENT_A, GCID_A
 
 T0 = datetime(2026, 5, 1, 8, 0, 0, tzinfo=UTC)

@@ -10,9 +10,9 @@ from homeassistant.helpers import entity_registry as er
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.cardata import migration
 from custom_components.cardata.api import Endpoints
 from custom_components.cardata.const import DOMAIN
+from custom_components.cardata.upgrade import migration
 from tests.simulator import CLIENT_A, GCID_A, Simulator
 
 K_CONTAINER = "c0ffee00-1234-4abc-9def-0123456789ab"

@@ -8,9 +8,9 @@ from homeassistant.core import HomeAssistant
 from homeassistant.setup import async_setup_component
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.cardata.bootstrap import CONTAINER_NAME, CONTAINER_PURPOSE
 from custom_components.cardata.const import DOMAIN
-from custom_components.cardata.quota import QuotaPlanner, planner_of
+from custom_components.cardata.rest.bootstrap import CONTAINER_NAME, CONTAINER_PURPOSE
+from custom_components.cardata.rest.quota import QuotaPlanner, planner_of
 from tests.entity_helpers import make_entry, setup_entry, wait_for
 from tests.simulator import GCID_A
 

@@ -9,7 +9,7 @@ from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import async_fire_time_changed
 
-from custom_components.cardata.diagnostic_entities import LAST_DATA_EVERY
+from custom_components.cardata.entities.diagnostic import LAST_DATA_EVERY
 from tests.entity_helpers import (
     HOOD,
     LAT,

@@ -9,7 +9,8 @@ from homeassistant.exceptions import ConfigEntryAuthFailed
 from homeassistant.helpers import device_registry as dr, issue_registry as ir
 import pytest
 
-from custom_components.cardata.bootstrap import (
+from custom_components.cardata.const import CONF_CONTAINER_ID, DOMAIN
+from custom_components.cardata.rest.bootstrap import (
     VehicleRecord,
     async_bootstrap,
     async_ensure_container,
@@ -17,8 +18,7 @@ from custom_components.cardata.bootstrap import (
     container_descriptors,
     rest_value,
 )
-from custom_components.cardata.const import CONF_CONTAINER_ID, DOMAIN
-from custom_components.cardata.quota_policy import CallKind
+from custom_components.cardata.rest.quota_policy import CallKind
 from tests.rest_helpers import (
     CONTAINER_NAME,
     CONTAINER_PURPOSE,

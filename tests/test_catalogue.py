@@ -29,7 +29,8 @@ from homeassistant.const import (
 import pytest
 from syrupy.assertion import SnapshotAssertion
 
-from custom_components.cardata.catalogue import (
+from custom_components.cardata.catalogue.conversion import convert
+from custom_components.cardata.catalogue.descriptors import (
     ValueKind,
     catalogue_descriptors,
     describe,
@@ -38,7 +39,6 @@ from custom_components.cardata.catalogue import (
     map_unit,
     translation_key_for,
 )
-from custom_components.cardata.conversion import convert
 from tests.entity_helpers import in_snapshots_dir
 
 REPO = Path(__file__).resolve().parent.parent
@@ -357,7 +357,7 @@ def test_regenerating_gives_committed_table(tmp_path: Path) -> None:
         timeout=60,
     )
     assert run.returncode == 0, run.stderr
-    committed = REPO / "custom_components" / "cardata" / "generated" / "catalogue.py"
+    committed = REPO / "custom_components" / "cardata" / "catalogue" / "generated.py"
     assert output.read_text(encoding="utf-8") == committed.read_text(encoding="utf-8")
 
 

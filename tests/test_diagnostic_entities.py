@@ -8,9 +8,9 @@ from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ConfigEntryAuthFailed
 import pytest
 
-from custom_components.cardata import token_manager
 from custom_components.cardata.api import CarDataConnectionError
-from custom_components.cardata.diagnostic_entities import (
+from custom_components.cardata.auth import token_manager
+from custom_components.cardata.entities.diagnostic import (
     ATTR_LAST_REFRESH_ERROR,
     ATTR_NEXT_RETRY,
 )

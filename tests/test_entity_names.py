@@ -12,8 +12,8 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
 from syrupy.assertion import SnapshotAssertion
 
-from custom_components.cardata.catalogue import ValueKind, describe
-from custom_components.cardata.catalogue_overrides import ENABLED_BY_DEFAULT
+from custom_components.cardata.catalogue.descriptors import ValueKind, describe
+from custom_components.cardata.catalogue.overrides import ENABLED_BY_DEFAULT
 from tests.entity_helpers import (
     TEST_VIN,
     device_for,

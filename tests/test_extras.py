@@ -13,21 +13,21 @@ from pytest_homeassistant_custom_component.common import (
 )
 
 from custom_components.cardata.api.rest import ChargingHistory
+from custom_components.cardata.common.redact import Redactor
+from custom_components.cardata.common.settings import (
+    OPT_CHARGING_HISTORY,
+    OPT_TYRE_DIAGNOSIS,
+    OPT_VEHICLE_IMAGE,
+)
 from custom_components.cardata.const import DOMAIN
-from custom_components.cardata.extras import (
+from custom_components.cardata.rest.extras import (
     ChargingHistorySensor,
     TyreDiagnosisSensor,
     async_fetch_daily_extras,
     hub_of,
 )
-from custom_components.cardata.quota import storage_key
-from custom_components.cardata.quota_policy import DAILY_LIMIT, CallKind
-from custom_components.cardata.redact import Redactor
-from custom_components.cardata.settings import (
-    OPT_CHARGING_HISTORY,
-    OPT_TYRE_DIAGNOSIS,
-    OPT_VEHICLE_IMAGE,
-)
+from custom_components.cardata.rest.quota import storage_key
+from custom_components.cardata.rest.quota_policy import DAILY_LIMIT, CallKind
 from tests.entity_helpers import entry_data
 from tests.rest_helpers import make_entry, planner, setup_rest, sim_calls, wait_for
 from tests.simulator import CLIENT_B, GCID_A, GCID_B, VIN_BEV, VIN_ID6, VIN_PHEV

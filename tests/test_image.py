@@ -8,14 +8,14 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
 import pytest
 
+from custom_components.cardata.common.settings import OPT_VEHICLE_IMAGE
 from custom_components.cardata.const import DOMAIN
-from custom_components.cardata.extras import (
+from custom_components.cardata.rest.extras import (
     hub_of,
     image_content_type,
     image_path,
     image_paths,
 )
-from custom_components.cardata.settings import OPT_VEHICLE_IMAGE
 from tests.rest_helpers import make_entry, planner, setup_rest, sim_calls, wait_for
 from tests.simulator import VIN_BEV, Simulator, rest as sim_rest
 

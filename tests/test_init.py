@@ -19,10 +19,10 @@ from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.cardata import token_manager
 from custom_components.cardata.api import StreamState, TokenSet
+from custom_components.cardata.auth import token_manager
 from custom_components.cardata.const import CONF_TOKENS, DOMAIN
-from custom_components.cardata.runtime import CarDataRuntimeData
+from custom_components.cardata.runtime.data import CarDataRuntimeData
 from tests.conftest import rest_settled, wait_for
 from tests.simulator import CLIENT_A, GCID_A, VIN_BEV, Simulator
 

@@ -11,16 +11,19 @@ from homeassistant.helpers import entity_registry as er
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.cardata.const import DOMAIN
-from custom_components.cardata.coordinator import split_unique_id
-from custom_components.cardata.k_registry import async_rewrite_registry
-from custom_components.cardata.migration import _k_day_estimate, convert_k_options
-from custom_components.cardata.settings import (
+from custom_components.cardata.common.settings import (
     BrokerTls,
     custom_broker,
     sharing_settings,
 )
-from custom_components.cardata.sharing import descriptor_payload, shared_payload
+from custom_components.cardata.const import DOMAIN
+from custom_components.cardata.data.coordinator import split_unique_id
+from custom_components.cardata.stream.sharing import descriptor_payload, shared_payload
+from custom_components.cardata.upgrade.migration import (
+    _k_day_estimate,
+    convert_k_options,
+)
+from custom_components.cardata.upgrade.registry import async_rewrite_registry
 from tests.entity_helpers import MILEAGE, SOC, make_entry, push, setup_entry
 from tests.simulator import GCID_A, VIN_BEV
 

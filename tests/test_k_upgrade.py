@@ -46,8 +46,8 @@ from pytest_homeassistant_custom_component.components.recorder.common import (
 
 from custom_components.cardata.api import StreamState
 from custom_components.cardata.const import DOMAIN
-from custom_components.cardata.k_followup import CONF_K_FOLLOWUP, old_words
-from custom_components.cardata.quota import planner_of
+from custom_components.cardata.rest.quota import planner_of
+from custom_components.cardata.upgrade.followup import CONF_K_FOLLOWUP, old_words
 from tests.entity_helpers import quiet_recorder, wait_for
 from tests.k_helpers import bmw_is_simulator, k_entry, register_k_entity
 from tests.mosquitto import Broker, mosquitto

@@ -19,7 +19,7 @@ from pytest_homeassistant_custom_component.common import (
     mock_component,
 )
 
-from custom_components.cardata.diagnostic_entities import LAST_DATA_EVERY
+from custom_components.cardata.entities.diagnostic import LAST_DATA_EVERY
 from tests.entity_helpers import (
     SOC,
     T0,

@@ -16,7 +16,6 @@ from pytest_homeassistant_custom_component.common import (
     mock_restore_cache,
 )
 
-from custom_components.cardata import migration
 from custom_components.cardata.api import StreamState, TokenSet
 from custom_components.cardata.const import (
     CONF_CLIENT_ID,
@@ -25,6 +24,7 @@ from custom_components.cardata.const import (
     CONF_TOKENS,
     DOMAIN,
 )
+from custom_components.cardata.upgrade import migration
 from tests.conftest import rest_settled, wait_for
 from tests.k_helpers import (
     K_CONTAINER,

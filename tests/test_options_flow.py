@@ -10,12 +10,9 @@ import re
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 
-from custom_components.cardata.answers import SHOWN_VALUES, telematic_lines
 from custom_components.cardata.api import StreamState, TelematicValue
-from custom_components.cardata.const import CONF_CONTAINER_ID
-from custom_components.cardata.display import local_time
-from custom_components.cardata.quota_policy import CallKind
-from custom_components.cardata.settings import (
+from custom_components.cardata.common.display import local_time
+from custom_components.cardata.common.settings import (
     OPT_BROKER_ENABLED,
     OPT_BROKER_HOST,
     OPT_BROKER_TLS,
@@ -24,6 +21,9 @@ from custom_components.cardata.settings import (
     custom_broker,
     poll_settings,
 )
+from custom_components.cardata.const import CONF_CONTAINER_ID
+from custom_components.cardata.flows.answers import SHOWN_VALUES, telematic_lines
+from custom_components.cardata.rest.quota_policy import CallKind
 from tests.rest_helpers import make_entry, planner, setup_rest, sim_calls, wait_for
 from tests.simulator import GCID_A, VIN_BEV
 

@@ -26,8 +26,8 @@ from custom_components.cardata.prediction.end_poll import GRACE, EndPoller
 from custom_components.cardata.prediction.hub import PredictionHub, hub_of
 from custom_components.cardata.prediction.inputs import VehicleFeed
 from custom_components.cardata.prediction.model import VehiclePredictor
-from custom_components.cardata.quota import planner_of
-from custom_components.cardata.quota_policy import CallKind, LoggedCall
+from custom_components.cardata.rest.quota import planner_of
+from custom_components.cardata.rest.quota_policy import CallKind, LoggedCall
 from tests.entity_helpers import (
     age_rest_data,
     device_for,

@@ -9,8 +9,8 @@ from homeassistant.helpers import entity_registry as er, issue_registry as ir
 import pytest
 
 from custom_components.cardata.api import QuotaExceededError
-from custom_components.cardata.quota import QuotaSpentError
-from custom_components.cardata.quota_policy import (
+from custom_components.cardata.rest.quota import QuotaSpentError
+from custom_components.cardata.rest.quota_policy import (
     DAILY_LIMIT,
     CallKind,
     LoggedCall,

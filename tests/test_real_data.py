@@ -14,7 +14,7 @@ from homeassistant.util import dt as dt_util
 import pytest
 
 from custom_components.cardata.api.models import BasicData
-from custom_components.cardata.bootstrap import device_fields
+from custom_components.cardata.rest.bootstrap import device_fields
 from tests.entity_helpers import (
     SOC,
     TEST_VIN,

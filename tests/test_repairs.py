@@ -11,12 +11,12 @@ from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import async_fire_time_changed
 
-from custom_components.cardata import stream_owner
 from custom_components.cardata.api import StreamState
+from custom_components.cardata.common.display import local_time
 from custom_components.cardata.const import DOMAIN
-from custom_components.cardata.display import local_time
-from custom_components.cardata.quota_policy import CallKind
 from custom_components.cardata.repairs import async_create_fix_flow
+from custom_components.cardata.rest.quota_policy import CallKind
+from custom_components.cardata.stream import owner as stream_owner
 from tests.entity_helpers import entry_data
 from tests.rest_helpers import (
     make_entry,

@@ -13,7 +13,7 @@ from pytest_homeassistant_custom_component.common import (
 )
 
 from custom_components.cardata.const import DOMAIN
-from custom_components.cardata.vin_gate import vin_key
+from custom_components.cardata.vehicles.gate import vin_key
 from tests.entity_helpers import (
     HOOD,
     LAT,

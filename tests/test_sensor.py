@@ -12,7 +12,7 @@ from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import async_fire_time_changed
 from syrupy.assertion import SnapshotAssertion
 
-from custom_components.cardata.diagnostic_entities import LAST_DATA_EVERY
+from custom_components.cardata.entities.diagnostic import LAST_DATA_EVERY
 from tests.entity_helpers import (
     MILEAGE,
     SOC,

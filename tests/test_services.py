@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from custom_components.cardata.const import DOMAIN
-from custom_components.cardata.quota_policy import DAILY_LIMIT, CallKind
+from custom_components.cardata.rest.quota_policy import DAILY_LIMIT, CallKind
 from tests.entity_helpers import device_for
 from tests.rest_helpers import make_entry, planner, setup_rest, sim_calls
 from tests.simulator import GCID_A, VIN_BEV, VIN_ID6, VIN_PHEV

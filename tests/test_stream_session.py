@@ -12,9 +12,10 @@ from homeassistant.helpers import entity_registry as er
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.cardata import stream_owner, token_manager
 from custom_components.cardata.api import StreamState
+from custom_components.cardata.auth import token_manager
 from custom_components.cardata.const import DOMAIN
+from custom_components.cardata.stream import owner as stream_owner
 from tests.conftest import rest_settled, wait_for
 from tests.simulator import CLIENT_A, GCID_A, VIN_BEV, Simulator
 

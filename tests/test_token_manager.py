@@ -13,10 +13,10 @@ from homeassistant.exceptions import ConfigEntryAuthFailed
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.cardata import token_manager
 from custom_components.cardata.api import CarDataConnectionError, StreamState, TokenSet
+from custom_components.cardata.auth import token_manager
+from custom_components.cardata.auth.token_manager import TokenManager, token_diagnostics
 from custom_components.cardata.const import CONF_TOKENS, DOMAIN
-from custom_components.cardata.token_manager import TokenManager, token_diagnostics
 from tests.conftest import rest_settled, wait_for
 from tests.simulator import CLIENT_A, GCID_A, VIN_BEV, Simulator
 

@@ -6,8 +6,8 @@ import logging
 
 import pytest
 
-from custom_components.cardata.catalogue import describe
-from custom_components.cardata.value_check import ValueCheck, misfit
+from custom_components.cardata.catalogue.descriptors import describe
+from custom_components.cardata.catalogue.value_check import ValueCheck, misfit
 
 TYRE = "vehicle.chassis.axle.row1.wheel.left.tire.pressure"
 HOOD = "vehicle.body.hood.isOpen"

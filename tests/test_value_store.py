@@ -19,8 +19,8 @@ from pytest_homeassistant_custom_component.common import (
 )
 
 from custom_components.cardata.const import DOMAIN
-from custom_components.cardata.value_store import SAVE_DELAY
-from custom_components.cardata.vin_gate import vin_key
+from custom_components.cardata.data.value_store import SAVE_DELAY
+from custom_components.cardata.vehicles.gate import vin_key
 from tests.entity_helpers import (
     HOOD,
     MILEAGE,

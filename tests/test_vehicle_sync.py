@@ -22,10 +22,10 @@ from homeassistant.helpers import (
 )
 from homeassistant.util import dt as dt_util
 
+from custom_components.cardata.common.issues import issue_id, vin_suffix
 from custom_components.cardata.const import DOMAIN
-from custom_components.cardata.issues import issue_id, vin_suffix
-from custom_components.cardata.quota_policy import CallKind
-from custom_components.cardata.vehicle_sync import (
+from custom_components.cardata.rest.quota_policy import CallKind
+from custom_components.cardata.vehicles.sync import (
     CHECK_EVERY,
     SILENT_FOR,
     async_fetch_basic_data,

@@ -17,7 +17,7 @@ from homeassistant.helpers import (
 
 from custom_components.cardata.api import StreamState
 from custom_components.cardata.const import DOMAIN
-from custom_components.cardata.vin_gate import HELD_PER_VIN, HELD_VINS, VinGate
+from custom_components.cardata.vehicles.gate import HELD_PER_VIN, HELD_VINS, VinGate
 from tests.entity_helpers import SOC, make_entry, setup_entry, wait_for
 from tests.rest_helpers import sim_calls
 from tests.simulator import GCID_A, VIN_BEV, VIN_ID6, VIN_PHEV, VIN_SECONDARY

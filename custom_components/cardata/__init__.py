@@ -17,25 +17,26 @@ from homeassistant.helpers import config_validation as cv, device_registry as dr
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.typing import ConfigType
 
-from . import value_store, vin_gate as gate
 from .api import CarDataApi, Endpoints, OAuthClient
-from .bootstrap import VehicleRecord
+from .auth.token_manager import TokenManager
+from .common.issues import async_delete_entry_issues
+from .common.settings import poll_settings, sharing_settings
 from .const import CONF_CLIENT_ID, DOMAIN
-from .coordinator import CarDataCoordinator
+from .data import value_store
+from .data.coordinator import CarDataCoordinator
+from .data.value_store import ValueStore
 from .frontend import async_register_card, async_unregister_card
-from .issues import async_delete_entry_issues
-from .k_followup import async_delete_followup_issues, async_schedule_followup
-from .migration import async_migrate_entry as _async_migrate_entry
-from .polling import async_setup_rest
 from .prediction.hub import PredictionHub, async_remove_store as async_remove_learning
-from .quota import QuotaPlanner
-from .runtime import CarDataConfigEntry, CarDataRuntimeData
+from .rest.bootstrap import VehicleRecord
+from .rest.quota import QuotaPlanner
+from .runtime.data import CarDataConfigEntry, CarDataRuntimeData
 from .services import async_setup_services
-from .settings import poll_settings, sharing_settings
-from .sharing import StreamSharing
-from .stream_owner import StreamOwner
-from .token_manager import TokenManager
-from .value_store import ValueStore
+from .stream.owner import StreamOwner
+from .stream.sharing import StreamSharing
+from .upgrade.followup import async_delete_followup_issues, async_schedule_followup
+from .upgrade.migration import async_migrate_entry as _async_migrate_entry
+from .vehicles import gate as gate
+from .vehicles.polling import async_setup_rest
 
 PLATFORMS: list[Platform] = [
     Platform.BINARY_SENSOR,

@@ -12,11 +12,11 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.restore_state import RestoreEntity
 
-from .catalogue import DescriptorInfo, fallback_name
-from .conversion import convert
-from .coordinator import CarDataCoordinator, DescriptorState
-from .entity import CarDataDescriptorEntity, async_setup_descriptor_entities
-from .runtime import CarDataConfigEntry
+from .catalogue.conversion import convert
+from .catalogue.descriptors import DescriptorInfo, fallback_name
+from .data.coordinator import CarDataCoordinator, DescriptorState
+from .entities.base import CarDataDescriptorEntity, async_setup_descriptor_entities
+from .runtime.data import CarDataConfigEntry
 
 PARALLEL_UPDATES = 0
 

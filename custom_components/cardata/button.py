@@ -6,7 +6,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .prediction.entities import ResetLearningButton, async_setup_prediction_entities
-from .runtime import CarDataConfigEntry
+from .runtime.data import CarDataConfigEntry
 
 PARALLEL_UPDATES = 0
 

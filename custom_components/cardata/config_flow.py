@@ -69,7 +69,7 @@ from .const import (
     SIMULATOR_ENV,
     SIMULATOR_FILE,
 )
-from .options_flow import CarDataOptionsFlow
+from .flows.options import CarDataOptionsFlow
 
 SECTION_ENDPOINTS = "endpoints"
 # Extra time to wait beyond the device code's expiry before giving up.

@@ -20,11 +20,11 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.restore_state import RestoreEntity
 
-from .catalogue import describe
-from .conversion import convert
-from .coordinator import TRACKER_SUFFIX, CarDataCoordinator
-from .entity import CarDataEntity
-from .runtime import CarDataConfigEntry
+from .catalogue.conversion import convert
+from .catalogue.descriptors import describe
+from .data.coordinator import TRACKER_SUFFIX, CarDataCoordinator
+from .entities.base import CarDataEntity
+from .runtime.data import CarDataConfigEntry
 
 PARALLEL_UPDATES = 0
 

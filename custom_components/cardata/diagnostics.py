@@ -19,6 +19,9 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.device_registry import DeviceEntry
 from homeassistant.util import dt as dt_util
 
+from .auth.token_manager import token_diagnostics
+from .common.redact import SECRET_KEYS, Redactor, is_position_key
+from .common.settings import OPT_BROKER_PASSWORD, OPT_BROKER_USERNAME
 from .const import (
     CONF_API_URL,
     CONF_AUTH_URL,
@@ -30,11 +33,8 @@ from .const import (
     CONF_TOKENS,
     DOMAIN,
 )
-from .quota import planner_of
-from .redact import SECRET_KEYS, Redactor, is_position_key
-from .runtime import CarDataConfigEntry
-from .settings import OPT_BROKER_PASSWORD, OPT_BROKER_USERNAME
-from .token_manager import token_diagnostics
+from .rest.quota import planner_of
+from .runtime.data import CarDataConfigEntry
 
 RAW_MESSAGES = 50
 TO_REDACT = SECRET_KEYS | {CONF_TOKENS, OPT_BROKER_PASSWORD, OPT_BROKER_USERNAME}

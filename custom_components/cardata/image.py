@@ -19,9 +19,10 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.util import dt as dt_util
 
 from .api import ApiError, CarDataConnectionError
+from .common.settings import OPT_VEHICLE_IMAGE, extra_enabled
 from .const import DOMAIN, LOGGER
-from .coordinator import VIN_RE
-from .extras import (
+from .data.coordinator import VIN_RE
+from .rest.extras import (
     DEFAULT_IMAGE_TYPE,
     IMAGE,
     IMAGE_EXTENSIONS,
@@ -31,10 +32,9 @@ from .extras import (
     image_path,
     image_paths,
 )
-from .quota import QuotaSpentError, planner_of
-from .quota_policy import CallKind
-from .runtime import CarDataConfigEntry
-from .settings import OPT_VEHICLE_IMAGE, extra_enabled
+from .rest.quota import QuotaSpentError, planner_of
+from .rest.quota_policy import CallKind
+from .runtime.data import CarDataConfigEntry
 
 PARALLEL_UPDATES = 0
 _SNIFF_BYTES: Final = 12

@@ -10,18 +10,18 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers import issue_registry as ir
 
 from .api import ApiError, CarDataConnectionError
-from .bootstrap import async_ensure_container
+from .common.display import local_time
+from .common.issues import EVICTED, REMOVED, SCOPE_MISSING, issue_id, vin_suffix
 from .const import DOMAIN
-from .display import local_time
-from .issues import EVICTED, REMOVED, SCOPE_MISSING, issue_id, vin_suffix
-from .quota import QuotaSpentError
-from .quota_policy import CallKind
-from .vehicle_sync import async_remove_vehicle
+from .rest.bootstrap import async_ensure_container
+from .rest.quota import QuotaSpentError
+from .rest.quota_policy import CallKind
+from .vehicles.sync import async_remove_vehicle
 
 if TYPE_CHECKING:
     from homeassistant.components.repairs import RepairsFlowResult
 
-    from .runtime import CarDataConfigEntry
+    from .runtime.data import CarDataConfigEntry
 
 
 class _EntryFixFlow(RepairsFlow):

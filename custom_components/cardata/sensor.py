@@ -23,15 +23,15 @@ from homeassistant.helpers.entity import Entity
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import StateType
 
-from .catalogue import DescriptorInfo, fallback_name, map_unit
-from .conversion import convert
-from .coordinator import CarDataCoordinator, DescriptorState
-from .diagnostic_entities import account_entities, vehicle_diagnostic_entities
-from .entity import CarDataDescriptorEntity, async_setup_descriptor_entities
-from .extras import async_setup_extra_sensors
+from .catalogue.conversion import convert
+from .catalogue.descriptors import DescriptorInfo, fallback_name, map_unit
+from .data.coordinator import CarDataCoordinator, DescriptorState
+from .entities.base import CarDataDescriptorEntity, async_setup_descriptor_entities
+from .entities.diagnostic import account_entities, vehicle_diagnostic_entities
+from .entities.units import converter_for, value_unit
 from .prediction.entities import PredictedSocSensor, async_setup_prediction_entities
-from .runtime import CarDataConfigEntry
-from .units import converter_for, value_unit
+from .rest.extras import async_setup_extra_sensors
+from .runtime.data import CarDataConfigEntry
 
 PARALLEL_UPDATES = 0
 

@@ -32,7 +32,6 @@ try:
 except ImportError:  # pragma: no cover - older Home Assistant
     import voluptuous as vol  # type: ignore[no-redef]
 
-from .answers import telematic_response
 from .api import (
     ApiError,
     CarDataConnectionError,
@@ -40,14 +39,15 @@ from .api import (
     QuotaExceededError,
 )
 from .api.rest import MAX_PAGES
-from .bootstrap import async_fetch_telematic, device_fields
+from .common.display import local_time
 from .const import DOMAIN
-from .display import local_time
-from .extras import async_store_image, publish_extra
-from .quota import QuotaSpentError, planner_of
-from .quota_policy import CallKind
-from .runtime import CarDataConfigEntry
-from .vehicle_sync import async_owner_read_mappings
+from .flows.answers import telematic_response
+from .rest.bootstrap import async_fetch_telematic, device_fields
+from .rest.extras import async_store_image, publish_extra
+from .rest.quota import QuotaSpentError, planner_of
+from .rest.quota_policy import CallKind
+from .runtime.data import CarDataConfigEntry
+from .vehicles.sync import async_owner_read_mappings
 
 ATTR_DEVICE_ID: Final = "device_id"
 ATTR_VIN: Final = "vin"

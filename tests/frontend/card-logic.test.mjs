@@ -15,8 +15,8 @@ import {
   splitUniqueId,
   vehicleDevices,
   visibleSections,
-} from "../../custom_components/cardata/frontend/card-logic.js";
-import { TEXTS, translator } from "../../custom_components/cardata/frontend/card-i18n.js";
+} from "../../custom_components/cardata/frontend/www/card-logic.js";
+import { TEXTS, translator } from "../../custom_components/cardata/frontend/www/card-i18n.js";
 
 const VIN = "WBA00000000BEV001";
 const OTHER = "WBA00000000PHV002";

@@ -18,16 +18,15 @@ from homeassistant.exceptions import ConfigEntryAuthFailed
 from homeassistant.helpers.event import async_call_later
 from homeassistant.util import dt as dt_util
 
-from custom_components.cardata.api import ApiError, CarDataConnectionError
-from custom_components.cardata.bootstrap import async_fetch_telematic
-from custom_components.cardata.const import CONF_CONTAINER_ID, DOMAIN, LOGGER
-from custom_components.cardata.quota import QuotaSpentError
-from custom_components.cardata.quota_policy import CallKind
-from custom_components.cardata.settings import end_polls_per_day
+from ..api import ApiError, CarDataConnectionError
+from ..common.settings import end_polls_per_day
+from ..const import CONF_CONTAINER_ID, DOMAIN, LOGGER
+from ..rest.bootstrap import async_fetch_telematic
+from ..rest.quota import QuotaSpentError
+from ..rest.quota_policy import CallKind
 
 if TYPE_CHECKING:
-    from custom_components.cardata.runtime import CarDataConfigEntry
-
+    from ..runtime.data import CarDataConfigEntry
     from .hub import PredictionHub
 
 GRACE: Final = timedelta(minutes=5)

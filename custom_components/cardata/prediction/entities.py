@@ -21,9 +21,8 @@ from homeassistant.const import PERCENTAGE, EntityCategory, UnitOfEnergy
 from homeassistant.core import callback
 from homeassistant.helpers.entity import Entity
 
-from custom_components.cardata.entity import CarDataEntity
-from custom_components.cardata.runtime import CarDataConfigEntry
-
+from ..entities.base import CarDataEntity
+from ..runtime.data import CarDataConfigEntry
 from .hub import PredictionHub
 from .inputs import MAX_CAPACITY_KWH, MIN_CAPACITY_KWH
 

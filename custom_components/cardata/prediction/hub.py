@@ -21,10 +21,9 @@ from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 
-from custom_components.cardata.const import DOMAIN
-from custom_components.cardata.coordinator import VIN_RE
-from custom_components.cardata.runtime import CarDataConfigEntry
-
+from ..const import DOMAIN
+from ..data.coordinator import VIN_RE
+from ..runtime.data import CarDataConfigEntry
 from .end_poll import EndPoller
 from .inputs import SOC_SOURCES, WATCHED, Event, VehicleFeed, usable_capacity
 from .model import VehicleLearning, VehiclePredictor

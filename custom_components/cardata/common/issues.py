@@ -1,0 +1,208 @@
+"""Repair issues an owner can act on: raised and cleared here.
+
+The flows that fix the fixable ones live in :mod:`.repairs`.
+
+- ``quota_exhausted``: BMW stopped the calls of the day; shown until the
+  wait is over (nothing to fix, but the owner can find the other user of
+  the quota).
+- ``container_limit``: no free container slot; fixable: after the owner
+  freed a slot the flow creates the container.
+- ``secondary_user``: a vehicle shared with this account; BMW serves only
+  the primary user.
+- ``vehicle_removed``: a vehicle no longer mapped to the account; fixable:
+  confirming removes it with its entities.
+- ``stream_evicted``: another client took the stream; fixable: reconnect
+  once the other client is stopped.
+- ``stream_scope_missing``: the login lacks the streaming permission;
+  fixable: start a new login.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+import hashlib
+from typing import TYPE_CHECKING
+
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers import issue_registry as ir
+
+from ..api import StreamState
+from ..const import DOMAIN
+from .display import local_time
+
+if TYPE_CHECKING:
+    from ..runtime.data import CarDataConfigEntry
+
+QUOTA = "quota_exhausted"
+CONTAINER_LIMIT = "container_limit"
+SECONDARY = "secondary_user"
+REMOVED = "vehicle_removed"
+EVICTED = "stream_evicted"
+SCOPE_MISSING = "stream_scope_missing"
+STREAM_SCOPE = "cardata:streaming:read"
+
+
+def issue_id(kind: str, entry_id: str, suffix: str = "") -> str:
+    """Return the issue id of ``kind`` for one entry."""
+    return f"{kind}_{entry_id}{'_' + suffix if suffix else ''}"
+
+
+def _create(
+    hass: HomeAssistant,
+    kind: str,
+    entry: CarDataConfigEntry,
+    *,
+    fixable: bool,
+    severity: ir.IssueSeverity = ir.IssueSeverity.WARNING,
+    suffix: str = "",
+    placeholders: dict[str, str] | None = None,
+    persistent: bool = False,
+) -> None:
+    data: dict[str, str | int | float | None] = {
+        "entry_id": entry.entry_id,
+        "kind": kind,
+    }
+    if suffix:
+        data["vehicle"] = suffix  # a hash: no VIN is stored with the issue
+    ir.async_create_issue(
+        hass,
+        DOMAIN,
+        issue_id(kind, entry.entry_id, suffix),
+        is_fixable=fixable,
+        is_persistent=persistent,
+        severity=severity,
+        translation_key=kind,
+        translation_placeholders=placeholders,
+        data=data,
+    )
+
+
+@callback
+def async_report_quota(
+    hass: HomeAssistant, entry: CarDataConfigEntry, until: datetime | None
+) -> None:
+    """Show or clear the quota issue (``until`` None clears it)."""
+    if until is None:
+        ir.async_delete_issue(hass, DOMAIN, issue_id(QUOTA, entry.entry_id))
+        return
+    _create(
+        hass,
+        QUOTA,
+        entry,
+        fixable=False,
+        placeholders={"until": local_time(until, round_up=True)},
+    )
+
+
+@callback
+def async_report_container_limit(
+    hass: HomeAssistant, entry: CarDataConfigEntry
+) -> None:
+    """Show that no container slot is free."""
+    _create(hass, CONTAINER_LIMIT, entry, fixable=True)
+
+
+@callback
+def async_clear_container_limit(hass: HomeAssistant, entry: CarDataConfigEntry) -> None:
+    """The container exists again."""
+    ir.async_delete_issue(hass, DOMAIN, issue_id(CONTAINER_LIMIT, entry.entry_id))
+
+
+def container_limit_reported(hass: HomeAssistant, entry: CarDataConfigEntry) -> bool:
+    """Return whether the container-limit issue is open (then no automatic retry)."""
+    registry = ir.async_get(hass)
+    found = registry.async_get_issue(DOMAIN, issue_id(CONTAINER_LIMIT, entry.entry_id))
+    return found is not None
+
+
+def _delete_matching(
+    hass: HomeAssistant, prefix: str, keep: frozenset[str] = frozenset()
+) -> None:
+    """Delete our issues whose id starts with ``prefix``, except ``keep``."""
+    for domain, existing in list(ir.async_get(hass).issues):
+        if domain == DOMAIN and existing.startswith(prefix) and existing not in keep:
+            ir.async_delete_issue(hass, DOMAIN, existing)
+
+
+@callback
+def async_delete_entry_issues(hass: HomeAssistant, entry_id: str) -> None:
+    """Delete every issue of a removed entry: none of them can be fixed now."""
+    for kind in (QUOTA, CONTAINER_LIMIT, SECONDARY, REMOVED, EVICTED, SCOPE_MISSING):
+        _delete_matching(hass, issue_id(kind, entry_id))
+
+
+def vin_suffix(vin: str) -> str:
+    """The part of an issue id that names a vehicle without its VIN."""
+    return hashlib.sha256(vin.encode()).hexdigest()[:12]
+
+
+@callback
+def async_sync_secondary_vehicles(
+    hass: HomeAssistant, entry: CarDataConfigEntry, vins: list[str]
+) -> None:
+    """Show one issue per vehicle the account is only a secondary user of."""
+    _sync_vehicle_issues(hass, entry, SECONDARY, vins, fixable=False)
+
+
+@callback
+def async_sync_removed_vehicles(
+    hass: HomeAssistant, entry: CarDataConfigEntry, vins: list[str]
+) -> None:
+    """Show one fixable issue per vehicle no longer mapped to the account."""
+    _sync_vehicle_issues(hass, entry, REMOVED, vins, fixable=True)
+
+
+@callback
+def _sync_vehicle_issues(
+    hass: HomeAssistant,
+    entry: CarDataConfigEntry,
+    kind: str,
+    vins: list[str],
+    *,
+    fixable: bool,
+) -> None:
+    """Keep exactly one ``kind`` issue per vehicle in ``vins``.
+
+    Found only by reading the mappings (an API call): kept over a restart
+    until the mappings are read again.
+    """
+    wanted = frozenset(issue_id(kind, entry.entry_id, vin_suffix(vin)) for vin in vins)
+    _delete_matching(hass, issue_id(kind, entry.entry_id), keep=wanted)
+    for vin in vins:
+        _create(
+            hass,
+            kind,
+            entry,
+            fixable=fixable,
+            suffix=vin_suffix(vin),
+            placeholders={"vehicle": f"…{vin[-7:]}"},
+            persistent=True,
+        )
+
+
+@callback
+def async_setup_stream_issues(hass: HomeAssistant, entry: CarDataConfigEntry) -> None:
+    """Follow the stream: eviction and a missing streaming scope become issues."""
+    runtime = entry.runtime_data
+    scope = runtime.tokens.tokens.scope.split()
+    if STREAM_SCOPE not in scope:
+        _create(
+            hass, SCOPE_MISSING, entry, fixable=True, severity=ir.IssueSeverity.ERROR
+        )
+    else:
+        ir.async_delete_issue(hass, DOMAIN, issue_id(SCOPE_MISSING, entry.entry_id))
+
+    @callback
+    def _on_stream() -> None:
+        state = runtime.stream.state
+        if state == StreamState.EVICTED:
+            _create(hass, EVICTED, entry, fixable=True)
+        elif state == StreamState.CONNECTED:
+            ir.async_delete_issue(hass, DOMAIN, issue_id(EVICTED, entry.entry_id))
+
+    entry.async_on_unload(runtime.stream.async_add_listener(_on_stream))
+    # An unloaded entry has no stream to be evicted from; a reload raises the
+    # issue again if the other client is still there.
+    entry.async_on_unload(
+        lambda: ir.async_delete_issue(hass, DOMAIN, issue_id(EVICTED, entry.entry_id))
+    )

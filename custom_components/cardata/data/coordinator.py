@@ -1,0 +1,423 @@
+"""Push coordinator: the integration's memory of every vehicle's descriptors.
+
+The stream owner hands each parsed MQTT message to
+:meth:`CarDataCoordinator.async_apply_message`; the REST side hands telematic
+snapshots to :meth:`CarDataCoordinator.async_apply_values`. The coordinator keeps,
+per VIN and per descriptor, the value, unit, BMW timestamp and the time Home
+Assistant received it, drops values older than the one it holds, and wakes only
+the listeners of the (VIN, descriptor) pairs that changed. It also announces
+vehicles and descriptors it has not seen before, so the platforms can add
+entities at runtime, and it remembers from the entity and device registries what
+existed before a restart, so the platforms can recreate those entities at setup
+(they then restore their last state themselves).
+
+It is not a polling ``DataUpdateCoordinator``: nothing here ever fetches.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+import re
+from typing import TYPE_CHECKING, Any, Final
+
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.helpers import device_registry as dr, entity_registry as er
+from homeassistant.helpers.device_registry import DeviceInfo
+from homeassistant.util import dt as dt_util
+
+from ..catalogue.value_check import ValueCheck
+from ..const import DOMAIN, LOGGER
+
+if TYPE_CHECKING:
+    from ..api import StreamMessage
+
+type Value = bool | int | float | str | None
+type VehicleCallback = Callable[[str], None]
+type DescriptorsCallback = Callable[[str, tuple[str, ...]], None]
+
+VIN_RE: Final = re.compile(r"^[A-HJ-NPR-Z0-9]{17}$")
+MANUFACTURER: Final = "BMW"
+TRACKER_SUFFIX: Final = "device_tracker"
+"""Unique id of a vehicle's tracker is ``{VIN}_device_tracker``.
+
+The same as in kvanbiesen/bmw-cardata-ha, so an in-place upgrade adopts its
+tracker entity (entity id and history) instead of creating a second one.
+"""
+
+NOT_DESCRIPTORS: Final = frozenset(
+    {
+        "vehicle.predicted_soc",
+        "vehicle.magic_soc",
+        "vehicle.manual_battery_capacity",
+        "vehicle.manual_tank_capacity",
+    }
+)
+"""Unique-id tails of kvanbiesen/bmw-cardata-ha that look like descriptors."""
+
+FUTURE_TOLERANCE: Final = timedelta(days=1)
+"""A BMW timestamp further ahead of its arrival than this is not trusted."""
+
+DEVICE_INFO_FIELDS: Final = frozenset(
+    {
+        "manufacturer",
+        "model",
+        "model_id",
+        "name",
+        "serial_number",
+        "sw_version",
+        "hw_version",
+        "configuration_url",
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class DescriptorState:
+    """What is known about one descriptor of one vehicle."""
+
+    value: Value
+    unit: str | None
+    timestamp: datetime | None
+    """BMW's timestamp of the value (inner one, else the message's)."""
+    received_at: datetime
+    """When Home Assistant received it."""
+
+    @property
+    def effective_timestamp(self) -> datetime:
+        """BMW's timestamp, or the reception time when BMW gave none."""
+        return self.timestamp or self.received_at
+
+
+@dataclass(slots=True)
+class VehicleState:
+    """One vehicle: its descriptor values and what was known before a restart."""
+
+    vin: str
+    descriptors: dict[str, DescriptorState] = field(default_factory=dict)
+    known_descriptors: set[str] = field(default_factory=set)
+    """Descriptors with an entity: seen live, or restored from the registry."""
+    device_fields: dict[str, str] = field(default_factory=dict)
+    last_timestamp: datetime | None = None
+    """Newest BMW timestamp of any accepted value (reception time if BMW gave none)."""
+    last_received_at: datetime | None = None
+    """When Home Assistant last received a value of the vehicle (resends count)."""
+    has_restored_tracker: bool = False
+
+
+def _heard(vehicle: VehicleState, state: DescriptorState) -> None:
+    """Move the vehicle's last reception forward (restored rows come in any order)."""
+    last = vehicle.last_received_at
+    if last is None or state.received_at > last:
+        vehicle.last_received_at = state.received_at
+
+
+def split_unique_id(unique_id: str) -> tuple[str, str] | None:
+    """Return (VIN, descriptor) for a ``{VIN}_{descriptor}`` unique id, else None.
+
+    Descriptors are dotted paths (``vehicle.x.y``); our own per-vehicle entities
+    use suffixes without dots, so they never parse as descriptors.
+    """
+    vin, sep, descriptor = unique_id.partition("_")
+    if not sep or "." not in descriptor or not VIN_RE.match(vin):
+        return None
+    if descriptor in NOT_DESCRIPTORS:  # K's own entities (see k_registry)
+        return None
+    return vin, descriptor
+
+
+class CarDataCoordinator:
+    """Per-entry push coordinator (see the module docstring)."""
+
+    def __init__(self, hass: HomeAssistant, entry: ConfigEntry[Any]) -> None:
+        """Create the coordinator and load what the registries remember."""
+        self.hass = hass
+        self.entry = entry
+        self.vehicles: dict[str, VehicleState] = {}
+        self.stream_state: str | None = None
+        """Mirror of the stream state, set by the stream owner."""
+        self.ignored_older = 0
+        """Values dropped because BMW's timestamp was older than the held one."""
+        self.value_check = ValueCheck()
+        """Drops (and counts) values that do not fit the descriptor's type."""
+        self._change_listeners: list[VehicleCallback] = []
+        self._listeners: dict[tuple[str, str], list[CALLBACK_TYPE]] = {}
+        self._vehicle_data_listeners: dict[str, list[CALLBACK_TYPE]] = {}
+        self._vehicle_listeners: list[VehicleCallback] = []
+        self._descriptor_listeners: list[DescriptorsCallback] = []
+        self._failed: set[tuple[int, str]] = set()
+        self._load_registries()
+
+    # ------------------------------------------------------------------ restore
+    def _load_registries(self) -> None:
+        """Remember vehicles and descriptors that had entities before a restart."""
+        for device in dr.async_entries_for_config_entry(
+            dr.async_get(self.hass), self.entry.entry_id
+        ):
+            for domain, ident in device.identifiers:
+                if domain == DOMAIN and VIN_RE.match(ident):
+                    # Keep what the REST side filled in before the restart.
+                    self._vehicle(ident).device_fields.update(_device_fields(device))
+        for entity in er.async_entries_for_config_entry(
+            er.async_get(self.hass), self.entry.entry_id
+        ):
+            if (parsed := split_unique_id(entity.unique_id)) is not None:
+                vin, descriptor = parsed
+                self._vehicle(vin).known_descriptors.add(descriptor)
+            elif entity.unique_id.endswith(f"_{TRACKER_SUFFIX}"):
+                vin = entity.unique_id.removesuffix(f"_{TRACKER_SUFFIX}")
+                if VIN_RE.match(vin):
+                    self._vehicle(vin).has_restored_tracker = True
+
+    def _vehicle(self, vin: str) -> VehicleState:
+        if (vehicle := self.vehicles.get(vin)) is None:
+            vehicle = self.vehicles[vin] = VehicleState(vin)
+        return vehicle
+
+    # ------------------------------------------------------------------ reading
+    def get(self, vin: str, descriptor: str) -> DescriptorState | None:
+        """Return the held state of one descriptor, if any arrived since start."""
+        if (vehicle := self.vehicles.get(vin)) is None:
+            return None
+        return vehicle.descriptors.get(descriptor)
+
+    def last_received(self, vin: str) -> datetime | None:
+        """Return BMW's newest timestamp of any value of the vehicle, if any.
+
+        When BMW sent a value without a timestamp, its reception time counts.
+        """
+        if (vehicle := self.vehicles.get(vin)) is None:
+            return None
+        return vehicle.last_timestamp
+
+    def device_info(self, vin: str) -> DeviceInfo:
+        """Return the DeviceInfo of a vehicle (one device per VIN)."""
+        fields = self.vehicles[vin].device_fields if vin in self.vehicles else {}
+        # Named by brand (basicData): "MINI 1234". Existing entity ids stay;
+        # only entities created later take the new name into their ids.
+        brand = fields.get("manufacturer") or MANUFACTURER
+        info = DeviceInfo(
+            identifiers={(DOMAIN, vin)},
+            manufacturer=MANUFACTURER,
+            name=f"{brand} {vin[-4:]}",
+            serial_number=vin,
+        )
+        info.update(fields)  # type: ignore[typeddict-item]
+        return info
+
+    # ------------------------------------------------------------------ writing
+    @callback
+    def async_apply_message(self, msg: StreamMessage) -> None:
+        """Apply one parsed stream message (the stream owner's entry point)."""
+        received_at = dt_util.utcnow()
+        outer = msg.timestamp
+        self.async_apply_values(
+            msg.vin,
+            {
+                name: DescriptorState(
+                    dv.value, dv.unit, dv.timestamp or outer, received_at
+                )
+                for name, dv in msg.data.items()
+            },
+        )
+
+    @callback
+    def async_apply_values(
+        self, vin: str, values: Mapping[str, DescriptorState]
+    ) -> None:
+        """Apply descriptor values of one vehicle (stream or REST snapshot).
+
+        A value whose BMW timestamp is older than the held one is ignored. A
+        value equal in value, unit and timestamp to the held one changes nothing.
+        Listeners of a (VIN, descriptor) are called when its value, unit or BMW
+        timestamp changed; entities decide themselves whether their state moved.
+        """
+        vehicle = self.vehicles.get(vin)
+        new_vehicle = vehicle is None
+        if vehicle is None:
+            vehicle = self.vehicles[vin] = VehicleState(vin)
+        previous = vehicle.last_timestamp
+        changed, new = self._store(vehicle, values)
+        if new_vehicle:
+            for vehicle_cb in list(self._vehicle_listeners):
+                vehicle_cb(vin)
+        if new:
+            announced = tuple(new)
+            for descriptors_cb in list(self._descriptor_listeners):
+                descriptors_cb(vin, announced)
+        listeners = self._listeners
+        for name in changed:
+            for update_cb in listeners.get((vin, name), ()):
+                self._call(update_cb, name)
+        if vehicle.last_timestamp != previous:
+            for update_cb in self._vehicle_data_listeners.get(vin, ()):
+                self._call(update_cb, "")
+        self._notify_change(vin, bool(changed or new))
+
+    def _call(self, update_cb: CALLBACK_TYPE, name: str) -> None:
+        """Run one entity's update; its failure never stops the others."""
+        try:
+            update_cb()
+        except Exception:  # noqa: BLE001 - one entity must not stop the rest
+            key = (id(update_cb), name)
+            if key not in self._failed:
+                self._failed.add(key)  # logged once per entity and value
+                LOGGER.exception("Error updating an entity with %s", name or "data")
+
+    def _notify_change(self, vin: str, stored: bool) -> None:
+        """Tell the change listeners (the value store) that values were stored."""
+        for change_cb in list(self._change_listeners) if stored else ():
+            change_cb(vin)
+
+    def _store(
+        self, vehicle: VehicleState, values: Mapping[str, DescriptorState]
+    ) -> tuple[list[str], list[str]]:
+        """Store accepted values; return (changed known, first seen) descriptors."""
+        held = vehicle.descriptors
+        known = vehicle.known_descriptors
+        changed: list[str] = []
+        new: list[str] = []
+        for name, state in values.items():
+            if state.value is None and state.timestamp is None:
+                continue  # no value, no time: says nothing (REST: unsupported)
+            if not self.value_check.accepts(name, state.value):
+                continue  # the wrong type: the last good value stays
+            if (old := held.get(name)) is not None:
+                if _is_older(state, old):
+                    self.ignored_older += 1
+                    continue
+                if _same(state, old):
+                    # A resend: only the reception time moves. The car still
+                    # spoke, so it counts as activity (the REST poller skips
+                    # cars it hears from), but no entity listener is woken.
+                    held[name] = state
+                    _heard(vehicle, state)
+                    continue
+            held[name] = state
+            _heard(vehicle, state)
+            stamp = state.effective_timestamp
+            newest = vehicle.last_timestamp
+            if (
+                newest is None
+                or stamp > newest
+                or newest - state.received_at > FUTURE_TOLERANCE
+            ):
+                vehicle.last_timestamp = stamp
+            if name in known:
+                changed.append(name)
+            else:
+                known.add(name)
+                new.append(name)
+        return changed, new
+
+    @callback
+    def set_device_info(self, vin: str, **fields: str | None) -> None:
+        """Fill in device details of a vehicle (brand, model, ...) from REST.
+
+        Accepted keys: manufacturer, model, model_id, name, serial_number,
+        sw_version, hw_version, configuration_url. None values are skipped. A
+        vehicle not seen before is announced, so its entities appear.
+        """
+        unknown = set(fields) - DEVICE_INFO_FIELDS
+        if unknown:
+            raise ValueError(f"Unknown device info fields: {sorted(unknown)}")
+        clean = {key: value for key, value in fields.items() if value is not None}
+        new_vehicle = vin not in self.vehicles
+        vehicle = self._vehicle(vin)
+        held = vehicle.device_fields
+        if (brand := clean.get("manufacturer")) and "name" not in clean:
+            # Our default name follows the brand; any other name is kept.
+            default = f"{held.get('manufacturer') or MANUFACTURER} {vin[-4:]}"
+            if held.get("name", default) == default:
+                clean["name"] = f"{brand} {vin[-4:]}"
+        vehicle.device_fields.update(clean)
+        dr.async_get(self.hass).async_get_or_create(
+            config_entry_id=self.entry.entry_id,
+            **self.device_info(vin),
+        )
+        if new_vehicle:
+            for vehicle_cb in list(self._vehicle_listeners):
+                vehicle_cb(vin)
+
+    @callback
+    def async_set_stream_state(self, state: str) -> None:
+        """Mirror the stream state (a StreamState value; the stream owner calls it)."""
+        self.stream_state = str(state)
+
+    # ------------------------------------------------------------------ listeners
+    @callback
+    def async_add_listener(
+        self, vin: str, descriptor: str, update_callback: CALLBACK_TYPE
+    ) -> CALLBACK_TYPE:
+        """Call ``update_callback`` when this (VIN, descriptor) changes."""
+        return _add(self._listeners.setdefault((vin, descriptor), []), update_callback)
+
+    @callback
+    def async_add_vehicle_data_listener(
+        self, vin: str, update_callback: CALLBACK_TYPE
+    ) -> CALLBACK_TYPE:
+        """Call ``update_callback`` when the vehicle's newest BMW timestamp moves."""
+        return _add(self._vehicle_data_listeners.setdefault(vin, []), update_callback)
+
+    @callback
+    def async_add_vehicle_listener(self, new_vehicle: VehicleCallback) -> CALLBACK_TYPE:
+        """Call ``new_vehicle(vin)`` when a vehicle appears for the first time."""
+        return _add(self._vehicle_listeners, new_vehicle)
+
+    @callback
+    def async_add_change_listener(self, changed: VehicleCallback) -> CALLBACK_TYPE:
+        """Call ``changed(vin)`` after values of a vehicle were stored."""
+        return _add(self._change_listeners, changed)
+
+    @callback
+    def async_add_descriptor_listener(
+        self, new_descriptors: DescriptorsCallback
+    ) -> CALLBACK_TYPE:
+        """Call ``new_descriptors(vin, names)`` when descriptors first arrive."""
+        return _add(self._descriptor_listeners, new_descriptors)
+
+
+def _device_fields(device: dr.DeviceEntry) -> dict[str, str]:
+    """The device registry's details of a vehicle (filled by REST earlier)."""
+    fields: dict[str, str] = {}
+    for key in DEVICE_INFO_FIELDS:
+        value = getattr(device, key, None)
+        if isinstance(value, str):
+            fields[key] = value
+    return fields
+
+
+def _is_older(state: DescriptorState, old: DescriptorState) -> bool:
+    """True when BMW's timestamp says ``state`` is older than the held ``old``.
+
+    A held timestamp far ahead of the time it arrived is a clock glitch and
+    does not block later values (else the descriptor would freeze for good).
+    """
+    return (
+        state.timestamp is not None
+        and old.timestamp is not None
+        and state.timestamp < old.timestamp
+        and old.timestamp - old.received_at <= FUTURE_TOLERANCE
+    )
+
+
+def _same(state: DescriptorState, old: DescriptorState) -> bool:
+    return (
+        state.timestamp == old.timestamp
+        and state.unit == old.unit
+        and state.value == old.value
+        and type(state.value) is type(old.value)
+    )
+
+
+def _add[T](bucket: list[T], item: T) -> CALLBACK_TYPE:
+    bucket.append(item)
+
+    @callback
+    def remove() -> None:
+        if item in bucket:
+            bucket.remove(item)
+
+    return remove

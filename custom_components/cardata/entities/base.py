@@ -1,0 +1,204 @@
+"""Entity base classes and the runtime entity creation shared by the platforms."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+from homeassistant.const import STATE_UNKNOWN
+from homeassistant.core import State, callback
+from homeassistant.helpers import restore_state
+from homeassistant.helpers.entity import Entity
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.helpers.restore_state import RestoreEntity
+
+from ..auth.token_manager import TokenManager
+from ..catalogue.descriptors import DescriptorInfo, describe
+from ..data.coordinator import CarDataCoordinator, DescriptorState
+from ..runtime.data import CarDataConfigEntry
+
+
+class CarDataEntity(Entity):
+    """An entity of one vehicle.
+
+    Availability: unavailable while BMW refuses the account's login (a new
+    login is needed), else always available: a parked car can be silent for
+    hours and its last known values stay valid, so silence is never shown as
+    unavailable. The values are kept while unavailable and show again after
+    the new login.
+    """
+
+    _attr_has_entity_name = True
+    _attr_should_poll = False
+
+    def __init__(self, coordinator: CarDataCoordinator, vin: str) -> None:
+        """Bind the entity to its vehicle's device."""
+        self.coordinator = coordinator
+        self.vin = vin
+        self._attr_device_info = coordinator.device_info(vin)
+        self._shown_available = True
+
+    @property
+    def _tokens(self) -> TokenManager:
+        entry: CarDataConfigEntry = self.coordinator.entry
+        return entry.runtime_data.tokens
+
+    @property
+    def available(self) -> bool:
+        """False while BMW refuses the login."""
+        return not self._tokens.auth_failed
+
+    async def async_added_to_hass(self) -> None:
+        """Follow the login: refused makes the entity unavailable."""
+        await super().async_added_to_hass()
+        self.async_on_remove(self._tokens.async_add_listener(self._on_login))
+        self._shown_available = self.available
+
+    @callback
+    def _on_login(self) -> None:
+        if self.available != self._shown_available:
+            self._shown_available = self.available
+            self.async_write_ha_state()
+
+    async def async_internal_will_remove_from_hass(self) -> None:
+        """Leave the held values, not "unavailable", for the restore.
+
+        The entry reloads after the new login; the entities then restore what
+        they held while BMW refused the login.
+        """
+        await super().async_internal_will_remove_from_hass()
+        if self._shown_available or not isinstance(self, RestoreEntity):
+            return
+        data = restore_state.async_get(self.hass)
+        if (stored := data.last_states.get(self.entity_id)) is not None:
+            data.last_states[self.entity_id] = restore_state.StoredState(
+                self._held_state(), stored.extra_data, stored.last_seen
+            )
+
+    def _held_state(self) -> State:
+        """The state the entity shows once it is available again."""
+        value = self.state
+        return State(
+            self.entity_id,
+            STATE_UNKNOWN if value is None else str(value),
+            {**(self.state_attributes or {}), **(self.extra_state_attributes or {})},
+        )
+
+
+class CarDataDescriptorEntity(CarDataEntity):
+    """An entity showing one descriptor of one vehicle (unique id VIN_descriptor)."""
+
+    def __init__(
+        self, coordinator: CarDataCoordinator, vin: str, info: DescriptorInfo
+    ) -> None:
+        """Bind the entity to one descriptor."""
+        super().__init__(coordinator, vin)
+        self.info = info
+        self.descriptor = info.descriptor
+        self._attr_unique_id = f"{vin}_{info.descriptor}"
+
+    async def async_added_to_hass(self) -> None:
+        """Take the live value, else the restored one, then follow the coordinator."""
+        await super().async_added_to_hass()
+        self.async_on_remove(
+            self.coordinator.async_add_listener(
+                self.vin, self.descriptor, self._handle_update
+            )
+        )
+        if self.coordinator.get(self.vin, self.descriptor) is None:
+            await self._async_restore()
+        # A value that arrived while restoring wins over the restored one.
+        if (state := self.coordinator.get(self.vin, self.descriptor)) is not None:
+            self._apply(state)
+
+    @callback
+    def _handle_update(self) -> None:
+        """Write the state only when the entity's own state moved."""
+        state = self.coordinator.get(self.vin, self.descriptor)
+        if state is not None and self._apply(state):
+            self.async_write_ha_state()
+
+    def _apply(self, state: DescriptorState) -> bool:
+        """Take a held value; return True when the shown state changed."""
+        raise NotImplementedError
+
+    async def _async_restore(self) -> None:
+        """Restore the last state from before the restart."""
+        raise NotImplementedError
+
+
+type EntityFactory = Callable[
+    [CarDataCoordinator, str, DescriptorInfo], CarDataDescriptorEntity
+]
+
+
+class _EntityAdder:
+    """Create each (VIN, descriptor) entity of one platform exactly once."""
+
+    def __init__(
+        self,
+        coordinator: CarDataCoordinator,
+        platform: str,
+        factory: EntityFactory,
+        extra_for_vehicle: Callable[[str], Iterable[Entity]] | None,
+    ) -> None:
+        self.coordinator = coordinator
+        self.platform = platform
+        self.factory = factory
+        self.extra_for_vehicle = extra_for_vehicle
+        self.created: set[tuple[str, str]] = set()
+        self.vehicles_done: set[str] = set()
+
+    def for_descriptors(self, vin: str, descriptors: Iterable[str]) -> list[Entity]:
+        entities: list[Entity] = []
+        for descriptor in descriptors:
+            if (vin, descriptor) in self.created:
+                continue
+            info = describe(descriptor)
+            if info.platform != self.platform:
+                continue
+            self.created.add((vin, descriptor))
+            entities.append(self.factory(self.coordinator, vin, info))
+        return entities
+
+    def for_vehicle(self, vin: str) -> list[Entity]:
+        if self.extra_for_vehicle is None or vin in self.vehicles_done:
+            return []
+        self.vehicles_done.add(vin)
+        return list(self.extra_for_vehicle(vin))
+
+
+@callback
+def async_setup_descriptor_entities(
+    entry: CarDataConfigEntry,
+    platform: str,
+    factory: EntityFactory,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+    extra_for_vehicle: Callable[[str], Iterable[Entity]] | None = None,
+) -> None:
+    """Create entities of ``platform`` now and whenever vehicles/descriptors appear.
+
+    At setup every (VIN, descriptor) the coordinator knows (seen live or restored
+    from the entity registry) gets its entity; afterwards the coordinator's
+    announcements add entities without a reload. ``extra_for_vehicle`` adds
+    per-vehicle entities (for example "last data received").
+    """
+    coordinator = entry.runtime_data.coordinator
+    adder = _EntityAdder(coordinator, platform, factory, extra_for_vehicle)
+    initial: list[Entity] = []
+    for vin, vehicle in coordinator.vehicles.items():
+        initial.extend(adder.for_vehicle(vin))
+        initial.extend(adder.for_descriptors(vin, sorted(vehicle.known_descriptors)))
+    async_add_entities(initial)
+
+    @callback
+    def on_new_vehicle(vin: str) -> None:
+        if entities := adder.for_vehicle(vin):
+            async_add_entities(entities)
+
+    @callback
+    def on_new_descriptors(vin: str, descriptors: tuple[str, ...]) -> None:
+        if entities := adder.for_descriptors(vin, descriptors):
+            async_add_entities(entities)
+
+    entry.async_on_unload(coordinator.async_add_vehicle_listener(on_new_vehicle))
+    entry.async_on_unload(coordinator.async_add_descriptor_listener(on_new_descriptors))

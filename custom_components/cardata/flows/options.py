@@ -1,0 +1,381 @@
+"""The Configure menu of a BMW CarData entry.
+
+Items: log in again; refresh tokens now (no API call); settings (polling
+thresholds, stream silence, opt-in extras, a custom MQTT broker as the stream
+source); reset the telematic container (2 to 3 calls); fetch now (mappings,
+basic data, telematic data) showing what came back. Items that cost API calls
+say so and are refused when the calls do not fit the day's budget.
+"""
+
+from __future__ import annotations
+
+from contextlib import suppress
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from homeassistant.config_entries import (
+    ConfigEntryState,
+    ConfigFlowResult,
+    OptionsFlowWithReload,
+)
+from homeassistant.data_entry_flow import section
+from homeassistant.exceptions import ConfigEntryAuthFailed
+from homeassistant.helpers.selector import (
+    BooleanSelector,
+    NumberSelector,
+    NumberSelectorConfig,
+    NumberSelectorMode,
+    SelectSelector,
+    SelectSelectorConfig,
+    SelectSelectorMode,
+)
+from homeassistant.util import dt as dt_util
+
+try:
+    import probatio as vol  # Home Assistant 2026.10 and later
+except ImportError:  # pragma: no cover - older Home Assistant
+    import voluptuous as vol  # type: ignore[no-redef]
+
+from ..api import (
+    ApiError,
+    CarDataConnectionError,
+    CarDataError,
+    ContainerDeletedError,
+    InvalidGrantError,
+)
+from ..common.display import local_time
+from ..common.settings import (
+    MAX_END_POLLS,
+    OPT_BROKER_CA_FILE,
+    OPT_BROKER_ENABLED,
+    OPT_BROKER_HOST,
+    OPT_BROKER_TLS,
+    OPT_CHARGING_HISTORY,
+    OPT_END_POLLS,
+    OPT_MAX_DATA_AGE,
+    OPT_POLL_INTERVAL,
+    OPT_RESERVE,
+    OPT_SHARE_STREAM,
+    OPT_STREAM_SILENCE,
+    OPT_TYRE_DIAGNOSIS,
+    OPT_VEHICLE_IMAGE,
+    BrokerTls,
+    end_polls_per_day,
+    poll_settings,
+)
+from ..const import CONF_CONTAINER_ID
+from ..rest.bootstrap import (
+    async_ensure_container,
+    async_fetch_telematic,
+    device_fields,
+    forget_container,
+)
+from ..rest.quota import QuotaSpentError, planner_of
+from ..rest.quota_policy import CallKind
+from ..runtime.data import CarDataConfigEntry
+from ..services import describe_error
+from ..vehicles.sync import async_owner_read_mappings
+from .answers import (
+    SHOWN_VALUES,
+    basic_lines,
+    entity_names,
+    mapping_lines,
+    telematic_lines,
+)
+from .broker_form import (
+    BROKER,
+    SHARING,
+    broker_schema,
+    in_force,
+    merge_settings,
+    sharing_schema,
+)
+
+ITEMS = "items"
+FETCH_ITEMS = ["mappings", "basic_data", "telematic_data"]
+
+
+def _number(low: float, high: float, step: float, unit: str) -> NumberSelector:
+    return NumberSelector(
+        NumberSelectorConfig(
+            min=low,
+            max=high,
+            step=step,
+            mode=NumberSelectorMode.BOX,
+            unit_of_measurement=unit,
+        )
+    )
+
+
+def _settings_schema(options: dict[str, Any]) -> vol.Schema:
+    current = poll_settings(options)
+    return vol.Schema(
+        {
+            vol.Required(
+                OPT_POLL_INTERVAL,
+                default=round(current.poll_interval.total_seconds() / 60),
+            ): _number(15, 1440, 5, "min"),
+            vol.Required(
+                OPT_MAX_DATA_AGE,
+                default=round(current.max_data_age.total_seconds() / 3600),
+            ): _number(1, 72, 1, "h"),
+            vol.Required(
+                OPT_STREAM_SILENCE,
+                default=round(current.stream_silence.total_seconds() / 60),
+            ): _number(5, 720, 5, "min"),
+            vol.Required(OPT_RESERVE, default=current.reserve): _number(0, 40, 1, ""),
+            vol.Required(OPT_END_POLLS, default=end_polls_per_day(options)): _number(
+                0, MAX_END_POLLS, 1, ""
+            ),
+            vol.Required(
+                OPT_VEHICLE_IMAGE, default=options.get(OPT_VEHICLE_IMAGE, False)
+            ): BooleanSelector(),
+            vol.Required(
+                OPT_CHARGING_HISTORY, default=options.get(OPT_CHARGING_HISTORY, False)
+            ): BooleanSelector(),
+            vol.Required(
+                OPT_TYRE_DIAGNOSIS, default=options.get(OPT_TYRE_DIAGNOSIS, False)
+            ): BooleanSelector(),
+            vol.Required(BROKER): section(
+                broker_schema(options),
+                {"collapsed": not options.get(OPT_BROKER_ENABLED)},
+            ),
+            vol.Optional(SHARING, default={}): section(
+                sharing_schema(options),
+                {"collapsed": not options.get(OPT_SHARE_STREAM)},
+            ),
+        }
+    )
+
+
+class CarDataOptionsFlow(OptionsFlowWithReload):
+    """Menu of actions and settings for one account."""
+
+    def _loaded(self) -> CarDataConfigEntry | None:
+        entry = self.config_entry
+        return entry if entry.state is ConfigEntryState.LOADED else None
+
+    def _calls_left(self) -> str:
+        entry = self._loaded()
+        return str(planner_of(entry).remaining(CallKind.USER)) if entry else "-"
+
+    async def async_step_init(
+        self,
+        user_input: dict[str, Any] | None = None,  # noqa: ARG002
+    ) -> ConfigFlowResult:
+        """Show the menu."""
+        return self.async_show_menu(
+            step_id="init",
+            menu_options=[
+                "reauth",
+                "refresh_tokens",
+                "settings",
+                "reset_container",
+                "fetch_now",
+            ],
+            description_placeholders={"calls_left": self._calls_left()},
+        )
+
+    async def async_step_reauth(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Ask first, then start a new device login for this entry."""
+        if user_input is None:
+            return self.async_show_form(
+                step_id="reauth",
+                description_placeholders={"title": self.config_entry.title},
+            )
+        self.config_entry.async_start_reauth(self.hass)
+        return self.async_abort(reason="reauth_started")
+
+    async def async_step_refresh_tokens(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Get new tokens now and reconnect the stream with them (no API call)."""
+        if (entry := self._loaded()) is None:
+            return self.async_abort(reason="not_loaded")
+        runtime = entry.runtime_data
+        if user_input is None:
+            return self.async_show_form(
+                step_id="refresh_tokens",
+                description_placeholders={
+                    "expires_at": local_time(runtime.tokens.expires_at)
+                },
+            )
+        try:
+            tokens = await runtime.tokens.async_force_refresh()
+        except ConfigEntryAuthFailed, InvalidGrantError:
+            return self.async_abort(
+                reason="token_refresh_failed",
+                description_placeholders={"error": "login expired, log in again"},
+            )
+        except CarDataError as err:
+            return self.async_abort(
+                reason="token_refresh_failed",
+                description_placeholders={"error": describe_error(err)},
+            )
+        runtime.stream.async_request_reconnect()
+        return self.async_abort(
+            reason="tokens_refreshed",
+            description_placeholders={"expires_at": local_time(tokens.expires_at)},
+        )
+
+    async def async_step_settings(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Edit polling thresholds, extras and the custom broker (reloads)."""
+        options = dict(self.config_entry.options)
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            merged = merge_settings(options, user_input)
+            errors = await self._check_broker(merged)
+            if not errors:
+                return self.async_create_entry(data=merged)
+            options = {**merged, **(user_input.get(BROKER) or {})}
+        return self.async_show_form(
+            step_id="settings",
+            data_schema=_settings_schema(options),
+            errors=errors,
+            description_placeholders={
+                "in_force": in_force(self.config_entry.data, self.config_entry.options)
+            },
+        )
+
+    async def _check_broker(self, options: dict[str, Any]) -> dict[str, str]:
+        if not options.get(OPT_BROKER_ENABLED):
+            return {}
+        if not str(options.get(OPT_BROKER_HOST) or "").strip():
+            return {BROKER: "broker_host_missing"}
+        if options.get(OPT_BROKER_TLS) == BrokerTls.CUSTOM_CA.value:
+            path = str(options.get(OPT_BROKER_CA_FILE) or "")
+            exists = await self.hass.async_add_executor_job(_is_file, path)
+            if not exists:
+                return {BROKER: "ca_file_missing"}
+        return {}
+
+    async def async_step_reset_container(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Delete the integration's container and create a new one."""
+        if (entry := self._loaded()) is None:
+            return self.async_abort(reason="not_loaded")
+        if user_input is None:
+            return self.async_show_form(
+                step_id="reset_container",
+                description_placeholders={"calls_left": self._calls_left()},
+            )
+        planner, api = planner_of(entry), entry.runtime_data.api
+        before = planner.used()
+        try:
+            if old := entry.data.get(CONF_CONTAINER_ID):
+                with suppress(ContainerDeletedError):  # already marked: fine
+                    await planner.async_call(
+                        CallKind.USER, partial(api.delete_container, str(old))
+                    )
+                forget_container(self.hass, entry)
+            created = await async_ensure_container(self.hass, entry, CallKind.USER)
+        except QuotaSpentError as err:
+            return self._spent(err)
+        except (ApiError, CarDataConnectionError) as err:
+            return self.async_abort(
+                reason="api_error",
+                description_placeholders={"error": describe_error(err)},
+            )
+        if created is None:
+            return self.async_abort(
+                reason="api_error", description_placeholders={"error": "CU-124"}
+            )
+        return self.async_abort(
+            reason="container_reset",
+            description_placeholders={"calls": str(planner.used() - before)},
+        )
+
+    def _spent(self, err: QuotaSpentError) -> ConfigFlowResult:
+        if err.until is None:
+            return self.async_abort(reason="quota_spent_unknown")
+        return self.async_abort(
+            reason="quota_spent",
+            description_placeholders={"until": local_time(err.until, round_up=True)},
+        )
+
+    async def async_step_fetch_now(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Ask BMW now and show what came back."""
+        if (entry := self._loaded()) is None:
+            return self.async_abort(reason="not_loaded")
+        schema = vol.Schema(
+            {
+                vol.Required(ITEMS, default=["telematic_data"]): SelectSelector(
+                    SelectSelectorConfig(
+                        options=FETCH_ITEMS,
+                        multiple=True,
+                        translation_key="fetch_items",
+                        mode=SelectSelectorMode.LIST,
+                    )
+                )
+            }
+        )
+        placeholders = {"calls_left": self._calls_left()}
+        if user_input is None or not user_input.get(ITEMS):
+            errors = {ITEMS: "nothing_selected"} if user_input is not None else None
+            return self.async_show_form(
+                step_id="fetch_now",
+                data_schema=schema,
+                errors=errors,
+                description_placeholders=placeholders,
+            )
+        try:
+            lines = await self._fetch(entry, list(user_input[ITEMS]))
+        except QuotaSpentError as err:
+            return self._spent(err)
+        except (ApiError, CarDataConnectionError) as err:
+            return self.async_abort(
+                reason="api_error",
+                description_placeholders={"error": describe_error(err)},
+            )
+        return self.async_abort(
+            reason="fetch_done",
+            description_placeholders={
+                "result": "\n".join(lines),
+                "shown": str(SHOWN_VALUES),
+            },
+        )
+
+    async def _fetch(self, entry: CarDataConfigEntry, items: list[str]) -> list[str]:
+        """Fetch the chosen items; return one line per answer."""
+        runtime = entry.runtime_data
+        planner, api, coordinator = planner_of(entry), runtime.api, runtime.coordinator
+        vins = [v for v in coordinator.vehicles if len(v) == 17]  # noqa: PLR2004
+        needed = ("mappings" in items) + len(vins) * (
+            ("basic_data" in items) + ("telematic_data" in items)
+        )
+        if planner.remaining(CallKind.USER) < needed:
+            raise QuotaSpentError(
+                planner.policy.next_slot_at(dt_util.utcnow()), blocked=False
+            )
+        lines: list[str] = []
+        if "mappings" in items:
+            mappings = await planner.async_call(CallKind.USER, api.get_mappings)
+            await async_owner_read_mappings(self.hass, entry, mappings)
+            lines.extend(mapping_lines(mappings))
+        for vin in vins:
+            if "basic_data" in items:
+                basic = await planner.async_call(
+                    CallKind.USER, partial(api.get_basic_data, vin)
+                )
+                coordinator.set_device_info(vin, **device_fields(basic))
+                lines.extend(basic_lines(vin, basic))
+            if "telematic_data" in items:
+                values = await async_fetch_telematic(
+                    self.hass, entry, vin, CallKind.USER
+                )
+                values = values or {}
+                names = entity_names(self.hass, vin, values)
+                lines.extend(telematic_lines(vin, values, names))
+        return lines or ["-"]
+
+
+def _is_file(path: str) -> bool:
+    return bool(path) and Path(path).is_file()

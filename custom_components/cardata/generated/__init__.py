@@ -1,1 +1,0 @@
-"""Tables generated from BMW's reference data; see scripts/generate_catalogue.py."""

@@ -1,0 +1,239 @@
+"""In-place upgrade of kvanbiesen/bmw-cardata-ha config entries.
+
+Its entries are VERSION 1 with the client id as unique id and the token
+answer stored flat in the entry data. They become ours (VERSION 2, unique id
+the GCID, tokens as a TokenSet) without a new login. Entity unique ids
+``{VIN}_{descriptor}``, the tracker's ``{VIN}_device_tracker`` and device
+identifiers ``(cardata, VIN)`` are the same in both integrations and stay
+untouched, so the entities (entity ids, history) are adopted as they are.
+
+Its sensors saved their last state as a plain state; ours read such a state
+back through the catalogue when no sensor data was saved (see sensor.py), so
+the adopted sensors show their last value until the car speaks.
+
+Its options that mean something here are carried over (see
+:func:`convert_k_options`; the README lists the dropped ones and why), its
+other entities are mapped or removed (:mod:`.k_registry`), and as it kept no
+count of the day's API calls, the day's budget starts from a conservative
+estimate of what it spent. What needs the running entry (statistics
+metadata, notices about automations) is done once after the first set-up
+(:mod:`.k_followup`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+import math
+from typing import Any, Final
+
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.storage import Store
+
+from ..api import PRODUCTION, TokenSet, normalize_client_id
+from ..common.settings import (
+    DEFAULT_TOPIC_PREFIX,
+    OPT_BROKER_ENABLED,
+    OPT_BROKER_HOST,
+    OPT_BROKER_LAYOUT,
+    OPT_BROKER_PASSWORD,
+    OPT_BROKER_PORT,
+    OPT_BROKER_TLS,
+    OPT_BROKER_TOPIC_PREFIX,
+    OPT_BROKER_USERNAME,
+    OPT_CHARGING_HISTORY,
+    OPT_TRIP_END_POLL,
+    OPT_TRIP_END_POLL_COOLDOWN,
+    OPT_TYRE_DIAGNOSIS,
+    BrokerTls,
+    TopicLayout,
+)
+from ..const import (
+    CONF_CLIENT_ID,
+    CONF_CONTAINER_ID,
+    CONF_GCID,
+    CONF_TOKENS,
+    DEFAULT_TITLE,
+    DOMAIN,
+    LOGGER,
+)
+from ..rest.quota import STORAGE_VERSION as QUOTA_STORAGE_VERSION, storage_key
+from ..rest.quota_policy import CallKind, LoggedCall, start_of_day
+from .followup import CONF_K_FOLLOWUP, async_report_moved
+from .registry import async_rewrite_registry
+
+TARGET_VERSION = 2
+TARGET_MINOR_VERSION = 1
+
+_K_CONTAINER_KEY = "hv_container_id"
+_K_TOKEN_KEYS = ("access_token", "refresh_token", "id_token")
+
+#: K's option -> ours, for those taken over as they are.
+_K_SAME: Final = {
+    "custom_mqtt_enabled": OPT_BROKER_ENABLED,
+    "custom_mqtt_host": OPT_BROKER_HOST,
+    "custom_mqtt_port": OPT_BROKER_PORT,
+    "custom_mqtt_username": OPT_BROKER_USERNAME,
+    "custom_mqtt_password": OPT_BROKER_PASSWORD,
+    "enable_charging_history": OPT_CHARGING_HISTORY,
+    "enable_tyre_diagnosis": OPT_TYRE_DIAGNOSIS,
+    "enable_trip_end_polling": OPT_TRIP_END_POLL,
+    "trip_poll_cooldown_minutes": OPT_TRIP_END_POLL_COOLDOWN,
+}
+_K_TLS: Final = {
+    "off": BrokerTls.NONE,
+    "tls": BrokerTls.VERIFY,
+    "tls_insecure": BrokerTls.NO_VERIFY,
+}
+#: K's options with no meaning here (why: README, "Coming from ...").
+K_DROPPED: Final = (
+    "mqtt_keepalive",
+    "debug_log",
+    "diagnostic_log_interval",
+    "enable_magic_soc",
+    "enable_external_power_injection",
+)
+K_DAILY_CALLS: Final = 30
+"""What K could spend in a day (24 polls, trip ends, extras): the estimate."""
+
+
+def convert_k_options(options: Mapping[str, Any]) -> dict[str, Any]:
+    """Return our options for K's options (unknown or dropped ones left out)."""
+    new: dict[str, Any] = {
+        ours: options[theirs]
+        for theirs, ours in _K_SAME.items()
+        if theirs in options and options[theirs] is not None
+    }
+    if "custom_mqtt_tls" in options:
+        new[OPT_BROKER_TLS] = _K_TLS.get(
+            str(options["custom_mqtt_tls"]), BrokerTls.VERIFY
+        ).value
+    if new.get(OPT_BROKER_ENABLED) is True:
+        new.setdefault(OPT_BROKER_PORT, 1883)  # K's default
+        new.setdefault(OPT_BROKER_TLS, BrokerTls.NONE.value)  # K's default "off"
+        prefix = options.get("custom_mqtt_topic_prefix")
+        new[OPT_BROKER_TOPIC_PREFIX] = (
+            prefix if isinstance(prefix, str) else DEFAULT_TOPIC_PREFIX
+        )
+        new[OPT_BROKER_LAYOUT] = TopicLayout.BRIDGE.value
+    return new
+
+
+def _k_day_estimate(now: datetime) -> list[dict[str, Any]]:
+    """Calls K may have made today, spread from midnight UTC to now."""
+    start = start_of_day(now)
+    elapsed = (now - start).total_seconds()
+    count = max(1, math.ceil(K_DAILY_CALLS * elapsed / 86400))
+    step = elapsed / count
+    return [
+        LoggedCall(
+            at=start + timedelta(seconds=step * (i + 0.5)),
+            endpoint="previous integration (estimate)",
+            vin=None,
+            outcome="ok",
+            kind=CallKind.OTHER,
+        ).to_dict()
+        for i in range(count)
+    ]
+
+
+async def _async_seed_quota(hass: HomeAssistant, gcid: str) -> None:
+    """Start the day's budget with K's estimated calls, unless ours kept a log."""
+    store: Store[dict[str, Any]] = Store(
+        hass, QUOTA_STORAGE_VERSION, storage_key(gcid), private=True
+    )
+    if await store.async_load() is not None:
+        return
+    await store.async_save({"calls": _k_day_estimate(datetime.now(UTC))})
+
+
+def _expires_at(data: Mapping[str, Any]) -> datetime:
+    """Return when K's stored access/id token expires (epoch if unknown)."""
+    try:
+        received = float(data["received_at"])
+        lifetime = float(data["expires_in"])
+    except KeyError, TypeError, ValueError:
+        # Unknown: treat as expired, the token manager refreshes at set-up.
+        return datetime.fromtimestamp(0, UTC)
+    return datetime.fromtimestamp(received, UTC) + timedelta(seconds=lifetime)
+
+
+def convert_v1_data(data: Mapping[str, Any]) -> dict[str, Any] | None:
+    """Return our entry data for K's entry data, or None if it cannot be used."""
+    gcid = data.get("gcid")
+    client_id = data.get("client_id")
+    if not isinstance(gcid, str) or not gcid or not isinstance(client_id, str):
+        return None
+    if not all(isinstance(data.get(key), str) for key in _K_TOKEN_KEYS):
+        return None
+    tokens = TokenSet(
+        access_token=data["access_token"],
+        id_token=data["id_token"],
+        refresh_token=data["refresh_token"],
+        expires_at=_expires_at(data),
+        scope=str(data.get("scope") or ""),
+        gcid=gcid,
+        token_type=str(data.get("token_type") or "Bearer"),
+    )
+    new: dict[str, Any] = {
+        CONF_CLIENT_ID: normalize_client_id(client_id),
+        CONF_GCID: gcid,
+        CONF_TOKENS: tokens.to_dict(),
+        **PRODUCTION.to_dict(),
+    }
+    container = data.get(_K_CONTAINER_KEY)
+    if isinstance(container, str) and container:
+        new[CONF_CONTAINER_ID] = container
+    return new
+
+
+def _friendly_title(entry: ConfigEntry, data: Mapping[str, Any]) -> str:
+    """Keep the title unless it shows the client id or the GCID."""
+    secrets = [str(data.get(key) or "") for key in ("client_id", "gcid")]
+    title = entry.title or DEFAULT_TITLE
+    if any(secret and secret.lower() in title.lower() for secret in secrets):
+        return DEFAULT_TITLE
+    return title
+
+
+async def async_migrate_entry(hass: HomeAssistant, entry: ConfigEntry) -> bool:
+    """Migrate an entry to the current version; False if it cannot be."""
+    if entry.version > TARGET_VERSION:
+        # Written by a newer version of this integration: leave it alone.
+        return False
+    if entry.version == TARGET_VERSION:
+        return True
+    new = convert_v1_data(entry.data)
+    if new is None:
+        LOGGER.error(
+            "Cannot take over this entry of the previous integration (no usable"
+            " tokens); remove it and add BMW CarData again"
+        )
+        return False
+    gcid = new[CONF_GCID]
+    for other in hass.config_entries.async_entries(DOMAIN):
+        if other.entry_id != entry.entry_id and other.unique_id == gcid:
+            LOGGER.error(
+                "This account is already set up in another entry; remove the"
+                " old entry of the previous integration"
+            )
+            return False
+    options = convert_k_options(entry.options)
+    result = async_rewrite_registry(hass, entry)
+    options.update(dict.fromkeys(result.options_on, True))
+    await _async_seed_quota(hass, gcid)
+    async_report_moved(hass, entry.entry_id, result.moved)
+    gone = [*result.removed, *(change.old_entity_id for change in result.moved)]
+    new[CONF_K_FOLLOWUP] = {"gone": gone}
+    hass.config_entries.async_update_entry(
+        entry,
+        data=new,
+        options=options,
+        title=_friendly_title(entry, entry.data),
+        unique_id=gcid,
+        version=TARGET_VERSION,
+        minor_version=TARGET_MINOR_VERSION,
+    )
+    LOGGER.info("Took over the entry of the previous integration (no new login)")
+    return True

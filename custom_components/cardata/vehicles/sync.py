@@ -1,0 +1,185 @@
+"""The account's vehicles kept in step with BMW's mappings, within the budget.
+
+BMW's mappings say which vehicles the account may read. They are read again
+rarely: at most once a day (:data:`CHECK_EVERY`, remembered over restarts), and
+only when a vehicle has been silent for days (:data:`SILENT_FOR`, counted
+over restarts from its last value, or from when the entry first watched a
+vehicle never heard), which is how a vehicle that left the account shows;
+or when the owner asks (Fetch now, the mappings action). What the mappings say:
+
+- a vehicle of the integration that is no longer mapped to the account gets a
+  repair issue; confirming it removes the vehicle with its entities
+  (stale devices);
+- a vehicle the account is only a secondary user of gets its own issue;
+- a mapped vehicle without its model (first seen on the stream, or its
+  basicData failed before) gets its basicData once (dynamic devices). A
+  vehicle that appears at run time is asked for its basicData right away.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from functools import partial
+from typing import TYPE_CHECKING, Final
+
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.exceptions import ConfigEntryAuthFailed
+from homeassistant.helpers import device_registry as dr
+from homeassistant.util import dt as dt_util
+
+from ..api import ApiError, CarDataConnectionError, VehicleMapping
+from ..common.issues import async_sync_removed_vehicles, async_sync_secondary_vehicles
+from ..const import DOMAIN, LOGGER
+from ..data.coordinator import VIN_RE
+from ..rest.bootstrap import VehicleRecord, device_fields
+from ..rest.quota import QuotaSpentError, planner_of
+from ..rest.quota_policy import CallKind
+
+if TYPE_CHECKING:
+    from ..runtime.data import CarDataConfigEntry
+
+CHECK_EVERY: Final = timedelta(days=1)
+SILENT_FOR: Final = timedelta(days=3)
+_FAILURES = (ApiError, CarDataConnectionError, ConfigEntryAuthFailed, QuotaSpentError)
+
+
+def _needs_basic_data(entry: CarDataConfigEntry, vin: str) -> bool:
+    vehicle = entry.runtime_data.coordinator.vehicles.get(vin)
+    return vehicle is None or "model" not in vehicle.device_fields
+
+
+async def async_fetch_basic_data(
+    hass: HomeAssistant,  # noqa: ARG001
+    entry: CarDataConfigEntry,
+    vin: str,
+    kind: CallKind,
+) -> bool:
+    """Ask BMW for one vehicle's basicData and fill in its device."""
+    runtime = entry.runtime_data
+    try:
+        basic = await planner_of(entry).async_call(
+            kind, partial(runtime.api.get_basic_data, vin)
+        )
+    except _FAILURES as err:
+        LOGGER.debug("Basic data of a new vehicle not read: %s", type(err).__name__)
+        return False
+    runtime.coordinator.set_device_info(vin, **device_fields(basic))
+    return True
+
+
+async def async_apply_mappings(
+    hass: HomeAssistant,
+    entry: CarDataConfigEntry,
+    mappings: Iterable[VehicleMapping],
+    kind: CallKind,
+) -> None:
+    """Act on what BMW's mappings say (see the module docstring)."""
+    mappings = list(mappings)
+    primary = {m.vin for m in mappings if m.is_primary}
+    async_sync_secondary_vehicles(
+        hass, entry, [m.vin for m in mappings if not m.is_primary]
+    )
+    known = [v for v in entry.runtime_data.coordinator.vehicles if VIN_RE.match(v)]
+    async_sync_removed_vehicles(
+        hass, entry, [vin for vin in known if vin not in primary]
+    )
+    for vin in sorted(primary):
+        if _needs_basic_data(entry, vin):
+            await async_fetch_basic_data(hass, entry, vin, kind)
+
+
+class VehicleSync:
+    """Reads the mappings again when it is due (see the module docstring)."""
+
+    def __init__(self, hass: HomeAssistant, entry: CarDataConfigEntry) -> None:
+        """Prepare; :meth:`async_start` loads when the mappings were last read."""
+        self.hass = hass
+        self.entry = entry
+        self.record = VehicleRecord(hass, entry.entry_id)
+        self.started_at = dt_util.utcnow()
+        self.checks = 0
+        self._asked: set[str] = set()
+
+    async def async_start(self) -> None:
+        """Load the record and follow new vehicles (stopped on unload)."""
+        await self.record.async_load()
+        if self.record.watching_since is None:
+            self.record.watching_since = self.started_at
+            await self.record.async_save()
+        coordinator = self.entry.runtime_data.coordinator
+        self.entry.async_on_unload(
+            coordinator.async_add_vehicle_listener(self._on_new_vehicle)
+        )
+
+    @callback
+    def _on_new_vehicle(self, vin: str) -> None:
+        """A vehicle appeared at run time: ask for its basicData once."""
+        if not VIN_RE.match(vin) or vin in self._asked or not self.record.done:
+            return  # the first set-up asks for every vehicle itself
+        if not _needs_basic_data(self.entry, vin):
+            return
+        self._asked.add(vin)
+        self.entry.async_create_background_task(
+            self.hass,
+            async_fetch_basic_data(self.hass, self.entry, vin, CallKind.SCHEDULED),
+            f"{DOMAIN} basic data of a new vehicle",
+        )
+
+    def due(self, now: datetime) -> bool:
+        """Whether the mappings should be read again now."""
+        checked = self.record.mappings_checked_at
+        if checked is not None and now - checked < CHECK_EVERY:
+            return False
+        vehicles = self.entry.runtime_data.coordinator.vehicles
+        since = self.record.watching_since or self.started_at
+        return any(
+            now - (vehicle.last_received_at or since) >= SILENT_FOR
+            for vin, vehicle in vehicles.items()
+            if VIN_RE.match(vin)
+        )
+
+    async def async_check(self, kind: CallKind = CallKind.SCHEDULED) -> bool:
+        """Read the mappings and act on them; return whether BMW answered."""
+        api = self.entry.runtime_data.api
+        try:
+            mappings = await planner_of(self.entry).async_call(kind, api.get_mappings)
+        except _FAILURES as err:
+            LOGGER.debug("Mappings not read: %s", type(err).__name__)
+            return False
+        await self.async_mappings_read(mappings, kind)
+        return True
+
+    async def async_mappings_read(
+        self, mappings: Iterable[VehicleMapping], kind: CallKind
+    ) -> None:
+        """Remember the time, then act on the mappings (also for the owner's reads)."""
+        mappings = list(mappings)
+        self.checks += 1
+        self.record.set_mappings(mappings)
+        self.record.mappings_checked_at = dt_util.utcnow()
+        await self.record.async_save()
+        await async_apply_mappings(self.hass, self.entry, mappings, kind)
+
+
+async def async_owner_read_mappings(
+    hass: HomeAssistant, entry: CarDataConfigEntry, mappings: list[VehicleMapping]
+) -> None:
+    """The owner read the mappings (Fetch now, the action): act on them too."""
+    poller = planner_of(entry).poller
+    sync: VehicleSync | None = getattr(poller, "sync", None)
+    if sync is None:  # pragma: no cover - the REST side always runs when loaded
+        await async_apply_mappings(hass, entry, mappings, CallKind.USER)
+        return
+    await sync.async_mappings_read(mappings, CallKind.USER)
+
+
+@callback
+def async_remove_vehicle(
+    hass: HomeAssistant, entry: CarDataConfigEntry, vin: str
+) -> None:
+    """Remove a vehicle that left the account, with its entities; reload."""
+    registry = dr.async_get(hass)
+    if (device := registry.async_get_device(identifiers={(DOMAIN, vin)})) is not None:
+        registry.async_update_device(device.id, remove_config_entry_id=entry.entry_id)
+    hass.config_entries.async_schedule_reload(entry.entry_id)
