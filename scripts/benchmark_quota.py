@@ -37,13 +37,12 @@ import sys
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from custom_components.cardata.common.settings import DEFAULT_END_POLLS
+from custom_components.cardata.common.settings import DEFAULT_END_POLLS, PollSettings
 from custom_components.cardata.prediction.end_poll import GRACE
 from custom_components.cardata.rest.quota_policy import (
     DAILY_LIMIT,
     CallKind,
     LoggedCall,
-    PollSettings,
     QuotaPolicy,
     VehicleActivity,
 )

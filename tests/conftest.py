@@ -12,6 +12,7 @@ import logging
 import traceback
 from typing import Any
 
+from homeassistant.config_entries import ConfigEntryState
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
@@ -144,8 +145,8 @@ async def make_simulator(socket_enabled: None) -> AsyncIterator[Callable[..., An
 
 async def rest_settled(entry: MockConfigEntry) -> None:
     """Wait until the REST side's first set-up calls of a loaded entry ended."""
-    quota = getattr(entry.runtime_data, "quota", None)
-    poller = getattr(quota, "poller", None)
-    task = getattr(poller, "bootstrap", None)
+    if entry.state is not ConfigEntryState.LOADED:
+        return
+    task = entry.runtime_data.poller.bootstrap
     if task is not None:
         await wait_for(task.done)

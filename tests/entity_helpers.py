@@ -114,8 +114,7 @@ async def setup_entry(
         entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
-    poller = getattr(entry.runtime_data.quota, "poller", None)
-    if (first_setup := getattr(poller, "bootstrap", None)) is not None:
+    if (first_setup := entry.runtime_data.poller.bootstrap) is not None:
         await first_setup
         await hass.async_block_till_done()
     if connected:

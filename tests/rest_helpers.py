@@ -10,7 +10,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.cardata.const import DOMAIN
 from custom_components.cardata.rest.bootstrap import CONTAINER_NAME, CONTAINER_PURPOSE
-from custom_components.cardata.rest.quota import QuotaPlanner, planner_of
+from custom_components.cardata.rest.quota import QuotaPlanner
 from tests.entity_helpers import make_entry, setup_entry, wait_for
 from tests.simulator import GCID_A
 
@@ -46,7 +46,7 @@ async def start_fix_flow(hass: HomeAssistant, issue_id: str) -> dict[str, Any]:
 
 def planner(entry: MockConfigEntry) -> QuotaPlanner:
     """The entry's quota planner."""
-    return planner_of(entry)
+    return entry.runtime_data.quota
 
 
 def sim_calls(sim: Any, gcid: str = GCID_A) -> int:

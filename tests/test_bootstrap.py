@@ -135,7 +135,9 @@ async def test_unknown_container_created_again_once(
     old = entry.data[CONF_CONTAINER_ID]
     simulator.rest.containers.pop(old)  # CU-105 from now on
     before = sim_calls(simulator)
-    values = await async_fetch_telematic(hass, entry, VIN_BEV, CallKind.USER)
+    values = await async_fetch_telematic(
+        entry.runtime_data.rest, VIN_BEV, CallKind.USER
+    )
     assert values
     new = entry.data[CONF_CONTAINER_ID]
     assert new != old
@@ -155,7 +157,10 @@ async def test_container_limit_repair_and_fix(hass: HomeAssistant, simulator) ->
     assert issue is not None
     assert issue.is_fixable
     # Scheduled work does not retry while the issue is open.
-    assert await async_ensure_container(hass, entry, CallKind.SCHEDULED) is None
+    assert (
+        await async_ensure_container(entry.runtime_data.rest, CallKind.SCHEDULED)
+        is None
+    )
     # Submitting before a slot is free: still full, the issue stays.
     result = await start_fix_flow(hass, issue_id)
     manager = hass.data["repairs"]["flow_manager"]
@@ -195,7 +200,11 @@ async def test_first_setup_ends_quietly_when_login_is_gone(
         await entry.runtime_data.tokens.async_force_refresh()
     calls = sim_calls(simulator)
 
-    await async_bootstrap(hass, entry)  # must not raise
+    record = VehicleRecord(hass, entry.entry_id)
+    await record.async_load()
+    await async_bootstrap(  # must not raise
+        entry.runtime_data.rest, record, lambda _m: None, lambda _v, _b: None
+    )
 
     assert sim_calls(simulator) == calls
     assert "incomplete (ConfigEntryAuthFailed)" in caplog.text

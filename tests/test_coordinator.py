@@ -128,7 +128,7 @@ async def test_resend_counts_as_activity(hass: HomeAssistant, simulator) -> None
     first = dt_util.utcnow()
     coordinator.async_apply_values(TEST_VIN, {SOC: DescriptorState(50, "%", T0, first)})
     await hass.async_block_till_done()
-    poller = entry.runtime_data.quota.poller
+    poller = entry.runtime_data.poller
     assert poller.activities()[TEST_VIN].last_message == first
 
     woken: list[str] = []

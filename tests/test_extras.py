@@ -20,12 +20,11 @@ from custom_components.cardata.common.settings import (
     OPT_VEHICLE_IMAGE,
 )
 from custom_components.cardata.const import DOMAIN
-from custom_components.cardata.rest.extras import (
+from custom_components.cardata.entities.extras import (
     ChargingHistorySensor,
     TyreDiagnosisSensor,
-    async_fetch_daily_extras,
-    hub_of,
 )
+from custom_components.cardata.rest.extras import async_fetch_daily_extras
 from custom_components.cardata.rest.quota import storage_key
 from custom_components.cardata.rest.quota_policy import DAILY_LIMIT, CallKind
 from tests.entity_helpers import entry_data
@@ -61,7 +60,7 @@ async def test_extras_on(hass: HomeAssistant, simulator, hass_client) -> None:
     tyres = f"{VIN_BEV}_tyre_diagnosis"
     image = f"{VIN_BEV}_vehicle_image"
     await wait_for(hass, lambda: _entity(hass, "sensor", charging) is not None)
-    hub = hub_of(entry)
+    hub = entry.runtime_data.extras
     await wait_for(
         hass,
         lambda: all(
@@ -124,7 +123,7 @@ async def test_car_without_image(hass: HomeAssistant, simulator) -> None:
     assert outcome == "CU-126"
     state = hass.states.get(_entity(hass, "image", image))
     assert state is not None
-    assert ("image", VIN_ID6) not in hub_of(entry).data
+    assert ("image", VIN_ID6) not in entry.runtime_data.extras.data
     # Not asked again at the next start (at most once a day).
     calls = len(planner(entry).policy.calls)
     assert await hass.config_entries.async_unload(entry.entry_id)
@@ -148,7 +147,7 @@ async def test_daily_charging_history_stays_within_the_budget(
     assert await hass.config_entries.async_unload(entry.entry_id)
     hass.config_entries.async_update_entry(entry, options={OPT_CHARGING_HISTORY: True})
     await setup_rest(hass, entry)
-    hub = hub_of(entry)
+    hub = entry.runtime_data.extras
     await wait_for(hass, lambda: ("charging_history", VIN_BEV) in hub.data)
     await hass.async_block_till_done()
     # Four pages exist; only the one call the budget had left was made.
@@ -166,7 +165,7 @@ async def test_daily_charging_history_stays_within_the_budget(
 async def test_extras_restored_after_a_reload(hass: HomeAssistant, simulator) -> None:
     options = {OPT_CHARGING_HISTORY: True, OPT_TYRE_DIAGNOSIS: True}
     entry = await setup_rest(hass, make_entry(simulator, options=options))
-    hub = hub_of(entry)
+    hub = entry.runtime_data.extras
     await wait_for(
         hass,
         lambda: all(
@@ -190,7 +189,7 @@ async def test_extras_restored_after_a_reload(hass: HomeAssistant, simulator) ->
     calls = sim_calls(simulator)
     assert await hass.config_entries.async_reload(entry.entry_id)
     await hass.async_block_till_done()
-    assert not hub_of(entry).data  # a new hub: nothing fetched since
+    assert not entry.runtime_data.extras.data  # a new hub: nothing fetched since
     after = [hass.states.get(entity_id) for entity_id in ids]
     assert [s.state for s in after] == [s.state for s in before]
     assert after[0].attributes["sessions"] == sessions
@@ -250,7 +249,12 @@ async def test_extras_restored_at_start_without_a_call(
     assert state.attributes["last_session"] == session
     assert state.attributes["complete"] is False
     # Not due (fetched an hour ago): the daily check makes no call either.
-    assert await async_fetch_daily_extras(entry) == 0
+    assert (
+        await async_fetch_daily_extras(
+            entry.runtime_data.rest, entry.runtime_data.extras, entry.options
+        )
+        == 0
+    )
     endpoints = {call.endpoint for call in planner(entry).policy.calls}
     assert "chargingHistory" not in endpoints
-    assert not hub_of(entry).data
+    assert not entry.runtime_data.extras.data

@@ -11,7 +11,6 @@ import pytest
 from custom_components.cardata.common.settings import OPT_VEHICLE_IMAGE
 from custom_components.cardata.const import DOMAIN
 from custom_components.cardata.rest.extras import (
-    hub_of,
     image_content_type,
     image_path,
     image_paths,
@@ -79,7 +78,7 @@ async def test_jpeg_kept_as_jpeg_across_a_restart_and_a_new_png(
         hass, make_entry(simulator, options={OPT_VEHICLE_IMAGE: True})
     )
     entity_id = await _image_entity(hass)
-    hub = hub_of(entry)
+    hub = entry.runtime_data.extras
     await wait_for(hass, lambda: ("image", VIN_BEV) in hub.data)
     await hass.async_block_till_done()
     assert hub.data[("image", VIN_BEV)] == "image/jpeg"
@@ -124,7 +123,7 @@ async def test_old_cache_file_is_read_by_its_bytes(
     entry.add_to_hass(hass)
     await setup_rest(hass, entry)
     entity_id = await _image_entity(hass)
-    await wait_for(hass, lambda: ("image", VIN_BEV) in hub_of(entry).data)
+    await wait_for(hass, lambda: ("image", VIN_BEV) in entry.runtime_data.extras.data)
     await hass.async_block_till_done()
     png_path = image_path(hass, planner(entry), VIN_BEV)
     assert png_path.suffix == ".png"
@@ -152,4 +151,4 @@ async def test_unknown_bytes_are_not_cached(
     )
     assert answer["vehicles"][VIN_BEV]["content_type"] == "application/octet-stream"
     assert not any(path.exists() for path in image_paths(hass, planner(entry), VIN_BEV))
-    assert ("image", VIN_BEV) not in hub_of(entry).data
+    assert ("image", VIN_BEV) not in entry.runtime_data.extras.data

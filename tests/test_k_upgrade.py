@@ -46,7 +46,6 @@ from pytest_homeassistant_custom_component.components.recorder.common import (
 
 from custom_components.cardata.api import StreamState
 from custom_components.cardata.const import DOMAIN
-from custom_components.cardata.rest.quota import planner_of
 from custom_components.cardata.upgrade.followup import CONF_K_FOLLOWUP, old_words
 from tests.entity_helpers import quiet_recorder, wait_for
 from tests.k_helpers import bmw_is_simulator, k_entry, register_k_entity
@@ -302,7 +301,7 @@ async def test_upgrade_from_k_loses_nothing(
     assert meta["sensor.my_bmw_mileage"][1]["unit_of_measurement"] == "km"
 
     # The budget counts K's calls of the day (it kept no count itself).
-    assert planner_of(entry).used() >= 1
+    assert entry.runtime_data.quota.used() >= 1
 
     # The owner's bridge still feeds the entities (K's layout, anonymous).
     stream = entry.runtime_data.stream

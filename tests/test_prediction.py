@@ -23,10 +23,9 @@ from pytest_homeassistant_custom_component.common import (
 from custom_components.cardata.api import StreamState
 from custom_components.cardata.diagnostics import async_get_device_diagnostics
 from custom_components.cardata.prediction.end_poll import GRACE, EndPoller
-from custom_components.cardata.prediction.hub import PredictionHub, hub_of
+from custom_components.cardata.prediction.hub import PredictionHub
 from custom_components.cardata.prediction.inputs import VehicleFeed
 from custom_components.cardata.prediction.model import VehiclePredictor
-from custom_components.cardata.rest.quota import planner_of
 from custom_components.cardata.rest.quota_policy import CallKind, LoggedCall
 from tests.entity_helpers import (
     age_rest_data,
@@ -69,7 +68,7 @@ async def _setup(
     await age_rest_data(sim, dt_util.utcnow() - timedelta(hours=6))
     entry = make_entry(sim)
     await setup_entry(hass, entry)
-    hub = hub_of(entry)
+    hub = entry.runtime_data.prediction
     assert hub is not None
     clock = Clock(dt_util.utcnow())
     hub.now = clock  # type: ignore[method-assign]
@@ -259,7 +258,7 @@ async def test_learning_moves_towards_truth_survives_restart_and_resets(
     await hass.async_block_till_done()
     stream = entry.runtime_data.stream
     await wait_for(hass, lambda: stream.state is StreamState.CONNECTED)
-    hub = hub_of(entry)
+    hub = entry.runtime_data.prediction
     assert hub is not None
     assert round(hub.feed(VIN_BEV).predictor.learning.ac.value, 3) == learned
 
@@ -276,7 +275,7 @@ async def _silent_end(
 ) -> tuple[MockConfigEntry, PredictionHub, int]:
     entry, hub, clock = await _setup(hass, sim, make_entry)
     if fill := kw.pop("fill_to_reserve", False):
-        planner = planner_of(entry)
+        planner = entry.runtime_data.quota
         now = dt_util.utcnow()
         policy = planner.policy
         while policy.remaining(now, CallKind.SCHEDULED) > 0:

@@ -9,12 +9,12 @@ from homeassistant.helpers import entity_registry as er, issue_registry as ir
 import pytest
 
 from custom_components.cardata.api import QuotaExceededError
+from custom_components.cardata.common.settings import PollSettings
 from custom_components.cardata.rest.quota import QuotaSpentError
 from custom_components.cardata.rest.quota_policy import (
     DAILY_LIMIT,
     CallKind,
     LoggedCall,
-    PollSettings,
     QuotaPolicy,
     VehicleActivity,
     start_of_day,
@@ -229,7 +229,7 @@ async def test_log_survives_a_restart(hass, simulator) -> None:
 async def test_scheduled_polls_only_for_silent_vehicles(hass, simulator) -> None:
     entry = await _planner_entry(hass, simulator)
     plan = entry.runtime_data.quota
-    poller = plan.poller
+    poller = entry.runtime_data.poller
     calls = simulator.quota.calls(GCID_A)
     # Healthy stream, fresh data: nothing to do.
     assert await poller.async_poll_due() == 0
@@ -268,8 +268,8 @@ async def test_exhaustion_stops_everything(hass, simulator) -> None:
         await plan.async_call(CallKind.USER, entry.runtime_data.api.get_mappings)
     past = datetime.now(UTC) - timedelta(hours=3)
     plan.policy.started_at = past
-    plan.poller.stream_down_since = past
-    assert await plan.poller.async_poll_due() == 0
+    entry.runtime_data.poller.stream_down_since = past
+    assert await entry.runtime_data.poller.async_poll_due() == 0
     assert simulator.quota.calls(GCID_A) == calls
 
 
@@ -277,7 +277,7 @@ async def test_scheduled_polls_end_quietly_when_login_is_gone(hass, simulator) -
     """Due polls meet a refused login: none is counted, nothing raises."""
     entry = await _planner_entry(hass, simulator)
     plan = entry.runtime_data.quota
-    poller = plan.poller
+    poller = entry.runtime_data.poller
     past = datetime.now(UTC) - timedelta(hours=3)
     plan.policy.started_at = past
     plan.policy.last_fetch.clear()

@@ -54,7 +54,7 @@ def _our_issues(hass: HomeAssistant, key: str) -> list[ir.IssueEntry]:
 
 def _make_silent(entry, days: timedelta = SILENT_FOR) -> None:
     """Every vehicle last heard (and the check last run) long ago."""
-    sync = entry.runtime_data.quota.poller.sync
+    sync = entry.runtime_data.poller.sync
     past = dt_util.utcnow() - days - timedelta(hours=1)
     sync.started_at = past
     sync.record.mappings_checked_at = (
@@ -69,7 +69,7 @@ async def test_mappings_read_again_only_when_due(
 ) -> None:
     """Not while the cars talk or within a day of the last read; then one call."""
     entry = await setup_rest(hass, make_entry(simulator))
-    sync = entry.runtime_data.quota.poller.sync
+    sync = entry.runtime_data.poller.sync
     now = dt_util.utcnow()
     # The first set-up read them just now, and the cars spoke.
     assert sync.record.mappings_checked_at is not None
@@ -104,7 +104,7 @@ async def test_silence_is_counted_across_restarts(
     """
     entry = await setup_rest(hass, make_entry(simulator))
     coordinator = entry.runtime_data.coordinator
-    sync = entry.runtime_data.quota.poller.sync
+    sync = entry.runtime_data.poller.sync
     now = dt_util.utcnow()
     long_ago = now - SILENT_FOR - timedelta(hours=1)
     lately = now - timedelta(hours=1)
@@ -127,7 +127,7 @@ async def test_silence_is_counted_across_restarts(
     assert await hass.config_entries.async_reload(entry.entry_id)
     await hass.async_block_till_done()
     coordinator = entry.runtime_data.coordinator
-    sync = entry.runtime_data.quota.poller.sync
+    sync = entry.runtime_data.poller.sync
     assert coordinator.vehicles[VIN_BEV].last_received_at == lately
     assert coordinator.vehicles[VIN_PHEV].last_received_at is None
     assert sync.record.watching_since == long_ago
@@ -144,7 +144,7 @@ async def test_vehicle_no_longer_mapped_is_removed_after_the_notice(
     # The PHEV is sold: BMW no longer maps it to the account.
     simulator.accounts[GCID_A].mappings.pop(VIN_PHEV)
     _make_silent(entry)
-    poller = entry.runtime_data.quota.poller
+    poller = entry.runtime_data.poller
     await poller.async_poll_due()
     assert poller.sync.checks == 1
 
@@ -191,7 +191,7 @@ async def test_vehicle_back_on_the_account_clears_the_notice(
 ) -> None:
     entry = await setup_rest(hass, make_entry(simulator))
     mapping = simulator.accounts[GCID_A].mappings.pop(VIN_PHEV)
-    sync = entry.runtime_data.quota.poller.sync
+    sync = entry.runtime_data.poller.sync
     assert await sync.async_check()
     assert len(_our_issues(hass, "vehicle_removed")) == 1
     simulator.accounts[GCID_A].mappings[VIN_PHEV] = mapping
@@ -222,7 +222,7 @@ async def test_new_vehicle_on_the_stream_gets_its_basic_data_once(
     # More data of the vehicle, a mappings read: no second basicData call.
     await simulator.publish(NEW_VIN, {"vehicle.vehicle.travelledDistance": 1300})
     await hass.async_block_till_done()
-    assert await entry.runtime_data.quota.poller.sync.async_check()
+    assert await entry.runtime_data.poller.sync.async_check()
     assert sim_calls(simulator) == calls + 3  # the mappings only
 
 
@@ -258,9 +258,11 @@ async def test_nothing_read_while_the_quota_is_spent(
     entry = await setup_rest(hass, make_entry(simulator))
     planner(entry).block(600, "CU-429")
     calls = sim_calls(simulator)
-    sync = entry.runtime_data.quota.poller.sync
+    sync = entry.runtime_data.poller.sync
     checked = sync.record.mappings_checked_at
     assert not await sync.async_check()
     assert sync.record.mappings_checked_at == checked
-    assert not await async_fetch_basic_data(hass, entry, VIN_BEV, CallKind.SCHEDULED)
+    assert not await async_fetch_basic_data(
+        entry.runtime_data.rest, VIN_BEV, CallKind.SCHEDULED
+    )
     assert sim_calls(simulator) == calls

@@ -254,7 +254,7 @@ async def test_a_confirmed_car_gone_from_the_account_is_left_to_the_repair(
     assert VIN_PHEV in _devices(hass, entry)
     assert VIN_PHEV in coordinator.vehicles
     # vehicle_sync raises the fixable notice; the owner decides.
-    assert await entry.runtime_data.quota.poller.sync.async_check()
+    assert await entry.runtime_data.poller.sync.async_check()
     issues = [
         issue
         for (domain, _), issue in ir.async_get(hass).issues.items()

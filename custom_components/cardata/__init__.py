@@ -1,11 +1,10 @@
 """The BMW CarData integration.
 
-Set-up order: tokens and their refresher (from the entry; a due refresh runs
-in the background, so a slow login service never holds up Home Assistant's
-start, and a restart costs no REST call) -> REST client and quota planner ->
-coordinator -> platforms (from restored state) -> stream as an entry-owned
-background task, waiting for the token.
-Unload stops the stream and the refresher before it returns.
+Each folder is one step of the way data flows: ``api`` speaks BMW's
+protocol; ``auth`` keeps the tokens; ``stream`` and ``rest`` bring values in;
+``vehicles`` decides which cars belong; ``data`` holds what each car sent;
+``catalogue`` says what it means; ``entities`` and the platforms here show
+it. ``runtime`` builds one entry's parts (see :mod:`.runtime.setup`).
 """
 
 from __future__ import annotations
@@ -14,29 +13,20 @@ from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import config_validation as cv, device_registry as dr
-from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.typing import ConfigType
 
-from .api import CarDataApi, Endpoints, OAuthClient
-from .auth.token_manager import TokenManager
 from .common.issues import async_delete_entry_issues
-from .common.settings import poll_settings, sharing_settings
-from .const import CONF_CLIENT_ID, DOMAIN
+from .const import DOMAIN
 from .data import value_store
-from .data.coordinator import CarDataCoordinator
-from .data.value_store import ValueStore
 from .frontend import async_register_card, async_unregister_card
-from .prediction.hub import PredictionHub, async_remove_store as async_remove_learning
+from .prediction.hub import async_remove_store as async_remove_learning
 from .rest.bootstrap import VehicleRecord
-from .rest.quota import QuotaPlanner
-from .runtime.data import CarDataConfigEntry, CarDataRuntimeData
+from .runtime.data import CarDataConfigEntry
+from .runtime.setup import async_build, async_start, async_stop
 from .services import async_setup_services
-from .stream.owner import StreamOwner
-from .stream.sharing import StreamSharing
 from .upgrade.followup import async_delete_followup_issues, async_schedule_followup
 from .upgrade.migration import async_migrate_entry as _async_migrate_entry
-from .vehicles import gate as gate
-from .vehicles.polling import async_setup_rest
+from .vehicles import gate
 
 PLATFORMS: list[Platform] = [
     Platform.BINARY_SENSOR,
@@ -57,58 +47,10 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:  # noqa:
 
 async def async_setup_entry(hass: HomeAssistant, entry: CarDataConfigEntry) -> bool:
     """Set up BMW CarData from a config entry."""
-    endpoints = Endpoints.from_dict(entry.data)
-    session = async_get_clientsession(hass)
-    oauth = OAuthClient(session, endpoints)
-    tokens = TokenManager(hass, entry, oauth, session, endpoints.api_url)
-    tokens.async_setup()
-    # The refresher first: a due refresh starts now; the platforms set up
-    # from the restored state while it runs; the stream and the REST calls
-    # wait for its token. A refused refresh starts one reauth from there.
-    tokens.async_start()
-
-    quota = QuotaPlanner(hass, tokens.gcid, poll_settings(entry.options))
-    await quota.async_load()
-    api = CarDataApi(tokens, on_call=quota.record_call)
-    coordinator = CarDataCoordinator(hass, entry)
-    # Before the platforms: phantom vehicles go, the last values come back.
-    vin_gate = gate.VinGate(hass, entry, coordinator)
-    await vin_gate.async_load()
-    entry.async_on_unload(vin_gate.async_flush)
-    values = ValueStore(hass, entry.entry_id, coordinator)
-    await values.async_restore()
-    values.async_follow()
-    entry.async_on_unload(values.async_flush)
-    stream = StreamOwner(hass, entry, endpoints, tokens, coordinator)
-    stream.on_message = vin_gate.async_route
-    entry.runtime_data = CarDataRuntimeData(
-        client_id=entry.data[CONF_CLIENT_ID],
-        endpoints=endpoints,
-        oauth=oauth,
-        tokens=tokens,
-        api=api,
-        stream=stream,
-        coordinator=coordinator,
-        quota=quota,
-        vin_gate=vin_gate,
-        value_store=values,
-    )
-    prediction = PredictionHub(hass, entry)
-    await prediction.async_load()
-    entry.runtime_data.prediction = prediction
-    prediction.async_start()
-
+    entry.runtime_data = await async_build(hass, entry)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
-    if (share := sharing_settings(entry.options)) is not None:
-        entry.runtime_data.sharing = StreamSharing(hass, entry, share)
-        stream.stream.on_payload = entry.runtime_data.sharing.offer
-        entry.runtime_data.sharing.async_start()
-    stream.async_start()
-    vin_gate.async_start()
-    # REST side: first set-up calls (once per entry), polls while the stream
-    # is silent, repair issues; its tasks and timers end with the entry.
-    await async_setup_rest(hass, entry)
-    async_schedule_followup(hass, entry)  # once, after an upgrade from K
+    await async_start(entry.runtime_data)
+    async_schedule_followup(hass, entry)  # once, after a takeover
     await async_register_card(hass)  # the vehicle card, on every dashboard
     return True
 
@@ -118,15 +60,7 @@ async def async_unload_entry(hass: HomeAssistant, entry: CarDataConfigEntry) -> 
     unloaded = await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
     if unloaded:
         async_unregister_card(hass, entry.entry_id)
-        runtime = entry.runtime_data
-        await runtime.stream.async_stop()
-        if runtime.sharing is not None:
-            await runtime.sharing.async_stop()
-        await runtime.tokens.async_stop()
-        if runtime.quota is not None:  # pragma: no branch - always set here
-            await runtime.quota.async_shutdown()
-        if runtime.prediction is not None:  # pragma: no branch - always set here
-            await runtime.prediction.async_shutdown()
+        await async_stop(entry.runtime_data)
     return unloaded
 
 

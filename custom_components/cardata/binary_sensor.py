@@ -48,7 +48,11 @@ async def async_setup_entry(
 ) -> None:
     """Set up binary sensors now and whenever descriptors appear."""
     async_setup_descriptor_entities(
-        entry, "binary_sensor", CarDataBinarySensor, async_add_entities
+        entry,
+        entry.runtime_data.coordinator,
+        "binary_sensor",
+        CarDataBinarySensor,
+        async_add_entities,
     )
 
 

@@ -33,7 +33,6 @@ from .const import (
     CONF_TOKENS,
     DOMAIN,
 )
-from .rest.quota import planner_of
 from .runtime.data import CarDataConfigEntry
 
 RAW_MESSAGES = 50
@@ -43,7 +42,7 @@ TO_REDACT = SECRET_KEYS | {CONF_TOKENS, OPT_BROKER_PASSWORD, OPT_BROKER_USERNAME
 def _redactor(entry: CarDataConfigEntry) -> Redactor:
     """Return the account's redactor, taught every secret known to the entry."""
     runtime = entry.runtime_data
-    redactor = planner_of(entry).redactor
+    redactor = runtime.quota.redactor
     tokens = runtime.tokens.tokens
     redactor.learn(
         "token", (tokens.access_token, tokens.id_token, tokens.refresh_token)
@@ -165,7 +164,7 @@ def _tokens(entry: CarDataConfigEntry) -> dict[str, Any]:
 
 
 def _quota(entry: CarDataConfigEntry) -> dict[str, Any]:
-    planner = planner_of(entry)
+    planner = entry.runtime_data.quota
     return {
         **planner.summary(),
         "settings": {
@@ -224,9 +223,9 @@ async def async_get_device_diagnostics(
             "identifiers": vins,
         },
         "stream": {"state": str(entry.runtime_data.stream.state)},
-        "quota": planner_of(entry).summary(),
+        "quota": entry.runtime_data.quota.summary(),
         "vehicles": _ages(entry, vins),
     }
-    if (hub := entry.runtime_data.prediction) is not None:
-        dump["predicted_charge_level"] = {vin: hub.diagnostics(vin) for vin in vins}
+    hub = entry.runtime_data.prediction
+    dump["predicted_charge_level"] = {vin: hub.diagnostics(vin) for vin in vins}
     return _finish(redactor, dump)

@@ -22,17 +22,18 @@ from .api import ApiError, CarDataConnectionError
 from .common.settings import OPT_VEHICLE_IMAGE, extra_enabled
 from .const import DOMAIN, LOGGER
 from .data.coordinator import VIN_RE
+from .rest.bootstrap import RestContext
 from .rest.extras import (
     DEFAULT_IMAGE_TYPE,
     IMAGE,
     IMAGE_EXTENSIONS,
+    ExtrasHub,
     async_store_image,
-    hub_of,
     image_content_type,
     image_path,
     image_paths,
 )
-from .rest.quota import QuotaSpentError, planner_of
+from .rest.quota import QuotaSpentError
 from .rest.quota_policy import CallKind
 from .runtime.data import CarDataConfigEntry
 
@@ -47,21 +48,20 @@ class VehicleImage(ImageEntity):
     _attr_translation_key = "vehicle_image"
     _attr_content_type = DEFAULT_IMAGE_TYPE
 
-    def __init__(
-        self, hass: HomeAssistant, entry: CarDataConfigEntry, vin: str
-    ) -> None:
+    def __init__(self, rest: RestContext, hub: ExtrasHub, vin: str) -> None:
         """Bind to one vehicle; the file may already be cached."""
-        super().__init__(hass)
-        self.entry = entry
+        super().__init__(rest.hass)
+        self.rest = rest
+        self.hub = hub
         self.vin = vin
         self._attr_unique_id = f"{vin}_vehicle_image"
-        self._attr_device_info = entry.runtime_data.coordinator.device_info(vin)
-        self._planner = planner_of(entry)
-        self._path: Path = image_path(hass, self._planner, vin)
+        self._attr_device_info = rest.coordinator.device_info(vin)
+        self._planner = rest.planner
+        self._path: Path = image_path(rest.hass, self._planner, vin)
 
     async def async_added_to_hass(self) -> None:
         """Use the cached file, or fetch it once in the background."""
-        self.async_on_remove(hub_of(self.entry).listen(IMAGE, self.vin, self._fresh))
+        self.async_on_remove(self.hub.listen(IMAGE, self.vin, self._fresh))
         cached = await self.hass.async_add_executor_job(
             _find, image_paths(self.hass, self._planner, self.vin)
         )
@@ -69,12 +69,12 @@ class VehicleImage(ImageEntity):
             self._path, self._attr_content_type, modified = cached
             self._attr_image_last_updated = modified
             return
-        self.entry.async_create_background_task(
+        self.rest.entry.async_create_background_task(
             self.hass, self._async_fetch_once(), f"{DOMAIN} vehicle image"
         )
 
     async def _async_fetch_once(self) -> None:
-        planner, api = self._planner, self.entry.runtime_data.api
+        planner, api = self._planner, self.rest.api
         if not planner.extra_due(IMAGE, self.vin):
             return  # tried within the last day (BMW may have no picture)
         planner.mark_extra(IMAGE, self.vin)
@@ -87,11 +87,11 @@ class VehicleImage(ImageEntity):
         except (ApiError, CarDataConnectionError) as err:
             LOGGER.debug("Vehicle image not fetched: %s", type(err).__name__)
             return
-        await async_store_image(self.hass, self.entry, self.vin, image)
+        await async_store_image(self.hass, planner, self.hub, self.vin, image)
 
     @callback
     def _fresh(self) -> None:
-        content_type = hub_of(self.entry).data.get((IMAGE, self.vin))
+        content_type = self.hub.data.get((IMAGE, self.vin))
         if isinstance(content_type, str) and content_type in IMAGE_EXTENSIONS:
             self._attr_content_type = content_type
             self._path = image_path(self.hass, self._planner, self.vin, content_type)
@@ -129,14 +129,15 @@ def _read(path: Path) -> bytes | None:
 
 
 async def async_setup_entry(
-    hass: HomeAssistant,
+    hass: HomeAssistant,  # noqa: ARG001
     entry: CarDataConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add an image per vehicle when the owner opted in."""
     if not extra_enabled(entry.options, OPT_VEHICLE_IMAGE):
         return
-    coordinator = entry.runtime_data.coordinator
+    runtime = entry.runtime_data
+    coordinator = runtime.coordinator
     added: set[str] = set()
 
     @callback
@@ -144,7 +145,7 @@ async def async_setup_entry(
         if vin in added or not VIN_RE.match(vin):
             return
         added.add(vin)
-        async_add_entities([VehicleImage(hass, entry, vin)])
+        async_add_entities([VehicleImage(runtime.rest, runtime.extras, vin)])
 
     for vin in list(coordinator.vehicles):
         _add_vehicle(vin)

@@ -17,4 +17,6 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """One capacity number per electrified vehicle."""
-    async_setup_prediction_entities(entry, async_add_entities, UsableCapacityNumber)
+    async_setup_prediction_entities(
+        entry.runtime_data.prediction, async_add_entities, UsableCapacityNumber
+    )

@@ -89,7 +89,9 @@ class _EntryFixFlow(RepairsFlow):
 
     async def _fix_container(self, entry: CarDataConfigEntry) -> RepairsFlowResult:
         try:
-            container_id = await async_ensure_container(self.hass, entry, CallKind.USER)
+            container_id = await async_ensure_container(
+                entry.runtime_data.rest, CallKind.USER
+            )
         except QuotaSpentError as err:
             if err.until is None:
                 return self.async_abort(reason="quota_spent_unknown")

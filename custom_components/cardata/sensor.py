@@ -28,9 +28,9 @@ from .catalogue.descriptors import DescriptorInfo, fallback_name, map_unit
 from .data.coordinator import CarDataCoordinator, DescriptorState
 from .entities.base import CarDataDescriptorEntity, async_setup_descriptor_entities
 from .entities.diagnostic import account_entities, vehicle_diagnostic_entities
+from .entities.extras import async_setup_extra_sensors
 from .entities.units import converter_for, value_unit
 from .prediction.entities import PredictedSocSensor, async_setup_prediction_entities
-from .rest.extras import async_setup_extra_sensors
 from .runtime.data import CarDataConfigEntry
 
 PARALLEL_UPDATES = 0
@@ -71,18 +71,28 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Set up sensors now and whenever vehicles or descriptors appear."""
-    coordinator = entry.runtime_data.coordinator
-    async_add_entities(account_entities(entry))
+    runtime = entry.runtime_data
+    coordinator = runtime.coordinator
+    async_add_entities(account_entities(entry, runtime.stream, runtime.tokens))
 
     def per_vehicle(vin: str) -> list[Entity]:
         return vehicle_diagnostic_entities(coordinator, vin)
 
     async_setup_descriptor_entities(
-        entry, "sensor", CarDataSensor, async_add_entities, per_vehicle
+        entry,
+        coordinator,
+        "sensor",
+        CarDataSensor,
+        async_add_entities,
+        extra_for_vehicle=per_vehicle,
     )
-    async_setup_prediction_entities(entry, async_add_entities, PredictedSocSensor)
+    async_setup_prediction_entities(
+        runtime.prediction, async_add_entities, PredictedSocSensor
+    )
     # The REST side's sensors: API calls left, charging history, tyres.
-    await async_setup_extra_sensors(hass, entry, async_add_entities)
+    await async_setup_extra_sensors(
+        hass, entry, runtime.rest, runtime.extras, async_add_entities
+    )
 
 
 class CarDataSensor(CarDataDescriptorEntity, RestoreSensor):

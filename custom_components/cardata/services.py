@@ -33,21 +33,18 @@ except ImportError:  # pragma: no cover - older Home Assistant
     import voluptuous as vol  # type: ignore[no-redef]
 
 from .api import (
-    ApiError,
-    CarDataConnectionError,
     CarDataError,
     QuotaExceededError,
 )
 from .api.rest import MAX_PAGES
 from .common.display import local_time
 from .const import DOMAIN
-from .flows.answers import telematic_response
+from .flows.answers import describe_error, telematic_response
 from .rest.bootstrap import async_fetch_telematic, device_fields
-from .rest.extras import async_store_image, publish_extra
-from .rest.quota import QuotaSpentError, planner_of
+from .rest.extras import CHARGING, TYRES, async_store_image
+from .rest.quota import QuotaSpentError
 from .rest.quota_policy import CallKind
 from .runtime.data import CarDataConfigEntry
-from .vehicles.sync import async_owner_read_mappings
 
 ATTR_DEVICE_ID: Final = "device_id"
 ATTR_VIN: Final = "vin"
@@ -174,7 +171,7 @@ def _check_budget(pairs: list[tuple[CarDataConfigEntry, Any]]) -> None:
         needed[entry.entry_id] = needed.get(entry.entry_id, 0) + 1
         entries[entry.entry_id] = entry
     for entry_id, calls in needed.items():
-        planner = planner_of(entries[entry_id])
+        planner = entries[entry_id].runtime_data.quota
         left = planner.remaining(CallKind.USER)
         if left == 0:
             raise _spent(
@@ -198,15 +195,6 @@ def _spent(until: Any) -> HomeAssistantError:
         translation_key="quota_spent",
         translation_placeholders={"until": local_time(until, round_up=True)},
     )
-
-
-def describe_error(err: CarDataError) -> str:
-    """Return a short error text without anything secret (no BMW note)."""
-    if isinstance(err, ApiError):
-        return f"{err.error_id or type(err).__name__} (HTTP {err.status})"
-    if isinstance(err, CarDataConnectionError):
-        return "BMW unreachable"
-    return type(err).__name__
 
 
 async def _guarded[T](call: Callable[[], Awaitable[T]]) -> T:
@@ -241,13 +229,15 @@ async def _user_call[T](
     entry: CarDataConfigEntry, request: Callable[[], Awaitable[T]]
 ) -> T:
     """One call the owner asked for, admitted by the account's planner."""
-    return await _guarded(partial(planner_of(entry).async_call, CallKind.USER, request))
+    return await _guarded(
+        partial(entry.runtime_data.quota.async_call, CallKind.USER, request)
+    )
 
 
 async def _fetch_telematic(call: ServiceCall) -> ServiceResponse:
     async def one(entry: CarDataConfigEntry, vin: str) -> Any:
         values = await _guarded(
-            partial(async_fetch_telematic, call.hass, entry, vin, CallKind.USER)
+            partial(async_fetch_telematic, entry.runtime_data.rest, vin, CallKind.USER)
         )
         if values is None:
             raise HomeAssistantError(
@@ -265,7 +255,9 @@ async def _fetch_mappings(call: ServiceCall) -> ServiceResponse:
     result: list[dict[str, Any]] = []
     for entry in entries.values():
         mappings = await _user_call(entry, entry.runtime_data.api.get_mappings)
-        await async_owner_read_mappings(call.hass, entry, mappings)
+        await entry.runtime_data.poller.sync.async_mappings_read(
+            mappings, CallKind.USER
+        )
         result.extend(
             {
                 "vin": m.vin,
@@ -300,7 +292,7 @@ async def _fetch_charging(call: ServiceCall) -> ServiceResponse:
     start = end - timedelta(days=int(call.data.get(ATTR_DAYS, 30)))
     result: dict[str, Any] = {}
     for index, (entry, vin) in enumerate(pairs):
-        planner, api = planner_of(entry), entry.runtime_data.api
+        planner, api = entry.runtime_data.quota, entry.runtime_data.api
         later = sum(1 for other, _ in pairs[index + 1 :] if other is entry)
         pages = max(1, min(MAX_PAGES, planner.remaining(CallKind.USER) - later))
         history = await _guarded(
@@ -313,7 +305,7 @@ async def _fetch_charging(call: ServiceCall) -> ServiceResponse:
                 calls=pages,
             )
         )
-        publish_extra(entry, "charging_history", vin, history)
+        entry.runtime_data.extras.publish(CHARGING, vin, history)
         result[vin] = {
             "sessions": history.sessions,
             "complete": history.complete,
@@ -326,7 +318,7 @@ async def _fetch_tyres(call: ServiceCall) -> ServiceResponse:
     async def one(entry: CarDataConfigEntry, vin: str) -> Any:
         api = entry.runtime_data.api
         diagnosis = await _user_call(entry, partial(api.get_tyre_diagnosis, vin))
-        publish_extra(entry, "tyre_diagnosis", vin, diagnosis)
+        entry.runtime_data.extras.publish(TYRES, vin, diagnosis)
         return diagnosis
 
     return await _for_each_vehicle(call, one)
@@ -335,7 +327,10 @@ async def _fetch_tyres(call: ServiceCall) -> ServiceResponse:
 async def _fetch_image(call: ServiceCall) -> ServiceResponse:
     async def one(entry: CarDataConfigEntry, vin: str) -> Any:
         image = await _user_call(entry, partial(entry.runtime_data.api.get_image, vin))
-        content_type = await async_store_image(call.hass, entry, vin, image)
+        runtime = entry.runtime_data
+        content_type = await async_store_image(
+            call.hass, runtime.quota, runtime.extras, vin, image
+        )
         return {
             "content_type": content_type or "application/octet-stream",
             "bytes": len(image),

@@ -21,17 +21,13 @@ from __future__ import annotations
 
 from datetime import datetime
 import hashlib
-from typing import TYPE_CHECKING
 
+from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import issue_registry as ir
 
-from ..api import StreamState
 from ..const import DOMAIN
 from .display import local_time
-
-if TYPE_CHECKING:
-    from ..runtime.data import CarDataConfigEntry
 
 QUOTA = "quota_exhausted"
 CONTAINER_LIMIT = "container_limit"
@@ -47,10 +43,10 @@ def issue_id(kind: str, entry_id: str, suffix: str = "") -> str:
     return f"{kind}_{entry_id}{'_' + suffix if suffix else ''}"
 
 
-def _create(
+def async_create_issue(
     hass: HomeAssistant,
     kind: str,
-    entry: CarDataConfigEntry,
+    entry: ConfigEntry,
     *,
     fixable: bool,
     severity: ir.IssueSeverity = ir.IssueSeverity.WARNING,
@@ -58,6 +54,7 @@ def _create(
     placeholders: dict[str, str] | None = None,
     persistent: bool = False,
 ) -> None:
+    """Raise one repair issue of an entry (``suffix`` names a vehicle by hash)."""
     data: dict[str, str | int | float | None] = {
         "entry_id": entry.entry_id,
         "kind": kind,
@@ -79,13 +76,13 @@ def _create(
 
 @callback
 def async_report_quota(
-    hass: HomeAssistant, entry: CarDataConfigEntry, until: datetime | None
+    hass: HomeAssistant, entry: ConfigEntry, until: datetime | None
 ) -> None:
     """Show or clear the quota issue (``until`` None clears it)."""
     if until is None:
         ir.async_delete_issue(hass, DOMAIN, issue_id(QUOTA, entry.entry_id))
         return
-    _create(
+    async_create_issue(
         hass,
         QUOTA,
         entry,
@@ -95,20 +92,18 @@ def async_report_quota(
 
 
 @callback
-def async_report_container_limit(
-    hass: HomeAssistant, entry: CarDataConfigEntry
-) -> None:
+def async_report_container_limit(hass: HomeAssistant, entry: ConfigEntry) -> None:
     """Show that no container slot is free."""
-    _create(hass, CONTAINER_LIMIT, entry, fixable=True)
+    async_create_issue(hass, CONTAINER_LIMIT, entry, fixable=True)
 
 
 @callback
-def async_clear_container_limit(hass: HomeAssistant, entry: CarDataConfigEntry) -> None:
+def async_clear_container_limit(hass: HomeAssistant, entry: ConfigEntry) -> None:
     """The container exists again."""
     ir.async_delete_issue(hass, DOMAIN, issue_id(CONTAINER_LIMIT, entry.entry_id))
 
 
-def container_limit_reported(hass: HomeAssistant, entry: CarDataConfigEntry) -> bool:
+def container_limit_reported(hass: HomeAssistant, entry: ConfigEntry) -> bool:
     """Return whether the container-limit issue is open (then no automatic retry)."""
     registry = ir.async_get(hass)
     found = registry.async_get_issue(DOMAIN, issue_id(CONTAINER_LIMIT, entry.entry_id))
@@ -138,7 +133,7 @@ def vin_suffix(vin: str) -> str:
 
 @callback
 def async_sync_secondary_vehicles(
-    hass: HomeAssistant, entry: CarDataConfigEntry, vins: list[str]
+    hass: HomeAssistant, entry: ConfigEntry, vins: list[str]
 ) -> None:
     """Show one issue per vehicle the account is only a secondary user of."""
     _sync_vehicle_issues(hass, entry, SECONDARY, vins, fixable=False)
@@ -146,7 +141,7 @@ def async_sync_secondary_vehicles(
 
 @callback
 def async_sync_removed_vehicles(
-    hass: HomeAssistant, entry: CarDataConfigEntry, vins: list[str]
+    hass: HomeAssistant, entry: ConfigEntry, vins: list[str]
 ) -> None:
     """Show one fixable issue per vehicle no longer mapped to the account."""
     _sync_vehicle_issues(hass, entry, REMOVED, vins, fixable=True)
@@ -155,7 +150,7 @@ def async_sync_removed_vehicles(
 @callback
 def _sync_vehicle_issues(
     hass: HomeAssistant,
-    entry: CarDataConfigEntry,
+    entry: ConfigEntry,
     kind: str,
     vins: list[str],
     *,
@@ -169,7 +164,7 @@ def _sync_vehicle_issues(
     wanted = frozenset(issue_id(kind, entry.entry_id, vin_suffix(vin)) for vin in vins)
     _delete_matching(hass, issue_id(kind, entry.entry_id), keep=wanted)
     for vin in vins:
-        _create(
+        async_create_issue(
             hass,
             kind,
             entry,
@@ -178,31 +173,3 @@ def _sync_vehicle_issues(
             placeholders={"vehicle": f"…{vin[-7:]}"},
             persistent=True,
         )
-
-
-@callback
-def async_setup_stream_issues(hass: HomeAssistant, entry: CarDataConfigEntry) -> None:
-    """Follow the stream: eviction and a missing streaming scope become issues."""
-    runtime = entry.runtime_data
-    scope = runtime.tokens.tokens.scope.split()
-    if STREAM_SCOPE not in scope:
-        _create(
-            hass, SCOPE_MISSING, entry, fixable=True, severity=ir.IssueSeverity.ERROR
-        )
-    else:
-        ir.async_delete_issue(hass, DOMAIN, issue_id(SCOPE_MISSING, entry.entry_id))
-
-    @callback
-    def _on_stream() -> None:
-        state = runtime.stream.state
-        if state == StreamState.EVICTED:
-            _create(hass, EVICTED, entry, fixable=True)
-        elif state == StreamState.CONNECTED:
-            ir.async_delete_issue(hass, DOMAIN, issue_id(EVICTED, entry.entry_id))
-
-    entry.async_on_unload(runtime.stream.async_add_listener(_on_stream))
-    # An unloaded entry has no stream to be evicted from; a reload raises the
-    # issue again if the other client is still there.
-    entry.async_on_unload(
-        lambda: ir.async_delete_issue(hass, DOMAIN, issue_id(EVICTED, entry.entry_id))
-    )

@@ -15,13 +15,11 @@ import secrets
 from typing import Any, Final
 
 from ..api import StreamConfig, StreamTls
-from ..rest.quota_policy import (
-    DEFAULT_MAX_DATA_AGE,
-    DEFAULT_POLL_INTERVAL,
-    DEFAULT_RESERVE,
-    DEFAULT_STREAM_SILENCE,
-    PollSettings,
-)
+
+DEFAULT_RESERVE = 10
+DEFAULT_STREAM_SILENCE = timedelta(minutes=30)
+DEFAULT_MAX_DATA_AGE = timedelta(hours=12)
+DEFAULT_POLL_INTERVAL = timedelta(minutes=30)
 
 OPT_POLL_INTERVAL: Final = "poll_interval_minutes"
 OPT_MAX_DATA_AGE: Final = "max_data_age_hours"
@@ -62,6 +60,26 @@ def _number(options: Mapping[str, Any], key: str, default: float) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
         return default
     return float(value)
+
+
+@dataclass(frozen=True, slots=True)
+class PollSettings:
+    """Thresholds of the scheduled polling (all configurable in the options).
+
+    Attributes:
+        stream_silence: a vehicle counts as silent when the stream has not
+            brought anything from it for this long.
+        max_data_age: with a connected stream, a silent vehicle is polled only
+            once its data is older than this (a parked car is simply quiet).
+        poll_interval: at most one scheduled poll per vehicle per interval;
+            also the data age that triggers a poll while the stream is down.
+        reserve: calls kept back for actions an owner starts by hand.
+    """
+
+    stream_silence: timedelta = DEFAULT_STREAM_SILENCE
+    max_data_age: timedelta = DEFAULT_MAX_DATA_AGE
+    poll_interval: timedelta = DEFAULT_POLL_INTERVAL
+    reserve: int = DEFAULT_RESERVE
 
 
 def poll_settings(options: Mapping[str, Any]) -> PollSettings:

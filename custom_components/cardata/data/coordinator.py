@@ -20,7 +20,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 import re
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Final
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
@@ -28,6 +28,7 @@ from homeassistant.helpers import device_registry as dr, entity_registry as er
 from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.util import dt as dt_util
 
+from ..auth.token_manager import TokenManager
 from ..catalogue.value_check import ValueCheck
 from ..const import DOMAIN, LOGGER
 
@@ -131,10 +132,17 @@ def split_unique_id(unique_id: str) -> tuple[str, str] | None:
 class CarDataCoordinator:
     """Per-entry push coordinator (see the module docstring)."""
 
-    def __init__(self, hass: HomeAssistant, entry: ConfigEntry[Any]) -> None:
-        """Create the coordinator and load what the registries remember."""
+    def __init__(
+        self, hass: HomeAssistant, entry: ConfigEntry, tokens: TokenManager
+    ) -> None:
+        """Create the coordinator and load what the registries remember.
+
+        ``tokens`` is the entry's login: its entities are unavailable while
+        BMW refuses it.
+        """
         self.hass = hass
         self.entry = entry
+        self.tokens = tokens
         self.vehicles: dict[str, VehicleState] = {}
         self.stream_state: str | None = None
         """Mirror of the stream state, set by the stream owner."""

@@ -18,6 +18,7 @@ keys are salted hashes of the VINs, so the file names no vehicle.
 from __future__ import annotations
 
 from datetime import datetime
+import hashlib
 from typing import TYPE_CHECKING, Any, Final
 
 from homeassistant.core import HomeAssistant, callback
@@ -25,7 +26,6 @@ from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 
 from ..const import DOMAIN
-from ..vehicles.gate import vin_key
 from .coordinator import DescriptorState
 
 if TYPE_CHECKING:
@@ -34,6 +34,11 @@ if TYPE_CHECKING:
 STORAGE_VERSION: Final = 1
 SAVE_DELAY: Final = 2.0
 """Seconds between a change and its write (a kill -9 loses at most these)."""
+
+
+def vin_key(entry_id: str, vin: str) -> str:
+    """Salted hash of a VIN: stored instead of the VIN itself."""
+    return hashlib.sha256(f"{entry_id}:{vin}".encode()).hexdigest()[:24]
 
 
 class ValueStore:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
+from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import STATE_UNKNOWN
 from homeassistant.core import State, callback
 from homeassistant.helpers import restore_state
@@ -14,7 +15,6 @@ from homeassistant.helpers.restore_state import RestoreEntity
 from ..auth.token_manager import TokenManager
 from ..catalogue.descriptors import DescriptorInfo, describe
 from ..data.coordinator import CarDataCoordinator, DescriptorState
-from ..runtime.data import CarDataConfigEntry
 
 
 class CarDataEntity(Entity):
@@ -39,8 +39,7 @@ class CarDataEntity(Entity):
 
     @property
     def _tokens(self) -> TokenManager:
-        entry: CarDataConfigEntry = self.coordinator.entry
-        return entry.runtime_data.tokens
+        return self.coordinator.tokens
 
     @property
     def available(self) -> bool:
@@ -169,10 +168,12 @@ class _EntityAdder:
 
 @callback
 def async_setup_descriptor_entities(
-    entry: CarDataConfigEntry,
+    entry: ConfigEntry,
+    coordinator: CarDataCoordinator,
     platform: str,
     factory: EntityFactory,
     async_add_entities: AddConfigEntryEntitiesCallback,
+    *,
     extra_for_vehicle: Callable[[str], Iterable[Entity]] | None = None,
 ) -> None:
     """Create entities of ``platform`` now and whenever vehicles/descriptors appear.
@@ -182,7 +183,6 @@ def async_setup_descriptor_entities(
     announcements add entities without a reload. ``extra_for_vehicle`` adds
     per-vehicle entities (for example "last data received").
     """
-    coordinator = entry.runtime_data.coordinator
     adder = _EntityAdder(coordinator, platform, factory, extra_for_vehicle)
     initial: list[Entity] = []
     for vin, vehicle in coordinator.vehicles.items():

@@ -16,6 +16,7 @@ from homeassistant.components.sensor import (
     SensorDeviceClass,
     SensorEntity,
 )
+from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import EntityCategory
 from homeassistant.core import CALLBACK_TYPE, callback
 from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
@@ -24,9 +25,10 @@ from homeassistant.helpers.event import async_call_later
 from homeassistant.util import dt as dt_util
 
 from ..api import StreamState
+from ..auth.token_manager import TokenManager
 from ..const import DOMAIN
 from ..data.coordinator import MANUFACTURER, CarDataCoordinator
-from ..runtime.data import CarDataConfigEntry
+from ..stream.owner import StreamOwner
 from .base import CarDataEntity
 
 STREAM_STATES = [state.value for state in StreamState]
@@ -51,9 +53,11 @@ def vehicle_diagnostic_entities(
     return [LastDataReceivedSensor(coordinator, vin)]
 
 
-def account_entities(entry: CarDataConfigEntry) -> list[Entity]:
+def account_entities(
+    entry: ConfigEntry, stream: StreamOwner, tokens: TokenManager
+) -> list[Entity]:
     """Return the per-account diagnostic sensors."""
-    return [StreamStateSensor(entry), TokenExpirySensor(entry)]
+    return [StreamStateSensor(entry, stream), TokenExpirySensor(entry, tokens)]
 
 
 class LastDataReceivedSensor(CarDataEntity, RestoreSensor):
@@ -135,9 +139,8 @@ class AccountEntity(SensorEntity):
     _attr_should_poll = False
     _attr_entity_category = EntityCategory.DIAGNOSTIC
 
-    def __init__(self, entry: CarDataConfigEntry, key: str) -> None:
+    def __init__(self, entry: ConfigEntry, key: str) -> None:
         """Bind to the account device."""
-        self.entry = entry
         self._attr_translation_key = key
         self._attr_unique_id = f"{entry.entry_id}_{key}"
         self._attr_device_info = DeviceInfo(
@@ -155,29 +158,28 @@ class StreamStateSensor(AccountEntity):
     _attr_device_class = SensorDeviceClass.ENUM
     _attr_options = STREAM_STATES
 
-    def __init__(self, entry: CarDataConfigEntry) -> None:
+    def __init__(self, entry: ConfigEntry, stream: StreamOwner) -> None:
         """Bind to the entry's stream owner."""
         super().__init__(entry, "stream_state")
-        self._attr_native_value = str(entry.runtime_data.stream.state)
+        self.stream = stream
+        self._attr_native_value = str(stream.state)
         self._written: dict[str, Any] = {}
 
     async def async_added_to_hass(self) -> None:
         """Follow the stream owner."""
         await super().async_added_to_hass()
-        self.async_on_remove(
-            self.entry.runtime_data.stream.async_add_listener(self._update)
-        )
-        self._attr_native_value = str(self.entry.runtime_data.stream.state)
+        self.async_on_remove(self.stream.async_add_listener(self._update))
+        self._attr_native_value = str(self.stream.state)
 
     @property
     def extra_state_attributes(self) -> dict[str, Any]:
         """When the stream tries again while it waits (else None)."""
-        at = self.entry.runtime_data.stream.next_attempt
+        at = self.stream.next_attempt
         return {ATTR_NEXT_ATTEMPT: at.isoformat() if at else None}
 
     @callback
     def _update(self) -> None:
-        value = str(self.entry.runtime_data.stream.state)
+        value = str(self.stream.state)
         attributes = self.extra_state_attributes
         if value != self._attr_native_value or attributes != self._written:
             self._attr_native_value = value
@@ -197,21 +199,20 @@ class TokenExpirySensor(AccountEntity):
 
     _attr_device_class = SensorDeviceClass.TIMESTAMP
 
-    def __init__(self, entry: CarDataConfigEntry) -> None:
+    def __init__(self, entry: ConfigEntry, tokens: TokenManager) -> None:
         """Bind to the entry's token manager."""
         super().__init__(entry, "token_expiry")
+        self.tokens = tokens
         self._read()
 
     async def async_added_to_hass(self) -> None:
         """Follow the token manager."""
         await super().async_added_to_hass()
-        self.async_on_remove(
-            self.entry.runtime_data.tokens.async_add_listener(self._update)
-        )
+        self.async_on_remove(self.tokens.async_add_listener(self._update))
         self._read()
 
     def _read(self) -> None:
-        tokens = self.entry.runtime_data.tokens
+        tokens = self.tokens
         self._attr_native_value = tokens.expires_at
         next_retry = tokens.next_retry
         error = tokens.last_error

@@ -15,7 +15,14 @@ from typing import Any, Final
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
 
-from ..api import BasicData, TelematicValue, VehicleMapping
+from ..api import (
+    ApiError,
+    BasicData,
+    CarDataConnectionError,
+    CarDataError,
+    TelematicValue,
+    VehicleMapping,
+)
 from ..const import DOMAIN
 
 SHOWN_VALUES: Final = 15
@@ -111,3 +118,12 @@ def mapping_lines(mappings: Iterable[VehicleMapping]) -> list[str]:
         + (f" ({m.mapped_since.date().isoformat()})" if m.mapped_since else "")
         for m in mappings
     ]
+
+
+def describe_error(err: CarDataError) -> str:
+    """Return a short error text without anything secret (no BMW note)."""
+    if isinstance(err, ApiError):
+        return f"{err.error_id or type(err).__name__} (HTTP {err.status})"
+    if isinstance(err, CarDataConnectionError):
+        return "BMW unreachable"
+    return type(err).__name__

@@ -71,14 +71,13 @@ from ..rest.bootstrap import (
     device_fields,
     forget_container,
 )
-from ..rest.quota import QuotaSpentError, planner_of
+from ..rest.quota import QuotaSpentError
 from ..rest.quota_policy import CallKind
 from ..runtime.data import CarDataConfigEntry
-from ..services import describe_error
-from ..vehicles.sync import async_owner_read_mappings
 from .answers import (
     SHOWN_VALUES,
     basic_lines,
+    describe_error,
     entity_names,
     mapping_lines,
     telematic_lines,
@@ -158,7 +157,7 @@ class CarDataOptionsFlow(OptionsFlowWithReload):
 
     def _calls_left(self) -> str:
         entry = self._loaded()
-        return str(planner_of(entry).remaining(CallKind.USER)) if entry else "-"
+        return str(entry.runtime_data.quota.remaining(CallKind.USER)) if entry else "-"
 
     async def async_step_init(
         self,
@@ -265,7 +264,7 @@ class CarDataOptionsFlow(OptionsFlowWithReload):
                 step_id="reset_container",
                 description_placeholders={"calls_left": self._calls_left()},
             )
-        planner, api = planner_of(entry), entry.runtime_data.api
+        planner, api = entry.runtime_data.quota, entry.runtime_data.api
         before = planner.used()
         try:
             if old := entry.data.get(CONF_CONTAINER_ID):
@@ -273,8 +272,10 @@ class CarDataOptionsFlow(OptionsFlowWithReload):
                     await planner.async_call(
                         CallKind.USER, partial(api.delete_container, str(old))
                     )
-                forget_container(self.hass, entry)
-            created = await async_ensure_container(self.hass, entry, CallKind.USER)
+                forget_container(entry.runtime_data.rest)
+            created = await async_ensure_container(
+                entry.runtime_data.rest, CallKind.USER
+            )
         except QuotaSpentError as err:
             return self._spent(err)
         except (ApiError, CarDataConnectionError) as err:
@@ -346,7 +347,7 @@ class CarDataOptionsFlow(OptionsFlowWithReload):
     async def _fetch(self, entry: CarDataConfigEntry, items: list[str]) -> list[str]:
         """Fetch the chosen items; return one line per answer."""
         runtime = entry.runtime_data
-        planner, api, coordinator = planner_of(entry), runtime.api, runtime.coordinator
+        planner, api, coordinator = runtime.quota, runtime.api, runtime.coordinator
         vins = [v for v in coordinator.vehicles if len(v) == 17]  # noqa: PLR2004
         needed = ("mappings" in items) + len(vins) * (
             ("basic_data" in items) + ("telematic_data" in items)
@@ -358,7 +359,7 @@ class CarDataOptionsFlow(OptionsFlowWithReload):
         lines: list[str] = []
         if "mappings" in items:
             mappings = await planner.async_call(CallKind.USER, api.get_mappings)
-            await async_owner_read_mappings(self.hass, entry, mappings)
+            await runtime.poller.sync.async_mappings_read(mappings, CallKind.USER)
             lines.extend(mapping_lines(mappings))
         for vin in vins:
             if "basic_data" in items:
@@ -368,9 +369,7 @@ class CarDataOptionsFlow(OptionsFlowWithReload):
                 coordinator.set_device_info(vin, **device_fields(basic))
                 lines.extend(basic_lines(vin, basic))
             if "telematic_data" in items:
-                values = await async_fetch_telematic(
-                    self.hass, entry, vin, CallKind.USER
-                )
+                values = await async_fetch_telematic(runtime.rest, vin, CallKind.USER)
                 values = values or {}
                 names = entity_names(self.hass, vin, values)
                 lines.extend(telematic_lines(vin, values, names))

@@ -10,10 +10,11 @@ and at most a set number of times per vehicle in 24 hours (an option).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any, Final
 
-from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.core import CALLBACK_TYPE, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed
 from homeassistant.helpers.event import async_call_later
 from homeassistant.util import dt as dt_util
@@ -21,13 +22,10 @@ from homeassistant.util import dt as dt_util
 from ..api import ApiError, CarDataConnectionError
 from ..common.settings import end_polls_per_day
 from ..const import CONF_CONTAINER_ID, DOMAIN, LOGGER
-from ..rest.bootstrap import async_fetch_telematic
+from ..rest.bootstrap import RestContext, async_fetch_telematic
 from ..rest.quota import QuotaSpentError
 from ..rest.quota_policy import CallKind
-
-if TYPE_CHECKING:
-    from ..runtime.data import CarDataConfigEntry
-    from .hub import PredictionHub
+from .inputs import VehicleFeed
 
 GRACE: Final = timedelta(minutes=5)
 """How long the car gets to send its charge level itself."""
@@ -38,12 +36,17 @@ class EndPoller:
     """Polls after charge and trip ends the stream left without a level."""
 
     def __init__(
-        self, hass: HomeAssistant, entry: CarDataConfigEntry, hub: PredictionHub
+        self,
+        rest: RestContext,
+        feed: Callable[[str], VehicleFeed],
+        save: Callable[[], None],
     ) -> None:
-        """Prepare; nothing is scheduled yet."""
-        self.hass = hass
-        self.entry = entry
-        self.hub = hub
+        """Prepare; ``feed`` gives a vehicle's feed, ``save`` stores the polls."""
+        self.rest = rest
+        self.hass = rest.hass
+        self.entry = rest.entry
+        self._feed = feed
+        self._save = save
         self.polls = 0
         """Polls made since the entry was set up."""
         self.skipped: dict[str, int] = {}
@@ -102,9 +105,9 @@ class EndPoller:
     def _why_not(self, vin: str, ended_at: datetime, *, trip: bool) -> str | None:
         """Why no poll is needed or allowed now; ``None`` when it is."""
         entry = self.entry
-        feed = self.hub.feed(vin)
+        feed = self._feed(vin)
         if feed.source is not None:
-            state = entry.runtime_data.coordinator.get(vin, feed.source)
+            state = self.rest.coordinator.get(vin, feed.source)
             if state is not None and state.received_at >= ended_at:
                 return "delivered"
         if feed.predictor.moving if trip else feed.predictor.charging:
@@ -123,11 +126,10 @@ class EndPoller:
         """Poll once when no charge level arrived since ``ended_at``."""
         if (reason := self._why_not(vin, ended_at, trip=trip)) is not None:
             return self._skip(reason)
-        entry = self.entry
         self._made.setdefault(vin, []).append(dt_util.utcnow())
-        self.hub.save()
+        self._save()
         try:
-            await async_fetch_telematic(self.hass, entry, vin, CallKind.SCHEDULED)
+            await async_fetch_telematic(self.rest, vin, CallKind.SCHEDULED)
         except QuotaSpentError:
             self._made[vin].pop()  # nothing was called
             return self._skip("budget")

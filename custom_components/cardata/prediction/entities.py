@@ -22,7 +22,6 @@ from homeassistant.core import callback
 from homeassistant.helpers.entity import Entity
 
 from ..entities.base import CarDataEntity
-from ..runtime.data import CarDataConfigEntry
 from .hub import PredictionHub
 from .inputs import MAX_CAPACITY_KWH, MIN_CAPACITY_KWH
 
@@ -32,14 +31,12 @@ CAPACITY_SUFFIX: Final = "usable_capacity"
 
 
 def async_setup_prediction_entities(
-    entry: CarDataConfigEntry,
+    hub: PredictionHub,
     add: Callable[[list[Entity]], None],
     factory: Callable[[PredictionHub, str], Entity],
 ) -> None:
     """Add one entity per electrified vehicle, now and when one appears."""
-    hub = entry.runtime_data.prediction
-    if hub is None:  # pragma: no cover - always set by async_setup_entry
-        return
+    entry = hub.entry
     done: set[str] = set()
 
     @callback
@@ -55,7 +52,7 @@ def async_setup_prediction_entities(
 
 class _PredictionEntity(CarDataEntity):
     def __init__(self, hub: PredictionHub, vin: str, suffix: str) -> None:
-        super().__init__(hub.entry.runtime_data.coordinator, vin)
+        super().__init__(hub.coordinator, vin)
         self.hub = hub
         self._attr_unique_id = f"{vin}_{suffix}"
         self._attr_translation_key = suffix

@@ -21,9 +21,10 @@ from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 
+from ..api import BasicData
 from ..const import DOMAIN
-from ..data.coordinator import VIN_RE
-from ..runtime.data import CarDataConfigEntry
+from ..data.coordinator import VIN_RE, CarDataCoordinator
+from ..rest.bootstrap import RestContext
 from .end_poll import EndPoller
 from .inputs import SOC_SOURCES, WATCHED, Event, VehicleFeed, usable_capacity
 from .model import VehicleLearning, VehiclePredictor
@@ -45,23 +46,18 @@ async def async_remove_store(hass: HomeAssistant, entry_id: str) -> None:
     ).async_remove()
 
 
-def hub_of(entry: CarDataConfigEntry) -> PredictionHub | None:
-    """The prediction hub of a loaded entry, if it has one."""
-    hub = getattr(entry.runtime_data, "prediction", None)
-    return hub if isinstance(hub, PredictionHub) else None
-
-
 class PredictionHub:
     """Per-entry prediction of every electrified vehicle's charge level."""
 
-    def __init__(self, hass: HomeAssistant, entry: CarDataConfigEntry) -> None:
+    def __init__(self, rest: RestContext) -> None:
         """Prepare; :meth:`async_load` reads what was learned."""
-        self.hass = hass
-        self.entry = entry
+        self.hass = hass = rest.hass
+        self.entry = entry = rest.entry
+        self.coordinator: CarDataCoordinator = rest.coordinator
         self.feeds: dict[str, VehicleFeed] = {}
         self.basic_capacity: dict[str, float] = {}
         self.owner_capacity: dict[str, float] = {}
-        self.end_poller = EndPoller(hass, entry, self)
+        self.end_poller = EndPoller(rest, self.feed, self.save)
         self._stored: dict[str, Any] = {}
         self._store: Store[dict[str, Any]] = Store(
             hass, STORAGE_VERSION, f"{DOMAIN}.prediction.{entry.entry_id}"
@@ -83,7 +79,7 @@ class PredictionHub:
     def async_start(self) -> None:
         """Follow the coordinator (stopped with the entry)."""
         entry = self.entry
-        coordinator = entry.runtime_data.coordinator
+        coordinator = self.coordinator
         for vin in list(coordinator.vehicles):
             self._track(vin)
         entry.async_on_unload(
@@ -132,14 +128,14 @@ class PredictionHub:
         """Whether the vehicle has (or had before a restart) a charge level."""
         if vin in self.feeds and self.feeds[vin].electric:
             return True
-        vehicle = self.entry.runtime_data.coordinator.vehicles.get(vin)
+        vehicle = self.coordinator.vehicles.get(vin)
         return vehicle is not None and any(
             source in vehicle.known_descriptors for source in SOC_SOURCES
         )
 
     def electric_vins(self) -> list[str]:
         """Electrified vehicles known now."""
-        coordinator = self.entry.runtime_data.coordinator
+        coordinator = self.coordinator
         return [vin for vin in coordinator.vehicles if self.electric(vin)]
 
     def capacity(self, vin: str) -> tuple[float | None, str | None]:
@@ -152,6 +148,11 @@ class PredictionHub:
         if (kwh := self.owner_capacity.get(vin)) is not None:
             return kwh, "owner"
         return None, None
+
+    @callback
+    def on_basic_data(self, vin: str, basic: BasicData) -> None:
+        """A vehicle's basicData arrived (the first set-up): take its capacity."""
+        self.set_basic_capacity(vin, basic.hvs_max_energy_kwh)
 
     def set_basic_capacity(self, vin: str, kwh: float | None) -> None:
         """Battery capacity from basicData (the first set-up)."""
@@ -214,7 +215,7 @@ class PredictionHub:
         if vin in self._tracked or not VIN_RE.match(vin):
             return False
         self._tracked.add(vin)
-        coordinator = self.entry.runtime_data.coordinator
+        coordinator = self.coordinator
         for name in WATCHED:
             self.entry.async_on_unload(
                 coordinator.async_add_listener(
@@ -244,7 +245,7 @@ class PredictionHub:
 
     @callback
     def _on_value(self, vin: str, name: str) -> None:
-        coordinator = self.entry.runtime_data.coordinator
+        coordinator = self.coordinator
         if (state := coordinator.get(vin, name)) is None:
             return
         feed = self.feed(vin)

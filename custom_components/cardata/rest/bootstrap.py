@@ -15,12 +15,14 @@ what came back to the coordinator.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
 import re
 from typing import Any, Final
 
+from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ConfigEntryAuthFailed
 from homeassistant.helpers.storage import Store
@@ -29,6 +31,7 @@ from homeassistant.util import dt as dt_util
 from ..api import (
     ApiError,
     BasicData,
+    CarDataApi,
     CarDataConnectionError,
     ContainerInvalidError,
     ContainerLimitError,
@@ -45,9 +48,8 @@ from ..common.issues import (
     container_limit_reported,
 )
 from ..const import CONF_CONTAINER_ID, DOMAIN, LOGGER
-from ..data.coordinator import DescriptorState
-from ..runtime.data import CarDataConfigEntry
-from .quota import QuotaSpentError, planner_of
+from ..data.coordinator import CarDataCoordinator, DescriptorState
+from .quota import QuotaPlanner, QuotaSpentError
 from .quota_policy import PRIORITY_KINDS, CallKind
 
 CONTAINER_NAME: Final = "Home Assistant BMW CarData"
@@ -65,6 +67,17 @@ DEDICATED_DESCRIPTORS: Final = frozenset(
 STORAGE_VERSION: Final = 1
 _INT = re.compile(r"^-?\d+$")
 _FLOAT = re.compile(r"^-?\d+\.\d+$")
+
+
+@dataclass(frozen=True, slots=True)
+class RestContext:
+    """What every REST read of one entry uses, handed over once at set-up."""
+
+    hass: HomeAssistant
+    entry: ConfigEntry
+    api: CarDataApi
+    planner: QuotaPlanner
+    coordinator: CarDataCoordinator
 
 
 def container_descriptors() -> list[str]:
@@ -161,7 +174,7 @@ def rest_value(raw: str | None) -> Any:
 
 
 def apply_telematic(
-    entry: CarDataConfigEntry, vin: str, values: Mapping[str, TelematicValue]
+    rest: RestContext, vin: str, values: Mapping[str, TelematicValue]
 ) -> int:
     """Hand a telematicData answer to the coordinator; return values applied."""
     received = dt_util.utcnow()
@@ -171,24 +184,22 @@ def apply_telematic(
         if v.value is not None or v.timestamp is not None
     }
     if states:
-        entry.runtime_data.coordinator.async_apply_values(vin, states)
+        rest.coordinator.async_apply_values(vin, states)
     return len(states)
 
 
-async def async_ensure_container(
-    hass: HomeAssistant, entry: CarDataConfigEntry, kind: CallKind
-) -> str | None:
+async def async_ensure_container(rest: RestContext, kind: CallKind) -> str | None:
     """Return the container id, reusing a stored or a matching one first.
 
     Creating may hit BMW's limit of 10 containers (CU-124): then a repair
     issue says how to free a slot and ``None`` is returned.
     """
+    hass, entry = rest.hass, rest.entry
     if stored := entry.data.get(CONF_CONTAINER_ID):
         return str(stored)
     if kind not in PRIORITY_KINDS and container_limit_reported(hass, entry):
         return None  # the owner has to free a slot first (repair issue)
-    runtime = entry.runtime_data
-    api, planner = runtime.api, planner_of(entry)
+    api, planner = rest.api, rest.planner
     existing = await planner.async_call(kind, api.list_containers)
     for container in existing:
         if (
@@ -196,7 +207,7 @@ async def async_ensure_container(
             and container.purpose == CONTAINER_PURPOSE
             and container.is_active
         ):
-            _store_container(hass, entry, container.container_id)
+            _store_container(rest, container.container_id)
             return container.container_id
     try:
         created = await planner.async_call(
@@ -209,83 +220,73 @@ async def async_ensure_container(
         LOGGER.warning("No free container slot at BMW; see the repair issue")
         async_report_container_limit(hass, entry)
         return None
-    _store_container(hass, entry, created.container_id)
+    _store_container(rest, created.container_id)
     return created.container_id
 
 
-def _store_container(
-    hass: HomeAssistant, entry: CarDataConfigEntry, container_id: str | None
-) -> None:
+def _store_container(rest: RestContext, container_id: str | None) -> None:
+    entry = rest.entry
     data = {k: v for k, v in entry.data.items() if k != CONF_CONTAINER_ID}
     if container_id is not None:
         data[CONF_CONTAINER_ID] = container_id
-        async_clear_container_limit(hass, entry)
-    hass.config_entries.async_update_entry(entry, data=data)
+        async_clear_container_limit(rest.hass, entry)
+    rest.hass.config_entries.async_update_entry(entry, data=data)
 
 
-def forget_container(hass: HomeAssistant, entry: CarDataConfigEntry) -> None:
+def forget_container(rest: RestContext) -> None:
     """Drop the stored container id (it is gone at BMW)."""
-    _store_container(hass, entry, None)
+    _store_container(rest, None)
 
 
 async def async_fetch_telematic(
-    hass: HomeAssistant, entry: CarDataConfigEntry, vin: str, kind: CallKind
+    rest: RestContext, vin: str, kind: CallKind
 ) -> dict[str, TelematicValue] | None:
     """Fetch telematicData for ``vin`` and apply it; ``None`` without container.
 
     An unknown container (CU-105) is created again once and the fetch
     repeated once.
     """
-    runtime = entry.runtime_data
     for attempt in range(2):
-        container_id = await async_ensure_container(hass, entry, kind)
+        container_id = await async_ensure_container(rest, kind)
         if container_id is None:
             return None
         try:
-            values = await planner_of(entry).async_call(
-                kind, partial(runtime.api.get_telematic_data, vin, container_id)
+            values = await rest.planner.async_call(
+                kind, partial(rest.api.get_telematic_data, vin, container_id)
             )
         except ContainerInvalidError:
-            forget_container(hass, entry)
+            forget_container(rest)
             if attempt:
                 raise
             LOGGER.info("The telematic container is gone at BMW; creating it again")
             continue
-        apply_telematic(entry, vin, values)
+        apply_telematic(rest, vin, values)
         return values
     return None  # pragma: no cover - the loop returns or raises
 
 
-def apply_basic_data(entry: CarDataConfigEntry, vin: str, basic: BasicData) -> None:
-    """Device details, and the battery capacity for the predicted charge level."""
-    runtime = entry.runtime_data
-    runtime.coordinator.set_device_info(vin, **device_fields(basic))
-    if runtime.prediction is not None:
-        runtime.prediction.set_basic_capacity(vin, basic.hvs_max_energy_kwh)
-
-
 async def async_bootstrap(
-    hass: HomeAssistant,
-    entry: CarDataConfigEntry,
-    record: VehicleRecord | None = None,
+    rest: RestContext,
+    record: VehicleRecord,
+    on_mappings: Callable[[list[VehicleMapping]], None],
+    on_basic_data: Callable[[str, BasicData], None],
 ) -> None:
-    """Run the first set-up calls, once per entry (see the module docstring)."""
-    if record is None:
-        record = VehicleRecord(hass, entry.entry_id)
-        await record.async_load()
+    """Run the first set-up calls, once per entry (see the module docstring).
+
+    ``on_mappings`` hears the mappings read (the VIN gate), ``on_basic_data``
+    each vehicle's basic data after its device was filled in (the prediction).
+    """
     if record.done:
         return
-    runtime = entry.runtime_data
-    planner, api, coordinator = planner_of(entry), runtime.api, runtime.coordinator
+    planner, api, coordinator = rest.planner, rest.api, rest.coordinator
     kind = CallKind.SETUP
     try:
         mappings = await planner.async_call(kind, api.get_mappings)
         record.set_mappings(mappings)
         record.mappings_checked_at = dt_util.utcnow()
-        if (gate := runtime.vin_gate) is not None:
-            gate.async_set_mappings(mappings)
+        on_mappings(mappings)
         async_sync_secondary_vehicles(
-            hass, entry, [m.vin for m in mappings if not m.is_primary]
+            rest.hass, rest.entry, [m.vin for m in mappings if not m.is_primary]
         )
         for vin in record.primary:
             try:
@@ -293,8 +294,9 @@ async def async_bootstrap(
             except VehicleNotPermittedError:
                 LOGGER.warning("BMW refused the basic data of a vehicle (CU-104)")
                 continue
-            apply_basic_data(entry, vin, basic)
-        container_id = await async_ensure_container(hass, entry, kind)
+            coordinator.set_device_info(vin, **device_fields(basic))
+            on_basic_data(vin, basic)
+        container_id = await async_ensure_container(rest, kind)
         if container_id is not None:
             for vin in record.primary:
                 vehicle = coordinator.vehicles.get(vin)
@@ -302,7 +304,7 @@ async def async_bootstrap(
                     vehicle.known_descriptors or vehicle.descriptors
                 ):
                     continue  # restored or streamed state exists: no call
-                await async_fetch_telematic(hass, entry, vin, kind)
+                await async_fetch_telematic(rest, vin, kind)
     except (
         ApiError,
         CarDataConnectionError,

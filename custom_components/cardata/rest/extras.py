@@ -1,49 +1,32 @@
-"""Extra sensors of the REST side: calls left, charging history, tyres.
+"""The opt-in REST reads: charging history, tyres, the vehicle image.
 
-- "API calls left today" per account, with the day's call log as attributes.
-- Charging history per vehicle (opt-in): the last session as the state's
-  source and a summary of the sessions of the last 30 days (no location) as
-  attributes; fetched at most once a day, never more pages than the budget
-  allows (``complete`` says whether BMW had more).
-- Tyre diagnosis per vehicle (opt-in): the mounted set's overall status with
-  per-wheel data as attributes; fetched at most once a day.
-
-Both restore their last state at start. The sensor platform calls
-:func:`async_setup_extra_sensors`. Service actions hand their answers to
-:func:`publish_extra`, so a fetch by hand shows here too. The vehicle image's
-disk cache (:func:`async_store_image`) lives here as well, shared by the image
-platform and the service action.
+Charging history and tyre diagnosis are fetched at most once a day each,
+never more pages than the budget allows; what arrives is kept in the entry's
+:class:`ExtrasHub`, which the extra sensors (:mod:`..entities.extras`)
+follow. Service actions publish their answers to the hub too, so a fetch by
+hand shows there. The vehicle image's disk cache (:func:`async_store_image`)
+is shared by the image platform and the service action.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from functools import partial
 from pathlib import Path
 from typing import Any, Final
 
-from homeassistant.components.sensor import (
-    RestoreSensor,
-    SensorDeviceClass,
-    SensorEntity,
-)
-from homeassistant.const import EntityCategory
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
-from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
-from homeassistant.helpers.entity import Entity
-from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
-from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.helpers.storage import STORAGE_DIR
 from homeassistant.util import dt as dt_util
 
 from ..api import ApiError, CarDataConnectionError
-from ..api.rest import MAX_PAGES, ChargingHistory
+from ..api.rest import MAX_PAGES
 from ..common.settings import OPT_CHARGING_HISTORY, OPT_TYRE_DIAGNOSIS, extra_enabled
 from ..const import DOMAIN, LOGGER
 from ..data.coordinator import VIN_RE
-from ..runtime.data import CarDataConfigEntry
-from .quota import QuotaPlanner, QuotaSpentError, planner_of
+from .bootstrap import RestContext
+from .quota import QuotaPlanner, QuotaSpentError
 from .quota_policy import CallKind
 
 CHARGING: Final = "charging_history"
@@ -58,20 +41,6 @@ IMAGE_EXTENSIONS: Final = {
     "image/gif": "gif",
     "image/webp": "webp",
 }
-_WHEELS: Final = ("frontLeft", "frontRight", "rearLeft", "rearRight")
-_SESSION_KEYS: Final = (
-    "startTime",
-    "endTime",
-    "timeZone",
-    "displayedStartSoc",
-    "displayedSoc",
-    "totalChargingDurationSec",
-    "energyConsumedFromPowerGridKwh",
-    "isPreconditioningActivated",
-    "mileage",
-    "mileageUnits",
-    "chargingCostInformation",
-)
 
 type Listener = Callable[[], None]
 
@@ -107,21 +76,6 @@ class ExtrasHub:
         return _remove
 
 
-def hub_of(entry: CarDataConfigEntry) -> ExtrasHub:
-    """Return the entry's extras hub (kept with its quota planner)."""
-    planner = planner_of(entry)
-    hub = getattr(planner, "extras", None)
-    if not isinstance(hub, ExtrasHub):
-        hub = ExtrasHub()
-        planner.extras = hub
-    return hub
-
-
-def publish_extra(entry: CarDataConfigEntry, kind: str, vin: str, data: Any) -> None:
-    """Show data fetched elsewhere (a service action) in the extra sensors."""
-    hub_of(entry).publish(kind, vin, data)
-
-
 def image_content_type(data: bytes) -> str | None:
     """Return the image type the bytes start with, or ``None`` if unknown."""
     if data.startswith(b"\x89PNG\r\n\x1a\n"):
@@ -154,7 +108,7 @@ def image_paths(hass: HomeAssistant, planner: QuotaPlanner, vin: str) -> list[Pa
 
 
 async def async_store_image(
-    hass: HomeAssistant, entry: CarDataConfigEntry, vin: str, image: bytes
+    hass: HomeAssistant, planner: QuotaPlanner, hub: ExtrasHub, vin: str, image: bytes
 ) -> str | None:
     """Cache a vehicle image on disk and wake the image entity.
 
@@ -165,7 +119,6 @@ async def async_store_image(
     if content_type is None:
         LOGGER.debug("Vehicle image of an unknown type not kept")
         return None
-    planner = planner_of(entry)
     path = image_path(hass, planner, vin, content_type)
     others = [other for other in image_paths(hass, planner, vin) if other != path]
 
@@ -176,207 +129,23 @@ async def async_store_image(
             other.unlink(missing_ok=True)
 
     await hass.async_add_executor_job(_write)
-    hub_of(entry).publish(IMAGE, vin, content_type)
+    hub.publish(IMAGE, vin, content_type)
     return content_type
 
 
-def _account_device(entry: CarDataConfigEntry) -> DeviceInfo:
-    return DeviceInfo(
-        identifiers={(DOMAIN, entry.entry_id)},
-        entry_type=DeviceEntryType.SERVICE,
-        manufacturer="BMW",
-        model="CarData",
-        name=entry.title,
-    )
-
-
-class ApiCallsLeftSensor(SensorEntity):
-    """How many API calls are left today; the day's log as attributes."""
-
-    _attr_has_entity_name = True
-    _attr_should_poll = False
-    _attr_translation_key = "api_calls_left"
-    _attr_entity_category = EntityCategory.DIAGNOSTIC
-    _attr_native_unit_of_measurement = "calls"
-    _unrecorded_attributes = frozenset({"calls_today"})
-
-    def __init__(self, entry: CarDataConfigEntry) -> None:
-        """Bind to the entry's quota planner."""
-        self._planner = planner_of(entry)
-        self._attr_unique_id = f"{entry.entry_id}_api_calls_left"
-        self._attr_device_info = _account_device(entry)
-
-    async def async_added_to_hass(self) -> None:
-        """Follow the planner; re-evaluate hourly as old calls leave the window."""
-        self.async_on_remove(self._planner.async_add_listener(self._update))
-        self.async_on_remove(
-            async_track_time_interval(self.hass, self._tick, timedelta(minutes=10))
-        )
-
-    @callback
-    def _tick(self, _now: datetime) -> None:
-        self.async_write_ha_state()
-
-    @callback
-    def _update(self) -> None:
-        self.async_write_ha_state()
-
-    @property
-    def native_value(self) -> int:
-        """Calls an owner can still make today (0 while BMW blocks)."""
-        return self._planner.remaining(CallKind.USER)
-
-    @property
-    def extra_state_attributes(self) -> dict[str, Any]:
-        """Counters, the assumed reset rule and today's calls (VINs masked)."""
-        return {**self._planner.summary(), "calls_today": self._planner.day_log()}
-
-
-class _VehicleExtraSensor(RestoreSensor):
-    """Base of the per-vehicle daily extras.
-
-    The data is fetched at most once a day, so the last state and its
-    attributes are restored at start: a restart or a reload (an options
-    change) shows the last answer instead of nothing until the next fetch.
-    """
-
-    _attr_has_entity_name = True
-    _attr_should_poll = False
-    kind: str = ""
-
-    def __init__(self, entry: CarDataConfigEntry, vin: str) -> None:
-        """Bind to one vehicle."""
-        self.entry = entry
-        self.vin = vin
-        self._attr_unique_id = f"{vin}_{self.kind}"
-        self._attr_translation_key = self.kind
-        self._attr_device_info = entry.runtime_data.coordinator.device_info(vin)
-
-    async def async_added_to_hass(self) -> None:
-        """Take what the hub holds, else the restored state; then follow it."""
-        hub = hub_of(self.entry)
-        key = (self.kind, self.vin)
-        self.async_on_remove(hub.listen(self.kind, self.vin, self._update))
-        if (data := hub.data.get(key)) is not None:
-            self._take(data)
-            return
-        stored = await self.async_get_last_sensor_data()
-        last = await self.async_get_last_state()
-        if key in hub.data or stored is None or last is None:
-            return  # fresh data arrived meanwhile, or nothing to restore
-        self._restore(stored.native_value, dict(last.attributes))
-
-    @callback
-    def _update(self) -> None:
-        data = hub_of(self.entry).data.get((self.kind, self.vin))
-        if data is not None:
-            self._take(data)
-            self.async_write_ha_state()
-
-    def _take(self, data: Any) -> None:
-        raise NotImplementedError
-
-    def _restore(self, value: Any, attributes: dict[str, Any]) -> None:
-        raise NotImplementedError
-
-
-class ChargingHistorySensor(_VehicleExtraSensor):
-    """End of the last charging session; the last 30 days as attributes.
-
-    The attributes keep a summary of each session (times, energy, charge
-    levels, mileage, cost), never where the car charged: the full answer,
-    with the charging location, is what the ``fetch_charging_history``
-    action returns.
-    """
-
-    kind = CHARGING
-    _attr_device_class = SensorDeviceClass.TIMESTAMP
-    _unrecorded_attributes = frozenset({"sessions"})
-
-    def _take(self, data: Any) -> None:
-        complete = True
-        if isinstance(data, ChargingHistory):
-            data, complete = data.sessions, data.complete
-        sessions = (
-            [s for s in data if isinstance(s, dict)] if isinstance(data, list) else []
-        )
-        sessions.sort(key=lambda s: s.get("endTime") or s.get("startTime") or 0)
-        last = sessions[-1] if sessions else None
-        self._attr_native_value = _epoch(last.get("endTime")) if last else None
-        self._set_attributes([_summary(s) for s in sessions], complete)
-
-    def _restore(self, value: Any, attributes: dict[str, Any]) -> None:
-        if isinstance(value, datetime) and value.tzinfo is not None:
-            self._attr_native_value = value
-        raw = attributes.get("sessions")
-        sessions = (
-            [_summary(s) for s in raw if isinstance(s, dict)]
-            if isinstance(raw, list)
-            else []
-        )
-        self._set_attributes(sessions, attributes.get("complete") is not False)
-
-    def _set_attributes(self, sessions: list[dict[str, Any]], complete: bool) -> None:
-        self._attr_extra_state_attributes = {
-            "last_session": sessions[-1] if sessions else None,
-            "sessions": sessions,
-            "session_count": len(sessions),
-            "complete": complete,
-        }
-
-
-class TyreDiagnosisSensor(_VehicleExtraSensor):
-    """Overall status of the mounted tyres; per-wheel data as attributes."""
-
-    kind = TYRES
-
-    def _take(self, data: Any) -> None:
-        car = data.get("passengerCar") if isinstance(data, dict) else None
-        mounted = car.get("mountedTyres") if isinstance(car, dict) else None
-        mounted = mounted if isinstance(mounted, dict) else {}
-        status = mounted.get("aggregatedQualityStatus")
-        if isinstance(status, dict):
-            status = status.get("qualityStatus") or status.get("status")
-        self._attr_native_value = str(status) if status is not None else None
-        self._attr_extra_state_attributes = _tyre_attributes(mounted)
-
-    def _restore(self, value: Any, attributes: dict[str, Any]) -> None:
-        self._attr_native_value = str(value) if value is not None else None
-        self._attr_extra_state_attributes = _tyre_attributes(attributes)
-
-
-def _tyre_attributes(mounted: dict[str, Any]) -> dict[str, Any]:
-    return {wheel: mounted.get(wheel) for wheel in _WHEELS if wheel in mounted} | {
-        "label": mounted.get("label")
-    }
-
-
-def _summary(session: dict[str, Any]) -> dict[str, Any]:
-    """Return the parts of a session kept as attributes (no location)."""
-    return {key: session[key] for key in _SESSION_KEYS if key in session}
-
-
-def _epoch(value: Any) -> datetime | None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    seconds = value / 1000 if value > 100_000_000_000 else value  # noqa: PLR2004
-    return dt_util.utc_from_timestamp(seconds)
-
-
-async def async_fetch_daily_extras(entry: CarDataConfigEntry) -> int:
+async def async_fetch_daily_extras(
+    rest: RestContext, hub: ExtrasHub, options: Mapping[str, Any]
+) -> int:
     """Fetch the enabled extras that are due (at most once a day each)."""
-    planner, api = planner_of(entry), entry.runtime_data.api
-    hub = hub_of(entry)
-    vins = [v for v in entry.runtime_data.coordinator.vehicles if VIN_RE.match(v)]
+    planner, api = rest.planner, rest.api
+    vins = [v for v in rest.coordinator.vehicles if VIN_RE.match(v)]
     fetched = 0
     for vin in vins:
         for kind, option in (
             (CHARGING, OPT_CHARGING_HISTORY),
             (TYRES, OPT_TYRE_DIAGNOSIS),
         ):
-            if not extra_enabled(entry.options, option) or not planner.extra_due(
-                kind, vin
-            ):
+            if not extra_enabled(options, option) or not planner.extra_due(kind, vin):
                 continue
             planner.mark_extra(kind, vin)
             try:
@@ -408,49 +177,3 @@ async def async_fetch_daily_extras(entry: CarDataConfigEntry) -> int:
             hub.publish(kind, vin, data)
             fetched += 1
     return fetched
-
-
-async def async_setup_extra_sensors(
-    hass: HomeAssistant,
-    entry: CarDataConfigEntry,
-    async_add_entities: AddConfigEntryEntitiesCallback,
-) -> None:
-    """Add the extra sensors now and for vehicles that appear later."""
-    async_add_entities([ApiCallsLeftSensor(entry)])
-    options = entry.options
-    charging = extra_enabled(options, OPT_CHARGING_HISTORY)
-    tyres = extra_enabled(options, OPT_TYRE_DIAGNOSIS)
-    if not (charging or tyres):
-        return
-    coordinator = entry.runtime_data.coordinator
-    added: set[str] = set()
-
-    @callback
-    def _check(_now: datetime | None = None) -> None:
-        entry.async_create_background_task(
-            hass, async_fetch_daily_extras(entry), f"{DOMAIN} daily extras"
-        )
-
-    @callback
-    def _add_vehicle(vin: str) -> None:
-        if vin in added or not VIN_RE.match(vin):
-            return
-        added.add(vin)
-        entities: list[Entity] = []
-        if charging:
-            entities.append(ChargingHistorySensor(entry, vin))
-        if tyres:
-            entities.append(TyreDiagnosisSensor(entry, vin))
-        async_add_entities(entities)
-
-    for vin in list(coordinator.vehicles):
-        _add_vehicle(vin)
-
-    @callback
-    def _new_vehicle(vin: str) -> None:
-        _add_vehicle(vin)
-        _check()  # a new vehicle's extras are due at once
-
-    entry.async_on_unload(coordinator.async_add_vehicle_listener(_new_vehicle))
-    entry.async_on_unload(async_track_time_interval(hass, _check, CHECK_EVERY))
-    _check()  # only what is due: never fetched, or more than a day ago

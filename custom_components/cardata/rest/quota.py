@@ -19,7 +19,6 @@ import hashlib
 import secrets
 from typing import Any
 
-from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers.event import async_track_point_in_utc_time
 from homeassistant.helpers.storage import Store
@@ -27,12 +26,12 @@ from homeassistant.util import dt as dt_util
 
 from ..api import ApiCall, QuotaExceededError
 from ..common.redact import Redactor
+from ..common.settings import PollSettings
 from ..const import DOMAIN, LOGGER
 from .quota_policy import (
     DAILY_LIMIT,
     CallKind,
     LoggedCall,
-    PollSettings,
     QuotaPolicy,
     VehicleActivity,
     start_of_day,
@@ -58,14 +57,6 @@ class QuotaSpentError(Exception):
         super().__init__("daily API quota spent")
         self.until = until
         self.blocked = blocked
-
-
-def planner_of(entry: ConfigEntry[Any]) -> QuotaPlanner:
-    """Return the planner of a loaded entry."""
-    planner = getattr(entry.runtime_data, "quota", None)
-    if not isinstance(planner, QuotaPlanner):
-        raise TypeError("the entry has no quota planner")
-    return planner
 
 
 def storage_key(gcid: str) -> str:
@@ -96,10 +87,6 @@ class QuotaPlanner:
         self._listeners: list[CALLBACK_TYPE] = []
         self.on_block_change = on_block_change
         self._unblock_timer: CALLBACK_TYPE | None = None
-        self.poller: Any = None
-        """The entry's scheduled poller (set by the REST side when it starts)."""
-        self.extras: Any = None
-        """The entry's extras hub (set by the extra sensors)."""
 
     async def async_load(self) -> None:
         """Read the stored log (a restart keeps everything counted)."""

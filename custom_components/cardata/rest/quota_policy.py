@@ -22,12 +22,10 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
+from ..common.settings import PollSettings
+
 DAILY_LIMIT = 50
 WINDOW = timedelta(hours=24)
-DEFAULT_RESERVE = 10
-DEFAULT_STREAM_SILENCE = timedelta(minutes=30)
-DEFAULT_MAX_DATA_AGE = timedelta(hours=12)
-DEFAULT_POLL_INTERVAL = timedelta(minutes=30)
 EXTRA_INTERVAL = timedelta(hours=24)
 _KEEP = timedelta(hours=48)
 
@@ -76,26 +74,6 @@ class LoggedCall:
             outcome=str(data.get("outcome", "")),
             kind=str(data.get("kind", CallKind.OTHER)),
         )
-
-
-@dataclass(frozen=True, slots=True)
-class PollSettings:
-    """Thresholds of the scheduled polling (all configurable in the options).
-
-    Attributes:
-        stream_silence: a vehicle counts as silent when the stream has not
-            brought anything from it for this long.
-        max_data_age: with a connected stream, a silent vehicle is polled only
-            once its data is older than this (a parked car is simply quiet).
-        poll_interval: at most one scheduled poll per vehicle per interval;
-            also the data age that triggers a poll while the stream is down.
-        reserve: calls kept back for actions an owner starts by hand.
-    """
-
-    stream_silence: timedelta = DEFAULT_STREAM_SILENCE
-    max_data_age: timedelta = DEFAULT_MAX_DATA_AGE
-    poll_interval: timedelta = DEFAULT_POLL_INTERVAL
-    reserve: int = DEFAULT_RESERVE
 
 
 @dataclass(frozen=True, slots=True)

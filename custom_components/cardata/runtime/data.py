@@ -3,39 +3,46 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from homeassistant.config_entries import ConfigEntry
 
 from ..api import CarDataApi, Endpoints, OAuthClient
+from ..auth.token_manager import TokenManager
+from ..data.coordinator import CarDataCoordinator
+from ..data.value_store import ValueStore
+from ..prediction.hub import PredictionHub
+from ..rest.bootstrap import RestContext
+from ..rest.extras import ExtrasHub
+from ..rest.quota import QuotaPlanner
+from ..stream.owner import StreamOwner
+from ..stream.sharing import StreamSharing
+from ..vehicles.gate import VinGate
+from ..vehicles.polling import Poller
 
-if TYPE_CHECKING:
-    from ..auth.token_manager import TokenManager
-    from ..data.coordinator import CarDataCoordinator
-    from ..data.value_store import ValueStore
-    from ..prediction.hub import PredictionHub
-    from ..rest.quota import QuotaPlanner
-    from ..stream.owner import StreamOwner
-    from ..stream.sharing import StreamSharing
-    from ..vehicles.gate import VinGate
 
-
-@dataclass
+@dataclass(frozen=True, slots=True, kw_only=True)
 class CarDataRuntimeData:
-    """Everything a loaded entry owns; lives in ``entry.runtime_data``."""
+    """Everything a loaded entry owns; lives in ``entry.runtime_data``.
+
+    Built in one place (:func:`.setup.async_build`); every part is there from
+    the start. ``sharing`` is ``None`` when the owner has not turned sharing on.
+    """
 
     client_id: str
     endpoints: Endpoints
     oauth: OAuthClient
     tokens: TokenManager
     api: CarDataApi
-    stream: StreamOwner
+    quota: QuotaPlanner
     coordinator: CarDataCoordinator
-    quota: QuotaPlanner | None = None
-    prediction: PredictionHub | None = None
-    sharing: StreamSharing | None = None
-    vin_gate: VinGate | None = None
-    value_store: ValueStore | None = None
+    rest: RestContext
+    vin_gate: VinGate
+    value_store: ValueStore
+    stream: StreamOwner
+    poller: Poller
+    prediction: PredictionHub
+    extras: ExtrasHub
+    sharing: StreamSharing | None
 
 
 type CarDataConfigEntry = ConfigEntry[CarDataRuntimeData]

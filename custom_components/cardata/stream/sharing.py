@@ -21,6 +21,7 @@ from collections import deque
 import json
 from typing import TYPE_CHECKING, Any, Final
 
+from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError
 
@@ -30,7 +31,6 @@ from ..const import DOMAIN, LOGGER
 
 if TYPE_CHECKING:
     from ..api import StreamMessage
-    from ..runtime.data import CarDataConfigEntry
 
 MQTT_DOMAIN: Final = "mqtt"
 QUEUE_LIMIT: Final = 10_000
@@ -67,7 +67,7 @@ class StreamSharing:
     """Republishes one entry's stream through Home Assistant's MQTT."""
 
     def __init__(
-        self, hass: HomeAssistant, entry: CarDataConfigEntry, settings: Sharing
+        self, hass: HomeAssistant, entry: ConfigEntry, settings: Sharing
     ) -> None:
         """Prepare; nothing is published before :meth:`async_start`."""
         self._hass = hass

@@ -27,27 +27,26 @@ import asyncio
 from collections import Counter, deque
 from collections.abc import Iterable
 from datetime import datetime, timedelta
-import hashlib
 from typing import TYPE_CHECKING, Any, Final
 
+from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 
-from ..api import ApiError, CarDataConnectionError, VehicleMapping
+from ..api import ApiError, CarDataApi, CarDataConnectionError, VehicleMapping
 from ..api.parser import DropLog
 from ..const import DOMAIN, LOGGER
-from ..data.coordinator import VIN_RE
+from ..data.coordinator import VIN_RE, CarDataCoordinator
+from ..data.value_store import vin_key
 from ..rest.bootstrap import VehicleRecord
-from ..rest.quota import QuotaSpentError, planner_of
+from ..rest.quota import QuotaPlanner, QuotaSpentError
 from ..rest.quota_policy import CallKind
 
 if TYPE_CHECKING:
     from ..api import StreamMessage
-    from ..data.coordinator import CarDataCoordinator
-    from ..runtime.data import CarDataConfigEntry
 
 STORAGE_VERSION: Final = 1
 READ_INTERVAL: Final = timedelta(days=1)
@@ -58,24 +57,23 @@ HELD_VINS: Final = 5
 HELD_PER_VIN: Final = 20
 
 
-def vin_key(entry_id: str, vin: str) -> str:
-    """Salted hash of a VIN: stored instead of the VIN itself."""
-    return hashlib.sha256(f"{entry_id}:{vin}".encode()).hexdigest()[:24]
-
-
 class VinGate:
     """Let only the account's primary vehicles through (see the module docstring)."""
 
     def __init__(
         self,
         hass: HomeAssistant,
-        entry: CarDataConfigEntry,
+        entry: ConfigEntry,
         coordinator: CarDataCoordinator,
+        api: CarDataApi,
+        planner: QuotaPlanner,
     ) -> None:
         """Prepare the gate; call :meth:`async_load` before messages arrive."""
         self.hass = hass
         self.entry = entry
         self.coordinator = coordinator
+        self.api = api
+        self.planner = planner
         self._store: Store[dict[str, Any]] = Store(
             hass, STORAGE_VERSION, f"{DOMAIN}.vins.{entry.entry_id}", private=True
         )
@@ -203,10 +201,9 @@ class VinGate:
         )
 
     async def _async_read(self) -> None:
-        api = self.entry.runtime_data.api
         try:
-            mappings = await planner_of(self.entry).async_call(
-                CallKind.SCHEDULED, api.get_mappings
+            mappings = await self.planner.async_call(
+                CallKind.SCHEDULED, self.api.get_mappings
             )
         except (
             ApiError,

@@ -21,8 +21,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from functools import partial
-from typing import TYPE_CHECKING, Final
+from typing import Final
 
+from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed
 from homeassistant.helpers import device_registry as dr
@@ -32,71 +33,61 @@ from ..api import ApiError, CarDataConnectionError, VehicleMapping
 from ..common.issues import async_sync_removed_vehicles, async_sync_secondary_vehicles
 from ..const import DOMAIN, LOGGER
 from ..data.coordinator import VIN_RE
-from ..rest.bootstrap import VehicleRecord, device_fields
-from ..rest.quota import QuotaSpentError, planner_of
+from ..rest.bootstrap import RestContext, VehicleRecord, device_fields
+from ..rest.quota import QuotaSpentError
 from ..rest.quota_policy import CallKind
-
-if TYPE_CHECKING:
-    from ..runtime.data import CarDataConfigEntry
 
 CHECK_EVERY: Final = timedelta(days=1)
 SILENT_FOR: Final = timedelta(days=3)
 _FAILURES = (ApiError, CarDataConnectionError, ConfigEntryAuthFailed, QuotaSpentError)
 
 
-def _needs_basic_data(entry: CarDataConfigEntry, vin: str) -> bool:
-    vehicle = entry.runtime_data.coordinator.vehicles.get(vin)
+def _needs_basic_data(rest: RestContext, vin: str) -> bool:
+    vehicle = rest.coordinator.vehicles.get(vin)
     return vehicle is None or "model" not in vehicle.device_fields
 
 
-async def async_fetch_basic_data(
-    hass: HomeAssistant,  # noqa: ARG001
-    entry: CarDataConfigEntry,
-    vin: str,
-    kind: CallKind,
-) -> bool:
+async def async_fetch_basic_data(rest: RestContext, vin: str, kind: CallKind) -> bool:
     """Ask BMW for one vehicle's basicData and fill in its device."""
-    runtime = entry.runtime_data
     try:
-        basic = await planner_of(entry).async_call(
-            kind, partial(runtime.api.get_basic_data, vin)
+        basic = await rest.planner.async_call(
+            kind, partial(rest.api.get_basic_data, vin)
         )
     except _FAILURES as err:
         LOGGER.debug("Basic data of a new vehicle not read: %s", type(err).__name__)
         return False
-    runtime.coordinator.set_device_info(vin, **device_fields(basic))
+    rest.coordinator.set_device_info(vin, **device_fields(basic))
     return True
 
 
 async def async_apply_mappings(
-    hass: HomeAssistant,
-    entry: CarDataConfigEntry,
-    mappings: Iterable[VehicleMapping],
-    kind: CallKind,
+    rest: RestContext, mappings: Iterable[VehicleMapping], kind: CallKind
 ) -> None:
     """Act on what BMW's mappings say (see the module docstring)."""
+    hass, entry = rest.hass, rest.entry
     mappings = list(mappings)
     primary = {m.vin for m in mappings if m.is_primary}
     async_sync_secondary_vehicles(
         hass, entry, [m.vin for m in mappings if not m.is_primary]
     )
-    known = [v for v in entry.runtime_data.coordinator.vehicles if VIN_RE.match(v)]
+    known = [v for v in rest.coordinator.vehicles if VIN_RE.match(v)]
     async_sync_removed_vehicles(
         hass, entry, [vin for vin in known if vin not in primary]
     )
     for vin in sorted(primary):
-        if _needs_basic_data(entry, vin):
-            await async_fetch_basic_data(hass, entry, vin, kind)
+        if _needs_basic_data(rest, vin):
+            await async_fetch_basic_data(rest, vin, kind)
 
 
 class VehicleSync:
     """Reads the mappings again when it is due (see the module docstring)."""
 
-    def __init__(self, hass: HomeAssistant, entry: CarDataConfigEntry) -> None:
+    def __init__(self, rest: RestContext, record: VehicleRecord) -> None:
         """Prepare; :meth:`async_start` loads when the mappings were last read."""
-        self.hass = hass
-        self.entry = entry
-        self.record = VehicleRecord(hass, entry.entry_id)
+        self.rest = rest
+        self.hass = rest.hass
+        self.entry = rest.entry
+        self.record = record
         self.started_at = dt_util.utcnow()
         self.checks = 0
         self._asked: set[str] = set()
@@ -107,7 +98,7 @@ class VehicleSync:
         if self.record.watching_since is None:
             self.record.watching_since = self.started_at
             await self.record.async_save()
-        coordinator = self.entry.runtime_data.coordinator
+        coordinator = self.rest.coordinator
         self.entry.async_on_unload(
             coordinator.async_add_vehicle_listener(self._on_new_vehicle)
         )
@@ -117,12 +108,12 @@ class VehicleSync:
         """A vehicle appeared at run time: ask for its basicData once."""
         if not VIN_RE.match(vin) or vin in self._asked or not self.record.done:
             return  # the first set-up asks for every vehicle itself
-        if not _needs_basic_data(self.entry, vin):
+        if not _needs_basic_data(self.rest, vin):
             return
         self._asked.add(vin)
         self.entry.async_create_background_task(
             self.hass,
-            async_fetch_basic_data(self.hass, self.entry, vin, CallKind.SCHEDULED),
+            async_fetch_basic_data(self.rest, vin, CallKind.SCHEDULED),
             f"{DOMAIN} basic data of a new vehicle",
         )
 
@@ -131,7 +122,7 @@ class VehicleSync:
         checked = self.record.mappings_checked_at
         if checked is not None and now - checked < CHECK_EVERY:
             return False
-        vehicles = self.entry.runtime_data.coordinator.vehicles
+        vehicles = self.rest.coordinator.vehicles
         since = self.record.watching_since or self.started_at
         return any(
             now - (vehicle.last_received_at or since) >= SILENT_FOR
@@ -141,9 +132,10 @@ class VehicleSync:
 
     async def async_check(self, kind: CallKind = CallKind.SCHEDULED) -> bool:
         """Read the mappings and act on them; return whether BMW answered."""
-        api = self.entry.runtime_data.api
         try:
-            mappings = await planner_of(self.entry).async_call(kind, api.get_mappings)
+            mappings = await self.rest.planner.async_call(
+                kind, self.rest.api.get_mappings
+            )
         except _FAILURES as err:
             LOGGER.debug("Mappings not read: %s", type(err).__name__)
             return False
@@ -159,25 +151,11 @@ class VehicleSync:
         self.record.set_mappings(mappings)
         self.record.mappings_checked_at = dt_util.utcnow()
         await self.record.async_save()
-        await async_apply_mappings(self.hass, self.entry, mappings, kind)
-
-
-async def async_owner_read_mappings(
-    hass: HomeAssistant, entry: CarDataConfigEntry, mappings: list[VehicleMapping]
-) -> None:
-    """The owner read the mappings (Fetch now, the action): act on them too."""
-    poller = planner_of(entry).poller
-    sync: VehicleSync | None = getattr(poller, "sync", None)
-    if sync is None:  # pragma: no cover - the REST side always runs when loaded
-        await async_apply_mappings(hass, entry, mappings, CallKind.USER)
-        return
-    await sync.async_mappings_read(mappings, CallKind.USER)
+        await async_apply_mappings(self.rest, mappings, kind)
 
 
 @callback
-def async_remove_vehicle(
-    hass: HomeAssistant, entry: CarDataConfigEntry, vin: str
-) -> None:
+def async_remove_vehicle(hass: HomeAssistant, entry: ConfigEntry, vin: str) -> None:
     """Remove a vehicle that left the account, with its entities; reload."""
     registry = dr.async_get(hass)
     if (device := registry.async_get_device(identifiers={(DOMAIN, vin)})) is not None:

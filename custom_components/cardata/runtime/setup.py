@@ -1,0 +1,116 @@
+"""Building, starting and stopping what a config entry owns.
+
+Order: tokens and their refresher (from the entry; a due refresh runs in the
+background, so a slow login service never holds up Home Assistant's start,
+and a restart costs no REST call) -> REST client and quota planner ->
+coordinator, VIN gate and restored values -> stream, poller, prediction,
+extras and sharing (built, not yet started). After the platforms are set up
+from the restored state, :func:`async_start` starts the stream as an
+entry-owned background task waiting for the token, the REST side and the
+prediction. :func:`async_stop` stops the stream and the refresher before the
+unload returns.
+"""
+
+from __future__ import annotations
+
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
+
+from ..api import CarDataApi, Endpoints, OAuthClient
+from ..auth.token_manager import TokenManager
+from ..common.settings import poll_settings, sharing_settings
+from ..const import CONF_CLIENT_ID
+from ..data.coordinator import CarDataCoordinator
+from ..data.value_store import ValueStore
+from ..prediction.hub import PredictionHub
+from ..rest.bootstrap import RestContext
+from ..rest.extras import ExtrasHub
+from ..rest.quota import QuotaPlanner
+from ..stream.owner import StreamOwner
+from ..stream.sharing import StreamSharing
+from ..vehicles.gate import VinGate
+from ..vehicles.polling import Poller, async_start_rest
+from .data import CarDataConfigEntry, CarDataRuntimeData
+
+
+async def async_build(
+    hass: HomeAssistant, entry: CarDataConfigEntry
+) -> CarDataRuntimeData:
+    """Build every part of a loaded entry (see the module docstring)."""
+    endpoints = Endpoints.from_dict(entry.data)
+    session = async_get_clientsession(hass)
+    oauth = OAuthClient(session, endpoints)
+    tokens = TokenManager(hass, entry, oauth, session, endpoints.api_url)
+    tokens.async_setup()
+    # The refresher first: a due refresh starts now; the platforms set up
+    # from the restored state while it runs; the stream and the REST calls
+    # wait for its token. A refused refresh starts one reauth from there.
+    tokens.async_start()
+
+    quota = QuotaPlanner(hass, tokens.gcid, poll_settings(entry.options))
+    await quota.async_load()
+    api = CarDataApi(tokens, on_call=quota.record_call)
+    coordinator = CarDataCoordinator(hass, entry, tokens)
+    rest = RestContext(hass, entry, api, quota, coordinator)
+    # Before the platforms: phantom vehicles go, the last values come back.
+    gate = VinGate(hass, entry, coordinator, api, quota)
+    await gate.async_load()
+    entry.async_on_unload(gate.async_flush)
+    values = ValueStore(hass, entry.entry_id, coordinator)
+    await values.async_restore()
+    values.async_follow()
+    entry.async_on_unload(values.async_flush)
+    stream = StreamOwner(hass, entry, endpoints, tokens, coordinator)
+    stream.on_message = gate.async_route
+    prediction = PredictionHub(rest)
+    await prediction.async_load()
+    # It follows the coordinator before the platforms are set up, so its
+    # entities find the electrified vehicles.
+    prediction.async_start()
+    sharing = None
+    if (share := sharing_settings(entry.options)) is not None:
+        sharing = StreamSharing(hass, entry, share)
+        stream.stream.on_payload = sharing.offer
+    return CarDataRuntimeData(
+        client_id=entry.data[CONF_CLIENT_ID],
+        endpoints=endpoints,
+        oauth=oauth,
+        tokens=tokens,
+        api=api,
+        quota=quota,
+        coordinator=coordinator,
+        rest=rest,
+        vin_gate=gate,
+        value_store=values,
+        stream=stream,
+        poller=Poller(rest, stream),
+        prediction=prediction,
+        extras=ExtrasHub(),
+        sharing=sharing,
+    )
+
+
+async def async_start(runtime: CarDataRuntimeData) -> None:
+    """Start what runs in the background, once the platforms are set up."""
+    if runtime.sharing is not None:
+        runtime.sharing.async_start()
+    runtime.stream.async_start()
+    runtime.vin_gate.async_start()
+    # REST side: first set-up calls (once per entry), polls while the stream
+    # is silent, repair issues; its tasks and timers end with the entry.
+    await async_start_rest(
+        runtime.poller,
+        runtime.tokens,
+        runtime.vin_gate,
+        runtime.prediction.on_basic_data,
+    )
+
+
+async def async_stop(runtime: CarDataRuntimeData) -> None:
+    """Stop what runs in the background; nothing of the entry keeps running."""
+    await runtime.stream.async_stop()
+    if runtime.sharing is not None:
+        await runtime.sharing.async_stop()
+    await runtime.tokens.async_stop()
+    await runtime.quota.async_shutdown()
+    await runtime.prediction.async_shutdown()
