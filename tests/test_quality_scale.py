@@ -4,6 +4,7 @@ exemption or open item says why (Home Assistant's hassfest checks the same)."""
 from __future__ import annotations
 
 from pathlib import Path
+import re
 
 import yaml
 
@@ -27,3 +28,12 @@ def test_quality_scale_is_valid() -> None:
         assert rule["status"] in STATUSES, name
         if rule["status"] != "done":
             assert rule.get("comment", "").strip(), name
+
+
+def test_quality_scale_names_files_that_exist() -> None:
+    """A comment that points at a module points at one that is there."""
+    text = FILE.read_text(encoding="utf-8")
+    named = set(re.findall(r"\b([a-z_]+(?:/[a-z_]+)*\.py)\b", text))
+    assert named
+    missing = [name for name in named if not (FILE.parent / name).is_file()]
+    assert not missing
