@@ -21,6 +21,7 @@ from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 
+from ..common.listeners import KeyedListeners, Listeners
 from ..const import DOMAIN
 from ..data.coordinator import VIN_RE
 from ..runtime.data import CarDataConfigEntry
@@ -66,8 +67,8 @@ class PredictionHub:
         self._store: Store[dict[str, Any]] = Store(
             hass, STORAGE_VERSION, f"{DOMAIN}.prediction.{entry.entry_id}"
         )
-        self._listeners: dict[str, list[CALLBACK_TYPE]] = {}
-        self._electric_listeners: list[Callable[[str], None]] = []
+        self._listeners: KeyedListeners[str] = KeyedListeners()
+        self._electric_listeners: Listeners[str] = Listeners()
         self._tracked: set[str] = set()
         self._announced: set[str] = set()
 
@@ -260,8 +261,7 @@ class PredictionHub:
             self.save()
         if vin not in self._announced and self.electric(vin):
             self._announced.add(vin)
-            for listener in list(self._electric_listeners):
-                listener(vin)
+            self._electric_listeners.notify(vin)
         self._notify(vin)
 
     @callback
@@ -276,33 +276,17 @@ class PredictionHub:
     @callback
     def async_add_listener(self, vin: str, listener: CALLBACK_TYPE) -> CALLBACK_TYPE:
         """Call ``listener`` when the vehicle's prediction may have moved."""
-        bucket = self._listeners.setdefault(vin, [])
-        bucket.append(listener)
-
-        @callback
-        def remove() -> None:
-            if listener in bucket:
-                bucket.remove(listener)
-
-        return remove
+        return self._listeners.add(vin, listener)
 
     @callback
     def async_add_electric_listener(
         self, listener: Callable[[str], None]
     ) -> CALLBACK_TYPE:
         """Call ``listener(vin)`` when a vehicle first shows a charge level."""
-        self._electric_listeners.append(listener)
-
-        @callback
-        def remove() -> None:
-            if listener in self._electric_listeners:
-                self._electric_listeners.remove(listener)
-
-        return remove
+        return self._electric_listeners.add(listener)
 
     def _notify(self, vin: str) -> None:
-        for listener in list(self._listeners.get(vin, ())):
-            listener()
+        self._listeners.notify(vin)
 
     def now(self) -> datetime:
         """The time the prediction is shown for."""

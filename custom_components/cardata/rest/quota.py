@@ -26,6 +26,7 @@ from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 
 from ..api import ApiCall, QuotaExceededError
+from ..common.listeners import Listeners
 from ..common.redact import Redactor
 from ..const import DOMAIN, LOGGER
 from .quota_policy import (
@@ -93,7 +94,7 @@ class QuotaPlanner:
         )
         self._salt = secrets.token_hex(16)
         self.redactor = Redactor(self._salt.encode())
-        self._listeners: list[CALLBACK_TYPE] = []
+        self._listeners = Listeners()
         self.on_block_change = on_block_change
         self._unblock_timer: CALLBACK_TYPE | None = None
         self.poller: Any = None
@@ -307,20 +308,12 @@ class QuotaPlanner:
     @callback
     def async_add_listener(self, listener: CALLBACK_TYPE) -> CALLBACK_TYPE:
         """Call ``listener`` whenever the counts change; return the remover."""
-        self._listeners.append(listener)
-
-        @callback
-        def _remove() -> None:
-            if listener in self._listeners:
-                self._listeners.remove(listener)
-
-        return _remove
+        return self._listeners.add(listener)
 
     # ----- internals --------------------------------------------------------
 
     def _notify(self) -> None:
-        for listener in list(self._listeners):
-            listener()
+        self._listeners.notify()
 
     def _data(self) -> dict[str, Any]:
         self.policy.prune(dt_util.utcnow())
