@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from functools import partial
-import re
 from typing import Any, Final, cast
 
 from homeassistant.config_entries import ConfigEntryState
@@ -39,6 +38,7 @@ from .api import (
     QuotaExceededError,
 )
 from .api.rest import MAX_PAGES
+from .api.vin import VIN_RE
 from .common.display import local_time
 from .const import DOMAIN
 from .flows.answers import telematic_response
@@ -60,8 +60,6 @@ SERVICE_BASIC: Final = "fetch_basic_data"
 SERVICE_CHARGING: Final = "fetch_charging_history"
 SERVICE_TYRES: Final = "fetch_tyre_diagnosis"
 SERVICE_IMAGE: Final = "fetch_vehicle_image"
-
-VIN_SHAPE: Final = re.compile(r"^[A-HJ-NPR-Z0-9]{17}$")
 
 _TARGET = {
     vol.Optional(ATTR_DEVICE_ID): vol.All(cv.ensure_list, [cv.string]),
@@ -98,9 +96,7 @@ def _loaded(hass: HomeAssistant) -> list[CarDataConfigEntry]:
 
 
 def _vehicles(entry: CarDataConfigEntry) -> list[str]:
-    return [
-        vin for vin in entry.runtime_data.coordinator.vehicles if VIN_SHAPE.match(vin)
-    ]
+    return [vin for vin in entry.runtime_data.coordinator.vehicles if VIN_RE.match(vin)]
 
 
 def resolve_targets(hass: HomeAssistant, data: dict[str, Any]) -> Target:
@@ -126,7 +122,7 @@ def resolve_targets(hass: HomeAssistant, data: dict[str, Any]) -> Target:
         raise _invalid("account_unknown")
     if vin_raw:
         vin = vin_raw.strip()
-        if not VIN_SHAPE.match(vin):
+        if not VIN_RE.match(vin):
             raise _invalid("vin_invalid", vin=vin[:20])
         return [(_entry_of(loaded, vin), vin)]
     registry = dr.async_get(hass)
@@ -141,7 +137,7 @@ def _device_vin(registry: dr.DeviceRegistry, device_id: str) -> str:
     device = registry.async_get(device_id)
     idents = device.identifiers if device else set()
     for domain, ident in idents:
-        if domain == DOMAIN and VIN_SHAPE.match(ident):
+        if domain == DOMAIN and VIN_RE.match(ident):
             return ident
     if any(domain == DOMAIN for domain, _ in idents):
         raise _invalid("device_is_account")

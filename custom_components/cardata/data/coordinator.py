@@ -19,7 +19,6 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-import re
 from typing import TYPE_CHECKING, Any, Final
 
 from homeassistant.config_entries import ConfigEntry
@@ -28,6 +27,7 @@ from homeassistant.helpers import device_registry as dr, entity_registry as er
 from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.util import dt as dt_util
 
+from ..api.vin import VIN_RE
 from ..catalogue.value_check import ValueCheck
 from ..common.listeners import KeyedListeners, Listeners
 from ..const import DOMAIN, LOGGER
@@ -39,7 +39,6 @@ type Value = bool | int | float | str | None
 type VehicleCallback = Callable[[str], None]
 type DescriptorsCallback = Callable[[str, tuple[str, ...]], None]
 
-VIN_RE: Final = re.compile(r"^[A-HJ-NPR-Z0-9]{17}$")
 MANUFACTURER: Final = "BMW"
 TRACKER_SUFFIX: Final = "device_tracker"
 """Unique id of a vehicle's tracker is ``{VIN}_device_tracker``.

@@ -21,9 +21,9 @@ from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 
+from ..api.vin import VIN_RE
 from ..common.listeners import KeyedListeners, Listeners
 from ..const import DOMAIN
-from ..data.coordinator import VIN_RE
 from ..runtime.data import CarDataConfigEntry
 from .end_poll import EndPoller
 from .inputs import SOC_SOURCES, WATCHED, Event, VehicleFeed, usable_capacity

@@ -39,10 +39,10 @@ from homeassistant.util import dt as dt_util
 
 from ..api import ApiError, CarDataConnectionError
 from ..api.rest import MAX_PAGES, ChargingHistory
+from ..api.vin import VIN_RE
 from ..common.listeners import KeyedListeners
 from ..common.settings import OPT_CHARGING_HISTORY, OPT_TYRE_DIAGNOSIS, extra_enabled
 from ..const import DOMAIN, LOGGER
-from ..data.coordinator import VIN_RE
 from ..runtime.data import CarDataConfigEntry
 from .quota import QuotaPlanner, QuotaSpentError, planner_of
 from .quota_policy import CallKind

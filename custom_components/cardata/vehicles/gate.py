@@ -38,8 +38,8 @@ from homeassistant.util import dt as dt_util
 
 from ..api import ApiError, CarDataConnectionError, VehicleMapping
 from ..api.parser import DropLog
+from ..api.vin import VIN_RE
 from ..const import DOMAIN, LOGGER
-from ..data.coordinator import VIN_RE
 from ..rest.bootstrap import VehicleRecord
 from ..rest.quota import QuotaSpentError, planner_of
 from ..rest.quota_policy import CallKind

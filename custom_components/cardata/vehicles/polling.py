@@ -19,10 +19,10 @@ from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.util import dt as dt_util
 
 from ..api import ApiError, CarDataConnectionError, StreamState
+from ..api.vin import VIN_RE
 from ..common.issues import async_report_quota, async_setup_stream_issues
 from ..common.settings import extras_per_day
 from ..const import CONF_CONTAINER_ID, DOMAIN, LOGGER
-from ..data.coordinator import VIN_RE
 from ..rest.bootstrap import async_bootstrap, async_fetch_telematic
 from ..rest.quota import QuotaSpentError, planner_of
 from ..rest.quota_policy import CallKind, VehicleActivity
