@@ -17,13 +17,13 @@ keys are salted hashes of the VINs, so the file names no vehicle.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import TYPE_CHECKING, Any, Final
 
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 
+from ..api import format_timestamp
 from ..const import DOMAIN
 from ..vehicles.gate import vin_key
 from .coordinator import DescriptorState
@@ -91,8 +91,8 @@ class ValueStore:
                     name: [
                         state.value,
                         state.unit,
-                        _iso(state.timestamp),
-                        _iso(state.received_at),
+                        format_timestamp(state.timestamp),
+                        format_timestamp(state.received_at),
                     ]
                     for name, state in vehicle.descriptors.items()
                 }
@@ -116,10 +116,6 @@ async def async_remove_store(hass: HomeAssistant, entry_id: str) -> None:
     await Store[dict[str, Any]](
         hass, STORAGE_VERSION, f"{DOMAIN}.values.{entry_id}"
     ).async_remove()
-
-
-def _iso(moment: datetime | None) -> str | None:
-    return moment.isoformat() if moment else None
 
 
 def _state(row: object) -> DescriptorState | None:

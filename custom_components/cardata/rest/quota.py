@@ -25,7 +25,7 @@ from homeassistant.helpers.event import async_track_point_in_utc_time
 from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 
-from ..api import ApiCall, QuotaExceededError
+from ..api import ApiCall, QuotaExceededError, format_timestamp
 from ..common.listeners import Listeners
 from ..common.redact import Redactor
 from ..const import DOMAIN, LOGGER
@@ -300,9 +300,9 @@ class QuotaPlanner:
             "used_last_24h": policy.used_rolling(now),
             "used_since_midnight_utc": policy.used_since_midnight(now),
             "reset_rule_assumed": "rolling_24h",
-            "blocked_until": _iso(self.blocked_until),
+            "blocked_until": format_timestamp(self.blocked_until),
             "block_reason": policy.block_reason if policy.is_blocked(now) else None,
-            "next_call_possible_at": _iso(next_slot),
+            "next_call_possible_at": format_timestamp(next_slot),
         }
 
     @callback
@@ -321,7 +321,3 @@ class QuotaPlanner:
 
     def _save(self) -> None:
         self._store.async_delay_save(self._data, SAVE_DELAY)
-
-
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value is not None else None
