@@ -13,7 +13,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from functools import partial
-import hashlib
 from typing import Any, Final
 
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
@@ -23,6 +22,7 @@ from homeassistant.util import dt as dt_util
 
 from ..api.vin import VIN_RE
 from ..common.listeners import KeyedListeners, Listeners
+from ..common.redact import vin_hash
 from ..const import DOMAIN
 from ..runtime.data import CarDataConfigEntry
 from .end_poll import EndPoller
@@ -36,7 +36,7 @@ TICK: Final = timedelta(minutes=1)
 
 def vehicle_key(vin: str) -> str:
     """The stored key of a vehicle (a hash; no VIN is written)."""
-    return hashlib.sha256(vin.encode()).hexdigest()[:16]
+    return vin_hash(vin, 16)
 
 
 async def async_remove_store(hass: HomeAssistant, entry_id: str) -> None:

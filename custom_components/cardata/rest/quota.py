@@ -15,7 +15,6 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
 from datetime import datetime
-import hashlib
 import secrets
 from typing import Any
 
@@ -27,7 +26,7 @@ from homeassistant.util import dt as dt_util
 
 from ..api import ApiCall, QuotaExceededError, format_timestamp
 from ..common.listeners import Listeners
-from ..common.redact import Redactor
+from ..common.redact import Redactor, vin_hash
 from ..const import DOMAIN, LOGGER
 from .quota_policy import (
     DAILY_LIMIT,
@@ -71,7 +70,7 @@ def planner_of(entry: ConfigEntry[Any]) -> QuotaPlanner:
 
 def storage_key(gcid: str) -> str:
     """Return the Store key of an account (the GCID only as a hash)."""
-    return f"{DOMAIN}.quota.{hashlib.sha256(gcid.encode()).hexdigest()[:16]}"
+    return f"{DOMAIN}.quota.{vin_hash(gcid, 16)}"
 
 
 class QuotaPlanner:

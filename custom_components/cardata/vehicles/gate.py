@@ -27,7 +27,6 @@ import asyncio
 from collections import Counter, deque
 from collections.abc import Iterable
 from datetime import datetime, timedelta
-import hashlib
 from typing import TYPE_CHECKING, Any, Final
 
 from homeassistant.core import HomeAssistant, callback
@@ -39,6 +38,7 @@ from homeassistant.util import dt as dt_util
 from ..api import ApiError, CarDataConnectionError, VehicleMapping
 from ..api.parser import DropLog
 from ..api.vin import VIN_RE
+from ..common.redact import vin_hash
 from ..const import DOMAIN, LOGGER
 from ..rest.bootstrap import VehicleRecord
 from ..rest.quota import QuotaSpentError, planner_of
@@ -60,7 +60,7 @@ HELD_PER_VIN: Final = 20
 
 def vin_key(entry_id: str, vin: str) -> str:
     """Salted hash of a VIN: stored instead of the VIN itself."""
-    return hashlib.sha256(f"{entry_id}:{vin}".encode()).hexdigest()[:24]
+    return vin_hash(vin, 24, salt=entry_id)
 
 
 class VinGate:
