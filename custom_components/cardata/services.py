@@ -26,11 +26,6 @@ from homeassistant.helpers import config_validation as cv, device_registry as dr
 from homeassistant.helpers.typing import VolSchemaType
 from homeassistant.util import dt as dt_util
 
-try:
-    import probatio as vol  # Home Assistant 2026.10 and later
-except ImportError:  # pragma: no cover - older Home Assistant
-    import voluptuous as vol  # type: ignore[no-redef]
-
 from .api import (
     ApiError,
     CarDataConnectionError,
@@ -40,6 +35,7 @@ from .api import (
 from .api.rest import MAX_PAGES
 from .api.vin import VIN_RE
 from .common.display import local_time
+from .common.schema import int_range, vol
 from .const import DOMAIN
 from .flows.answers import telematic_response
 from .rest.bootstrap import async_fetch_telematic, device_fields
@@ -70,9 +66,7 @@ SCHEMA: Final = vol.Schema(_TARGET)
 SCHEMA_CHARGING: Final = vol.Schema(
     {
         **_TARGET,
-        vol.Optional(ATTR_DAYS, default=30): vol.All(
-            vol.Coerce(int), vol.Range(min=1, max=90)
-        ),
+        vol.Optional(ATTR_DAYS, default=30): int_range(1, 90),
     }
 )
 
