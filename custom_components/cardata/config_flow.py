@@ -28,11 +28,6 @@ from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.util import dt as dt_util
 from yarl import URL
 
-try:
-    import probatio as vol  # Home Assistant 2026.10 and later
-except ImportError:  # pragma: no cover - older Home Assistant
-    import voluptuous as vol  # type: ignore[no-redef]
-
 from .api import (
     AccessDeniedError,
     CarDataConnectionError,
@@ -50,6 +45,7 @@ from .api import (
     is_valid_client_id,
     normalize_client_id,
 )
+from .common.schema import int_range, vol
 from .const import (
     CONF_API_URL,
     CONF_AUTH_URL,
@@ -117,8 +113,8 @@ def _endpoint_schema(defaults: Endpoints) -> dict[vol.Marker, Any]:
         vol.Required(CONF_AUTH_URL, default=defaults.auth_url): str,
         vol.Required(CONF_API_URL, default=defaults.api_url): str,
         vol.Required(CONF_STREAM_HOST, default=defaults.stream_host): str,
-        vol.Required(CONF_STREAM_PORT, default=defaults.stream_port): vol.All(
-            vol.Coerce(int), vol.Range(min=1, max=65535)
+        vol.Required(CONF_STREAM_PORT, default=defaults.stream_port): int_range(
+            1, 65535
         ),
         vol.Required(CONF_STREAM_TLS, default=str(defaults.stream_tls)): vol.In(
             [str(mode) for mode in StreamTls]

@@ -19,6 +19,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.device_registry import DeviceEntry
 from homeassistant.util import dt as dt_util
 
+from .api import format_timestamp
 from .auth.token_manager import token_diagnostics
 from .common.redact import SECRET_KEYS, Redactor, is_position_key
 from .common.settings import OPT_BROKER_PASSWORD, OPT_BROKER_USERNAME
@@ -57,10 +58,6 @@ def _host(url: Any) -> str | None:
     return urlsplit(url).hostname if isinstance(url, str) else None
 
 
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value is not None else None
-
-
 def _ages(entry: CarDataConfigEntry, vins: Iterable[str]) -> dict[str, Any]:
     """Per vehicle, per descriptor: age of the value (never the value)."""
     now = dt_util.utcnow()
@@ -72,8 +69,8 @@ def _ages(entry: CarDataConfigEntry, vins: Iterable[str]) -> dict[str, Any]:
             continue
         result[vin] = {
             "descriptors_known": len(vehicle.known_descriptors),
-            "last_received_at": _iso(vehicle.last_received_at),
-            "last_bmw_timestamp": _iso(vehicle.last_timestamp),
+            "last_received_at": format_timestamp(vehicle.last_received_at),
+            "last_bmw_timestamp": format_timestamp(vehicle.last_timestamp),
             "descriptors": {
                 name: {
                     "seconds_since_received": round(
@@ -158,7 +155,7 @@ def _tokens(entry: CarDataConfigEntry) -> dict[str, Any]:
     manager = entry.runtime_data.tokens
     facts = dict(token_diagnostics(manager))
     refresh_expiry = manager.tokens.refresh_expires_at
-    facts["refresh_token_expires_at"] = _iso(refresh_expiry)
+    facts["refresh_token_expires_at"] = format_timestamp(refresh_expiry)
     facts["gcid"] = manager.tokens.gcid
     return facts
 

@@ -19,9 +19,9 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.util import dt as dt_util
 
 from .api import ApiError, CarDataConnectionError
+from .api.vin import VIN_RE
 from .common.settings import OPT_VEHICLE_IMAGE, extra_enabled
 from .const import DOMAIN, LOGGER
-from .data.coordinator import VIN_RE
 from .rest.bootstrap import RestContext
 from .rest.extras import (
     DEFAULT_IMAGE_TYPE,

@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from functools import partial
-import re
 from typing import Any, Final, cast
 
 from homeassistant.config_entries import ConfigEntryState
@@ -27,17 +26,14 @@ from homeassistant.helpers import config_validation as cv, device_registry as dr
 from homeassistant.helpers.typing import VolSchemaType
 from homeassistant.util import dt as dt_util
 
-try:
-    import probatio as vol  # Home Assistant 2026.10 and later
-except ImportError:  # pragma: no cover - older Home Assistant
-    import voluptuous as vol  # type: ignore[no-redef]
-
 from .api import (
     CarDataError,
     QuotaExceededError,
 )
 from .api.rest import MAX_PAGES
+from .api.vin import VIN_RE
 from .common.display import local_time
+from .common.schema import int_range, vol
 from .const import DOMAIN
 from .flows.answers import describe_error, telematic_response
 from .rest.bootstrap import async_fetch_telematic, device_fields
@@ -58,8 +54,6 @@ SERVICE_CHARGING: Final = "fetch_charging_history"
 SERVICE_TYRES: Final = "fetch_tyre_diagnosis"
 SERVICE_IMAGE: Final = "fetch_vehicle_image"
 
-VIN_SHAPE: Final = re.compile(r"^[A-HJ-NPR-Z0-9]{17}$")
-
 _TARGET = {
     vol.Optional(ATTR_DEVICE_ID): vol.All(cv.ensure_list, [cv.string]),
     vol.Optional(ATTR_VIN): cv.string,
@@ -69,9 +63,7 @@ SCHEMA: Final = vol.Schema(_TARGET)
 SCHEMA_CHARGING: Final = vol.Schema(
     {
         **_TARGET,
-        vol.Optional(ATTR_DAYS, default=30): vol.All(
-            vol.Coerce(int), vol.Range(min=1, max=90)
-        ),
+        vol.Optional(ATTR_DAYS, default=30): int_range(1, 90),
     }
 )
 
@@ -95,9 +87,7 @@ def _loaded(hass: HomeAssistant) -> list[CarDataConfigEntry]:
 
 
 def _vehicles(entry: CarDataConfigEntry) -> list[str]:
-    return [
-        vin for vin in entry.runtime_data.coordinator.vehicles if VIN_SHAPE.match(vin)
-    ]
+    return [vin for vin in entry.runtime_data.coordinator.vehicles if VIN_RE.match(vin)]
 
 
 def resolve_targets(hass: HomeAssistant, data: dict[str, Any]) -> Target:
@@ -123,7 +113,7 @@ def resolve_targets(hass: HomeAssistant, data: dict[str, Any]) -> Target:
         raise _invalid("account_unknown")
     if vin_raw:
         vin = vin_raw.strip()
-        if not VIN_SHAPE.match(vin):
+        if not VIN_RE.match(vin):
             raise _invalid("vin_invalid", vin=vin[:20])
         return [(_entry_of(loaded, vin), vin)]
     registry = dr.async_get(hass)
@@ -138,7 +128,7 @@ def _device_vin(registry: dr.DeviceRegistry, device_id: str) -> str:
     device = registry.async_get(device_id)
     idents = device.identifiers if device else set()
     for domain, ident in idents:
-        if domain == DOMAIN and VIN_SHAPE.match(ident):
+        if domain == DOMAIN and VIN_RE.match(ident):
             return ident
     if any(domain == DOMAIN for domain, _ in idents):
         raise _invalid("device_is_account")

@@ -94,6 +94,7 @@ from .models import (
     Container,
     TelematicValue,
     VehicleMapping,
+    format_timestamp,
     parse_timestamp,
 )
 from .parser import DescriptorValue, MessageParser, StreamMessage, Value
@@ -145,6 +146,7 @@ __all__ = [
     "Value",
     "VehicleMapping",
     "VehicleNotPermittedError",
+    "format_timestamp",
     "is_valid_client_id",
     "normalize_client_id",
     "parse_timestamp",

@@ -9,6 +9,8 @@ from collections.abc import Mapping
 import re
 from typing import Any
 
+from .vin import VIN_CHARS
+
 
 class CarDataError(Exception):
     """Base class of every error raised by this package."""
@@ -166,9 +168,7 @@ QUOTA_ERROR_ID = "CU-429"
 _MAX_NOTE = 300
 
 
-_VIN_LIKE = re.compile(
-    r"(?<![A-Za-z0-9])(?=[A-Z]*[0-9])[A-HJ-NPR-Z0-9]{17}(?![A-Za-z0-9])"
-)
+_VIN_LIKE = re.compile(rf"(?<![A-Za-z0-9])(?=[A-Z]*[0-9]){VIN_CHARS}(?![A-Za-z0-9])")
 _UUID_LIKE = re.compile(
     r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.IGNORECASE
 )

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 import math
 import re
-from typing import Any
+from typing import Any, overload
 
 _OFFSET_NO_COLON = re.compile(r"([+-]\d{2})(\d{2})$")
 _MAX_TIMESTAMP_LEN = 64
@@ -45,6 +45,32 @@ def parse_timestamp(value: Any) -> datetime | None:
         return parsed.astimezone(UTC)
     except OverflowError, ValueError:
         return None
+
+
+@overload
+def format_timestamp(value: datetime, *, for_bmw: bool = False) -> str: ...
+@overload
+def format_timestamp(value: None, *, for_bmw: bool = False) -> None: ...
+@overload
+def format_timestamp(
+    value: datetime | None, *, for_bmw: bool = False
+) -> str | None: ...
+def format_timestamp(value: datetime | None, *, for_bmw: bool = False) -> str | None:
+    """Return ``value`` as ISO 8601 text; ``None`` stays ``None``.
+
+    Args:
+        value: the time; written with its own offset (``isoformat``).
+        for_bmw: the spelling BMW's query parameters take instead:
+            ``2025-07-28T05:16:53.000Z``, in UTC (a naive time counts as UTC).
+
+    """
+    if value is None:
+        return None
+    if not for_bmw:
+        return value.isoformat()
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
 
 
 def _from_epoch(seconds: float) -> datetime | None:

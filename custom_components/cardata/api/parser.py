@@ -13,17 +13,16 @@ from datetime import datetime
 import json
 import logging
 import math
-import re
 import time
 from typing import Any
 
 from .models import parse_timestamp
+from .vin import VIN_RE
 
 _LOGGER = logging.getLogger(__name__)
 
 Value = bool | int | float | str | None
 
-VIN_PATTERN = re.compile(r"^[A-HJ-NPR-Z0-9]{17}$")
 MAX_PAYLOAD_BYTES = 256 * 1024
 MAX_DESCRIPTOR_LENGTH = 256
 MAX_STRING_VALUE_LENGTH = 4096
@@ -97,7 +96,7 @@ def normalize_vin(raw: Any) -> str | None:
     if not isinstance(raw, str):
         return None
     candidate = raw.strip().rsplit("/", 1)[-1].strip().upper()
-    return candidate if VIN_PATTERN.fullmatch(candidate) else None
+    return candidate if VIN_RE.fullmatch(candidate) else None
 
 
 def convert_value(raw: Any) -> tuple[bool, Value]:

@@ -27,7 +27,13 @@ from .exceptions import (
     classify_api_error,
     parse_retry_after,
 )
-from .models import BasicData, Container, TelematicValue, VehicleMapping
+from .models import (
+    BasicData,
+    Container,
+    TelematicValue,
+    VehicleMapping,
+    format_timestamp,
+)
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -69,12 +75,6 @@ class ChargingHistory:
     sessions: list[dict[str, Any]]
     complete: bool
     pages: int
-
-
-def _iso(instant: datetime) -> str:
-    if instant.tzinfo is None:
-        instant = instant.replace(tzinfo=UTC)
-    return instant.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
 
 
 def _vin_path(vin: str) -> str:
@@ -324,7 +324,10 @@ class CarDataApi:
         if limit < 1:
             raise ValueError("max_pages must be at least 1")
         sessions: list[dict[str, Any]] = []
-        params = {"from": _iso(start), "to": _iso(end)}
+        params = {
+            "from": format_timestamp(start, for_bmw=True),
+            "to": format_timestamp(end, for_bmw=True),
+        }
         seen: set[str] = set()
         pages = 0
         while pages < limit:

@@ -20,7 +20,6 @@ The flows that fix the fixable ones live in :mod:`.repairs`.
 from __future__ import annotations
 
 from datetime import datetime
-import hashlib
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant, callback
@@ -28,6 +27,7 @@ from homeassistant.helpers import issue_registry as ir
 
 from ..const import DOMAIN
 from .display import local_time
+from .redact import vin_hash
 
 QUOTA = "quota_exhausted"
 CONTAINER_LIMIT = "container_limit"
@@ -128,7 +128,7 @@ def async_delete_entry_issues(hass: HomeAssistant, entry_id: str) -> None:
 
 def vin_suffix(vin: str) -> str:
     """The part of an issue id that names a vehicle without its VIN."""
-    return hashlib.sha256(vin.encode()).hexdigest()[:12]
+    return vin_hash(vin, 12)
 
 
 @callback

@@ -1,5 +1,9 @@
 """Consistent masking of account secrets for diagnostics and attributes.
 
+:func:`vin_hash` is the one hash of a VIN (or another account id) wherever
+one is stored or shown instead of the value: issue ids, storage keys, the
+quota log and diagnostics.
+
 A VIN, GCID or client id is replaced by a short keyed hash: the same value
 always gives the same reference within one installation, so two records of a
 dump can still be compared, while the value itself cannot be read back or
@@ -44,6 +48,31 @@ SECRET_KEYS = frozenset(
 _POSITION_PARTS = ("latitude", "longitude", "altitude")
 
 
+def vin_hash(
+    vin: str, length: int, *, salt: str | None = None, key: bytes | None = None
+) -> str:
+    """Return the first ``length`` hex digits of a SHA-256 hash of ``vin``.
+
+    Stored hashes must never change, so every spelling in use is one
+    combination of the arguments.
+
+    Args:
+        vin: a VIN, or another value to hide the same way (a GCID).
+        length: hex digits kept.
+        salt: hashed as ``{salt}:{vin}`` (an entry id: the same car gives
+            other hashes in other entries).
+        key: an HMAC key (an installation secret: hashing candidate VINs
+            cannot find the value).
+
+    """
+    text = (vin if salt is None else f"{salt}:{vin}").encode()
+    if key is None:
+        digest = hashlib.sha256(text).hexdigest()
+    else:
+        digest = hmac.new(key, text, hashlib.sha256).hexdigest()
+    return digest[:length]
+
+
 def is_position_key(key: str) -> bool:
     """Return whether a key or descriptor names a position."""
     lowered = key.lower()
@@ -60,8 +89,7 @@ class Redactor:
 
     def ref(self, kind: str, value: str) -> str:
         """Return the stable reference for ``value`` (and remember it)."""
-        digest = hmac.new(self._key, value.encode(), hashlib.sha256).hexdigest()
-        reference = f"{kind}_{digest[:10]}"
+        reference = f"{kind}_{vin_hash(value, 10, key=self._key)}"
         if len(value) >= 4:  # noqa: PLR2004 - shorter strings are not secrets
             self._known[value] = reference
         return reference

@@ -19,7 +19,6 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-import re
 from typing import TYPE_CHECKING, Final
 
 from homeassistant.config_entries import ConfigEntry
@@ -28,8 +27,10 @@ from homeassistant.helpers import device_registry as dr, entity_registry as er
 from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.util import dt as dt_util
 
+from ..api.vin import VIN_RE
 from ..auth.token_manager import TokenManager
 from ..catalogue.value_check import ValueCheck
+from ..common.listeners import KeyedListeners, Listeners
 from ..const import DOMAIN, LOGGER
 
 if TYPE_CHECKING:
@@ -39,7 +40,6 @@ type Value = bool | int | float | str | None
 type VehicleCallback = Callable[[str], None]
 type DescriptorsCallback = Callable[[str, tuple[str, ...]], None]
 
-VIN_RE: Final = re.compile(r"^[A-HJ-NPR-Z0-9]{17}$")
 MANUFACTURER: Final = "BMW"
 TRACKER_SUFFIX: Final = "device_tracker"
 """Unique id of a vehicle's tracker is ``{VIN}_device_tracker``.
@@ -150,11 +150,11 @@ class CarDataCoordinator:
         """Values dropped because BMW's timestamp was older than the held one."""
         self.value_check = ValueCheck()
         """Drops (and counts) values that do not fit the descriptor's type."""
-        self._change_listeners: list[VehicleCallback] = []
-        self._listeners: dict[tuple[str, str], list[CALLBACK_TYPE]] = {}
-        self._vehicle_data_listeners: dict[str, list[CALLBACK_TYPE]] = {}
-        self._vehicle_listeners: list[VehicleCallback] = []
-        self._descriptor_listeners: list[DescriptorsCallback] = []
+        self._change_listeners: Listeners[str] = Listeners()
+        self._listeners: KeyedListeners[tuple[str, str]] = KeyedListeners()
+        self._vehicle_data_listeners: KeyedListeners[str] = KeyedListeners()
+        self._vehicle_listeners: Listeners[str] = Listeners()
+        self._descriptor_listeners: Listeners[str, tuple[str, ...]] = Listeners()
         self._failed: set[tuple[int, str]] = set()
         self._load_registries()
 
@@ -249,18 +249,15 @@ class CarDataCoordinator:
         previous = vehicle.last_timestamp
         changed, new = self._store(vehicle, values)
         if new_vehicle:
-            for vehicle_cb in list(self._vehicle_listeners):
-                vehicle_cb(vin)
+            self._vehicle_listeners.notify(vin)
         if new:
-            announced = tuple(new)
-            for descriptors_cb in list(self._descriptor_listeners):
-                descriptors_cb(vin, announced)
+            self._descriptor_listeners.notify(vin, tuple(new))
         listeners = self._listeners
         for name in changed:
-            for update_cb in listeners.get((vin, name), ()):
+            for update_cb in listeners.get((vin, name)):
                 self._call(update_cb, name)
         if vehicle.last_timestamp != previous:
-            for update_cb in self._vehicle_data_listeners.get(vin, ()):
+            for update_cb in self._vehicle_data_listeners.get(vin):
                 self._call(update_cb, "")
         self._notify_change(vin, bool(changed or new))
 
@@ -276,8 +273,8 @@ class CarDataCoordinator:
 
     def _notify_change(self, vin: str, stored: bool) -> None:
         """Tell the change listeners (the value store) that values were stored."""
-        for change_cb in list(self._change_listeners) if stored else ():
-            change_cb(vin)
+        if stored:
+            self._change_listeners.notify(vin)
 
     def _store(
         self, vehicle: VehicleState, values: Mapping[str, DescriptorState]
@@ -346,8 +343,7 @@ class CarDataCoordinator:
             **self.device_info(vin),
         )
         if new_vehicle:
-            for vehicle_cb in list(self._vehicle_listeners):
-                vehicle_cb(vin)
+            self._vehicle_listeners.notify(vin)
 
     @callback
     def async_set_stream_state(self, state: str) -> None:
@@ -360,31 +356,31 @@ class CarDataCoordinator:
         self, vin: str, descriptor: str, update_callback: CALLBACK_TYPE
     ) -> CALLBACK_TYPE:
         """Call ``update_callback`` when this (VIN, descriptor) changes."""
-        return _add(self._listeners.setdefault((vin, descriptor), []), update_callback)
+        return self._listeners.add((vin, descriptor), update_callback)
 
     @callback
     def async_add_vehicle_data_listener(
         self, vin: str, update_callback: CALLBACK_TYPE
     ) -> CALLBACK_TYPE:
         """Call ``update_callback`` when the vehicle's newest BMW timestamp moves."""
-        return _add(self._vehicle_data_listeners.setdefault(vin, []), update_callback)
+        return self._vehicle_data_listeners.add(vin, update_callback)
 
     @callback
     def async_add_vehicle_listener(self, new_vehicle: VehicleCallback) -> CALLBACK_TYPE:
         """Call ``new_vehicle(vin)`` when a vehicle appears for the first time."""
-        return _add(self._vehicle_listeners, new_vehicle)
+        return self._vehicle_listeners.add(new_vehicle)
 
     @callback
     def async_add_change_listener(self, changed: VehicleCallback) -> CALLBACK_TYPE:
         """Call ``changed(vin)`` after values of a vehicle were stored."""
-        return _add(self._change_listeners, changed)
+        return self._change_listeners.add(changed)
 
     @callback
     def async_add_descriptor_listener(
         self, new_descriptors: DescriptorsCallback
     ) -> CALLBACK_TYPE:
         """Call ``new_descriptors(vin, names)`` when descriptors first arrive."""
-        return _add(self._descriptor_listeners, new_descriptors)
+        return self._descriptor_listeners.add(new_descriptors)
 
 
 def _device_fields(device: dr.DeviceEntry) -> dict[str, str]:
@@ -418,14 +414,3 @@ def _same(state: DescriptorState, old: DescriptorState) -> bool:
         and state.value == old.value
         and type(state.value) is type(old.value)
     )
-
-
-def _add[T](bucket: list[T], item: T) -> CALLBACK_TYPE:
-    bucket.append(item)
-
-    @callback
-    def remove() -> None:
-        if item in bucket:
-            bucket.remove(item)
-
-    return remove

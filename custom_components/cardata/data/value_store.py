@@ -17,14 +17,14 @@ keys are salted hashes of the VINs, so the file names no vehicle.
 
 from __future__ import annotations
 
-from datetime import datetime
-import hashlib
 from typing import TYPE_CHECKING, Any, Final
 
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 
+from ..api import format_timestamp
+from ..common.redact import vin_hash
 from ..const import DOMAIN
 from .coordinator import DescriptorState
 
@@ -38,7 +38,7 @@ SAVE_DELAY: Final = 2.0
 
 def vin_key(entry_id: str, vin: str) -> str:
     """Salted hash of a VIN: stored instead of the VIN itself."""
-    return hashlib.sha256(f"{entry_id}:{vin}".encode()).hexdigest()[:24]
+    return vin_hash(vin, 24, salt=entry_id)
 
 
 class ValueStore:
@@ -96,8 +96,8 @@ class ValueStore:
                     name: [
                         state.value,
                         state.unit,
-                        _iso(state.timestamp),
-                        _iso(state.received_at),
+                        format_timestamp(state.timestamp),
+                        format_timestamp(state.received_at),
                     ]
                     for name, state in vehicle.descriptors.items()
                 }
@@ -121,10 +121,6 @@ async def async_remove_store(hass: HomeAssistant, entry_id: str) -> None:
     await Store[dict[str, Any]](
         hass, STORAGE_VERSION, f"{DOMAIN}.values.{entry_id}"
     ).async_remove()
-
-
-def _iso(moment: datetime | None) -> str | None:
-    return moment.isoformat() if moment else None
 
 
 def _state(row: object) -> DescriptorState | None:

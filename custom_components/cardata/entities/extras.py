@@ -32,9 +32,10 @@ from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.util import dt as dt_util
 
 from ..api.rest import ChargingHistory
+from ..api.vin import VIN_RE
 from ..common.settings import OPT_CHARGING_HISTORY, OPT_TYRE_DIAGNOSIS, extra_enabled
 from ..const import DOMAIN
-from ..data.coordinator import VIN_RE, CarDataCoordinator
+from ..data.coordinator import CarDataCoordinator
 from ..rest.bootstrap import RestContext
 from ..rest.extras import (
     CHARGING,

@@ -16,9 +16,6 @@ from typing import Any
 
 from homeassistant.helpers.selector import (
     BooleanSelector,
-    NumberSelector,
-    NumberSelectorConfig,
-    NumberSelectorMode,
     SelectSelector,
     SelectSelectorConfig,
     SelectSelectorMode,
@@ -27,12 +24,8 @@ from homeassistant.helpers.selector import (
     TextSelectorType,
 )
 
-try:
-    import probatio as vol  # Home Assistant 2026.10 and later
-except ImportError:  # pragma: no cover - older Home Assistant
-    import voluptuous as vol  # type: ignore[no-redef]
-
 from ..api import Endpoints
+from ..common.schema import number_box, vol
 from ..common.settings import (
     DEFAULT_BROKER_PORT,
     DEFAULT_TOPIC_PREFIX,
@@ -69,12 +62,6 @@ _BROKER_KEYS = (
 _SHARING_KEYS = (OPT_SHARE_STREAM, OPT_SHARE_PREFIX, OPT_SHARE_DESCRIPTORS)
 
 
-def _port() -> NumberSelector:
-    return NumberSelector(
-        NumberSelectorConfig(min=1, max=65535, step=1, mode=NumberSelectorMode.BOX)
-    )
-
-
 def _select(options: list[str], key: str) -> SelectSelector:
     return SelectSelector(
         SelectSelectorConfig(
@@ -103,7 +90,7 @@ def broker_schema(options: dict[str, Any]) -> vol.Schema:
             ): text,
             vol.Optional(
                 OPT_BROKER_PORT, description=_suggested(shown, OPT_BROKER_PORT)
-            ): _port(),
+            ): number_box(1, 65535),
             vol.Optional(
                 OPT_BROKER_TLS, description=_suggested(shown, OPT_BROKER_TLS)
             ): _select([tls.value for tls in BrokerTls], "broker_tls"),

@@ -23,19 +23,11 @@ from homeassistant.data_entry_flow import section
 from homeassistant.exceptions import ConfigEntryAuthFailed
 from homeassistant.helpers.selector import (
     BooleanSelector,
-    NumberSelector,
-    NumberSelectorConfig,
-    NumberSelectorMode,
     SelectSelector,
     SelectSelectorConfig,
     SelectSelectorMode,
 )
 from homeassistant.util import dt as dt_util
-
-try:
-    import probatio as vol  # Home Assistant 2026.10 and later
-except ImportError:  # pragma: no cover - older Home Assistant
-    import voluptuous as vol  # type: ignore[no-redef]
 
 from ..api import (
     ApiError,
@@ -45,6 +37,7 @@ from ..api import (
     InvalidGrantError,
 )
 from ..common.display import local_time
+from ..common.schema import number_box, vol
 from ..common.settings import (
     MAX_END_POLLS,
     OPT_BROKER_CA_FILE,
@@ -95,18 +88,6 @@ ITEMS = "items"
 FETCH_ITEMS = ["mappings", "basic_data", "telematic_data"]
 
 
-def _number(low: float, high: float, step: float, unit: str) -> NumberSelector:
-    return NumberSelector(
-        NumberSelectorConfig(
-            min=low,
-            max=high,
-            step=step,
-            mode=NumberSelectorMode.BOX,
-            unit_of_measurement=unit,
-        )
-    )
-
-
 def _settings_schema(options: dict[str, Any]) -> vol.Schema:
     current = poll_settings(options)
     return vol.Schema(
@@ -114,17 +95,19 @@ def _settings_schema(options: dict[str, Any]) -> vol.Schema:
             vol.Required(
                 OPT_POLL_INTERVAL,
                 default=round(current.poll_interval.total_seconds() / 60),
-            ): _number(15, 1440, 5, "min"),
+            ): number_box(15, 1440, 5, "min"),
             vol.Required(
                 OPT_MAX_DATA_AGE,
                 default=round(current.max_data_age.total_seconds() / 3600),
-            ): _number(1, 72, 1, "h"),
+            ): number_box(1, 72, 1, "h"),
             vol.Required(
                 OPT_STREAM_SILENCE,
                 default=round(current.stream_silence.total_seconds() / 60),
-            ): _number(5, 720, 5, "min"),
-            vol.Required(OPT_RESERVE, default=current.reserve): _number(0, 40, 1, ""),
-            vol.Required(OPT_END_POLLS, default=end_polls_per_day(options)): _number(
+            ): number_box(5, 720, 5, "min"),
+            vol.Required(OPT_RESERVE, default=current.reserve): number_box(
+                0, 40, 1, ""
+            ),
+            vol.Required(OPT_END_POLLS, default=end_polls_per_day(options)): number_box(
                 0, MAX_END_POLLS, 1, ""
             ),
             vol.Required(

@@ -13,7 +13,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from functools import partial
-import hashlib
 from typing import Any, Final
 
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
@@ -22,8 +21,11 @@ from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 
 from ..api import BasicData
+from ..api.vin import VIN_RE
+from ..common.listeners import KeyedListeners, Listeners
+from ..common.redact import vin_hash
 from ..const import DOMAIN
-from ..data.coordinator import VIN_RE, CarDataCoordinator
+from ..data.coordinator import CarDataCoordinator
 from ..rest.bootstrap import RestContext
 from .end_poll import EndPoller
 from .inputs import SOC_SOURCES, WATCHED, Event, VehicleFeed, usable_capacity
@@ -36,7 +38,7 @@ TICK: Final = timedelta(minutes=1)
 
 def vehicle_key(vin: str) -> str:
     """The stored key of a vehicle (a hash; no VIN is written)."""
-    return hashlib.sha256(vin.encode()).hexdigest()[:16]
+    return vin_hash(vin, 16)
 
 
 async def async_remove_store(hass: HomeAssistant, entry_id: str) -> None:
@@ -62,8 +64,8 @@ class PredictionHub:
         self._store: Store[dict[str, Any]] = Store(
             hass, STORAGE_VERSION, f"{DOMAIN}.prediction.{entry.entry_id}"
         )
-        self._listeners: dict[str, list[CALLBACK_TYPE]] = {}
-        self._electric_listeners: list[Callable[[str], None]] = []
+        self._listeners: KeyedListeners[str] = KeyedListeners()
+        self._electric_listeners: Listeners[str] = Listeners()
         self._tracked: set[str] = set()
         self._announced: set[str] = set()
 
@@ -261,8 +263,7 @@ class PredictionHub:
             self.save()
         if vin not in self._announced and self.electric(vin):
             self._announced.add(vin)
-            for listener in list(self._electric_listeners):
-                listener(vin)
+            self._electric_listeners.notify(vin)
         self._notify(vin)
 
     @callback
@@ -277,33 +278,17 @@ class PredictionHub:
     @callback
     def async_add_listener(self, vin: str, listener: CALLBACK_TYPE) -> CALLBACK_TYPE:
         """Call ``listener`` when the vehicle's prediction may have moved."""
-        bucket = self._listeners.setdefault(vin, [])
-        bucket.append(listener)
-
-        @callback
-        def remove() -> None:
-            if listener in bucket:
-                bucket.remove(listener)
-
-        return remove
+        return self._listeners.add(vin, listener)
 
     @callback
     def async_add_electric_listener(
         self, listener: Callable[[str], None]
     ) -> CALLBACK_TYPE:
         """Call ``listener(vin)`` when a vehicle first shows a charge level."""
-        self._electric_listeners.append(listener)
-
-        @callback
-        def remove() -> None:
-            if listener in self._electric_listeners:
-                self._electric_listeners.remove(listener)
-
-        return remove
+        return self._electric_listeners.add(listener)
 
     def _notify(self, vin: str) -> None:
-        for listener in list(self._listeners.get(vin, ())):
-            listener()
+        self._listeners.notify(vin)
 
     def now(self) -> datetime:
         """The time the prediction is shown for."""

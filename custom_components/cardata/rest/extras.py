@@ -22,9 +22,10 @@ from homeassistant.util import dt as dt_util
 
 from ..api import ApiError, CarDataConnectionError
 from ..api.rest import MAX_PAGES
+from ..api.vin import VIN_RE
+from ..common.listeners import KeyedListeners
 from ..common.settings import OPT_CHARGING_HISTORY, OPT_TYRE_DIAGNOSIS, extra_enabled
 from ..const import DOMAIN, LOGGER
-from ..data.coordinator import VIN_RE
 from .bootstrap import RestContext
 from .quota import QuotaPlanner, QuotaSpentError
 from .quota_policy import CallKind
@@ -52,28 +53,19 @@ class ExtrasHub:
         """Start empty."""
         self.data: dict[tuple[str, str], Any] = {}
         self.fetched_at: dict[tuple[str, str], datetime] = {}
-        self._listeners: dict[tuple[str, str], list[Listener]] = {}
+        self._listeners: KeyedListeners[tuple[str, str]] = KeyedListeners()
 
     def publish(self, kind: str, vin: str, data: Any) -> None:
         """Keep new data and wake its entity."""
         key = (kind, vin)
         self.data[key] = data
         self.fetched_at[key] = dt_util.utcnow()
-        for listener in list(self._listeners.get(key, ())):
-            listener()
+        self._listeners.notify(key)
 
     @callback
     def listen(self, kind: str, vin: str, listener: Listener) -> CALLBACK_TYPE:
         """Call ``listener`` when data of (kind, VIN) arrives."""
-        bucket = self._listeners.setdefault((kind, vin), [])
-        bucket.append(listener)
-
-        @callback
-        def _remove() -> None:
-            if listener in bucket:
-                bucket.remove(listener)
-
-        return _remove
+        return self._listeners.add((kind, vin), listener)
 
 
 def image_content_type(data: bytes) -> str | None:

@@ -15,7 +15,6 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
 from datetime import datetime
-import hashlib
 import secrets
 from typing import Any
 
@@ -24,8 +23,9 @@ from homeassistant.helpers.event import async_track_point_in_utc_time
 from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 
-from ..api import ApiCall, QuotaExceededError
-from ..common.redact import Redactor
+from ..api import ApiCall, QuotaExceededError, format_timestamp
+from ..common.listeners import Listeners
+from ..common.redact import Redactor, vin_hash
 from ..common.settings import PollSettings
 from ..const import DOMAIN, LOGGER
 from .quota_policy import (
@@ -61,7 +61,7 @@ class QuotaSpentError(Exception):
 
 def storage_key(gcid: str) -> str:
     """Return the Store key of an account (the GCID only as a hash)."""
-    return f"{DOMAIN}.quota.{hashlib.sha256(gcid.encode()).hexdigest()[:16]}"
+    return f"{DOMAIN}.quota.{vin_hash(gcid, 16)}"
 
 
 class QuotaPlanner:
@@ -84,7 +84,7 @@ class QuotaPlanner:
         )
         self._salt = secrets.token_hex(16)
         self.redactor = Redactor(self._salt.encode())
-        self._listeners: list[CALLBACK_TYPE] = []
+        self._listeners = Listeners()
         self.on_block_change = on_block_change
         self._unblock_timer: CALLBACK_TYPE | None = None
 
@@ -286,28 +286,20 @@ class QuotaPlanner:
             "used_last_24h": policy.used_rolling(now),
             "used_since_midnight_utc": policy.used_since_midnight(now),
             "reset_rule_assumed": "rolling_24h",
-            "blocked_until": _iso(self.blocked_until),
+            "blocked_until": format_timestamp(self.blocked_until),
             "block_reason": policy.block_reason if policy.is_blocked(now) else None,
-            "next_call_possible_at": _iso(next_slot),
+            "next_call_possible_at": format_timestamp(next_slot),
         }
 
     @callback
     def async_add_listener(self, listener: CALLBACK_TYPE) -> CALLBACK_TYPE:
         """Call ``listener`` whenever the counts change; return the remover."""
-        self._listeners.append(listener)
-
-        @callback
-        def _remove() -> None:
-            if listener in self._listeners:
-                self._listeners.remove(listener)
-
-        return _remove
+        return self._listeners.add(listener)
 
     # ----- internals --------------------------------------------------------
 
     def _notify(self) -> None:
-        for listener in list(self._listeners):
-            listener()
+        self._listeners.notify()
 
     def _data(self) -> dict[str, Any]:
         self.policy.prune(dt_util.utcnow())
@@ -315,7 +307,3 @@ class QuotaPlanner:
 
     def _save(self) -> None:
         self._store.async_delay_save(self._data, SAVE_DELAY)
-
-
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value is not None else None

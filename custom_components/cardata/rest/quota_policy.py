@@ -22,6 +22,7 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
+from ..api import format_timestamp
 from ..common.settings import PollSettings
 
 DAILY_LIMIT = 50
@@ -260,7 +261,7 @@ class QuotaPolicy:
         """Return the state worth keeping across restarts."""
         return {
             "calls": [call.to_dict() for call in self.calls],
-            "blocked_until": _iso(self.blocked_until),
+            "blocked_until": format_timestamp(self.blocked_until),
             "block_reason": self.block_reason,
             "last_poll": {vin: at.isoformat() for vin, at in self.last_poll.items()},
             "last_fetch": {vin: at.isoformat() for vin, at in self.last_fetch.items()},
@@ -288,10 +289,6 @@ def start_of_day(now: datetime) -> datetime:
 def _latest(*times: datetime | None) -> datetime | None:
     known = [time for time in times if time is not None]
     return max(known) if known else None
-
-
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value is not None else None
 
 
 def _parse_time(value: str) -> datetime:

@@ -38,8 +38,9 @@ from homeassistant.util import dt as dt_util
 
 from ..api import ApiError, CarDataApi, CarDataConnectionError, VehicleMapping
 from ..api.parser import DropLog
+from ..api.vin import VIN_RE
 from ..const import DOMAIN, LOGGER
-from ..data.coordinator import VIN_RE, CarDataCoordinator
+from ..data.coordinator import CarDataCoordinator
 from ..data.value_store import vin_key
 from ..rest.bootstrap import VehicleRecord
 from ..rest.quota import QuotaPlanner, QuotaSpentError

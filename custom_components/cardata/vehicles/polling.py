@@ -26,11 +26,11 @@ from ..api import (
     StreamState,
     VehicleMapping,
 )
+from ..api.vin import VIN_RE
 from ..auth.token_manager import TokenManager
 from ..common.issues import async_report_quota
 from ..common.settings import extras_per_day
 from ..const import CONF_CONTAINER_ID, DOMAIN, LOGGER
-from ..data.coordinator import VIN_RE
 from ..rest.bootstrap import (
     RestContext,
     VehicleRecord,

@@ -30,9 +30,9 @@ from homeassistant.helpers import device_registry as dr
 from homeassistant.util import dt as dt_util
 
 from ..api import ApiError, CarDataConnectionError, VehicleMapping
+from ..api.vin import VIN_RE
 from ..common.issues import async_sync_removed_vehicles, async_sync_secondary_vehicles
 from ..const import DOMAIN, LOGGER
-from ..data.coordinator import VIN_RE
 from ..rest.bootstrap import RestContext, VehicleRecord, device_fields
 from ..rest.quota import QuotaSpentError
 from ..rest.quota_policy import CallKind
