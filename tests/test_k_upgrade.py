@@ -226,6 +226,23 @@ async def test_upgrade_from_k_loses_nothing(
             }
         },
     )
+    assert await async_setup_component(
+        hass,
+        "script",
+        {
+            "script": {
+                "port_check": {
+                    "sequence": [
+                        {
+                            "condition": "state",
+                            "entity_id": "sensor.my_bmw_charging_port",
+                            "state": "DISCONNECTED",
+                        }
+                    ]
+                }
+            }
+        },
+    )
 
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
@@ -274,7 +291,8 @@ async def test_upgrade_from_k_loses_nothing(
     moved = [i for (d, i) in issues if d == DOMAIN and i.startswith("k_platform")]
     assert len(moved) == 1
     old = issues[(DOMAIN, f"k_old_states_{entry.entry_id}")]
-    assert "automation.car_plugged" in (old.translation_placeholders or {})["names"]
+    names = (old.translation_placeholders or {})["names"]
+    assert names == "automation.car_plugged, script.port_check"
     # No K unique id read as a descriptor.
     vehicle = entry.runtime_data.coordinator.vehicles[V]
     assert not {d for d in vehicle.known_descriptors if "manual" in d or "_soc" in d}

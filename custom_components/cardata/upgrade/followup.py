@@ -21,18 +21,20 @@ from __future__ import annotations
 from collections.abc import Iterable
 import hashlib
 import re
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Final
 
+from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import EVENT_HOMEASSISTANT_STARTED
 from homeassistant.core import CoreState, Event, HomeAssistant, callback
 from homeassistant.helpers import entity_registry as er, issue_registry as ir
+from homeassistant.helpers.entity_component import EntityComponent
+from homeassistant.helpers.typing import ConfigType
 
 from ..catalogue.descriptors import describe, enum_state
 from ..const import DOMAIN, LOGGER
 from ..data.coordinator import split_unique_id
 
 if TYPE_CHECKING:
-    from ..runtime.data import CarDataConfigEntry
     from .registry import PlatformChange
 
 CONF_K_FOLLOWUP: Final = "k_followup"
@@ -79,7 +81,7 @@ def async_delete_followup_issues(hass: HomeAssistant, entry_id: str) -> None:
 
 
 @callback
-def async_schedule_followup(hass: HomeAssistant, entry: CarDataConfigEntry) -> None:
+def async_schedule_followup(hass: HomeAssistant, entry: ConfigEntry) -> None:
     """Run the one-time checks once Home Assistant has started (if still due)."""
     pending = entry.data.get(CONF_K_FOLLOWUP)
     if not pending:
@@ -101,7 +103,7 @@ def async_schedule_followup(hass: HomeAssistant, entry: CarDataConfigEntry) -> N
 
 
 async def async_run_followup(
-    hass: HomeAssistant, entry: CarDataConfigEntry, gone: list[str]
+    hass: HomeAssistant, entry: ConfigEntry, gone: list[str]
 ) -> None:
     """Fix the statistics, look at automations, then clear the flag."""
     registry = er.async_get(hass)
@@ -160,7 +162,7 @@ async def _async_fix_statistics(
         )
 
 
-def _strings(node: Any) -> Iterable[str]:
+def _strings(node: object) -> Iterable[str]:
     if isinstance(node, str):
         yield node
     elif isinstance(node, dict):
@@ -172,7 +174,7 @@ def _strings(node: Any) -> Iterable[str]:
             yield from _strings(item)
 
 
-def old_words(config: Any, options: Iterable[str]) -> set[str]:
+def old_words(config: object, options: Iterable[str]) -> set[str]:
     """Return K's upper-case spellings of ``options`` found in ``config``."""
     wanted = set(options)
     found: set[str] = set()
@@ -184,7 +186,7 @@ def old_words(config: Any, options: Iterable[str]) -> set[str]:
 
 
 def _report_old_states(
-    hass: HomeAssistant, entry: CarDataConfigEntry, registry: er.EntityRegistry
+    hass: HomeAssistant, entry: ConfigEntry, registry: er.EntityRegistry
 ) -> None:
     enums: dict[str, tuple[str, ...]] = {}
     for entity in er.async_entries_for_config_entry(registry, entry.entry_id):
@@ -193,17 +195,12 @@ def _report_old_states(
             options = describe(parsed[1]).options
             if options:
                 enums[entity.entity_id] = options
-    names: set[str] = set()
-    for kind in ("automation", "script"):
-        component = hass.data.get(kind)
-        if kind not in hass.config.components or component is None:
-            continue
-        for entity_id, options in enums.items():
-            for user in _users(hass, kind, entity_id):
-                entity = component.get_entity(user)
-                config = getattr(entity, "raw_config", None)
-                if config and old_words(config, options):
-                    names.add(user)
+    names = {
+        user
+        for entity_id, options in enums.items()
+        for user, config in _user_configs(hass, entity_id)
+        if old_words(config, options)
+    }
     if not names:
         return
     ir.async_create_issue(
@@ -218,13 +215,30 @@ def _report_old_states(
     )
 
 
-def _users(hass: HomeAssistant, kind: str, entity_id: str) -> list[str]:
-    if kind == "automation":
+def _user_configs(hass: HomeAssistant, entity_id: str) -> list[tuple[str, ConfigType]]:
+    """Return (entity id, configuration) of automations and scripts naming it."""
+    found: list[tuple[str, ConfigType]] = []
+    if "automation" in hass.config.components:
         from homeassistant.components.automation import (  # noqa: PLC0415
+            DATA_COMPONENT,
             automations_with_entity,
         )
 
-        return automations_with_entity(hass, entity_id)
-    from homeassistant.components.script import scripts_with_entity  # noqa: PLC0415
+        if (automations := hass.data.get(DATA_COMPONENT)) is not None:
+            for user in automations_with_entity(hass, entity_id):
+                automation = automations.get_entity(user)
+                if automation is not None and automation.raw_config:
+                    found.append((user, automation.raw_config))
+    if "script" in hass.config.components:
+        from homeassistant.components.script import (  # noqa: PLC0415
+            BaseScriptEntity,
+            scripts_with_entity,
+        )
 
-    return scripts_with_entity(hass, entity_id)
+        scripts: EntityComponent[BaseScriptEntity] | None = hass.data.get("script")
+        if scripts is not None:
+            for user in scripts_with_entity(hass, entity_id):
+                script = scripts.get_entity(user)
+                if script is not None and script.raw_config:
+                    found.append((user, script.raw_config))
+    return found
