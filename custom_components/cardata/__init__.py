@@ -108,7 +108,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: CarDataConfigEntry) -> b
     # REST side: first set-up calls (once per entry), polls while the stream
     # is silent, repair issues; its tasks and timers end with the entry.
     await async_setup_rest(hass, entry)
-    async_schedule_followup(hass, entry)  # once, after an upgrade from K
+    async_schedule_followup(hass, entry)  # once, after taking over
     await async_register_card(hass)  # the vehicle card, on every dashboard
     return True
 

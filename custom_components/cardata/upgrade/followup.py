@@ -4,16 +4,17 @@ Runs once, after the first set-up of a migrated entry (its entities exist and
 show their restored states), then clears the entry's flag:
 
 - statistics: Home Assistant's own validation is run; for this entry's
-  entities a unit K did not give (``None`` -> ``km``) is written into the
-  statistics metadata (the numbers were already in that unit), and the
-  statistics of an entity that no longer has a state class, or no longer
-  exists (moved to another platform, or removed), are cleared deliberately;
+  entities a unit the previous integration did not give (``None`` -> ``km``)
+  is written into the statistics metadata (the numbers were already in that
+  unit), and the statistics of an entity that no longer has a state class, or
+  no longer exists (moved to another platform, or removed), are cleared
+  deliberately;
 - automations and scripts that name one of this entry's enum sensors together
-  with one of K's upper-case values (``UNLOCKED``, now ``unlocked``) are named
-  in one repair notice.
+  with one of the previous integration's upper-case values (``UNLOCKED``, now
+  ``unlocked``) are named in one repair notice.
 
-Entities K showed on another platform are announced per entity by
-:func:`async_report_moved` during the migration itself.
+Entities the previous integration showed on another platform are announced
+per entity by :func:`async_report_moved` during the migration itself.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ from ..data.coordinator import split_unique_id
 if TYPE_CHECKING:
     from .registry import PlatformChange
 
-CONF_K_FOLLOWUP: Final = "k_followup"
+CONF_TAKEOVER_FOLLOWUP: Final = "k_followup"
 MOVED: Final = "k_platform_changed"
 OLD_STATES: Final = "k_old_states"
 _WORD: Final = re.compile(r"\b[A-Z][A-Z0-9]*(?:[_-][A-Z0-9]+)*\b")
@@ -83,7 +84,7 @@ def async_delete_followup_issues(hass: HomeAssistant, entry_id: str) -> None:
 @callback
 def async_schedule_followup(hass: HomeAssistant, entry: ConfigEntry) -> None:
     """Run the one-time checks once Home Assistant has started (if still due)."""
-    pending = entry.data.get(CONF_K_FOLLOWUP)
+    pending = entry.data.get(CONF_TAKEOVER_FOLLOWUP)
     if not pending:
         return
     gone = list(pending.get("gone", ())) if isinstance(pending, dict) else []
@@ -116,7 +117,7 @@ async def async_run_followup(
     except Exception as err:  # noqa: BLE001 - the owner can still fix it in the UI
         LOGGER.warning("Could not check the statistics after the upgrade: %r", err)
     _report_old_states(hass, entry, registry)
-    data = {k: v for k, v in entry.data.items() if k != CONF_K_FOLLOWUP}
+    data = {k: v for k, v in entry.data.items() if k != CONF_TAKEOVER_FOLLOWUP}
     hass.config_entries.async_update_entry(entry, data=data)
 
 
@@ -133,7 +134,7 @@ async def _async_fix_statistics(
     from homeassistant.helpers.recorder import get_instance  # noqa: PLC0415
 
     instance = get_instance(hass)
-    await instance.async_block_till_done()  # K's last statistics are written
+    await instance.async_block_till_done()  # the last statistics are written
     issues = await instance.async_add_executor_job(validate_statistics, hass)
     clear: list[str] = []
     for statistic_id, found in issues.items():
@@ -175,7 +176,7 @@ def _strings(node: object) -> Iterable[str]:
 
 
 def old_words(config: object, options: Iterable[str]) -> set[str]:
-    """Return K's upper-case spellings of ``options`` found in ``config``."""
+    """Return the previous integration's capitalised ``options`` in ``config``."""
     wanted = set(options)
     found: set[str] = set()
     for text in _strings(config):

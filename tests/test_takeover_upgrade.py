@@ -1,8 +1,8 @@
 """The whole upgrade from kvanbiesen/bmw-cardata-ha, as an owner would do it.
 
-K's entry (reading from the owner's bridge on a real mosquitto), its registry
-entries with K's real unique ids, entity ids, platforms and units, its
-restored states, options and statistics metadata are built as K leaves them;
+Its entry (reading from the owner's bridge on a real mosquitto), its registry
+entries with its real unique ids, entity ids, platforms and units, its
+restored states, options and statistics metadata are built as it leaves them;
 then ours starts. Checked as an owner would: no orphaned entity, no new
 entity id, no statistics problem, options carried over, history kept, the
 bridge still feeds the entities, nothing logged as an error.
@@ -47,11 +47,15 @@ from pytest_homeassistant_custom_component.components.recorder.common import (
 from custom_components.cardata.api import StreamState
 from custom_components.cardata.const import DOMAIN
 from custom_components.cardata.rest.quota import planner_of
-from custom_components.cardata.upgrade.followup import CONF_K_FOLLOWUP, old_words
+from custom_components.cardata.upgrade.followup import CONF_TAKEOVER_FOLLOWUP, old_words
 from tests.entity_helpers import quiet_recorder, wait_for
-from tests.k_helpers import bmw_is_simulator, k_entry, register_k_entity
 from tests.mosquitto import Broker, mosquitto
 from tests.simulator import GCID_A, VIN_BEV, Simulator
+from tests.takeover_helpers import (
+    bmw_is_simulator,
+    previous_entry,
+    register_previous_entity,
+)
 
 SOC = "vehicle.drivetrain.batteryManagement.header"
 MILEAGE = "vehicle.vehicle.travelledDistance"
@@ -59,8 +63,8 @@ PLUGGED = "vehicle.powertrain.tractionBattery.charging.port.anyPosition.isPlugge
 PORT = "vehicle.body.chargingPort.status"
 V = VIN_BEV
 
-# (entity id, unique id, restored state, unit) as K registers them.
-K_KEPT = {
+# (entity id, unique id, restored state, unit) as the previous one registers them.
+PREVIOUS_KEPT = {
     "sensor.my_bmw_soc": (f"{V}_{SOC}", "71", "%"),
     "sensor.my_bmw_mileage": (f"{V}_{MILEAGE}", "12345", None),
     "sensor.my_bmw_charging_port": (f"{V}_{PORT}", "CONNECTED", None),
@@ -72,7 +76,7 @@ K_KEPT = {
     ),
     "image.my_bmw_vehicle_image": (f"{V}_image", "unknown", None),
 }
-K_MAPPED_TO_PREDICTION = {
+PREVIOUS_MAPPED_TO_PREDICTION = {
     # Ours from the predicted-charge-level work (engineer h-soc).
     "sensor.my_bmw_predicted_soc": (f"{V}_vehicle.predicted_soc", "72", "%"),
     "number.my_bmw_battery_capacity": (
@@ -81,15 +85,15 @@ K_MAPPED_TO_PREDICTION = {
         "kWh",
     ),
 }
-K_MOVED = {"sensor.my_bmw_plugged": (f"{V}_{PLUGGED}", "True", None)}
-K_GONE = {
+PREVIOUS_MOVED = {"sensor.my_bmw_plugged": (f"{V}_{PLUGGED}", "True", None)}
+PREVIOUS_GONE = {
     "sensor.my_bmw_magic_soc": (f"{V}_vehicle.magic_soc", "70", "%"),
     "number.my_bmw_tank_capacity": (f"{V}_vehicle.manual_tank_capacity", "0", "L"),
     "sensor.my_bmw_metadata": (f"{V}_diagnostics_vehicle_metadata", "ok", None),
     "sensor.my_bmw_charging_matrix": (f"{V}_diagnostics_charging_matrix", "x", None),
     "button.my_bmw_reset_ac_learning": (f"{V}_reset_ac_learning", "unknown", None),
 }
-K_ACCOUNT = {
+PREVIOUS_ACCOUNT = {
     # Per entry, "{entry_id}_..." (filled in below).
     "sensor.cardata_connection_status": ("diagnostics_connection_status", "connected"),
     "sensor.cardata_last_message": ("diagnostics_last_message", "unknown"),
@@ -122,15 +126,15 @@ async def broker(tmp_path: Path, socket_enabled: None) -> AsyncIterator[Broker]:
 def production_is_simulator(
     simulator: Simulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """K's entries carry no endpoints (BMW's); here BMW is the simulator."""
+    """The previous integration's entries hold no endpoints: BMW is the simulator."""
     bmw_is_simulator(simulator, monkeypatch)
 
 
-def _k_entry(sim: Simulator, broker: Broker) -> MockConfigEntry:
-    return k_entry(
+def _previous_entry(sim: Simulator, broker: Broker) -> MockConfigEntry:
+    return previous_entry(
         sim,
         last_telematic_poll=time.time() - 600,
-        # All 16 of K's options, as its options flow stores them.
+        # All 16 of its options, as its options flow stores them.
         options={
             "mqtt_keepalive": 30,
             "debug_log": False,
@@ -160,14 +164,16 @@ def _register(
     )
     states = []
     for entity_id, (unique_id, state, unit) in table.items():
-        register_k_entity(hass, entry, device.id, entity_id, unique_id, unit=unit)
+        register_previous_entity(
+            hass, entry, device.id, entity_id, unique_id, unit=unit
+        )
         attributes = {"unit_of_measurement": unit} if unit else {}
         states.append(State(entity_id, state, attributes))
     return states
 
 
-def _k_statistics(hass: HomeAssistant) -> None:
-    """Statistics K's sensors left: mileage without a unit, magic SOC in %."""
+def _previous_statistics(hass: HomeAssistant) -> None:
+    """Statistics its sensors left: mileage without a unit, magic SOC in %."""
     start = dt_util.utcnow().replace(minute=0, second=0, microsecond=0)
     for statistic_id, unit, has_sum in (
         ("sensor.my_bmw_mileage", None, True),
@@ -189,25 +195,29 @@ def _k_statistics(hass: HomeAssistant) -> None:
         async_import_statistics(hass, metadata, [row])  # type: ignore[arg-type]
 
 
-async def test_upgrade_from_k_loses_nothing(
+async def test_takeover_loses_nothing(
     recorder_mock: Recorder,
     hass: HomeAssistant,
     simulator: Simulator,
     broker: Broker,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    entry = _k_entry(simulator, broker)
+    entry = _previous_entry(simulator, broker)
     entry.add_to_hass(hass)
-    states = _register(hass, entry, K_KEPT | K_MAPPED_TO_PREDICTION | K_MOVED | K_GONE)
+    states = _register(
+        hass,
+        entry,
+        PREVIOUS_KEPT | PREVIOUS_MAPPED_TO_PREDICTION | PREVIOUS_MOVED | PREVIOUS_GONE,
+    )
     account = {
         eid: (f"{entry.entry_id}_{suffix}", state, None)
-        for eid, (suffix, state) in K_ACCOUNT.items()
+        for eid, (suffix, state) in PREVIOUS_ACCOUNT.items()
     }
     states += _register(hass, entry, account)
     mock_restore_cache(hass, states)
-    _k_statistics(hass)
+    _previous_statistics(hass)
     await async_wait_recording_done(hass)
-    # An owner's automation comparing with K's upper-case value.
+    # An owner's automation and script comparing with its upper-case values.
     assert await async_setup_component(
         hass,
         "automation",
@@ -247,7 +257,7 @@ async def test_upgrade_from_k_loses_nothing(
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
     assert entry.state is ConfigEntryState.LOADED
-    await wait_for(hass, lambda: CONF_K_FOLLOWUP not in entry.data)
+    await wait_for(hass, lambda: CONF_TAKEOVER_FOLLOWUP not in entry.data)
     await async_wait_recording_done(hass)
 
     # Options carried over, in our names.
@@ -271,8 +281,8 @@ async def test_upgrade_from_k_loses_nothing(
     by_id = {e.entity_id: e for e in ours}
     # No new entity id for anything kept; nothing duplicated.
     for entity_id in (
-        *K_KEPT,
-        *K_MAPPED_TO_PREDICTION,
+        *PREVIOUS_KEPT,
+        *PREVIOUS_MAPPED_TO_PREDICTION,
         "sensor.cardata_connection_status",
     ):
         assert entity_id in by_id, entity_id
@@ -281,7 +291,7 @@ async def test_upgrade_from_k_loses_nothing(
     assert by_id["number.my_bmw_battery_capacity"].unique_id == f"{V}_usable_capacity"
     assert by_id["image.my_bmw_vehicle_image"].unique_id == f"{V}_vehicle_image"
     # Removed: nothing of ours would update them.
-    for entity_id in K_GONE:
+    for entity_id in PREVIOUS_GONE:
         assert entity_id not in by_id
     assert "sensor.cardata_last_message" not in by_id
     # Moved platform: same object id, told once.
@@ -293,7 +303,7 @@ async def test_upgrade_from_k_loses_nothing(
     old = issues[(DOMAIN, f"k_old_states_{entry.entry_id}")]
     names = (old.translation_placeholders or {})["names"]
     assert names == "automation.car_plugged, script.port_check"
-    # No K unique id read as a descriptor.
+    # No unique id of the previous integration read as a descriptor.
     vehicle = entry.runtime_data.coordinator.vehicles[V]
     assert not {d for d in vehicle.known_descriptors if "manual" in d or "_soc" in d}
 
@@ -304,7 +314,7 @@ async def test_upgrade_from_k_loses_nothing(
         state = hass.states.get(entity_id)
         assert state is not None, entity_id
         assert not state.attributes.get("restored"), entity_id
-    # Restored values in our terms (K's upper-case words are now lower case).
+    # Restored values in our terms (its upper-case words are now lower case).
     assert hass.states.get("sensor.my_bmw_charging_port").state == "connected"
     assert (
         hass.states.get("sensor.my_bmw_mileage").attributes["unit_of_measurement"]
@@ -319,10 +329,10 @@ async def test_upgrade_from_k_loses_nothing(
     )
     assert meta["sensor.my_bmw_mileage"][1]["unit_of_measurement"] == "km"
 
-    # The budget counts K's calls of the day (it kept no count itself).
+    # The budget counts its calls of the day (it kept no count itself).
     assert planner_of(entry).used() >= 1
 
-    # The owner's bridge still feeds the entities (K's layout, anonymous).
+    # The owner's bridge still feeds the entities (its layout, anonymous).
     stream = entry.runtime_data.stream
     await wait_for(hass, lambda: stream.state is StreamState.CONNECTED)
     message = simulator.message(V, GCID_A, {SOC: 64})
