@@ -4,11 +4,18 @@ becomes ours without a new login; entities and devices are kept."""
 from __future__ import annotations
 
 from collections.abc import Callable
+import logging
 from typing import Any
 
 from homeassistant.config_entries import ConfigEntryState
-from homeassistant.const import ATTR_LATITUDE, ATTR_LONGITUDE, STATE_OFF, STATE_ON
-from homeassistant.core import HomeAssistant, State
+from homeassistant.const import (
+    ATTR_LATITUDE,
+    ATTR_LONGITUDE,
+    EVENT_HOMEASSISTANT_STARTED,
+    STATE_OFF,
+    STATE_ON,
+)
+from homeassistant.core import CoreState, HomeAssistant, State
 from homeassistant.helpers import device_registry as dr, entity_registry as er
 import pytest
 from pytest_homeassistant_custom_component.common import (
@@ -25,6 +32,7 @@ from custom_components.cardata.const import (
     DOMAIN,
 )
 from custom_components.cardata.upgrade import migration
+from custom_components.cardata.upgrade.followup import CONF_TAKEOVER_FOLLOWUP
 from tests.conftest import rest_settled, wait_for
 from tests.simulator import CLIENT_A, GCID_A, VIN_BEV, Simulator
 from tests.takeover_helpers import (
@@ -277,3 +285,36 @@ async def test_current_version_needs_nothing(
 ) -> None:
     entry = make_entry(simulator, GCID_A, CLIENT_A)
     assert await migration.async_migrate_entry(hass, entry)
+
+
+async def test_followup_waits_until_started(
+    hass: HomeAssistant, simulator: Simulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Set up while Home Assistant starts, as at boot: the follow-up runs once
+    it has started, and unloading afterwards logs no error."""
+    entry = previous_entry(simulator)
+    entry.add_to_hass(hass)
+    hass.set_state(CoreState.starting)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    assert CONF_TAKEOVER_FOLLOWUP in entry.data
+    hass.set_state(CoreState.running)
+    hass.bus.async_fire(EVENT_HOMEASSISTANT_STARTED)
+    await wait_for(lambda: CONF_TAKEOVER_FOLLOWUP not in entry.data)
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    assert not [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+async def test_followup_left_due_when_unloaded_before_start(
+    hass: HomeAssistant, simulator: Simulator
+) -> None:
+    """Unloaded before Home Assistant has started: nothing runs; it stays due."""
+    entry = previous_entry(simulator)
+    entry.add_to_hass(hass)
+    hass.set_state(CoreState.starting)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    hass.set_state(CoreState.running)
+    hass.bus.async_fire(EVENT_HOMEASSISTANT_STARTED)
+    await hass.async_block_till_done()
+    assert CONF_TAKEOVER_FOLLOWUP in entry.data

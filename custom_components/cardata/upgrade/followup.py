@@ -25,10 +25,10 @@ import re
 from typing import TYPE_CHECKING, Final
 
 from homeassistant.config_entries import ConfigEntry
-from homeassistant.const import EVENT_HOMEASSISTANT_STARTED
-from homeassistant.core import CoreState, Event, HomeAssistant, callback
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import entity_registry as er, issue_registry as ir
 from homeassistant.helpers.entity_component import EntityComponent
+from homeassistant.helpers.start import async_at_started
 from homeassistant.helpers.typing import ConfigType
 
 from ..catalogue.descriptors import describe, enum_state
@@ -90,17 +90,14 @@ def async_schedule_followup(hass: HomeAssistant, entry: ConfigEntry) -> None:
     gone = list(pending.get("gone", ())) if isinstance(pending, dict) else []
 
     @callback
-    def _start(_event: Event | None = None) -> None:
+    def _start(_hass: HomeAssistant) -> None:
         entry.async_create_background_task(
             hass, async_run_followup(hass, entry, gone), f"{DOMAIN} upgrade checks"
         )
 
-    if hass.state is CoreState.running:
-        _start()
-    else:
-        entry.async_on_unload(
-            hass.bus.async_listen_once(EVENT_HOMEASSISTANT_STARTED, _start)
-        )
+    # Not a bare listen_once: its remover, called again at unload after the
+    # event fired, makes Home Assistant log an error.
+    entry.async_on_unload(async_at_started(hass, _start))
 
 
 async def async_run_followup(
