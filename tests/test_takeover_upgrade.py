@@ -25,7 +25,8 @@ from homeassistant.components.recorder.statistics import (
     validate_statistics,
 )
 from homeassistant.config_entries import ConfigEntryState
-from homeassistant.core import HomeAssistant, State
+from homeassistant.const import EVENT_HOMEASSISTANT_STARTED
+from homeassistant.core import CoreState, HomeAssistant, State
 from homeassistant.helpers import (
     device_registry as dr,
     entity_registry as er,
@@ -45,10 +46,18 @@ from pytest_homeassistant_custom_component.components.recorder.common import (
 )
 
 from custom_components.cardata.api import StreamState
+from custom_components.cardata.config_flow import CarDataConfigFlow
 from custom_components.cardata.const import DOMAIN
-from custom_components.cardata.rest.quota import planner_of
-from custom_components.cardata.upgrade.followup import CONF_TAKEOVER_FOLLOWUP, old_words
-from tests.entity_helpers import quiet_recorder, wait_for
+from custom_components.cardata.rest.quota import planner_of, storage_key
+from custom_components.cardata.rest.quota_policy import CallKind, LoggedCall
+from custom_components.cardata.upgrade.followup import (
+    CONF_TAKEOVER_FOLLOWUP,
+    MOVED,
+    OLD_STATES,
+    old_words,
+)
+from custom_components.cardata.vehicles.gate import vin_key
+from tests.entity_helpers import entry_data, quiet_recorder, wait_for
 from tests.mosquitto import Broker, mosquitto
 from tests.simulator import GCID_A, VIN_BEV, Simulator
 from tests.takeover_helpers import (
@@ -172,11 +181,11 @@ def _register(
     return states
 
 
-def _previous_statistics(hass: HomeAssistant) -> None:
+def _previous_statistics(hass: HomeAssistant, *, mileage: bool = True) -> None:
     """Statistics its sensors left: mileage without a unit, magic SOC in %."""
     start = dt_util.utcnow().replace(minute=0, second=0, microsecond=0)
     for statistic_id, unit, has_sum in (
-        ("sensor.my_bmw_mileage", None, True),
+        *((("sensor.my_bmw_mileage", None, True),) if mileage else ()),
         ("sensor.my_bmw_magic_soc", "%", False),
     ):
         metadata: dict[str, Any] = {
@@ -298,9 +307,9 @@ async def test_takeover_loses_nothing(
     assert "binary_sensor.my_bmw_plugged" in by_id
     assert "sensor.my_bmw_plugged" not in by_id
     issues = ir.async_get(hass).issues
-    moved = [i for (d, i) in issues if d == DOMAIN and i.startswith("k_platform")]
+    moved = [i for (d, i) in issues if d == DOMAIN and i.startswith(MOVED)]
     assert len(moved) == 1
-    old = issues[(DOMAIN, f"k_old_states_{entry.entry_id}")]
+    old = issues[(DOMAIN, f"{OLD_STATES}_{entry.entry_id}")]
     names = (old.translation_placeholders or {})["names"]
     assert names == "automation.car_plugged, script.port_check"
     # No unique id of the previous integration read as a descriptor.
@@ -363,3 +372,223 @@ def test_old_words_found() -> None:
         "DISCONNECTED",
     }
     assert old_words({"to": "Connected"}, ("on",)) == set()
+
+
+# Version 2.1 (until the takeover's names said what they are) stored these.
+FOLLOWUP_2_1 = "k_followup"
+MOVED_2_1 = "k_platform_changed"
+OLD_STATES_2_1 = "k_old_states"
+ENGINE = "vehicle.drivetrain.engine.isActive"
+
+
+def _entry_2_1(sim: Simulator, **data: Any) -> MockConfigEntry:
+    """An entry taken over by version 2.1, exactly as that version stores it."""
+    return MockConfigEntry(
+        domain=DOMAIN,
+        version=2,
+        minor_version=1,
+        unique_id=GCID_A,
+        title="BMW CarData",
+        data={
+            **entry_data(sim),
+            "container_id": "c0ffee00-1234-4abc-9def-0123456789ab",
+            **data,
+        },
+        options={"extra_charging_history": True, "trip_end_poll": True},
+    )
+
+
+def _stores_2_1(hass_storage: dict[str, Any], entry: MockConfigEntry, soc: int) -> None:
+    """The integration's own stores as version 2.1 left them after a takeover."""
+    now = dt_util.utcnow()
+    vin = vin_key(entry.entry_id, V)
+    stamp = now.isoformat()
+    estimate = [
+        LoggedCall(
+            at=now - dt_util.dt.timedelta(seconds=second),
+            endpoint="previous integration (estimate)",
+            vin=None,
+            outcome="ok",
+            kind=CallKind.OTHER,
+        ).to_dict()
+        for second in range(1, 13)
+    ]
+    for key, data in (
+        (f"cardata.vehicles.{entry.entry_id}", {"done": True}),
+        (f"cardata.vins.{entry.entry_id}", {"primary": [vin], "confirmed": [vin]}),
+        (
+            f"cardata.values.{entry.entry_id}",
+            {"vehicles": {vin: {SOC: [soc, "%", stamp, stamp]}}},
+        ),
+        (storage_key(GCID_A), {"calls": estimate}),
+    ):
+        hass_storage[key] = {
+            "version": 1,
+            "minor_version": 1,
+            "key": key,
+            "data": data,
+        }
+
+
+def _issue_2_1(
+    hass: HomeAssistant,
+    issue_id: str,
+    translation_key: str,
+    placeholders: dict[str, str],
+    *,
+    dismissed: bool = False,
+) -> None:
+    """A repair notice raised by version 2.1 (persistent, as it raised them)."""
+    ir.async_create_issue(
+        hass,
+        DOMAIN,
+        issue_id,
+        is_fixable=False,
+        is_persistent=True,
+        severity=ir.IssueSeverity.WARNING,
+        translation_key=translation_key,
+        translation_placeholders=placeholders,
+    )
+    if dismissed:
+        ir.async_ignore_issue(hass, DOMAIN, issue_id, ignore=True)
+
+
+async def test_entry_of_version_2_1_loses_nothing(
+    recorder_mock: Recorder,
+    hass: HomeAssistant,
+    hass_storage: dict[str, Any],
+    simulator: Simulator,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A takeover by 2.1 whose follow-up is still due (Home Assistant stopped
+    before it had started): after the update the keys and notices have their
+    new names, the values are the same and the follow-up runs as before."""
+    gone = ["sensor.my_bmw_magic_soc", "sensor.my_bmw_plugged"]
+    entry = _entry_2_1(simulator, **{FOLLOWUP_2_1: {"gone": gone}})
+    entry.add_to_hass(hass)
+    before = dict(entry.data)
+    _stores_2_1(hass_storage, entry, soc=64)
+    _register(
+        hass,
+        entry,
+        {
+            "sensor.my_bmw_soc": (f"{V}_{SOC}", "64", "%"),
+            "sensor.my_bmw_charging_port": (f"{V}_{PORT}", "connected", None),
+            "binary_sensor.my_bmw_plugged": (f"{V}_{PLUGGED}", "on", None),
+            "binary_sensor.my_bmw_engine": (f"{V}_{ENGINE}", "off", None),
+        },
+    )
+    moved = {
+        "plugged": {
+            "old": "sensor.my_bmw_plugged",
+            "new": "binary_sensor.my_bmw_plugged",
+        },
+        "engine": {"old": "sensor.my_bmw_engine", "new": "binary_sensor.my_bmw_engine"},
+    }
+    for suffix, placeholders in moved.items():
+        _issue_2_1(
+            hass,
+            f"{MOVED_2_1}_{entry.entry_id}_{suffix}",
+            MOVED_2_1,
+            placeholders,
+            dismissed=suffix == "engine",
+        )
+    _previous_statistics(hass, mileage=False)
+    await async_wait_recording_done(hass)
+    assert await async_setup_component(
+        hass,
+        "automation",
+        {
+            "automation": {
+                "id": "car_plugged",
+                "alias": "Car plugged",
+                "triggers": [
+                    {
+                        "trigger": "state",
+                        "entity_id": "sensor.my_bmw_charging_port",
+                        "to": "CONNECTED",
+                    }
+                ],
+                "actions": [],
+            }
+        },
+    )
+    # Entries are migrated and set up while Home Assistant starts; the
+    # follow-up waits until it has started.
+    hass.set_state(CoreState.starting)
+
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.LOADED
+    assert (entry.version, entry.minor_version) == (
+        CarDataConfigFlow.VERSION,
+        CarDataConfigFlow.MINOR_VERSION,
+    )
+    assert entry.data == {
+        **{k: v for k, v in before.items() if k != FOLLOWUP_2_1},
+        CONF_TAKEOVER_FOLLOWUP: {"gone": gone},
+    }
+    assert entry.options == {"extra_charging_history": True, "trip_end_poll": True}
+    issues = ir.async_get(hass).issues
+    assert not [i for (d, i) in issues if d == DOMAIN and i.startswith("k_")]
+    for suffix, placeholders in moved.items():
+        issue = issues[(DOMAIN, f"{MOVED}_{entry.entry_id}_{suffix}")]
+        assert issue.translation_key == MOVED
+        assert issue.translation_placeholders == placeholders
+        assert issue.is_persistent
+        assert (issue.dismissed_version is not None) is (suffix == "engine")
+    # The stores of 2.1 are read as before: last value, the day's calls.
+    assert hass.states.get("sensor.my_bmw_soc").state == "64"
+    assert planner_of(entry).used() >= 12
+
+    hass.set_state(CoreState.running)
+    hass.bus.async_fire(EVENT_HOMEASSISTANT_STARTED)
+    await wait_for(hass, lambda: CONF_TAKEOVER_FOLLOWUP not in entry.data)
+    await async_wait_recording_done(hass)
+    # The follow-up did its work with the values carried over: the statistics
+    # of what is gone are cleared, the automation with an old value named.
+    problems = await recorder_mock.async_add_executor_job(validate_statistics, hass)
+    assert problems == {}
+    meta = await recorder_mock.async_add_executor_job(
+        lambda: get_metadata(hass, statistic_ids={"sensor.my_bmw_magic_soc"})
+    )
+    assert meta == {}
+    assert entry.data == {k: v for k, v in before.items() if k != FOLLOWUP_2_1}
+    old = issues[(DOMAIN, f"{OLD_STATES}_{entry.entry_id}")]
+    assert old.translation_key == OLD_STATES
+    assert (old.translation_placeholders or {})["names"] == "automation.car_plugged"
+
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert not errors, [r.getMessage() for r in errors]
+
+
+async def test_entry_of_version_2_1_keeps_a_dismissed_notice(
+    hass: HomeAssistant, simulator: Simulator
+) -> None:
+    """The usual 2.1 entry: follow-up done, its notice about automations
+    dismissed by the owner. It stays dismissed, with the same text."""
+    entry = _entry_2_1(simulator)
+    entry.add_to_hass(hass)
+    before = dict(entry.data)
+    names = {"names": "automation.car_plugged"}
+    _issue_2_1(
+        hass,
+        f"{OLD_STATES_2_1}_{entry.entry_id}",
+        OLD_STATES_2_1,
+        names,
+        dismissed=True,
+    )
+    _issue_2_1(hass, f"{OLD_STATES_2_1}_other", OLD_STATES_2_1, names)
+
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    assert (entry.version, entry.minor_version) == (2, 2)
+    assert entry.data == before
+    issues = ir.async_get(hass).issues
+    assert (DOMAIN, f"{OLD_STATES_2_1}_{entry.entry_id}") not in issues
+    kept = issues[(DOMAIN, f"{OLD_STATES}_{entry.entry_id}")]
+    assert kept.translation_placeholders == names
+    assert kept.dismissed_version is not None
+    # Another entry's notice is that entry's business.
+    assert (DOMAIN, f"{OLD_STATES_2_1}_other") in issues
+    assert await hass.config_entries.async_unload(entry.entry_id)

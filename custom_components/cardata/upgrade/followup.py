@@ -38,9 +38,9 @@ from ..data.coordinator import split_unique_id
 if TYPE_CHECKING:
     from .registry import PlatformChange
 
-CONF_TAKEOVER_FOLLOWUP: Final = "k_followup"
-MOVED: Final = "k_platform_changed"
-OLD_STATES: Final = "k_old_states"
+CONF_TAKEOVER_FOLLOWUP: Final = "takeover_followup"
+MOVED: Final = "takeover_platform_changed"
+OLD_STATES: Final = "takeover_old_states"
 _WORD: Final = re.compile(r"\b[A-Z][A-Z0-9]*(?:[_-][A-Z0-9]+)*\b")
 _CLEARED_ISSUES: Final = frozenset(
     {"state_class_removed", "mean_type_changed", "no_state", "units_changed"}

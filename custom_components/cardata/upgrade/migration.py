@@ -18,6 +18,11 @@ count of the day's API calls, the day's budget starts from a conservative
 estimate of what it spent. What needs the running entry (statistics
 metadata, notices about automations) is done once after the first set-up
 (:mod:`.followup`).
+
+Version 2.1 named the previous integration by a letter in the entry key that
+holds the takeover's follow-up and in the ids of its repair notices; version
+2.2 renames both (:func:`_async_rename_takeover_keys`), and a notice the owner
+dismissed stays dismissed.
 """
 
 from __future__ import annotations
@@ -28,7 +33,8 @@ import math
 from typing import Any, Final
 
 from homeassistant.config_entries import ConfigEntry
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.storage import Store
 
 from ..api import PRODUCTION, TokenSet, normalize_client_id
@@ -60,11 +66,21 @@ from ..const import (
 )
 from ..rest.quota import STORAGE_VERSION as QUOTA_STORAGE_VERSION, storage_key
 from ..rest.quota_policy import CallKind, LoggedCall, start_of_day
-from .followup import CONF_TAKEOVER_FOLLOWUP, async_report_moved
+from .followup import CONF_TAKEOVER_FOLLOWUP, MOVED, OLD_STATES, async_report_moved
 from .registry import async_rewrite_registry
 
 TARGET_VERSION = 2
-TARGET_MINOR_VERSION = 1
+TARGET_MINOR_VERSION = 2
+RENAMED_KEYS_MINOR_VERSION: Final = 2
+"""From this minor version on, the takeover's keys and notices have new names."""
+
+#: Entry keys (data and options) of version 2.1 -> their names since 2.2.
+_KEYS_RENAMED_IN_2_2: Final = {"k_followup": CONF_TAKEOVER_FOLLOWUP}
+#: Repair issue ids (prefixes) and translation keys of 2.1 -> since 2.2.
+_ISSUES_RENAMED_IN_2_2: Final = {
+    "k_platform_changed": MOVED,
+    "k_old_states": OLD_STATES,
+}
 
 _PREVIOUS_CONTAINER_KEY = "hv_container_id"
 _PREVIOUS_TOKEN_KEYS = ("access_token", "refresh_token", "id_token")
@@ -203,8 +219,63 @@ async def async_migrate_entry(hass: HomeAssistant, entry: ConfigEntry) -> bool:
     if entry.version > TARGET_VERSION:
         # Written by a newer version of this integration: leave it alone.
         return False
-    if entry.version == TARGET_VERSION:
-        return True
+    if entry.version < TARGET_VERSION:
+        return await _async_take_over(hass, entry)
+    if entry.minor_version < RENAMED_KEYS_MINOR_VERSION:
+        _async_rename_takeover_keys(hass, entry)
+    return True
+
+
+def _renamed(stored: Mapping[str, Any]) -> dict[str, Any]:
+    return {_KEYS_RENAMED_IN_2_2.get(key, key): value for key, value in stored.items()}
+
+
+@callback
+def _async_rename_takeover_keys(hass: HomeAssistant, entry: ConfigEntry) -> None:
+    """Version 2.1 -> 2.2: the takeover's entry keys and notices, new names.
+
+    The values are kept as they are: a follow-up still due runs after this
+    set-up as it would have. The notices are persistent, so the registry has
+    them whole: each is raised again under its new id with its texts'
+    placeholders, and stays dismissed if the owner had dismissed it.
+    """
+    hass.config_entries.async_update_entry(
+        entry,
+        data=_renamed(entry.data),
+        options=_renamed(entry.options),
+        minor_version=RENAMED_KEYS_MINOR_VERSION,
+    )
+    for (domain, issue_id), issue in list(ir.async_get(hass).issues.items()):
+        if domain != DOMAIN:
+            continue
+        for old, new in _ISSUES_RENAMED_IN_2_2.items():
+            if issue_id.startswith(f"{old}_{entry.entry_id}"):
+                new_id = new + issue_id.removeprefix(old)
+                _async_raise_again(hass, issue, new_id, translation_key=new)
+
+
+@callback
+def _async_raise_again(
+    hass: HomeAssistant, issue: ir.IssueEntry, new_id: str, *, translation_key: str
+) -> None:
+    """Raise ``issue`` again under ``new_id``, then delete it under its old id."""
+    ir.async_create_issue(
+        hass,
+        DOMAIN,
+        new_id,
+        is_fixable=False,
+        is_persistent=True,
+        severity=issue.severity or ir.IssueSeverity.WARNING,
+        translation_key=translation_key,
+        translation_placeholders=issue.translation_placeholders,
+    )
+    if issue.dismissed_version is not None:
+        ir.async_ignore_issue(hass, DOMAIN, new_id, ignore=True)
+    ir.async_delete_issue(hass, DOMAIN, issue.issue_id)
+
+
+async def _async_take_over(hass: HomeAssistant, entry: ConfigEntry) -> bool:
+    """Make an entry of kvanbiesen/bmw-cardata-ha (VERSION 1) ours."""
     new = convert_v1_data(entry.data)
     if new is None:
         LOGGER.error(
