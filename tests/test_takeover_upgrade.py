@@ -530,7 +530,11 @@ async def test_entry_of_version_2_1_loses_nothing(
     }
     assert entry.options == {"extra_charging_history": True, "trip_end_poll": True}
     issues = ir.async_get(hass).issues
-    assert not [i for (d, i) in issues if d == DOMAIN and i.startswith("k_")]
+    assert not [
+        i
+        for (d, i) in issues
+        if d == DOMAIN and i.startswith((MOVED_2_1, OLD_STATES_2_1))
+    ]
     for suffix, placeholders in moved.items():
         issue = issues[(DOMAIN, f"{MOVED}_{entry.entry_id}_{suffix}")]
         assert issue.translation_key == MOVED
