@@ -31,6 +31,7 @@ from custom_components.cardata.api import (
     StreamState,
     TokenSet,
 )
+from custom_components.cardata.config_flow import CarDataConfigFlow
 from custom_components.cardata.const import DOMAIN
 from custom_components.cardata.data.coordinator import CarDataCoordinator
 from tests.simulator import CLIENT_A, GCID_A
@@ -77,11 +78,11 @@ def make_entry(
     expired: bool = False,
     **entry_kwargs: Any,
 ) -> MockConfigEntry:
-    """A VERSION 2 entry shaped like the config flow creates it."""
+    """An entry of the current version, shaped like the config flow creates it."""
     return MockConfigEntry(
         domain=DOMAIN,
-        version=2,
-        minor_version=1,
+        version=CarDataConfigFlow.VERSION,
+        minor_version=CarDataConfigFlow.MINOR_VERSION,
         unique_id=gcid,
         title="BMW CarData",
         data=entry_data(sim, gcid, client_id, expired=expired),

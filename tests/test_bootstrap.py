@@ -112,7 +112,7 @@ async def test_existing_container_reused_by_name(
 
 async def test_stored_container_id_reused(hass: HomeAssistant, simulator) -> None:
     simulator.rest.containers["stored0000001"] = Container(
-        "stored0000001", GCID_A, "K", "HV", [SOC], simulator.now()
+        "stored0000001", GCID_A, "Previous integration", "HV", [SOC], simulator.now()
     )
     entry = make_entry(simulator)
     entry = await setup_rest(

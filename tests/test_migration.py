@@ -4,11 +4,18 @@ becomes ours without a new login; entities and devices are kept."""
 from __future__ import annotations
 
 from collections.abc import Callable
+import logging
 from typing import Any
 
 from homeassistant.config_entries import ConfigEntryState
-from homeassistant.const import ATTR_LATITUDE, ATTR_LONGITUDE, STATE_OFF, STATE_ON
-from homeassistant.core import HomeAssistant, State
+from homeassistant.const import (
+    ATTR_LATITUDE,
+    ATTR_LONGITUDE,
+    EVENT_HOMEASSISTANT_STARTED,
+    STATE_OFF,
+    STATE_ON,
+)
+from homeassistant.core import CoreState, HomeAssistant, State
 from homeassistant.helpers import device_registry as dr, entity_registry as er
 import pytest
 from pytest_homeassistant_custom_component.common import (
@@ -25,31 +32,33 @@ from custom_components.cardata.const import (
     DOMAIN,
 )
 from custom_components.cardata.upgrade import migration
+from custom_components.cardata.upgrade.followup import CONF_TAKEOVER_FOLLOWUP
 from tests.conftest import rest_settled, wait_for
-from tests.k_helpers import (
-    K_CONTAINER,
-    bmw_is_simulator,
-    k_entry,
-    register_k_entity,
-)
 from tests.simulator import CLIENT_A, GCID_A, VIN_BEV, Simulator
+from tests.takeover_helpers import (
+    PREVIOUS_CONTAINER,
+    bmw_is_simulator,
+    previous_entry,
+    register_previous_entity,
+)
 
 SOC = "vehicle.drivetrain.batteryManagement.header"
 HOOD = "vehicle.body.hood.isOpen"
 LOC = "vehicle.cabin.infotainment.navigation.currentLocation."
 LAT = LOC + "latitude"
 LON = LOC + "longitude"
-K_SOC = "sensor.my_bmw_soc"
-K_HOOD = "binary_sensor.my_bmw_hood"
-K_TRACKER = "device_tracker.my_bmw"
-K_ENTITIES = {
-    # Unique ids as K builds them: f"{vin}_{descriptor}", the tracker
-    # f"{vin}_device_tracker" (super().__init__(coordinator, vin, "device_tracker")).
-    K_SOC: f"{VIN_BEV}_{SOC}",
-    K_HOOD: f"{VIN_BEV}_{HOOD}",
-    K_TRACKER: f"{VIN_BEV}_device_tracker",
+PREVIOUS_SOC = "sensor.my_bmw_soc"
+PREVIOUS_HOOD = "binary_sensor.my_bmw_hood"
+PREVIOUS_TRACKER = "device_tracker.my_bmw"
+PREVIOUS_ENTITIES = {
+    # Unique ids as the previous integration builds them: f"{vin}_{descriptor}",
+    # the tracker f"{vin}_device_tracker" (super().__init__(coordinator, vin,
+    # "device_tracker")).
+    PREVIOUS_SOC: f"{VIN_BEV}_{SOC}",
+    PREVIOUS_HOOD: f"{VIN_BEV}_{HOOD}",
+    PREVIOUS_TRACKER: f"{VIN_BEV}_device_tracker",
 }
-CONTAINER = K_CONTAINER
+CONTAINER = PREVIOUS_CONTAINER
 
 type MakeEntry = Callable[..., MockConfigEntry]
 
@@ -58,19 +67,21 @@ type MakeEntry = Callable[..., MockConfigEntry]
 def production_is_simulator(
     simulator: Simulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """K's entries carry no endpoints (BMW's); here BMW is the simulator."""
+    """The previous integration's entries hold no endpoints: BMW is the simulator."""
     bmw_is_simulator(simulator, monkeypatch)
 
 
-async def test_k_entry_taken_over(hass: HomeAssistant, simulator: Simulator) -> None:
-    entry = k_entry(simulator)
+async def test_previous_entry_taken_over(
+    hass: HomeAssistant, simulator: Simulator
+) -> None:
+    entry = previous_entry(simulator)
     entry.add_to_hass(hass)
-    k_data = dict(entry.data)
+    previous_data = dict(entry.data)
     calls = simulator.oauth.token_calls
 
     assert await hass.config_entries.async_setup(entry.entry_id)
     assert entry.state is ConfigEntryState.LOADED
-    assert entry.version == 2
+    assert (entry.version, entry.minor_version) == (2, 2)
     assert entry.unique_id == GCID_A
     assert entry.title == "BMW CarData"
     assert entry.options == {}
@@ -78,14 +89,14 @@ async def test_k_entry_taken_over(hass: HomeAssistant, simulator: Simulator) -> 
     assert entry.data[CONF_GCID] == GCID_A
     assert entry.data[CONF_CONTAINER_ID] == CONTAINER
     tokens = TokenSet.from_dict(entry.data[CONF_TOKENS])
-    assert tokens.access_token == k_data["access_token"]
-    assert tokens.refresh_token == k_data["refresh_token"]
-    assert tokens.id_token == k_data["id_token"]
-    assert tokens.scope == k_data["scope"]
+    assert tokens.access_token == previous_data["access_token"]
+    assert tokens.refresh_token == previous_data["refresh_token"]
+    assert tokens.id_token == previous_data["id_token"]
+    assert tokens.scope == previous_data["scope"]
     assert (
         abs(
             tokens.expires_at.timestamp()
-            - (k_data["received_at"] + k_data["expires_in"])
+            - (previous_data["received_at"] + previous_data["expires_in"])
         )
         < 1
     )
@@ -97,32 +108,38 @@ async def test_k_entry_taken_over(hass: HomeAssistant, simulator: Simulator) -> 
     assert await hass.config_entries.async_unload(entry.entry_id)
 
 
-def _k_entities(hass: HomeAssistant, entry: MockConfigEntry) -> dr.DeviceEntry:
-    """Registry entries exactly as K's integration left them (K_ENTITIES)."""
+def _previous_entities(hass: HomeAssistant, entry: MockConfigEntry) -> dr.DeviceEntry:
+    """Registry entries exactly as the previous integration left them."""
     device = dr.async_get(hass).async_get_or_create(
         config_entry_id=entry.entry_id,
         identifiers={(DOMAIN, VIN_BEV)},
         manufacturer="bmw",
         name="My BMW",
     )
-    for entity_id, unique_id in K_ENTITIES.items():
-        register_k_entity(hass, entry, device.id, entity_id, unique_id)
+    for entity_id, unique_id in PREVIOUS_ENTITIES.items():
+        register_previous_entity(hass, entry, device.id, entity_id, unique_id)
     return device
 
 
-async def test_k_entities_adopted(hass: HomeAssistant, simulator: Simulator) -> None:
-    """K's sensor, binary sensor and tracker become ours: same entity ids,
+async def test_previous_entities_adopted(
+    hass: HomeAssistant, simulator: Simulator
+) -> None:
+    """Its sensor, binary sensor and tracker become ours: same entity ids,
     their last states shown at once, no duplicates, then live values."""
-    entry = k_entry(simulator)
+    entry = previous_entry(simulator)
     entry.add_to_hass(hass)
-    device = _k_entities(hass, entry)
-    # K's entities are plain RestoreEntity: they saved states, no sensor data.
+    device = _previous_entities(hass, entry)
+    # Its entities are plain RestoreEntity: they saved states, no sensor data.
     mock_restore_cache(
         hass,
         [
-            State(K_SOC, "71", {"unit_of_measurement": "%"}),
-            State(K_HOOD, STATE_ON),
-            State(K_TRACKER, "not_home", {ATTR_LATITUDE: 48.1, ATTR_LONGITUDE: 11.5}),
+            State(PREVIOUS_SOC, "71", {"unit_of_measurement": "%"}),
+            State(PREVIOUS_HOOD, STATE_ON),
+            State(
+                PREVIOUS_TRACKER,
+                "not_home",
+                {ATTR_LATITUDE: 48.1, ATTR_LONGITUDE: 11.5},
+            ),
         ],
     )
 
@@ -133,11 +150,11 @@ async def test_k_entities_adopted(hass: HomeAssistant, simulator: Simulator) -> 
 
     # The old entity ids show the restored values, now from our entities.
     reg = er.async_get(hass)
-    assert float(hass.states.get(K_SOC).state) == 71
-    assert hass.states.get(K_HOOD).state == STATE_ON
-    tracker = hass.states.get(K_TRACKER).attributes
+    assert float(hass.states.get(PREVIOUS_SOC).state) == 71
+    assert hass.states.get(PREVIOUS_HOOD).state == STATE_ON
+    tracker = hass.states.get(PREVIOUS_TRACKER).attributes
     assert (tracker[ATTR_LATITUDE], tracker[ATTR_LONGITUDE]) == (48.1, 11.5)
-    for entity_id, unique_id in K_ENTITIES.items():
+    for entity_id, unique_id in PREVIOUS_ENTITIES.items():
         registered = reg.async_get(entity_id)
         assert registered is not None
         assert (registered.platform, registered.unique_id) == (DOMAIN, unique_id)
@@ -152,7 +169,9 @@ async def test_k_entities_adopted(hass: HomeAssistant, simulator: Simulator) -> 
     assert not [
         s.entity_id for s in hass.states.async_all() if s.entity_id.endswith("_2")
     ]
-    assert [e.entity_id for e in ours if e.domain == "device_tracker"] == [K_TRACKER]
+    assert [e.entity_id for e in ours if e.domain == "device_tracker"] == [
+        PREVIOUS_TRACKER
+    ]
     devices = dr.async_entries_for_config_entry(dr.async_get(hass), entry.entry_id)
     assert [d.id for d in devices if (DOMAIN, VIN_BEV) in d.identifiers] == [device.id]
 
@@ -160,19 +179,19 @@ async def test_k_entities_adopted(hass: HomeAssistant, simulator: Simulator) -> 
     await wait_for(lambda: entry.runtime_data.stream.state is StreamState.CONNECTED)
     await rest_settled(entry)
     await simulator.publish(VIN_BEV, {SOC: 77, HOOD: "CLOSED", LAT: 48.2, LON: 11.6})
-    await wait_for(lambda: hass.states.get(K_SOC).state == "77")
+    await wait_for(lambda: hass.states.get(PREVIOUS_SOC).state == "77")
     await hass.async_block_till_done()
-    assert hass.states.get(K_HOOD).state == STATE_OFF
-    tracker = hass.states.get(K_TRACKER).attributes
+    assert hass.states.get(PREVIOUS_HOOD).state == STATE_OFF
+    tracker = hass.states.get(PREVIOUS_TRACKER).attributes
     assert (tracker[ATTR_LATITUDE], tracker[ATTR_LONGITUDE]) == (48.2, 11.6)
     assert await hass.config_entries.async_unload(entry.entry_id)
 
 
-async def test_k_entry_with_expired_tokens(
+async def test_previous_entry_with_expired_tokens(
     hass: HomeAssistant, simulator: Simulator
 ) -> None:
     """Expired access token after the upgrade: one refresh, no login."""
-    entry = k_entry(simulator, age=7200)
+    entry = previous_entry(simulator, age=7200)
     entry.add_to_hass(hass)
     old_refresh = entry.data["refresh_token"]
     calls = simulator.oauth.token_calls
@@ -187,11 +206,11 @@ async def test_k_entry_with_expired_tokens(
     assert await hass.config_entries.async_unload(entry.entry_id)
 
 
-async def test_k_entry_without_timestamps(
+async def test_previous_entry_without_timestamps(
     hass: HomeAssistant, simulator: Simulator
 ) -> None:
     """Unknown age: treated as expired and refreshed; no container kept."""
-    entry = k_entry(simulator, received_at=None, hv_container_id=None)
+    entry = previous_entry(simulator, received_at=None, hv_container_id=None)
     entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(entry.entry_id)
     assert entry.state is ConfigEntryState.LOADED
@@ -217,10 +236,10 @@ def test_convert_unknown_age() -> None:
     [{"gcid": None}, {"refresh_token": None}, {"client_id": None}],
     ids=["no_gcid", "no_refresh_token", "no_client_id"],
 )
-async def test_unusablek_entry(
+async def test_unusable_previous_entry(
     hass: HomeAssistant, simulator: Simulator, changes: dict[str, Any]
 ) -> None:
-    entry = k_entry(simulator, **changes)
+    entry = previous_entry(simulator, **changes)
     entry.add_to_hass(hass)
     assert not await hass.config_entries.async_setup(entry.entry_id)
     assert entry.state is ConfigEntryState.MIGRATION_ERROR
@@ -232,7 +251,7 @@ async def test_account_already_set_up(
 ) -> None:
     ours = make_entry(simulator, GCID_A, CLIENT_A)
     ours.add_to_hass(hass)
-    entry = k_entry(simulator)
+    entry = previous_entry(simulator)
     entry.add_to_hass(hass)
     # Setting up the integration sets up both entries.
     assert not await hass.config_entries.async_setup(entry.entry_id)
@@ -245,7 +264,7 @@ async def test_account_already_set_up(
 async def test_title_with_client_id_replaced(
     hass: HomeAssistant, simulator: Simulator
 ) -> None:
-    entry = k_entry(simulator)
+    entry = previous_entry(simulator)
     entry.add_to_hass(hass)
     hass.config_entries.async_update_entry(entry, title=f"CarData {CLIENT_A.upper()}")
     assert await hass.config_entries.async_setup(entry.entry_id)
@@ -266,3 +285,36 @@ async def test_current_version_needs_nothing(
 ) -> None:
     entry = make_entry(simulator, GCID_A, CLIENT_A)
     assert await migration.async_migrate_entry(hass, entry)
+
+
+async def test_followup_waits_until_started(
+    hass: HomeAssistant, simulator: Simulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Set up while Home Assistant starts, as at boot: the follow-up runs once
+    it has started, and unloading afterwards logs no error."""
+    entry = previous_entry(simulator)
+    entry.add_to_hass(hass)
+    hass.set_state(CoreState.starting)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    assert CONF_TAKEOVER_FOLLOWUP in entry.data
+    hass.set_state(CoreState.running)
+    hass.bus.async_fire(EVENT_HOMEASSISTANT_STARTED)
+    await wait_for(lambda: CONF_TAKEOVER_FOLLOWUP not in entry.data)
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    assert not [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+async def test_followup_left_due_when_unloaded_before_start(
+    hass: HomeAssistant, simulator: Simulator
+) -> None:
+    """Unloaded before Home Assistant has started: nothing runs; it stays due."""
+    entry = previous_entry(simulator)
+    entry.add_to_hass(hass)
+    hass.set_state(CoreState.starting)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    hass.set_state(CoreState.running)
+    hass.bus.async_fire(EVENT_HOMEASSISTANT_STARTED)
+    await hass.async_block_till_done()
+    assert CONF_TAKEOVER_FOLLOWUP in entry.data

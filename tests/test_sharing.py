@@ -4,8 +4,8 @@
   ``bmw/<VIN>``, exactly as BMW sent it but without the account id; none is
   lost over a burst; per-descriptor values are retained.
 - Read from a bridge: a broker carrying BMW's messages in the bridges' layout
-  (``bmw/<VIN>``, K's layout) feeds the integration; an entry reading from a
-  custom broker does not republish.
+  (``bmw/<VIN>``, bmw-cardata-ha's layout) feeds the integration; an entry
+  reading from a custom broker does not republish.
 - A broker that is not BMW's never gets BMW's login: without configured
   credentials, CONNECT carries none.
 """
@@ -160,7 +160,7 @@ async def test_nothing_shared_without_mqtt(
 
 
 def _bridge_options(broker: Broker, **extra: Any) -> dict[str, Any]:
-    """K's custom-broker options as our migration writes them."""
+    """The previous integration's broker options as our migration writes them."""
     return {
         "broker_enabled": True,
         "broker_host": broker.host,
@@ -175,7 +175,7 @@ def _bridge_options(broker: Broker, **extra: Any) -> dict[str, Any]:
 async def test_bridge_broker_feeds_the_integration(
     hass: HomeAssistant, simulator: Simulator, broker: Broker
 ) -> None:
-    """A bridge republishing BMW's messages on bmw/<VIN> (K's layout)."""
+    """A bridge republishing BMW's messages on bmw/<VIN> (bmw-cardata-ha's layout)."""
     await _ha_mqtt(hass, broker)  # stands in for the owner's bridge
     entry = make_entry(simulator, options=_bridge_options(broker, share_stream=True))
     await setup_entry(hass, entry)

@@ -154,7 +154,8 @@ class CarDataConfigFlow(ConfigFlow, domain=DOMAIN):
     """Handle the login of a BMW CarData account."""
 
     VERSION = 2
-    MINOR_VERSION = 1
+    # 2.2: the takeover's stored keys and repair notices renamed (upgrade/).
+    MINOR_VERSION = 2
 
     def __init__(self) -> None:
         """Start with no login in progress."""

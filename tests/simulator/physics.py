@@ -72,7 +72,7 @@ class CarModel:
     charging_descriptor: str | None = None
     """Where the level goes while charging, when not ``soc_descriptor``: a PHEV's
     header stays at its pre-charge value then and ``charging.level`` moves
-    (seen by K's owners); both are sent when the charge starts and ends."""
+    (seen by bmw-cardata-ha's owners); both are sent when the charge starts and ends."""
 
 
 MODELS: dict[str, CarModel] = {
@@ -145,7 +145,7 @@ class ChargeProfile:
     """The car sends no charge level when the charge ends."""
     no_end: bool = False
     """The car sends nothing at all when the charge ends: no status, no power,
-    no level (some cars never push the end of a charge, K's owners saw)."""
+    no level (some cars never push the end of a charge, bmw-cardata-ha's owners saw)."""
 
     @property
     def dc(self) -> bool:

@@ -257,7 +257,7 @@ class Rest:
         if isinstance(container, web.Response):
             return container
         if container.state != "ACTIVE":
-            # Observed (K's owners): 208 Already Reported with the error body.
+            # Seen by bmw-cardata-ha's owners: 208 Already Reported, error body.
             return error(208, "CU-122", "Already set for deletion")
         container.state = self.deleted_state
         return web.Response(status=204)

@@ -43,7 +43,7 @@ def _observed_relaxations(doc: dict[str, Any]) -> dict[str, Any]:
     - telematicData: descriptors the vehicle does not support come back with
       ``null`` value, unit and timestamp.
     - Deleting a container already marked for deletion answers 208 with the
-      CU-122 error body (seen by K's owners), not a documented 403.
+      CU-122 error body (seen by bmw-cardata-ha's owners), not a documented 403.
     """
     doc = copy.deepcopy(doc)
     entry = doc["components"]["schemas"]["TelematicDataEntryDto"]["properties"]

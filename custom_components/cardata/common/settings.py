@@ -141,7 +141,8 @@ class TopicLayout(StrEnum):
     """How a custom broker names its topics."""
 
     BRIDGE = "bridge"
-    """``<prefix><VIN>``, payload BMW's message: K's and the bridges' layout."""
+    """``<prefix><VIN>``, payload BMW's message: the bridges' layout, and the one
+    kvanbiesen/bmw-cardata-ha used."""
     BMW = "bmw"
     """``<prefix><GCID>/<VIN>``: BMW's own layout, under an optional prefix."""
 

@@ -124,7 +124,7 @@ def split_unique_id(unique_id: str) -> tuple[str, str] | None:
     vin, sep, descriptor = unique_id.partition("_")
     if not sep or "." not in descriptor or not VIN_RE.match(vin):
         return None
-    if descriptor in NOT_DESCRIPTORS:  # K's own entities (see k_registry)
+    if descriptor in NOT_DESCRIPTORS:  # the previous integration's (see upgrade)
         return None
     return vin, descriptor
 

@@ -4,16 +4,17 @@ Runs once, after the first set-up of a migrated entry (its entities exist and
 show their restored states), then clears the entry's flag:
 
 - statistics: Home Assistant's own validation is run; for this entry's
-  entities a unit K did not give (``None`` -> ``km``) is written into the
-  statistics metadata (the numbers were already in that unit), and the
-  statistics of an entity that no longer has a state class, or no longer
-  exists (moved to another platform, or removed), are cleared deliberately;
+  entities a unit the previous integration did not give (``None`` -> ``km``)
+  is written into the statistics metadata (the numbers were already in that
+  unit), and the statistics of an entity that no longer has a state class, or
+  no longer exists (moved to another platform, or removed), are cleared
+  deliberately;
 - automations and scripts that name one of this entry's enum sensors together
-  with one of K's upper-case values (``UNLOCKED``, now ``unlocked``) are named
-  in one repair notice.
+  with one of the previous integration's upper-case values (``UNLOCKED``, now
+  ``unlocked``) are named in one repair notice.
 
-Entities K showed on another platform are announced per entity by
-:func:`async_report_moved` during the migration itself.
+Entities the previous integration showed on another platform are announced
+per entity by :func:`async_report_moved` during the migration itself.
 """
 
 from __future__ import annotations
@@ -21,23 +22,25 @@ from __future__ import annotations
 from collections.abc import Iterable
 import hashlib
 import re
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Final
 
-from homeassistant.const import EVENT_HOMEASSISTANT_STARTED
-from homeassistant.core import CoreState, Event, HomeAssistant, callback
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import entity_registry as er, issue_registry as ir
+from homeassistant.helpers.entity_component import EntityComponent
+from homeassistant.helpers.start import async_at_started
+from homeassistant.helpers.typing import ConfigType
 
 from ..catalogue.descriptors import describe, enum_state
 from ..const import DOMAIN, LOGGER
 from ..data.coordinator import split_unique_id
 
 if TYPE_CHECKING:
-    from ..runtime.data import CarDataConfigEntry
     from .registry import PlatformChange
 
-CONF_K_FOLLOWUP: Final = "k_followup"
-MOVED: Final = "k_platform_changed"
-OLD_STATES: Final = "k_old_states"
+CONF_TAKEOVER_FOLLOWUP: Final = "takeover_followup"
+MOVED: Final = "takeover_platform_changed"
+OLD_STATES: Final = "takeover_old_states"
 _WORD: Final = re.compile(r"\b[A-Z][A-Z0-9]*(?:[_-][A-Z0-9]+)*\b")
 _CLEARED_ISSUES: Final = frozenset(
     {"state_class_removed", "mean_type_changed", "no_state", "units_changed"}
@@ -79,29 +82,26 @@ def async_delete_followup_issues(hass: HomeAssistant, entry_id: str) -> None:
 
 
 @callback
-def async_schedule_followup(hass: HomeAssistant, entry: CarDataConfigEntry) -> None:
+def async_schedule_followup(hass: HomeAssistant, entry: ConfigEntry) -> None:
     """Run the one-time checks once Home Assistant has started (if still due)."""
-    pending = entry.data.get(CONF_K_FOLLOWUP)
+    pending = entry.data.get(CONF_TAKEOVER_FOLLOWUP)
     if not pending:
         return
     gone = list(pending.get("gone", ())) if isinstance(pending, dict) else []
 
     @callback
-    def _start(_event: Event | None = None) -> None:
+    def _start(_hass: HomeAssistant) -> None:
         entry.async_create_background_task(
             hass, async_run_followup(hass, entry, gone), f"{DOMAIN} upgrade checks"
         )
 
-    if hass.state is CoreState.running:
-        _start()
-    else:
-        entry.async_on_unload(
-            hass.bus.async_listen_once(EVENT_HOMEASSISTANT_STARTED, _start)
-        )
+    # Not a bare listen_once: its remover, called again at unload after the
+    # event fired, makes Home Assistant log an error.
+    entry.async_on_unload(async_at_started(hass, _start))
 
 
 async def async_run_followup(
-    hass: HomeAssistant, entry: CarDataConfigEntry, gone: list[str]
+    hass: HomeAssistant, entry: ConfigEntry, gone: list[str]
 ) -> None:
     """Fix the statistics, look at automations, then clear the flag."""
     registry = er.async_get(hass)
@@ -114,7 +114,7 @@ async def async_run_followup(
     except Exception as err:  # noqa: BLE001 - the owner can still fix it in the UI
         LOGGER.warning("Could not check the statistics after the upgrade: %r", err)
     _report_old_states(hass, entry, registry)
-    data = {k: v for k, v in entry.data.items() if k != CONF_K_FOLLOWUP}
+    data = {k: v for k, v in entry.data.items() if k != CONF_TAKEOVER_FOLLOWUP}
     hass.config_entries.async_update_entry(entry, data=data)
 
 
@@ -131,7 +131,7 @@ async def _async_fix_statistics(
     from homeassistant.helpers.recorder import get_instance  # noqa: PLC0415
 
     instance = get_instance(hass)
-    await instance.async_block_till_done()  # K's last statistics are written
+    await instance.async_block_till_done()  # the last statistics are written
     issues = await instance.async_add_executor_job(validate_statistics, hass)
     clear: list[str] = []
     for statistic_id, found in issues.items():
@@ -160,7 +160,7 @@ async def _async_fix_statistics(
         )
 
 
-def _strings(node: Any) -> Iterable[str]:
+def _strings(node: object) -> Iterable[str]:
     if isinstance(node, str):
         yield node
     elif isinstance(node, dict):
@@ -172,8 +172,8 @@ def _strings(node: Any) -> Iterable[str]:
             yield from _strings(item)
 
 
-def old_words(config: Any, options: Iterable[str]) -> set[str]:
-    """Return K's upper-case spellings of ``options`` found in ``config``."""
+def old_words(config: object, options: Iterable[str]) -> set[str]:
+    """Return the previous integration's capitalised ``options`` in ``config``."""
     wanted = set(options)
     found: set[str] = set()
     for text in _strings(config):
@@ -184,7 +184,7 @@ def old_words(config: Any, options: Iterable[str]) -> set[str]:
 
 
 def _report_old_states(
-    hass: HomeAssistant, entry: CarDataConfigEntry, registry: er.EntityRegistry
+    hass: HomeAssistant, entry: ConfigEntry, registry: er.EntityRegistry
 ) -> None:
     enums: dict[str, tuple[str, ...]] = {}
     for entity in er.async_entries_for_config_entry(registry, entry.entry_id):
@@ -193,17 +193,12 @@ def _report_old_states(
             options = describe(parsed[1]).options
             if options:
                 enums[entity.entity_id] = options
-    names: set[str] = set()
-    for kind in ("automation", "script"):
-        component = hass.data.get(kind)
-        if kind not in hass.config.components or component is None:
-            continue
-        for entity_id, options in enums.items():
-            for user in _users(hass, kind, entity_id):
-                entity = component.get_entity(user)
-                config = getattr(entity, "raw_config", None)
-                if config and old_words(config, options):
-                    names.add(user)
+    names = {
+        user
+        for entity_id, options in enums.items()
+        for user, config in _user_configs(hass, entity_id)
+        if old_words(config, options)
+    }
     if not names:
         return
     ir.async_create_issue(
@@ -218,13 +213,30 @@ def _report_old_states(
     )
 
 
-def _users(hass: HomeAssistant, kind: str, entity_id: str) -> list[str]:
-    if kind == "automation":
+def _user_configs(hass: HomeAssistant, entity_id: str) -> list[tuple[str, ConfigType]]:
+    """Return (entity id, configuration) of automations and scripts naming it."""
+    found: list[tuple[str, ConfigType]] = []
+    if "automation" in hass.config.components:
         from homeassistant.components.automation import (  # noqa: PLC0415
+            DATA_COMPONENT,
             automations_with_entity,
         )
 
-        return automations_with_entity(hass, entity_id)
-    from homeassistant.components.script import scripts_with_entity  # noqa: PLC0415
+        if (automations := hass.data.get(DATA_COMPONENT)) is not None:
+            for user in automations_with_entity(hass, entity_id):
+                automation = automations.get_entity(user)
+                if automation is not None and automation.raw_config:
+                    found.append((user, automation.raw_config))
+    if "script" in hass.config.components:
+        from homeassistant.components.script import (  # noqa: PLC0415
+            BaseScriptEntity,
+            scripts_with_entity,
+        )
 
-    return scripts_with_entity(hass, entity_id)
+        scripts: EntityComponent[BaseScriptEntity] | None = hass.data.get("script")
+        if scripts is not None:
+            for user in scripts_with_entity(hass, entity_id):
+                script = scripts.get_entity(user)
+                if script is not None and script.raw_config:
+                    found.append((user, script.raw_config))
+    return found

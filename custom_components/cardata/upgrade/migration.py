@@ -12,12 +12,17 @@ back through the catalogue when no sensor data was saved (see sensor.py), so
 the adopted sensors show their last value until the car speaks.
 
 Its options that mean something here are carried over (see
-:func:`convert_k_options`; the README lists the dropped ones and why), its
-other entities are mapped or removed (:mod:`.k_registry`), and as it kept no
+:func:`convert_previous_options`; the README lists the dropped ones and why), its
+other entities are mapped or removed (:mod:`.registry`), and as it kept no
 count of the day's API calls, the day's budget starts from a conservative
 estimate of what it spent. What needs the running entry (statistics
 metadata, notices about automations) is done once after the first set-up
-(:mod:`.k_followup`).
+(:mod:`.followup`).
+
+Version 2.1 named the previous integration by a letter in the entry key that
+holds the takeover's follow-up and in the ids of its repair notices; version
+2.2 renames both (:func:`_async_rename_takeover_keys`), and a notice the owner
+dismissed stays dismissed.
 """
 
 from __future__ import annotations
@@ -28,7 +33,8 @@ import math
 from typing import Any, Final
 
 from homeassistant.config_entries import ConfigEntry
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.storage import Store
 
 from ..api import PRODUCTION, TokenSet, normalize_client_id
@@ -60,17 +66,27 @@ from ..const import (
 )
 from ..rest.quota import STORAGE_VERSION as QUOTA_STORAGE_VERSION, storage_key
 from ..rest.quota_policy import CallKind, LoggedCall, start_of_day
-from .followup import CONF_K_FOLLOWUP, async_report_moved
+from .followup import CONF_TAKEOVER_FOLLOWUP, MOVED, OLD_STATES, async_report_moved
 from .registry import async_rewrite_registry
 
 TARGET_VERSION = 2
-TARGET_MINOR_VERSION = 1
+TARGET_MINOR_VERSION = 2
+RENAMED_KEYS_MINOR_VERSION: Final = 2
+"""From this minor version on, the takeover's keys and notices have new names."""
 
-_K_CONTAINER_KEY = "hv_container_id"
-_K_TOKEN_KEYS = ("access_token", "refresh_token", "id_token")
+#: Entry keys (data and options) of version 2.1 -> their names since 2.2.
+_KEYS_RENAMED_IN_2_2: Final = {"k_followup": CONF_TAKEOVER_FOLLOWUP}
+#: Repair issue ids (prefixes) and translation keys of 2.1 -> since 2.2.
+_ISSUES_RENAMED_IN_2_2: Final = {
+    "k_platform_changed": MOVED,
+    "k_old_states": OLD_STATES,
+}
 
-#: K's option -> ours, for those taken over as they are.
-_K_SAME: Final = {
+_PREVIOUS_CONTAINER_KEY = "hv_container_id"
+_PREVIOUS_TOKEN_KEYS = ("access_token", "refresh_token", "id_token")
+
+#: The previous integration's option -> ours, for those taken over as they are.
+_PREVIOUS_SAME_OPTIONS: Final = {
     "custom_mqtt_enabled": OPT_BROKER_ENABLED,
     "custom_mqtt_host": OPT_BROKER_HOST,
     "custom_mqtt_port": OPT_BROKER_PORT,
@@ -81,37 +97,38 @@ _K_SAME: Final = {
     "enable_trip_end_polling": OPT_TRIP_END_POLL,
     "trip_poll_cooldown_minutes": OPT_TRIP_END_POLL_COOLDOWN,
 }
-_K_TLS: Final = {
+_PREVIOUS_TLS: Final = {
     "off": BrokerTls.NONE,
     "tls": BrokerTls.VERIFY,
     "tls_insecure": BrokerTls.NO_VERIFY,
 }
-#: K's options with no meaning here (why: README, "Coming from ...").
-K_DROPPED: Final = (
+#: Its options with no meaning here (why: README, "Coming from ...").
+PREVIOUS_DROPPED_OPTIONS: Final = (
     "mqtt_keepalive",
     "debug_log",
     "diagnostic_log_interval",
     "enable_magic_soc",
     "enable_external_power_injection",
 )
-K_DAILY_CALLS: Final = 30
-"""What K could spend in a day (24 polls, trip ends, extras): the estimate."""
+PREVIOUS_DAILY_CALLS: Final = 30
+"""What the previous integration could spend in a day (24 polls, trip ends,
+extras): the estimate."""
 
 
-def convert_k_options(options: Mapping[str, Any]) -> dict[str, Any]:
-    """Return our options for K's options (unknown or dropped ones left out)."""
+def convert_previous_options(options: Mapping[str, Any]) -> dict[str, Any]:
+    """Return our options for the previous one's (unknown or dropped ones left out)."""
     new: dict[str, Any] = {
         ours: options[theirs]
-        for theirs, ours in _K_SAME.items()
+        for theirs, ours in _PREVIOUS_SAME_OPTIONS.items()
         if theirs in options and options[theirs] is not None
     }
     if "custom_mqtt_tls" in options:
-        new[OPT_BROKER_TLS] = _K_TLS.get(
+        new[OPT_BROKER_TLS] = _PREVIOUS_TLS.get(
             str(options["custom_mqtt_tls"]), BrokerTls.VERIFY
         ).value
     if new.get(OPT_BROKER_ENABLED) is True:
-        new.setdefault(OPT_BROKER_PORT, 1883)  # K's default
-        new.setdefault(OPT_BROKER_TLS, BrokerTls.NONE.value)  # K's default "off"
+        new.setdefault(OPT_BROKER_PORT, 1883)  # the previous integration's default
+        new.setdefault(OPT_BROKER_TLS, BrokerTls.NONE.value)  # its default "off"
         prefix = options.get("custom_mqtt_topic_prefix")
         new[OPT_BROKER_TOPIC_PREFIX] = (
             prefix if isinstance(prefix, str) else DEFAULT_TOPIC_PREFIX
@@ -120,11 +137,11 @@ def convert_k_options(options: Mapping[str, Any]) -> dict[str, Any]:
     return new
 
 
-def _k_day_estimate(now: datetime) -> list[dict[str, Any]]:
-    """Calls K may have made today, spread from midnight UTC to now."""
+def _previous_day_estimate(now: datetime) -> list[dict[str, Any]]:
+    """Calls the previous integration may have made today, midnight UTC to now."""
     start = start_of_day(now)
     elapsed = (now - start).total_seconds()
-    count = max(1, math.ceil(K_DAILY_CALLS * elapsed / 86400))
+    count = max(1, math.ceil(PREVIOUS_DAILY_CALLS * elapsed / 86400))
     step = elapsed / count
     return [
         LoggedCall(
@@ -139,17 +156,17 @@ def _k_day_estimate(now: datetime) -> list[dict[str, Any]]:
 
 
 async def _async_seed_quota(hass: HomeAssistant, gcid: str) -> None:
-    """Start the day's budget with K's estimated calls, unless ours kept a log."""
+    """Start today's budget with the previous one's estimated calls (if no log)."""
     store: Store[dict[str, Any]] = Store(
         hass, QUOTA_STORAGE_VERSION, storage_key(gcid), private=True
     )
     if await store.async_load() is not None:
         return
-    await store.async_save({"calls": _k_day_estimate(datetime.now(UTC))})
+    await store.async_save({"calls": _previous_day_estimate(datetime.now(UTC))})
 
 
 def _expires_at(data: Mapping[str, Any]) -> datetime:
-    """Return when K's stored access/id token expires (epoch if unknown)."""
+    """Return when the stored access/id token expires (epoch if unknown)."""
     try:
         received = float(data["received_at"])
         lifetime = float(data["expires_in"])
@@ -160,12 +177,12 @@ def _expires_at(data: Mapping[str, Any]) -> datetime:
 
 
 def convert_v1_data(data: Mapping[str, Any]) -> dict[str, Any] | None:
-    """Return our entry data for K's entry data, or None if it cannot be used."""
+    """Return our entry data for the previous one's, or None if it cannot be used."""
     gcid = data.get("gcid")
     client_id = data.get("client_id")
     if not isinstance(gcid, str) or not gcid or not isinstance(client_id, str):
         return None
-    if not all(isinstance(data.get(key), str) for key in _K_TOKEN_KEYS):
+    if not all(isinstance(data.get(key), str) for key in _PREVIOUS_TOKEN_KEYS):
         return None
     tokens = TokenSet(
         access_token=data["access_token"],
@@ -182,7 +199,7 @@ def convert_v1_data(data: Mapping[str, Any]) -> dict[str, Any] | None:
         CONF_TOKENS: tokens.to_dict(),
         **PRODUCTION.to_dict(),
     }
-    container = data.get(_K_CONTAINER_KEY)
+    container = data.get(_PREVIOUS_CONTAINER_KEY)
     if isinstance(container, str) and container:
         new[CONF_CONTAINER_ID] = container
     return new
@@ -202,8 +219,63 @@ async def async_migrate_entry(hass: HomeAssistant, entry: ConfigEntry) -> bool:
     if entry.version > TARGET_VERSION:
         # Written by a newer version of this integration: leave it alone.
         return False
-    if entry.version == TARGET_VERSION:
-        return True
+    if entry.version < TARGET_VERSION:
+        return await _async_take_over(hass, entry)
+    if entry.minor_version < RENAMED_KEYS_MINOR_VERSION:
+        _async_rename_takeover_keys(hass, entry)
+    return True
+
+
+def _renamed(stored: Mapping[str, Any]) -> dict[str, Any]:
+    return {_KEYS_RENAMED_IN_2_2.get(key, key): value for key, value in stored.items()}
+
+
+@callback
+def _async_rename_takeover_keys(hass: HomeAssistant, entry: ConfigEntry) -> None:
+    """Version 2.1 -> 2.2: the takeover's entry keys and notices, new names.
+
+    The values are kept as they are: a follow-up still due runs after this
+    set-up as it would have. The notices are persistent, so the registry has
+    them whole: each is raised again under its new id with its texts'
+    placeholders, and stays dismissed if the owner had dismissed it.
+    """
+    hass.config_entries.async_update_entry(
+        entry,
+        data=_renamed(entry.data),
+        options=_renamed(entry.options),
+        minor_version=RENAMED_KEYS_MINOR_VERSION,
+    )
+    for (domain, issue_id), issue in list(ir.async_get(hass).issues.items()):
+        if domain != DOMAIN:
+            continue
+        for old, new in _ISSUES_RENAMED_IN_2_2.items():
+            if issue_id.startswith(f"{old}_{entry.entry_id}"):
+                new_id = new + issue_id.removeprefix(old)
+                _async_raise_again(hass, issue, new_id, translation_key=new)
+
+
+@callback
+def _async_raise_again(
+    hass: HomeAssistant, issue: ir.IssueEntry, new_id: str, *, translation_key: str
+) -> None:
+    """Raise ``issue`` again under ``new_id``, then delete it under its old id."""
+    ir.async_create_issue(
+        hass,
+        DOMAIN,
+        new_id,
+        is_fixable=False,
+        is_persistent=True,
+        severity=issue.severity or ir.IssueSeverity.WARNING,
+        translation_key=translation_key,
+        translation_placeholders=issue.translation_placeholders,
+    )
+    if issue.dismissed_version is not None:
+        ir.async_ignore_issue(hass, DOMAIN, new_id, ignore=True)
+    ir.async_delete_issue(hass, DOMAIN, issue.issue_id)
+
+
+async def _async_take_over(hass: HomeAssistant, entry: ConfigEntry) -> bool:
+    """Make an entry of kvanbiesen/bmw-cardata-ha (VERSION 1) ours."""
     new = convert_v1_data(entry.data)
     if new is None:
         LOGGER.error(
@@ -219,13 +291,13 @@ async def async_migrate_entry(hass: HomeAssistant, entry: ConfigEntry) -> bool:
                 " old entry of the previous integration"
             )
             return False
-    options = convert_k_options(entry.options)
+    options = convert_previous_options(entry.options)
     result = async_rewrite_registry(hass, entry)
     options.update(dict.fromkeys(result.options_on, True))
     await _async_seed_quota(hass, gcid)
     async_report_moved(hass, entry.entry_id, result.moved)
     gone = [*result.removed, *(change.old_entity_id for change in result.moved)]
-    new[CONF_K_FOLLOWUP] = {"gone": gone}
+    new[CONF_TAKEOVER_FOLLOWUP] = {"gone": gone}
     hass.config_entries.async_update_entry(
         entry,
         data=new,

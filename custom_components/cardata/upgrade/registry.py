@@ -14,26 +14,25 @@ are mapped here once, during the entry migration:
   binary sensor) keeps its object id on the new platform; Home Assistant
   cannot move history across platforms, so the owner is told once per entity.
 
-None of K's own unique ids is ever read as a descriptor.
+None of the previous integration's own unique ids is ever read as a descriptor.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-import re
 from typing import Final
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import entity_registry as er
 
+from ..api.vin import VIN_RE
 from ..catalogue.descriptors import describe
 from ..const import DOMAIN, LOGGER
 from ..data.coordinator import NOT_DESCRIPTORS
 
-VIN_RE: Final = re.compile(r"^[A-HJ-NPR-Z0-9]{17}$")
-
-#: Per-vehicle unique-id suffixes of K -> (platform, our suffix).
+#: Per-vehicle unique-id suffixes of the previous integration -> (platform,
+#: our suffix).
 RENAMED: Final[dict[str, tuple[str, str]]] = {
     "vehicle.predicted_soc": ("sensor", "predicted_soc"),
     "vehicle.manual_battery_capacity": ("number", "usable_capacity"),
@@ -41,11 +40,11 @@ RENAMED: Final[dict[str, tuple[str, str]]] = {
     "diagnostics_tyre_diagnosis": ("sensor", "tyre_diagnosis"),
     "image": ("image", "vehicle_image"),
 }
-#: Per-entry unique-id suffixes of K -> our suffix.
+#: Per-entry unique-id suffixes of the previous integration -> our suffix.
 RENAMED_ACCOUNT: Final[dict[str, str]] = {
     "diagnostics_connection_status": "stream_state",
 }
-#: K's entities with no counterpart here (removed; also listed in the README).
+#: Its entities with no counterpart here (removed; also listed in the README).
 REMOVED: Final = (
     "vehicle.magic_soc",
     "vehicle.manual_tank_capacity",
@@ -65,7 +64,7 @@ NEEDS_OPTION: Final = {
 
 @dataclass(frozen=True, slots=True)
 class PlatformChange:
-    """A K entity whose descriptor ours shows on another platform."""
+    """An old entity whose descriptor ours shows on another platform."""
 
     old_entity_id: str
     new_entity_id: str
@@ -82,7 +81,7 @@ class RegistryResult:
 
 
 def _target(unique_id: str, entry_id: str) -> tuple[str, str] | None:
-    """Return (platform, new unique id) for a K id; None keeps it, "" removes."""
+    """Return (platform, new unique id) for an old id; None keeps it, "" removes."""
     removed = ("", "")
     if unique_id.startswith(f"{entry_id}_"):
         suffix = unique_id.removeprefix(f"{entry_id}_")
@@ -104,7 +103,7 @@ def _target(unique_id: str, entry_id: str) -> tuple[str, str] | None:
 
 @callback
 def async_rewrite_registry(hass: HomeAssistant, entry: ConfigEntry) -> RegistryResult:
-    """Map, move or remove K's entities of ``entry`` (see the module doc)."""
+    """Map, move or remove the old entities of ``entry`` (see the module doc)."""
     registry = er.async_get(hass)
     result = RegistryResult([], [], [], set())
     for entity in list(er.async_entries_for_config_entry(registry, entry.entry_id)):
@@ -120,7 +119,7 @@ def async_rewrite_registry(hass: HomeAssistant, entry: ConfigEntry) -> RegistryR
             continue
         taken = registry.async_get_entity_id(platform, DOMAIN, unique_id)
         if platform == entity.domain:
-            if taken is not None:  # ours exists already: K's copy is redundant
+            if taken is not None:  # ours exists already: the old copy is redundant
                 registry.async_remove(entity.entity_id)
                 result.removed.append(entity.entity_id)
                 continue

@@ -1,4 +1,4 @@
-"""Helpers of the tests that take over an entry of kvanbiesen/bmw-cardata-ha (K)."""
+"""Helpers of the tests that take over an entry of kvanbiesen/bmw-cardata-ha."""
 
 from __future__ import annotations
 
@@ -15,24 +15,24 @@ from custom_components.cardata.const import DOMAIN
 from custom_components.cardata.upgrade import migration
 from tests.simulator import CLIENT_A, GCID_A, Simulator
 
-K_CONTAINER = "c0ffee00-1234-4abc-9def-0123456789ab"
+PREVIOUS_CONTAINER = "c0ffee00-1234-4abc-9def-0123456789ab"
 
 
 def bmw_is_simulator(sim: Simulator, monkeypatch: pytest.MonkeyPatch) -> None:
-    """K's entries carry no endpoints (BMW's); make BMW the simulator."""
+    """The previous integration's entries hold no endpoints: make BMW the simulator."""
     monkeypatch.setattr(migration, "PRODUCTION", Endpoints.from_dict(sim.endpoints))
 
 
-def k_entry(
+def previous_entry(
     sim: Simulator,
     *,
     age: float = 0.0,
     options: dict[str, Any] | None = None,
     **changes: Any,
 ) -> MockConfigEntry:
-    """An entry shaped exactly like K's, logged in ``age`` seconds ago.
+    """An entry exactly as the previous integration stored it, ``age`` seconds old.
 
-    ``changes`` replace fields of K's data; a field set to None is left out.
+    ``changes`` replace fields of its data; a field set to None is left out.
     """
     answer = sim.oauth.issue_tokens(GCID_A, CLIENT_A)
     data: dict[str, Any] = {
@@ -45,7 +45,7 @@ def k_entry(
         "gcid": GCID_A,
         "token_type": answer["token_type"],
         "received_at": time.time() - age,
-        "hv_container_id": K_CONTAINER,
+        "hv_container_id": PREVIOUS_CONTAINER,
     }
     data.update(changes)
     return MockConfigEntry(
@@ -58,7 +58,7 @@ def k_entry(
     )
 
 
-def register_k_entity(
+def register_previous_entity(
     hass: HomeAssistant,
     entry: MockConfigEntry,
     device_id: str,
@@ -67,7 +67,7 @@ def register_k_entity(
     *,
     unit: str | None = None,
 ) -> None:
-    """Register one entity as K left it, under the wanted ``entity_id``."""
+    """Register one entity as the previous integration left it, as ``entity_id``."""
     domain, _, object_id = entity_id.partition(".")
     created = er.async_get(hass).async_get_or_create(
         domain,

@@ -1,4 +1,4 @@
-"""Parts of the upgrade from K and of sharing, one rule each."""
+"""Parts of the takeover from the previous integration and of sharing, one rule each."""
 
 from __future__ import annotations
 
@@ -20,8 +20,8 @@ from custom_components.cardata.const import DOMAIN
 from custom_components.cardata.data.coordinator import split_unique_id
 from custom_components.cardata.stream.sharing import descriptor_payload, shared_payload
 from custom_components.cardata.upgrade.migration import (
-    _k_day_estimate,
-    convert_k_options,
+    _previous_day_estimate,
+    convert_previous_options,
 )
 from custom_components.cardata.upgrade.registry import async_rewrite_registry
 from tests.entity_helpers import MILEAGE, SOC, make_entry, push, setup_entry
@@ -29,7 +29,7 @@ from tests.simulator import GCID_A, VIN_BEV
 
 
 @pytest.mark.parametrize(
-    ("k_tls", "ours"),
+    ("previous_tls", "ours"),
     [
         ("off", BrokerTls.NONE),
         ("tls", BrokerTls.VERIFY),
@@ -37,24 +37,28 @@ from tests.simulator import GCID_A, VIN_BEV
         ("bogus", BrokerTls.VERIFY),
     ],
 )
-def test_k_broker_tls_taken_over(k_tls: str, ours: BrokerTls) -> None:
-    options = convert_k_options(
-        {"custom_mqtt_enabled": True, "custom_mqtt_host": "h", "custom_mqtt_tls": k_tls}
+def test_previous_broker_tls_taken_over(previous_tls: str, ours: BrokerTls) -> None:
+    options = convert_previous_options(
+        {
+            "custom_mqtt_enabled": True,
+            "custom_mqtt_host": "h",
+            "custom_mqtt_tls": previous_tls,
+        }
     )
     broker = custom_broker(options)
     assert broker is not None
     assert broker.tls is ours
-    assert broker.topic(GCID_A) == "bmw/+"  # K's default prefix and layout
+    assert broker.topic(GCID_A) == "bmw/+"  # its default prefix and layout
 
 
-def test_k_defaults_and_dropped_options() -> None:
-    options = convert_k_options(
+def test_previous_defaults_and_dropped_options() -> None:
+    options = convert_previous_options(
         {"custom_mqtt_enabled": True, "custom_mqtt_host": "h", "debug_log": True}
     )
-    assert options["broker_port"] == 1883  # K's default port, plain TCP
+    assert options["broker_port"] == 1883  # its default port, plain TCP
     assert options["broker_tls"] == "none"
     assert "debug_log" not in options
-    assert convert_k_options({"custom_mqtt_enabled": False}) == {
+    assert convert_previous_options({"custom_mqtt_enabled": False}) == {
         "broker_enabled": False
     }
 
@@ -89,13 +93,13 @@ def test_shared_payload_names_no_account() -> None:
 
 def test_day_estimate_is_conservative() -> None:
     noon = datetime(2026, 1, 1, 12, tzinfo=UTC)
-    calls = _k_day_estimate(noon)
-    assert len(calls) == 15  # half of K's 30 a day
+    calls = _previous_day_estimate(noon)
+    assert len(calls) == 15  # half of its 30 a day
     assert all(c["at"] < noon.isoformat() for c in calls)
-    assert len(_k_day_estimate(datetime(2026, 1, 1, 0, 0, 1, tzinfo=UTC))) == 1
+    assert len(_previous_day_estimate(datetime(2026, 1, 1, 0, 0, 1, tzinfo=UTC))) == 1
 
 
-async def test_k_ids_never_descriptors(hass: HomeAssistant) -> None:
+async def test_previous_ids_never_descriptors(hass: HomeAssistant) -> None:
     for tail in ("vehicle.manual_battery_capacity", "vehicle.predicted_soc"):
         assert split_unique_id(f"{VIN_BEV}_{tail}") is None
     entry = MockConfigEntry(domain=DOMAIN, version=1)
@@ -114,7 +118,7 @@ async def test_k_ids_never_descriptors(hass: HomeAssistant) -> None:
             DOMAIN,
             unique_id,
             config_entry=entry,
-            suggested_object_id=f"k_{number}",
+            suggested_object_id=f"old_{number}",
         )
     result = async_rewrite_registry(hass, entry)
     assert len(result.removed) == 2
