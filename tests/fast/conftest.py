@@ -260,3 +260,17 @@ async def states_written(hass: HomeAssistant, entity_ids: list[str]) -> None:
     finally:
         unsub()
     await hass.async_block_till_done()
+
+
+def device_of(registry: dr.DeviceRegistry, entry_id: str, vin: str) -> dr.DeviceEntry:
+    """The entry's device of a vehicle (fails when there is none).
+
+    Looked up among the entry's devices: ``async_get_device`` by identifiers
+    is deprecated from Home Assistant 2026.10, and its successor is missing
+    in 2026.3.
+    """
+    for device in dr.async_entries_for_config_entry(registry, entry_id):
+        if (DOMAIN, vin) in device.identifiers:
+            return device
+    msg = f"no device for vehicle ...{vin[-4:]}"
+    raise AssertionError(msg)
