@@ -37,6 +37,7 @@ from pytest_homeassistant_custom_component.test_util.aiohttp import (
 from syrupy.assertion import SnapshotAssertion
 
 from custom_components.cardata.const import DOMAIN
+from custom_components.cardata.rest.quota import storage_key
 from custom_components.cardata.vehicles.gate import vin_key
 
 from .fake_stream import FakeBroker
@@ -46,6 +47,8 @@ ACCESS_TOKEN = "fast-tier-access-token-0001"
 ID_TOKEN = "fast-tier-id-token-0001"
 REFRESH_TOKEN = "fast-tier-refresh-token-0001"
 CONTAINER_ID = "container-fast-tier-0001"
+SALT = "fast-tier-installation-salt"
+"""The account's masking key, stored: diagnostics references stay the same."""
 API = "https://api-cardata.bmwgroup.com"
 AUTH = "https://customer.bmwgroup.com"
 
@@ -203,6 +206,23 @@ def stored_state(
     ):
         key = f"{DOMAIN}.{name}.{ENTRY_ID}"
         hass_storage[key] = _stored(key, data)
+    # The account's call log: this morning's read of the mappings.
+    quota = storage_key(GCID)
+    hass_storage[quota] = _stored(
+        quota,
+        {
+            "calls": [
+                {
+                    "at": checked,
+                    "endpoint": "mappings",
+                    "vin": None,
+                    "outcome": "ok",
+                    "kind": "scheduled",
+                }
+            ],
+            "salt": SALT,
+        },
+    )
     registry = dr.async_get(hass)
     for vehicle in VEHICLES:
         registry.async_get_or_create(

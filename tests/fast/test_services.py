@@ -43,7 +43,7 @@ async def test_fetch_telematic_data(
             }
         },
     )
-    assert hass.states.get(CALLS_LEFT).state == "50"
+    assert hass.states.get(CALLS_LEFT).state == "49"
     response = await hass.services.async_call(
         DOMAIN,
         "fetch_telematic_data",
@@ -55,7 +55,7 @@ async def test_fetch_telematic_data(
     assert hass.states.get("sensor.bmw_0002_battery_charge_level").state == "70"
     assert hass.states.get("sensor.bmw_0002_fuel_level").state == "54"
     assert hass.states.get("binary_sensor.bmw_0002_bonnet").state == "off"
-    assert hass.states.get(CALLS_LEFT).state == "49"
+    assert hass.states.get(CALLS_LEFT).state == "48"
 
 
 async def test_fetch_basic_data_fills_in_the_device(
