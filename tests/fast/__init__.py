@@ -1,0 +1,1 @@
+"""Fast test tier: the integration from stored state, with no simulator or network."""
