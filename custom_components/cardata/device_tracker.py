@@ -117,6 +117,10 @@ class CarDataTracker(CarDataEntity, TrackerEntity, RestoreEntity):
 
     _attr_name = None
     _attr_entity_category = None  # type: ignore[assignment]  # a main entity
+    # They change with every position while driving; the position itself is
+    # recorded (the map's history), and the heading and altitude sensors keep
+    # theirs for whoever enables them.
+    _unrecorded_attributes = frozenset(ATTRIBUTE_ROLES)
 
     def __init__(
         self, coordinator: CarDataCoordinator, vin: str, roles: dict[str, str]
