@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
-from homeassistant.const import STATE_UNAVAILABLE
-from homeassistant.core import HomeAssistant
+from homeassistant.const import (
+    ATTR_LATITUDE,
+    ATTR_LONGITUDE,
+    STATE_ON,
+    STATE_UNAVAILABLE,
+)
+from homeassistant.core import HomeAssistant, State
 from homeassistant.exceptions import ConfigEntryAuthFailed
+from homeassistant.helpers import device_registry as dr, entity_registry as er
 from homeassistant.util import dt as dt_util
 import pytest
-from pytest_homeassistant_custom_component.common import async_fire_time_changed
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_fire_time_changed,
+    mock_restore_cache,
+)
 
+from custom_components.cardata.const import DOMAIN
 from custom_components.cardata.entities.diagnostic import LAST_DATA_EVERY
 from tests.entity_helpers import (
     HOOD,
@@ -65,3 +76,59 @@ async def test_unavailable_while_refused_and_back_after(
     await setup_entry(hass, entry)
     after = {e: hass.states.get(e).state for e in ours}
     assert after == before
+
+
+async def _refuse_and_log_in_again(
+    hass: HomeAssistant, simulator, entry: MockConfigEntry, ours: list[str]
+) -> None:
+    """BMW refuses the login; the new login reloads the entry (as reauth does)."""
+    simulator.oauth.revoke_refresh_tokens(GCID_A)
+    with pytest.raises(ConfigEntryAuthFailed):
+        await entry.runtime_data.tokens.async_force_refresh()
+    await hass.async_block_till_done()
+    assert {hass.states.get(e).state for e in ours} == {STATE_UNAVAILABLE}
+    hass.config_entries.async_update_entry(entry, data=entry_data(simulator))
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    await setup_entry(hass, entry)
+
+
+async def test_restored_states_come_back_after_the_new_login(
+    hass: HomeAssistant, simulator
+) -> None:
+    """States known only from Home Assistant's restore (say, after an upgrade).
+
+    The car has not spoken since the restart, so the integration's own value
+    store holds nothing of them; they still come back after the new login.
+    """
+    entry = make_entry(simulator)
+    entry.add_to_hass(hass)
+    device = dr.async_get(hass).async_get_or_create(
+        config_entry_id=entry.entry_id, identifiers={(DOMAIN, VIN_BEV)}
+    )
+    reg = er.async_get(hass)
+    hood, tracker = (
+        reg.async_get_or_create(
+            platform,
+            DOMAIN,
+            unique_id,
+            suggested_object_id=object_id,
+            config_entry=entry,
+            device_id=device.id,
+        ).entity_id
+        for platform, unique_id, object_id in (
+            ("binary_sensor", f"{VIN_BEV}_{HOOD}", "bmw_hood"),
+            ("device_tracker", f"{VIN_BEV}_device_tracker", "bmw"),
+        )
+    )
+    position = {ATTR_LATITUDE: 48.1, ATTR_LONGITUDE: 11.5, "heading": 270}
+    mock_restore_cache(
+        hass, [State(hood, STATE_ON), State(tracker, "not_home", position)]
+    )
+    coordinator = await setup_entry(hass, entry)
+    assert coordinator.get(VIN_BEV, HOOD) is None  # nothing live
+    assert coordinator.get(VIN_BEV, LAT) is None
+
+    await _refuse_and_log_in_again(hass, simulator, entry, [hood, tracker])
+    assert hass.states.get(hood).state == STATE_ON
+    restored = hass.states.get(tracker).attributes
+    assert {key: restored.get(key) for key in position} == position

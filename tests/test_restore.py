@@ -5,7 +5,12 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from homeassistant.const import ATTR_LATITUDE, ATTR_LONGITUDE, STATE_ON
+from homeassistant.const import (
+    ATTR_LATITUDE,
+    ATTR_LONGITUDE,
+    STATE_ON,
+    STATE_UNAVAILABLE,
+)
 from homeassistant.core import HomeAssistant, State
 from homeassistant.helpers import device_registry as dr, entity_registry as er
 from pytest_homeassistant_custom_component.common import (
@@ -116,6 +121,36 @@ async def test_restore_after_restart(hass: HomeAssistant, simulator) -> None:
     assert hass.states.get(soc).state == "72"
     assert hass.states.get(last).state == T0.isoformat()
     assert hass.states.get(tracker).attributes[ATTR_LATITUDE] == 48.2
+
+
+async def test_restore_after_a_stop_while_the_login_was_refused(
+    hass: HomeAssistant, simulator
+) -> None:
+    """Home Assistant stopped while its entities were unavailable.
+
+    Its restore snapshot shows "unavailable"; each entity's stored data
+    holds the values it had, and those come back.
+    """
+    entry = make_entry(simulator)
+    entry.add_to_hass(hass)
+    ids = _register(hass, entry)
+    hood = ids[f"{VIN_BEV}_{HOOD}"]
+    tracker = ids[f"{VIN_BEV}_device_tracker"]
+    mock_restore_cache_with_extra_data(
+        hass,
+        [
+            (State(hood, STATE_UNAVAILABLE), {"is_on": True}),
+            (
+                State(tracker, STATE_UNAVAILABLE),
+                {ATTR_LATITUDE: 48.1, ATTR_LONGITUDE: 11.5, "altitude": 520},
+            ),
+        ],
+    )
+    await setup_entry(hass, entry)
+    assert hass.states.get(hood).state == STATE_ON
+    restored = hass.states.get(tracker).attributes
+    assert (restored[ATTR_LATITUDE], restored[ATTR_LONGITUDE]) == (48.1, 11.5)
+    assert restored["altitude"] == 520
 
 
 async def test_device_details_survive_a_restart(

@@ -9,7 +9,12 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from homeassistant.const import STATE_OFF, STATE_ON
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.const import (
+    EVENT_HOMEASSISTANT_FINAL_WRITE,
+    STATE_OFF,
+    STATE_ON,
+)
 from homeassistant.core import HomeAssistant, State
 from homeassistant.helpers import device_registry as dr, entity_registry as er
 from homeassistant.util import dt as dt_util
@@ -64,6 +69,16 @@ def _registered(hass: HomeAssistant, entry: Any) -> dict[str, str]:
     }
 
 
+def _rows(hass_storage: dict[str, Any], entry: Any) -> dict[str, Any]:
+    """The stored rows of the test's vehicle; empty before the first write."""
+    if (stored := hass_storage.get(_key(entry))) is None:
+        return {}
+    rows: dict[str, Any] = stored["data"]["vehicles"].get(
+        vin_key(entry.entry_id, VIN_BEV), {}
+    )
+    return rows
+
+
 def _stored(entry: Any, rows: dict[str, list[Any]]) -> dict[str, Any]:
     return {
         "version": 1,
@@ -73,7 +88,7 @@ def _stored(entry: Any, rows: dict[str, list[Any]]) -> dict[str, Any]:
     }
 
 
-async def test_values_are_written_within_seconds(
+async def test_values_are_written_within_a_minute(
     hass: HomeAssistant, simulator, hass_storage: dict[str, Any]
 ) -> None:
     entry = make_entry(simulator)
@@ -91,6 +106,61 @@ async def test_values_are_written_within_seconds(
     assert rows[MILEAGE][0] == 12345
     assert rows[HOOD][0] == "OPEN"
     assert VIN_BEV not in str(hass_storage[_key(entry)])
+
+
+async def test_a_steady_stream_writes_at_most_once_a_minute(
+    hass: HomeAssistant,
+    simulator,
+    hass_storage: dict[str, Any],
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """A value every second for 10 minutes: about ten writes, not hundreds.
+
+    Each write replaces the stored document, so a new object under the key is
+    one write; at most one happens per simulated second here.
+    """
+    entry = make_entry(simulator)
+    coordinator = await setup_entry(hass, entry)
+    key = _key(entry)
+    seen = hass_storage.get(key)
+    writes = 0
+    for second in range(1, 601):
+        freezer.tick(timedelta(seconds=1))
+        async_fire_time_changed(hass)
+        await push(
+            hass,
+            coordinator,
+            VIN_BEV,
+            {MILEAGE: 10_000 + second},
+            dt_util.utcnow(),
+        )
+        if hass_storage.get(key) is not seen:
+            seen = hass_storage.get(key)
+            writes += 1
+    assert 1 <= writes <= 11  # one a minute, one more at the edge
+    # The last value of the stream is on disk within a minute of its end.
+    freezer.tick(timedelta(seconds=SAVE_DELAY))
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done()
+    assert _rows(hass_storage, entry)[MILEAGE][0] == 10_600
+
+
+async def test_stop_and_unload_write_what_is_pending(
+    hass: HomeAssistant, simulator, hass_storage: dict[str, Any]
+) -> None:
+    """Values not yet written when Home Assistant stops or the entry unloads."""
+    entry = make_entry(simulator)
+    coordinator = await setup_entry(hass, entry)
+    await push(hass, coordinator, VIN_BEV, {MILEAGE: 20_000}, dt_util.utcnow())
+    # Not yet: the minute has not passed.
+    assert _rows(hass_storage, entry).get(MILEAGE, [None])[0] != 20_000
+    # Home Assistant stops: its final write takes the pending values.
+    hass.bus.async_fire(EVENT_HOMEASSISTANT_FINAL_WRITE)
+    await hass.async_block_till_done()
+    assert _rows(hass_storage, entry)[MILEAGE][0] == 20_000
+    await push(hass, coordinator, VIN_BEV, {MILEAGE: 20_001}, dt_util.utcnow())
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    assert _rows(hass_storage, entry)[MILEAGE][0] == 20_001
 
 
 async def test_a_crash_brings_back_the_last_values(

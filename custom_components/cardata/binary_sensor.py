@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any, Self
+
 from homeassistant.components.binary_sensor import (  # type: ignore[attr-defined]
     BinarySensorDeviceClass,
     BinarySensorEntity,
@@ -10,7 +13,7 @@ from homeassistant.components.binary_sensor import (  # type: ignore[attr-define
 from homeassistant.const import STATE_OFF, STATE_ON, EntityCategory
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
-from homeassistant.helpers.restore_state import RestoreEntity
+from homeassistant.helpers.restore_state import ExtraStoredData, RestoreEntity
 
 from .catalogue.conversion import convert
 from .catalogue.descriptors import DescriptorInfo, fallback_name
@@ -56,6 +59,29 @@ async def async_setup_entry(
     )
 
 
+@dataclass(frozen=True, slots=True)
+class HeldBinaryState(ExtraStoredData):
+    """What a binary sensor held, kept for the restore.
+
+    Home Assistant's restore keeps the state as shown, which is
+    "unavailable" while BMW refuses the login; this keeps the held value, so
+    the entity shows it again after the new login or a restart.
+    """
+
+    is_on: bool | None
+
+    def as_dict(self) -> dict[str, Any]:
+        """The stored form."""
+        return {"is_on": self.is_on}
+
+    @classmethod
+    def from_dict(cls, stored: dict[str, Any]) -> Self | None:
+        """Read the stored form back; None when it is not one."""
+        if "is_on" not in stored or not isinstance(stored["is_on"], bool | None):
+            return None
+        return cls(stored["is_on"])
+
+
 class CarDataBinarySensor(CarDataDescriptorEntity, BinarySensorEntity, RestoreEntity):
     """A boolean descriptor; BMW's words (OPEN, asn_istrue...) via the catalogue."""
 
@@ -77,6 +103,17 @@ class CarDataBinarySensor(CarDataDescriptorEntity, BinarySensorEntity, RestoreEn
         self._attr_is_on = is_on
         return True
 
+    @property
+    def extra_restore_state_data(self) -> HeldBinaryState:
+        """The held value, also while the entity is unavailable."""
+        return HeldBinaryState(self._attr_is_on)
+
     async def _async_restore(self) -> None:
-        if (last := await self.async_get_last_state()) is not None:
+        if (extra := await self.async_get_last_extra_data()) is not None and (
+            held := HeldBinaryState.from_dict(extra.as_dict())
+        ) is not None:
+            self._attr_is_on = held.is_on
+        elif (last := await self.async_get_last_state()) is not None:
+            # Saved before this version, or by the integration this one
+            # replaces: the state as shown.
             self._attr_is_on = {STATE_ON: True, STATE_OFF: False}.get(last.state)

@@ -8,8 +8,9 @@ and an old longitude. Heading and altitude are attributes (their newest value).
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Final
+from typing import Any, Final, Self
 
 # Home Assistant re-exports it without "as" (mypy's explicit-export rule).
 from homeassistant.components.device_tracker import (  # type: ignore[attr-defined]
@@ -18,7 +19,7 @@ from homeassistant.components.device_tracker import (  # type: ignore[attr-defin
 from homeassistant.const import ATTR_LATITUDE, ATTR_LONGITUDE
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
-from homeassistant.helpers.restore_state import RestoreEntity
+from homeassistant.helpers.restore_state import ExtraStoredData, RestoreEntity
 
 from .catalogue.conversion import convert
 from .catalogue.descriptors import describe
@@ -75,11 +76,51 @@ async def async_setup_entry(
     entry.async_on_unload(coordinator.async_add_descriptor_listener(on_new_descriptors))
 
 
+@dataclass(frozen=True, slots=True)
+class HeldPosition(ExtraStoredData):
+    """The position a tracker held, kept for the restore.
+
+    Home Assistant's restore keeps the state as shown; while BMW refuses the
+    login that is "unavailable" without a position. This keeps the held
+    one, so the tracker shows it again after the new login or a restart.
+    """
+
+    latitude: float | None
+    longitude: float | None
+    attributes: dict[str, float] = field(default_factory=dict)
+    """Heading and altitude, when known."""
+
+    def as_dict(self) -> dict[str, Any]:
+        """The stored form (flat, like the state's attributes)."""
+        return {
+            ATTR_LATITUDE: self.latitude,
+            ATTR_LONGITUDE: self.longitude,
+            **self.attributes,
+        }
+
+    @classmethod
+    def from_dict(cls, stored: dict[str, Any]) -> Self:
+        """Read a stored form, or a state's attributes, back."""
+        return cls(
+            _number(stored.get(ATTR_LATITUDE)),
+            _number(stored.get(ATTR_LONGITUDE)),
+            {
+                role: value
+                for role in ATTRIBUTE_ROLES
+                if (value := _number(stored.get(role))) is not None
+            },
+        )
+
+
 class CarDataTracker(CarDataEntity, TrackerEntity, RestoreEntity):
     """The vehicle's position (GPS) with heading and altitude."""
 
     _attr_name = None
     _attr_entity_category = None  # type: ignore[assignment]  # a main entity
+    # They change with every position while driving; the position itself is
+    # recorded (the map's history), and the heading and altitude sensors keep
+    # theirs for whoever enables them.
+    _unrecorded_attributes = frozenset(ATTRIBUTE_ROLES)
 
     def __init__(
         self, coordinator: CarDataCoordinator, vin: str, roles: dict[str, str]
@@ -97,15 +138,27 @@ class CarDataTracker(CarDataEntity, TrackerEntity, RestoreEntity):
         """Return heading and altitude when known."""
         return self._attributes
 
+    @property
+    def extra_restore_state_data(self) -> HeldPosition:
+        """The held position, also while the entity is unavailable."""
+        return HeldPosition(
+            self._attr_latitude, self._attr_longitude, dict(self._attributes)
+        )
+
     async def async_added_to_hass(self) -> None:
         """Restore the last position, then follow the position descriptors."""
         await super().async_added_to_hass()
-        if (last := await self.async_get_last_state()) is not None:
-            self._attr_latitude = _number(last.attributes.get(ATTR_LATITUDE))
-            self._attr_longitude = _number(last.attributes.get(ATTR_LONGITUDE))
-            for role in ATTRIBUTE_ROLES:
-                if (value := _number(last.attributes.get(role))) is not None:
-                    self._attributes[role] = value
+        held: HeldPosition | None = None
+        if (extra := await self.async_get_last_extra_data()) is not None:
+            held = HeldPosition.from_dict(extra.as_dict())
+        elif (last := await self.async_get_last_state()) is not None:
+            # Saved before this version, or by the integration this one
+            # replaces: the position is in the state's attributes.
+            held = HeldPosition.from_dict(dict(last.attributes))
+        if held is not None:
+            self._attr_latitude = held.latitude
+            self._attr_longitude = held.longitude
+            self._attributes = dict(held.attributes)
         roles, self._pending_roles = self._pending_roles, {}
         self._added = True
         self._watch(roles)

@@ -3,8 +3,14 @@
 Home Assistant writes its restore snapshot every 15 minutes; after a
 ``kill -9`` entities would come back with values that old. This store keeps
 every vehicle's last values with BMW's timestamps in the integration's own
-file (``cardata.values.<entry id>``), written a few seconds after a change
-(:data:`SAVE_DELAY`, one write per burst, never postponed by more traffic).
+file (``cardata.values.<entry id>``). The whole file is rewritten on each
+write, so it is written at most once per :data:`SAVE_DELAY` while values
+flow (a moving car sends several a minute; an SD card wears with every
+write): the first change schedules the write, later changes ride along and
+never postpone it, so a steady stream is still written once a minute. A
+``kill -9`` loses at most that minute. On Home Assistant's stop the store
+writes what is pending at its final write; an unloading entry writes at once
+(:meth:`ValueStore.async_flush`).
 
 At set-up :meth:`ValueStore.async_restore` hands the stored values to the
 coordinator before the platforms start: entities show them as their state
@@ -32,7 +38,7 @@ if TYPE_CHECKING:
     from .coordinator import CarDataCoordinator
 
 STORAGE_VERSION: Final = 1
-SAVE_DELAY: Final = 2.0
+SAVE_DELAY: Final = 60.0
 """Seconds between a change and its write (a kill -9 loses at most these)."""
 
 
@@ -84,7 +90,10 @@ class ValueStore:
     @callback
     def _on_change(self, _vin: str) -> None:
         if self._pending:
-            return  # the write already scheduled takes this change too
+            # The write already scheduled takes this change too. Asking the
+            # Store again would move that write back by SAVE_DELAY each time,
+            # and a steady stream would never be written.
+            return
         self._pending = True
         self._store.async_delay_save(self._data, SAVE_DELAY)
 

@@ -5,12 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 from homeassistant.config_entries import ConfigEntry
-from homeassistant.const import STATE_UNKNOWN
-from homeassistant.core import State, callback
-from homeassistant.helpers import restore_state
+from homeassistant.core import callback
 from homeassistant.helpers.entity import Entity
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
-from homeassistant.helpers.restore_state import RestoreEntity
 
 from ..auth.token_manager import TokenManager
 from ..catalogue.descriptors import DescriptorInfo, describe
@@ -57,30 +54,6 @@ class CarDataEntity(Entity):
         if self.available != self._shown_available:
             self._shown_available = self.available
             self.async_write_ha_state()
-
-    async def async_internal_will_remove_from_hass(self) -> None:
-        """Leave the held values, not "unavailable", for the restore.
-
-        The entry reloads after the new login; the entities then restore what
-        they held while BMW refused the login.
-        """
-        await super().async_internal_will_remove_from_hass()
-        if self._shown_available or not isinstance(self, RestoreEntity):
-            return
-        data = restore_state.async_get(self.hass)
-        if (stored := data.last_states.get(self.entity_id)) is not None:
-            data.last_states[self.entity_id] = restore_state.StoredState(
-                self._held_state(), stored.extra_data, stored.last_seen
-            )
-
-    def _held_state(self) -> State:
-        """The state the entity shows once it is available again."""
-        value = self.state
-        return State(
-            self.entity_id,
-            STATE_UNKNOWN if value is None else str(value),
-            {**(self.state_attributes or {}), **(self.extra_state_attributes or {})},
-        )
 
 
 class CarDataDescriptorEntity(CarDataEntity):

@@ -157,6 +157,8 @@ class StreamStateSensor(AccountEntity):
 
     _attr_device_class = SensorDeviceClass.ENUM
     _attr_options = STREAM_STATES
+    # A new time with every wait; the state says that it waits.
+    _unrecorded_attributes = frozenset({ATTR_NEXT_ATTEMPT})
 
     def __init__(self, entry: ConfigEntry, stream: StreamOwner) -> None:
         """Bind to the entry's stream owner."""
@@ -198,6 +200,8 @@ class TokenExpirySensor(AccountEntity):
     """
 
     _attr_device_class = SensorDeviceClass.TIMESTAMP
+    # A new time with every retry; the error stays recorded.
+    _unrecorded_attributes = frozenset({ATTR_NEXT_RETRY})
 
     def __init__(self, entry: ConfigEntry, tokens: TokenManager) -> None:
         """Bind to the entry's token manager."""

@@ -65,6 +65,19 @@ class PredictedSocSensor(_PredictionEntity, RestoreSensor):
     _attr_native_unit_of_measurement = PERCENTAGE
     _attr_state_class = SensorStateClass.MEASUREMENT
     _attr_suggested_display_precision = 0
+    # Shown, not recorded: the reading and its age move with every update (the
+    # age every minute while charging or driving), the efficiencies with
+    # every learned step; each new set would be a new row in the database.
+    # What the value stands on, its data point and the capacity stay.
+    _unrecorded_attributes = frozenset(
+        {
+            "last_reading",
+            "last_reading_at",
+            "last_reading_age_min",
+            "efficiency_ac",
+            "efficiency_dc",
+        }
+    )
 
     def __init__(self, hub: PredictionHub, vin: str) -> None:
         """Bind to one vehicle."""
