@@ -251,7 +251,9 @@ class PredictionHub:
         if (state := coordinator.get(vin, name)) is None:
             return
         feed = self.feed(vin)
-        before = feed.predictor.learning.to_dict()
+        # Only a charge level teaches the model (VehiclePredictor.add_reading).
+        teaches = name in SOC_SOURCES
+        before = feed.predictor.learning.to_dict() if teaches else None
         event = feed.apply(name, state.value, state.effective_timestamp)
         if name in SOC_SOURCES or feed.reported_capacity != feed.predictor.capacity_kwh:
             self._update_capacity(vin)
@@ -259,7 +261,7 @@ class PredictionHub:
             self.end_poller.schedule(
                 vin, state.received_at, trip=event is Event.TRIP_END
             )
-        if feed.predictor.learning.to_dict() != before:
+        if teaches and feed.predictor.learning.to_dict() != before:
             self.save()
         if vin not in self._announced and self.electric(vin):
             self._announced.add(vin)
