@@ -23,6 +23,7 @@ import hashlib
 import re
 from typing import TYPE_CHECKING, Any, Final
 
+from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import EVENT_HOMEASSISTANT_STARTED
 from homeassistant.core import CoreState, Event, HomeAssistant, callback
 from homeassistant.helpers import entity_registry as er, issue_registry as ir
@@ -32,7 +33,6 @@ from ..const import DOMAIN, LOGGER
 from ..data.coordinator import split_unique_id
 
 if TYPE_CHECKING:
-    from ..runtime.data import CarDataConfigEntry
     from .registry import PlatformChange
 
 CONF_K_FOLLOWUP: Final = "k_followup"
@@ -79,7 +79,7 @@ def async_delete_followup_issues(hass: HomeAssistant, entry_id: str) -> None:
 
 
 @callback
-def async_schedule_followup(hass: HomeAssistant, entry: CarDataConfigEntry) -> None:
+def async_schedule_followup(hass: HomeAssistant, entry: ConfigEntry) -> None:
     """Run the one-time checks once Home Assistant has started (if still due)."""
     pending = entry.data.get(CONF_K_FOLLOWUP)
     if not pending:
@@ -101,7 +101,7 @@ def async_schedule_followup(hass: HomeAssistant, entry: CarDataConfigEntry) -> N
 
 
 async def async_run_followup(
-    hass: HomeAssistant, entry: CarDataConfigEntry, gone: list[str]
+    hass: HomeAssistant, entry: ConfigEntry, gone: list[str]
 ) -> None:
     """Fix the statistics, look at automations, then clear the flag."""
     registry = er.async_get(hass)
@@ -184,7 +184,7 @@ def old_words(config: Any, options: Iterable[str]) -> set[str]:
 
 
 def _report_old_states(
-    hass: HomeAssistant, entry: CarDataConfigEntry, registry: er.EntityRegistry
+    hass: HomeAssistant, entry: ConfigEntry, registry: er.EntityRegistry
 ) -> None:
     enums: dict[str, tuple[str, ...]] = {}
     for entity in er.async_entries_for_config_entry(registry, entry.entry_id):
