@@ -2,6 +2,9 @@
 
 ``custom_components.cardata`` is imported first so that our package, not the
 test plugin's bundled ``custom_components``, is the one on the path.
+
+Two guards watch every test's log: no secret may appear in it, and Home
+Assistant may not report a deprecated use by this integration.
 """
 
 from __future__ import annotations
@@ -9,6 +12,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Callable, Iterator
 import logging
+import re
 import traceback
 from typing import Any
 
@@ -17,6 +21,7 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 import custom_components.cardata  # noqa: F401
+from custom_components.cardata.const import DOMAIN
 
 pytest_plugins = ["tests.simulator.fixtures"]
 
@@ -106,6 +111,72 @@ def no_secrets_in_logs(
                 leaks.append(f"{when} {record.name} {record.levelname}")
     if leaks:
         pytest.fail(f"secret in log output: {leaks[:5]}")
+
+
+# How Home Assistant (2026.3 to 2026.10 alike) reports a deprecated or wrong use
+# by an integration: helpers/frame.py's report_usage (and frame.report before
+# it) logs "Detected that custom integration 'cardata' <what> at <file>, line
+# <n>: ..." (or "... 'cardata' <what>. ..." when given the domain) on the
+# homeassistant.helpers.frame logger; helpers/deprecation.py logs "The
+# deprecated <kind> <name> was <used> from cardata. ..." on the logger of the
+# module that deprecates it.
+_HA_REPORT = re.compile(
+    rf"^(?:Detected that (?:custom )?integration '{DOMAIN}' "
+    rf"|The deprecated .+ was \w+ from {DOMAIN}\.)"
+)
+
+
+def ha_usage_report(record: logging.LogRecord) -> str | None:
+    """Home Assistant's report of a deprecated use by this integration, else None."""
+    text = record.getMessage()
+    return text if _HA_REPORT.match(text) else None
+
+
+class _ReportCatcher(logging.Handler):
+    """Keeps Home Assistant's reports of our deprecated uses, from any logger."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.reports: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if (report := ha_usage_report(record)) is not None:
+            self.reports.append(f"{record.name}: {report}")
+
+
+def fail_on_ha_reports(reports: list[str]) -> None:
+    """Fail the test when Home Assistant reported a deprecated use of ours."""
+    if reports:
+        pytest.fail(
+            "Home Assistant reported a deprecated use by this integration "
+            "(replace it with the API the report names):\n" + "\n".join(reports),
+            pytrace=False,
+        )
+
+
+@pytest.fixture(autouse=True)
+def ha_usage_reports() -> Iterator[list[str]]:
+    """Fail any test during which Home Assistant reports a deprecated use of ours.
+
+    A handler on the root logger sees the reports of every logger, from
+    set-up to teardown (this fixture starts before ``hass`` and ends after
+    it). Home Assistant logs a place once until the test plugin resets its
+    memory after each test, so every test that reaches one fails. A test that
+    provokes a report on purpose takes it out of the yielded list.
+    """
+    catcher = _ReportCatcher()
+    root = logging.getLogger()
+    root.addHandler(catcher)
+    frame_logger = logging.getLogger("homeassistant.helpers.frame")
+    level = frame_logger.level
+    # Reports are warnings; keep them even if a test raises the root level.
+    frame_logger.setLevel(min(level or logging.WARNING, logging.WARNING))
+    try:
+        yield catcher.reports
+    finally:
+        root.removeHandler(catcher)
+        frame_logger.setLevel(level)
+    fail_on_ha_reports(catcher.reports)
 
 
 async def wait_for(condition: Callable[[], bool], *, timeout: float = 15.0) -> None:

@@ -8,12 +8,14 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from homeassistant.config_entries import ConfigEntryDisabler
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import (
     device_registry as dr,
     entity_registry as er,
     issue_registry as ir,
 )
+from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.cardata.api import StreamState
 from custom_components.cardata.const import DOMAIN
@@ -177,6 +179,40 @@ async def test_phantom_devices_are_removed_at_the_first_set_up(
     assert registry.async_get(secondary) is None
     assert registry.async_get(own) is not None
     assert hass.states.get(foreign) is None
+
+
+async def test_a_phantom_another_entry_also_has_stays_for_it(
+    hass: HomeAssistant, simulator
+) -> None:
+    """Only our entry lets go of the car; the other entry keeps its device.
+
+    Before Home Assistant 2026.10 both entries share one device (only our entry
+    leaves it); since then each has its own (only ours is removed).
+    """
+    other = MockConfigEntry(
+        domain=DOMAIN, title="other", disabled_by=ConfigEntryDisabler.USER
+    )
+    other.add_to_hass(hass)
+    kept = dr.async_get(hass).async_get_or_create(
+        config_entry_id=other.entry_id, identifiers={(DOMAIN, VIN_ID6)}
+    )
+    kept_entity = er.async_get(hass).async_get_or_create(
+        "sensor",
+        DOMAIN,
+        f"other_{VIN_ID6}_{SOC}",
+        config_entry=other,
+        device_id=kept.id,
+        suggested_object_id="other_soc",
+    )
+    entry = make_entry(simulator)
+    entry.add_to_hass(hass)
+    foreign, _secondary, _own = _phantoms(hass, entry)
+    await setup_entry(hass, entry)
+    await hass.async_block_till_done()
+    assert VIN_ID6 not in _devices(hass, entry)
+    assert er.async_get(hass).async_get(foreign) is None
+    assert VIN_ID6 in _devices(hass, other)
+    assert er.async_get(hass).async_get(kept_entity.entity_id) is not None
 
 
 async def test_phantoms_of_an_upgraded_entry_go_after_one_read(

@@ -77,7 +77,13 @@ class SubscribeRefusedError(MqttConnectionError):
 
 
 class _PahoClient(Client):
-    """paho client that uses a socket connected beforehand, without blocking."""
+    """paho client that uses a socket connected beforehand, without blocking.
+
+    paho-mqtt 2.1 offers no public way to hand over such a socket (``connect``
+    always opens its own, blocking), so this overrides the private
+    ``_create_socket``; tests/api/test_paho_contract.py fails, naming paho's
+    version, when paho changes that method or stops calling it.
+    """
 
     _prepared_socket: SocketLike | None = None
 

@@ -32,7 +32,6 @@ from typing import TYPE_CHECKING, Any, Final
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed
-from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 
@@ -45,6 +44,7 @@ from ..data.value_store import vin_key
 from ..rest.bootstrap import VehicleRecord
 from ..rest.quota import QuotaPlanner, QuotaSpentError
 from ..rest.quota_policy import CallKind
+from .devices import async_remove_entry_device, async_vehicle_devices
 
 if TYPE_CHECKING:
     from ..api import StreamMessage
@@ -227,9 +227,8 @@ class VinGate:
         if self.primary is None:  # pragma: no cover - callers check
             return
         primary = self.primary | self.confirmed
-        registry = dr.async_get(self.hass)
         entry_id = self.entry.entry_id
-        for device in dr.async_entries_for_config_entry(registry, entry_id):
+        for device in async_vehicle_devices(self.hass, entry_id):
             vins = [
                 ident
                 for domain, ident in device.identifiers
@@ -237,7 +236,7 @@ class VinGate:
             ]
             if vins and not any(self._key(vin) in primary for vin in vins):
                 LOGGER.info("Removing a device of a vehicle not on the account")
-                registry.async_update_device(device.id, remove_config_entry_id=entry_id)
+                async_remove_entry_device(self.hass, entry_id, device)
                 for vin in vins:
                     self.coordinator.vehicles.pop(vin, None)
         for vin in list(self.coordinator.vehicles):

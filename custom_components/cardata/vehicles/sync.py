@@ -26,7 +26,6 @@ from typing import Final
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed
-from homeassistant.helpers import device_registry as dr
 from homeassistant.util import dt as dt_util
 
 from ..api import ApiError, CarDataConnectionError, VehicleMapping
@@ -36,6 +35,7 @@ from ..const import DOMAIN, LOGGER
 from ..rest.bootstrap import RestContext, VehicleRecord, device_fields
 from ..rest.quota import QuotaSpentError
 from ..rest.quota_policy import CallKind
+from .devices import async_remove_entry_device, async_vehicle_devices
 
 CHECK_EVERY: Final = timedelta(days=1)
 SILENT_FOR: Final = timedelta(days=3)
@@ -157,7 +157,6 @@ class VehicleSync:
 @callback
 def async_remove_vehicle(hass: HomeAssistant, entry: ConfigEntry, vin: str) -> None:
     """Remove a vehicle that left the account, with its entities; reload."""
-    registry = dr.async_get(hass)
-    if (device := registry.async_get_device(identifiers={(DOMAIN, vin)})) is not None:
-        registry.async_update_device(device.id, remove_config_entry_id=entry.entry_id)
+    for device in async_vehicle_devices(hass, entry.entry_id, vin):
+        async_remove_entry_device(hass, entry.entry_id, device)
     hass.config_entries.async_schedule_reload(entry.entry_id)
