@@ -317,11 +317,14 @@ class TokenManager(AbstractAuth):
         self._failures = 0
         self.last_error = None
         self.next_retry = None
-        self.last_refresh = _utcnow()
-        self.refresh_count += 1
 
     def _announce(self, new: TokenSet) -> None:
-        LOGGER.debug("Tokens refreshed, valid for %.0f s", new.seconds_left(_utcnow()))
+        # Counted where it is told: whoever sees the count sees the news.
+        self.last_refresh = _utcnow()
+        self.refresh_count += 1
+        LOGGER.debug(
+            "Tokens refreshed, valid for %.0f s", new.seconds_left(self.last_refresh)
+        )
         self._wake.set()
         self._listeners.notify()
 
