@@ -156,8 +156,8 @@ async def test_save_retried_with_backoff(
     make_entry: MakeEntry,
     storage: Storage,
 ) -> None:
-    """Retries after 30 s, doubling to 10 min, then every 10 min; a refresh
-    meanwhile does not reset the wait."""
+    """Retries after 30 s, doubling to 10 min, then every 10 min until a save
+    works."""
     entry = make_entry(simulator, GCID_A, CLIENT_A)
     tokens = await _loaded(hass, entry)
     storage.fail_writes()
