@@ -62,6 +62,17 @@ def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
 
 
 @pytest.fixture
+def hass_config_dir(hass_tmp_config_dir: str) -> str:
+    """Each test's own configuration folder (the test plugin's documented way).
+
+    The integration writes real files there (the token file, vehicle
+    images); they must not pile up in the plugin's shared folder, and a test
+    may make the folder fail writes.
+    """
+    return hass_tmp_config_dir
+
+
+@pytest.fixture
 def log_secrets() -> set[str]:
     """Extra secrets a test adds for the log guard (tokens it made itself)."""
     return set()

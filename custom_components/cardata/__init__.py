@@ -15,6 +15,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers import config_validation as cv, device_registry as dr
 from homeassistant.helpers.typing import ConfigType
 
+from .auth.token_file import async_remove_store as async_remove_tokens
 from .common.issues import async_delete_entry_issues
 from .const import DOMAIN
 from .data import value_store
@@ -88,6 +89,7 @@ async def async_remove_entry(hass: HomeAssistant, entry: CarDataConfigEntry) -> 
     await async_remove_learning(hass, entry.entry_id)
     await gate.async_remove_store(hass, entry.entry_id)
     await value_store.async_remove_store(hass, entry.entry_id)
+    await async_remove_tokens(hass, entry.entry_id)
     async_delete_entry_issues(hass, entry.entry_id)
     async_delete_followup_issues(hass, entry.entry_id)
 

@@ -15,6 +15,7 @@ from pathlib import Path
 import shutil
 import signal
 import socket
+import subprocess
 import sys
 import time
 from typing import Any, Self
@@ -77,6 +78,7 @@ class Harness:
     _entity_ids: dict[str, str] = field(default_factory=dict)
     _msg_id: int = 0
     rest_offset: int = 0
+    _frozen: list[Path] = field(default_factory=list)
 
     @property
     def http(self) -> aiohttp.ClientSession:
@@ -418,6 +420,53 @@ class Harness:
         await self.api("POST", path, {"next_step_id": "refresh_tokens"})
         return await self.api("POST", path, {})
 
+    # ------------------------------------------------------------ storage
+    def storage_read_only(self) -> str | None:
+        """Make ``.storage`` refuse every write, root's too; a reason if not.
+
+        ``chmod`` does not stop root, so the folder and its files get the
+        immutable attribute (``chattr +i``, ext4/xfs/btrfs, needs
+        CAP_LINUX_IMMUTABLE): no file can be created, renamed, replaced or
+        changed in it. A probe write checks that it really holds.
+        """
+        folder = self.config / ".storage"
+        if shutil.which("chattr") is None:
+            return "chattr is not installed"
+        # The folder first: then nothing comes or goes while its files follow.
+        if (failed := self._chattr_on(folder)) or any(
+            failed := self._chattr_on(path) for path in sorted(folder.iterdir())
+        ):
+            self.storage_writable()
+            return f"chattr +i failed: {failed}"
+        probe = folder / ".write-probe"
+        try:
+            probe.write_text("x", encoding="utf-8")
+        except OSError:
+            return None
+        probe.unlink()
+        self.storage_writable()
+        return "chattr +i did not stop a write here"
+
+    def _chattr_on(self, path: Path) -> str:
+        """Make ``path`` immutable; chattr's complaint when it could not."""
+        done = subprocess.run(
+            ["chattr", "+i", str(path)], capture_output=True, text=True, check=False
+        )
+        if done.returncode != 0:
+            return done.stderr.strip() or f"exit status {done.returncode}"
+        self._frozen.append(path)
+        return ""
+
+    def storage_writable(self) -> None:
+        """Undo :meth:`storage_read_only` (the files first, the folder last)."""
+        while self._frozen:
+            path = self._frozen.pop()
+            subprocess.run(
+                ["chattr", "-i", str(path)],
+                capture_output=True,
+                check=False,
+            )
+
     # ------------------------------------------------------------ life cycle
     async def __aenter__(self) -> Self:
         """Open the HTTP session."""
@@ -430,6 +479,7 @@ class Harness:
 
     async def close(self) -> None:
         """Stop what this harness started."""
+        self.storage_writable()
         with contextlib.suppress(Exception):
             await self.stop_hass()
         with contextlib.suppress(Exception):

@@ -124,6 +124,62 @@ async def kill_during_refresh(run: Run) -> Verdict:
     return Verdict(held, took, f"stream back; then {answer}; {flows} reauth flow(s)")
 
 
+@scenario("read-only storage during a refresh")
+async def storage_read_only(run: Run) -> Verdict:
+    """BMW rotates the token while ``.storage`` takes no write (root's neither).
+
+    The new token must stay in use (a second refresh spends it, the stream
+    moves to its id token, no new login), a repair must say why, and once
+    ``.storage`` is writable again the token must end up saved: Home
+    Assistant's own write of the config entry failed meanwhile, so the
+    restart at the end proves it with a refresh BMW accepts.
+    """
+    h = run.h
+
+    async def on_new_token() -> bool:
+        return bool((await h.stats())["stream_on_newest_token"])
+
+    if reason := h.storage_read_only():
+        return Verdict(held=False, note=f"cannot make .storage read-only: {reason}")
+    try:
+        first = _reason(await h.refresh_tokens())
+        told = await _issue(run, "token_not_saved", 30)
+        streamed = await wait_until(on_new_token, 60)
+        second = _reason(await h.refresh_tokens())
+        streamed_again = await wait_until(on_new_token, 60)
+        reauth = await h.reauth_flows()
+    finally:
+        h.storage_writable()
+
+    async def issue_gone() -> bool:
+        return not any(i.startswith("token_not_saved") for i in await h.issues())
+
+    saved = await wait_until(issue_gone, 150, 1.0)  # retry after <= 2 min
+    stale = "older login than the token file"
+    stale_before = h.log_text().count(stale)
+    await run.restart_hass()
+    await wait_until(run.entry_loaded, 120)
+    from_file = h.log_text().count(stale) > stale_before
+    third = _reason(await h.refresh_tokens())
+    took = await run.probe(60)
+    reauth += await h.reauth_flows()
+    checks = {
+        "refreshed": first == second == third == "tokens_refreshed",
+        "repair shown": told is not None,
+        "stream on new token": streamed is not None and streamed_again is not None,
+        "saved": saved is not None,
+        "no reauth": reauth == 0,
+        "stream after restart": took is not None,
+    }
+    failed = [name for name, ok in checks.items() if not ok]
+    note = f"refreshes {first}/{second}/{third}; reauth {reauth}; " + (
+        f"NOT: {', '.join(failed)}" if failed else "repair shown, stream on new token"
+    )
+    if from_file:
+        note += "; restart took the token file (config entry was stale)"
+    return Verdict(not failed, saved, note)
+
+
 @scenario("simulator clock jumps 2 h ahead (id token expired)", order=3)
 async def clock_jump(run: Run) -> Verdict:
     await run.h.world("advance", seconds=7200)
@@ -277,9 +333,10 @@ async def no_secrets(run: Run) -> Verdict:
         if any(value in log for value in values):
             leaks.append(f"log: {kind}")
     storage = run.h.config / ".storage"
+    tokens = f"cardata.tokens.{run.h.entry_id}"  # the integration's token file
     allowed = {
-        "tokens": {"core.config_entries"},
-        "ids": {"core.config_entries"},
+        "tokens": {"core.config_entries", tokens},
+        "ids": {"core.config_entries", tokens},
         "vins": {"core.device_registry", "core.entity_registry", "core.restore_state"},
     }
     for path in sorted(storage.iterdir()) if storage.is_dir() else []:

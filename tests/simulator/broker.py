@@ -144,6 +144,12 @@ class Broker:
         """Open connections of an account now."""
         return sum(1 for s in self.sessions if s.gcid == gcid and not s.closed)
 
+    def open_token_expiries(self, gcid: str) -> list[dt.datetime]:
+        """Expiry of the id token each open connection of an account used."""
+        return [
+            s.token_expires for s in self.sessions if s.gcid == gcid and not s.closed
+        ]
+
     def connect_count(self, gcid: str) -> int:
         """Accepted connections of an account so far."""
         return self._stat(gcid).connects

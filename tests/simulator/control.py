@@ -183,8 +183,19 @@ COMMANDS: dict[str, Command] = {
 def stats(sim: Simulator, gcid: str) -> dict[str, Any]:
     """What a fault run measures about one account."""
     broker = sim.broker
+    newest_id_token = max(
+        (
+            r.expires_at
+            for r in sim.oauth.tokens.values()
+            if r.kind == "id" and r.gcid == gcid
+        ),
+        default=None,
+    )
     return {
         "now": sim.now().isoformat(),
+        # The open stream logged in with the id token issued last.
+        "stream_on_newest_token": newest_id_token is not None
+        and newest_id_token in broker.open_token_expiries(gcid),
         "connections": broker.active_connections(gcid),
         "connects": broker.connect_count(gcid),
         "refused": broker.refused_count(gcid),

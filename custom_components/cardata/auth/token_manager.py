@@ -1,10 +1,32 @@
 """Token manager: keeps one entry's BMW tokens fresh and persisted.
 
 One instance per config entry. It refreshes ahead of expiry (early enough that
-the stream can swap its id token before the broker drops it), lets concurrent
-callers share one refresh, and stores every rotated token set in the config
-entry before any caller gets to use it: BMW spends the old refresh token the
-moment a new one is issued, so losing the new one would cost a new login.
+the stream can swap its id token before the broker drops it) and lets
+concurrent callers share one refresh.
+
+A rotated token is never dropped. BMW spends the old refresh token the moment
+a new one is issued, so the new set is the only way back in:
+
+- It goes into memory and into the config entry at once; every later refresh
+  (of this instance, or of the next one after a reload) uses it.
+- It is also written to the entry's token file (:mod:`.token_file`), before
+  the stream or anyone else is told about it. Home Assistant writes the
+  config entry later and only logs when that fails (``async_update_entry``
+  and ``Store.async_save`` do not raise), while the token file is written
+  here and a failure raises, so the manager knows whether the token is on
+  disk (:attr:`TokenManager.saved`).
+- When the write fails the token is used from memory all the same, the write
+  is retried after 30 s, 1, 2, 4 and 8 min and then every 10 min until it
+  works, and a repair issue (``token_not_saved``) says that the login could
+  not be saved and what to do; it clears itself with the first save that
+  works. A refresh meanwhile writes its own, newer set at once.
+- At set-up the newer of the two stored sets (config entry, token file) is
+  used: after a stop during which Home Assistant could not write the config
+  entry, the token file has the newer one; after a new login, the entry.
+- When Home Assistant stops with the token unsaved, one last write is tried.
+  Only if that fails too (``.storage`` still not writable) the token exists
+  nowhere but in memory and the next start needs a new login: there is no
+  other place to keep it.
 """
 
 from __future__ import annotations
@@ -17,8 +39,10 @@ from typing import TYPE_CHECKING
 
 from aiohttp import ClientSession
 from homeassistant.config_entries import ConfigEntry
-from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.const import EVENT_HOMEASSISTANT_STOP
+from homeassistant.core import CALLBACK_TYPE, Event, HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed
+from homeassistant.helpers.event import async_call_later
 
 from ..api import (
     AbstractAuth,
@@ -27,9 +51,11 @@ from ..api import (
     OAuthClient,
     TokenSet,
 )
+from ..common.issues import async_report_token_not_saved
 from ..common.listeners import Listeners
 from ..common.tasks import async_cancel
 from ..const import CONF_CLIENT_ID, CONF_TOKENS, DOMAIN, LOGGER
+from .token_file import TokenFile
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -41,6 +67,10 @@ if TYPE_CHECKING:
 REFRESH_MARGIN: float = 600.0
 RETRY_MIN: float = 5.0
 RETRY_MAX: float = 300.0
+# Saving a rotated token that could not be written: first retry after this
+# many seconds, doubling up to the cap, then at the cap until it works.
+SAVE_RETRY_FIRST: float = 30.0
+SAVE_RETRY_MAX: float = 600.0
 
 
 def _utcnow() -> datetime:
@@ -92,6 +122,16 @@ class TokenManager(AbstractAuth):
         self.next_retry: datetime | None = None
         self.last_refresh: datetime | None = None
         self.refresh_count = 0
+        self._file = TokenFile(hass, entry.entry_id)
+        # The refresh token of the set known to be in the token file.
+        self._saved_refresh: str | None = None
+        self._save_lock = asyncio.Lock()
+        self._save_failures = 0
+        self._cancel_save_retry: CALLBACK_TYPE | None = None
+        self._unsub_stop: CALLBACK_TYPE | None = None
+        self._stopped = False
+        self.save_error: str | None = None
+        self.next_save: datetime | None = None
 
     # ----------------------------------------------------------------- state
     @property
@@ -113,6 +153,11 @@ class TokenManager(AbstractAuth):
     def refresh_margin(self) -> float:
         """Return how long before expiry the tokens are refreshed."""
         return self._margin
+
+    @property
+    def saved(self) -> bool:
+        """Return whether the tokens in use are saved on disk."""
+        return self._saved_refresh == self._tokens.refresh_token
 
     @property
     def auth_failed(self) -> bool:
@@ -210,7 +255,11 @@ class TokenManager(AbstractAuth):
         async with self._lock:
             if self._auth_failed:
                 raise self._auth_error()
-            if self._adopt_stored() or self._tokens is not seen:
+            if self._adopt_stored():
+                # Stored in the entry by an earlier instance: save it here too.
+                await self._async_save()
+                return self._tokens
+            if self._tokens is not seen:
                 # Someone else refreshed while we waited for the lock.
                 return self._tokens
             if not force and not self._needs_refresh():
@@ -240,6 +289,11 @@ class TokenManager(AbstractAuth):
             # Never overwrite the account id with nothing.
             new = replace(new, gcid=self._tokens.gcid)
         self._store(new)
+        try:
+            # Before anyone is told: written, or kept in memory and retried.
+            await self._async_save()
+        finally:
+            self._announce(new)
         return new
 
     def _adopt_stored(self) -> bool:
@@ -255,15 +309,17 @@ class TokenManager(AbstractAuth):
         return True
 
     def _store(self, new: TokenSet) -> None:
-        # Persist first: the old refresh token is spent from now on.
-        self._hass.config_entries.async_update_entry(
-            self._entry, data={**self._entry.data, CONF_TOKENS: new.to_dict()}
-        )
+        # Memory and config entry first: the old refresh token is spent from
+        # now on, and a reload takes the entry's (in-memory) tokens.
+        self._update_entry(new)
         self._tokens = new
         self._margin = self._margin_for(new)
         self._failures = 0
         self.last_error = None
         self.next_retry = None
+
+    def _announce(self, new: TokenSet) -> None:
+        # Counted where it is told: whoever sees the count sees the news.
         self.last_refresh = _utcnow()
         self.refresh_count += 1
         LOGGER.debug(
@@ -271,6 +327,99 @@ class TokenManager(AbstractAuth):
         )
         self._wake.set()
         self._listeners.notify()
+
+    def _update_entry(self, tokens: TokenSet) -> None:
+        self._hass.config_entries.async_update_entry(
+            self._entry, data={**self._entry.data, CONF_TOKENS: tokens.to_dict()}
+        )
+
+    # ---------------------------------------------------------------- saving
+    async def _async_save(self) -> None:
+        """Write the tokens in use to the token file, or schedule a retry.
+
+        Never raises for a failed write: the tokens stay in use from memory.
+        """
+        async with self._save_lock:
+            while not self.saved:
+                tokens = self._tokens
+                try:
+                    await self._file.async_save(self._client_id, tokens)
+                except OSError as err:
+                    self._save_failed(err)
+                    return
+                # A refresh during the write: write its newer set too.
+                self._saved_refresh = tokens.refresh_token
+            self._save_succeeded()
+
+    def _save_failed(self, err: OSError) -> None:
+        self._save_failures += 1
+        doublings = min(self._save_failures - 1, 10)
+        delay = min(SAVE_RETRY_MAX, SAVE_RETRY_FIRST * 2**doublings)
+        self.save_error = err.strerror or type(err).__name__
+        if self._save_failures == 1:
+            LOGGER.warning(
+                "The new login could not be saved in %s (%s); it stays in use"
+                " from memory and saving is retried in %.0f s. Until it is"
+                " saved, a restart of Home Assistant needs a new login",
+                self._file.folder,
+                self.save_error,
+                delay,
+            )
+        else:
+            LOGGER.debug(
+                "Saving the login failed again (%s), next try in %.0f s",
+                self.save_error,
+                delay,
+            )
+        self._schedule_save_retry(delay)
+        async_report_token_not_saved(
+            self._hass, self._entry, self._file.folder, self.save_error
+        )
+
+    def _save_succeeded(self) -> None:
+        self._cancel_save()
+        if self._save_failures:
+            LOGGER.info(
+                "The login is saved now, after %d failed tries", self._save_failures
+            )
+        self._save_failures = 0
+        self.save_error = None
+        async_report_token_not_saved(self._hass, self._entry, self._file.folder, None)
+
+    def _schedule_save_retry(self, delay: float) -> None:
+        self._cancel_save()
+        if self._stopped:
+            return  # the next set-up takes the tokens from the entry and saves
+        self.next_save = _utcnow() + timedelta(seconds=delay)
+        self._cancel_save_retry = async_call_later(
+            self._hass, delay, self._save_retry_due
+        )
+
+    @callback
+    def _save_retry_due(self, _now: datetime) -> None:
+        self._cancel_save_retry = None
+        self.next_save = None
+        self._entry.async_create_background_task(
+            self._hass, self._async_save(), f"{DOMAIN} token save"
+        )
+
+    def _cancel_save(self) -> None:
+        if self._cancel_save_retry is not None:
+            self._cancel_save_retry()
+            self._cancel_save_retry = None
+        self.next_save = None
+
+    async def _async_on_stop(self, _event: Event) -> None:
+        """Home Assistant stops: one last try to save a login kept in memory."""
+        if self.saved:
+            return
+        await self._async_save()
+        if not self.saved:
+            LOGGER.warning(
+                "Home Assistant stops before the newest login could be saved"
+                " (%s); after the restart a new login is needed",
+                self.save_error,
+            )
 
     def _set_retry(self, err: CarDataConnectionError) -> None:
         self._failures += 1
@@ -301,6 +450,31 @@ class TokenManager(AbstractAuth):
         )
 
     # ------------------------------------------------------------ life cycle
+    async def async_load(self) -> None:
+        """Use the newer of the entry's and the token file's tokens; save it.
+
+        The token file is newer when Home Assistant could not write the
+        config entry after the last refresh; the entry is newer after a new
+        login, and on the first start (no token file yet).
+        """
+        saved = await self._file.async_load()
+        if (
+            saved is not None
+            and saved.client_id == self._client_id
+            and saved.tokens.gcid == self._tokens.gcid
+        ):
+            if saved.tokens.refresh_token == self._tokens.refresh_token:
+                self._saved_refresh = saved.tokens.refresh_token
+            elif saved.tokens.expires_at > self._tokens.expires_at:
+                LOGGER.info(
+                    "The config entry holds an older login than the token file"
+                    " (its last write failed); using the newer one"
+                )
+                self._tokens = saved.tokens
+                self._saved_refresh = saved.tokens.refresh_token
+                self._update_entry(saved.tokens)
+        await self._async_save()
+
     @callback
     def async_setup(self) -> None:
         """Start from the stored tokens; never waits for BMW.
@@ -316,14 +490,28 @@ class TokenManager(AbstractAuth):
     @callback
     def async_start(self) -> None:
         """Run the background refresher as an entry-owned task."""
+        self._unsub_stop = self._hass.bus.async_listen(
+            EVENT_HOMEASSISTANT_STOP, self._async_on_stop
+        )
         self._task = self._entry.async_create_background_task(
             self._hass, self._async_refresher(), f"{DOMAIN} token refresher"
         )
 
     async def async_stop(self) -> None:
-        """Stop the background refresher."""
+        """Stop the background refresher and the save retries.
+
+        A login still unsaved gets one more try; if it fails, the next
+        set-up (a reload) takes it from the config entry and goes on trying.
+        """
+        self._stopped = True
+        if self._unsub_stop is not None:
+            self._unsub_stop()
+            self._unsub_stop = None
+        self._cancel_save()
         task, self._task = self._task, None
         await async_cancel(task)
+        if not self.saved:
+            await self._async_save()
 
     def _seconds_until_due(self) -> float:
         now = _utcnow()

@@ -15,6 +15,10 @@ The flows that fix the fixable ones live in :mod:`.repairs`.
   once the other client is stopped.
 - ``stream_scope_missing``: the login lacks the streaming permission;
   fixable: start a new login.
+- ``token_not_saved``: BMW rotated the login but it could not be written to
+  disk; it is kept in memory and saving is retried. Cleared by the first
+  save that works (nothing to confirm: the owner frees space or fixes the
+  folder's permissions).
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ SECONDARY = "secondary_user"
 REMOVED = "vehicle_removed"
 EVICTED = "stream_evicted"
 SCOPE_MISSING = "stream_scope_missing"
+TOKEN_NOT_SAVED = "token_not_saved"  # noqa: S105 - an issue kind
 STREAM_SCOPE = "cardata:streaming:read"
 
 
@@ -103,6 +108,24 @@ def async_clear_container_limit(hass: HomeAssistant, entry: ConfigEntry) -> None
     ir.async_delete_issue(hass, DOMAIN, issue_id(CONTAINER_LIMIT, entry.entry_id))
 
 
+@callback
+def async_report_token_not_saved(
+    hass: HomeAssistant, entry: ConfigEntry, folder: str, error: str | None
+) -> None:
+    """Show that the newest login is only in memory (``error`` None clears it)."""
+    if error is None:
+        ir.async_delete_issue(hass, DOMAIN, issue_id(TOKEN_NOT_SAVED, entry.entry_id))
+        return
+    async_create_issue(
+        hass,
+        TOKEN_NOT_SAVED,
+        entry,
+        fixable=False,
+        severity=ir.IssueSeverity.ERROR,
+        placeholders={"folder": folder, "error": error},
+    )
+
+
 def container_limit_reported(hass: HomeAssistant, entry: ConfigEntry) -> bool:
     """Return whether the container-limit issue is open (then no automatic retry)."""
     registry = ir.async_get(hass)
@@ -122,7 +145,16 @@ def _delete_matching(
 @callback
 def async_delete_entry_issues(hass: HomeAssistant, entry_id: str) -> None:
     """Delete every issue of a removed entry: none of them can be fixed now."""
-    for kind in (QUOTA, CONTAINER_LIMIT, SECONDARY, REMOVED, EVICTED, SCOPE_MISSING):
+    kinds = (
+        QUOTA,
+        CONTAINER_LIMIT,
+        SECONDARY,
+        REMOVED,
+        EVICTED,
+        SCOPE_MISSING,
+        TOKEN_NOT_SAVED,
+    )
+    for kind in kinds:
         _delete_matching(hass, issue_id(kind, entry_id))
 
 

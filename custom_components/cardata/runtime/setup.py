@@ -1,6 +1,7 @@
 """Building, starting and stopping what a config entry owns.
 
-Order: tokens and their refresher (from the entry; a due refresh runs in the
+Order: tokens and their refresher (the newer of the entry's and the token
+file's; a due refresh runs in the
 background, so a slow login service never holds up Home Assistant's start,
 and a restart costs no REST call) -> REST client and quota planner ->
 coordinator, VIN gate and restored values -> stream, poller, prediction,
@@ -41,6 +42,8 @@ async def async_build(
     session = async_get_clientsession(hass)
     oauth = OAuthClient(session, endpoints)
     tokens = TokenManager(hass, entry, oauth, session, endpoints.api_url)
+    # The newer of the entry's and the token file's tokens, saved.
+    await tokens.async_load()
     tokens.async_setup()
     # The refresher first: a due refresh starts now; the platforms set up
     # from the restored state while it runs; the stream and the REST calls
