@@ -42,7 +42,6 @@ from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import EVENT_HOMEASSISTANT_STOP
 from homeassistant.core import CALLBACK_TYPE, Event, HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed
-from homeassistant.helpers.event import async_call_later
 
 from ..api import (
     AbstractAuth,
@@ -51,11 +50,10 @@ from ..api import (
     OAuthClient,
     TokenSet,
 )
-from ..common.issues import async_report_token_not_saved
 from ..common.listeners import Listeners
 from ..common.tasks import async_cancel
 from ..const import CONF_CLIENT_ID, CONF_TOKENS, DOMAIN, LOGGER
-from .token_file import TokenFile
+from .token_saver import TokenSaver
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -67,10 +65,6 @@ if TYPE_CHECKING:
 REFRESH_MARGIN: float = 600.0
 RETRY_MIN: float = 5.0
 RETRY_MAX: float = 300.0
-# Saving a rotated token that could not be written: first retry after this
-# many seconds, doubling up to the cap, then at the cap until it works.
-SAVE_RETRY_FIRST: float = 30.0
-SAVE_RETRY_MAX: float = 600.0
 
 
 def _utcnow() -> datetime:
@@ -122,16 +116,8 @@ class TokenManager(AbstractAuth):
         self.next_retry: datetime | None = None
         self.last_refresh: datetime | None = None
         self.refresh_count = 0
-        self._file = TokenFile(hass, entry.entry_id)
-        # The refresh token of the set known to be in the token file.
-        self._saved_refresh: str | None = None
-        self._save_lock = asyncio.Lock()
-        self._save_failures = 0
-        self._cancel_save_retry: CALLBACK_TYPE | None = None
+        self._saver = TokenSaver(hass, entry, self._client_id, lambda: self._tokens)
         self._unsub_stop: CALLBACK_TYPE | None = None
-        self._stopped = False
-        self.save_error: str | None = None
-        self.next_save: datetime | None = None
 
     # ----------------------------------------------------------------- state
     @property
@@ -157,7 +143,17 @@ class TokenManager(AbstractAuth):
     @property
     def saved(self) -> bool:
         """Return whether the tokens in use are saved on disk."""
-        return self._saved_refresh == self._tokens.refresh_token
+        return self._saver.saved
+
+    @property
+    def save_error(self) -> str | None:
+        """Why the last write of the token file failed (None once saved)."""
+        return self._saver.error
+
+    @property
+    def next_save(self) -> datetime | None:
+        """When the next try to save the tokens is due (None when saved)."""
+        return self._saver.next_save
 
     @property
     def auth_failed(self) -> bool:
@@ -257,7 +253,7 @@ class TokenManager(AbstractAuth):
                 raise self._auth_error()
             if self._adopt_stored():
                 # Stored in the entry by an earlier instance: save it here too.
-                await self._async_save()
+                await self._saver.async_save()
                 return self._tokens
             if self._tokens is not seen:
                 # Someone else refreshed while we waited for the lock.
@@ -291,7 +287,7 @@ class TokenManager(AbstractAuth):
         self._store(new)
         try:
             # Before anyone is told: written, or kept in memory and retried.
-            await self._async_save()
+            await self._saver.async_save()
         finally:
             self._announce(new)
         return new
@@ -333,97 +329,22 @@ class TokenManager(AbstractAuth):
             self._entry, data={**self._entry.data, CONF_TOKENS: tokens.to_dict()}
         )
 
-    # ---------------------------------------------------------------- saving
-    async def _async_save(self) -> None:
-        """Write the tokens in use to the token file, or schedule a retry.
-
-        Never raises for a failed write: the tokens stay in use from memory.
-        """
-        async with self._save_lock:
-            while not self.saved:
-                tokens = self._tokens
-                try:
-                    await self._file.async_save(self._client_id, tokens)
-                except OSError as err:
-                    self._save_failed(err)
-                    return
-                # A refresh during the write: write its newer set too.
-                self._saved_refresh = tokens.refresh_token
-            self._save_succeeded()
-
-    def _save_failed(self, err: OSError) -> None:
-        self._save_failures += 1
-        doublings = min(self._save_failures - 1, 10)
-        delay = min(SAVE_RETRY_MAX, SAVE_RETRY_FIRST * 2**doublings)
-        self.save_error = err.strerror or type(err).__name__
-        if self._save_failures == 1:
-            LOGGER.warning(
-                "The new login could not be saved in %s (%s); it stays in use"
-                " from memory and saving is retried in %.0f s. Until it is"
-                " saved, a restart of Home Assistant needs a new login",
-                self._file.folder,
-                self.save_error,
-                delay,
-            )
-        else:
-            LOGGER.debug(
-                "Saving the login failed again (%s), next try in %.0f s",
-                self.save_error,
-                delay,
-            )
-        self._schedule_save_retry(delay)
-        async_report_token_not_saved(
-            self._hass, self._entry, self._file.folder, self.save_error
-        )
-
-    def _save_succeeded(self) -> None:
-        self._cancel_save()
-        if self._save_failures:
-            LOGGER.info(
-                "The login is saved now, after %d failed tries", self._save_failures
-            )
-        self._save_failures = 0
-        self.save_error = None
-        async_report_token_not_saved(self._hass, self._entry, self._file.folder, None)
-
-    def _schedule_save_retry(self, delay: float) -> None:
-        self._cancel_save()
-        if self._stopped:
-            return  # the next set-up takes the tokens from the entry and saves
-        self.next_save = _utcnow() + timedelta(seconds=delay)
-        self._cancel_save_retry = async_call_later(
-            self._hass, delay, self._save_retry_due
-        )
-
-    @callback
-    def _save_retry_due(self, _now: datetime) -> None:
-        self._cancel_save_retry = None
-        self.next_save = None
-        self._entry.async_create_background_task(
-            self._hass, self._async_save(), f"{DOMAIN} token save"
-        )
-
-    def _cancel_save(self) -> None:
-        if self._cancel_save_retry is not None:
-            self._cancel_save_retry()
-            self._cancel_save_retry = None
-        self.next_save = None
-
     async def _async_on_stop(self, _event: Event) -> None:
         """Home Assistant stops: one last try to save a login kept in memory."""
         if self.saved:
             return
-        await self._async_save()
+        await self._saver.async_save()
         if not self.saved:
             LOGGER.warning(
                 "Home Assistant stops before the newest login could be saved"
                 " (%s); after the restart a new login is needed",
-                self.save_error,
+                self._saver.error,
             )
 
     def _set_retry(self, err: CarDataConnectionError) -> None:
         self._failures += 1
-        delay = min(RETRY_MAX, RETRY_MIN * 2 ** (self._failures - 1))
+        # The exponent is capped: BMW down for days must not overflow a float.
+        delay = min(RETRY_MAX, RETRY_MIN * 2 ** min(self._failures - 1, 16))
         self.last_error = type(err).__name__
         self.next_retry = _utcnow() + timedelta(seconds=delay)
         LOGGER.warning(
@@ -457,23 +378,23 @@ class TokenManager(AbstractAuth):
         config entry after the last refresh; the entry is newer after a new
         login, and on the first start (no token file yet).
         """
-        saved = await self._file.async_load()
+        saved = await self._saver.async_load()
         if (
             saved is not None
             and saved.client_id == self._client_id
             and saved.tokens.gcid == self._tokens.gcid
         ):
             if saved.tokens.refresh_token == self._tokens.refresh_token:
-                self._saved_refresh = saved.tokens.refresh_token
+                self._saver.mark_saved(saved.tokens)
             elif saved.tokens.expires_at > self._tokens.expires_at:
                 LOGGER.info(
                     "The config entry holds an older login than the token file"
                     " (its last write failed); using the newer one"
                 )
                 self._tokens = saved.tokens
-                self._saved_refresh = saved.tokens.refresh_token
+                self._saver.mark_saved(saved.tokens)
                 self._update_entry(saved.tokens)
-        await self._async_save()
+        await self._saver.async_save()
 
     @callback
     def async_setup(self) -> None:
@@ -503,15 +424,14 @@ class TokenManager(AbstractAuth):
         A login still unsaved gets one more try; if it fails, the next
         set-up (a reload) takes it from the config entry and goes on trying.
         """
-        self._stopped = True
+        self._saver.stop()
         if self._unsub_stop is not None:
             self._unsub_stop()
             self._unsub_stop = None
-        self._cancel_save()
         task, self._task = self._task, None
         await async_cancel(task)
         if not self.saved:
-            await self._async_save()
+            await self._saver.async_save()
 
     def _seconds_until_due(self) -> float:
         now = _utcnow()
