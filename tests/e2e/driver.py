@@ -23,6 +23,7 @@ from playwright.sync_api import (
 )
 
 from .stack import Stack
+from .wait import wait_until
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -146,11 +147,18 @@ class Driver:
                 confirm.click()
                 expect(confirm).to_have_count(0)
 
-    def poll(self, what: str, check: Callable[[], bool], seconds: float) -> None:
-        """Poll ``check`` (bounded in rounds and time)."""
-        for _ in range(int(seconds * 2) + 1):
-            if check():
-                return
-            self.page.wait_for_timeout(500)
-        msg = f"timed out after {seconds:.0f} s waiting for {what}"
-        raise AssertionError(msg)
+    def poll[T](
+        self,
+        what: str,
+        check: Callable[[], T],
+        seconds: float = TIMEOUT_MS / 1000,
+        detail: Callable[[], object] | None = None,
+    ) -> T:
+        """:func:`wait_until` with the page's own pause (events keep flowing)."""
+        return wait_until(
+            what,
+            check,
+            seconds,
+            pause=lambda left: self.page.wait_for_timeout(left * 1000),
+            detail=detail,
+        )
