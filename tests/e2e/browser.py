@@ -40,7 +40,7 @@ class Run(Driver):
     def onboarding(self) -> None:
         """Create the owner account and click through the remaining steps."""
         page = self.page
-        self.goto("/")
+        self.goto("/", logged_in=False)
         page.get_by_role("button", name="Create my smart home").click()
         name, username, password = USER
         page.locator("input[name=name]").fill(name)
@@ -49,19 +49,26 @@ class Run(Driver):
         page.locator("input[name=password_confirm]").fill(password)
         self.shot("onboarding-user")
         page.get_by_role("button", name="Create account").click()
+        finish = page.get_by_role("button", name="Finish")
+        nxt = page.get_by_role("button", name="Next")
         for _ in range(6):  # location, country, analytics, ... then Finish
-            finish = page.get_by_role("button", name="Finish")
-            nxt = page.get_by_role("button", name="Next")
             expect(finish.or_(nxt).first).to_be_visible()
             if finish.is_visible():
                 self.shot("onboarding-finish")
                 finish.click()
                 break
-            nxt.first.click()
-            page.wait_for_timeout(500)
+            # The next step comes with a Next button of its own: wait until
+            # the one clicked is gone, or the same step is clicked twice.
+            clicked = nxt.first.element_handle()
+            clicked.click()
+            self.poll(
+                "the next onboarding step",
+                lambda gone=clicked: not gone.is_visible(),
+            )
         page.wait_for_url(re.compile(r"/(home|lovelace)"))
-        expect(page.locator("home-assistant")).to_be_attached()
+        self.poll("Home Assistant's frontend to connect", self.frontend_ready)
         assert self.hass("return hass.user.is_owner;"), "not logged in as the owner"
+        self.confirm_http_settings()
 
     def add_integration(self) -> None:
         """Add BMW CarData; the form is prefilled from the simulator's file."""

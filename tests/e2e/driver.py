@@ -18,7 +18,6 @@ from playwright.sync_api import (
     Browser,
     Page,
     Route,
-    TimeoutError as PlaywrightTimeoutError,
     expect,
 )
 
@@ -128,24 +127,48 @@ class Driver:
             [script, arg],
         )
 
-    def goto(self, path: str) -> None:
-        """Open a page of Home Assistant and let it settle."""
+    def goto(self, path: str, *, logged_in: bool = True) -> None:
+        """Open a page of Home Assistant and wait until its frontend is connected.
+
+        Connected: the ``hass`` object with the user, states, entities and
+        devices loaded, which every later look through :meth:`hass` needs
+        (not before the owner is logged in: ``logged_in=False``).
+        """
         self.page.goto(self.stack.url + path, timeout=2 * TIMEOUT_MS)
-        # Settled is nice to have; the checks that follow wait for what they need.
-        with contextlib.suppress(PlaywrightTimeoutError):
-            self.page.wait_for_load_state("networkidle", timeout=10_000)
-        self.confirm_http_settings()
+        if logged_in:
+            self.poll("Home Assistant's frontend to connect", self.frontend_ready)
+
+    def frontend_ready(self) -> bool:
+        """Whether the page's ``hass`` is connected with its registries loaded."""
+        return bool(
+            self.page.evaluate(
+                "() => { const h = document.querySelector('home-assistant');"
+                " const hass = h && h.hass; return Boolean(hass && hass.connected"
+                " && hass.user && hass.states && hass.entities && hass.devices); }"
+            )
+        )
 
     def confirm_http_settings(self) -> None:
-        """Keep the YAML http settings when Home Assistant asks (2026.10+)."""
-        pending = self.page.locator("dialog-http-pending-config")
-        if pending.count() and pending.get_by_role("button").count():
-            confirm = pending.get_by_role(
-                "button", name=re.compile("Confirm", re.IGNORECASE)
-            )
-            if confirm.is_visible():
-                confirm.click()
-                expect(confirm).to_have_count(0)
+        """Keep the YAML HTTP settings, as Home Assistant asks (2026.10+).
+
+        Home Assistant takes them as a trial and, unless they are confirmed,
+        reverts to its defaults five minutes after the start (restarting on
+        port 8123). Its dialog opens once the frontend has looked the trial
+        up, at a moment of its choosing: ask the same question here, and
+        when a trial is pending, wait for the dialog and confirm it.
+        """
+        pending = (
+            "try { const c = await hass.callWS({type: 'http/config'});"
+            " return Boolean(c.pending && !c.pending.error); }"
+            " catch (err) { return false; }"  # no such command before 2026.10
+        )
+        if not self.hass(pending):
+            return
+        dialog = self.page.locator("dialog-http-pending-config")
+        dialog.get_by_role("button", name=re.compile("^Confirm", re.IGNORECASE)).click()
+        self.poll("the HTTP settings to be confirmed", lambda: not self.hass(pending))
+        expect(dialog.get_by_role("dialog")).to_have_count(0)
+        print("e2e: confirmed the HTTP settings in Home Assistant's dialog", flush=True)
 
     def poll[T](
         self,
