@@ -8,9 +8,9 @@ read our texts say so.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import re
+import time
 from typing import Any
 
 from playwright.sync_api import Locator, expect
@@ -79,12 +79,20 @@ class Run(Driver):
         ).click()
         search = page.get_by_placeholder(re.compile("brand", re.IGNORECASE)).last
         ours = page.get_by_text("BMW CarData", exact=True).last
-        for _ in range(10):  # the list may load after the first keystrokes
-            search.fill("BMW CarData")
-            with contextlib.suppress(AssertionError):
-                expect(ours).to_be_visible(timeout=3000)
-                break
-            search.fill("")
+        typed: list[float] = []
+
+        def listed() -> bool:
+            # The list may load after the first keystrokes: type again now
+            # and then until it shows ours.
+            if ours.is_visible():
+                return True
+            if not typed or time.monotonic() - typed[-1] > 3:
+                search.fill("")
+                search.fill("BMW CarData")
+                typed.append(time.monotonic())
+            return False
+
+        self.poll("BMW CarData in the list of integrations", listed)
         ours.click()
         client = page.locator("input[name=client_id]")
         expect(client).to_have_value(str(self.stack.endpoints["client_id"]))
@@ -105,12 +113,11 @@ class Run(Driver):
             code = verify.locator("input[name=user_code]")
             expect(code).not_to_have_value("")
             verify.get_by_role("button", name="Approve").click()
-            verify.wait_for_load_state()
-            verify.screenshot(path=self.shots / f"{self.count + 1:02d}-approved.png")
-            self.count += 1
             expect(verify.locator("body")).to_contain_text(
                 re.compile("approved", re.IGNORECASE)
             )
+            verify.screenshot(path=self.shots / f"{self.count + 1:02d}-approved.png")
+            self.count += 1
         finally:
             verify.close()
         # The flow moves on by itself and ends in Home Assistant's dialog that
@@ -120,7 +127,7 @@ class Run(Driver):
         )
         expect(dialog_done).to_be_visible(timeout=60_000)
         devices = page.locator("dialog-data-entry-flow input")
-        self.poll("the new devices", lambda: devices.count() >= 3, 30)
+        self.poll("the new devices", lambda: devices.count() >= 3)
         self.shot("login-done")
         dialog_done.click()
 
@@ -333,10 +340,11 @@ class Run(Driver):
             re.compile("search", re.IGNORECASE)
         )
         search.fill("cardata")
-        # The picker lays a click overlay over each card: click where it is.
-        picker.locator("hui-card-picker").get_by_text(
-            re.compile("BMW CarData", re.IGNORECASE)
-        ).first.click(force=True)
+        # Each card of the picker is a tile with a click overlay over its
+        # preview: click our tile (its overlay takes the click).
+        picker.locator("hui-card-picker .card").filter(
+            has=page.locator(".card-header", has_text=re.compile("BMW CarData"))
+        ).first.click()
         editor = page.locator("cardata-vehicle-card-editor")
         expect(editor.locator("ha-form")).to_be_visible()
         preview = page.locator("hui-dialog-edit-card").locator(CARD)
@@ -352,8 +360,15 @@ class Run(Driver):
         self.shot("card-editor")
         # Switch the battery section off: the preview drops it.
         boxes = editor.get_by_role("checkbox")
-        assert boxes.count() >= 8, f"{boxes.count()} section switches"
-        boxes.nth(1).click(force=True)  # sections in card order: image, battery
+        self.poll(
+            "the section switches",
+            lambda: boxes.count() >= 8,
+            detail=lambda: f"{boxes.count()} section switches",
+        )
+        # Click the box itself: its check mark lies over the input inside.
+        editor.locator("ha-checkbox").filter(
+            has=page.locator("input[value=battery]")
+        ).click()
         expect(preview.locator("section.battery")).to_have_count(0)
         self.shot("card-editor-section-off")
         page.keyboard.press("Escape")
@@ -376,7 +391,11 @@ class Run(Driver):
         dialog = page.locator("dialog-data-entry-flow")
         items = dialog.locator("ha-list-item, ha-md-list-item, mwc-list-item")
         expect(items.first).to_be_visible()
-        assert items.count() >= 4, f"only {items.count()} menu items"
+        self.poll(
+            "the menu's actions",
+            lambda: items.count() >= 4,
+            detail=lambda: f"{items.count()} menu items",
+        )
         self.shot("configure", picture="configure")
         page.keyboard.press("Escape")
 
@@ -399,6 +418,8 @@ class Run(Driver):
         page.keyboard.insert_text(
             f"action: cardata.fetch_basic_data\ndata:\n  device_id: {device}\n"
         )
+        # What is performed is what the editor holds, once it holds ours.
+        expect(editor).to_contain_text(device)
         page.get_by_role(
             "button", name=re.compile("Perform action", re.IGNORECASE)
         ).click()
