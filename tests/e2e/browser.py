@@ -130,6 +130,7 @@ class Run(Driver):
         self.poll("the new devices", lambda: devices.count() >= 3)
         self.shot("login-done")
         dialog_done.click()
+        self.dialog_gone(page.locator("dialog-data-entry-flow").get_by_role("dialog"))
 
     def vehicles_and_entities(self) -> None:
         """The vehicles appear as devices with entities that carry values."""
@@ -293,8 +294,7 @@ class Run(Driver):
         dialog = page.locator("ha-more-info-dialog")
         expect(dialog.get_by_role("dialog")).to_be_visible()
         self.shot("more-info")
-        page.keyboard.press("Escape")
-        expect(dialog.get_by_role("dialog")).to_have_count(0)
+        self.close_dialog(dialog.get_by_role("dialog"))
 
     def tap(self, value: Locator) -> None:
         """Tap a value of the card until the card takes the tap.
@@ -371,7 +371,10 @@ class Run(Driver):
         ).click()
         expect(preview.locator("section.battery")).to_have_count(0)
         self.shot("card-editor-section-off")
-        page.keyboard.press("Escape")
+        # Escape does not close an editor with changes; Cancel drops them.
+        edit = page.locator("hui-dialog-edit-card")
+        edit.get_by_role("button", name=re.compile("^Cancel$", re.IGNORECASE)).click()
+        self.dialog_gone(edit.get_by_role("dialog"))
 
     def _card_background(self) -> str:
         return str(
@@ -397,7 +400,7 @@ class Run(Driver):
             detail=lambda: f"{items.count()} menu items",
         )
         self.shot("configure", picture="configure")
-        page.keyboard.press("Escape")
+        self.close_dialog(dialog.get_by_role("dialog"))
 
     def action_with_response(self) -> None:
         """A service action returns BMW's answer in Developer tools."""

@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 from playwright.sync_api import (
     Browser,
+    Locator,
     Page,
     Route,
     expect,
@@ -169,6 +170,29 @@ class Driver:
         self.poll("the HTTP settings to be confirmed", lambda: not self.hass(pending))
         expect(dialog.get_by_role("dialog")).to_have_count(0)
         print("e2e: confirmed the HTTP settings in Home Assistant's dialog", flush=True)
+
+    def close_dialog(self, dialog: Locator) -> None:
+        """Close Home Assistant's ``dialog`` with Escape, and wait until it is gone.
+
+        Gone includes the browser history: Home Assistant gives an open
+        dialog an entry of its own and, once the dialog has finished closing
+        (an animation later), goes back one entry. A navigation started
+        before that back is aborted by it (net::ERR_ABORTED) or ends on the
+        page of the dialog again.
+        """
+        self.page.keyboard.press("Escape")
+        self.dialog_gone(dialog)
+
+    def dialog_gone(self, dialog: Locator) -> None:
+        """Wait until ``dialog`` is closed and its history entry taken back."""
+        expect(dialog).to_have_count(0)
+        self.poll(
+            "Home Assistant to take back the dialog's history entry",
+            lambda: self.page.evaluate(
+                "() => !(history.state && history.state.dialog)"
+            ),
+            detail=lambda: self.page.evaluate("() => JSON.stringify(history.state)"),
+        )
 
     def poll[T](
         self,
