@@ -24,18 +24,12 @@ import asyncio
 from collections import Counter
 import logging
 from pathlib import Path
-import socket
 import sys
-import tempfile
 import time
 from typing import Any
-from unittest.mock import patch
-
-from aiohttp.resolver import ThreadedResolver
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from homeassistant import loader
 from homeassistant.components.logbook.processor import EventProcessor
 from homeassistant.components.recorder import get_instance
 from homeassistant.components.recorder.db_schema import States, StatesMeta
@@ -47,26 +41,15 @@ from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
-    async_test_home_assistant,
     mock_component,
 )
 from sqlalchemy import func, select
 
 from custom_components.cardata.api import StreamState
 from custom_components.cardata.const import DOMAIN
+from scripts.bench_hass import bench_hass
 from tests.entity_helpers import entry_data
 from tests.simulator import GCID_A, Simulator
-
-
-async def local_http(hass: HomeAssistant) -> None:
-    """Home Assistant's web server (the logbook needs it) on 127.0.0.1."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = int(probe.getsockname()[1])
-    config = {"http": {"server_host": ["127.0.0.1"], "server_port": port}}
-    if not await async_setup_component(hass, "http", config):
-        msg = "http did not start"
-        raise RuntimeError(msg)
 
 
 def _state_rows(hass: HomeAssistant) -> Counter[str]:
@@ -154,31 +137,23 @@ async def main(minutes: float) -> None:
     sim = Simulator()
     sim.load_default_world()
     await sim.start()
-    resolver = patch(
-        "homeassistant.helpers.aiohttp_client._async_make_resolver",
-        return_value=ThreadedResolver(),
-    )
-    with tempfile.TemporaryDirectory() as tmp:
-        try:
-            with resolver:
-                async with async_test_home_assistant(config_dir=tmp) as hass:
-                    hass.data.pop(loader.DATA_CUSTOM_COMPONENTS, None)
-                    recorder_helper.async_initialize_recorder(hass)
-                    db = f"sqlite:///{tmp}/home-assistant_v2.db"
-                    recorder = {"recorder": {"db_url": db, "commit_interval": 1}}
-                    if not await async_setup_component(hass, "recorder", recorder):
-                        msg = "recorder did not start"
-                        raise RuntimeError(msg)
-                    # No frontend files in a test instance; the logbook only
-                    # registers its panel there.
-                    mock_component(hass, "frontend")
-                    await local_http(hass)
-                    if not await async_setup_component(hass, "logbook", {}):
-                        msg = "logbook did not start"
-                        raise RuntimeError(msg)
-                    await run(hass, sim, minutes)
-        finally:
-            await sim.stop()
+    try:
+        async with bench_hass() as hass:
+            recorder_helper.async_initialize_recorder(hass)
+            db = f"sqlite:///{hass.config.config_dir}/home-assistant_v2.db"
+            recorder = {"recorder": {"db_url": db, "commit_interval": 1}}
+            if not await async_setup_component(hass, "recorder", recorder):
+                msg = "recorder did not start"
+                raise RuntimeError(msg)
+            # No frontend files in a test instance; the logbook only
+            # registers its panel there.
+            mock_component(hass, "frontend")
+            if not await async_setup_component(hass, "logbook", {}):
+                msg = "logbook did not start"
+                raise RuntimeError(msg)
+            await run(hass, sim, minutes)
+    finally:
+        await sim.stop()
 
 
 if __name__ == "__main__":

@@ -37,26 +37,19 @@ import gc
 import json
 import logging
 from pathlib import Path
-import socket
 import sys
 import time
 from typing import Any
-from unittest.mock import patch
-
-from aiohttp.resolver import ThreadedResolver
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from homeassistant import loader
 from homeassistant.core import HomeAssistant, State, callback
 from homeassistant.helpers import (
     device_registry as dr,
     entity_registry as er,
 )
-from homeassistant.setup import async_setup_component
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
-    async_test_home_assistant,
     mock_restore_cache_with_extra_data,
 )
 
@@ -67,6 +60,7 @@ from custom_components.cardata.catalogue.descriptors import (
     describe,
 )
 from custom_components.cardata.const import DOMAIN
+from scripts.bench_hass import bench_hass
 from tests.entity_helpers import entry_data
 from tests.simulator import (
     GCID_A,
@@ -138,21 +132,6 @@ def new_entry(sim: Simulator) -> MockConfigEntry:
     return MockConfigEntry(
         domain=DOMAIN, version=2, unique_id=GCID_A, title="Bench", data=entry_data(sim)
     )
-
-
-def free_port() -> int:
-    """A free TCP port on 127.0.0.1."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-async def local_http(hass: HomeAssistant) -> None:
-    """Home Assistant's web server (the image platform needs it) on 127.0.0.1."""
-    config = {"http": {"server_host": ["127.0.0.1"], "server_port": free_port()}}
-    if not await async_setup_component(hass, "http", config):
-        msg = "http did not start"
-        raise RuntimeError(msg)
 
 
 async def set_up(hass: HomeAssistant, entry: MockConfigEntry) -> None:
@@ -322,39 +301,35 @@ async def bench_setup(hass: HomeAssistant, sim: Simulator) -> None:
 
 async def bench_sharing(hass: HomeAssistant, sim: Simulator, count: int) -> None:
     """Messages/s of the stream path with and without sharing on HA's MQTT."""
-    import tempfile  # noqa: PLC0415
-
     from tests.mosquitto import mosquitto, mosquitto_binary  # noqa: PLC0415
 
     if mosquitto_binary() is None:
         print("sharing: skipped, mosquitto is not installed")
         return
-    with tempfile.TemporaryDirectory() as tmp:
-        async with mosquitto(Path(tmp)) as broker:
-            hass.config.config_dir = tmp
-            (Path(tmp) / "configuration.yaml").write_text("", encoding="utf-8")
-            mqtt_entry = MockConfigEntry(
-                domain="mqtt",
-                data={"broker": broker.host, "port": broker.port},
-                version=2,
-                minor_version=1,
-            )
-            mqtt_entry.add_to_hass(hass)
-            if not await hass.config_entries.async_setup(mqtt_entry.entry_id):
-                msg = "MQTT did not start"
-                raise RuntimeError(msg)
-            await hass.async_block_till_done()
-            entry = new_entry(sim)
-            entry.add_to_hass(hass)
-            hass.config_entries.async_update_entry(
-                entry, options={"share_stream": True}
-            )
-            await set_up(hass, entry)
-            await wait_connected(entry)
-            await _share_runs(hass, entry, count)
-            await hass.config_entries.async_unload(entry.entry_id)
-            await hass.config_entries.async_unload(mqtt_entry.entry_id)
-            await hass.async_block_till_done()
+    config = Path(hass.config.config_dir)  # the instance's own, see bench_hass
+    async with mosquitto(config) as broker:
+        # MQTT reads its YAML from the configuration folder.
+        (config / "configuration.yaml").write_text("", encoding="utf-8")
+        mqtt_entry = MockConfigEntry(
+            domain="mqtt",
+            data={"broker": broker.host, "port": broker.port},
+            version=2,
+            minor_version=1,
+        )
+        mqtt_entry.add_to_hass(hass)
+        if not await hass.config_entries.async_setup(mqtt_entry.entry_id):
+            msg = "MQTT did not start"
+            raise RuntimeError(msg)
+        await hass.async_block_till_done()
+        entry = new_entry(sim)
+        entry.add_to_hass(hass)
+        hass.config_entries.async_update_entry(entry, options={"share_stream": True})
+        await set_up(hass, entry)
+        await wait_connected(entry)
+        await _share_runs(hass, entry, count)
+        await hass.config_entries.async_unload(entry.entry_id)
+        await hass.config_entries.async_unload(mqtt_entry.entry_id)
+        await hass.async_block_till_done()
 
 
 async def _share_runs(hass: HomeAssistant, entry: MockConfigEntry, count: int) -> None:
@@ -414,26 +389,14 @@ async def main(count: int, share: bool = False) -> None:
     sim = Simulator()
     sim.load_default_world()
     await sim.start()
-    # No zeroconf in a bare test instance: resolve names the plain way.
-    resolver = patch(
-        "homeassistant.helpers.aiohttp_client._async_make_resolver",
-        return_value=ThreadedResolver(),
-    )
     try:
-        with resolver:
-            async with async_test_home_assistant() as hass:
-                hass.data.pop(loader.DATA_CUSTOM_COMPONENTS, None)
-                await local_http(hass)
-                await bench_stream(hass, sim, count)
-            async with async_test_home_assistant() as hass:
-                hass.data.pop(loader.DATA_CUSTOM_COMPONENTS, None)
-                await local_http(hass)
-                await bench_setup(hass, sim)
-            if share:
-                async with async_test_home_assistant() as hass:
-                    hass.data.pop(loader.DATA_CUSTOM_COMPONENTS, None)
-                    await local_http(hass)
-                    await bench_sharing(hass, sim, count)
+        async with bench_hass() as hass:
+            await bench_stream(hass, sim, count)
+        async with bench_hass() as hass:
+            await bench_setup(hass, sim)
+        if share:
+            async with bench_hass() as hass:
+                await bench_sharing(hass, sim, count)
     finally:
         await sim.stop()
 

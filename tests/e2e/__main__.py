@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 import shutil
+import signal
 import sys
 import tempfile
 import time
@@ -111,5 +112,18 @@ def main() -> int:
     return 1 if failure else 0
 
 
+def _interrupt(_signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    # SIGTERM (``timeout``, CI cancelling) stops like Ctrl-C: the ``finally``
+    # blocks stop Home Assistant and the simulator (process groups of their
+    # own, which a plain SIGTERM here would leave running) and remove the
+    # temporary configuration.
+    signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:
+        print("e2e: interrupted; everything it started is stopped", file=sys.stderr)
+        sys.exit(130)

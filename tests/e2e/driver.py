@@ -16,13 +16,14 @@ from urllib.parse import urlsplit
 
 from playwright.sync_api import (
     Browser,
+    Locator,
     Page,
     Route,
-    TimeoutError as PlaywrightTimeoutError,
     expect,
 )
 
 from .stack import Stack
+from .wait import wait_until
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -127,30 +128,84 @@ class Driver:
             [script, arg],
         )
 
-    def goto(self, path: str) -> None:
-        """Open a page of Home Assistant and let it settle."""
+    def goto(self, path: str, *, logged_in: bool = True) -> None:
+        """Open a page of Home Assistant and wait until its frontend is connected.
+
+        Connected: the ``hass`` object with the user, states, entities and
+        devices loaded, which every later look through :meth:`hass` needs
+        (not before the owner is logged in: ``logged_in=False``).
+        """
         self.page.goto(self.stack.url + path, timeout=2 * TIMEOUT_MS)
-        # Settled is nice to have; the checks that follow wait for what they need.
-        with contextlib.suppress(PlaywrightTimeoutError):
-            self.page.wait_for_load_state("networkidle", timeout=10_000)
-        self.confirm_http_settings()
+        if logged_in:
+            self.poll("Home Assistant's frontend to connect", self.frontend_ready)
+
+    def frontend_ready(self) -> bool:
+        """Whether the page's ``hass`` is connected with its registries loaded."""
+        return bool(
+            self.page.evaluate(
+                "() => { const h = document.querySelector('home-assistant');"
+                " const hass = h && h.hass; return Boolean(hass && hass.connected"
+                " && hass.user && hass.states && hass.entities && hass.devices); }"
+            )
+        )
 
     def confirm_http_settings(self) -> None:
-        """Keep the YAML http settings when Home Assistant asks (2026.10+)."""
-        pending = self.page.locator("dialog-http-pending-config")
-        if pending.count() and pending.get_by_role("button").count():
-            confirm = pending.get_by_role(
-                "button", name=re.compile("Confirm", re.IGNORECASE)
-            )
-            if confirm.is_visible():
-                confirm.click()
-                expect(confirm).to_have_count(0)
+        """Keep the YAML HTTP settings, as Home Assistant asks (2026.10+).
 
-    def poll(self, what: str, check: Callable[[], bool], seconds: float) -> None:
-        """Poll ``check`` (bounded in rounds and time)."""
-        for _ in range(int(seconds * 2) + 1):
-            if check():
-                return
-            self.page.wait_for_timeout(500)
-        msg = f"timed out after {seconds:.0f} s waiting for {what}"
-        raise AssertionError(msg)
+        Home Assistant takes them as a trial and, unless they are confirmed,
+        reverts to its defaults five minutes after the start (restarting on
+        port 8123). Its dialog opens once the frontend has looked the trial
+        up, at a moment of its choosing: ask the same question here, and
+        when a trial is pending, wait for the dialog and confirm it.
+        """
+        pending = (
+            "try { const c = await hass.callWS({type: 'http/config'});"
+            " return Boolean(c.pending && !c.pending.error); }"
+            " catch (err) { return false; }"  # no such command before 2026.10
+        )
+        if not self.hass(pending):
+            return
+        dialog = self.page.locator("dialog-http-pending-config")
+        dialog.get_by_role("button", name=re.compile("^Confirm", re.IGNORECASE)).click()
+        self.poll("the HTTP settings to be confirmed", lambda: not self.hass(pending))
+        expect(dialog.get_by_role("dialog")).to_have_count(0)
+        print("e2e: confirmed the HTTP settings in Home Assistant's dialog", flush=True)
+
+    def close_dialog(self, dialog: Locator) -> None:
+        """Close Home Assistant's ``dialog`` with Escape, and wait until it is gone.
+
+        Gone includes the browser history: Home Assistant gives an open
+        dialog an entry of its own and, once the dialog has finished closing
+        (an animation later), goes back one entry. A navigation started
+        before that back is aborted by it (net::ERR_ABORTED) or ends on the
+        page of the dialog again.
+        """
+        self.page.keyboard.press("Escape")
+        self.dialog_gone(dialog)
+
+    def dialog_gone(self, dialog: Locator) -> None:
+        """Wait until ``dialog`` is closed and its history entry taken back."""
+        expect(dialog).to_have_count(0)
+        self.poll(
+            "Home Assistant to take back the dialog's history entry",
+            lambda: self.page.evaluate(
+                "() => !(history.state && history.state.dialog)"
+            ),
+            detail=lambda: self.page.evaluate("() => JSON.stringify(history.state)"),
+        )
+
+    def poll[T](
+        self,
+        what: str,
+        check: Callable[[], T],
+        seconds: float = TIMEOUT_MS / 1000,
+        detail: Callable[[], object] | None = None,
+    ) -> T:
+        """:func:`wait_until` with the page's own pause (events keep flowing)."""
+        return wait_until(
+            what,
+            check,
+            seconds,
+            pause=lambda left: self.page.wait_for_timeout(left * 1000),
+            detail=detail,
+        )

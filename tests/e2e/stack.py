@@ -1,12 +1,11 @@
 """Home Assistant and the simulator as child processes on loopback ports.
 
 Each runs in a process group of its own, so stopping it stops what it
-started too; every wait is bounded in rounds and time.
+started too; every wait is bounded (the one helper in wait.py).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 import contextlib
 from dataclasses import dataclass, field
 import json
@@ -16,9 +15,10 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
+
+from .wait import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 HOME = (48.177_662, 11.556_120)  # the simulator's vehicles park here
@@ -29,16 +29,6 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
-
-
-def wait_until(what: str, check: Callable[[], bool], seconds: float) -> None:
-    """Poll ``check`` every 0.5 s, at most ``seconds`` (and rounds)."""
-    for _ in range(int(seconds * 2) + 1):
-        if check():
-            return
-        time.sleep(0.5)
-    msg = f"timed out after {seconds:.0f} s waiting for {what}"
-    raise TimeoutError(msg)
 
 
 @dataclass
