@@ -24,8 +24,9 @@ What it does (prints figures, asserts nothing about time):
    every entity has its restored state.
 4. With ``--share``: starts mosquitto on a free loopback port with Home
    Assistant's MQTT integration on it, and drives the same payloads through
-   the stream's path with sharing off and on (what the stream does per
-   message), then times the publisher until every message is on the broker.
+   the stream's path with sharing stopped and started (sharing follows what
+   the coordinator accepted), then times the publisher until every message
+   is on the broker.
 """
 
 from __future__ import annotations
@@ -339,8 +340,10 @@ async def _share_runs(hass: HomeAssistant, entry: MockConfigEntry, count: int) -
     descriptors = pick_descriptors()
     # Newer than anything the set-up fetched over REST (see bench_stream).
     base = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=1)
+    await sharing.async_stop()  # off: the coordinator hands nothing over
     for run, label in enumerate(("sharing off", "sharing on")):
-        offer = sharing.offer if run else None
+        if run:
+            sharing.async_start()  # on: it follows the coordinator again
         bodies = [
             payload(
                 VIN_BEV,
@@ -353,11 +356,9 @@ async def _share_runs(hass: HomeAssistant, entry: MockConfigEntry, count: int) -
         dropped_before = coordinator.ignored_older
         gc.collect()
         started = time.perf_counter()
-        for body in bodies:  # what CarDataStream does per message
+        for body in bodies:  # what CarDataStream and the VIN gate do per message
             if (message := parser.parse(body)) is not None:
                 coordinator.async_apply_message(message)
-                if offer is not None:
-                    offer(message, body)
         elapsed = time.perf_counter() - started
         if dropped := coordinator.ignored_older - dropped_before:
             print(
@@ -368,7 +369,7 @@ async def _share_runs(hass: HomeAssistant, entry: MockConfigEntry, count: int) -
             f"stream, {label}: {count} messages in {elapsed:.3f} s"
             f" -> {count / elapsed:,.0f} messages/s (0 values dropped)"
         )
-        if offer is not None:
+        if run:
             for _ in range(60_000):  # bounded: at most about a minute
                 if sharing.handled - before >= count:
                     break

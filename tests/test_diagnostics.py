@@ -106,6 +106,7 @@ async def test_raw_messages_redacted_when_kept(
     kept = full["data"]["raw_messages"]
     assert kept  # the owner keeps the latest parsed messages
     assert all(item["vin"].startswith("vin_") for item in kept)
+    assert all(set(item) == {"vin", "data", "timestamp"} for item in kept)  # no body
     _assert_clean(full, _secrets(simulator))
     # Positions are removed, other values stay readable.
     datas = [item["data"] for item in kept]

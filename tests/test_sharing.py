@@ -3,6 +3,11 @@
 - Shared: every BMW message reaches Home Assistant's MQTT broker on
   ``bmw/<VIN>``, exactly as BMW sent it but without the account id; none is
   lost over a burst; per-descriptor values are retained.
+- Only what the entities accept: another account's car, the car of which
+  the account is a secondary user, a value that does not fit its data point
+  and a value older than the one held never reach the broker; a message goes
+  out with its accepted values only; a held message of a car BMW then
+  confirms goes out once the car is confirmed.
 - Read from a bridge: a broker carrying BMW's messages in the bridges' layout
   (``bmw/<VIN>``, bmw-cardata-ha's layout) feeds the integration; an entry
   reading from a custom broker does not republish.
@@ -28,6 +33,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.cardata.api import StreamState
 from tests.entity_helpers import (
+    MILEAGE,
     SOC,
     entity_id,
     make_entry,
@@ -35,10 +41,12 @@ from tests.entity_helpers import (
     wait_for,
 )
 from tests.mosquitto import Broker, free_port, mosquitto
-from tests.simulator import GCID_A, VIN_BEV, Simulator
+from tests.simulator import GCID_A, VIN_BEV, VIN_ID6, VIN_SECONDARY, Simulator
 
 BURST = 1000
 TOPIC = f"bmw/{VIN_BEV}"
+TYRE = "vehicle.chassis.axle.row1.wheel.left.tire.pressure"
+UNMAPPED_VIN = "WBY00000000UNK001"
 
 
 @pytest.fixture(autouse=True)
@@ -78,17 +86,29 @@ class _Reader:
 
     def __init__(self, broker: Broker, topic: str) -> None:
         self.received: list[bytes] = []
+        self.messages: list[tuple[str, bytes]] = []
         self._client = paho.Client(CallbackAPIVersion.VERSION2)
         self.subscribed = False
-        self._client.on_message = lambda _c, _u, msg: self.received.append(msg.payload)
+        self._client.on_message = lambda _c, _u, msg: self._take(msg)
         self._client.on_subscribe = lambda *_args: setattr(self, "subscribed", True)
         self._client.connect(broker.host, broker.port)
         self._client.subscribe(topic, qos=0)
         self._client.loop_start()
 
+    def _take(self, msg: paho.MQTTMessage) -> None:
+        self.received.append(msg.payload)
+        self.messages.append((msg.topic, msg.payload))  # one append: never half
+
     def stop(self) -> None:
         self._client.disconnect()
         self._client.loop_stop()
+
+    def shared(self) -> list[tuple[str, bytes]]:
+        """What arrived so far, as (topic, payload), in order."""
+        return list(self.messages)
+
+    def topics(self) -> list[str]:
+        return [topic for topic, _ in self.shared()]
 
 
 def _without_account(payload: bytes) -> dict[str, Any]:
@@ -270,3 +290,131 @@ async def test_no_bmw_login_sent_to_another_broker(
             assert secret.encode() not in packet
         assert entry.runtime_data.stream.state is not StreamState.CONNECTED
         assert await hass.config_entries.async_unload(entry.entry_id)
+
+
+@pytest.fixture
+async def house(
+    hass: HomeAssistant, simulator: Simulator, broker: Broker
+) -> AsyncIterator[tuple[MockConfigEntry, _Reader]]:
+    """A sharing entry and a reader of everything under ``bmw/``, like evcc."""
+    await _ha_mqtt(hass, broker)
+    reader = _Reader(broker, "bmw/#")
+    try:
+        await wait_for(hass, lambda: reader.subscribed)
+        entry = make_entry(
+            simulator, options={"share_stream": True, "share_descriptors": True}
+        )
+        await setup_entry(hass, entry)
+        yield entry, reader
+        assert await hass.config_entries.async_unload(entry.entry_id)
+    finally:
+        reader.stop()
+
+
+async def _on_broker(hass: HomeAssistant, reader: _Reader, topic: str) -> bytes:
+    """Wait until ``topic`` reached the broker; its last payload."""
+    await wait_for(hass, lambda: topic in reader.topics())
+    return [payload for name, payload in reader.shared() if name == topic][-1]
+
+
+def _sent(simulator: Simulator, vin: str, values: dict[str, Any]) -> bytes:
+    return json.dumps(simulator.message(vin, GCID_A, values)).encode()
+
+
+async def test_only_what_home_assistant_accepts_is_shared(
+    hass: HomeAssistant,
+    simulator: Simulator,
+    house: tuple[MockConfigEntry, _Reader],
+) -> None:
+    entry, reader = house
+    tyre = entity_id(hass, "sensor", f"{VIN_BEV}_{TYRE}")
+    tyre_before = hass.states.get(tyre)
+    assert tyre_before is not None  # from the first set-up's REST read
+    await simulator.publish(VIN_BEV, {SOC: 81})  # the good value
+    good = simulator.messages[-1][1]
+    assert await _on_broker(hass, reader, f"{TOPIC}/{SOC}") == b"81"
+
+    # Refused by the VIN gate: another account's car on our topics (held
+    # while BMW's mappings are read, then dropped) and a car the account
+    # is only a secondary user of.
+    await simulator.publish_raw(GCID_A, VIN_ID6, _sent(simulator, VIN_ID6, {SOC: 5}))
+    await simulator.publish_raw(
+        GCID_A, VIN_SECONDARY, _sent(simulator, VIN_SECONDARY, {SOC: 9})
+    )
+    # Refused by the coordinator: a tyre pressure that is no number, and a
+    # charge level whose BMW timestamp is decades older than the held one
+    # (the coordinator takes a timestamp it cannot read as "no timestamp",
+    # and one far ahead as a clock glitch: those values are kept, and shared).
+    await simulator.publish(VIN_BEV, {TYRE: "abc"})
+    await simulator.publish(VIN_BEV, {SOC: 12}, timestamp="2001-01-01T00:00:00Z")
+    gate = entry.runtime_data.vin_gate
+    await wait_for(hass, lambda: gate.read_at is not None)  # the foreign car decided
+
+    # A marker: once it is on the broker, everything before it was handled.
+    await simulator.publish(VIN_BEV, {MILEAGE: 4321})
+    marker = simulator.messages[-1][1]
+    assert await _on_broker(hass, reader, f"{TOPIC}/{MILEAGE}") == b"4321"
+    await hass.async_block_till_done()
+    shared = reader.shared()
+    assert [topic for topic, _ in shared] == [
+        TOPIC,
+        f"{TOPIC}/{SOC}",
+        TOPIC,
+        f"{TOPIC}/{MILEAGE}",
+    ]
+    assert [json.loads(p) for t, p in shared if t == TOPIC] == [
+        _without_account(good),
+        _without_account(marker),
+    ]
+    # The entities refused the same.
+    soc = hass.states.get(entity_id(hass, "sensor", f"{VIN_BEV}_{SOC}"))
+    assert soc is not None
+    assert soc.state == "81"
+    tyre_after = hass.states.get(tyre)
+    assert tyre_after is not None
+    assert tyre_after.state == tyre_before.state
+
+
+async def test_a_message_goes_out_with_its_accepted_values(
+    hass: HomeAssistant,
+    simulator: Simulator,
+    house: tuple[MockConfigEntry, _Reader],
+) -> None:
+    _entry, reader = house
+    await simulator.publish(VIN_BEV, {SOC: 64, TYRE: "abc", MILEAGE: 99})
+    await simulator.publish(VIN_BEV, {SOC: 65})  # the marker
+    await wait_for(hass, lambda: reader.received.count(b"65") == 1)
+    await hass.async_block_till_done()
+    sent = json.loads(simulator.messages[-2][1])
+    del sent["entityId"]
+    del sent["data"][TYRE]
+    shared = [json.loads(p) for t, p in reader.shared() if t == TOPIC]
+    assert len(shared) == 2
+    assert shared[0] == sent  # BMW's message, less the refused value
+    assert {topic for topic, _ in reader.shared()} == {
+        TOPIC,
+        f"{TOPIC}/{SOC}",
+        f"{TOPIC}/{MILEAGE}",
+    }
+
+
+async def test_a_held_message_is_shared_once_its_car_is_confirmed(
+    hass: HomeAssistant,
+    simulator: Simulator,
+    house: tuple[MockConfigEntry, _Reader],
+) -> None:
+    """A car added to the account after the set-up: held, then released."""
+    _entry, reader = house
+    simulator.add_vehicle(GCID_A, UNMAPPED_VIN, "BEV")
+    await simulator.publish(UNMAPPED_VIN, {SOC: 33})
+    # Right behind it, a known car's message: it is applied (and shared) while
+    # the gate still waits for BMW's mappings, a REST round trip away.
+    await simulator.publish(VIN_BEV, {MILEAGE: 4321})
+    held = f"bmw/{UNMAPPED_VIN}/{SOC}"
+    assert await _on_broker(hass, reader, held) == b"33"
+    topics = reader.topics()
+    assert topics.index(f"{TOPIC}/{MILEAGE}") < topics.index(f"bmw/{UNMAPPED_VIN}")
+    # Shared only as a vehicle Home Assistant shows.
+    sensor = entity_id(hass, "sensor", f"{UNMAPPED_VIN}_{SOC}")
+    assert (state := hass.states.get(sensor)) is not None
+    assert state.state == "33"

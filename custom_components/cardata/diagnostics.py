@@ -93,7 +93,13 @@ def _ages(entry: CarDataConfigEntry, vins: Iterable[str]) -> dict[str, Any]:
 def _raw_messages(entry: CarDataConfigEntry) -> list[Any]:
     """The last stream messages the stream owner kept, positions removed."""
     recent = list(entry.runtime_data.stream.recent_messages)[-RAW_MESSAGES:]
-    return [_positions_out(asdict(message)) for message in recent]
+    # The parsed fields only: BMW's body names the account and every position.
+    return [
+        _positions_out(
+            {key: value for key, value in asdict(message).items() if key != "payload"}
+        )
+        for message in recent
+    ]
 
 
 def _positions_out(value: Any) -> Any:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 import json
 import logging
@@ -55,6 +55,8 @@ class StreamMessage:
     vin: str
     data: dict[str, DescriptorValue]
     timestamp: datetime | None
+    payload: bytes = field(default=b"", repr=False, compare=False)
+    """BMW's message as it came (account id, VIN, positions: never log it)."""
 
 
 def _reject_constant(name: str) -> Any:
@@ -97,6 +99,11 @@ def normalize_vin(raw: Any) -> str | None:
         return None
     candidate = raw.strip().rsplit("/", 1)[-1].strip().upper()
     return candidate if VIN_RE.fullmatch(candidate) else None
+
+
+def descriptor_name(raw: Any) -> str:
+    """Return a data point's name as the parser keys it (no invisible marks)."""
+    return str(raw).translate(_INVISIBLE).strip()
 
 
 def convert_value(raw: Any) -> tuple[bool, Value]:
@@ -181,7 +188,7 @@ class MessageParser:
         if len(payload) <= self.max_payload_bytes:
             document, reason = _load(payload)
             if document is not None:
-                message, reason = self._message(document, topic)
+                message, reason = self._message(document, bytes(payload), topic)
                 if message is not None:
                     self.parsed += 1
                     return message
@@ -189,7 +196,7 @@ class MessageParser:
         return None
 
     def _message(
-        self, document: dict[str, Any], topic: str | None
+        self, document: dict[str, Any], payload: bytes, topic: str | None
     ) -> tuple[StreamMessage | None, str]:
         # The MQTT topic names the vehicle (BMW routes by it); a body that
         # names another one is not trusted at all.
@@ -209,14 +216,14 @@ class MessageParser:
         if not data:
             return None, "no_data"
         timestamp = parse_timestamp(document.get("timestamp"))
-        return StreamMessage(vin=vin, data=data, timestamp=timestamp), ""
+        return StreamMessage(vin, data, timestamp, payload), ""
 
     def _descriptors(self, raw_data: Mapping[str, Any]) -> dict[str, DescriptorValue]:
         data: dict[str, DescriptorValue] = {}
         # One message usually repeats one timestamp for every descriptor.
         timestamps: dict[str, datetime | None] = {}
         for raw_name, entry in raw_data.items():
-            name = str(raw_name).translate(_INVISIBLE).strip()
+            name = descriptor_name(raw_name)
             if not name or len(name) > MAX_DESCRIPTOR_LENGTH:
                 self._drop("bad_descriptor")
                 continue

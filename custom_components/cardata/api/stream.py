@@ -121,7 +121,6 @@ class CarDataStream:
         self._connection: MqttConnection | None = None
         self.next_attempt: datetime | None = None
         self.swapping = False
-        self.on_payload: Callable[[StreamMessage, bytes], None] | None = None
 
     @property
     def state(self) -> StreamState:
@@ -336,8 +335,6 @@ class CarDataStream:
         self.messages += 1
         self.last_message_at = datetime.now(UTC)
         self._on_message(message)
-        if self.on_payload is not None:  # raw payload too (must not block)
-            self.on_payload(message, payload)
 
     async def _session(self, token: tuple[str, datetime] | None) -> Ended:
         """Connect, subscribe and stay connected until the connection ends."""

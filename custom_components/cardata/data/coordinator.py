@@ -1,11 +1,13 @@
 """Push coordinator: the integration's memory of every vehicle's descriptors.
 
-The stream owner hands each parsed MQTT message to
+The VIN gate hands each parsed MQTT message of the account's own vehicles to
 :meth:`CarDataCoordinator.async_apply_message`; the REST side hands telematic
 snapshots to :meth:`CarDataCoordinator.async_apply_values`. The coordinator keeps,
 per VIN and per descriptor, the value, unit, BMW timestamp and the time Home
-Assistant received it, drops values older than the one it holds, and wakes only
-the listeners of the (VIN, descriptor) pairs that changed. It also announces
+Assistant received it, drops values that do not fit the descriptor or are older
+than the one it holds, and wakes only the listeners of the (VIN, descriptor)
+pairs that changed. Stream sharing follows the descriptors each message had
+accepted (:meth:`CarDataCoordinator.async_add_accepted_listener`). It also announces
 vehicles and descriptors it has not seen before, so the platforms can add
 entities at runtime, and it remembers from the entity and device registries what
 existed before a restart, so the platforms can recreate those entities at setup
@@ -39,6 +41,7 @@ if TYPE_CHECKING:
 type Value = bool | int | float | str | None
 type VehicleCallback = Callable[[str], None]
 type DescriptorsCallback = Callable[[str, tuple[str, ...]], None]
+type AcceptedCallback = Callable[[StreamMessage, tuple[str, ...]], None]
 
 MANUFACTURER: Final = "BMW"
 TRACKER_SUFFIX: Final = "device_tracker"
@@ -155,6 +158,9 @@ class CarDataCoordinator:
         self._vehicle_data_listeners: KeyedListeners[str] = KeyedListeners()
         self._vehicle_listeners: Listeners[str] = Listeners()
         self._descriptor_listeners: Listeners[str, tuple[str, ...]] = Listeners()
+        self._accepted_listeners: Listeners[StreamMessage, tuple[str, ...]] = (
+            Listeners()
+        )
         self._failed: set[tuple[int, str]] = set()
         self._load_registries()
 
@@ -218,10 +224,14 @@ class CarDataCoordinator:
     # ------------------------------------------------------------------ writing
     @callback
     def async_apply_message(self, msg: StreamMessage) -> None:
-        """Apply one parsed stream message (the stream owner's entry point)."""
+        """Apply one parsed stream message (the VIN gate's way in).
+
+        The accepted listeners then get the message with the descriptors that
+        passed the checks, if any did.
+        """
         received_at = dt_util.utcnow()
         outer = msg.timestamp
-        self.async_apply_values(
+        accepted = self._apply(
             msg.vin,
             {
                 name: DescriptorState(
@@ -230,6 +240,8 @@ class CarDataCoordinator:
                 for name, dv in msg.data.items()
             },
         )
+        if accepted and self._accepted_listeners:
+            self._accepted_listeners.notify(msg, tuple(accepted))
 
     @callback
     def async_apply_values(
@@ -242,12 +254,16 @@ class CarDataCoordinator:
         Listeners of a (VIN, descriptor) are called when its value, unit or BMW
         timestamp changed; entities decide themselves whether their state moved.
         """
+        self._apply(vin, values)
+
+    def _apply(self, vin: str, values: Mapping[str, DescriptorState]) -> list[str]:
+        """Apply values (see :meth:`async_apply_values`); return the accepted."""
         vehicle = self.vehicles.get(vin)
         new_vehicle = vehicle is None
         if vehicle is None:
             vehicle = self.vehicles[vin] = VehicleState(vin)
         previous = vehicle.last_timestamp
-        changed, new = self._store(vehicle, values)
+        changed, new, accepted = self._store(vehicle, values)
         if new_vehicle:
             self._vehicle_listeners.notify(vin)
         if new:
@@ -260,6 +276,7 @@ class CarDataCoordinator:
             for update_cb in self._vehicle_data_listeners.get(vin):
                 self._call(update_cb, "")
         self._notify_change(vin, bool(changed or new))
+        return accepted
 
     def _call(self, update_cb: CALLBACK_TYPE, name: str) -> None:
         """Run one entity's update; its failure never stops the others."""
@@ -278,12 +295,17 @@ class CarDataCoordinator:
 
     def _store(
         self, vehicle: VehicleState, values: Mapping[str, DescriptorState]
-    ) -> tuple[list[str], list[str]]:
-        """Store accepted values; return (changed known, first seen) descriptors."""
+    ) -> tuple[list[str], list[str], list[str]]:
+        """Store accepted values.
+
+        Returns the descriptors that changed (known ones), that were seen for
+        the first time, and every one accepted (resends of the held value too).
+        """
         held = vehicle.descriptors
         known = vehicle.known_descriptors
         changed: list[str] = []
         new: list[str] = []
+        accepted: list[str] = []
         for name, state in values.items():
             if state.value is None and state.timestamp is None:
                 continue  # no value, no time: says nothing (REST: unsupported)
@@ -299,8 +321,10 @@ class CarDataCoordinator:
                     # cars it hears from), but no entity listener is woken.
                     held[name] = state
                     _heard(vehicle, state)
+                    accepted.append(name)
                     continue
             held[name] = state
+            accepted.append(name)
             _heard(vehicle, state)
             stamp = state.effective_timestamp
             newest = vehicle.last_timestamp
@@ -315,7 +339,7 @@ class CarDataCoordinator:
             else:
                 known.add(name)
                 new.append(name)
-        return changed, new
+        return changed, new, accepted
 
     @callback
     def set_device_info(self, vin: str, **fields: str | None) -> None:
@@ -374,6 +398,17 @@ class CarDataCoordinator:
     def async_add_change_listener(self, changed: VehicleCallback) -> CALLBACK_TYPE:
         """Call ``changed(vin)`` after values of a vehicle were stored."""
         return self._change_listeners.add(changed)
+
+    @callback
+    def async_add_accepted_listener(self, accepted: AcceptedCallback) -> CALLBACK_TYPE:
+        """Call ``accepted(message, names)`` after a stream message was applied.
+
+        ``names`` are the message's descriptors that passed the coordinator's
+        checks (the value fits the descriptor, not older than the held one);
+        a message with none is not passed on. Only the VIN gate applies stream
+        messages, so these are messages of the account's own vehicles.
+        """
+        return self._accepted_listeners.add(accepted)
 
     @callback
     def async_add_descriptor_listener(

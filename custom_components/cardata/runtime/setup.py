@@ -72,8 +72,9 @@ async def async_build(
     prediction.async_start()
     sharing = None
     if (share := sharing_settings(entry.options)) is not None:
-        sharing = StreamSharing(hass, entry, share)
-        stream.stream.on_payload = sharing.offer
+        # It follows what the coordinator accepted from the VIN gate, not the
+        # raw stream: what the entities refuse is not republished either.
+        sharing = StreamSharing(hass, entry, share, coordinator)
     return CarDataRuntimeData(
         client_id=entry.data[CONF_CLIENT_ID],
         endpoints=endpoints,

@@ -1,36 +1,47 @@
 """Share the one BMW stream with the rest of the house over Home Assistant's MQTT.
 
 BMW allows one stream connection per account. When the owner switches the
-option on and Home Assistant's MQTT integration is set up, every BMW message
-is republished through it on ``<prefix><VIN>`` (the layout of
+option on and Home Assistant's MQTT integration is set up, BMW's messages are
+republished through it on ``<prefix><VIN>`` (the layout of
 kvanbiesen/bmw-cardata-ha and of the bridges, so evcc, ioBroker, Node-RED or a
-second Home Assistant can read it), unchanged except that the account id
-(``entityId``) is left out. Optionally each descriptor's value also goes,
+second Home Assistant can read it), as BMW sent them except that the account
+id (``entityId``) is left out. Optionally each descriptor's value also goes,
 retained, to ``<prefix><VIN>/<descriptor>`` for simple consumers.
 
-The stream only hands a message over (a bounded queue, oldest dropped when
-full); a background task of the entry publishes, so a slow or absent broker
-never holds the stream up. Nothing is published while the MQTT integration
-is not loaded. Tokens, the client id and the account id never reach a topic.
+Only what the entities accept is shared: the publisher follows the
+coordinator (:meth:`CarDataCoordinator.async_add_accepted_listener`), which
+gets only the messages the VIN gate lets through (the account's own primary
+vehicles; a held message once BMW confirms its car) and names the
+descriptors whose values passed its checks. A message goes out with those
+descriptors only, and not at all when none passed.
+
+The coordinator only hands a message over (a bounded queue, oldest dropped
+when full); a background task of the entry publishes, so a slow or absent
+broker never holds the stream up. Nothing is published while the MQTT
+integration is not loaded. Tokens, the client id and the account id never
+reach a topic.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections import deque
+from collections.abc import Collection
 import json
 from typing import TYPE_CHECKING, Any, Final
 
 from homeassistant.config_entries import ConfigEntry
-from homeassistant.core import HomeAssistant, callback
+from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError
 
+from ..api.parser import descriptor_name
 from ..common.settings import Sharing
 from ..common.tasks import async_cancel
 from ..const import DOMAIN, LOGGER
 
 if TYPE_CHECKING:
     from ..api import StreamMessage
+    from ..data.coordinator import CarDataCoordinator
 
 MQTT_DOMAIN: Final = "mqtt"
 QUEUE_LIMIT: Final = 10_000
@@ -40,8 +51,14 @@ YIELD_EVERY: Final = 20
 _DROPPED_KEYS: Final = ("entityId",)
 
 
-def shared_payload(payload: bytes, vin: str) -> bytes | None:
-    """Return BMW's message without the account id, or None if not JSON."""
+def shared_payload(
+    payload: bytes, vin: str, keep: Collection[str] | None = None
+) -> bytes | None:
+    """Return BMW's message without the account id, or None if not JSON.
+
+    With ``keep``, ``data`` holds only those descriptors (named as the parser
+    names them); the rest of the message stays as BMW sent it.
+    """
     try:
         document = json.loads(payload)
     except ValueError:
@@ -53,6 +70,13 @@ def shared_payload(payload: bytes, vin: str) -> bytes | None:
     topic = document.get("topic")
     if isinstance(topic, str) and topic != vin and "/" in topic:
         document["topic"] = vin  # "<GCID>/<VIN>" would name the account
+    data = document.get("data")
+    if keep is not None and isinstance(data, dict):
+        document["data"] = {
+            name: entry
+            for raw_name, entry in data.items()
+            if (name := descriptor_name(raw_name)) in keep
+        }
     return json.dumps(document, separators=(",", ":")).encode()
 
 
@@ -67,15 +91,23 @@ class StreamSharing:
     """Republishes one entry's stream through Home Assistant's MQTT."""
 
     def __init__(
-        self, hass: HomeAssistant, entry: ConfigEntry, settings: Sharing
+        self,
+        hass: HomeAssistant,
+        entry: ConfigEntry,
+        settings: Sharing,
+        coordinator: CarDataCoordinator,
     ) -> None:
         """Prepare; nothing is published before :meth:`async_start`."""
         self._hass = hass
         self._entry = entry
         self.settings = settings
-        self._queue: deque[tuple[StreamMessage, bytes]] = deque(maxlen=QUEUE_LIMIT)
+        self._coordinator = coordinator
+        self._queue: deque[tuple[StreamMessage, tuple[str, ...]]] = deque(
+            maxlen=QUEUE_LIMIT
+        )
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._unsub: CALLBACK_TYPE | None = None
         self._failed_logged = False
         self.offered = 0
         self.handled = 0
@@ -91,25 +123,29 @@ class StreamSharing:
 
     @callback
     def async_start(self) -> None:
-        """Start the publisher as an entry-owned background task."""
+        """Follow the coordinator; publish from an entry-owned background task."""
         self._task = self._entry.async_create_background_task(
             self._hass, self._run(), f"{DOMAIN} stream sharing"
         )
+        self._unsub = self._coordinator.async_add_accepted_listener(self.offer)
 
     async def async_stop(self) -> None:
         """Stop publishing (the entry's unload also cancels the task)."""
+        if self._unsub is not None:
+            self._unsub()
+            self._unsub = None
         task, self._task = self._task, None
         self._queue.clear()
         await async_cancel(task)
 
     @callback
-    def offer(self, message: StreamMessage, payload: bytes) -> None:
-        """Take one stream message (the stream's payload listener; never blocks)."""
+    def offer(self, message: StreamMessage, accepted: tuple[str, ...]) -> None:
+        """Take a message with its accepted descriptors (never blocks)."""
         if self._task is None or not self.mqtt_loaded:
             return
         if len(self._queue) == self._queue.maxlen:
             self.dropped += 1
-        self._queue.append((message, payload))
+        self._queue.append((message, accepted))
         self.offered += 1
         self._wake.set()
 
@@ -118,27 +154,28 @@ class StreamSharing:
             await self._wake.wait()
             self._wake.clear()
             while self._queue:
-                message, payload = self._queue.popleft()
-                await self._publish(message, payload)
+                message, accepted = self._queue.popleft()
+                await self._publish(message, accepted)
                 self.handled += 1
                 if not self.handled % YIELD_EVERY:
                     await asyncio.sleep(0)  # let the stream and others run
 
-    async def _publish(self, message: StreamMessage, payload: bytes) -> None:
+    async def _publish(self, message: StreamMessage, accepted: tuple[str, ...]) -> None:
         from homeassistant.components import mqtt  # noqa: PLC0415 - optional
 
-        shared = shared_payload(payload, message.vin)
+        # Not "all of the message's data": the parser may have dropped some.
+        shared = shared_payload(message.payload, message.vin, frozenset(accepted))
         if shared is None or not self.mqtt_loaded:
             return
         topic = f"{self.settings.prefix}{message.vin}"
         try:
             await mqtt.async_publish(self._hass, topic, shared)
             if self.settings.per_descriptor:
-                for name, value in message.data.items():
+                for name in accepted:
                     await mqtt.async_publish(
                         self._hass,
                         f"{topic}/{name}",
-                        descriptor_payload(value.value),
+                        descriptor_payload(message.data[name].value),
                         retain=True,
                     )
         except HomeAssistantError as err:
