@@ -18,10 +18,10 @@ from tests.entity_helpers import (
     entity_id,
     make_entry,
     setup_entry,
-    wait_for,
     written_states,
 )
 from tests.simulator import GCID_A
+from tests.waiting import wait_for
 
 
 async def test_refresh_failures_show_until_recovered(
@@ -52,7 +52,7 @@ async def test_refresh_failures_show_until_recovered(
     assert first_retry > first.last_updated
 
     # The refresher retries on its own: once more failing, then it succeeds.
-    await wait_for(hass, lambda: tokens.refresh_count > refreshes, rounds=500)
+    await wait_for(lambda: tokens.refresh_count > refreshes)
     await hass.async_block_till_done()
     failures = [s for s in written if s.attributes[ATTR_LAST_REFRESH_ERROR]]
     assert len(failures) == 2

@@ -13,9 +13,10 @@ from pytest_homeassistant_custom_component.components.diagnostics import (
 from syrupy.assertion import SnapshotAssertion
 
 from tests.entity_helpers import HOOD, LAT, LON, SOC, device_for, in_snapshots_dir
-from tests.rest_helpers import make_entry, setup_rest, wait_for
+from tests.rest_helpers import make_entry, setup_rest
 from tests.simulator import world
 from tests.simulator.world import GCID_A, VIN_BEV, VIN_PHEV
+from tests.waiting import wait_for
 
 PLACE = (48.177_123, 11.559_876)
 
@@ -43,7 +44,7 @@ async def _entry_with_traffic(hass: HomeAssistant, simulator):
     await simulator.publish(
         VIN_BEV, {LAT: PLACE[0], LON: PLACE[1], SOC: 77, HOOD: "HALF_OPEN"}
     )
-    await wait_for(hass, lambda: coordinator.get(VIN_BEV, LAT) is not None)
+    await wait_for(lambda: coordinator.get(VIN_BEV, LAT) is not None)
     return entry
 
 

@@ -28,8 +28,9 @@ from custom_components.cardata.rest.extras import async_fetch_daily_extras
 from custom_components.cardata.rest.quota import storage_key
 from custom_components.cardata.rest.quota_policy import DAILY_LIMIT, CallKind
 from tests.entity_helpers import entry_data
-from tests.rest_helpers import make_entry, planner, setup_rest, sim_calls, wait_for
+from tests.rest_helpers import make_entry, planner, setup_rest, sim_calls
 from tests.simulator import CLIENT_B, GCID_A, GCID_B, VIN_BEV, VIN_ID6, VIN_PHEV
+from tests.waiting import wait_for
 
 ALL_ON = {OPT_CHARGING_HISTORY: True, OPT_TYRE_DIAGNOSIS: True, OPT_VEHICLE_IMAGE: True}
 
@@ -59,10 +60,9 @@ async def test_extras_on(hass: HomeAssistant, simulator, hass_client) -> None:
     charging = f"{VIN_BEV}_charging_history"
     tyres = f"{VIN_BEV}_tyre_diagnosis"
     image = f"{VIN_BEV}_vehicle_image"
-    await wait_for(hass, lambda: _entity(hass, "sensor", charging) is not None)
+    await wait_for(lambda: _entity(hass, "sensor", charging) is not None)
     hub = entry.runtime_data.extras
     await wait_for(
-        hass,
         lambda: all(
             (kind, vin) in hub.data
             for kind in ("charging_history", "tyre_diagnosis", "image")
@@ -87,7 +87,7 @@ async def test_extras_on(hass: HomeAssistant, simulator, hass_client) -> None:
     # Restart: the daily extras are not due again, the image comes from disk.
     assert await hass.config_entries.async_unload(entry.entry_id)
     await setup_rest(hass, entry)
-    await wait_for(hass, lambda: _entity(hass, "image", image) is not None)
+    await wait_for(lambda: _entity(hass, "image", image) is not None)
     await hass.async_block_till_done()
     assert sim_calls(simulator) == calls
     assert planner(entry).used() == calls
@@ -112,9 +112,9 @@ async def test_car_without_image(hass: HomeAssistant, simulator) -> None:
     )
     await setup_rest(hass, entry)
     image = f"{VIN_ID6}_vehicle_image"
-    await wait_for(hass, lambda: _entity(hass, "image", image) is not None)
+    await wait_for(lambda: _entity(hass, "image", image) is not None)
     await wait_for(
-        hass, lambda: any(c.endpoint == "image" for c in planner(entry).policy.calls)
+        lambda: any(c.endpoint == "image" for c in planner(entry).policy.calls)
     )
     await hass.async_block_till_done()
     outcome = next(
@@ -148,7 +148,7 @@ async def test_daily_charging_history_stays_within_the_budget(
     hass.config_entries.async_update_entry(entry, options={OPT_CHARGING_HISTORY: True})
     await setup_rest(hass, entry)
     hub = entry.runtime_data.extras
-    await wait_for(hass, lambda: ("charging_history", VIN_BEV) in hub.data)
+    await wait_for(lambda: ("charging_history", VIN_BEV) in hub.data)
     await hass.async_block_till_done()
     # Four pages exist; only the one call the budget had left was made.
     assert sim_calls(simulator) == before + 1
@@ -167,7 +167,6 @@ async def test_extras_restored_after_a_reload(hass: HomeAssistant, simulator) ->
     entry = await setup_rest(hass, make_entry(simulator, options=options))
     hub = entry.runtime_data.extras
     await wait_for(
-        hass,
         lambda: all(
             (kind, VIN_BEV) in hub.data
             for kind in ("charging_history", "tyre_diagnosis")

@@ -23,8 +23,9 @@ from custom_components.cardata.api import StreamState, TokenSet
 from custom_components.cardata.auth import token_manager
 from custom_components.cardata.const import CONF_TOKENS, DOMAIN
 from custom_components.cardata.runtime.data import CarDataRuntimeData
-from tests.conftest import rest_settled, wait_for
+from tests.conftest import rest_settled
 from tests.simulator import CLIENT_A, GCID_A, VIN_BEV, Simulator
+from tests.waiting import wait_for
 
 SOC = "vehicle.drivetrain.batteryManagement.header"
 

@@ -23,9 +23,9 @@ from tests.rest_helpers import (
     planner,
     setup_rest,
     start_fix_flow,
-    wait_for,
 )
 from tests.simulator import CLIENT_NO_STREAM, GCID_A
+from tests.waiting import wait_for
 
 
 def _issue(hass: HomeAssistant, kind: str, entry) -> ir.IssueEntry | None:
@@ -41,7 +41,7 @@ async def test_evicted_stream_issue_and_fix(
     stream = entry.runtime_data.stream
     assert _issue(hass, "stream_evicted", entry) is None
     simulator.evict(GCID_A)
-    await wait_for(hass, lambda: _issue(hass, "stream_evicted", entry) is not None)
+    await wait_for(lambda: _issue(hass, "stream_evicted", entry) is not None)
     issue = _issue(hass, "stream_evicted", entry)
     assert issue is not None
     assert issue.is_fixable
@@ -52,7 +52,7 @@ async def test_evicted_stream_issue_and_fix(
     manager = hass.data["repairs"]["flow_manager"]
     result = await manager.async_configure(result["flow_id"], {})
     assert result["type"] is FlowResultType.CREATE_ENTRY
-    await wait_for(hass, lambda: stream.state is StreamState.CONNECTED)
+    await wait_for(lambda: stream.state is StreamState.CONNECTED)
     assert _issue(hass, "stream_evicted", entry) is None
 
 
@@ -111,7 +111,7 @@ async def test_evicted_issue_cleared_on_unload(
     monkeypatch.setattr(stream_owner, "BACKOFF_MAX", 0.3)
     entry = await setup_rest(hass, make_entry(simulator))
     simulator.evict(GCID_A)
-    await wait_for(hass, lambda: _issue(hass, "stream_evicted", entry) is not None)
+    await wait_for(lambda: _issue(hass, "stream_evicted", entry) is not None)
     assert await hass.config_entries.async_unload(entry.entry_id)
     assert _issue(hass, "stream_evicted", entry) is None
     simulator.release(GCID_A)

@@ -19,10 +19,10 @@ from custom_components.cardata.api import StreamState
 from custom_components.cardata.auth import token_manager
 from custom_components.cardata.const import DOMAIN
 from custom_components.cardata.stream import owner as stream_owner
-from tests.conftest import wait_for
 from tests.rest_helpers import start_fix_flow
 from tests.simulator import CLIENT_A, GCID_A, Simulator
 from tests.simulator_tests.mqtt_probe import Probe
+from tests.waiting import wait_for
 
 LIFETIME = 6
 

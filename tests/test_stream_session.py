@@ -4,7 +4,6 @@ two connections; eviction shown by the stream-state sensor."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
 
 from homeassistant.core import HomeAssistant
@@ -16,8 +15,9 @@ from custom_components.cardata.api import StreamState
 from custom_components.cardata.auth import token_manager
 from custom_components.cardata.const import DOMAIN
 from custom_components.cardata.stream import owner as stream_owner
-from tests.conftest import rest_settled, wait_for
+from tests.conftest import rest_settled
 from tests.simulator import CLIENT_A, GCID_A, VIN_BEV, Simulator
+from tests.waiting import wait_for
 
 SOC = "vehicle.drivetrain.batteryManagement.header"
 ID_TOKEN_LIFETIME = 12
@@ -77,19 +77,25 @@ async def test_two_id_token_expiries(
     rest_calls = sim.quota.calls(GCID_A)
     first_expiry = runtime.tokens.expires_at
 
-    value = 0
-    # Run until the stream has swapped past two id-token expiries.
-    for _ in range(200):
-        value += 1
-        await _value_arrives(hass, sim, entry, value)
-        await asyncio.sleep(0.2)  # pace: a value every few hundred ms
-        if (
+    def crossed_two_expiries() -> bool:
+        return (
             sim.broker.connect_count(GCID_A) >= 3
             and runtime.tokens.refresh_count >= 2
             and (runtime.tokens.expires_at - first_expiry).total_seconds()
             >= ID_TOKEN_LIFETIME
-        ):
-            break
+        )
+
+    value = 0
+    # Run until the stream has swapped past two id-token expiries, with a
+    # value every few hundred ms meanwhile.
+    for _ in range(200):
+        value += 1
+        await _value_arrives(hass, sim, entry, value)
+        try:
+            await wait_for(crossed_two_expiries, timeout=0.2)
+        except TimeoutError:
+            continue
+        break
     else:
         pytest.fail("the session never crossed two id-token expiries")
 

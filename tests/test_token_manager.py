@@ -17,8 +17,9 @@ from custom_components.cardata.api import CarDataConnectionError, StreamState, T
 from custom_components.cardata.auth import token_manager
 from custom_components.cardata.auth.token_manager import TokenManager, token_diagnostics
 from custom_components.cardata.const import CONF_TOKENS, DOMAIN
-from tests.conftest import rest_settled, wait_for
+from tests.conftest import rest_settled
 from tests.simulator import CLIENT_A, GCID_A, VIN_BEV, Simulator
+from tests.waiting import wait_for
 
 SOC = "vehicle.drivetrain.batteryManagement.header"
 

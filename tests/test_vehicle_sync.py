@@ -37,9 +37,9 @@ from tests.rest_helpers import (
     setup_rest,
     sim_calls,
     start_fix_flow,
-    wait_for,
 )
 from tests.simulator import GCID_A, VIN_BEV, VIN_PHEV
+from tests.waiting import wait_for
 
 NEW_VIN = "WBA00000000NEW001"
 
@@ -177,7 +177,6 @@ async def test_vehicle_no_longer_mapped_is_removed_after_the_notice(
     assert not _our_issues(hass, "vehicle_removed")
     # The entry reloaded without the vehicle; the other one stays.
     await wait_for(
-        hass,
         lambda: (
             entry.state is ConfigEntryState.LOADED
             and VIN_PHEV not in entry.runtime_data.coordinator.vehicles
@@ -212,7 +211,7 @@ async def test_new_vehicle_on_the_stream_gets_its_basic_data_once(
         vehicle = coordinator.vehicles.get(NEW_VIN)
         return vehicle is not None and "model" in vehicle.device_fields
 
-    await wait_for(hass, has_model)
+    await wait_for(has_model)
     await hass.async_block_till_done()
     device = device_for(hass, entry, NEW_VIN)
     assert device.model == "iX xDrive50"

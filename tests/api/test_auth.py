@@ -25,8 +25,9 @@ from custom_components.cardata.api import (
 )
 from custom_components.cardata.api.auth import make_code_verifier
 from tests.simulator import CLIENT_A, CLIENT_NO_STREAM, GCID_A, Simulator
+from tests.waiting import wait_for
 
-from .helpers import endpoints_of, issued, wait_for
+from .helpers import endpoints_of, issued
 
 UNKNOWN_CLIENT = "00000000-0000-4000-8000-000000000000"
 

@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import AsyncIterator, Callable
 import contextlib
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 import ssl
 import time
 from typing import Any
@@ -25,8 +26,9 @@ from custom_components.cardata.api import (
 )
 from custom_components.cardata.api.stream import EVICTED_MESSAGE, build_ssl_context
 from tests.simulator import CLIENT_A, CLIENT_NO_STREAM, GCID_A, VIN_BEV, Simulator
+from tests.waiting import wait_for
 
-from .helpers import SimTokens, endpoints_of, issued, wait_for
+from .helpers import SimTokens, endpoints_of, issued
 
 
 def _config(sim: Simulator, **changes: Any) -> StreamConfig:
@@ -170,17 +172,24 @@ async def test_request_reconnect_swaps_without_overlap(simulator: Simulator) -> 
 
 
 async def test_eviction_is_detected_and_retried_slowly(simulator: Simulator) -> None:
-    config = _config(simulator, backoff_max=1.0)
+    config = _config(simulator, backoff_max=2.0)
     async with running(simulator, config) as run:
         await wait_for(lambda: run.stream.state is StreamState.CONNECTED)
         simulator.evict(GCID_A)
-        await wait_for(lambda: run.stream.state is StreamState.EVICTED)
+        await wait_for(
+            lambda: (
+                run.stream.state is StreamState.EVICTED
+                and run.stream.next_attempt is not None
+            )
+        )
         assert run.stream.last_error == EVICTED_MESSAGE
         assert "another client" in (run.stream.last_error or "")
-        refused = simulator.broker.refused_count(GCID_A)
-        await asyncio.sleep(0.6)
-        # Evicted: waits about backoff_max, no tight loop.
-        assert simulator.broker.refused_count(GCID_A) <= refused + 1
+        # Evicted: the next attempt is about backoff_max away, no tight loop
+        # (backoff_min is 0.05 s).
+        next_attempt = run.stream.next_attempt
+        assert next_attempt is not None
+        wait = (next_attempt - datetime.now(UTC)).total_seconds()
+        assert 1.0 < wait <= 2.0
         simulator.release(GCID_A)
         await wait_for(lambda: run.stream.state is StreamState.CONNECTED)
         assert run.stream.last_error is None
@@ -247,11 +256,17 @@ async def test_run_twice_is_refused(simulator: Simulator) -> None:
 async def test_keepalive_pings_keep_the_connection(simulator: Simulator) -> None:
     """paho's housekeeping runs on the loop: pings stop the broker's timeout."""
     # keepalive 2 s: the broker drops after 3 s of silence. A ping a second
-    # late (both cores busy) must not fail the test; 6.5 s still spans two
-    # of the broker's windows, so without pings the connection would drop.
+    # late (both cores busy) must not fail the test. The broker's record of
+    # the session's last packet moving 6 s past the first spans two of its
+    # windows: without pings the connection would have dropped before.
     async with running(simulator, _config(simulator, keepalive=2)) as run:
         await wait_for(lambda: run.stream.state is StreamState.CONNECTED)
-        await asyncio.sleep(6.5)
+        session = next(
+            s for s in simulator.broker.sessions if s.gcid == GCID_A and not s.closed
+        )
+        first_seen = session.last_seen
+        await wait_for(lambda: session.last_seen - first_seen > 6.0)
+        assert not session.closed
         assert run.stream.state is StreamState.CONNECTED
         assert simulator.broker.connect_count(GCID_A) == 1
     assert "keep-alive timeout" not in simulator.broker.close_reasons(GCID_A)
