@@ -19,6 +19,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.cardata.api import StreamState
 from custom_components.cardata.const import DOMAIN
+from custom_components.cardata.data.value_store import vin_key
 from custom_components.cardata.vehicles.gate import HELD_PER_VIN, HELD_VINS, VinGate
 from tests.entity_helpers import SOC, make_entry, setup_entry
 from tests.rest_helpers import sim_calls
@@ -49,14 +50,6 @@ def _gate(entry: Any) -> VinGate:
     return gate  # type: ignore[no-any-return]
 
 
-async def _settle(hass: HomeAssistant, entry: Any) -> None:
-    gate = _gate(entry)
-    task = gate._reading
-    if task is not None:
-        await wait_for(task.done)
-    await hass.async_block_till_done()
-
-
 async def test_foreign_and_unknown_vins_create_nothing(
     hass: HomeAssistant, simulator
 ) -> None:
@@ -69,7 +62,9 @@ async def test_foreign_and_unknown_vins_create_nothing(
     for vin in (VIN_ID6, UNMAPPED_VIN, VIN_ID6, UNMAPPED_VIN):
         await simulator.publish_raw(GCID_A, vin, _payload(simulator, vin, {SOC: 5}))
     await wait_for(lambda: gate.dropped["unconfirmed_vehicle"] == 4)
-    await _settle(hass, entry)
+    # The gate read BMW's mappings for them (and took them in the same step).
+    await wait_for(lambda: gate.read_at is not None)
+    await hass.async_block_till_done()
     assert _devices(hass, entry) == before
     assert VIN_ID6 not in entry.runtime_data.coordinator.vehicles
     # One look at BMW's mappings, for all of them, then none for a day.
@@ -78,7 +73,7 @@ async def test_foreign_and_unknown_vins_create_nothing(
         GCID_A, UNMAPPED_VIN, _payload(simulator, UNMAPPED_VIN, {SOC: 6})
     )
     await wait_for(lambda: gate.dropped["unconfirmed_vehicle"] == 5)
-    await _settle(hass, entry)
+    await hass.async_block_till_done()
     assert sim_calls(simulator) == calls + 1
     assert _devices(hass, entry) == before
 
@@ -229,13 +224,16 @@ async def test_phantoms_of_an_upgraded_entry_go_after_one_read(
     }
     _phantoms(hass, entry)
     await setup_entry(hass, entry)
-    await _settle(hass, entry)
+    gate = _gate(entry)
+    await wait_for(lambda: gate.read_at is not None)
+    await hass.async_block_till_done()
     assert sim_calls(simulator) == 1  # the mappings, nothing else
     assert _devices(hass, entry) == {VIN_BEV}
     assert set(entry.runtime_data.coordinator.vehicles) == {VIN_BEV}
     # Known now: a restart removes nothing more and calls nothing.
     assert await hass.config_entries.async_reload(entry.entry_id)
-    await _settle(hass, entry)
+    await hass.async_block_till_done()
+    assert _gate(entry).attempted_at is None  # no read even started
     assert sim_calls(simulator) == 1
     assert _devices(hass, entry) == {VIN_BEV}
     # Settled, so the simulator never stops under a connection in flight.
@@ -250,11 +248,15 @@ async def test_no_read_while_the_quota_is_spent(hass: HomeAssistant, simulator) 
     planner = entry.runtime_data.quota
     assert planner is not None
     planner.block(None, "CU-429")
+    calls = sim_calls(simulator)
     await simulator.publish_raw(
         GCID_A, UNMAPPED_VIN, _payload(simulator, UNMAPPED_VIN, {SOC: 5})
     )
     await wait_for(lambda: gate.dropped["unconfirmed_vehicle"] == 1)
-    await _settle(hass, entry)
+    # The gate tried; the planner refused before any call.
+    await wait_for(lambda: gate.attempted_at is not None)
+    await hass.async_block_till_done()
+    assert sim_calls(simulator) == calls
     assert gate.read_at is None
     assert UNMAPPED_VIN in gate.held
     assert UNMAPPED_VIN not in _devices(hass, entry)
@@ -283,9 +285,9 @@ async def test_a_confirmed_car_gone_from_the_account_is_left_to_the_repair(
         GCID_A, VIN_ID6, _payload(simulator, VIN_ID6, {SOC: 12})
     )
     await wait_for(lambda: gate.read_at is not None)
-    await _settle(hass, entry)
+    await hass.async_block_till_done()
     assert gate.primary is not None
-    assert gate._key(VIN_PHEV) not in gate.primary
+    assert vin_key(entry.entry_id, VIN_PHEV) not in gate.primary
     assert VIN_PHEV in _devices(hass, entry)
     assert VIN_PHEV in coordinator.vehicles
     # vehicle_sync raises the fixable notice; the owner decides.
@@ -299,6 +301,6 @@ async def test_a_confirmed_car_gone_from_the_account_is_left_to_the_repair(
     assert issues[0].is_fixable
     # A restart keeps it too: the confirmation is stored.
     assert await hass.config_entries.async_reload(entry.entry_id)
-    await _settle(hass, entry)
+    await hass.async_block_till_done()
     assert VIN_PHEV in _devices(hass, entry)
     assert VIN_PHEV in entry.runtime_data.coordinator.vehicles
