@@ -20,11 +20,11 @@ from custom_components.cardata.common.settings import (
     OPT_VEHICLE_IMAGE,
 )
 from custom_components.cardata.const import DOMAIN
-from custom_components.cardata.entities.extras import (
-    ChargingHistorySensor,
-    TyreDiagnosisSensor,
+from custom_components.cardata.rest.extras import (
+    CHARGING,
+    TYRES,
+    async_fetch_daily_extras,
 )
-from custom_components.cardata.rest.extras import async_fetch_daily_extras
 from custom_components.cardata.rest.quota import storage_key
 from custom_components.cardata.rest.quota_policy import DAILY_LIMIT, CallKind
 from tests.entity_helpers import entry_data
@@ -93,15 +93,33 @@ async def test_extras_on(hass: HomeAssistant, simulator, hass_client) -> None:
     assert planner(entry).used() == calls
 
 
-def test_parsers_tolerate_odd_answers() -> None:
-    sensor = ChargingHistorySensor.__new__(ChargingHistorySensor)
-    sensor._take("not a list")
-    assert sensor._attr_native_value is None
-    sensor._take([{"startTime": 1_700_000_000_000, "endTime": 1_700_000_360_000}, 3])
-    assert sensor._attr_native_value is not None
-    tyres = TyreDiagnosisSensor.__new__(TyreDiagnosisSensor)
-    tyres._take({"passengerCar": "odd"})
-    assert tyres._attr_native_value is None
+async def test_sensors_tolerate_odd_answers(hass: HomeAssistant, simulator) -> None:
+    """Odd data in the entry's extras hub (where the daily fetch and the
+    actions put BMW's answers) shows as no value, never as an error."""
+    entry = await setup_rest(hass, make_entry(simulator, options=ALL_ON))
+    hub = entry.runtime_data.extras
+    await wait_for(
+        lambda: all((kind, VIN_BEV) in hub.data for kind in (CHARGING, TYRES))
+    )
+    await hass.async_block_till_done()
+    charging = _entity(hass, "sensor", f"{VIN_BEV}_charging_history")
+    tyres = _entity(hass, "sensor", f"{VIN_BEV}_tyre_diagnosis")
+
+    hub.publish(CHARGING, VIN_BEV, "not a list")
+    await hass.async_block_till_done()
+    state = hass.states.get(charging)
+    assert state.state == "unknown"
+    assert state.attributes["session_count"] == 0
+    session = {"startTime": 1_700_000_000_000, "endTime": 1_700_000_360_000}
+    hub.publish(CHARGING, VIN_BEV, [session, 3])
+    await hass.async_block_till_done()
+    state = hass.states.get(charging)
+    assert state.state == "2023-11-14T22:19:20+00:00"
+    assert state.attributes["session_count"] == 1
+
+    hub.publish(TYRES, VIN_BEV, {"passengerCar": "odd"})
+    await hass.async_block_till_done()
+    assert hass.states.get(tyres).state == "unknown"
 
 
 async def test_car_without_image(hass: HomeAssistant, simulator) -> None:
