@@ -220,17 +220,23 @@ async def test_refresh_token_gone_while_running(
 async def test_stream_meets_refused_login(
     hass: HomeAssistant, simulator: Simulator, make_entry: MakeEntry
 ) -> None:
-    """The stream itself finds the login refused (at a swap): it ends, REFUSED."""
+    """The stream itself finds the login refused: the broker refuses the id
+    token (rc 4), and the refresh the stream asks for meets a refresh token
+    BMW revoked. The stream ends, REFUSED, with one reauth."""
     entry = make_entry(simulator, GCID_A, CLIENT_A)
     entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(entry.entry_id)
     runtime = entry.runtime_data
     await wait_for(lambda: runtime.stream.state is StreamState.CONNECTED)
-    # BMW refused the refresh token a moment ago; the stream swaps now.
-    runtime.tokens._auth_failed = True
-    runtime.stream.async_request_reconnect()
+    await rest_settled(entry)  # no REST call meets the revoked token first
+    simulator.oauth.revoke_refresh_tokens(GCID_A)
+    # BMW's clock passes the id token's expiry: the broker drops the
+    # connection and refuses the token when the stream reconnects.
+    simulator.advance(2 * 3600)
     await wait_for(lambda: not runtime.stream.running)
     assert runtime.stream.state is StreamState.REFUSED
+    assert "refreshing the id token" in [reason for _, reason in runtime.stream.history]
+    assert len(_reauth_flows(hass)) == 1
     # Closed by us; the broker sees it a moment later (busy machine).
     await wait_for(lambda: simulator.broker.active_connections(GCID_A) == 0)
     assert await hass.config_entries.async_unload(entry.entry_id)
