@@ -12,7 +12,6 @@ import time
 from typing import Any
 
 import aiohttp
-from paho.mqtt import client as paho_client
 import pytest
 
 from custom_components.cardata.api import (
@@ -24,8 +23,10 @@ from custom_components.cardata.api import (
     StreamState,
     StreamTls,
 )
+from custom_components.cardata.api.connection import MqttConnection, open_socket
 from custom_components.cardata.api.stream import EVICTED_MESSAGE, build_ssl_context
 from tests.simulator import CLIENT_A, CLIENT_NO_STREAM, GCID_A, VIN_BEV, Simulator
+from tests.simulator.broker import Session
 from tests.waiting import wait_for
 
 from .helpers import SimTokens, endpoints_of, issued
@@ -289,21 +290,21 @@ async def test_burst_of_messages_is_read_completely(simulator: Simulator) -> Non
     assert len(run.received[300].data) == 200
 
 
-async def test_connects_without_threads_or_blocking_sockets(
+def _broker_session(sim: Simulator) -> Session:
+    """The simulator broker's record of our open connection."""
+    return next(s for s in sim.broker.sessions if s.gcid == GCID_A and not s.closed)
+
+
+async def test_connects_without_threads(
     simulator: Simulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """No executor, no blocking connect: paho gets a connected non-blocking socket."""
+    """No executor thread: the stream connects and receives on the loop
+    alone, and BMW's broker sees TLS 1.3."""
     loop = asyncio.get_running_loop()
 
     def no_executor(*_args: object) -> None:
         raise AssertionError("the stream must not use an executor thread")
 
-    def no_blocking_connect(*_args: object, **_kwargs: object) -> None:
-        raise AssertionError("paho must not open the socket itself")
-
-    monkeypatch.setattr(
-        paho_client.Client, "_create_socket_connection", no_blocking_connect
-    )
     context = build_ssl_context(StreamTls.CUSTOM_CA, simulator.ca_file)
     received: list[StreamMessage] = []
     async with aiohttp.ClientSession() as session:
@@ -317,12 +318,8 @@ async def test_connects_without_threads_or_blocking_sockets(
         task = asyncio.create_task(stream.run())
         try:
             await wait_for(lambda: stream.state is StreamState.CONNECTED)
-            connection = stream._connection
-            assert connection is not None
-            sock = connection._sock
-            assert isinstance(sock, ssl.SSLSocket)
-            assert sock.gettimeout() == 0.0
-            assert sock.version() == "TLSv1.3"
+            tls = _broker_session(simulator).writer.get_extra_info("ssl_object")
+            assert tls.version() == "TLSv1.3"
             assert await simulator.publish(VIN_BEV, {"vehicle.speed": 3}) == 1
             await wait_for(lambda: len(received) == 1)
         finally:
@@ -330,6 +327,31 @@ async def test_connects_without_threads_or_blocking_sockets(
             with contextlib.suppress(asyncio.CancelledError):
                 await task
             monkeypatch.undo()
+
+
+async def test_paho_gets_a_connected_non_blocking_socket(simulator: Simulator) -> None:
+    """paho never opens (or blocks on) a socket itself: it is handed one that
+    is connected, TLS 1.3 and non-blocking, and the broker sees exactly it."""
+    config = _config(simulator)
+    context = build_ssl_context(StreamTls.CUSTOM_CA, simulator.ca_file)
+    sock = await open_socket(config.host, config.port, context)
+    assert isinstance(sock, ssl.SSLSocket)
+    assert sock.gettimeout() == 0.0
+    assert sock.version() == "TLSv1.3"
+    connection = MqttConnection(
+        client_id=config.client_id,
+        username=GCID_A,
+        password=issued(simulator, GCID_A, CLIENT_A).id_token,
+        keepalive=30,
+        on_message=lambda _topic, _payload: None,
+    )
+    try:
+        await connection.connect(sock, config.host, config.port)
+        peer = _broker_session(simulator).writer.get_extra_info("peername")
+        assert peer == sock.getsockname()
+        assert sock.gettimeout() == 0.0
+    finally:
+        connection.close()
 
 
 class FlakyTokens:
