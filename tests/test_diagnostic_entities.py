@@ -9,7 +9,7 @@ from homeassistant.exceptions import ConfigEntryAuthFailed
 import pytest
 
 from custom_components.cardata.api import CarDataConnectionError
-from custom_components.cardata.auth import token_manager
+from custom_components.cardata.common.settings import OPT_TIMING
 from custom_components.cardata.entities.diagnostic import (
     ATTR_LAST_REFRESH_ERROR,
     ATTR_NEXT_RETRY,
@@ -25,11 +25,10 @@ from tests.waiting import wait_for
 
 
 async def test_refresh_failures_show_until_recovered(
-    hass: HomeAssistant, simulator, monkeypatch: pytest.MonkeyPatch
+    hass: HomeAssistant, simulator
 ) -> None:
     """BMW's token endpoint fails twice: error and retry time show, then clear."""
-    monkeypatch.setattr(token_manager, "RETRY_MIN", 0.3)
-    entry = make_entry(simulator)
+    entry = make_entry(simulator, options={OPT_TIMING: {"retry_min": 0.3}})
     await setup_entry(hass, entry)
     tokens = entry.runtime_data.tokens
     expiry = entity_id(hass, "sensor", f"{entry.entry_id}_token_expiry")
