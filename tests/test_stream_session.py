@@ -12,9 +12,8 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.cardata.api import StreamState
-from custom_components.cardata.auth import token_manager
+from custom_components.cardata.common.settings import OPT_TIMING
 from custom_components.cardata.const import DOMAIN
-from custom_components.cardata.stream import owner as stream_owner
 from tests.conftest import rest_settled
 from tests.simulator import CLIENT_A, GCID_A, VIN_BEV, Simulator
 from tests.waiting import wait_for
@@ -26,17 +25,17 @@ type MakeEntry = Callable[..., MockConfigEntry]
 type MakeSimulator = Callable[..., Awaitable[Simulator]]
 
 
-@pytest.fixture(autouse=True)
-def short_margins(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Scale the hour-long production margins down to seconds.
-
-    The swap gets a third of the lifetime (4 s) before BMW would drop the
-    connection: with both cores busy a TLS reconnect can take seconds.
-    """
-    monkeypatch.setattr(token_manager, "REFRESH_MARGIN", ID_TOKEN_LIFETIME / 2)
-    monkeypatch.setattr(stream_owner, "SWAP_MARGIN", ID_TOKEN_LIFETIME / 3)
-    monkeypatch.setattr(stream_owner, "BACKOFF_MIN", 0.05)
-    monkeypatch.setattr(stream_owner, "BACKOFF_MAX", 0.3)
+# The hour-long production margins scaled down to seconds. The swap gets a
+# third of the lifetime (4 s) before BMW would drop the connection: with both
+# cores busy a TLS reconnect can take seconds.
+SHORT_MARGINS = {
+    OPT_TIMING: {
+        "refresh_margin": ID_TOKEN_LIFETIME / 2,
+        "swap_margin": ID_TOKEN_LIFETIME / 3,
+        "backoff_min": 0.05,
+        "backoff_max": 0.3,
+    }
+}
 
 
 async def _value_arrives(
@@ -68,7 +67,7 @@ async def test_two_id_token_expiries(
     sim = await make_simulator(
         access_token_lifetime=ID_TOKEN_LIFETIME, id_token_lifetime=ID_TOKEN_LIFETIME
     )
-    entry = make_entry(sim, GCID_A, CLIENT_A)
+    entry = make_entry(sim, GCID_A, CLIENT_A, options=SHORT_MARGINS)
     entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(entry.entry_id)
     runtime = entry.runtime_data
@@ -123,7 +122,7 @@ async def test_eviction_shown(
     hass: HomeAssistant, simulator: Simulator, make_entry: MakeEntry
 ) -> None:
     """A foreign client takes the stream: state EVICTED, no fight over it."""
-    entry = make_entry(simulator, GCID_A, CLIENT_A)
+    entry = make_entry(simulator, GCID_A, CLIENT_A, options=SHORT_MARGINS)
     entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(entry.entry_id)
     runtime = entry.runtime_data
