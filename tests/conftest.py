@@ -23,7 +23,8 @@ import custom_components.cardata  # noqa: F401
 from custom_components.cardata.const import DOMAIN
 from tests.waiting import wait_for
 
-# test_migration.py (renamed by another change) imports wait_for from here.
+# test_migration.py (another change renames it) imports wait_for from here;
+# every other test imports tests.waiting.
 __all__ = ["wait_for"]
 
 pytest_plugins = ["tests.simulator.fixtures"]

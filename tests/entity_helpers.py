@@ -203,7 +203,7 @@ async def wait_for(
 ) -> None:
     """:func:`tests.waiting.wait_for` under its older signature (``hass`` first).
 
-    Only for test_k_upgrade.py, which another change renames; every other
+    Only for test_takeover_upgrade.py, which another change is editing; every other
     test imports :func:`tests.waiting.wait_for`.
     """
     await waiting.wait_for(condition, timeout=timeout)
