@@ -122,15 +122,16 @@ async def test_login_times_out(hass: HomeAssistant, sim: Simulator) -> None:
 async def test_closing_the_dialog_stops_polling(
     hass: HomeAssistant, sim: Simulator
 ) -> None:
+    sim.oauth.interval = 2  # no poll on its way when the dialog closes
     result = await submit(hass, sim)
     assert result["type"] is FlowResultType.SHOW_PROGRESS
-    await wait_for(lambda: sim.oauth.token_calls > 0)  # BMW is polled
-    hass.config_entries.flow.async_abort(result["flow_id"])
-    # Home Assistant waits here for the tasks it tracks, the login's too: it
-    # polls without a pause (the sim fixture), so had it not stopped with the
-    # dialog, this would never return.
-    await hass.async_block_till_done()
+    await wait_for(lambda: sim.oauth.token_calls > 0)  # BMW was polled
     calls = sim.oauth.token_calls
+    hass.config_entries.flow.async_abort(result["flow_id"])
+    # Home Assistant waits here for the tasks it tracks, the login's too: had
+    # it not stopped with the dialog, it would poll on and this would not
+    # return before the code expired.
+    await hass.async_block_till_done()
     sim.oauth.approve(result["description_placeholders"]["code"])
     await hass.async_block_till_done()
     assert sim.oauth.token_calls == calls
