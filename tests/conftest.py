@@ -9,7 +9,6 @@ Assistant may not report a deprecated use by this integration.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Callable, Iterator
 import logging
 import re
@@ -22,6 +21,11 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 import custom_components.cardata  # noqa: F401
 from custom_components.cardata.const import DOMAIN
+from tests.waiting import wait_for
+
+# test_migration.py (another change renames it) imports wait_for from here;
+# every other test imports tests.waiting.
+__all__ = ["wait_for"]
 
 pytest_plugins = ["tests.simulator.fixtures"]
 
@@ -188,13 +192,6 @@ def ha_usage_reports() -> Iterator[list[str]]:
         root.removeHandler(catcher)
         frame_logger.setLevel(level)
     fail_on_ha_reports(catcher.reports)
-
-
-async def wait_for(condition: Callable[[], bool], *, timeout: float = 15.0) -> None:
-    """Let the loop run until ``condition()`` holds (bounded; fails on timeout)."""
-    async with asyncio.timeout(timeout):
-        while not condition():  # noqa: ASYNC110 - polling a plain predicate
-            await asyncio.sleep(0.02)
 
 
 @pytest.fixture

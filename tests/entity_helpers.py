@@ -7,14 +7,12 @@ messages; the end-to-end tests publish through the simulator's broker instead.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from enum import Enum
 import logging
-import time
 from typing import Any
 
 from homeassistant.const import EVENT_STATE_CHANGED
@@ -34,6 +32,7 @@ from custom_components.cardata.api import (
 from custom_components.cardata.config_flow import CarDataConfigFlow
 from custom_components.cardata.const import DOMAIN
 from custom_components.cardata.data.coordinator import CarDataCoordinator
+from tests import waiting
 from tests.simulator import CLIENT_A, GCID_A
 
 T0 = datetime(2026, 5, 1, 8, 0, 0, tzinfo=UTC)
@@ -120,7 +119,7 @@ async def setup_entry(
         await hass.async_block_till_done()
     if connected:
         stream = entry.runtime_data.stream
-        await wait_for(hass, lambda: stream.state is StreamState.CONNECTED)
+        await waiting.wait_for(lambda: stream.state is StreamState.CONNECTED)
     return entry.runtime_data.coordinator  # type: ignore[no-any-return]
 
 
@@ -200,27 +199,14 @@ def quiet_recorder() -> Iterator[None]:
 async def wait_for(
     hass: HomeAssistant,
     condition: Callable[[], bool],
-    rounds: int = 2000,
     timeout: float = 20.0,
 ) -> None:
-    """Wait for something the network side does, e.g. a broker push.
+    """:func:`tests.waiting.wait_for` under its older signature (``hass`` first).
 
-    Bounded in rounds and in time (a stuck ``async_block_till_done`` fails too).
-    The rounds allow more than ``timeout`` of 10 ms sleeps, so with both cores
-    busy (a TLS handshake can take seconds then) the time bound decides.
-
-    The 10 ms pause is slept in a worker thread: under the ``freezer`` fixture
-    Home Assistant's loop clock stands still, so an ``asyncio.sleep`` would
-    never end (a test hung that way when the stream was not yet connected on
-    the first look). The rounds still bound the wait then.
+    Only for test_takeover_upgrade.py, which another change is editing; every other
+    test imports :func:`tests.waiting.wait_for`.
     """
-    async with asyncio.timeout(timeout):
-        for _ in range(rounds):
-            if condition():
-                return
-            await hass.async_add_executor_job(time.sleep, 0.01)
-            await hass.async_block_till_done()
-    assert condition()
+    await waiting.wait_for(condition, timeout=timeout)
 
 
 def device_for(

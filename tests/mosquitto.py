@@ -16,9 +16,10 @@ import socket
 
 import pytest
 
+from tests.waiting import wait_for
+
 HOST = "127.0.0.1"
-START_ATTEMPTS = 100
-START_PAUSE = 0.05
+START_TIMEOUT = 5.0
 
 
 def mosquitto_binary() -> str | None:
@@ -52,18 +53,22 @@ class Broker:
         return self.log.read_text(errors="replace") if self.log.exists() else ""
 
 
+async def _listening(port: int) -> bool:
+    try:
+        _reader, writer = await asyncio.open_connection(HOST, port)
+    except OSError:
+        return False
+    writer.close()
+    await writer.wait_closed()
+    return True
+
+
 async def _wait_listening(port: int) -> None:
-    for _ in range(START_ATTEMPTS):  # bounded in count and time
-        try:
-            _reader, writer = await asyncio.open_connection(HOST, port)
-        except OSError:
-            await asyncio.sleep(START_PAUSE)
-            continue
-        writer.close()
-        await writer.wait_closed()
-        return
-    msg = f"mosquitto did not listen on port {port}"
-    raise RuntimeError(msg)
+    try:
+        await wait_for(lambda: _listening(port), timeout=START_TIMEOUT)
+    except TimeoutError:
+        msg = f"mosquitto did not listen on port {port}"
+        raise RuntimeError(msg) from None
 
 
 @contextlib.asynccontextmanager

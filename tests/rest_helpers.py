@@ -11,7 +11,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from custom_components.cardata.const import DOMAIN
 from custom_components.cardata.rest.bootstrap import CONTAINER_NAME, CONTAINER_PURPOSE
 from custom_components.cardata.rest.quota import QuotaPlanner
-from tests.entity_helpers import make_entry, setup_entry, wait_for
+from tests.entity_helpers import make_entry, setup_entry
 from tests.simulator import GCID_A
 
 __all__ = [
@@ -22,7 +22,6 @@ __all__ = [
     "setup_rest",
     "sim_calls",
     "start_fix_flow",
-    "wait_for",
 ]
 
 

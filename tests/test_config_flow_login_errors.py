@@ -3,14 +3,16 @@ approves, and that a second try after fixing things works."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 import json
 from pathlib import Path
 from typing import Any
-from unittest.mock import patch
 
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.util import dt as dt_util
 import pytest
+from pytest_homeassistant_custom_component.common import async_fire_time_changed
 
 from custom_components.cardata import config_flow
 from custom_components.cardata.const import DOMAIN
@@ -23,6 +25,7 @@ from tests.flow_helpers import (
     user_form,
 )
 from tests.simulator import CLIENT_A, CLIENT_NO_STREAM, GCID_A, Simulator
+from tests.waiting import wait_for
 
 pytestmark = pytest.mark.usefixtures("no_entry_setup")
 __all__ = ["no_entry_setup", "sim"]  # fixtures, found by pytest by name
@@ -103,24 +106,36 @@ async def test_login_errors(
 
 
 async def test_login_times_out(hass: HomeAssistant, sim: Simulator) -> None:
-    """A code nobody confirms ends as expired even if BMW keeps saying pending."""
-    with patch.object(config_flow, "LOGIN_GRACE", -1000.0):
-        result = await submit(hass, sim)
-        result = await finish(hass, result["flow_id"])
+    """A code nobody confirms ends as expired even if BMW never says so: here
+    BMW asks for a poll only once an hour, long after the code runs out."""
+    sim.oauth.interval = 3600
+    result = await submit(hass, sim)
+    assert result["type"] is FlowResultType.SHOW_PROGRESS
+    # Time moves past the code's expiry and the grace after it, not yet to
+    # the first poll.
+    later = dt_util.utcnow() + timedelta(seconds=sim.oauth.code_lifetime * 2)
+    async_fire_time_changed(hass, later)
+    result = await finish(hass, result["flow_id"])
     assert result["errors"] == {"base": "code_expired"}
 
 
 async def test_closing_the_dialog_stops_polling(
     hass: HomeAssistant, sim: Simulator
 ) -> None:
+    sim.oauth.interval = 2  # no poll on its way when the dialog closes
     result = await submit(hass, sim)
     assert result["type"] is FlowResultType.SHOW_PROGRESS
-    flow = hass.config_entries.flow._progress[result["flow_id"]]
-    task = flow._login_task
-    assert task is not None
+    await wait_for(lambda: sim.oauth.token_calls > 0)  # BMW was polled
+    calls = sim.oauth.token_calls
     hass.config_entries.flow.async_abort(result["flow_id"])
+    # Home Assistant waits here for the tasks it tracks, the login's too: had
+    # it not stopped with the dialog, it would poll on and this would not
+    # return before the code expired.
     await hass.async_block_till_done()
-    assert task.cancelled()
+    sim.oauth.approve(result["description_placeholders"]["code"])
+    await hass.async_block_till_done()
+    assert sim.oauth.token_calls == calls
+    assert not hass.config_entries.flow.async_progress_by_handler(DOMAIN)
     assert not hass.config_entries.async_entries(DOMAIN)
 
 

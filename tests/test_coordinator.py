@@ -27,9 +27,9 @@ from tests.entity_helpers import (
     make_entry,
     push,
     setup_entry,
-    wait_for,
 )
 from tests.simulator import VIN_BEV
+from tests.waiting import wait_for
 
 NEW_VIN = "WBY00000000NEW001"
 
@@ -175,16 +175,14 @@ async def test_stream_end_to_end(hass: HomeAssistant, simulator) -> None:
     entry = make_entry(simulator)
     coordinator = await setup_entry(hass, entry)
     await simulator.publish(VIN_BEV, {SOC: 77})
-    await wait_for(
-        hass, lambda: getattr(coordinator.get(VIN_BEV, SOC), "value", None) == 77
-    )
+    await wait_for(lambda: getattr(coordinator.get(VIN_BEV, SOC), "value", None) == 77)
     await hass.async_block_till_done()
     assert hass.states.get(entity_id(hass, "sensor", f"{VIN_BEV}_{SOC}")).state == "77"
 
     # A vehicle added to the account after set-up shows up from the stream alone.
     simulator.add_vehicle(entry.unique_id, NEW_VIN, "BEV")
     await simulator.publish(NEW_VIN, {SOC: 12})
-    await wait_for(hass, lambda: coordinator.get(NEW_VIN, SOC) is not None)
+    await wait_for(lambda: coordinator.get(NEW_VIN, SOC) is not None)
     await hass.async_block_till_done()
     assert hass.states.get(entity_id(hass, "sensor", f"{NEW_VIN}_{SOC}")).state == "12"
     assert device_for(hass, entry, NEW_VIN) is not None
@@ -260,7 +258,7 @@ async def test_account_diagnostics(hass: HomeAssistant, simulator) -> None:
     assert after >= before
 
     await simulator.broker.drop(entry.unique_id)
-    await wait_for(hass, lambda: hass.states.get(stream).state != "connected")
+    await wait_for(lambda: hass.states.get(stream).state != "connected")
     assert hass.states.get(stream).state in {"waiting_to_retry", "connecting"}
 
 

@@ -9,7 +9,7 @@ from homeassistant.exceptions import ConfigEntryAuthFailed
 import pytest
 
 from custom_components.cardata.api import CarDataConnectionError
-from custom_components.cardata.auth import token_manager
+from custom_components.cardata.common.settings import OPT_TIMING
 from custom_components.cardata.entities.diagnostic import (
     ATTR_LAST_REFRESH_ERROR,
     ATTR_NEXT_RETRY,
@@ -18,18 +18,17 @@ from tests.entity_helpers import (
     entity_id,
     make_entry,
     setup_entry,
-    wait_for,
     written_states,
 )
 from tests.simulator import GCID_A
+from tests.waiting import wait_for
 
 
 async def test_refresh_failures_show_until_recovered(
-    hass: HomeAssistant, simulator, monkeypatch: pytest.MonkeyPatch
+    hass: HomeAssistant, simulator
 ) -> None:
     """BMW's token endpoint fails twice: error and retry time show, then clear."""
-    monkeypatch.setattr(token_manager, "RETRY_MIN", 0.3)
-    entry = make_entry(simulator)
+    entry = make_entry(simulator, options={OPT_TIMING: {"retry_min": 0.3}})
     await setup_entry(hass, entry)
     tokens = entry.runtime_data.tokens
     expiry = entity_id(hass, "sensor", f"{entry.entry_id}_token_expiry")
@@ -52,7 +51,7 @@ async def test_refresh_failures_show_until_recovered(
     assert first_retry > first.last_updated
 
     # The refresher retries on its own: once more failing, then it succeeds.
-    await wait_for(hass, lambda: tokens.refresh_count > refreshes, rounds=500)
+    await wait_for(lambda: tokens.refresh_count > refreshes)
     await hass.async_block_till_done()
     failures = [s for s in written if s.attributes[ATTR_LAST_REFRESH_ERROR]]
     assert len(failures) == 2

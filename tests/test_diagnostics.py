@@ -4,18 +4,17 @@ from __future__ import annotations
 
 import json
 import re
+from typing import Any
 
 from homeassistant.core import HomeAssistant
-from pytest_homeassistant_custom_component.components.diagnostics import (
-    _get_diagnostics_for_config_entry,
-    _get_diagnostics_for_device,
-)
+from homeassistant.setup import async_setup_component
 from syrupy.assertion import SnapshotAssertion
 
 from tests.entity_helpers import HOOD, LAT, LON, SOC, device_for, in_snapshots_dir
-from tests.rest_helpers import make_entry, setup_rest, wait_for
+from tests.rest_helpers import make_entry, setup_rest
 from tests.simulator import world
 from tests.simulator.world import GCID_A, VIN_BEV, VIN_PHEV
+from tests.waiting import wait_for
 
 PLACE = (48.177_123, 11.559_876)
 
@@ -37,13 +36,22 @@ def _assert_clean(dump: object, secrets: set[str]) -> str:
     return text
 
 
+async def _download(hass: HomeAssistant, hass_client, path: str) -> dict[str, Any]:
+    """The diagnostics file of ``config_entry/<path>`` as the UI downloads it."""
+    assert await async_setup_component(hass, "diagnostics", {})
+    client = await hass_client()
+    response = await client.get(f"/api/diagnostics/config_entry/{path}")
+    assert response.status == 200
+    return dict(await response.json())
+
+
 async def _entry_with_traffic(hass: HomeAssistant, simulator):
     entry = await setup_rest(hass, make_entry(simulator))
     coordinator = entry.runtime_data.coordinator
     await simulator.publish(
         VIN_BEV, {LAT: PLACE[0], LON: PLACE[1], SOC: 77, HOOD: "HALF_OPEN"}
     )
-    await wait_for(hass, lambda: coordinator.get(VIN_BEV, LAT) is not None)
+    await wait_for(lambda: coordinator.get(VIN_BEV, LAT) is not None)
     return entry
 
 
@@ -51,7 +59,7 @@ async def test_entry_diagnostics_redacted(
     hass: HomeAssistant, hass_client, simulator
 ) -> None:
     entry = await _entry_with_traffic(hass, simulator)
-    full = await _get_diagnostics_for_config_entry(hass, hass_client, entry)
+    full = await _download(hass, hass_client, entry.entry_id)
     text = _assert_clean(full, _secrets(simulator))
     data = full["data"]
     # The useful parts are there.
@@ -84,7 +92,7 @@ async def test_device_diagnostics_redacted(
 ) -> None:
     entry = await _entry_with_traffic(hass, simulator)
     device = device_for(hass, entry, VIN_BEV)
-    full = await _get_diagnostics_for_device(hass, hass_client, entry, device)
+    full = await _download(hass, hass_client, f"{entry.entry_id}/device/{device.id}")
     _assert_clean(full, _secrets(simulator))
     data = full["data"]
     assert data["device"]["model"]
@@ -93,7 +101,7 @@ async def test_device_diagnostics_redacted(
     assert data["vehicles"][ref]["descriptors"][SOC]["type"] == "int"
     assert data["vehicles"][ref]["descriptors"][LAT] == "**REDACTED**"
     other = device_for(hass, entry, VIN_PHEV)
-    full = await _get_diagnostics_for_device(hass, hass_client, entry, other)
+    full = await _download(hass, hass_client, f"{entry.entry_id}/device/{other.id}")
     assert ref not in json.dumps(full)
     assert GCID_A not in json.dumps(full)
 
@@ -102,7 +110,7 @@ async def test_raw_messages_redacted_when_kept(
     hass: HomeAssistant, hass_client, simulator
 ) -> None:
     entry = await _entry_with_traffic(hass, simulator)
-    full = await _get_diagnostics_for_config_entry(hass, hass_client, entry)
+    full = await _download(hass, hass_client, entry.entry_id)
     kept = full["data"]["raw_messages"]
     assert kept  # the owner keeps the latest parsed messages
     assert all(item["vin"].startswith("vin_") for item in kept)
@@ -163,6 +171,6 @@ async def test_entry_diagnostics_snapshot(
 ) -> None:
     """The whole dump, as an owner would attach it to an issue."""
     entry = await _entry_with_traffic(hass, simulator)
-    full = await _get_diagnostics_for_config_entry(hass, hass_client, entry)
+    full = await _download(hass, hass_client, entry.entry_id)
     _assert_clean(full, _secrets(simulator))
     assert _normalized(full["data"]) == in_snapshots_dir(snapshot)

@@ -20,16 +20,17 @@ from custom_components.cardata.common.settings import (
     OPT_VEHICLE_IMAGE,
 )
 from custom_components.cardata.const import DOMAIN
-from custom_components.cardata.entities.extras import (
-    ChargingHistorySensor,
-    TyreDiagnosisSensor,
+from custom_components.cardata.rest.extras import (
+    CHARGING,
+    TYRES,
+    async_fetch_daily_extras,
 )
-from custom_components.cardata.rest.extras import async_fetch_daily_extras
 from custom_components.cardata.rest.quota import storage_key
 from custom_components.cardata.rest.quota_policy import DAILY_LIMIT, CallKind
 from tests.entity_helpers import entry_data
-from tests.rest_helpers import make_entry, planner, setup_rest, sim_calls, wait_for
+from tests.rest_helpers import make_entry, planner, setup_rest, sim_calls
 from tests.simulator import CLIENT_B, GCID_A, GCID_B, VIN_BEV, VIN_ID6, VIN_PHEV
+from tests.waiting import wait_for
 
 ALL_ON = {OPT_CHARGING_HISTORY: True, OPT_TYRE_DIAGNOSIS: True, OPT_VEHICLE_IMAGE: True}
 
@@ -59,10 +60,9 @@ async def test_extras_on(hass: HomeAssistant, simulator, hass_client) -> None:
     charging = f"{VIN_BEV}_charging_history"
     tyres = f"{VIN_BEV}_tyre_diagnosis"
     image = f"{VIN_BEV}_vehicle_image"
-    await wait_for(hass, lambda: _entity(hass, "sensor", charging) is not None)
+    await wait_for(lambda: _entity(hass, "sensor", charging) is not None)
     hub = entry.runtime_data.extras
     await wait_for(
-        hass,
         lambda: all(
             (kind, vin) in hub.data
             for kind in ("charging_history", "tyre_diagnosis", "image")
@@ -87,21 +87,39 @@ async def test_extras_on(hass: HomeAssistant, simulator, hass_client) -> None:
     # Restart: the daily extras are not due again, the image comes from disk.
     assert await hass.config_entries.async_unload(entry.entry_id)
     await setup_rest(hass, entry)
-    await wait_for(hass, lambda: _entity(hass, "image", image) is not None)
+    await wait_for(lambda: _entity(hass, "image", image) is not None)
     await hass.async_block_till_done()
     assert sim_calls(simulator) == calls
     assert planner(entry).used() == calls
 
 
-def test_parsers_tolerate_odd_answers() -> None:
-    sensor = ChargingHistorySensor.__new__(ChargingHistorySensor)
-    sensor._take("not a list")
-    assert sensor._attr_native_value is None
-    sensor._take([{"startTime": 1_700_000_000_000, "endTime": 1_700_000_360_000}, 3])
-    assert sensor._attr_native_value is not None
-    tyres = TyreDiagnosisSensor.__new__(TyreDiagnosisSensor)
-    tyres._take({"passengerCar": "odd"})
-    assert tyres._attr_native_value is None
+async def test_sensors_tolerate_odd_answers(hass: HomeAssistant, simulator) -> None:
+    """Odd data in the entry's extras hub (where the daily fetch and the
+    actions put BMW's answers) shows as no value, never as an error."""
+    entry = await setup_rest(hass, make_entry(simulator, options=ALL_ON))
+    hub = entry.runtime_data.extras
+    await wait_for(
+        lambda: all((kind, VIN_BEV) in hub.data for kind in (CHARGING, TYRES))
+    )
+    await hass.async_block_till_done()
+    charging = _entity(hass, "sensor", f"{VIN_BEV}_charging_history")
+    tyres = _entity(hass, "sensor", f"{VIN_BEV}_tyre_diagnosis")
+
+    hub.publish(CHARGING, VIN_BEV, "not a list")
+    await hass.async_block_till_done()
+    state = hass.states.get(charging)
+    assert state.state == "unknown"
+    assert state.attributes["session_count"] == 0
+    session = {"startTime": 1_700_000_000_000, "endTime": 1_700_000_360_000}
+    hub.publish(CHARGING, VIN_BEV, [session, 3])
+    await hass.async_block_till_done()
+    state = hass.states.get(charging)
+    assert state.state == "2023-11-14T22:19:20+00:00"
+    assert state.attributes["session_count"] == 1
+
+    hub.publish(TYRES, VIN_BEV, {"passengerCar": "odd"})
+    await hass.async_block_till_done()
+    assert hass.states.get(tyres).state == "unknown"
 
 
 async def test_car_without_image(hass: HomeAssistant, simulator) -> None:
@@ -112,9 +130,9 @@ async def test_car_without_image(hass: HomeAssistant, simulator) -> None:
     )
     await setup_rest(hass, entry)
     image = f"{VIN_ID6}_vehicle_image"
-    await wait_for(hass, lambda: _entity(hass, "image", image) is not None)
+    await wait_for(lambda: _entity(hass, "image", image) is not None)
     await wait_for(
-        hass, lambda: any(c.endpoint == "image" for c in planner(entry).policy.calls)
+        lambda: any(c.endpoint == "image" for c in planner(entry).policy.calls)
     )
     await hass.async_block_till_done()
     outcome = next(
@@ -148,7 +166,7 @@ async def test_daily_charging_history_stays_within_the_budget(
     hass.config_entries.async_update_entry(entry, options={OPT_CHARGING_HISTORY: True})
     await setup_rest(hass, entry)
     hub = entry.runtime_data.extras
-    await wait_for(hass, lambda: ("charging_history", VIN_BEV) in hub.data)
+    await wait_for(lambda: ("charging_history", VIN_BEV) in hub.data)
     await hass.async_block_till_done()
     # Four pages exist; only the one call the budget had left was made.
     assert sim_calls(simulator) == before + 1
@@ -167,7 +185,6 @@ async def test_extras_restored_after_a_reload(hass: HomeAssistant, simulator) ->
     entry = await setup_rest(hass, make_entry(simulator, options=options))
     hub = entry.runtime_data.extras
     await wait_for(
-        hass,
         lambda: all(
             (kind, VIN_BEV) in hub.data
             for kind in ("charging_history", "tyre_diagnosis")

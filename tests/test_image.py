@@ -15,8 +15,9 @@ from custom_components.cardata.rest.extras import (
     image_path,
     image_paths,
 )
-from tests.rest_helpers import make_entry, planner, setup_rest, sim_calls, wait_for
+from tests.rest_helpers import make_entry, planner, setup_rest, sim_calls
 from tests.simulator import VIN_BEV, Simulator, rest as sim_rest
+from tests.waiting import wait_for
 
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00\xff\xd9"
 PNG = sim_rest.png()
@@ -47,7 +48,6 @@ async def _served(
 async def _image_entity(hass: HomeAssistant) -> str:
     registry = er.async_get(hass)
     await wait_for(
-        hass,
         lambda: registry.async_get_entity_id("image", DOMAIN, UNIQUE_ID) is not None,
     )
     entity_id = registry.async_get_entity_id("image", DOMAIN, UNIQUE_ID)
@@ -79,7 +79,7 @@ async def test_jpeg_kept_as_jpeg_across_a_restart_and_a_new_png(
     )
     entity_id = await _image_entity(hass)
     hub = entry.runtime_data.extras
-    await wait_for(hass, lambda: ("image", VIN_BEV) in hub.data)
+    await wait_for(lambda: ("image", VIN_BEV) in hub.data)
     await hass.async_block_till_done()
     assert hub.data[("image", VIN_BEV)] == "image/jpeg"
     assert await _served(hass, hass_client, entity_id) == ("image/jpeg", JPEG)
@@ -123,7 +123,7 @@ async def test_old_cache_file_is_read_by_its_bytes(
     entry.add_to_hass(hass)
     await setup_rest(hass, entry)
     entity_id = await _image_entity(hass)
-    await wait_for(hass, lambda: ("image", VIN_BEV) in entry.runtime_data.extras.data)
+    await wait_for(lambda: ("image", VIN_BEV) in entry.runtime_data.extras.data)
     await hass.async_block_till_done()
     png_path = image_path(hass, planner(entry), VIN_BEV)
     assert png_path.suffix == ".png"

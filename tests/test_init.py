@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
-from unittest.mock import patch
 
 from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
 from homeassistant.core import HomeAssistant
@@ -20,11 +19,12 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.cardata.api import StreamState, TokenSet
-from custom_components.cardata.auth import token_manager
+from custom_components.cardata.common.settings import OPT_TIMING
 from custom_components.cardata.const import CONF_TOKENS, DOMAIN
 from custom_components.cardata.runtime.data import CarDataRuntimeData
-from tests.conftest import rest_settled, wait_for
+from tests.conftest import rest_settled
 from tests.simulator import CLIENT_A, GCID_A, VIN_BEV, Simulator
+from tests.waiting import wait_for
 
 SOC = "vehicle.drivetrain.batteryManagement.header"
 
@@ -143,16 +143,12 @@ async def test_refresh_refused_at_setup(
 
 
 async def test_login_service_down_at_setup(
-    hass: HomeAssistant,
-    simulator: Simulator,
-    make_entry: MakeEntry,
-    monkeypatch: pytest.MonkeyPatch,
+    hass: HomeAssistant, simulator: Simulator, make_entry: MakeEntry
 ) -> None:
     """Expired tokens and BMW unreachable: the entry loads, the refresh is
     retried with backoff, the stream waits for the token, then connects."""
-    monkeypatch.setattr(token_manager, "RETRY_MIN", 0.05)
-    monkeypatch.setattr(token_manager, "RETRY_MAX", 0.2)
-    entry = make_entry(simulator, GCID_A, CLIENT_A, expired=True)
+    fast_retry = {OPT_TIMING: {"retry_min": 0.05, "retry_max": 0.2}}
+    entry = make_entry(simulator, GCID_A, CLIENT_A, expired=True, options=fast_retry)
     entry.add_to_hass(hass)
     simulator.faults.token_errors = 100
     calls = simulator.oauth.token_calls
@@ -175,12 +171,12 @@ async def test_login_service_down_with_valid_tokens(
 ) -> None:
     """Tokens still valid but due: a failed refresh does not block set-up;
     it is retried with backoff, no login is asked for."""
-    entry = make_entry(simulator, GCID_A, CLIENT_A)
+    # Due for refresh: less than the refresh margin left.
+    due = {OPT_TIMING: {"refresh_margin": 7200.0}}
+    entry = make_entry(simulator, GCID_A, CLIENT_A, options=due)
     entry.add_to_hass(hass)
     simulator.faults.token_errors = 100
-    # Due for refresh: less than the refresh margin left.
-    with patch.object(token_manager, "REFRESH_MARGIN", 7200.0):
-        assert await hass.config_entries.async_setup(entry.entry_id)
+    assert await hass.config_entries.async_setup(entry.entry_id)
     assert entry.state is ConfigEntryState.LOADED
     tokens = entry.runtime_data.tokens
     await wait_for(lambda: tokens.last_error is not None)
@@ -219,17 +215,23 @@ async def test_refresh_token_gone_while_running(
 async def test_stream_meets_refused_login(
     hass: HomeAssistant, simulator: Simulator, make_entry: MakeEntry
 ) -> None:
-    """The stream itself finds the login refused (at a swap): it ends, REFUSED."""
+    """The stream itself finds the login refused: the broker refuses the id
+    token (rc 4), and the refresh the stream asks for meets a refresh token
+    BMW revoked. The stream ends, REFUSED, with one reauth."""
     entry = make_entry(simulator, GCID_A, CLIENT_A)
     entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(entry.entry_id)
     runtime = entry.runtime_data
     await wait_for(lambda: runtime.stream.state is StreamState.CONNECTED)
-    # BMW refused the refresh token a moment ago; the stream swaps now.
-    runtime.tokens._auth_failed = True
-    runtime.stream.async_request_reconnect()
+    await rest_settled(entry)  # no REST call meets the revoked token first
+    simulator.oauth.revoke_refresh_tokens(GCID_A)
+    # BMW's clock passes the id token's expiry: the broker drops the
+    # connection and refuses the token when the stream reconnects.
+    simulator.advance(2 * 3600)
     await wait_for(lambda: not runtime.stream.running)
     assert runtime.stream.state is StreamState.REFUSED
+    assert "refreshing the id token" in [reason for _, reason in runtime.stream.history]
+    assert len(_reauth_flows(hass)) == 1
     # Closed by us; the broker sees it a moment later (busy machine).
     await wait_for(lambda: simulator.broker.active_connections(GCID_A) == 0)
     assert await hass.config_entries.async_unload(entry.entry_id)

@@ -24,8 +24,9 @@ from custom_components.cardata.common.settings import (
 from custom_components.cardata.const import CONF_CONTAINER_ID
 from custom_components.cardata.flows.answers import SHOWN_VALUES, telematic_lines
 from custom_components.cardata.rest.quota_policy import CallKind
-from tests.rest_helpers import make_entry, planner, setup_rest, sim_calls, wait_for
+from tests.rest_helpers import make_entry, planner, setup_rest, sim_calls
 from tests.simulator import GCID_A, VIN_BEV
+from tests.waiting import wait_for
 
 TRANSLATIONS = (
     Path(__file__).parents[1] / "custom_components/cardata/translations/en.json"
@@ -107,7 +108,6 @@ async def test_refresh_tokens_costs_no_call(hass: HomeAssistant, simulator) -> N
     # The stream reconnects with the new id token.
     stream = entry.runtime_data.stream
     await wait_for(
-        hass,
         lambda: (
             simulator.broker.connect_count(GCID_A) > connects
             and stream.state is StreamState.CONNECTED
@@ -179,9 +179,7 @@ async def test_settings_saved_and_reloaded(hass: HomeAssistant, simulator) -> No
     assert not any(key.startswith("broker_") for key in entry.options)
     result = await _open(hass, entry, "settings")
     assert result["description_placeholders"]["in_force"].startswith("BMW, ")
-    await wait_for(
-        hass, lambda: entry.runtime_data.stream.state is StreamState.CONNECTED
-    )
+    await wait_for(lambda: entry.runtime_data.stream.state is StreamState.CONNECTED)
     # The reloaded planner uses the new thresholds.
     assert planner(entry).policy.settings.reserve == 12
 

@@ -33,7 +33,6 @@ from tests.entity_helpers import (
     entity_id,
     push,
     setup_entry,
-    wait_for,
 )
 from tests.simulator import GCID_A, VIN_BEV, VIN_PHEV, Simulator
 from tests.simulator.physics import (
@@ -50,6 +49,7 @@ from tests.simulator.physics import (
     drive,
 )
 from tests.simulator.world import VIN_NK
+from tests.waiting import wait_for
 
 
 @dataclass
@@ -128,7 +128,7 @@ async def _end_poll_due(hass: HomeAssistant, hub: PredictionHub) -> EndPoller:
     """Let the end poll's wait pass; return the poller once it decided."""
     async_fire_time_changed(hass, dt_util.utcnow() + GRACE + timedelta(minutes=1))
     poller = hub.end_poller
-    await wait_for(hass, lambda: bool(poller.polls or poller.skipped))
+    await wait_for(lambda: bool(poller.polls or poller.skipped))
     return poller
 
 
@@ -257,7 +257,7 @@ async def test_learning_moves_towards_truth_survives_restart_and_resets(
     assert await hass.config_entries.async_reload(entry.entry_id)
     await hass.async_block_till_done()
     stream = entry.runtime_data.stream
-    await wait_for(hass, lambda: stream.state is StreamState.CONNECTED)
+    await wait_for(lambda: stream.state is StreamState.CONNECTED)
     hub = entry.runtime_data.prediction
     assert hub is not None
     assert round(hub.feed(VIN_BEV).predictor.learning.ac.value, 3) == learned

@@ -23,9 +23,9 @@ from tests.entity_helpers import (
     make_entry,
     push,
     setup_entry,
-    wait_for,
 )
 from tests.simulator import CLIENT_C, GCID_C, VIN_BEV, VIN_MILES, Simulator
+from tests.waiting import wait_for
 
 CHG = "vehicle.drivetrain.electricEngine.charging."
 STATUS = CHG + "status"
@@ -55,17 +55,13 @@ async def test_charging_status_shows_the_words_cars_send(
     for word in ("INITIALIZATION", "CHARGINGACTIVE", "CHARGINGENDED"):
         await simulator.publish(VIN_BEV, {STATUS: word})
         await wait_for(
-            hass,
             lambda w=word: hass.states.get(status).state == w.lower(),
-            rounds=3000,
             timeout=30,
         )
     # BMW's "no value" word: no value.
     await simulator.publish(VIN_BEV, {STATUS: "INVALID"})
     await wait_for(
-        hass,
         lambda: hass.states.get(status).state == "unknown",
-        rounds=3000,
         timeout=30,
     )
 
@@ -82,9 +78,7 @@ async def test_unlisted_word_is_shown_and_kept_across_restarts(
     status = entity_id(hass, "sensor", f"{VIN_BEV}_{STATUS}")
     await simulator.publish(VIN_BEV, {STATUS: "CHARGINGPREPARATION"})
     await wait_for(
-        hass,
         lambda: hass.states.get(status).state == "chargingpreparation",
-        rounds=3000,
         timeout=30,
     )
     assert "chargingpreparation" in hass.states.get(status).attributes["options"]
@@ -140,13 +134,9 @@ async def test_miles_car_odometer_and_range(
     # The stream sends miles with unit "mi"; a value in km (another spelling)
     # is converted, the entity's unit never flips.
     await simulator.publish(VIN_MILES, {ODO: 7_700.0})
-    await wait_for(
-        hass, lambda: hass.states.get(odo).state == "7700.0", rounds=3000, timeout=30
-    )
+    await wait_for(lambda: hass.states.get(odo).state == "7700.0", timeout=30)
     await simulator.publish(VIN_MILES, {ODO: 12_400}, unit="kilometers")
-    await wait_for(
-        hass, lambda: hass.states.get(odo).state != "7700.0", rounds=3000, timeout=30
-    )
+    await wait_for(lambda: hass.states.get(odo).state != "7700.0", timeout=30)
     assert float(hass.states.get(odo).state) == pytest.approx(
         12_400 / KM_PER_MILE, abs=0.1
     )

@@ -8,40 +8,38 @@ from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.util import dt as dt_util
-import pytest
 from pytest_homeassistant_custom_component.common import async_fire_time_changed
 
 from custom_components.cardata.api import StreamState
 from custom_components.cardata.common.display import local_time
+from custom_components.cardata.common.settings import OPT_TIMING
 from custom_components.cardata.const import DOMAIN
 from custom_components.cardata.repairs import async_create_fix_flow
 from custom_components.cardata.rest.quota_policy import CallKind
-from custom_components.cardata.stream import owner as stream_owner
 from tests.entity_helpers import entry_data
 from tests.rest_helpers import (
     make_entry,
     planner,
     setup_rest,
     start_fix_flow,
-    wait_for,
 )
 from tests.simulator import CLIENT_NO_STREAM, GCID_A
+from tests.waiting import wait_for
+
+# The stream retries within a fraction of a second, so eviction shows soon.
+FAST_BACKOFF = {OPT_TIMING: {"backoff_min": 0.05, "backoff_max": 0.3}}
 
 
 def _issue(hass: HomeAssistant, kind: str, entry) -> ir.IssueEntry | None:
     return ir.async_get(hass).async_get_issue(DOMAIN, f"{kind}_{entry.entry_id}")
 
 
-async def test_evicted_stream_issue_and_fix(
-    hass: HomeAssistant, simulator, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(stream_owner, "BACKOFF_MIN", 0.05)
-    monkeypatch.setattr(stream_owner, "BACKOFF_MAX", 0.3)
-    entry = await setup_rest(hass, make_entry(simulator))
+async def test_evicted_stream_issue_and_fix(hass: HomeAssistant, simulator) -> None:
+    entry = await setup_rest(hass, make_entry(simulator, options=FAST_BACKOFF))
     stream = entry.runtime_data.stream
     assert _issue(hass, "stream_evicted", entry) is None
     simulator.evict(GCID_A)
-    await wait_for(hass, lambda: _issue(hass, "stream_evicted", entry) is not None)
+    await wait_for(lambda: _issue(hass, "stream_evicted", entry) is not None)
     issue = _issue(hass, "stream_evicted", entry)
     assert issue is not None
     assert issue.is_fixable
@@ -52,7 +50,7 @@ async def test_evicted_stream_issue_and_fix(
     manager = hass.data["repairs"]["flow_manager"]
     result = await manager.async_configure(result["flow_id"], {})
     assert result["type"] is FlowResultType.CREATE_ENTRY
-    await wait_for(hass, lambda: stream.state is StreamState.CONNECTED)
+    await wait_for(lambda: stream.state is StreamState.CONNECTED)
     assert _issue(hass, "stream_evicted", entry) is None
 
 
@@ -103,15 +101,11 @@ async def test_fix_flow_for_unloaded_entry(hass: HomeAssistant, simulator) -> No
     assert result["reason"] == "not_loaded"
 
 
-async def test_evicted_issue_cleared_on_unload(
-    hass: HomeAssistant, simulator, monkeypatch: pytest.MonkeyPatch
-) -> None:
+async def test_evicted_issue_cleared_on_unload(hass: HomeAssistant, simulator) -> None:
     """An unloaded entry has no stream: its eviction issue goes with it."""
-    monkeypatch.setattr(stream_owner, "BACKOFF_MIN", 0.05)
-    monkeypatch.setattr(stream_owner, "BACKOFF_MAX", 0.3)
-    entry = await setup_rest(hass, make_entry(simulator))
+    entry = await setup_rest(hass, make_entry(simulator, options=FAST_BACKOFF))
     simulator.evict(GCID_A)
-    await wait_for(hass, lambda: _issue(hass, "stream_evicted", entry) is not None)
+    await wait_for(lambda: _issue(hass, "stream_evicted", entry) is not None)
     assert await hass.config_entries.async_unload(entry.entry_id)
     assert _issue(hass, "stream_evicted", entry) is None
     simulator.release(GCID_A)

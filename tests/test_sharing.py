@@ -38,10 +38,10 @@ from tests.entity_helpers import (
     entity_id,
     make_entry,
     setup_entry,
-    wait_for,
 )
 from tests.mosquitto import Broker, free_port, mosquitto
 from tests.simulator import GCID_A, VIN_BEV, VIN_ID6, VIN_SECONDARY, Simulator
+from tests.waiting import wait_for
 
 BURST = 1000
 TOPIC = f"bmw/{VIN_BEV}"
@@ -132,14 +132,14 @@ async def _share_burst(
     hass: HomeAssistant, simulator: Simulator, reader: _Reader
 ) -> None:
     received = reader.received
-    await wait_for(hass, lambda: reader.subscribed)
+    await wait_for(lambda: reader.subscribed)
     entry = make_entry(
         simulator, options={"share_stream": True, "share_descriptors": True}
     )
     await setup_entry(hass, entry)
     sharing = entry.runtime_data.sharing
     assert sharing is not None
-    await wait_for(hass, lambda: sharing.handled >= sharing.offered)
+    await wait_for(lambda: sharing.handled >= sharing.offered)
     received.clear()
     first = len(simulator.messages)
 
@@ -147,7 +147,7 @@ async def _share_burst(
         await simulator.publish(VIN_BEV, {SOC: step % 100})
     sent = [payload for _topic, payload in simulator.messages[first:]]
     assert len(sent) == BURST
-    await wait_for(hass, lambda: len(received) >= BURST, rounds=3000, timeout=60)
+    await wait_for(lambda: len(received) >= BURST, timeout=60)
     assert len(received) == BURST
     assert sharing.dropped == 0
     assert [json.loads(p) for p in received] == [_without_account(p) for p in sent]
@@ -157,7 +157,7 @@ async def _share_burst(
     unsub_late = await mqtt.async_subscribe(
         hass, f"{TOPIC}/{SOC}", lambda m: late.append(str(m.payload))
     )
-    await wait_for(hass, lambda: bool(late))
+    await wait_for(lambda: bool(late))
     assert late[-1] == str((BURST - 1) % 100)
 
     unsub_late()
@@ -173,7 +173,7 @@ async def test_nothing_shared_without_mqtt(
     sharing = entry.runtime_data.sharing
     assert sharing is not None
     await simulator.publish(VIN_BEV, {SOC: 42})
-    await wait_for(hass, lambda: entry.runtime_data.stream.messages_received > 0)
+    await wait_for(lambda: entry.runtime_data.stream.messages_received > 0)
     assert sharing.offered == sharing.published == 0
     assert sharing.diagnostics()["mqtt_loaded"] is False
     assert await hass.config_entries.async_unload(entry.entry_id)
@@ -206,7 +206,7 @@ async def test_bridge_broker_feeds_the_integration(
     await mqtt.async_publish(hass, f"{TOPIC}/{SOC}", "12")  # not a message topic
     sensor = entity_id(hass, "sensor", f"{VIN_BEV}_{SOC}")
     await wait_for(
-        hass, lambda: (s := hass.states.get(sensor)) is not None and s.state == "77"
+        lambda: (s := hass.states.get(sensor)) is not None and s.state == "77"
     )
     assert entry.runtime_data.stream.stream.parser.dropped.total() == 0
     # Anonymous: mosquitto saw neither a user name nor the account id.
@@ -282,7 +282,7 @@ async def test_no_bmw_login_sent_to_another_broker(
         }
         entry = make_entry(simulator, options=options)
         await setup_entry(hass, entry, connected=False)
-        await wait_for(hass, lambda: bool(recorder.packets))
+        await wait_for(lambda: bool(recorder.packets))
         assert recorder.flags() & 0xC0 == flags
         tokens = entry.runtime_data.tokens.tokens
         packet = recorder.packets[0]
@@ -300,7 +300,7 @@ async def house(
     await _ha_mqtt(hass, broker)
     reader = _Reader(broker, "bmw/#")
     try:
-        await wait_for(hass, lambda: reader.subscribed)
+        await wait_for(lambda: reader.subscribed)
         entry = make_entry(
             simulator, options={"share_stream": True, "share_descriptors": True}
         )
@@ -313,7 +313,7 @@ async def house(
 
 async def _on_broker(hass: HomeAssistant, reader: _Reader, topic: str) -> bytes:
     """Wait until ``topic`` reached the broker; its last payload."""
-    await wait_for(hass, lambda: topic in reader.topics())
+    await wait_for(lambda: topic in reader.topics())
     return [payload for name, payload in reader.shared() if name == topic][-1]
 
 
@@ -348,7 +348,7 @@ async def test_only_what_home_assistant_accepts_is_shared(
     await simulator.publish(VIN_BEV, {TYRE: "abc"})
     await simulator.publish(VIN_BEV, {SOC: 12}, timestamp="2001-01-01T00:00:00Z")
     gate = entry.runtime_data.vin_gate
-    await wait_for(hass, lambda: gate.read_at is not None)  # the foreign car decided
+    await wait_for(lambda: gate.read_at is not None)  # the foreign car decided
 
     # A marker: once it is on the broker, everything before it was handled.
     await simulator.publish(VIN_BEV, {MILEAGE: 4321})
@@ -383,7 +383,7 @@ async def test_a_message_goes_out_with_its_accepted_values(
     _entry, reader = house
     await simulator.publish(VIN_BEV, {SOC: 64, TYRE: "abc", MILEAGE: 99})
     await simulator.publish(VIN_BEV, {SOC: 65})  # the marker
-    await wait_for(hass, lambda: reader.received.count(b"65") == 1)
+    await wait_for(lambda: reader.received.count(b"65") == 1)
     await hass.async_block_till_done()
     sent = json.loads(simulator.messages[-2][1])
     del sent["entityId"]

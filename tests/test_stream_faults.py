@@ -16,13 +16,13 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.cardata.api import StreamState
-from custom_components.cardata.auth import token_manager
+from custom_components.cardata.common.settings import OPT_TIMING
 from custom_components.cardata.const import DOMAIN
-from custom_components.cardata.stream import owner as stream_owner
-from tests.conftest import wait_for
+from custom_components.cardata.stream.owner import RECONNECT_PAUSE
 from tests.rest_helpers import start_fix_flow
 from tests.simulator import CLIENT_A, GCID_A, Simulator
 from tests.simulator_tests.mqtt_probe import Probe
+from tests.waiting import wait_for
 
 LIFETIME = 6
 
@@ -30,15 +30,15 @@ type MakeEntry = Callable[..., MockConfigEntry]
 type MakeSimulator = Callable[..., Awaitable[Simulator]]
 
 
-@pytest.fixture(autouse=True)
-def short_margins(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Scale the hour-long production margins down to seconds."""
-    monkeypatch.setattr(token_manager, "REFRESH_MARGIN", LIFETIME / 2)
-    monkeypatch.setattr(token_manager, "RETRY_MIN", 0.3)
-    monkeypatch.setattr(token_manager, "RETRY_MAX", 1.0)
-    monkeypatch.setattr(stream_owner, "SWAP_MARGIN", LIFETIME / 4)
-    monkeypatch.setattr(stream_owner, "BACKOFF_MIN", 0.3)
-    monkeypatch.setattr(stream_owner, "BACKOFF_MAX", 3.0)
+# The hour-long production margins scaled down to seconds.
+SHORT_MARGINS = {
+    "refresh_margin": LIFETIME / 2,
+    "retry_min": 0.3,
+    "retry_max": 1.0,
+    "swap_margin": LIFETIME / 4,
+    "backoff_min": 0.3,
+    "backoff_max": 3.0,
+}
 
 
 class _States:
@@ -53,9 +53,10 @@ class _States:
 
 
 async def _loaded(
-    hass: HomeAssistant, sim: Simulator, make_entry: MakeEntry
+    hass: HomeAssistant, sim: Simulator, make_entry: MakeEntry, **timing: float
 ) -> tuple[MockConfigEntry, _States]:
-    entry = make_entry(sim, GCID_A, CLIENT_A)
+    options = {OPT_TIMING: SHORT_MARGINS | timing}
+    entry = make_entry(sim, GCID_A, CLIENT_A, options=options)
     entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(entry.entry_id)
     states = _States(entry)
@@ -99,7 +100,7 @@ async def test_swap_meets_the_brokers_hold_without_eviction(
     await wait_for(lambda: sim.broker.connect_count(GCID_A) >= 2, timeout=30)
     await wait_for(lambda: entry.runtime_data.stream.state is StreamState.CONNECTED)
 
-    if hold < stream_owner.RECONNECT_PAUSE:
+    if hold < RECONNECT_PAUSE:
         assert sim.broker.held_refusals(GCID_A) == 0  # we waited long enough
     else:
         assert sim.broker.held_refusals(GCID_A) >= 1
@@ -151,20 +152,16 @@ async def test_no_swap_without_a_newer_token(
 
 
 async def test_hung_token_request_is_not_shown_as_connecting(
-    hass: HomeAssistant,
-    make_simulator: MakeSimulator,
-    make_entry: MakeEntry,
-    monkeypatch: pytest.MonkeyPatch,
+    hass: HomeAssistant, make_simulator: MakeSimulator, make_entry: MakeEntry
 ) -> None:
     """The broker closed the stream at the id token's expiry while the token
     request hangs: the state says it waits for a token, not "connecting"."""
-    monkeypatch.setattr(token_manager, "REFRESH_MARGIN", 0.5)
     sim = await make_simulator(
         access_token_lifetime=LIFETIME, id_token_lifetime=LIFETIME
     )
     sim.faults.token_timeouts = 1
     sim.faults.timeout_seconds = 4.0
-    entry, states = await _loaded(hass, sim, make_entry)
+    entry, states = await _loaded(hass, sim, make_entry, refresh_margin=0.5)
     runtime = entry.runtime_data
     await wait_for(
         lambda: runtime.stream.state is StreamState.WAITING_FOR_TOKEN, timeout=30

@@ -4,7 +4,6 @@ two connections; eviction shown by the stream-state sensor."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
 
 from homeassistant.core import HomeAssistant
@@ -13,11 +12,11 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.cardata.api import StreamState
-from custom_components.cardata.auth import token_manager
+from custom_components.cardata.common.settings import OPT_TIMING
 from custom_components.cardata.const import DOMAIN
-from custom_components.cardata.stream import owner as stream_owner
-from tests.conftest import rest_settled, wait_for
+from tests.conftest import rest_settled
 from tests.simulator import CLIENT_A, GCID_A, VIN_BEV, Simulator
+from tests.waiting import wait_for
 
 SOC = "vehicle.drivetrain.batteryManagement.header"
 ID_TOKEN_LIFETIME = 12
@@ -26,17 +25,17 @@ type MakeEntry = Callable[..., MockConfigEntry]
 type MakeSimulator = Callable[..., Awaitable[Simulator]]
 
 
-@pytest.fixture(autouse=True)
-def short_margins(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Scale the hour-long production margins down to seconds.
-
-    The swap gets a third of the lifetime (4 s) before BMW would drop the
-    connection: with both cores busy a TLS reconnect can take seconds.
-    """
-    monkeypatch.setattr(token_manager, "REFRESH_MARGIN", ID_TOKEN_LIFETIME / 2)
-    monkeypatch.setattr(stream_owner, "SWAP_MARGIN", ID_TOKEN_LIFETIME / 3)
-    monkeypatch.setattr(stream_owner, "BACKOFF_MIN", 0.05)
-    monkeypatch.setattr(stream_owner, "BACKOFF_MAX", 0.3)
+# The hour-long production margins scaled down to seconds. The swap gets a
+# third of the lifetime (4 s) before BMW would drop the connection: with both
+# cores busy a TLS reconnect can take seconds.
+SHORT_MARGINS = {
+    OPT_TIMING: {
+        "refresh_margin": ID_TOKEN_LIFETIME / 2,
+        "swap_margin": ID_TOKEN_LIFETIME / 3,
+        "backoff_min": 0.05,
+        "backoff_max": 0.3,
+    }
+}
 
 
 async def _value_arrives(
@@ -68,7 +67,7 @@ async def test_two_id_token_expiries(
     sim = await make_simulator(
         access_token_lifetime=ID_TOKEN_LIFETIME, id_token_lifetime=ID_TOKEN_LIFETIME
     )
-    entry = make_entry(sim, GCID_A, CLIENT_A)
+    entry = make_entry(sim, GCID_A, CLIENT_A, options=SHORT_MARGINS)
     entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(entry.entry_id)
     runtime = entry.runtime_data
@@ -77,19 +76,25 @@ async def test_two_id_token_expiries(
     rest_calls = sim.quota.calls(GCID_A)
     first_expiry = runtime.tokens.expires_at
 
-    value = 0
-    # Run until the stream has swapped past two id-token expiries.
-    for _ in range(200):
-        value += 1
-        await _value_arrives(hass, sim, entry, value)
-        await asyncio.sleep(0.2)  # pace: a value every few hundred ms
-        if (
+    def crossed_two_expiries() -> bool:
+        return (
             sim.broker.connect_count(GCID_A) >= 3
             and runtime.tokens.refresh_count >= 2
             and (runtime.tokens.expires_at - first_expiry).total_seconds()
             >= ID_TOKEN_LIFETIME
-        ):
-            break
+        )
+
+    value = 0
+    # Run until the stream has swapped past two id-token expiries, with a
+    # value every few hundred ms meanwhile.
+    for _ in range(200):
+        value += 1
+        await _value_arrives(hass, sim, entry, value)
+        try:
+            await wait_for(crossed_two_expiries, timeout=0.2)
+        except TimeoutError:
+            continue
+        break
     else:
         pytest.fail("the session never crossed two id-token expiries")
 
@@ -117,7 +122,7 @@ async def test_eviction_shown(
     hass: HomeAssistant, simulator: Simulator, make_entry: MakeEntry
 ) -> None:
     """A foreign client takes the stream: state EVICTED, no fight over it."""
-    entry = make_entry(simulator, GCID_A, CLIENT_A)
+    entry = make_entry(simulator, GCID_A, CLIENT_A, options=SHORT_MARGINS)
     entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(entry.entry_id)
     runtime = entry.runtime_data

@@ -27,8 +27,9 @@ from pytest_homeassistant_custom_component.common import (
 from custom_components.cardata.api import StreamState, TokenSet
 from custom_components.cardata.auth.token_manager import TokenManager
 from custom_components.cardata.const import CONF_TOKENS, DOMAIN
-from tests.conftest import rest_settled, wait_for
+from tests.conftest import rest_settled
 from tests.simulator import CLIENT_A, GCID_A, Simulator
+from tests.waiting import wait_for
 
 type MakeEntry = Callable[..., MockConfigEntry]
 

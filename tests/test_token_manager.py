@@ -5,20 +5,28 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from homeassistant.config_entries import SOURCE_REAUTH
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ConfigEntryAuthFailed
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.cardata.api import CarDataConnectionError, StreamState, TokenSet
-from custom_components.cardata.auth import token_manager
+from custom_components.cardata.api import (
+    CarDataConnectionError,
+    Endpoints,
+    OAuthClient,
+    StreamState,
+    TokenSet,
+)
 from custom_components.cardata.auth.token_manager import TokenManager, token_diagnostics
+from custom_components.cardata.common.settings import OPT_TIMING
 from custom_components.cardata.const import CONF_TOKENS, DOMAIN
-from tests.conftest import rest_settled, wait_for
+from tests.conftest import rest_settled
 from tests.simulator import CLIENT_A, GCID_A, VIN_BEV, Simulator
+from tests.waiting import wait_for
 
 SOC = "vehicle.drivetrain.batteryManagement.header"
 
@@ -26,16 +34,33 @@ type MakeEntry = Callable[..., MockConfigEntry]
 type MakeSimulator = Callable[..., Awaitable[Simulator]]
 
 
-@pytest.fixture
-def fast_retry(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(token_manager, "RETRY_MIN", 0.05)
-    monkeypatch.setattr(token_manager, "RETRY_MAX", 0.2)
+# Retries after a failed refresh within a fraction of a second.
+FAST_RETRY = {OPT_TIMING: {"retry_min": 0.05, "retry_max": 0.2}}
 
 
 async def _loaded(hass: HomeAssistant, entry: MockConfigEntry) -> TokenManager:
     entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(entry.entry_id)
     return entry.runtime_data.tokens
+
+
+def _due_manager(hass: HomeAssistant, entry: MockConfigEntry) -> TokenManager:
+    """A token manager of ``entry`` (not set up), without its refresher.
+
+    Its refresh margin (two hours) exceeds the simulator's token lifetime, so
+    the stored tokens are due for a refresh yet still valid.
+    """
+    entry.add_to_hass(hass)
+    session = async_get_clientsession(hass)
+    endpoints = Endpoints.from_dict(entry.data)
+    return TokenManager(
+        hass,
+        entry,
+        OAuthClient(session, endpoints),
+        session,
+        endpoints.api_url,
+        refresh_margin=7200.0,
+    )
 
 
 def _stored(entry: MockConfigEntry) -> TokenSet:
@@ -77,16 +102,10 @@ async def test_rotation_persisted_before_use(
 
 
 async def test_single_flight(
-    hass: HomeAssistant,
-    simulator: Simulator,
-    make_entry: MakeEntry,
-    monkeypatch: pytest.MonkeyPatch,
+    hass: HomeAssistant, simulator: Simulator, make_entry: MakeEntry
 ) -> None:
     """Concurrent callers of due tokens share one refresh."""
-    entry = make_entry(simulator, GCID_A, CLIENT_A)
-    tokens = await _loaded(hass, entry)
-    await tokens.async_stop()  # keep the background refresher out of this
-    monkeypatch.setattr(tokens, "_margin", 7200.0)
+    tokens = _due_manager(hass, make_entry(simulator, GCID_A, CLIENT_A))
     calls = simulator.oauth.token_calls
     before = tokens.tokens
     results = await asyncio.gather(
@@ -99,7 +118,6 @@ async def test_single_flight(
     old, new = before.access_token, tokens.tokens.access_token
     assert results[0] == new
     assert {r for r in results if isinstance(r, str)} <= {old, new}
-    await hass.config_entries.async_unload(entry.entry_id)
 
 
 async def test_refreshes_ahead_of_expiry(
@@ -119,11 +137,10 @@ async def test_refreshes_ahead_of_expiry(
     await hass.config_entries.async_unload(entry.entry_id)
 
 
-@pytest.mark.usefixtures("fast_retry")
 async def test_transient_failure_retried_and_exposed(
     hass: HomeAssistant, simulator: Simulator, make_entry: MakeEntry
 ) -> None:
-    entry = make_entry(simulator, GCID_A, CLIENT_A)
+    entry = make_entry(simulator, GCID_A, CLIENT_A, options=FAST_RETRY)
     tokens = await _loaded(hass, entry)
     current = tokens.tokens
     simulator.faults.token_errors = 2
@@ -150,19 +167,11 @@ async def test_transient_failure_retried_and_exposed(
 
 
 async def test_expired_and_unreachable_raises(
-    hass: HomeAssistant,
-    simulator: Simulator,
-    make_entry: MakeEntry,
-    monkeypatch: pytest.MonkeyPatch,
+    hass: HomeAssistant, simulator: Simulator, make_entry: MakeEntry
 ) -> None:
     """No valid token and BMW down: callers get a connection error."""
-    entry = make_entry(simulator, GCID_A, CLIENT_A)
-    tokens = await _loaded(hass, entry)
-    await tokens.async_stop()
-    expired = TokenSet.from_dict(
-        {**tokens.tokens.to_dict(), "expires_at": "2020-01-01T00:00:00+00:00"}
-    )
-    monkeypatch.setattr(tokens, "_tokens", expired)
+    entry = make_entry(simulator, GCID_A, CLIENT_A, expired=True)
+    tokens = _due_manager(hass, entry)
     simulator.faults.token_errors = 100
     with pytest.raises(CarDataConnectionError):
         await tokens.async_get_access_token()
@@ -172,27 +181,21 @@ async def test_expired_and_unreachable_raises(
         await tokens.async_get_id_token()
     assert simulator.oauth.token_calls == calls
     simulator.faults.token_errors = 0
-    await hass.config_entries.async_unload(entry.entry_id)
 
 
 async def test_valid_token_during_backoff(
-    hass: HomeAssistant,
-    simulator: Simulator,
-    make_entry: MakeEntry,
-    monkeypatch: pytest.MonkeyPatch,
+    hass: HomeAssistant, simulator: Simulator, make_entry: MakeEntry
 ) -> None:
     """Due but still valid during a backoff: handed out, BMW not asked."""
-    entry = make_entry(simulator, GCID_A, CLIENT_A)
-    tokens = await _loaded(hass, entry)
-    await tokens.async_stop()
-    monkeypatch.setattr(tokens, "_margin", 7200.0)
+    tokens = _due_manager(hass, make_entry(simulator, GCID_A, CLIENT_A))
     simulator.faults.token_errors = 100
-    assert await tokens.async_get_access_token() == tokens.tokens.access_token
     calls = simulator.oauth.token_calls
     assert await tokens.async_get_access_token() == tokens.tokens.access_token
-    assert simulator.oauth.token_calls == calls
+    assert simulator.oauth.token_calls == calls + 1  # the refresh failed
+    assert tokens.next_retry is not None
+    assert await tokens.async_get_access_token() == tokens.tokens.access_token
+    assert simulator.oauth.token_calls == calls + 1
     simulator.faults.token_errors = 0
-    await hass.config_entries.async_unload(entry.entry_id)
 
 
 async def test_invalid_grant_once(
@@ -232,7 +235,11 @@ async def test_refresher_stops_on_invalid_grant(
     tokens = await _loaded(hass, entry)
     sim.oauth.revoke_refresh_tokens(GCID_A)
     await wait_for(lambda: tokens.auth_failed)
-    await wait_for(lambda: tokens._task is None or tokens._task.done())
+    calls = sim.oauth.token_calls
+    # The refresher ended: the tokens run out and BMW is not asked again.
+    expired = tokens.expires_at + timedelta(seconds=1)
+    await wait_for(lambda: datetime.now(UTC) > expired)
+    assert sim.oauth.token_calls == calls
     assert await _flow_sources(hass) == [SOURCE_REAUTH]
     await hass.config_entries.async_unload(entry.entry_id)
 
@@ -333,20 +340,16 @@ async def test_refresh_without_gcid_keeps_the_stored_one(
 
 
 async def test_slow_refresh_is_waited_for_while_the_stream_runs(
-    hass: HomeAssistant,
-    simulator: Simulator,
-    make_entry: MakeEntry,
-    monkeypatch: pytest.MonkeyPatch,
+    hass: HomeAssistant, simulator: Simulator, make_entry: MakeEntry
 ) -> None:
     """BMW answers a refresh after 45 s (scaled: other requests give up after
     1 s, the refresh waits 10 s, BMW answers after 1.5 s). The refresh is not
     abandoned, the stream keeps running on the still-valid id token, REST
-    callers are not held up, and the rotated tokens are stored on arrival."""
-    from custom_components.cardata.api import auth  # noqa: PLC0415
-
-    monkeypatch.setattr(auth, "REQUEST_TIMEOUT", 1.0)
-    monkeypatch.setattr(auth, "REFRESH_TIMEOUT", 10.0)
-    entry = make_entry(simulator, GCID_A, CLIENT_A)
+    callers are not held up, and the rotated tokens are stored on arrival.
+    (That callers of tokens that are due get them at once while a refresh is
+    in flight is test_single_flight's.)"""
+    timeouts = {"request_timeout": 1.0, "refresh_timeout": 10.0}
+    entry = make_entry(simulator, GCID_A, CLIENT_A, options={OPT_TIMING: timeouts})
     tokens = await _loaded(hass, entry)
     runtime = entry.runtime_data
     await wait_for(lambda: runtime.stream.state is StreamState.CONNECTED)
@@ -359,7 +362,6 @@ async def test_slow_refresh_is_waited_for_while_the_stream_runs(
     await wait_for(lambda: simulator.oauth.token_calls > calls)
 
     # Meanwhile: the current tokens are handed out at once, values stream in.
-    monkeypatch.setattr(tokens, "_margin", 7200.0)  # due, but one is in flight
     assert await tokens.async_get_access_token() == old.access_token
     await simulator.publish(VIN_BEV, {SOC: 61})
     await wait_for(
@@ -380,14 +382,13 @@ async def test_slow_refresh_is_waited_for_while_the_stream_runs(
     await hass.config_entries.async_unload(entry.entry_id)
 
 
-@pytest.mark.usefixtures("fast_retry")
 async def test_rotated_then_dropped_asks_for_one_login(
     hass: HomeAssistant, simulator: Simulator, make_entry: MakeEntry
 ) -> None:
     """BMW rotates the refresh token, then the answer is lost on the way: the
     old refresh token is spent and nothing can recover it. The next refresh
     meets invalid_grant and the owner is asked to log in once."""
-    entry = make_entry(simulator, GCID_A, CLIENT_A)
+    entry = make_entry(simulator, GCID_A, CLIENT_A, options=FAST_RETRY)
     tokens = await _loaded(hass, entry)
     runtime = entry.runtime_data
     old = _stored(entry)

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import timedelta
+from typing import Any
 
 from homeassistant.config_entries import ConfigEntryState
+from homeassistant.const import EVENT_HOMEASSISTANT_FINAL_WRITE
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import (
@@ -37,9 +39,9 @@ from tests.rest_helpers import (
     setup_rest,
     sim_calls,
     start_fix_flow,
-    wait_for,
 )
 from tests.simulator import GCID_A, VIN_BEV, VIN_PHEV
+from tests.waiting import wait_for
 
 NEW_VIN = "WBA00000000NEW001"
 
@@ -177,7 +179,6 @@ async def test_vehicle_no_longer_mapped_is_removed_after_the_notice(
     assert not _our_issues(hass, "vehicle_removed")
     # The entry reloaded without the vehicle; the other one stays.
     await wait_for(
-        hass,
         lambda: (
             entry.state is ConfigEntryState.LOADED
             and VIN_PHEV not in entry.runtime_data.coordinator.vehicles
@@ -212,7 +213,7 @@ async def test_new_vehicle_on_the_stream_gets_its_basic_data_once(
         vehicle = coordinator.vehicles.get(NEW_VIN)
         return vehicle is not None and "model" in vehicle.device_fields
 
-    await wait_for(hass, has_model)
+    await wait_for(has_model)
     await hass.async_block_till_done()
     device = device_for(hass, entry, NEW_VIN)
     assert device.model == "iX xDrive50"
@@ -227,15 +228,18 @@ async def test_new_vehicle_on_the_stream_gets_its_basic_data_once(
 
 
 async def test_shared_vehicle_notice_kept_over_a_restart(
-    hass: HomeAssistant, simulator
+    hass: HomeAssistant, simulator, hass_storage: dict[str, Any]
 ) -> None:
     """Found by the first set-up's mappings call; a restart calls nothing."""
     entry = await setup_rest(hass, make_entry(simulator))
     issues = _our_issues(hass, "secondary_user")
     assert len(issues) == 1
     assert issues[0].is_persistent
-    # What Home Assistant writes to disk for the next start holds the issue.
-    saved = ir.async_get(hass)._data_to_save()
+    # What Home Assistant writes to disk for the next start holds the issue
+    # (its last write before it stops writes what is still pending).
+    hass.bus.async_fire(EVENT_HOMEASSISTANT_FINAL_WRITE)
+    await hass.async_block_till_done()
+    saved = hass_storage[ir.STORAGE_KEY]["data"]
     assert any(
         item["issue_id"] == issues[0].issue_id and item["domain"] == DOMAIN
         for item in saved["issues"]

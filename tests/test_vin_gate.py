@@ -19,10 +19,12 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.cardata.api import StreamState
 from custom_components.cardata.const import DOMAIN
+from custom_components.cardata.data.value_store import vin_key
 from custom_components.cardata.vehicles.gate import HELD_PER_VIN, HELD_VINS, VinGate
-from tests.entity_helpers import SOC, make_entry, setup_entry, wait_for
+from tests.entity_helpers import SOC, make_entry, setup_entry
 from tests.rest_helpers import sim_calls
 from tests.simulator import GCID_A, VIN_BEV, VIN_ID6, VIN_PHEV, VIN_SECONDARY
+from tests.waiting import wait_for
 
 UNMAPPED_VIN = "WBY00000000UNK001"
 
@@ -48,14 +50,6 @@ def _gate(entry: Any) -> VinGate:
     return gate  # type: ignore[no-any-return]
 
 
-async def _settle(hass: HomeAssistant, entry: Any) -> None:
-    gate = _gate(entry)
-    task = gate._reading
-    if task is not None:
-        await wait_for(hass, task.done)
-    await hass.async_block_till_done()
-
-
 async def test_foreign_and_unknown_vins_create_nothing(
     hass: HomeAssistant, simulator
 ) -> None:
@@ -67,8 +61,10 @@ async def test_foreign_and_unknown_vins_create_nothing(
     # Another account's car, then a car nobody has, on our account's topics.
     for vin in (VIN_ID6, UNMAPPED_VIN, VIN_ID6, UNMAPPED_VIN):
         await simulator.publish_raw(GCID_A, vin, _payload(simulator, vin, {SOC: 5}))
-    await wait_for(hass, lambda: gate.dropped["unconfirmed_vehicle"] == 4)
-    await _settle(hass, entry)
+    await wait_for(lambda: gate.dropped["unconfirmed_vehicle"] == 4)
+    # The gate read BMW's mappings for them (and took them in the same step).
+    await wait_for(lambda: gate.read_at is not None)
+    await hass.async_block_till_done()
     assert _devices(hass, entry) == before
     assert VIN_ID6 not in entry.runtime_data.coordinator.vehicles
     # One look at BMW's mappings, for all of them, then none for a day.
@@ -76,8 +72,8 @@ async def test_foreign_and_unknown_vins_create_nothing(
     await simulator.publish_raw(
         GCID_A, UNMAPPED_VIN, _payload(simulator, UNMAPPED_VIN, {SOC: 6})
     )
-    await wait_for(hass, lambda: gate.dropped["unconfirmed_vehicle"] == 5)
-    await _settle(hass, entry)
+    await wait_for(lambda: gate.dropped["unconfirmed_vehicle"] == 5)
+    await hass.async_block_till_done()
     assert sim_calls(simulator) == calls + 1
     assert _devices(hass, entry) == before
 
@@ -88,12 +84,10 @@ async def test_a_body_naming_another_car_is_dropped(
     entry = make_entry(simulator)
     coordinator = await setup_entry(hass, entry)
     await simulator.publish(VIN_BEV, {SOC: 61})
-    await wait_for(
-        hass, lambda: getattr(coordinator.get(VIN_BEV, SOC), "value", 0) == 61
-    )
+    await wait_for(lambda: getattr(coordinator.get(VIN_BEV, SOC), "value", 0) == 61)
     parser = entry.runtime_data.stream.stream.parser
     await simulator.publish_raw(GCID_A, VIN_BEV, _payload(simulator, VIN_ID6, {SOC: 3}))
-    await wait_for(hass, lambda: parser.dropped["vin_mismatch"] == 1)
+    await wait_for(lambda: parser.dropped["vin_mismatch"] == 1)
     await hass.async_block_till_done()
     assert coordinator.get(VIN_BEV, SOC).value == 61
     assert VIN_ID6 not in _devices(hass, entry)
@@ -109,7 +103,7 @@ async def test_a_secondary_users_car_never_gets_a_device(
     await simulator.publish_raw(
         GCID_A, VIN_SECONDARY, _payload(simulator, VIN_SECONDARY, {SOC: 9})
     )
-    await wait_for(hass, lambda: gate.dropped["secondary_vehicle"] == 1)
+    await wait_for(lambda: gate.dropped["secondary_vehicle"] == 1)
     await hass.async_block_till_done()
     assert VIN_SECONDARY not in _devices(hass, entry)
     assert sim_calls(simulator) == calls  # known from the first set-up
@@ -122,7 +116,7 @@ async def test_a_car_added_to_the_account_is_confirmed_and_kept(
     coordinator = await setup_entry(hass, entry)
     simulator.add_vehicle(GCID_A, UNMAPPED_VIN, "BEV")
     await simulator.publish(UNMAPPED_VIN, {SOC: 12})
-    await wait_for(hass, lambda: coordinator.get(UNMAPPED_VIN, SOC) is not None)
+    await wait_for(lambda: coordinator.get(UNMAPPED_VIN, SOC) is not None)
     await hass.async_block_till_done()
     assert UNMAPPED_VIN in _devices(hass, entry)
     # The confirmation is kept: after a restart the car passes without a call.
@@ -131,10 +125,10 @@ async def test_a_car_added_to_the_account_is_confirmed_and_kept(
     calls = sim_calls(simulator)
     coordinator = entry.runtime_data.coordinator
     stream = entry.runtime_data.stream
-    await wait_for(hass, lambda: stream.state is StreamState.CONNECTED)
+    await wait_for(lambda: stream.state is StreamState.CONNECTED)
     await simulator.publish(UNMAPPED_VIN, {SOC: 13})
     await wait_for(
-        hass, lambda: getattr(coordinator.get(UNMAPPED_VIN, SOC), "value", 0) == 13
+        lambda: getattr(coordinator.get(UNMAPPED_VIN, SOC), "value", 0) == 13
     )
     assert sim_calls(simulator) == calls
 
@@ -230,18 +224,21 @@ async def test_phantoms_of_an_upgraded_entry_go_after_one_read(
     }
     _phantoms(hass, entry)
     await setup_entry(hass, entry)
-    await _settle(hass, entry)
+    gate = _gate(entry)
+    await wait_for(lambda: gate.read_at is not None)
+    await hass.async_block_till_done()
     assert sim_calls(simulator) == 1  # the mappings, nothing else
     assert _devices(hass, entry) == {VIN_BEV}
     assert set(entry.runtime_data.coordinator.vehicles) == {VIN_BEV}
     # Known now: a restart removes nothing more and calls nothing.
     assert await hass.config_entries.async_reload(entry.entry_id)
-    await _settle(hass, entry)
+    await hass.async_block_till_done()
+    assert _gate(entry).attempted_at is None  # no read even started
     assert sim_calls(simulator) == 1
     assert _devices(hass, entry) == {VIN_BEV}
     # Settled, so the simulator never stops under a connection in flight.
     stream = entry.runtime_data.stream
-    await wait_for(hass, lambda: stream.state is StreamState.CONNECTED)
+    await wait_for(lambda: stream.state is StreamState.CONNECTED)
 
 
 async def test_no_read_while_the_quota_is_spent(hass: HomeAssistant, simulator) -> None:
@@ -251,11 +248,15 @@ async def test_no_read_while_the_quota_is_spent(hass: HomeAssistant, simulator) 
     planner = entry.runtime_data.quota
     assert planner is not None
     planner.block(None, "CU-429")
+    calls = sim_calls(simulator)
     await simulator.publish_raw(
         GCID_A, UNMAPPED_VIN, _payload(simulator, UNMAPPED_VIN, {SOC: 5})
     )
-    await wait_for(hass, lambda: gate.dropped["unconfirmed_vehicle"] == 1)
-    await _settle(hass, entry)
+    await wait_for(lambda: gate.dropped["unconfirmed_vehicle"] == 1)
+    # The gate tried; the planner refused before any call.
+    await wait_for(lambda: gate.attempted_at is not None)
+    await hass.async_block_till_done()
+    assert sim_calls(simulator) == calls
     assert gate.read_at is None
     assert UNMAPPED_VIN in gate.held
     assert UNMAPPED_VIN not in _devices(hass, entry)
@@ -265,7 +266,7 @@ async def test_no_read_while_the_quota_is_spent(hass: HomeAssistant, simulator) 
         for _ in range(HELD_PER_VIN + 1):
             await simulator.publish_raw(GCID_A, vin, _payload(simulator, vin, {SOC: 1}))
     expected = 1 + (HELD_VINS + 2) * (HELD_PER_VIN + 1)
-    await wait_for(hass, lambda: gate.dropped["unconfirmed_vehicle"] == expected)
+    await wait_for(lambda: gate.dropped["unconfirmed_vehicle"] == expected)
     assert len(gate.held) == HELD_VINS
     assert all(len(queue) <= HELD_PER_VIN for queue in gate.held.values())
 
@@ -283,10 +284,10 @@ async def test_a_confirmed_car_gone_from_the_account_is_left_to_the_repair(
     await simulator.publish_raw(
         GCID_A, VIN_ID6, _payload(simulator, VIN_ID6, {SOC: 12})
     )
-    await wait_for(hass, lambda: gate.read_at is not None)
-    await _settle(hass, entry)
+    await wait_for(lambda: gate.read_at is not None)
+    await hass.async_block_till_done()
     assert gate.primary is not None
-    assert gate._key(VIN_PHEV) not in gate.primary
+    assert vin_key(entry.entry_id, VIN_PHEV) not in gate.primary
     assert VIN_PHEV in _devices(hass, entry)
     assert VIN_PHEV in coordinator.vehicles
     # vehicle_sync raises the fixable notice; the owner decides.
@@ -300,6 +301,6 @@ async def test_a_confirmed_car_gone_from_the_account_is_left_to_the_repair(
     assert issues[0].is_fixable
     # A restart keeps it too: the confirmation is stored.
     assert await hass.config_entries.async_reload(entry.entry_id)
-    await _settle(hass, entry)
+    await hass.async_block_till_done()
     assert VIN_PHEV in _devices(hass, entry)
     assert VIN_PHEV in entry.runtime_data.coordinator.vehicles

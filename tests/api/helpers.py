@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from typing import Any
 
 import aiohttp
 
@@ -77,20 +75,3 @@ class SimTokens(AbstractAuth):
 def issued(sim: Simulator, gcid: str, client_id: str) -> TokenSet:
     """A token set issued by the simulator without the device flow."""
     return TokenSet.from_response(sim.oauth.issue_tokens(gcid, client_id))
-
-
-async def wait_for(
-    predicate: Callable[[], bool | Awaitable[bool]],
-    *,
-    timeout: float = 20.0,
-    step: float = 0.05,
-) -> None:
-    """Poll ``predicate`` until it holds; fail after ``timeout`` seconds."""
-    async with asyncio.timeout(timeout):
-        while True:
-            result: Any = predicate()
-            if asyncio.iscoroutine(result):
-                result = await result
-            if result:
-                return
-            await asyncio.sleep(step)

@@ -25,8 +25,9 @@ from custom_components.cardata.api import (
 )
 from custom_components.cardata.api.auth import make_code_verifier
 from tests.simulator import CLIENT_A, CLIENT_NO_STREAM, GCID_A, Simulator
+from tests.waiting import wait_for
 
-from .helpers import endpoints_of, issued, wait_for
+from .helpers import endpoints_of, issued
 
 UNKNOWN_CLIENT = "00000000-0000-4000-8000-000000000000"
 
@@ -70,23 +71,11 @@ async def test_auto_approve(simulator: Simulator) -> None:
     assert tokens.gcid == GCID_A
 
 
-async def test_slow_down_adds_to_the_interval(
-    socket_enabled: None, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from custom_components.cardata.api import auth  # noqa: PLC0415
-
-    monkeypatch.setattr(auth, "SLOW_DOWN_STEP", 0.3)
+async def test_slow_down_adds_to_the_interval(socket_enabled: None) -> None:
+    """Each slow_down adds the step to the interval once, as BMW's server
+    sees it: the first poll after 0.1 s, the next two 1.1 s apart."""
     polls: list[float] = []
-    waits: list[float] = []
     loop = asyncio.get_running_loop()
-    real_sleep = asyncio.sleep
-
-    async def recording_sleep(delay: float, *args: object) -> None:
-        if delay > 0:
-            waits.append(delay)
-        await real_sleep(0)
-
-    monkeypatch.setattr(auth.asyncio, "sleep", recording_sleep)
 
     async def token(_request: web.Request) -> web.Response:
         polls.append(loop.time())
@@ -114,7 +103,11 @@ async def test_slow_down_adds_to_the_interval(
     port = runner.addresses[0][1]
     try:
         async with aiohttp.ClientSession() as session:
-            oauth = OAuthClient(session, Endpoints(auth_url=f"http://127.0.0.1:{port}"))
+            oauth = OAuthClient(
+                session,
+                Endpoints(auth_url=f"http://127.0.0.1:{port}"),
+                slow_down_step=1.0,
+            )
             login = DeviceAuthorization(
                 user_code="u",
                 device_code="d",
@@ -124,12 +117,18 @@ async def test_slow_down_adds_to_the_interval(
                 expires_at=datetime.now(UTC) + timedelta(minutes=5),
                 code_verifier=make_code_verifier(),
             )
+            started = loop.time()
             tokens = await oauth.poll_tokens(CLIENT_A, login)
     finally:
         await runner.cleanup()
     assert tokens.access_token == "a"
     assert len(polls) == 3
-    assert waits == [0.1, pytest.approx(0.4), pytest.approx(0.4)]
+    first, second, third = polls
+    assert first - started >= 0.1
+    # 1.1 s after a slow_down, and not more after an answer without one (a
+    # second step would make it 2.1 s; the margin is for a busy machine).
+    assert 1.1 <= second - first < 2.1
+    assert 1.1 <= third - second < 2.1
 
 
 async def test_denied_login(simulator: Simulator) -> None:
@@ -218,17 +217,12 @@ async def test_refresh_errors(simulator: Simulator) -> None:
             await oauth.refresh(CLIENT_A, tokens.refresh_token)
 
 
-async def test_refresh_timeout_and_unreachable(
-    simulator: Simulator, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from custom_components.cardata.api import auth  # noqa: PLC0415
-
-    monkeypatch.setattr(auth, "REFRESH_TIMEOUT", 0.2)
+async def test_refresh_timeout_and_unreachable(simulator: Simulator) -> None:
     tokens = issued(simulator, GCID_A, CLIENT_A)
     simulator.faults.token_timeouts = 1
     simulator.faults.timeout_seconds = 1.0
     async with aiohttp.ClientSession() as session:
-        oauth = OAuthClient(session, endpoints_of(simulator))
+        oauth = OAuthClient(session, endpoints_of(simulator), refresh_timeout=0.2)
         with pytest.raises(CarDataConnectionError, match="timeout"):
             await oauth.refresh(CLIENT_A, tokens.refresh_token)
         closed = replace(endpoints_of(simulator), auth_url="http://127.0.0.1:9")

@@ -6,12 +6,12 @@ import asyncio
 from collections.abc import AsyncIterator, Callable
 import contextlib
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 import ssl
 import time
 from typing import Any
 
 import aiohttp
-from paho.mqtt import client as paho_client
 import pytest
 
 from custom_components.cardata.api import (
@@ -23,10 +23,13 @@ from custom_components.cardata.api import (
     StreamState,
     StreamTls,
 )
+from custom_components.cardata.api.connection import MqttConnection, open_socket
 from custom_components.cardata.api.stream import EVICTED_MESSAGE, build_ssl_context
 from tests.simulator import CLIENT_A, CLIENT_NO_STREAM, GCID_A, VIN_BEV, Simulator
+from tests.simulator.broker import Session
+from tests.waiting import wait_for
 
-from .helpers import SimTokens, endpoints_of, issued, wait_for
+from .helpers import SimTokens, endpoints_of, issued
 
 
 def _config(sim: Simulator, **changes: Any) -> StreamConfig:
@@ -170,17 +173,24 @@ async def test_request_reconnect_swaps_without_overlap(simulator: Simulator) -> 
 
 
 async def test_eviction_is_detected_and_retried_slowly(simulator: Simulator) -> None:
-    config = _config(simulator, backoff_max=1.0)
+    config = _config(simulator, backoff_max=2.0)
     async with running(simulator, config) as run:
         await wait_for(lambda: run.stream.state is StreamState.CONNECTED)
         simulator.evict(GCID_A)
-        await wait_for(lambda: run.stream.state is StreamState.EVICTED)
+        await wait_for(
+            lambda: (
+                run.stream.state is StreamState.EVICTED
+                and run.stream.next_attempt is not None
+            )
+        )
         assert run.stream.last_error == EVICTED_MESSAGE
         assert "another client" in (run.stream.last_error or "")
-        refused = simulator.broker.refused_count(GCID_A)
-        await asyncio.sleep(0.6)
-        # Evicted: waits about backoff_max, no tight loop.
-        assert simulator.broker.refused_count(GCID_A) <= refused + 1
+        # Evicted: the next attempt is about backoff_max away, no tight loop
+        # (backoff_min is 0.05 s).
+        next_attempt = run.stream.next_attempt
+        assert next_attempt is not None
+        wait = (next_attempt - datetime.now(UTC)).total_seconds()
+        assert 1.0 < wait <= 2.0
         simulator.release(GCID_A)
         await wait_for(lambda: run.stream.state is StreamState.CONNECTED)
         assert run.stream.last_error is None
@@ -247,11 +257,17 @@ async def test_run_twice_is_refused(simulator: Simulator) -> None:
 async def test_keepalive_pings_keep_the_connection(simulator: Simulator) -> None:
     """paho's housekeeping runs on the loop: pings stop the broker's timeout."""
     # keepalive 2 s: the broker drops after 3 s of silence. A ping a second
-    # late (both cores busy) must not fail the test; 6.5 s still spans two
-    # of the broker's windows, so without pings the connection would drop.
+    # late (both cores busy) must not fail the test. The broker's record of
+    # the session's last packet moving 6 s past the first spans two of its
+    # windows: without pings the connection would have dropped before.
     async with running(simulator, _config(simulator, keepalive=2)) as run:
         await wait_for(lambda: run.stream.state is StreamState.CONNECTED)
-        await asyncio.sleep(6.5)
+        session = next(
+            s for s in simulator.broker.sessions if s.gcid == GCID_A and not s.closed
+        )
+        first_seen = session.last_seen
+        await wait_for(lambda: session.last_seen - first_seen > 6.0)
+        assert not session.closed
         assert run.stream.state is StreamState.CONNECTED
         assert simulator.broker.connect_count(GCID_A) == 1
     assert "keep-alive timeout" not in simulator.broker.close_reasons(GCID_A)
@@ -274,21 +290,21 @@ async def test_burst_of_messages_is_read_completely(simulator: Simulator) -> Non
     assert len(run.received[300].data) == 200
 
 
-async def test_connects_without_threads_or_blocking_sockets(
+def _broker_session(sim: Simulator) -> Session:
+    """The simulator broker's record of our open connection."""
+    return next(s for s in sim.broker.sessions if s.gcid == GCID_A and not s.closed)
+
+
+async def test_connects_without_threads(
     simulator: Simulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """No executor, no blocking connect: paho gets a connected non-blocking socket."""
+    """No executor thread: the stream connects and receives on the loop
+    alone, and BMW's broker sees TLS 1.3."""
     loop = asyncio.get_running_loop()
 
     def no_executor(*_args: object) -> None:
         raise AssertionError("the stream must not use an executor thread")
 
-    def no_blocking_connect(*_args: object, **_kwargs: object) -> None:
-        raise AssertionError("paho must not open the socket itself")
-
-    monkeypatch.setattr(
-        paho_client.Client, "_create_socket_connection", no_blocking_connect
-    )
     context = build_ssl_context(StreamTls.CUSTOM_CA, simulator.ca_file)
     received: list[StreamMessage] = []
     async with aiohttp.ClientSession() as session:
@@ -302,12 +318,8 @@ async def test_connects_without_threads_or_blocking_sockets(
         task = asyncio.create_task(stream.run())
         try:
             await wait_for(lambda: stream.state is StreamState.CONNECTED)
-            connection = stream._connection
-            assert connection is not None
-            sock = connection._sock
-            assert isinstance(sock, ssl.SSLSocket)
-            assert sock.gettimeout() == 0.0
-            assert sock.version() == "TLSv1.3"
+            tls = _broker_session(simulator).writer.get_extra_info("ssl_object")
+            assert tls.version() == "TLSv1.3"
             assert await simulator.publish(VIN_BEV, {"vehicle.speed": 3}) == 1
             await wait_for(lambda: len(received) == 1)
         finally:
@@ -315,6 +327,31 @@ async def test_connects_without_threads_or_blocking_sockets(
             with contextlib.suppress(asyncio.CancelledError):
                 await task
             monkeypatch.undo()
+
+
+async def test_paho_gets_a_connected_non_blocking_socket(simulator: Simulator) -> None:
+    """paho never opens (or blocks on) a socket itself: it is handed one that
+    is connected, TLS 1.3 and non-blocking, and the broker sees exactly it."""
+    config = _config(simulator)
+    context = build_ssl_context(StreamTls.CUSTOM_CA, simulator.ca_file)
+    sock = await open_socket(config.host, config.port, context)
+    assert isinstance(sock, ssl.SSLSocket)
+    assert sock.gettimeout() == 0.0
+    assert sock.version() == "TLSv1.3"
+    connection = MqttConnection(
+        client_id=config.client_id,
+        username=GCID_A,
+        password=issued(simulator, GCID_A, CLIENT_A).id_token,
+        keepalive=30,
+        on_message=lambda _topic, _payload: None,
+    )
+    try:
+        await connection.connect(sock, config.host, config.port)
+        peer = _broker_session(simulator).writer.get_extra_info("peername")
+        assert peer == sock.getsockname()
+        assert sock.gettimeout() == 0.0
+    finally:
+        connection.close()
 
 
 class FlakyTokens:

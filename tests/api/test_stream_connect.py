@@ -15,8 +15,7 @@ from custom_components.cardata.api import (
     StreamState,
     StreamTls,
 )
-
-from .helpers import wait_for
+from tests.waiting import wait_for
 
 
 @contextlib.asynccontextmanager

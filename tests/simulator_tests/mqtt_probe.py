@@ -2,23 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable
 import ssl
 import threading
 from typing import Any
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
-
-
-async def wait_for(check: Callable[[], bool], *, seconds: float = 5.0) -> bool:
-    """Poll ``check`` until true; bounded in count and time."""
-    for _ in range(int(seconds / 0.02)):
-        if check():
-            return True
-        await asyncio.sleep(0.02)
-    return check()
 
 
 class Probe:

@@ -19,8 +19,9 @@ from tests.simulator import (
     VIN_SECONDARY,
     Simulator,
 )
+from tests.waiting import wait_for
 
-from .mqtt_probe import Probe, wait_for
+from .mqtt_probe import Probe
 
 BAD_CREDENTIALS = 134  # paho's reason code for CONNACK 4
 NOT_AUTHORIZED = 135  # CONNACK 5
@@ -51,13 +52,13 @@ async def test_valid_login_subscribes_and_receives(
     simulator: Simulator, probes: list[Probe]
 ) -> None:
     probe = _probe(simulator, probes, GCID_A, _id_token(simulator))
-    assert await wait_for(lambda: probe.connack_codes == [0])
+    await wait_for(lambda: probe.connack_codes == [0])
     probe.subscribe(f"{GCID_A}/+")
-    assert await wait_for(lambda: probe.suback == [[0]])
+    await wait_for(lambda: probe.suback == [[0]])
     assert simulator.broker.active_connections(GCID_A) == 1
     sent = await simulator.publish(VIN_BEV, {"vehicle.isMoving": "asn_istrue"})
     assert sent == 1
-    assert await wait_for(lambda: len(probe.messages) == 1)
+    await wait_for(lambda: len(probe.messages) == 1)
     topic, payload = probe.messages[0]
     assert topic == f"{GCID_A}/{VIN_BEV}"
     message = json.loads(payload)
@@ -77,7 +78,7 @@ async def test_wrong_password_refused(
     simulator: Simulator, probes: list[Probe], password: str | None
 ) -> None:
     probe = _probe(simulator, probes, GCID_A, password)
-    assert await wait_for(lambda: probe.connack_codes == [BAD_CREDENTIALS])
+    await wait_for(lambda: probe.connack_codes == [BAD_CREDENTIALS])
     assert simulator.broker.connect_count(GCID_A) == 0
 
 
@@ -90,14 +91,14 @@ async def test_token_of_other_account_refused(
         GCID_A,
         _id_token(simulator, GCID_B, "2c3d4e5f-6071-4b8c-9d0e-1f2a3b4c5d6e"),
     )
-    assert await wait_for(lambda: probe.connack_codes == [BAD_CREDENTIALS])
+    await wait_for(lambda: probe.connack_codes == [BAD_CREDENTIALS])
 
 
 async def test_expired_token_refused(simulator: Simulator, probes: list[Probe]) -> None:
     token = _id_token(simulator)
     simulator.advance(3601)
     probe = _probe(simulator, probes, GCID_A, token)
-    assert await wait_for(lambda: probe.connack_codes == [BAD_CREDENTIALS])
+    await wait_for(lambda: probe.connack_codes == [BAD_CREDENTIALS])
 
 
 async def test_client_without_stream_scope_not_authorized(
@@ -106,26 +107,26 @@ async def test_client_without_stream_scope_not_authorized(
     probe = _probe(
         simulator, probes, GCID_A, _id_token(simulator, GCID_A, CLIENT_NO_STREAM)
     )
-    assert await wait_for(lambda: probe.connack_codes == [NOT_AUTHORIZED])
+    await wait_for(lambda: probe.connack_codes == [NOT_AUTHORIZED])
 
 
 async def test_persistent_session_refused(
     simulator: Simulator, probes: list[Probe]
 ) -> None:
     probe = _probe(simulator, probes, GCID_A, _id_token(simulator), clean_session=False)
-    assert await wait_for(lambda: probe.connack_codes == [NOT_AUTHORIZED])
+    await wait_for(lambda: probe.connack_codes == [NOT_AUTHORIZED])
 
 
 async def test_foreign_topic_refused(simulator: Simulator, probes: list[Probe]) -> None:
     probe = _probe(simulator, probes, GCID_A, _id_token(simulator))
-    assert await wait_for(lambda: probe.connack_codes == [0])
+    await wait_for(lambda: probe.connack_codes == [0])
     probe.client.subscribe(
         [(f"{GCID_B}/+", 0), (f"{GCID_A}/{VIN_BEV}", 0), ("#", 0), (f"{GCID_A}/#", 0)]
     )
-    assert await wait_for(lambda: probe.suback == [[0x80, 0, 0x80, 0x80]])
+    await wait_for(lambda: probe.suback == [[0x80, 0, 0x80, 0x80]])
     await simulator.publish(VIN_ID6, {"vehicle.isMoving": "asn_istrue"})
     await simulator.publish(VIN_BEV, {"vehicle.isMoving": "asn_istrue"})
-    assert await wait_for(lambda: len(probe.messages) == 1)
+    await wait_for(lambda: len(probe.messages) == 1)
     assert probe.messages[0][0] == f"{GCID_A}/{VIN_BEV}"
 
 
@@ -133,10 +134,10 @@ async def test_expiry_closes_connection(
     simulator: Simulator, probes: list[Probe]
 ) -> None:
     probe = _probe(simulator, probes, GCID_A, _id_token(simulator))
-    assert await wait_for(lambda: probe.connack_codes == [0])
+    await wait_for(lambda: probe.connack_codes == [0])
     simulator.advance(3600)
-    assert await wait_for(lambda: probe.disconnects == 1)
-    assert await wait_for(lambda: simulator.broker.active_connections(GCID_A) == 0)
+    await wait_for(lambda: probe.disconnects == 1)
+    await wait_for(lambda: simulator.broker.active_connections(GCID_A) == 0)
     assert simulator.broker.close_reasons(GCID_A) == ["id token expired"]
 
 
@@ -144,10 +145,10 @@ async def test_second_connection_evicts_first(
     simulator: Simulator, probes: list[Probe]
 ) -> None:
     first = _probe(simulator, probes, GCID_A, _id_token(simulator))
-    assert await wait_for(lambda: first.connack_codes == [0])
+    await wait_for(lambda: first.connack_codes == [0])
     second = _probe(simulator, probes, GCID_A, _id_token(simulator))
-    assert await wait_for(lambda: second.connack_codes == [0])
-    assert await wait_for(lambda: first.disconnects == 1)
+    await wait_for(lambda: second.connack_codes == [0])
+    await wait_for(lambda: first.disconnects == 1)
     assert simulator.broker.active_connections(GCID_A) == 1
     assert simulator.broker.max_concurrent(GCID_A) == 2
     assert simulator.broker.eviction_count(GCID_A) == 1
@@ -158,23 +159,23 @@ async def test_foreign_client_holds_stream(
     simulator: Simulator, probes: list[Probe]
 ) -> None:
     probe = _probe(simulator, probes, GCID_A, _id_token(simulator))
-    assert await wait_for(lambda: probe.connack_codes == [0])
+    await wait_for(lambda: probe.connack_codes == [0])
     simulator.evict(GCID_A)
-    assert await wait_for(lambda: probe.disconnects == 1)
+    await wait_for(lambda: probe.disconnects == 1)
     probe.stop()
     again = _probe(simulator, probes, GCID_A, _id_token(simulator))
-    assert await wait_for(lambda: again.connack_codes == [NOT_AUTHORIZED])
+    await wait_for(lambda: again.connack_codes == [NOT_AUTHORIZED])
     simulator.release(GCID_A)
     third = _probe(simulator, probes, GCID_A, _id_token(simulator))
-    assert await wait_for(lambda: third.connack_codes == [0])
+    await wait_for(lambda: third.connack_codes == [0])
 
 
 async def test_drop(simulator: Simulator, probes: list[Probe]) -> None:
     # (PINGREQ/PINGRESP and the keep-alive limit: see test_broker_raw.)
     probe = _probe(simulator, probes, GCID_A, _id_token(simulator))
-    assert await wait_for(lambda: probe.connack_codes == [0])
+    await wait_for(lambda: probe.connack_codes == [0])
     await simulator.broker.drop(GCID_A)
-    assert await wait_for(lambda: probe.disconnects == 1)
+    await wait_for(lambda: probe.disconnects == 1)
     assert simulator.broker.close_reasons(GCID_A) == ["dropped"]
 
 
@@ -198,13 +199,13 @@ async def test_raw_and_unknown_vin_payloads(
     simulator: Simulator, probes: list[Probe]
 ) -> None:
     probe = _probe(simulator, probes, GCID_A, _id_token(simulator))
-    assert await wait_for(lambda: probe.connack_codes == [0])
+    await wait_for(lambda: probe.connack_codes == [0])
     probe.subscribe(f"{GCID_A}/+")
-    assert await wait_for(lambda: probe.suback == [[0]])
+    await wait_for(lambda: probe.suback == [[0]])
     big = b"{" + b" " * 40_000 + b"}"
     for payload in (b"not json", big):
         await simulator.publish_raw(GCID_A, "WBA00000000UNK999", payload)
-    assert await wait_for(lambda: len(probe.messages) == 2)
+    await wait_for(lambda: len(probe.messages) == 2)
     assert probe.messages[1][1] == big
 
 
@@ -215,17 +216,23 @@ async def test_old_session_held_after_own_disconnect(
     for a moment; a drop by the broker holds nothing."""
     simulator.faults.stream_hold_after_disconnect = 1.0
     first = _probe(simulator, probes, GCID_A, _id_token(simulator))
-    assert await wait_for(lambda: first.connack_codes == [0])
+    await wait_for(lambda: first.connack_codes == [0])
     first.stop()
     again = _probe(simulator, probes, GCID_A, _id_token(simulator))
-    assert await wait_for(lambda: again.connack_codes[:1] == [NOT_AUTHORIZED])
+    await wait_for(lambda: again.connack_codes[:1] == [NOT_AUTHORIZED])
     again.stop()
     assert simulator.broker.held_refusals(GCID_A) == 1
-    await asyncio.sleep(1.1)
+    # The broker's record says when the first session was released.
+    released = simulator.broker.stats[GCID_A].released_at
+    assert released is not None
+    loop = asyncio.get_running_loop()
+    await wait_for(
+        lambda: loop.time() - released > simulator.faults.stream_hold_after_disconnect
+    )
     third = _probe(simulator, probes, GCID_A, _id_token(simulator))
-    assert await wait_for(lambda: third.connack_codes == [0])
+    await wait_for(lambda: third.connack_codes == [0])
     await simulator.broker.drop(GCID_A)
-    assert await wait_for(lambda: third.disconnects >= 1)
+    await wait_for(lambda: third.disconnects >= 1)
     fourth = _probe(simulator, probes, GCID_A, _id_token(simulator))
-    assert await wait_for(lambda: fourth.connack_codes == [0])
+    await wait_for(lambda: fourth.connack_codes == [0])
     assert simulator.broker.held_refusals(GCID_A) == 1

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from pathlib import Path
 from typing import Any
@@ -10,6 +9,7 @@ from typing import Any
 import aiohttp
 
 from tests.simulator import CLIENT_A, GCID_A, VIN_BEV, Simulator
+from tests.waiting import wait_for
 
 ODO = "vehicle.vehicle.travelledDistance"
 
@@ -123,11 +123,13 @@ async def test_a_killed_simulator_keeps_its_tokens(
     try:
         tokens = sim.oauth.issue_tokens(GCID_A, CLIENT_A)
         # No stop(): what is on disk now is what a kill -9 leaves.
-        async with asyncio.timeout(10):
-            while tokens["refresh_token"] not in (  # noqa: ASYNC110
-                state.read_text(encoding="utf-8") if state.is_file() else ""
-            ):
-                await asyncio.sleep(0.1)
+        await wait_for(
+            lambda: (
+                tokens["refresh_token"]
+                in (state.read_text(encoding="utf-8") if state.is_file() else "")
+            ),
+            timeout=10,
+        )
         saved = json.loads(state.read_text(encoding="utf-8"))
         assert saved["tokens"][tokens["refresh_token"]]["revoked"] is False
     finally:

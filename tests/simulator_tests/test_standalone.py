@@ -11,6 +11,7 @@ import sys
 import aiohttp
 
 from tests.simulator import CLIENT_A, GCID_A, VIN_BEV, Simulator
+from tests.waiting import wait_for
 
 ODO = "vehicle.vehicle.travelledDistance"
 
@@ -34,10 +35,7 @@ async def test_standalone_run(socket_enabled: None, tmp_path: Path) -> None:
         stderr=asyncio.subprocess.STDOUT,
     )
     try:
-        for _ in range(300):
-            if endpoints.is_file() or process.returncode is not None:
-                break
-            await asyncio.sleep(0.05)
+        await wait_for(lambda: endpoints.is_file() or process.returncode is not None)
         info = json.loads(endpoints.read_text(encoding="utf-8"))
         assert info["client_id"] == CLIENT_A
         assert info["stream_tls"] == "custom_ca"

@@ -122,17 +122,37 @@ class OAuthClient:
     """Speaks to BMW's OAuth endpoints; holds no tokens itself."""
 
     def __init__(
-        self, session: aiohttp.ClientSession, endpoints: Endpoints = PRODUCTION
+        self,
+        session: aiohttp.ClientSession,
+        endpoints: Endpoints = PRODUCTION,
+        *,
+        request_timeout: float | None = None,
+        refresh_timeout: float | None = None,
+        slow_down_step: float | None = None,
     ) -> None:
-        """Use ``session`` (owned by the caller) against ``endpoints``."""
+        """Use ``session`` (owned by the caller) against ``endpoints``.
+
+        ``request_timeout``, ``refresh_timeout`` and ``slow_down_step``
+        (seconds) replace :data:`REQUEST_TIMEOUT`, :data:`REFRESH_TIMEOUT` and
+        :data:`SLOW_DOWN_STEP`.
+        """
         self._session = session
         self._endpoints = endpoints
+        self._request_timeout = (
+            REQUEST_TIMEOUT if request_timeout is None else request_timeout
+        )
+        self._refresh_timeout = (
+            REFRESH_TIMEOUT if refresh_timeout is None else refresh_timeout
+        )
+        self._slow_down_step = (
+            SLOW_DOWN_STEP if slow_down_step is None else slow_down_step
+        )
 
     async def _post(
         self, path: str, form: Mapping[str, str], limit: float | None = None
     ) -> _Answer:
         url = f"{self._endpoints.auth_url.rstrip('/')}{path}"
-        total = REQUEST_TIMEOUT if limit is None else limit
+        total = self._request_timeout if limit is None else limit
         try:
             async with self._session.post(
                 url,
@@ -264,7 +284,7 @@ class OAuthClient:
             if step == "gateway_fault":
                 _LOGGER.debug("Login service gateway fault while polling; polling on")
             elif step == "slow_down":
-                interval += SLOW_DOWN_STEP
+                interval += self._slow_down_step
             elif step != "transient":
                 transient = 0
             elif (transient := transient + 1) >= MAX_TRANSIENT_POLL_ERRORS:
@@ -280,7 +300,8 @@ class OAuthClient:
         The old refresh token is spent the moment BMW answers; store the new
         set before anything else.
 
-        The request waits up to :data:`REFRESH_TIMEOUT` for BMW's answer.
+        The request waits up to ``refresh_timeout`` (:data:`REFRESH_TIMEOUT`)
+        for BMW's answer.
 
         Raises:
             InvalidGrantError: the refresh token is gone or BMW refused the
@@ -294,7 +315,7 @@ class OAuthClient:
                 "refresh_token": refresh_token,
                 "client_id": normalize_client_id(client_id),
             },
-            limit=REFRESH_TIMEOUT,
+            limit=self._refresh_timeout,
         )
         if answer.status == 200 and isinstance(answer.body, Mapping):  # noqa: PLR2004
             return _token_set(answer.body)

@@ -61,7 +61,7 @@ if TYPE_CHECKING:
 
 # Refresh this many seconds before the id/access token expires. It must be
 # larger than the stream's swap margin so the stream always finds a fresh
-# token when it swaps. Tests patch these module values.
+# token when it swaps. The defaults of the constructor's arguments.
 REFRESH_MARGIN: float = 600.0
 RETRY_MIN: float = 5.0
 RETRY_MAX: float = 300.0
@@ -93,8 +93,14 @@ class TokenManager(AbstractAuth):
         api_url: str,
         *,
         refresh_margin: float | None = None,
+        retry_min: float | None = None,
+        retry_max: float | None = None,
     ) -> None:
-        """Start from the tokens stored in the entry."""
+        """Start from the tokens stored in the entry.
+
+        ``refresh_margin``, ``retry_min`` and ``retry_max`` (seconds) replace
+        :data:`REFRESH_MARGIN`, :data:`RETRY_MIN` and :data:`RETRY_MAX`.
+        """
         super().__init__(session, api_url)
         self._hass = hass
         self._entry = entry
@@ -106,6 +112,8 @@ class TokenManager(AbstractAuth):
         )
         # Stored tokens: lifetime unknown, use the full margin.
         self._margin = self._margin_setting
+        self._retry_min = RETRY_MIN if retry_min is None else retry_min
+        self._retry_max = RETRY_MAX if retry_max is None else retry_max
         self._lock = asyncio.Lock()
         self._auth_failed = False
         self._failures = 0
@@ -344,7 +352,7 @@ class TokenManager(AbstractAuth):
     def _set_retry(self, err: CarDataConnectionError) -> None:
         self._failures += 1
         # The exponent is capped: BMW down for days must not overflow a float.
-        delay = min(RETRY_MAX, RETRY_MIN * 2 ** min(self._failures - 1, 16))
+        delay = min(self._retry_max, self._retry_min * 2 ** min(self._failures - 1, 16))
         self.last_error = type(err).__name__
         self.next_retry = _utcnow() + timedelta(seconds=delay)
         LOGGER.warning(

@@ -45,6 +45,8 @@ OPT_SHARE_DESCRIPTORS: Final = "share_descriptors"
 # predicted charge level (its owner reads them; nothing else does).
 OPT_TRIP_END_POLL: Final = "trip_end_poll"
 OPT_TRIP_END_POLL_COOLDOWN: Final = "trip_end_poll_cooldown_minutes"
+# Not offered in the Configure menu: see :class:`Timing`.
+OPT_TIMING: Final = "timing"
 
 DEFAULT_BROKER_PORT: Final = 8883
 DEFAULT_END_POLLS: Final = 3
@@ -103,6 +105,41 @@ def poll_settings(options: Mapping[str, Any]) -> PollSettings:
             )
         ),
         reserve=int(_number(options, OPT_RESERVE, DEFAULT_RESERVE)),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Timing:
+    """Token and stream delays in seconds; ``None`` keeps the part's default.
+
+    Read from the option ``timing`` (a mapping of these names), which no form
+    offers: the tests and the simulator compress BMW's hour-long token
+    lifetimes into seconds with it, so the margins must shrink as well.
+    """
+
+    refresh_margin: float | None = None
+    retry_min: float | None = None
+    retry_max: float | None = None
+    swap_margin: float | None = None
+    backoff_min: float | None = None
+    backoff_max: float | None = None
+    request_timeout: float | None = None
+    refresh_timeout: float | None = None
+
+
+def timing_settings(options: Mapping[str, Any]) -> Timing:
+    """Return the delays set in the ``timing`` option (none: the defaults)."""
+    raw = options.get(OPT_TIMING)
+    if not isinstance(raw, Mapping):
+        return Timing()
+    return Timing(
+        **{
+            name: float(value)
+            for name in Timing.__dataclass_fields__
+            if isinstance(value := raw.get(name), int | float)
+            and not isinstance(value, bool)
+            and value >= 0
+        }
     )
 
 

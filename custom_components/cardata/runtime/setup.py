@@ -19,7 +19,7 @@ from homeassistant.helpers.aiohttp_client import async_get_clientsession
 
 from ..api import CarDataApi, Endpoints, OAuthClient
 from ..auth.token_manager import TokenManager
-from ..common.settings import poll_settings, sharing_settings
+from ..common.settings import poll_settings, sharing_settings, timing_settings
 from ..const import CONF_CLIENT_ID
 from ..data.coordinator import CarDataCoordinator
 from ..data.value_store import ValueStore
@@ -40,8 +40,23 @@ async def async_build(
     """Build every part of a loaded entry (see the module docstring)."""
     endpoints = Endpoints.from_dict(entry.data)
     session = async_get_clientsession(hass)
-    oauth = OAuthClient(session, endpoints)
-    tokens = TokenManager(hass, entry, oauth, session, endpoints.api_url)
+    timing = timing_settings(entry.options)
+    oauth = OAuthClient(
+        session,
+        endpoints,
+        request_timeout=timing.request_timeout,
+        refresh_timeout=timing.refresh_timeout,
+    )
+    tokens = TokenManager(
+        hass,
+        entry,
+        oauth,
+        session,
+        endpoints.api_url,
+        refresh_margin=timing.refresh_margin,
+        retry_min=timing.retry_min,
+        retry_max=timing.retry_max,
+    )
     # The newer of the entry's and the token file's tokens, saved.
     await tokens.async_load()
     tokens.async_setup()
@@ -63,7 +78,16 @@ async def async_build(
     await values.async_restore()
     values.async_follow()
     entry.async_on_unload(values.async_flush)
-    stream = StreamOwner(hass, entry, endpoints, tokens, coordinator)
+    stream = StreamOwner(
+        hass,
+        entry,
+        endpoints,
+        tokens,
+        coordinator,
+        swap_margin=timing.swap_margin,
+        backoff_min=timing.backoff_min,
+        backoff_max=timing.backoff_max,
+    )
     stream.on_message = gate.async_route
     prediction = PredictionHub(rest)
     await prediction.async_load()

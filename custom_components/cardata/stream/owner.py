@@ -38,7 +38,8 @@ if TYPE_CHECKING:
     from ..data.coordinator import CarDataCoordinator
 
 # Swap to a fresh id token this many seconds before the old one expires. Must
-# stay below the token manager's refresh margin. Tests patch these values.
+# stay below the token manager's refresh margin. The defaults of the
+# constructor's arguments.
 SWAP_MARGIN: float = 300.0
 BACKOFF_MIN: float = 2.0
 BACKOFF_MAX: float = 300.0
@@ -59,8 +60,16 @@ class StreamOwner:
         endpoints: Endpoints,
         tokens: TokenManager,
         coordinator: CarDataCoordinator,
+        *,
+        swap_margin: float | None = None,
+        backoff_min: float | None = None,
+        backoff_max: float | None = None,
     ) -> None:
-        """Prepare the stream; nothing connects before :meth:`async_start`."""
+        """Prepare the stream; nothing connects before :meth:`async_start`.
+
+        ``swap_margin``, ``backoff_min`` and ``backoff_max`` (seconds) replace
+        :data:`SWAP_MARGIN`, :data:`BACKOFF_MIN` and :data:`BACKOFF_MAX`.
+        """
         self._hass = hass
         self._entry = entry
         self._tokens = tokens
@@ -76,9 +85,9 @@ class StreamOwner:
         )
         self.config = replace(
             config,
-            swap_margin=SWAP_MARGIN,
-            backoff_min=BACKOFF_MIN,
-            backoff_max=BACKOFF_MAX,
+            swap_margin=SWAP_MARGIN if swap_margin is None else swap_margin,
+            backoff_min=BACKOFF_MIN if backoff_min is None else backoff_min,
+            backoff_max=BACKOFF_MAX if backoff_max is None else backoff_max,
             reconnect_pause=RECONNECT_PAUSE,
         )
         # Home Assistant's shared verifying context: built once, no file
