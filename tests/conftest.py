@@ -23,10 +23,6 @@ import custom_components.cardata  # noqa: F401
 from custom_components.cardata.const import DOMAIN
 from tests.waiting import wait_for
 
-# test_migration.py (another change renames it) imports wait_for from here;
-# every other test imports tests.waiting.
-__all__ = ["wait_for"]
-
 pytest_plugins = ["tests.simulator.fixtures"]
 
 # Simulators started through make_simulator in the running test.

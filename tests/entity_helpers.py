@@ -7,7 +7,7 @@ messages; the end-to-end tests publish through the simulator's broker instead.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -194,19 +194,6 @@ def quiet_recorder() -> Iterator[None]:
     finally:
         for logger, level in zip(loggers, levels, strict=True):
             logger.setLevel(level)
-
-
-async def wait_for(
-    hass: HomeAssistant,
-    condition: Callable[[], bool],
-    timeout: float = 20.0,
-) -> None:
-    """:func:`tests.waiting.wait_for` under its older signature (``hass`` first).
-
-    Only for test_takeover_upgrade.py, which another change is editing; every other
-    test imports :func:`tests.waiting.wait_for`.
-    """
-    await waiting.wait_for(condition, timeout=timeout)
 
 
 def device_for(

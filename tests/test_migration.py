@@ -33,7 +33,7 @@ from custom_components.cardata.const import (
 )
 from custom_components.cardata.upgrade import migration
 from custom_components.cardata.upgrade.followup import CONF_TAKEOVER_FOLLOWUP
-from tests.conftest import rest_settled, wait_for
+from tests.conftest import rest_settled
 from tests.simulator import CLIENT_A, GCID_A, VIN_BEV, Simulator
 from tests.takeover_helpers import (
     PREVIOUS_CONTAINER,
@@ -41,6 +41,7 @@ from tests.takeover_helpers import (
     previous_entry,
     register_previous_entity,
 )
+from tests.waiting import wait_for
 
 SOC = "vehicle.drivetrain.batteryManagement.header"
 HOOD = "vehicle.body.hood.isOpen"

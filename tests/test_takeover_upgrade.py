@@ -57,7 +57,7 @@ from custom_components.cardata.upgrade.followup import (
     old_words,
 )
 from custom_components.cardata.vehicles.gate import vin_key
-from tests.entity_helpers import entry_data, quiet_recorder, wait_for
+from tests.entity_helpers import entry_data, quiet_recorder
 from tests.mosquitto import Broker, mosquitto
 from tests.simulator import GCID_A, VIN_BEV, Simulator
 from tests.takeover_helpers import (
@@ -65,6 +65,7 @@ from tests.takeover_helpers import (
     previous_entry,
     register_previous_entity,
 )
+from tests.waiting import wait_for
 
 SOC = "vehicle.drivetrain.batteryManagement.header"
 MILEAGE = "vehicle.vehicle.travelledDistance"
@@ -266,7 +267,7 @@ async def test_takeover_loses_nothing(
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
     assert entry.state is ConfigEntryState.LOADED
-    await wait_for(hass, lambda: CONF_TAKEOVER_FOLLOWUP not in entry.data)
+    await wait_for(lambda: CONF_TAKEOVER_FOLLOWUP not in entry.data)
     await async_wait_recording_done(hass)
 
     # Options carried over, in our names.
@@ -343,7 +344,7 @@ async def test_takeover_loses_nothing(
 
     # The owner's bridge still feeds the entities (its layout, anonymous).
     stream = entry.runtime_data.stream
-    await wait_for(hass, lambda: stream.state is StreamState.CONNECTED)
+    await wait_for(lambda: stream.state is StreamState.CONNECTED)
     message = simulator.message(V, GCID_A, {SOC: 64})
     message.pop("entityId")
     publisher = paho.Client(CallbackAPIVersion.VERSION2)
@@ -351,7 +352,7 @@ async def test_takeover_loses_nothing(
     try:
         publisher.loop_start()
         publisher.publish(f"bmw/{V}", json.dumps(message)).wait_for_publish(5)
-        await wait_for(hass, lambda: hass.states.get("sensor.my_bmw_soc").state == "64")
+        await wait_for(lambda: hass.states.get("sensor.my_bmw_soc").state == "64")
     finally:
         publisher.disconnect()
         publisher.loop_stop()
@@ -547,7 +548,7 @@ async def test_entry_of_version_2_1_loses_nothing(
 
     hass.set_state(CoreState.running)
     hass.bus.async_fire(EVENT_HOMEASSISTANT_STARTED)
-    await wait_for(hass, lambda: CONF_TAKEOVER_FOLLOWUP not in entry.data)
+    await wait_for(lambda: CONF_TAKEOVER_FOLLOWUP not in entry.data)
     await async_wait_recording_done(hass)
     # The follow-up did its work with the values carried over: the statistics
     # of what is gone are cleared, the automation with an old value named.
