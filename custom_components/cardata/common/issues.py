@@ -15,6 +15,11 @@ The flows that fix the fixable ones live in :mod:`.repairs`.
   once the other client is stopped.
 - ``stream_scope_missing``: the login lacks the streaming permission;
   fixable: start a new login.
+- ``stream_tls_failed``: BMW's broker's certificate is not trusted (or the
+  CA file is not usable); fixable: the Stream security settings, saved
+  from the fix flow, reconnect the stream. Cleared when the stream connects.
+- ``broker_tls_failed``: the same for a custom broker, whose TLS is set in
+  the Settings; explained only.
 """
 
 from __future__ import annotations
@@ -35,6 +40,8 @@ SECONDARY = "secondary_user"
 REMOVED = "vehicle_removed"
 EVICTED = "stream_evicted"
 SCOPE_MISSING = "stream_scope_missing"
+TLS_FAILED = "stream_tls_failed"
+BROKER_TLS_FAILED = "broker_tls_failed"
 STREAM_SCOPE = "cardata:streaming:read"
 
 
@@ -122,7 +129,16 @@ def _delete_matching(
 @callback
 def async_delete_entry_issues(hass: HomeAssistant, entry_id: str) -> None:
     """Delete every issue of a removed entry: none of them can be fixed now."""
-    for kind in (QUOTA, CONTAINER_LIMIT, SECONDARY, REMOVED, EVICTED, SCOPE_MISSING):
+    for kind in (
+        QUOTA,
+        CONTAINER_LIMIT,
+        SECONDARY,
+        REMOVED,
+        EVICTED,
+        SCOPE_MISSING,
+        TLS_FAILED,
+        BROKER_TLS_FAILED,
+    ):
         _delete_matching(hass, issue_id(kind, entry_id))
 
 
