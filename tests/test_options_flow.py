@@ -49,6 +49,7 @@ async def test_menu_lists_every_item(hass: HomeAssistant, simulator) -> None:
         "reauth",
         "refresh_tokens",
         "settings",
+        "stream_security",
         "reset_container",
         "fetch_now",
     ]

@@ -11,8 +11,22 @@ from homeassistant.helpers import issue_registry as ir
 
 from .api import ApiError, CarDataConnectionError
 from .common.display import local_time
-from .common.issues import EVICTED, REMOVED, SCOPE_MISSING, issue_id, vin_suffix
+from .common.issues import (
+    EVICTED,
+    REMOVED,
+    SCOPE_MISSING,
+    TLS_FAILED,
+    issue_id,
+    vin_suffix,
+)
 from .const import DOMAIN
+from .flows.stream_security import (
+    STEP,
+    async_check,
+    async_save,
+    placeholders,
+    security_schema,
+)
 from .rest.bootstrap import async_ensure_container
 from .rest.quota import QuotaSpentError
 from .rest.quota_policy import CallKind
@@ -110,6 +124,44 @@ class _EntryFixFlow(RepairsFlow):
         return self.async_create_entry(data={})
 
 
+class _StreamSecurityFixFlow(RepairsFlow):
+    """The Stream security form, opened from the issue that says what failed."""
+
+    def __init__(self, entry_id: str) -> None:
+        self._entry_id = entry_id
+
+    async def async_step_init(
+        self,
+        user_input: dict[str, str] | None = None,  # noqa: ARG002
+    ) -> RepairsFlowResult:
+        """Start at the form."""
+        return await self.async_step_stream_security()
+
+    async def async_step_stream_security(
+        self, user_input: dict[str, Any] | None = None
+    ) -> RepairsFlowResult:
+        """Show what failed and the settings; saving reconnects (no new login)."""
+        entry = self.hass.config_entries.async_get_entry(self._entry_id)
+        if entry is None:
+            return self.async_abort(reason="not_loaded")
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            errors = await async_check(self.hass, user_input)
+            if not errors:
+                async_save(self.hass, entry, user_input)
+                return self.async_create_entry(data={})
+        issue = ir.async_get(self.hass).async_get_issue(DOMAIN, self.issue_id)
+        shown = {"reason": "-", **placeholders(entry)}
+        if issue is not None and issue.translation_placeholders:
+            shown |= issue.translation_placeholders
+        return self.async_show_form(
+            step_id=STEP,
+            data_schema=security_schema(user_input or entry.data),
+            errors=errors,
+            description_placeholders=shown,
+        )
+
+
 def _error(err: Exception) -> str:
     if isinstance(err, ApiError):
         return f"{err.error_id or ''} HTTP {err.status}".strip()
@@ -123,6 +175,8 @@ async def async_create_fix_flow(
 ) -> RepairsFlow:
     """Create the fix flow of one of our fixable issues."""
     data = data or {}
+    if data.get("kind") == TLS_FAILED:
+        return _StreamSecurityFixFlow(str(data.get("entry_id", "")))
     return _EntryFixFlow(
         str(data.get("entry_id", "")),
         str(data.get("kind", "")),

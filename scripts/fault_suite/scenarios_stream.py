@@ -252,3 +252,29 @@ async def both_kill9(run: Run) -> Verdict:
         asyncio.get_running_loop().time() - start,
         f"reauth flows: {reauth}",
     )
+
+
+@scenario("CA file changed in place")
+async def ca_changed_in_place(run: Run) -> Verdict:
+    """A new CA written over the entry's CA file, the broker on its certificate.
+
+    The stream reads the CA file for every connection: the next one trusts
+    the new CA, with no reload, no new login and no TLS failure on the way.
+    """
+    h = run.h
+    warnings = h.log_text().count("TLS with")
+    answer = await h.world("rotate_ca")
+    same_path = answer.get("ca_file") == h.info["stream_ca_file"]
+    await h.world("drop")
+    took = await run.probe(120)
+    reauth = await h.reauth_flows()
+    failed = h.log_text().count("TLS with") - warnings
+    issue = any(i.startswith("stream_tls_failed") for i in await h.issues())
+    held = took is not None and same_path and reauth == 0 and not failed and not issue
+    note = (
+        "same path, new CA: next connection trusted it"
+        if held
+        else f"same path {same_path}; TLS warnings {failed}; issue {issue}; "
+        f"reauth {reauth}"
+    )
+    return Verdict(held, took, note)

@@ -22,6 +22,7 @@ from custom_components.cardata.api import (
     StreamMessage,
     StreamState,
     StreamTls,
+    check_ca_file,
 )
 from custom_components.cardata.api.connection import MqttConnection, open_socket
 from custom_components.cardata.api.stream import EVICTED_MESSAGE, build_ssl_context
@@ -487,3 +488,72 @@ async def test_callback_errors_do_not_stop_the_stream(
     assert stream.parser.dropped["invalid_json"] == 1
     assert "Error handling a stream message" in caplog.text
     assert "Error in the stream state callback" in caplog.text
+
+
+# --- TLS ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("kind", "reason"),
+    [
+        ("untrusted", "unable to get local issuer certificate"),
+        ("expired", "certificate has expired"),
+        ("wrong_host", "mismatch"),
+    ],
+)
+async def test_untrusted_certificate_is_a_tls_failure(
+    simulator: Simulator, kind: str, reason: str
+) -> None:
+    simulator.present_certificate(kind)
+    async with running(simulator, _config(simulator, backoff_min=60.0)) as run:
+        await wait_for(lambda: run.stream.state is StreamState.TLS_FAILED)
+        assert run.stream.tls_reason is not None
+        assert reason in run.stream.tls_reason
+        assert (run.stream.last_error or "").startswith(
+            "stream certificate not trusted: "
+        )
+        assert StreamState.REFUSED not in run.states
+        assert simulator.broker.connect_count(GCID_A) == 0
+        # The broker's certificate is fixed: the next attempt connects.
+        simulator.present_certificate("trusted")
+        run.stream.request_reconnect()
+        await wait_for(lambda: run.stream.state is StreamState.CONNECTED)
+        assert run.stream.tls_reason is None
+        assert run.stream.last_error is None
+
+
+async def test_ca_file_replaced_in_place_is_read_at_the_next_connection(
+    make_simulator: Callable[..., Any], tmp_path: Any
+) -> None:
+    sim: Simulator = await make_simulator(cert_dir=str(tmp_path / "ca"))
+    async with running(sim, _config(sim)) as run:
+        await wait_for(lambda: run.stream.state is StreamState.CONNECTED)
+        sim.rotate_ca()  # same path, a new CA; the broker presents its certificate
+        await sim.broker.drop(GCID_A)
+        await wait_for(lambda: sim.broker.connect_count(GCID_A) == 2)
+        await wait_for(lambda: run.stream.state is StreamState.CONNECTED)
+        assert StreamState.TLS_FAILED not in run.states
+
+
+async def test_unusable_ca_file_is_a_tls_failure(
+    simulator: Simulator, tmp_path: Any
+) -> None:
+    missing = str(tmp_path / "nowhere.pem")
+    config = _config(simulator, ca_file=missing, backoff_min=60.0)
+    async with running(simulator, config) as run:
+        await wait_for(lambda: run.stream.state is StreamState.TLS_FAILED)
+        assert run.stream.tls_reason == "CA file not usable (No such file or directory)"
+        assert missing not in (run.stream.last_error or "")
+
+
+def test_check_ca_file(simulator: Simulator, tmp_path: Any) -> None:
+    text = tmp_path / "text.pem"
+    text.write_text("not a certificate\n")
+    key = tmp_path / "key.pem"
+    key.write_text("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n")
+    assert check_ca_file(simulator.ca_file) is None
+    assert check_ca_file(str(tmp_path / "nowhere.pem")) == "missing"
+    assert check_ca_file("") == "missing"
+    assert check_ca_file(str(tmp_path)) == "missing"  # a folder
+    assert check_ca_file(str(text)) == "invalid"
+    assert check_ca_file(str(key)) == "invalid"

@@ -115,6 +115,10 @@ class Broker:
             self._watch(), name="cardata-sim-broker-watch"
         )
 
+    def use_context(self, context: ssl.SSLContext) -> None:
+        """Present this TLS context's certificate from the next connection on."""
+        self._context = context
+
     async def stop(self) -> None:
         """Close every connection and the listener."""
         if self._watchdog:

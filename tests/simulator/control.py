@@ -13,7 +13,8 @@ peers. Everything is JSON:
 ``POST /_sim/world`` ``{"command": "...", ...}``
     World commands, see :data:`COMMANDS` (publish, publish_raw, drop, evict,
     release, advance, revoke, quota_exhaust, quota_reset, quota_mode,
-    delete_containers, fill_containers, stop_scenarios).
+    delete_containers, fill_containers, stop_scenarios, present_certificate,
+    rotate_ca).
 ``GET /_sim/stats?gcid=...``
     Connections, refusals, evictions, REST and token calls of an account.
 """
@@ -159,6 +160,23 @@ async def _fill_containers(sim: Simulator, args: dict[str, Any]) -> dict[str, An
     return {"containers": rest.container_limit}
 
 
+async def _present_certificate(sim: Simulator, args: dict[str, Any]) -> dict[str, Any]:
+    """``kind``: trusted, untrusted, expired or wrong_host (next connections)."""
+    kind = str(args.get("kind", ""))
+    try:
+        ca_file = sim.present_certificate(kind)
+    except ValueError:
+        raise CommandError(
+            "kind is one of trusted, untrusted, expired, wrong_host"
+        ) from None
+    return {"kind": kind, "ca_file": ca_file}
+
+
+async def _rotate_ca(sim: Simulator, _args: dict[str, Any]) -> dict[str, Any]:
+    """A new CA written over the CA file (same path); the broker uses it."""
+    return {"ca_file": sim.rotate_ca()}
+
+
 async def _stop_scenarios(sim: Simulator, _args: dict[str, Any]) -> dict[str, Any]:
     await sim.stop_scenarios()
     return {}
@@ -177,6 +195,8 @@ COMMANDS: dict[str, Command] = {
     "delete_containers": _delete_containers,
     "fill_containers": _fill_containers,
     "stop_scenarios": _stop_scenarios,
+    "present_certificate": _present_certificate,
+    "rotate_ca": _rotate_ca,
 }
 
 
@@ -206,6 +226,7 @@ def stats(sim: Simulator, gcid: str) -> dict[str, Any]:
         "quota_used": sim.quota.calls(gcid),
         "token_calls": sim.oauth.token_calls,
         "published": broker.published,
+        "presented": str(sim.presented),
     }
 
 

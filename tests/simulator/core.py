@@ -21,7 +21,14 @@ from .market import basic_data, stream_unit, to_wire
 from .oauth import OAuth, iso
 from .rest import Quota, Rest
 from .scenario import Step, default_steps, run_steps
-from .tls import cert_files, server_context
+from .tls import (
+    CertFiles,
+    Presented,
+    cert_files,
+    presented_context,
+    rotate,
+    server_context,
+)
 from .world import (
     BUILTIN,
     CLIENT_A,
@@ -158,6 +165,8 @@ class Simulator:
         self.broker = Broker(self)
         self.endpoints: dict[str, Any] = {}
         self.ca_file = ""
+        self._files: CertFiles | None = None
+        self.presented = Presented.TRUSTED
         self.messages: list[tuple[str, bytes]] = []
         self._runner: web.AppRunner | None = None
         self._handlers: set[asyncio.Task[Any]] = set()
@@ -173,6 +182,46 @@ class Simulator:
         """Move the simulator's clock forward (token expiry, quota, codes)."""
         self._offset += dt.timedelta(seconds=seconds)
 
+    # ----- TLS -------------------------------------------------------------
+    def present_certificate(self, presented: str) -> str:
+        """Make the broker present another certificate from the next connection.
+
+        Args:
+            presented: a :class:`~.tls.Presented` value: ``trusted`` (the
+                default), ``untrusted`` (another CA), ``expired`` or
+                ``wrong_host``.
+
+        Returns:
+            The CA file that trusts the presented certificate: ``ca_file``,
+            or for ``untrusted`` the other CA's file next to it.
+
+        Connections already open keep theirs.
+        """
+        files = self._started_files()
+        kind = Presented(presented)
+        self.broker.use_context(presented_context(files, kind))
+        self.presented = kind
+        return files.other_ca_file if kind is Presented.UNTRUSTED else files.ca_file
+
+    def rotate_ca(self) -> str:
+        """Replace the CA file in place (same path, a new CA) and use it.
+
+        The broker presents a certificate of the new CA from the next
+        connection on; connections already open keep theirs. Every file of
+        the certificate directory is rewritten, so give a simulator that
+        rotates its own ``cert_dir``. Returns the CA file's path.
+        """
+        files = self._started_files()
+        rotate(files)
+        self.broker.use_context(server_context(files))
+        self.presented = Presented.TRUSTED
+        return files.ca_file
+
+    def _started_files(self) -> CertFiles:
+        if self._files is None:
+            raise RuntimeError("the simulator is not started")
+        return self._files
+
     # ----- lifecycle -------------------------------------------------------
     async def start(self) -> None:
         """Serve HTTP and MQTT on the running loop."""
@@ -180,6 +229,8 @@ class Simulator:
         if self._state_file:
             await asyncio.to_thread(persist.load, self, self._state_file)
         self.ca_file = files.ca_file
+        self._files = files
+        self.presented = Presented.TRUSTED
         self.stopping.clear()
         app = web.Application(middlewares=[self._track])
         app.add_routes(self.oauth.routes())

@@ -99,7 +99,7 @@ from .models import (
 )
 from .parser import DescriptorValue, MessageParser, StreamMessage, Value
 from .rest import ApiCall, CarDataApi
-from .stream import CarDataStream, StreamConfig, StreamState
+from .stream import CarDataStream, StreamConfig, StreamState, check_ca_file
 from .tokens import TokenSet, is_valid_client_id, normalize_client_id
 
 __all__ = [
@@ -146,6 +146,7 @@ __all__ = [
     "Value",
     "VehicleMapping",
     "VehicleNotPermittedError",
+    "check_ca_file",
     "format_timestamp",
     "is_valid_client_id",
     "normalize_client_id",

@@ -30,6 +30,7 @@ from .stream_attempt import (
     Ended,
     StreamState,
     build_ssl_context,
+    check_ca_file,
     establish,
     load_ssl_context,
 )
@@ -49,6 +50,7 @@ __all__ = [
     "StreamConfig",
     "StreamState",
     "build_ssl_context",
+    "check_ca_file",
 ]
 
 _LOGGER = logging.getLogger(__name__)
@@ -73,6 +75,10 @@ class CarDataStream:
         parser: the message parser (its ``dropped`` counts bad payloads).
         history: recent connection events as (UTC time, reason).
         last_error: the latest failure, without secrets; ``None`` when fine.
+        tls_reason: why TLS failed last (the broker's certificate not
+            trusted: ``certificate has expired``, ``self-signed certificate``,
+            a host name mismatch; or the CA file not usable), since the last
+            connection; ``None`` once connected.
         messages: messages delivered to ``on_message``.
         last_message_at: UTC time of the latest delivered message.
         next_attempt: UTC time of the next connection attempt while waiting.
@@ -95,17 +101,21 @@ class CarDataStream:
             tokens: source of the id token (the MQTT password).
             on_message: receives every parsed message, on the event loop.
             on_state: receives every state change, on the event loop.
-            ssl_context: TLS context to use instead of building one (the
-                default is built once in an executor, as it reads files).
+            ssl_context: TLS context to use instead of building one. Else
+                it is built in an executor (it reads files): once for the
+                system's CAs, and for every connection attempt with a CA file,
+                so a file replaced in place is read at the next connection.
         """
         self._config = config
         self._tokens = tokens
         self._on_message = on_message
         self._on_state = on_state
         self._ssl_context = ssl_context
+        self._system_context: ssl.SSLContext | None = None
         self.parser = MessageParser()
         self.history: deque[tuple[datetime, str]] = deque(maxlen=HISTORY_LENGTH)
         self.last_error: str | None = None
+        self.tls_reason: str | None = None
         self.messages = 0
         self.last_message_at: datetime | None = None
         self._state = StreamState.STOPPED
@@ -246,6 +256,8 @@ class CarDataStream:
         """Record a failed attempt and wait before the next one."""
         self._failures += 1
         self._note(fail.message)
+        if fail.tls_reason is not None:
+            self.tls_reason = fail.tls_reason
         if fail.not_authorized:
             verdict = self._contest.refusal(time.monotonic())
         elif fail.bad_credentials:
@@ -323,10 +335,21 @@ class CarDataStream:
                 task.cancel()
 
     async def _context(self) -> ssl.SSLContext | None:
+        """The TLS context of the next connection attempt (None: plain TCP).
+
+        A CA file is read for every attempt, not kept: an owner who replaces
+        it in place (a renewed CA) is heard at the next connection.
+        """
         cfg = self._config
-        if cfg.tls is not StreamTls.NONE and self._ssl_context is None:
-            self._ssl_context = await load_ssl_context(cfg.tls, cfg.ca_file)
-        return self._ssl_context if cfg.tls is not StreamTls.NONE else None
+        if cfg.tls is StreamTls.NONE:
+            return None
+        if self._ssl_context is not None:
+            return self._ssl_context
+        if cfg.tls is StreamTls.CUSTOM_CA:
+            return await load_ssl_context(cfg.tls, cfg.ca_file)
+        if self._system_context is None:
+            self._system_context = await load_ssl_context(cfg.tls, None)
+        return self._system_context
 
     def _deliver(self, topic: str, payload: bytes) -> None:
         message = self.parser.parse(payload, topic)
@@ -379,6 +402,7 @@ class CarDataStream:
     ) -> Ended:
         started = time.monotonic()
         self.last_error = None
+        self.tls_reason = None
         self.swapping = False
         self._note("connected")
         self._set_state(StreamState.CONNECTED)

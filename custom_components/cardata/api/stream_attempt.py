@@ -10,6 +10,7 @@ import asyncio
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+import os
 import ssl
 
 from .connection import (
@@ -32,6 +33,8 @@ class StreamState(StrEnum):
     WAITING_FOR_TOKEN = "waiting_for_token"  # noqa: S105 - a state name
     EVICTED = "evicted"
     REFUSED = "refused"
+    TLS_FAILED = "tls_failed"
+    """The broker's certificate was not trusted, or the CA file not usable."""
 
 
 class AttemptFailedError(Exception):
@@ -44,13 +47,19 @@ class AttemptFailedError(Exception):
         *,
         not_authorized: bool = False,
         bad_credentials: bool = False,
+        tls_reason: str | None = None,
     ) -> None:
-        """Store the failure and what it says about the broker."""
+        """Store the failure and what it says about the broker.
+
+        ``tls_reason`` says why TLS failed (certificate not trusted, CA file
+        not usable); ``None`` for every other failure.
+        """
         super().__init__(message)
         self.kind = kind
         self.message = message
         self.not_authorized = not_authorized
         self.bad_credentials = bad_credentials
+        self.tls_reason = tls_reason
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +76,11 @@ def build_ssl_context(tls: StreamTls, ca_file: str | None) -> ssl.SSLContext | N
     """Return the TLS context for ``tls`` (blocking: reads certificate files).
 
     Verification is on (hostname and chain); TLS 1.2 and 1.3 are allowed.
+
+    Raises:
+        OSError: the CA file cannot be read (``ssl.SSLError``: no PEM
+            certificate in it).
+        ValueError: ``CUSTOM_CA`` without a CA file.
     """
     if tls is StreamTls.NONE:
         return None
@@ -117,9 +131,11 @@ async def establish(
     except SubscribeRefusedError as err:
         raise AttemptFailedError(StreamState.REFUSED, str(err)) from None
     except ssl.SSLCertVerificationError as err:
+        reason = str(err.verify_message or err.reason or "verification failed")
         raise AttemptFailedError(
-            StreamState.REFUSED,
-            f"stream certificate not trusted: {err.verify_message}",
+            StreamState.TLS_FAILED,
+            f"stream certificate not trusted: {reason}",
+            tls_reason=reason,
         ) from None
     except TimeoutError:
         raise AttemptFailedError(
@@ -140,12 +156,44 @@ async def load_ssl_context(
     """Build the TLS context in an executor (it reads certificate files).
 
     Raises:
-        AttemptFailedError: the settings cannot be loaded (refused).
+        AttemptFailedError: the CA file cannot be read or holds no
+            certificate (a TLS failure).
     """
     loop = asyncio.get_running_loop()
     try:
         return await loop.run_in_executor(None, build_ssl_context, tls, ca_file)
-    except (OSError, ValueError, ssl.SSLError) as err:
+    except (OSError, ValueError) as err:
+        reason = f"CA file not usable ({_describe(err)})"
         raise AttemptFailedError(
-            StreamState.REFUSED, f"cannot load the TLS settings: {err}"
+            StreamState.TLS_FAILED,
+            f"cannot load the TLS settings: {reason}",
+            tls_reason=reason,
         ) from None
+
+
+def _describe(err: Exception) -> str:
+    """A short reason without a traceback (``ssl.SSLError`` is an OSError)."""
+    if isinstance(err, ssl.SSLError):
+        reason = err.reason or "not a PEM certificate"
+        return str(reason).lower().replace("_", " ")
+    if isinstance(err, OSError) and err.strerror:
+        return err.strerror
+    return str(err)
+
+
+def check_ca_file(path: str) -> str | None:
+    """Check a CA file the way the stream loads it (blocking: reads the file).
+
+    Returns:
+        ``None`` when it is a readable PEM file with at least one
+        certificate; else ``"missing"`` (no such file) or ``"invalid"``
+        (unreadable, or no PEM certificate in it).
+    """
+    if not path or not os.path.isfile(path):  # noqa: PTH113 - a str path
+        return "missing"
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    try:
+        context.load_verify_locations(cafile=path)
+    except OSError, ValueError:
+        return "invalid"
+    return None if context.cert_store_stats()["x509"] else "invalid"

@@ -19,6 +19,11 @@ The flows that fix the fixable ones live in :mod:`.repairs`.
   disk; it is kept in memory and saving is retried. Cleared by the first
   save that works (nothing to confirm: the owner frees space or fixes the
   folder's permissions).
+- ``stream_tls_failed``: BMW's broker's certificate is not trusted (or the
+  CA file is not usable); fixable: the Stream security settings, saved
+  from the fix flow, reconnect the stream. Cleared when the stream connects.
+- ``broker_tls_failed``: the same for a custom broker, whose TLS is set in
+  the Settings; explained only.
 """
 
 from __future__ import annotations
@@ -40,6 +45,8 @@ REMOVED = "vehicle_removed"
 EVICTED = "stream_evicted"
 SCOPE_MISSING = "stream_scope_missing"
 TOKEN_NOT_SAVED = "token_not_saved"  # noqa: S105 - an issue kind
+TLS_FAILED = "stream_tls_failed"
+BROKER_TLS_FAILED = "broker_tls_failed"
 STREAM_SCOPE = "cardata:streaming:read"
 
 
@@ -153,6 +160,8 @@ def async_delete_entry_issues(hass: HomeAssistant, entry_id: str) -> None:
         EVICTED,
         SCOPE_MISSING,
         TOKEN_NOT_SAVED,
+        TLS_FAILED,
+        BROKER_TLS_FAILED,
     )
     for kind in kinds:
         _delete_matching(hass, issue_id(kind, entry_id))

@@ -2,7 +2,8 @@
 
 Items: log in again; refresh tokens now (no API call); settings (polling
 thresholds, stream silence, opt-in extras, a custom MQTT broker as the stream
-source); reset the telematic container (2 to 3 calls); fetch now (mappings,
+source); stream security (TLS mode and CA file of BMW's stream, no new
+login); reset the telematic container (2 to 3 calls); fetch now (mappings,
 basic data, telematic data) showing what came back. Items that cost API calls
 say so and are refused when the calls do not fit the day's budget.
 """
@@ -83,6 +84,12 @@ from .broker_form import (
     merge_settings,
     sharing_schema,
 )
+from .stream_security import (
+    async_check as async_check_security,
+    async_save as async_save_security,
+    placeholders as security_placeholders,
+    security_schema,
+)
 
 ITEMS = "items"
 FETCH_ITEMS = ["mappings", "basic_data", "telematic_data"]
@@ -153,6 +160,7 @@ class CarDataOptionsFlow(OptionsFlowWithReload):
                 "reauth",
                 "refresh_tokens",
                 "settings",
+                "stream_security",
                 "reset_container",
                 "fetch_now",
             ],
@@ -222,6 +230,24 @@ class CarDataOptionsFlow(OptionsFlowWithReload):
             description_placeholders={
                 "in_force": in_force(self.config_entry.data, self.config_entry.options)
             },
+        )
+
+    async def async_step_stream_security(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """TLS mode and CA file of BMW's stream; saving reconnects (no new login)."""
+        entry = self.config_entry
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            errors = await async_check_security(self.hass, user_input)
+            if not errors:
+                async_save_security(self.hass, entry, user_input)
+                return self.async_abort(reason="stream_security_saved")
+        return self.async_show_form(
+            step_id="stream_security",
+            data_schema=security_schema(user_input or entry.data),
+            errors=errors,
+            description_placeholders=security_placeholders(entry),
         )
 
     async def _check_broker(self, options: dict[str, Any]) -> dict[str, str]:

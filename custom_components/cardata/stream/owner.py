@@ -78,6 +78,8 @@ class StreamOwner:
             coordinator.async_apply_message
         )
         broker = custom_broker(entry.options)
+        self.custom_broker = broker is not None
+        """True when the stream reads from a custom broker (Settings), not BMW's."""
         config = (
             broker.stream_config(tokens.gcid)
             if broker is not None
@@ -107,6 +109,7 @@ class StreamOwner:
         self._state = StreamState.STOPPED
         self._auth_failed = False
         self._lost_logged = False
+        self._tls_warned: set[str] = set()
         self.messages_received = 0
         self.last_message_at: datetime | None = None
         self.recent_messages: deque[StreamMessage] = deque(maxlen=RECENT_MESSAGES)
@@ -125,6 +128,11 @@ class StreamOwner:
         if self._auth_failed:
             return "login expired"
         return self.stream.last_error
+
+    @property
+    def tls_reason(self) -> str | None:
+        """Return why TLS failed since the last connection (no secrets), or None."""
+        return self.stream.tls_reason
 
     @property
     def next_attempt(self) -> datetime | None:
@@ -176,8 +184,29 @@ class StreamOwner:
         elif state is StreamState.CONNECTED and self._lost_logged:
             self._lost_logged = False
             LOGGER.info("BMW CarData stream is back")
+        if state is StreamState.TLS_FAILED:
+            self._warn_tls()
+        elif state is StreamState.CONNECTED:
+            self._tls_warned.clear()
         self._coordinator.async_set_stream_state(self.state)
         self._listeners.notify()
+
+    def _warn_tls(self) -> None:
+        """Log a TLS failure once per distinct reason until the stream connects."""
+        reason = self.stream.tls_reason or "unknown reason"
+        if reason in self._tls_warned:
+            return
+        self._tls_warned.add(reason)
+        LOGGER.warning(
+            "BMW CarData stream: TLS with %s:%s failed: %s. The stream retries; "
+            "check the CA certificate under Configure > %s",
+            self.config.host,
+            self.config.port,
+            reason,
+            "Settings > Custom MQTT broker"
+            if self.custom_broker
+            else "Stream security",
+        )
 
     @callback
     def _on_tokens(self) -> None:
