@@ -4,7 +4,9 @@ The stream owner hands each parsed MQTT message to
 :meth:`CarDataCoordinator.async_apply_message`; the REST side hands telematic
 snapshots to :meth:`CarDataCoordinator.async_apply_values`. The coordinator keeps,
 per VIN and per descriptor, the value, unit, BMW timestamp and the time Home
-Assistant received it, drops values older than the one it holds, and wakes only
+Assistant received it, drops values older than the one it holds (by BMW's
+timestamps while BMW's clock agrees with ours; in arrival order while it
+does not, see :mod:`.clock`), and wakes only
 the listeners of the (VIN, descriptor) pairs that changed. It also announces
 vehicles and descriptors it has not seen before, so the platforms can add
 entities at runtime, and it remembers from the entity and device registries what
@@ -18,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING, Final
 
 from homeassistant.config_entries import ConfigEntry
@@ -32,6 +34,7 @@ from ..auth.token_manager import TokenManager
 from ..catalogue.value_check import ValueCheck
 from ..common.listeners import KeyedListeners, Listeners
 from ..const import DOMAIN, LOGGER
+from .clock import CLOCK_SKEW, StreamClock
 
 if TYPE_CHECKING:
     from ..api import StreamMessage
@@ -57,9 +60,6 @@ NOT_DESCRIPTORS: Final = frozenset(
     }
 )
 """Unique-id tails of kvanbiesen/bmw-cardata-ha that look like descriptors."""
-
-FUTURE_TOLERANCE: Final = timedelta(days=1)
-"""A BMW timestamp further ahead of its arrival than this is not trusted."""
 
 DEVICE_INFO_FIELDS: Final = frozenset(
     {
@@ -148,6 +148,8 @@ class CarDataCoordinator:
         """Mirror of the stream state, set by the stream owner."""
         self.ignored_older = 0
         """Values dropped because BMW's timestamp was older than the held one."""
+        self.clock = StreamClock()
+        """BMW's stream clock against ours, per vehicle."""
         self.value_check = ValueCheck()
         """Drops (and counts) values that do not fit the descriptor's type."""
         self._change_listeners: Listeners[str] = Listeners()
@@ -221,6 +223,7 @@ class CarDataCoordinator:
         """Apply one parsed stream message (the stream owner's entry point)."""
         received_at = dt_util.utcnow()
         outer = msg.timestamp
+        self.clock.follow(msg.vin, outer, received_at)
         self.async_apply_values(
             msg.vin,
             {
@@ -237,8 +240,10 @@ class CarDataCoordinator:
     ) -> None:
         """Apply descriptor values of one vehicle (stream or REST snapshot).
 
-        A value whose BMW timestamp is older than the held one is ignored. A
-        value equal in value, unit and timestamp to the held one changes nothing.
+        A value whose BMW timestamp is older than the held one is ignored,
+        unless BMW's stream clock disagrees with ours (then values count in
+        the order they arrive). A value equal in value, unit and timestamp to
+        the held one changes nothing.
         Listeners of a (VIN, descriptor) are called when its value, unit or BMW
         timestamp changed; entities decide themselves whether their state moved.
         """
@@ -282,6 +287,7 @@ class CarDataCoordinator:
         """Store accepted values; return (changed known, first seen) descriptors."""
         held = vehicle.descriptors
         known = vehicle.known_descriptors
+        arrival = self.clock.skewed(vehicle.vin)
         changed: list[str] = []
         new: list[str] = []
         for name, state in values.items():
@@ -290,7 +296,7 @@ class CarDataCoordinator:
             if not self.value_check.accepts(name, state.value):
                 continue  # the wrong type: the last good value stays
             if (old := held.get(name)) is not None:
-                if _is_older(state, old):
+                if not arrival and _is_older(state, old):
                     self.ignored_older += 1
                     continue
                 if _same(state, old):
@@ -305,9 +311,10 @@ class CarDataCoordinator:
             stamp = state.effective_timestamp
             newest = vehicle.last_timestamp
             if (
-                newest is None
+                arrival
+                or newest is None
                 or stamp > newest
-                or newest - state.received_at > FUTURE_TOLERANCE
+                or newest - state.received_at > CLOCK_SKEW
             ):
                 vehicle.last_timestamp = stamp
             if name in known:
@@ -396,14 +403,15 @@ def _device_fields(device: dr.DeviceEntry) -> dict[str, str]:
 def _is_older(state: DescriptorState, old: DescriptorState) -> bool:
     """True when BMW's timestamp says ``state`` is older than the held ``old``.
 
-    A held timestamp far ahead of the time it arrived is a clock glitch and
-    does not block later values (else the descriptor would freeze for good).
+    A held timestamp more than :data:`~.clock.CLOCK_SKEW` ahead of the time
+    it arrived was stamped by a clock running ahead and does not block later
+    values (else the descriptor would freeze until that clock's time).
     """
     return (
         state.timestamp is not None
         and old.timestamp is not None
         and state.timestamp < old.timestamp
-        and old.timestamp - old.received_at <= FUTURE_TOLERANCE
+        and old.timestamp - old.received_at <= CLOCK_SKEW
     )
 
 
