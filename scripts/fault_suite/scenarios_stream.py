@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import datetime as dt
 import json
 import re
 import signal
+import time
 
 from tests.simulator.world import GCID_A, VIN_BEV, VIN_ID6, VIN_SECONDARY
 
@@ -278,3 +280,76 @@ async def ca_changed_in_place(run: Run) -> Verdict:
         f"reauth {reauth}"
     )
     return Verdict(held, took, note)
+
+
+FLAP_SECONDS = 60.0
+"""How long the broker flaps in the scenario."""
+BACK_WITHIN = 30.0
+"""Seconds after the broker is stable again by which a value must show."""
+
+
+@scenario("flapping broker")
+async def flapping(run: Run) -> Verdict:
+    """Drops at irregular intervals and connects that fail, for a minute:
+    shown as an unstable connection, never eviction. The broker turns
+    stable while the stream waits to retry (the worst moment); recovery is
+    counted from then until a new value shows."""
+    h = run.h
+    entity = await h.entity_id(f"{h.entry_id}_stream_state")
+    if entity is None:
+        return Verdict(held=False, note="no stream state sensor")
+    await h.faults(stream_flap_seconds=FLAP_SECONDS * 5, stream_flap_down=3.0)
+    states: set[str] = set()
+    longest = 0.0  # the longest wait for the next attempt the sensor showed
+    start = time.monotonic()
+
+    async def waiting_late() -> bool:
+        nonlocal longest
+        shown = await h.api("GET", f"/api/states/{entity}")
+        state = str(shown.get("state"))
+        states.add(state)
+        if state_time := shown.get("attributes", {}).get("next_attempt"):
+            wait = dt.datetime.fromisoformat(state_time) - dt.datetime.now(dt.UTC)
+            longest = max(longest, wait.total_seconds())
+        return time.monotonic() - start > FLAP_SECONDS and state == "unstable"
+
+    await wait_until(waiting_late, FLAP_SECONDS * 2)
+    await h.faults(stream_flap_seconds=0.0)  # stable from now on
+    took = await run.probe(120)
+    evicted = [i for i in await h.issues() if i.startswith("stream_evicted")]
+    drops = (await h.stats())["flap_drops"]
+    held = (
+        "unstable" in states
+        and "evicted" not in states
+        and took is not None
+        and took <= BACK_WITHIN
+        and not evicted
+        and "another client is using" not in h.log_text()
+    )
+    note = (
+        f"{drops} drops; states {', '.join(sorted(states))}; "
+        f"{'eviction repair' if evicted else 'no eviction repair'}; "
+        f"longest retry wait {longest:.0f} s; recovery from broker stable"
+    )
+    return Verdict(held, took, note)
+
+
+@scenario("clock skew of two hours")
+async def clock_skew(run: Run) -> Verdict:
+    """BMW's stream clock two hours behind, right, two hours ahead, right:
+    every value shows (none dropped as older); one warning each time it is
+    off, with the offset."""
+    h = run.h
+    before = len(h.log_text())
+    slowest = 0.0
+    for hours in (-2.0, 0.0, 2.0, 0.0):
+        await h.faults(stream_clock_skew_hours=hours)
+        took = await run.probe(60)
+        if took is None:
+            return Verdict(held=False, note=f"value not shown at {hours:+.0f} h")
+        slowest = max(slowest, took)
+    lines = h.log_text()[before:].splitlines()
+    warned = [line for line in lines if "BMW's message times are 2 h 00 min" in line]
+    told = len(warned) == 2  # behind, then (after agreeing) ahead
+    note = f"values shown at -2, 0, +2, 0 h; {len(warned)} warnings with the offset"
+    return Verdict(told, slowest, note)

@@ -7,6 +7,13 @@
 - SUBSCRIBE only to ``<GCID>/+`` or ``<GCID>/<VIN>`` (else SUBACK 0x80).
 - The connection is closed when its id token expires or keep-alive lapses.
 - The broker publishes QoS 0; clients may not publish (read-only stream).
+
+Fault ``stream_flap_seconds``: for that long the connection flaps, as a
+failing network or broker node does (unlike another client on the account,
+which kicks us right after each accepted CONNECT and never makes a connect
+fail): open connections are dropped at once, later ones after irregular
+intervals (:data:`FLAP_INTERVALS`), and for ``stream_flap_down`` seconds
+after each drop new connections are reset before TLS. Then it is stable.
 """
 
 from __future__ import annotations
@@ -48,6 +55,8 @@ if TYPE_CHECKING:
 
 _LOGGER = logging.getLogger(__name__)
 CONNECT_TIMEOUT = 10.0
+FLAP_INTERVALS = (1.0, 2.5, 1.5, 12.0, 0.5, 4.0, 20.0, 3.0)
+"""Seconds each accepted connection lasts while the broker flaps, in turn."""
 
 
 @dataclass(eq=False)
@@ -63,6 +72,8 @@ class Session:
     subscriptions: set[str] = field(default_factory=set)
     closed: bool = False
     reason: str = ""
+    flap_at: float | None = None
+    """Loop time the flapping broker drops it at."""
 
     def close(self, reason: str) -> None:
         """Drop the connection (no packet: MQTT 3.1.1 has no server DISCONNECT)."""
@@ -85,6 +96,7 @@ class GcidStats:
     close_reasons: list[str] = field(default_factory=list)
     released_at: float | None = None
     held_refusals: int = 0
+    flap_drops: int = 0
 
 
 class Broker:
@@ -102,6 +114,14 @@ class Broker:
         self.port = 0
         self.published = 0
         self.check_interval = 0.2
+        self.flapping = False
+        """Whether the connection flaps now (fault ``stream_flap_seconds``)."""
+        self.flap_resets = 0
+        """Connections reset before TLS while the flapping broker was down."""
+        self.stable_since: float | None = None
+        """Loop time the last flapping period ended."""
+        self._flap_turn = 0
+        self._down_until = 0.0
 
     # ----- lifecycle -----------------------------------------------------
     async def start(self, context: ssl.SSLContext, host: str, port: int) -> None:
@@ -179,6 +199,10 @@ class Broker:
         """Why connections of this account were closed by the broker."""
         return list(self._stat(gcid).close_reasons)
 
+    def flap_drops(self, gcid: str) -> int:
+        """Connections of an account the flapping broker dropped."""
+        return self._stat(gcid).flap_drops
+
     # ----- control -------------------------------------------------------
     def _close(self, session: Session, reason: str) -> None:
         if not session.closed:
@@ -246,9 +270,12 @@ class Broker:
     # ----- connection handling ---------------------------------------------
     async def _watch(self) -> None:
         loop = asyncio.get_running_loop()
+        last = loop.time()
         while True:
             await asyncio.sleep(self.check_interval)
             now = self._sim.now()
+            self._flap(loop.time(), loop.time() - last)
+            last = loop.time()
             for session in list(self.sessions):
                 if session.closed:
                     continue
@@ -260,11 +287,55 @@ class Broker:
                 ):
                     self._close(session, "keep-alive timeout")
 
+    # ----- flapping ------------------------------------------------------
+    def _flap(self, now: float, elapsed: float) -> None:
+        """Run the flapping fault: count it down, drop connections when due."""
+        faults = self._sim.faults
+        if faults.stream_flap_seconds <= 0:
+            if self.flapping:
+                self.flapping = False
+                self.stable_since = now
+                self._down_until = 0.0
+                for session in self.sessions:
+                    session.flap_at = None
+            return
+        if not self.flapping:
+            self.flapping = True
+            self._flap_turn = 0
+            for session in self.sessions:
+                session.flap_at = now  # the link goes down at once
+        else:
+            faults.stream_flap_seconds = max(0.0, faults.stream_flap_seconds - elapsed)
+        for session in list(self.sessions):
+            if session.closed or session.flap_at is None or now < session.flap_at:
+                continue
+            self._stat(session.gcid).flap_drops += 1
+            self._close(session, "connection flapped")
+            self._down_until = now + faults.stream_flap_down
+
+    @property
+    def unreachable(self) -> bool:
+        """Whether the flapping broker is down now (connections are reset)."""
+        loop = asyncio.get_running_loop()
+        return self.flapping and loop.time() < self._down_until
+
+    def _next_flap(self) -> float | None:
+        """When a connection accepted now is dropped (``None``: stable)."""
+        if not self.flapping:
+            return None
+        interval = FLAP_INTERVALS[self._flap_turn % len(FLAP_INTERVALS)]
+        self._flap_turn += 1
+        return asyncio.get_running_loop().time() + interval
+
     async def _accept(
         self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
     ) -> None:
         task = asyncio.current_task()
         assert task is not None
+        if self.unreachable:
+            self.flap_resets += 1
+            writer.transport.abort()  # unreachable: no TLS, no CONNACK
+            return
         self._tasks.add(task)
         try:
             await writer.start_tls(self._context, ssl_handshake_timeout=5)  # type: ignore[arg-type]
@@ -385,6 +456,7 @@ class Broker:
             token_expires=record.expires_at,
             keepalive=keepalive,
             last_seen=asyncio.get_running_loop().time(),
+            flap_at=self._next_flap(),
         )
         self.sessions.append(session)
         return session

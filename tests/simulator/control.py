@@ -7,7 +7,10 @@ peers. Everything is JSON:
     The :class:`~tests.simulator.core.Faults` fields and their values.
 ``POST /_sim/faults`` ``{"token_errors": 3, "timeout_seconds": 45}``
     Sets fields by name (any field, so new ones work without a change here);
-    an unknown name or a value of the wrong type is refused with 400.
+    an unknown name or a value of the wrong type is refused with 400. For
+    example ``{"stream_flap_seconds": 40}`` (the stream flaps for 40 s, then
+    is stable) or ``{"stream_clock_skew_hours": -2}`` (BMW's stream clock two
+    hours behind).
 ``POST /_sim/faults/reset``
     Every field back to its default.
 ``POST /_sim/world`` ``{"command": "...", ...}``
@@ -221,6 +224,9 @@ def stats(sim: Simulator, gcid: str) -> dict[str, Any]:
         "refused": broker.refused_count(gcid),
         "evictions": broker.eviction_count(gcid),
         "max_concurrent": broker.max_concurrent(gcid),
+        "flapping": broker.flapping,
+        "flap_drops": broker.flap_drops(gcid),
+        "flap_resets": broker.flap_resets,
         "close_reasons": broker.close_reasons(gcid)[-20:],
         "rest_calls": sum(1 for call in sim.rest.calls if call[0] == gcid),
         "quota_used": sim.quota.calls(gcid),

@@ -107,6 +107,18 @@ class Faults:
     stream_hold_after_disconnect: float = 0.0
     """Seconds the broker refuses (rc 5) a reconnect after a client's own
     disconnect, while it still holds the old session (BMW: 1 to 3 s)."""
+    stream_flap_seconds: float = 0.0
+    """Seconds the broker's connection flaps from now on (counts down; 0:
+    stable). It drops every open connection at once, then each new one after
+    an irregular interval (:data:`~.broker.FLAP_INTERVALS`); for
+    ``stream_flap_down`` seconds after each drop it is unreachable (new
+    connections are reset before TLS). Then it is stable again."""
+    stream_flap_down: float = 3.0
+    """Seconds the broker is unreachable after each drop while it flaps."""
+    stream_clock_skew_hours: float = 0.0
+    """BMW's clock on the stream, in hours from the true time: message
+    timestamps (outer, and inner ones BMW stamps itself) are shifted by it.
+    The REST API keeps the true time."""
 
 
 class Simulator:
@@ -408,8 +420,12 @@ class Simulator:
         timestamp: dt.datetime | str | None = None,
         unit: str | None = None,
     ) -> dict[str, Any]:
-        """Build a message in BMW's stream shape."""
-        now = self.now()
+        """Build a message in BMW's stream shape.
+
+        BMW's clock stamps it: shifted by ``faults.stream_clock_skew_hours``
+        (``timestamp``, the car's time when given, is sent as is).
+        """
+        now = self.now() + dt.timedelta(hours=self.faults.stream_clock_skew_hours)
         if isinstance(timestamp, str):
             inner = timestamp
         else:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
+import datetime as dt
 import json
 import ssl
 
@@ -236,3 +237,61 @@ async def test_old_session_held_after_own_disconnect(
     fourth = _probe(simulator, probes, GCID_A, _id_token(simulator))
     await wait_for(lambda: fourth.connack_codes == [0])
     assert simulator.broker.held_refusals(GCID_A) == 1
+
+
+async def test_flapping_broker_drops_resets_then_is_stable(
+    simulator: Simulator, probes: list[Probe]
+) -> None:
+    """A flapping connection: open connections dropped at once, new ones
+    reset before TLS while it is down, accepted ones dropped after an
+    interval; once the period is over it is stable."""
+    first = _probe(simulator, probes, GCID_A, _id_token(simulator))
+    assert await wait_for(lambda: first.connack_codes == [0])
+    simulator.faults.stream_flap_down = 1.0
+    simulator.faults.stream_flap_seconds = 4.0
+    assert await wait_for(lambda: first.disconnects == 1)
+    assert simulator.broker.flapping
+    assert simulator.broker.close_reasons(GCID_A) == ["connection flapped"]
+    host, port = simulator.endpoints["stream_host"], simulator.endpoints["stream_port"]
+    context = ssl.create_default_context(cafile=simulator.ca_file)
+    with pytest.raises((ssl.SSLError, ConnectionError)):
+        await asyncio.open_connection(host, port, ssl=context)
+    assert simulator.broker.flap_resets == 1
+    # Up again: accepted, then dropped after the first interval (1 s).
+    assert await wait_for(lambda: not simulator.broker.unreachable, seconds=2)
+    second = _probe(simulator, probes, GCID_A, _id_token(simulator))
+    assert await wait_for(lambda: second.connack_codes == [0])
+    assert await wait_for(lambda: second.disconnects == 1, seconds=3)
+    assert simulator.broker.flap_drops(GCID_A) == 2
+    # The period ends (the fault counted down to 0): stable.
+    assert await wait_for(lambda: not simulator.broker.flapping, seconds=6)
+    assert simulator.faults.stream_flap_seconds == 0
+    assert simulator.broker.stable_since is not None
+    third = _probe(simulator, probes, GCID_A, _id_token(simulator))
+    assert await wait_for(lambda: third.connack_codes == [0])
+    third.subscribe(f"{GCID_A}/+")
+    assert await wait_for(lambda: third.suback == [[0]])
+    assert await simulator.publish(VIN_BEV, {"vehicle.isMoving": "asn_istrue"}) == 1
+    assert await wait_for(lambda: len(third.messages) == 1)
+    assert third.disconnects == 0
+    assert simulator.broker.flap_drops(GCID_A) == 2
+
+
+@pytest.mark.parametrize("hours", [-2.0, 2.0])
+async def test_clock_skew_shifts_the_streams_timestamps(
+    simulator: Simulator, hours: float
+) -> None:
+    """BMW's stream clock off by ``hours``: the message's own and the inner
+    timestamps are shifted; the REST side keeps the true time."""
+    simulator.faults.stream_clock_skew_hours = hours
+    before = simulator.now()
+    await simulator.publish(VIN_BEV, {"vehicle.speed": 3})
+    after = simulator.now()
+    message = json.loads(simulator.messages[-1][1])
+    outer = dt.datetime.fromisoformat(message["timestamp"])
+    inner = dt.datetime.fromisoformat(message["data"]["vehicle.speed"]["timestamp"])
+    shift = dt.timedelta(hours=hours)
+    assert before + shift - dt.timedelta(seconds=1) <= outer <= after + shift
+    assert before + shift - dt.timedelta(seconds=1) <= inner <= after + shift
+    held = simulator.vehicles[VIN_BEV].state["vehicle.speed"].timestamp
+    assert before <= held <= after

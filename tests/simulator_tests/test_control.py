@@ -41,9 +41,32 @@ async def test_faults_are_set_by_name(socket_enabled: None) -> None:
             ) as resp:
                 assert resp.status == 400
             assert sim.faults.token_errors == 2  # nothing half-applied
+            # The stream's flapping and clock-skew modes, by name too.
+            async with session.post(
+                base + "/faults",
+                json={"stream_flap_seconds": 30, "stream_clock_skew_hours": -2},
+            ) as resp:
+                assert resp.status == 200
+            assert sim.faults.stream_clock_skew_hours == -2.0
+
+            async def stats() -> dict[str, Any]:
+                async with session.get(base + "/stats") as resp:
+                    return await resp.json()  # type: ignore[no-any-return]
+
+            async def flapping() -> bool:
+                return bool((await stats())["flapping"])
+
+            async def steady() -> bool:
+                return not await flapping()
+
+            # The broker takes it up within a check interval.
+            await wait_for(flapping)
+            assert 0 < sim.faults.stream_flap_seconds <= 30
             async with session.post(base + "/faults/reset") as resp:
                 assert resp.status == 200
             assert sim.faults.token_errors == 0
+            assert sim.faults.stream_clock_skew_hours == 0
+            await wait_for(steady)
     finally:
         await sim.stop()
 

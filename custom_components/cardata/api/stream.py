@@ -3,8 +3,9 @@
 :class:`CarDataStream` keeps exactly one connection per account open, swaps
 it for a fresh one (new id token) ahead of the id token's expiry by closing
 the old connection before opening the new one, backs off with jitter after
-failures, and recognises another client taking the account's stream
-(:mod:`.stream_contest` reads the broker's refusals and drops). It swaps
+failures, and tells another client taking the account's stream from a
+flapping connection (:mod:`.stream_contest` reads the broker's refusals and
+drops; a flapping connection is retried within 20 s at most). It swaps
 only to a newer id token (else it keeps the connection), and waits a moment
 after its own disconnect, as BMW's broker still holds the old session.
 """
@@ -58,6 +59,10 @@ _LOGGER = logging.getLogger(__name__)
 EVICTED_MESSAGE = (
     "another client is using this account's stream (BMW allows one connection "
     "per account); stop the other client, this one retries slowly"
+)
+UNSTABLE_MESSAGE = (
+    "the connection to the stream keeps dropping (network or broker), not "
+    "another client; retrying within {delay:.0f} s at most"
 )
 MIN_SESSION = 1.0
 """Shortest time a connection is kept before a planned swap, in seconds."""
@@ -125,7 +130,9 @@ class CarDataStream:
             grace=config.own_disconnect_grace,
             refusals_for_eviction=config.evicted_after,
             drops_for_eviction=config.evicted_drops,
+            kick_window=config.kick_window,
         )
+        self._unstable_logged = False
         self._wake: asyncio.Future[None] | None = None
         self._token_event: asyncio.Future[None] | None = None
         self._connection: MqttConnection | None = None
@@ -175,7 +182,22 @@ class CarDataStream:
         return self._wake
 
     def _backoff(self, failures: int) -> float:
-        return backoff(self._config.backoff_min, self._config.backoff_max, failures)
+        cfg = self._config
+        longest = cfg.backoff_max
+        if self._contest.unstable:
+            longest = min(longest, cfg.unstable_backoff_max)
+        return backoff(cfg.backoff_min, longest, failures)
+
+    def _retrying(self, kind: StreamState) -> StreamState:
+        """The state to wait in: a flapping connection says so."""
+        if kind is not StreamState.WAITING_TO_RETRY or not self._contest.unstable:
+            return kind
+        if not self._unstable_logged:
+            self._unstable_logged = True
+            limit = min(self._config.backoff_max, self._config.unstable_backoff_max)
+            _LOGGER.info("Stream: %s", UNSTABLE_MESSAGE.format(delay=limit))
+            self._note("unstable connection")
+        return StreamState.UNSTABLE
 
     async def _pause(self, state: StreamState, delay: float) -> None:
         """Wait ``delay`` seconds in ``state`` unless woken."""
@@ -217,6 +239,7 @@ class CarDataStream:
                 if ended.stable:
                     self._failures = 0
                     self._contest.stable()
+                    self._unstable_logged = False
                 self._note(ended.reason)
                 if ended.planned:
                     await self._after_own_disconnect()
@@ -246,11 +269,19 @@ class CarDataStream:
         """An established connection ended without us: retry or evicted."""
         self._failures += 1
         self.last_error = ended.reason
-        _LOGGER.debug("Stream connection ended: %s", ended.reason)
-        if self._contest.drop() is Verdict.EVICTED:
+        _LOGGER.debug(
+            "Stream connection ended after %.1f s: %s", ended.lasted, ended.reason
+        )
+        await self._after_end(self._contest.drop(ended.lasted, stable=ended.stable))
+
+    async def _after_end(self, verdict: Verdict) -> None:
+        if verdict is Verdict.EVICTED:
             await self._evicted()
             return
-        await self._pause(StreamState.WAITING_TO_RETRY, self._backoff(self._failures))
+        await self._pause(
+            self._retrying(StreamState.WAITING_TO_RETRY),
+            self._backoff(self._failures),
+        )
 
     async def _after_failure(self, fail: AttemptFailedError) -> None:
         """Record a failed attempt and wait before the next one."""
@@ -258,15 +289,20 @@ class CarDataStream:
         self._note(fail.message)
         if fail.tls_reason is not None:
             self.tls_reason = fail.tls_reason
+        if fail.kicked:  # accepted, then closed at once: a drop after 0 s
+            self.last_error = fail.message
+            _LOGGER.debug("Stream attempt ended: %s", fail.message)
+            await self._after_end(self._contest.drop(0.0, stable=False))
+            return
         if fail.not_authorized:
             verdict = self._contest.refusal(time.monotonic())
         elif fail.bad_credentials:
             verdict = self._contest.bad_credentials()
         else:
-            self._contest.other_failure()
+            self._contest.failure(unreachable=fail.unreachable)
             self.last_error = fail.message
             _LOGGER.debug("Stream attempt failed: %s", fail.message)
-            await self._pause(fail.kind, self._backoff(self._failures))
+            await self._pause(self._retrying(fail.kind), self._backoff(self._failures))
             return
         if verdict is Verdict.EVICTED:
             await self._evicted()
@@ -284,7 +320,7 @@ class CarDataStream:
         kind = (
             StreamState.REFUSED
             if verdict is Verdict.REFUSED
-            else StreamState.WAITING_TO_RETRY
+            else self._retrying(StreamState.WAITING_TO_RETRY)
         )
         await self._pause(kind, delay)
 
@@ -423,10 +459,14 @@ class CarDataStream:
                     timeout=watch.timeout(),
                     return_when=asyncio.FIRST_COMPLETED,
                 )
-                stable = time.monotonic() - started >= self._config.stable_after
+                lasted = time.monotonic() - started
+                stable = lasted >= self._config.stable_after
                 if connection.closed in done:
                     return Ended(
-                        planned=False, stable=stable, reason=connection.closed.result()
+                        planned=False,
+                        stable=stable,
+                        reason=connection.closed.result(),
+                        lasted=lasted,
                     )
                 if wake in done:
                     try:

@@ -35,10 +35,21 @@ class StreamState(StrEnum):
     REFUSED = "refused"
     TLS_FAILED = "tls_failed"
     """The broker's certificate was not trusted, or the CA file not usable."""
+    UNSTABLE = "unstable"
+    """Waiting to retry a flapping connection (see :mod:`.stream_contest`)."""
 
 
 class AttemptFailedError(Exception):
-    """A connection attempt failed; ``kind`` picks the next state."""
+    """A connection attempt failed; ``kind`` picks the next state.
+
+    Attributes:
+        not_authorized: the broker answered rc 5.
+        bad_credentials: the broker answered rc 4.
+        unreachable: no MQTT answer (TCP, TLS, a close before CONNACK, a
+            timeout, rc 3 "server unavailable").
+        kicked: the broker accepted the connection, then closed it before
+            answering the subscription.
+    """
 
     def __init__(
         self,
@@ -48,6 +59,8 @@ class AttemptFailedError(Exception):
         not_authorized: bool = False,
         bad_credentials: bool = False,
         tls_reason: str | None = None,
+        unreachable: bool = False,
+        kicked: bool = False,
     ) -> None:
         """Store the failure and what it says about the broker.
 
@@ -60,6 +73,8 @@ class AttemptFailedError(Exception):
         self.not_authorized = not_authorized
         self.bad_credentials = bad_credentials
         self.tls_reason = tls_reason
+        self.unreachable = unreachable
+        self.kicked = kicked
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +85,8 @@ class Ended:
     stable: bool
     reason: str
     token: tuple[str, datetime] | None = None
+    lasted: float = 0.0
+    """Seconds from CONNACK to the end."""
 
 
 def build_ssl_context(tls: StreamTls, ca_file: str | None) -> ssl.SSLContext | None:
@@ -108,10 +125,12 @@ async def establish(
     Raises:
         AttemptFailedError: with the state that fits the failure.
     """
+    accepted = False
     try:
         async with asyncio.timeout(limit):
             sock = await open_socket(host, port, context)
             await connection.connect(sock, host, port)
+            accepted = True
             await connection.subscribe(topic)
     except ConnectRefusedError as err:
         if err.not_authorized:
@@ -120,13 +139,13 @@ async def establish(
                 "broker answered not authorized (rc 5)",
                 not_authorized=True,
             ) from None
-        kind = (
-            StreamState.WAITING_TO_RETRY
-            if err.reason == "Server unavailable"
-            else StreamState.REFUSED
-        )
+        unavailable = err.reason == "Server unavailable"
+        kind = StreamState.WAITING_TO_RETRY if unavailable else StreamState.REFUSED
         raise AttemptFailedError(
-            kind, str(err), bad_credentials=err.bad_credentials
+            kind,
+            str(err),
+            bad_credentials=err.bad_credentials,
+            unreachable=unavailable,
         ) from None
     except SubscribeRefusedError as err:
         raise AttemptFailedError(StreamState.REFUSED, str(err)) from None
@@ -139,14 +158,20 @@ async def establish(
         ) from None
     except TimeoutError:
         raise AttemptFailedError(
-            StreamState.WAITING_TO_RETRY, "connecting timed out"
+            StreamState.WAITING_TO_RETRY, "connecting timed out", unreachable=True
         ) from None
     except (OSError, MqttConnectionError) as err:
         detail = (
             str(err) if isinstance(err, MqttConnectionError) else type(err).__name__
         )
+        if accepted:
+            raise AttemptFailedError(
+                StreamState.WAITING_TO_RETRY,
+                f"closed right after the broker accepted it: {detail}",
+                kicked=True,
+            ) from None
         raise AttemptFailedError(
-            StreamState.WAITING_TO_RETRY, f"cannot connect: {detail}"
+            StreamState.WAITING_TO_RETRY, f"cannot connect: {detail}", unreachable=True
         ) from None
 
 

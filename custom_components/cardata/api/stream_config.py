@@ -31,8 +31,13 @@ class StreamConfig:
         connect_timeout: seconds allowed from TCP connect to SUBACK.
         evicted_after: "not authorized" refusals in a row that mean eviction
             (after one forced token refresh).
-        evicted_drops: short unplanned drops (plus refusals) in a row that
+        evicted_drops: kicks (connections the broker closes within
+            ``kick_window`` of accepting them, plus refusals) in a row that
             mean another client on the account.
+        kick_window: seconds after CONNACK within which a close by the
+            broker fits another client taking the stream.
+        unstable_backoff_max: longest retry delay while the connection
+            flaps (recovery within 30 s of the broker being stable).
         stable_after: seconds a connection must last to reset the backoff.
         reconnect_pause: seconds to wait after our own disconnect before
             connecting again (the broker still holds the old session).
@@ -57,6 +62,8 @@ class StreamConfig:
     connect_timeout: float = 30.0
     evicted_after: int = 2
     evicted_drops: int = 3
+    kick_window: float = 10.0
+    unstable_backoff_max: float = 20.0
     stable_after: float = 60.0
     reconnect_pause: float = 2.0
     own_disconnect_grace: float = 10.0

@@ -5,9 +5,11 @@ The VIN gate hands each parsed MQTT message of the account's own vehicles to
 snapshots to :meth:`CarDataCoordinator.async_apply_values`. The coordinator keeps,
 per VIN and per descriptor, the value, unit, BMW timestamp and the time Home
 Assistant received it, drops values that do not fit the descriptor or are older
-than the one it holds, and wakes only the listeners of the (VIN, descriptor)
-pairs that changed. Stream sharing follows the descriptors each message had
-accepted (:meth:`CarDataCoordinator.async_add_accepted_listener`). It also announces
+than the one it holds (by BMW's timestamps while BMW's clock agrees with ours;
+in arrival order while it does not, see :mod:`.clock`), and wakes only the
+listeners of the (VIN, descriptor) pairs that changed. Stream sharing follows
+the descriptors each message had accepted
+(:meth:`CarDataCoordinator.async_add_accepted_listener`). It also announces
 vehicles and descriptors it has not seen before, so the platforms can add
 entities at runtime, and it remembers from the entity and device registries what
 existed before a restart, so the platforms can recreate those entities at setup
@@ -20,7 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING, Final
 
 from homeassistant.config_entries import ConfigEntry
@@ -34,6 +36,7 @@ from ..auth.token_manager import TokenManager
 from ..catalogue.value_check import ValueCheck
 from ..common.listeners import KeyedListeners, Listeners
 from ..const import DOMAIN, LOGGER
+from .clock import CLOCK_SKEW, StreamClock
 
 if TYPE_CHECKING:
     from ..api import StreamMessage
@@ -60,9 +63,6 @@ NOT_DESCRIPTORS: Final = frozenset(
     }
 )
 """Unique-id tails of kvanbiesen/bmw-cardata-ha that look like descriptors."""
-
-FUTURE_TOLERANCE: Final = timedelta(days=1)
-"""A BMW timestamp further ahead of its arrival than this is not trusted."""
 
 DEVICE_INFO_FIELDS: Final = frozenset(
     {
@@ -151,6 +151,8 @@ class CarDataCoordinator:
         """Mirror of the stream state, set by the stream owner."""
         self.ignored_older = 0
         """Values dropped because BMW's timestamp was older than the held one."""
+        self.clock = StreamClock()
+        """BMW's stream clock against ours, per vehicle."""
         self.value_check = ValueCheck()
         """Drops (and counts) values that do not fit the descriptor's type."""
         self._change_listeners: Listeners[str] = Listeners()
@@ -231,6 +233,7 @@ class CarDataCoordinator:
         """
         received_at = dt_util.utcnow()
         outer = msg.timestamp
+        self.clock.follow(msg.vin, outer, received_at)
         accepted = self._apply(
             msg.vin,
             {
@@ -249,8 +252,10 @@ class CarDataCoordinator:
     ) -> None:
         """Apply descriptor values of one vehicle (stream or REST snapshot).
 
-        A value whose BMW timestamp is older than the held one is ignored. A
-        value equal in value, unit and timestamp to the held one changes nothing.
+        A value whose BMW timestamp is older than the held one is ignored,
+        unless BMW's stream clock disagrees with ours (then values count in
+        the order they arrive). A value equal in value, unit and timestamp to
+        the held one changes nothing.
         Listeners of a (VIN, descriptor) are called when its value, unit or BMW
         timestamp changed; entities decide themselves whether their state moved.
         """
@@ -303,6 +308,7 @@ class CarDataCoordinator:
         """
         held = vehicle.descriptors
         known = vehicle.known_descriptors
+        arrival = self.clock.skewed(vehicle.vin)
         changed: list[str] = []
         new: list[str] = []
         accepted: list[str] = []
@@ -312,7 +318,7 @@ class CarDataCoordinator:
             if not self.value_check.accepts(name, state.value):
                 continue  # the wrong type: the last good value stays
             if (old := held.get(name)) is not None:
-                if _is_older(state, old):
+                if not arrival and _is_older(state, old):
                     self.ignored_older += 1
                     continue
                 if _same(state, old):
@@ -329,9 +335,10 @@ class CarDataCoordinator:
             stamp = state.effective_timestamp
             newest = vehicle.last_timestamp
             if (
-                newest is None
+                arrival
+                or newest is None
                 or stamp > newest
-                or newest - state.received_at > FUTURE_TOLERANCE
+                or newest - state.received_at > CLOCK_SKEW
             ):
                 vehicle.last_timestamp = stamp
             if name in known:
@@ -431,14 +438,15 @@ def _device_fields(device: dr.DeviceEntry) -> dict[str, str]:
 def _is_older(state: DescriptorState, old: DescriptorState) -> bool:
     """True when BMW's timestamp says ``state`` is older than the held ``old``.
 
-    A held timestamp far ahead of the time it arrived is a clock glitch and
-    does not block later values (else the descriptor would freeze for good).
+    A held timestamp more than :data:`~.clock.CLOCK_SKEW` ahead of the time
+    it arrived was stamped by a clock running ahead and does not block later
+    values (else the descriptor would freeze until that clock's time).
     """
     return (
         state.timestamp is not None
         and old.timestamp is not None
         and state.timestamp < old.timestamp
-        and old.timestamp - old.received_at <= FUTURE_TOLERANCE
+        and old.timestamp - old.received_at <= CLOCK_SKEW
     )
 
 
