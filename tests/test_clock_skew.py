@@ -17,9 +17,9 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.cardata.const import DOMAIN
-from tests.conftest import wait_for
 from tests.rest_helpers import setup_rest
 from tests.simulator import VIN_BEV, Simulator
+from tests.waiting import wait_for
 
 SOC = "vehicle.drivetrain.batteryManagement.header"
 MILEAGE = "vehicle.vehicle.travelledDistance"

@@ -18,8 +18,8 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.cardata.const import DOMAIN
-from tests.conftest import wait_for
 from tests.simulator import CLIENT_A, GCID_A, Simulator
+from tests.waiting import wait_for
 
 FLAP_SECONDS = 20.0
 RECOVERY = 30.0

@@ -341,10 +341,26 @@ class Run(Driver):
         )
         search.fill("cardata")
         # Each card of the picker is a tile with a click overlay over its
-        # preview: click our tile (its overlay takes the click).
-        picker.locator("hui-card-picker .card").filter(
+        # preview: click our tile (its overlay takes the click). The picker
+        # shows a spinner in the tile until it has rendered the preview; on a
+        # busy machine that render can be lost, and typing the search again
+        # renders the tiles anew, so the wait retypes it every 10 s.
+        tile = picker.locator("hui-card-picker .card").filter(
             has=page.locator(".card-header", has_text=re.compile("BMW CarData"))
-        ).first.click()
+        )
+        typed = [time.monotonic()]
+
+        def tile_shown() -> bool:
+            if tile.count() > 0:
+                return True
+            if time.monotonic() - typed[0] > 10:
+                search.fill("")
+                search.fill("cardata")
+                typed[0] = time.monotonic()
+            return False
+
+        self.poll("our tile in the card picker", tile_shown, 45)
+        tile.first.click()
         editor = page.locator("cardata-vehicle-card-editor")
         expect(editor.locator("ha-form")).to_be_visible()
         preview = page.locator("hui-dialog-edit-card").locator(CARD)
