@@ -143,7 +143,7 @@ async def set_up(hass: HomeAssistant, entry: MockConfigEntry) -> None:
     # The first set-up's REST fetch lands before the workload starts, so its
     # values never mix with (or get counted among) the workload's.
     runtime = getattr(entry, "runtime_data", None)  # None: not our entry
-    poller = getattr(getattr(runtime, "quota", None), "poller", None)
+    poller = getattr(runtime, "poller", None)
     if (first_setup := getattr(poller, "bootstrap", None)) is not None:
         await first_setup
         await hass.async_block_till_done()
