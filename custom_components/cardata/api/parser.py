@@ -29,6 +29,8 @@ MAX_STRING_VALUE_LENGTH = 4096
 MAX_DEPTH = 16
 """Nesting a payload may have (BMW's messages have 3 levels)."""
 DROP_LOG_INTERVAL = 60.0
+NAMES_KEPT = 2048
+"""Cleaned descriptor names the parser remembers (a car sends a few hundred)."""
 """Seconds between two debug lines about drops of the same reason."""
 
 _BOOL_WORDS: dict[str, bool | None] = {
@@ -78,17 +80,23 @@ def _load(payload: bytes) -> tuple[dict[str, Any] | None, str]:
 
 
 def _deeper_than(document: dict[str, Any], limit: int) -> bool:
-    """Whether objects and lists nest more than ``limit`` levels (no recursion)."""
-    stack: list[tuple[Any, int]] = [(document, 1)]
-    while stack:
-        node, depth = stack.pop()
-        if depth > limit:
-            return True
-        children = node.values() if isinstance(node, dict) else node
-        stack.extend(
-            (child, depth + 1) for child in children if isinstance(child, dict | list)
-        )
-    return False
+    """Whether objects and lists nest more than ``limit`` levels (no recursion).
+
+    One level at a time, nothing built per value: it runs on every message
+    (a tuple in ``isinstance`` is checked faster than a union).
+    """
+    level: list[Any] = [document]
+    for _depth in range(limit):
+        nested = [
+            child
+            for node in level
+            for child in (node.values() if isinstance(node, dict) else node)
+            if isinstance(child, (dict, list))
+        ]
+        if not nested:
+            return False
+        level = nested
+    return True
 
 
 def normalize_vin(raw: Any) -> str | None:
@@ -158,6 +166,8 @@ class MessageParser:
         self.dropped: Counter[str] = Counter()
         self.parsed = 0
         self._log = DropLog(_LOGGER, "Stream payload")
+        self._names: dict[str, str] = {}
+        """Descriptor keys as sent -> cleaned (see :data:`NAMES_KEPT`)."""
 
     def parse(self, payload: bytes, topic: str | None = None) -> StreamMessage | None:
         """Parse one payload; ``None`` (and a counted reason) when unusable.
@@ -215,11 +225,15 @@ class MessageParser:
         data: dict[str, DescriptorValue] = {}
         # One message usually repeats one timestamp for every descriptor.
         timestamps: dict[str, datetime | None] = {}
+        names = self._names
         for raw_name, entry in raw_data.items():
-            name = str(raw_name).translate(_INVISIBLE).strip()
-            if not name or len(name) > MAX_DESCRIPTOR_LENGTH:
-                self._drop("bad_descriptor")
-                continue
+            if (name := names.get(raw_name)) is None:
+                name = str(raw_name).translate(_INVISIBLE).strip()
+                if not name or len(name) > MAX_DESCRIPTOR_LENGTH:
+                    self._drop("bad_descriptor")
+                    continue
+                if len(names) < NAMES_KEPT:
+                    names[raw_name] = name
             if not isinstance(entry, dict) or "value" not in entry:
                 self._drop("bad_descriptor")
                 continue
