@@ -35,6 +35,10 @@ MAX_WEIGHT: Final = 6.0
 OUTLIER: Final = 0.2
 """Relative deviation from a well-learned value that is ignored as an outlier."""
 MAX_SAMPLES: Final = 2000
+"""Newest samples a series keeps when it trims its oldest."""
+TRIM_STEP: Final = 250
+"""A series trims once it holds this many more than :data:`MAX_SAMPLES`, not
+with every sample (each trim moves every sample it keeps)."""
 TRUSTED_WEIGHT: Final = 2.0
 """Evidence from which an observation far off the learned value is an outlier."""
 
@@ -155,7 +159,8 @@ class _Series:
     sorted times, and ``integral_hours`` subtracts two running sums (the
     integral from the first sample to each sample). A sample that arrives in
     order, as the stream delivers them, costs one append; one that arrives
-    late re-sums only the samples after it.
+    late re-sums only the samples after it. Past :data:`MAX_SAMPLES` the
+    oldest go :data:`TRIM_STEP` at a time.
     """
 
     def __init__(self) -> None:
@@ -171,7 +176,7 @@ class _Series:
         self._times.insert(index, at)
         self._sums.insert(index, 0.0)
         self._resum(index)
-        if len(points) > MAX_SAMPLES:
+        if len(points) >= MAX_SAMPLES + TRIM_STEP:
             cut = len(points) - MAX_SAMPLES
             del points[:cut], self._times[:cut], self._sums[:cut]
 
