@@ -69,6 +69,9 @@ WATCHED: Final = frozenset(
     }
 )
 """Every descriptor the prediction listens to."""
+TIMELESS: Final = frozenset({TARGET, ODOMETER, TRIP_DISTANCE, *RANGES, *CAPACITIES})
+"""Inputs whose BMW time only places them in a step function (or not at all):
+the same value again at a later time changes nothing."""
 
 FULL: Final = 100.0
 STATUS_LEAD: Final = timedelta(seconds=60)
@@ -143,11 +146,20 @@ class VehicleFeed:
         """Take one value; return the event it caused, if any."""
         if name in SOC_SOURCES:
             return self._reading(name, value, at)
+        if name in TIMELESS and self._resent(name, value, at):
+            return None  # the same value again: nothing moves
         previous = self.values.get(name)
         self.values[name] = value
         self.stamps[name] = at
         if name in (MOVING, TRIP_DISTANCE):
             return self._trip(name, value, previous, at)
+        if name in TIMELESS:
+            self._quantity(name, value, at)
+            return None
+        return self._charging(name, at)
+
+    def _quantity(self, name: str, value: object, at: datetime) -> None:
+        """A capacity, the target, a range or the odometer."""
         predictor = self.predictor
         if name in CAPACITIES:
             if (kwh := usable_capacity(value)) is not None:
@@ -159,12 +171,15 @@ class VehicleFeed:
         elif name in RANGES:
             if (km := number(value)) is not None:
                 predictor.set_range(km)
-        elif name == ODOMETER:
-            if (km := number(value)) is not None:
-                predictor.set_odometer(km, at)
-        else:
-            return self._charging(name, at)
-        return None
+        elif name == ODOMETER and (km := number(value)) is not None:
+            predictor.set_odometer(km, at)
+
+    def _resent(self, name: str, value: object, at: datetime) -> bool:
+        """Whether ``value`` is the held one again, no earlier."""
+        if name not in self.values:
+            return False
+        held = self.values[name]
+        return held == value and type(held) is type(value) and at >= self.stamps[name]
 
     def _trip(
         self, name: str, value: object, previous: object, at: datetime
