@@ -39,6 +39,7 @@ _BOOL_WORDS: dict[str, bool | None] = {
     "asn_isunknown": None,
 }
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"))
+_UNSET: Any = object()
 
 
 @dataclass(frozen=True, slots=True)
@@ -237,21 +238,20 @@ class MessageParser:
             if not isinstance(entry, dict) or "value" not in entry:
                 self._drop("bad_descriptor")
                 continue
-            usable, value = convert_value(entry.get("value"))
+            usable, value = convert_value(entry["value"])
             if not usable:
                 self._drop("bad_value")
                 continue
             unit = entry.get("unit")
             raw_time = entry.get("timestamp")
             if isinstance(raw_time, str):
-                if raw_time not in timestamps:
-                    timestamps[raw_time] = parse_timestamp(raw_time)
-                timestamp = timestamps[raw_time]
+                timestamp = timestamps.get(raw_time, _UNSET)
+                if timestamp is _UNSET:
+                    timestamp = timestamps[raw_time] = parse_timestamp(raw_time)
             else:
                 timestamp = parse_timestamp(raw_time)
+            # Positional: this runs for every value of every message.
             data[name] = DescriptorValue(
-                value=value,
-                unit=unit if isinstance(unit, str) and unit else None,
-                timestamp=timestamp,
+                value, unit if isinstance(unit, str) and unit else None, timestamp
             )
         return data
