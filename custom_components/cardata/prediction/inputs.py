@@ -72,6 +72,9 @@ WATCHED: Final = frozenset(
 TIMELESS: Final = frozenset({TARGET, ODOMETER, TRIP_DISTANCE, *RANGES, *CAPACITIES})
 """Inputs whose BMW time only places them in a step function (or not at all):
 the same value again at a later time changes nothing."""
+UNSTAMPED: Final = frozenset({AMPERE, VOLTAGE, PHASES, METHOD, DC_PORT})
+"""Charging inputs whose time is never read (the status's and the power's are):
+the same value again changes nothing while charging stands as evaluated."""
 
 FULL: Final = 100.0
 STATUS_LEAD: Final = timedelta(seconds=60)
@@ -136,6 +139,8 @@ class VehicleFeed:
         self.source: str | None = None
         self.reported_capacity: float | None = None
         self.has_power = False
+        self._evaluated: tuple[bool, datetime] | None = None
+        """Charging as the last evaluation left it, and that value's time."""
 
     @property
     def electric(self) -> bool:
@@ -146,7 +151,7 @@ class VehicleFeed:
         """Take one value; return the event it caused, if any."""
         if name in SOC_SOURCES:
             return self._reading(name, value, at)
-        if name in TIMELESS and self._resent(name, value, at):
+        if self._resent(name, value, at):
             return None  # the same value again: nothing moves
         previous = self.values.get(name)
         self.values[name] = value
@@ -175,7 +180,18 @@ class VehicleFeed:
             predictor.set_odometer(km, at)
 
     def _resent(self, name: str, value: object, at: datetime) -> bool:
-        """Whether ``value`` is the held one again, no earlier."""
+        """Whether ``value`` is the held one again and would move nothing.
+
+        The charging inputs of :data:`UNSTAMPED` only re-run the evaluation of
+        charging; it comes out the same while nothing changed since it ran
+        (any other charging input runs it again; a drive can stop a charge).
+        """
+        if name in UNSTAMPED:
+            last = self._evaluated
+            if last is None or last[0] != self.predictor.charging or at < last[1]:
+                return False
+        elif name not in TIMELESS:
+            return False
         if name not in self.values:
             return False
         held = self.values[name]
@@ -248,6 +264,7 @@ class VehicleFeed:
             if watts is not None and (active or was):
                 predictor.set_power(watts if active else 0.0, at)
             predictor.set_charging(active, at, dc=dc)
+        self._evaluated = (predictor.charging, at)
         if was and not active:
             return Event.CHARGE_END
         return None
