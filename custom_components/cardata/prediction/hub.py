@@ -256,7 +256,7 @@ class PredictionHub:
         feed = self.feed(vin)
         # Only a charge level teaches the model (VehiclePredictor.add_reading).
         teaches = name in SOC_SOURCES
-        before = feed.predictor.learning.to_dict() if teaches else None
+        before = feed.predictor.learning.stored() if teaches else None
         event = feed.apply(name, state.value, state.effective_timestamp)
         if name in SOC_SOURCES or feed.reported_capacity != feed.predictor.capacity_kwh:
             self._update_capacity(vin)
@@ -264,7 +264,7 @@ class PredictionHub:
             self.end_poller.schedule(
                 vin, state.received_at, trip=event is Event.TRIP_END
             )
-        if teaches and feed.predictor.learning.to_dict() != before:
+        if teaches and feed.predictor.learning.stored() != before:
             self.save()
         if vin not in self._announced and self.electric(vin):
             self._announced.add(vin)

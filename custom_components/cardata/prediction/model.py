@@ -82,9 +82,14 @@ class Learned:
         held = max(self.weight, 0.5)
         return (self.value * held + observed * weight) / (held + weight)
 
+    def rounded(self) -> tuple[float, float]:
+        """Value and weight as stored."""
+        return round(self.value, 5), round(self.weight, 3)
+
     def to_dict(self) -> dict[str, float]:
         """Stored form."""
-        return {"value": round(self.value, 5), "weight": round(self.weight, 3)}
+        value, weight = self.rounded()
+        return {"value": value, "weight": weight}
 
     @classmethod
     def load(cls, data: Any, default: float, bounds: tuple[float, float]) -> Learned:
@@ -114,6 +119,11 @@ class VehicleLearning:
     def efficiency(self, dc: bool) -> Learned:
         """The learned efficiency of one kind of charging."""
         return self.dc if dc else self.ac
+
+    def stored(self) -> tuple[Any, ...]:
+        """What :meth:`to_dict` stores, as a tuple: cheap to build and compare."""
+        drive = self.drive.rounded() if self.drive else None
+        return self.ac.rounded(), self.dc.rounded(), drive
 
     def to_dict(self) -> dict[str, Any]:
         """Stored form."""
