@@ -2,7 +2,7 @@
 
 Run from the repository root::
 
-    .venv/bin/python scripts/benchmark_stream.py [--messages 5000]
+    .venv/bin/python scripts/benchmark_stream.py [--batch 200] [--batches 9] [--share]
 
 What it does (prints figures, asserts nothing about time):
 
