@@ -209,8 +209,13 @@ class PredictionHub:
     # ----- following the coordinator -----------------------------------------
 
     @callback
-    def _track(self, vin: str, *, replay: bool = True) -> None:
-        """Follow a vehicle; ``replay``: feed the values held already."""
+    def _track(self, vin: str) -> None:
+        """Follow a vehicle; feed the values it holds already, oldest first.
+
+        A vehicle seen for the first time is announced while its first values
+        are applied: they are fed here by time, then again (as before) with
+        the batch's changes.
+        """
         if vin in self._tracked or not VIN_RE.match(vin):
             return
         self._tracked.add(vin)
@@ -218,19 +223,16 @@ class PredictionHub:
         self.entry.async_on_unload(
             coordinator.async_add_changes_listener(vin, partial(self._on_values, vin))
         )
-        if replay:
-            held = [
-                (state.effective_timestamp, name)
-                for name in WATCHED
-                if (state := coordinator.get(vin, name)) is not None
-            ]
-            self._on_values(vin, [name for _at, name in sorted(held)])
+        held = [
+            (state.effective_timestamp, name)
+            for name in WATCHED
+            if (state := coordinator.get(vin, name)) is not None
+        ]
+        self._on_values(vin, [name for _at, name in sorted(held)])
 
     @callback
     def _on_new_vehicle(self, vin: str) -> None:
-        # Announced while its first values are applied (or from REST without
-        # values): they come right after with the batch's changes.
-        self._track(vin, replay=False)
+        self._track(vin)
 
     @callback
     def _on_values(self, vin: str, names: Sequence[str]) -> None:
