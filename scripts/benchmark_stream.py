@@ -2,23 +2,37 @@
 
 Run from the repository root::
 
-    .venv/bin/python scripts/benchmark_stream.py [--messages 5000]
+    .venv/bin/python scripts/benchmark_stream.py [--batch 200] [--batches 9] [--share]
 
 What it does (prints figures, asserts nothing about time):
 
 1. Starts the BMW simulator (127.0.0.1 only) and a test Home Assistant, sets up
    a logged-in entry through ``hass.config_entries.async_setup`` and waits for
    the stream to connect.
-2. Drives N MQTT payloads of 20 descriptors each through the path the stream
-   owner uses: ``MessageParser.parse(bytes)`` then
-   ``coordinator.async_apply_message(message)``; entity state writes happen
-   synchronously inside that call, so "received -> states written" is the time
-   around both. Two workloads: every value changes (worst case) and 2 of 20
-   change (BMW resends unchanged values a lot). Timestamps start at the time
-   of the run (a fixed date would be older than what the first REST fetch
-   restores, and the values would be dropped unseen). Each workload prints
-   the state writes and the values the coordinator dropped as older; when any
-   value was dropped, no throughput is printed (it would time skipped work).
+2. Sends what a driving and charging car sends: 20 descriptor values per
+   message, with the units the simulator's car sends; 8 of them are
+   prediction inputs (charge level, ranges, charging power, status, current,
+   voltage, odometer), the others the position (the tracker), tyres,
+   charging times and the 12 V battery. Each payload goes the stream's way:
+   ``MessageParser.parse(bytes)``, then the stream owner's
+   ``on_message`` (the VIN gate, then the coordinator); state writes happen
+   inside that call. Three cases: every value changes (the charging status
+   too, so each message starts or ends a charge: the worst case); 2 of 20
+   change and neither is a prediction input; 2 of 20 change and one is (the
+   charging power). Unchanged values are resent with the message's new
+   timestamp, as the simulator's resends. Each case runs with EMPTY
+   prediction history (the entry is reloaded before each batch, as the
+   history is memory only, and 20 messages after the reload go untimed:
+   what a start costs once is not a message's cost) and with FULL history
+   (first fed through the same path until every series holds
+   ``MAX_SAMPLES``).
+   Figures are CPU time (``time.process_time``) per message, median of
+   several batches, the loop's work for the batch included. Between our
+   batches the same number of state writes (20 or 2) of bare
+   ``SensorEntity`` sensors of a tiny test platform, no integration logic,
+   gives Home Assistant's own floor in the same process; the table shows
+   ours as a multiple of it, the state writes per message, the history's
+   samples and any values dropped as older, and the machine's load.
 3. Sets up a fresh entry whose registry already holds 3 vehicles x 300
    entities with a restore cache for each, and times ``async_setup`` until
    every entity has its restored state.
@@ -33,24 +47,33 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 import gc
 import json
 import logging
+import os
 from pathlib import Path
+import statistics
 import sys
 import time
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from homeassistant.components.sensor import SensorEntity
 from homeassistant.core import HomeAssistant, State, callback
 from homeassistant.helpers import (
     device_registry as dr,
     entity_registry as er,
 )
+from homeassistant.setup import async_setup_component
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
+    MockModule,
+    MockPlatform,
+    mock_integration,
+    mock_platform,
     mock_restore_cache_with_extra_data,
 )
 
@@ -61,6 +84,7 @@ from custom_components.cardata.catalogue.descriptors import (
     describe,
 )
 from custom_components.cardata.const import DOMAIN
+from custom_components.cardata.prediction.model import MAX_SAMPLES
 from scripts.bench_hass import bench_hass
 from tests.entity_helpers import entry_data
 from tests.simulator import (
@@ -70,20 +94,82 @@ from tests.simulator import (
     VIN_SECONDARY,
     Simulator,
 )
+from tests.simulator.market import stream_unit
 
-DESCRIPTORS_PER_MESSAGE = 20
 RESTORED_PER_VEHICLE = 300
+
+_CHG = "vehicle.drivetrain.electricEngine.charging."
+_LOC = "vehicle.cabin.infotainment.navigation.currentLocation."
+SOC = "vehicle.drivetrain.batteryManagement.header"
+POWER = "vehicle.powertrain.electric.battery.charging.power"
+TIME_TO_FULL = _CHG + "timeToFullyCharged"
+LOW_VOLTAGE = "vehicle.electricalSystem.battery.voltage"
+
+INPUTS: tuple[str, ...] = (
+    SOC,
+    "vehicle.drivetrain.electricEngine.kombiRemainingElectricRange",
+    "vehicle.drivetrain.electricEngine.remainingElectricRange",
+    POWER,
+    _CHG + "hvStatus",
+    _CHG + "acAmpere",
+    _CHG + "acVoltage",
+    "vehicle.vehicle.travelledDistance",
+)
+"""What a driving and charging car sends that the prediction watches."""
+OTHERS: tuple[str, ...] = (
+    _LOC + "latitude",
+    _LOC + "longitude",
+    _LOC + "heading",
+    "vehicle.chassis.axle.row1.wheel.left.tire.pressure",
+    "vehicle.chassis.axle.row1.wheel.right.tire.pressure",
+    "vehicle.chassis.axle.row2.wheel.left.tire.pressure",
+    "vehicle.chassis.axle.row2.wheel.right.tire.pressure",
+    _CHG + "status",
+    _CHG + "timeRemaining",
+    TIME_TO_FULL,
+    LOW_VOLTAGE,
+    "vehicle.drivetrain.totalRemainingRange",
+)
+"""The rest of the message: position (the tracker), tyres, times, 12 V."""
+DESCRIPTORS: tuple[str, ...] = INPUTS + OTHERS
+DESCRIPTORS_PER_MESSAGE = len(DESCRIPTORS)  # 20
+
+CASES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("20 of 20 changed", DESCRIPTORS),
+    ("2 of 20 changed, no prediction input", (TIME_TO_FULL, LOW_VOLTAGE)),
+    ("2 of 20 changed, one prediction input", (POWER, TIME_TO_FULL)),
+)
+"""Per case the descriptors whose values change; the others are resent
+unchanged with the message's new timestamp (as the simulator's resends)."""
+
+WARM_UP = 20
+"""Messages sent untimed after a reload, before a batch with empty history."""
+STAMP_STEP = timedelta(microseconds=100)
+"""BMW timestamps of consecutive messages (all in the past when applied)."""
 
 
 def pick_descriptors() -> list[str]:
-    """20 descriptors enabled by default (entities exist and write states)."""
-    enabled = [d for d in catalogue_descriptors() if describe(d).enabled_default]
-    enabled.sort(key=lambda d: describe(d).data_type is not ValueKind.NUMBER)
-    return enabled[:DESCRIPTORS_PER_MESSAGE]
+    """The 20 descriptors of every message."""
+    return list(DESCRIPTORS)
+
+
+_SPECIAL: dict[str, Callable[[int], Any]] = {
+    SOC: lambda step: round(20 + (step % 800) * 0.1, 1),
+    POWER: lambda step: 7000 + (step % 400) * 10,
+    # Every value changes: the status too (the prediction's charge start and
+    # end, the worst case). Even steps are charging.
+    _CHG + "hvStatus": lambda step: "FINISHED_NOT_FULL" if step % 2 else "CHARGING",
+    "vehicle.vehicle.travelledDistance": lambda step: round(10_000 + step * 0.1, 1),
+    _LOC + "latitude": lambda step: round(48.1 + step * 1e-5, 5),
+    _LOC + "longitude": lambda step: round(11.5 + step * 1e-5, 5),
+    _LOC + "heading": lambda step: step % 360,
+}
 
 
 def raw_value(descriptor: str, step: int) -> Any:
-    """A valid raw value of ``descriptor`` that differs from step to step."""
+    """A plausible raw value of ``descriptor`` that differs from step to step."""
+    if (special := _SPECIAL.get(descriptor)) is not None:
+        return special(step)
     info = describe(descriptor)
     if info.data_type is ValueKind.BOOLEAN:
         return step % 2 == 0
@@ -94,28 +180,35 @@ def raw_value(descriptor: str, step: int) -> Any:
     return f"value {step % 7}"
 
 
-def payload(vin: str, values: dict[str, Any], at: datetime) -> bytes:
-    """A stream message shaped like BMW's."""
+def payload(
+    vin: str,
+    values: dict[str, Any],
+    at: datetime,
+    units: dict[str, str | None] | None = None,
+) -> bytes:
+    """A stream message shaped like BMW's (``units``: as the car sends them)."""
     stamp = at.isoformat().replace("+00:00", "Z")
+    units = units or {}
+    data: dict[str, Any] = {}
+    for name, value in values.items():
+        entry = data[name] = {"value": value, "timestamp": stamp}
+        if unit := units.get(name):
+            entry["unit"] = unit
     return json.dumps(
         {
             "vin": vin,
             "entityId": GCID_A,
             "topic": vin,
             "timestamp": stamp,
-            "data": {
-                name: {"value": value, "timestamp": stamp}
-                for name, value in values.items()
-            },
+            "data": data,
         }
     ).encode()
 
 
-def percentile(samples: list[float], fraction: float) -> float:
-    """Nearest-rank percentile."""
-    ordered = sorted(samples)
-    index = min(len(ordered) - 1, max(0, round(fraction * len(ordered)) - 1))
-    return ordered[index]
+def stream_units(sim: Simulator) -> dict[str, str | None]:
+    """The unit the simulated car sends with each descriptor (km, percent, W)."""
+    vehicle = sim.vehicles[VIN_BEV]
+    return {d: stream_unit(vehicle, d, sim.descriptor(d)) for d in DESCRIPTORS}
 
 
 async def wait_connected(entry: MockConfigEntry) -> None:
@@ -144,45 +237,101 @@ async def set_up(hass: HomeAssistant, entry: MockConfigEntry) -> None:
     # The first set-up's REST fetch lands before the workload starts, so its
     # values never mix with (or get counted among) the workload's.
     runtime = getattr(entry, "runtime_data", None)  # None: not our entry
-    poller = getattr(getattr(runtime, "quota", None), "poller", None)
+    poller = getattr(runtime, "poller", None)
     if (first_setup := getattr(poller, "bootstrap", None)) is not None:
         await first_setup
         await hass.async_block_till_done()
 
 
-async def bench_stream(hass: HomeAssistant, sim: Simulator, count: int) -> None:
-    """Messages per second and latency, received bytes -> states written."""
-    entry = new_entry(sim)
-    entry.add_to_hass(hass)
-    await set_up(hass, entry)
-    await wait_connected(entry)
-    coordinator = entry.runtime_data.coordinator
-    parser = MessageParser()
-    descriptors = pick_descriptors()
-    # Newer than anything the set-up fetched over REST.
-    start_at = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=1)
+class _BareSensor(SensorEntity):
+    """Home Assistant's floor: a sensor with no integration logic at all."""
 
-    # Warm-up: creates the entities (first sight of each descriptor).
-    first = parser.parse(
-        payload(VIN_BEV, {d: raw_value(d, 1) for d in descriptors}, start_at)
+    _attr_should_poll = False
+
+    def __init__(self, index: int) -> None:
+        self._attr_name = f"floor {index}"
+        self._attr_unique_id = f"floor_{index}"
+        self._attr_native_value = 0.0
+
+
+async def floor_sensors(hass: HomeAssistant) -> list[_BareSensor]:
+    """Twenty bare sensors of a tiny test platform, added through Home Assistant."""
+    sensors = [_BareSensor(i) for i in range(DESCRIPTORS_PER_MESSAGE)]
+
+    async def setup_platform(
+        _hass: HomeAssistant, _config: Any, add: Any, _info: Any = None
+    ) -> None:
+        add(sensors)
+
+    mock_integration(hass, MockModule("bench_floor"))
+    mock_platform(
+        hass, "bench_floor.sensor", MockPlatform(async_setup_platform=setup_platform)
     )
-    if first is None:
-        msg = "parser refused the warm-up message"
+    config = {"sensor": [{"platform": "bench_floor"}]}
+    if not await async_setup_component(hass, "sensor", config):
+        msg = "the floor's sensor platform did not start"
         raise RuntimeError(msg)
-    coordinator.async_apply_message(first)
     await hass.async_block_till_done()
+    return sensors
 
-    for label, changed in (("all 20 values change", 20), ("2 of 20 change", 2)):
+
+class Workload:
+    """Messages of one vehicle through the stream's path, CPU-timed in batches."""
+
+    def __init__(
+        self, hass: HomeAssistant, entry: MockConfigEntry, sim: Simulator
+    ) -> None:
+        self.hass = hass
+        self.entry = entry
+        self.units = stream_units(sim)
+        self.parser = MessageParser()
+        self.step = 0
+        """Values of this step are the ones held (even: charging)."""
+        self.stamp = datetime.now(UTC)
+        """The last BMW timestamp sent (newer than anything REST fetched)."""
+
+    def bodies(self, changed: tuple[str, ...], count: int) -> list[bytes]:
+        """``count`` messages; ``changed`` move, the others are resent as held."""
+        held = self.step
         bodies = []
-        for step in range(count):
+        for _ in range(count):
+            self.step += 1
+            self.stamp += STAMP_STEP
             values = {
-                d: raw_value(d, step + 2 if i < changed else 1)
-                for i, d in enumerate(descriptors)
+                d: raw_value(d, self.step if d in changed else held)
+                for d in DESCRIPTORS
             }
-            at = start_at + timedelta(
-                seconds=(step + 1) + (0 if changed == 20 else count + 1)
-            )
-            bodies.append(payload(VIN_BEV, values, at))
+            bodies.append(payload(VIN_BEV, values, self.stamp, self.units))
+        if len(changed) == DESCRIPTORS_PER_MESSAGE:
+            self.step += self.step % 2  # end on a charging step
+        else:
+            self.step = held  # the held values stay
+        return bodies
+
+    async def settle(self) -> None:
+        """Send the held values once, so a case starts from them."""
+        self.step += self.step % 2
+        self.apply(self.bodies((), 1))
+        await self.hass.async_block_till_done()
+
+    def apply(self, bodies: list[bytes]) -> None:
+        """What the stream does per payload: parse, hand to the owner's target."""
+        parse = self.parser.parse
+        route = self.entry.runtime_data.stream.on_message
+        for body in bodies:
+            if (message := parse(body, VIN_BEV)) is not None:
+                route(message)
+
+    async def cpu_per_message(self, bodies: list[bytes]) -> float:
+        """CPU seconds per message, loop work the messages caused included."""
+        gc.collect()
+        started = time.process_time()
+        self.apply(bodies)
+        await self.hass.async_block_till_done()
+        return (time.process_time() - started) / len(bodies)
+
+    async def count_writes(self, changed: tuple[str, ...], count: int) -> float:
+        """State writes per message of a case (an untimed run)."""
         written = 0
 
         @callback
@@ -190,40 +339,159 @@ async def bench_stream(hass: HomeAssistant, sim: Simulator, count: int) -> None:
             nonlocal written
             written += 1
 
-        unsub = hass.bus.async_listen("state_changed", count_write)
-        dropped_before = coordinator.ignored_older
-        gc.collect()
-        latencies: list[float] = []
-        started = time.perf_counter()
-        for body in bodies:
-            t0 = time.perf_counter()
-            if (message := parser.parse(body)) is not None:
-                coordinator.async_apply_message(message)
-            latencies.append(time.perf_counter() - t0)
-        elapsed = time.perf_counter() - started
-        await hass.async_block_till_done()
+        bodies = self.bodies(changed, count)
+        unsub = self.hass.bus.async_listen("state_changed", count_write)
+        self.apply(bodies)
+        await self.hass.async_block_till_done()
         unsub()
-        dropped = coordinator.ignored_older - dropped_before
-        values = count * DESCRIPTORS_PER_MESSAGE
-        work = (
-            f"{values:,} values, {written:,} state writes, {dropped:,} dropped as older"
-        )
-        if dropped:
-            print(
-                f"stream, {label}: {work}; NO THROUGHPUT: dropped values would"
-                " time skipped work"
+        return written / count
+
+
+async def floor_cpu_per_message(
+    hass: HomeAssistant, sensors: list[_BareSensor], writes: int, count: int
+) -> float:
+    """CPU seconds of ``writes`` bare state writes, per message of ``count``."""
+    chosen = sensors[:writes]
+    gc.collect()
+    started = time.process_time()
+    for step in range(count):
+        for sensor in chosen:
+            sensor._attr_native_value = float(step)  # noqa: SLF001 - as _apply does
+            sensor.async_write_ha_state()
+    await hass.async_block_till_done()
+    return (time.process_time() - started) / count
+
+
+def history(entry: MockConfigEntry) -> int:
+    """Samples in the prediction's shorter series (power, odometer), for the table."""
+    feed = entry.runtime_data.prediction.feeds.get(VIN_BEV)
+    if feed is None:
+        return 0
+    predictor = feed.predictor
+    series = (predictor._power, predictor._odometer)  # noqa: SLF001 - only counted
+    return min(len(s.points) for s in series)
+
+
+class Row:
+    """One line of the table."""
+
+    def __init__(self, case: str, filled: str) -> None:
+        self.case = case
+        self.filled = filled
+        self.ours: list[float] = []
+        self.floor: list[float] = []
+        """The floor of this case's number of writes, after each batch."""
+        self.floor20: list[float] = []
+        """The floor of 20 writes, after each batch."""
+        self.writes = 0.0
+        self.samples: list[int] = []
+        self.dropped = 0
+
+    @property
+    def floor_writes(self) -> int:
+        return 2 if self.case.startswith("2 ") else DESCRIPTORS_PER_MESSAGE
+
+
+async def bench_stream(
+    hass: HomeAssistant, sim: Simulator, batch: int, batches: int
+) -> list[Row]:
+    """CPU per message, ours and Home Assistant's floor, per case and history."""
+    sensors = await floor_sensors(hass)
+    entry = new_entry(sim)
+    entry.add_to_hass(hass)
+    await set_up(hass, entry)
+    await wait_connected(entry)
+    work = Workload(hass, entry, sim)
+    # First sight of each descriptor creates its entity; charging from here.
+    work.apply(work.bodies(DESCRIPTORS, 2))
+    await work.settle()
+    rows: list[Row] = []
+
+    async def run(row: Row, changed: tuple[str, ...], *, reload: bool) -> None:
+        row.writes = await work.count_writes(changed, 20)
+        for _ in range(batches):
+            if reload:  # the prediction's history is memory only: empty again
+                await hass.config_entries.async_reload(entry.entry_id)
+                await wait_connected(entry)
+                # Untimed: what the first messages after a start cost once.
+                work.apply(work.bodies(changed, WARM_UP))
+            await work.settle()
+            bodies = work.bodies(changed, batch)
+            coordinator = entry.runtime_data.coordinator
+            dropped = coordinator.ignored_older
+            row.samples.append(history(entry))
+            row.ours.append(await work.cpu_per_message(bodies))
+            row.samples.append(history(entry))
+            row.dropped += coordinator.ignored_older - dropped
+            row.floor20.append(await floor_cpu_per_message(hass, sensors, 20, batch))
+            row.floor.append(
+                row.floor20[-1]
+                if row.floor_writes == 20
+                else await floor_cpu_per_message(hass, sensors, row.floor_writes, batch)
             )
-            continue
-        print(
-            f"stream, {label}: {count} messages x {DESCRIPTORS_PER_MESSAGE}"
-            f" descriptors ({work}) in {elapsed:.3f} s ->"
-            f" {count / elapsed:,.0f} messages/s;"
-            f" latency p50 {percentile(latencies, 0.5) * 1000:.3f} ms,"
-            f" p99 {percentile(latencies, 0.99) * 1000:.3f} ms,"
-            f" max {max(latencies) * 1000:.3f} ms"
-        )
+        rows.append(row)
+
+    for case, changed in CASES:
+        await run(Row(case, "empty"), changed, reload=True)
+    # Full: every series at its cap, fed through the same path.
+    await work.settle()
+    for _ in range(MAX_SAMPLES // batch + 1):
+        work.apply(work.bodies(DESCRIPTORS, batch))
+        await hass.async_block_till_done()
+    for case, changed in CASES:
+        await run(Row(case, "full"), changed, reload=False)
     await hass.config_entries.async_unload(entry.entry_id)
     await hass.async_block_till_done()
+    return rows
+
+
+def _paired(ours: list[float], floor: list[float]) -> float:
+    """Median of each batch against the floor measured right after it."""
+    return statistics.median(o / f for o, f in zip(ours, floor, strict=True))
+
+
+def print_table(rows: list[Row], batch: int, batches: int) -> None:
+    """The table: CPU per message, ours against the floor."""
+    print(
+        f"\nCPU per message: time.process_time, median of {batches} batches of"
+        f" {batch} messages, loop work included. Floor: as many state writes"
+        " (w) of bare SensorEntity sensors, measured after each of our batches;"
+        " the multiples are medians of each batch against its own floor, so"
+        " they hold up when the load changes during the run."
+    )
+    head = (
+        f"{'case':<38} {'history':<15} {'writes':>6} {'ours µs':>8}"
+        f" {'floor µs':>13} {'x floor':>8} {'x floor 20 w':>13}"
+    )
+    print(head)
+    print("-" * len(head))
+    per_floor20: dict[tuple[str, str], float] = {}
+    for row in rows:
+        ours = statistics.median(row.ours) * 1e6
+        floor = statistics.median(row.floor) * 1e6
+        per_floor20[row.case, row.filled] = times20 = _paired(row.ours, row.floor20)
+        span = f"{row.filled} {min(row.samples)}-{max(row.samples)}"
+        note = f"  ({row.dropped} values dropped!)" if row.dropped else ""
+        print(
+            f"{row.case:<38} {span:<15} {row.writes:>6.1f} {ours:>8.0f}"
+            f" {floor:>5.0f} ({row.floor_writes:>2} w)"
+            f" {_paired(row.ours, row.floor):>7.1f}x {times20:>12.2f}x{note}"
+        )
+    print("(multiples of the floor of 20 writes:)")
+    all_changed = CASES[0][0]
+    for filled in ("empty", "full"):
+        base = per_floor20[all_changed, filled]
+        shares = ", ".join(
+            f"{case.removeprefix('2 of 20 changed, ')}"
+            f" {per_floor20[case, filled] / base:.0%}"
+            for case, _ in CASES[1:]
+        )
+        print(f"  2 of 20 against 20 of 20 ({filled} history): {shares}")
+    changes = ", ".join(
+        f"{case} {per_floor20[case, 'full'] / per_floor20[case, 'empty'] - 1:+.0%}"
+        for case, _ in CASES
+    )
+    print(f"  full against empty history: {changes}")
 
 
 def restored_states(
@@ -384,30 +652,44 @@ async def _share_runs(hass: HomeAssistant, entry: MockConfigEntry, count: int) -
         print(line)
 
 
-async def main(count: int, share: bool = False) -> None:
-    """Run both benchmarks against one simulator."""
+def load() -> str:
+    """The machine's load average (1, 5, 15 minutes) and its CPUs."""
+    one, five, fifteen = os.getloadavg()
+    return f"{one:.2f} {five:.2f} {fifteen:.2f} on {os.cpu_count()} CPUs"
+
+
+async def main(args: argparse.Namespace) -> None:
+    """Run the benchmarks against one simulator."""
     logging.basicConfig(level=logging.WARNING)
+    print(f"load average before: {load()}")
     sim = Simulator()
     sim.load_default_world()
     await sim.start()
     try:
         async with bench_hass() as hass:
-            await bench_stream(hass, sim, count)
+            rows = await bench_stream(hass, sim, args.batch, args.batches)
+        print_table(rows, args.batch, args.batches)
         async with bench_hass() as hass:
             await bench_setup(hass, sim)
-        if share:
+        if args.share:
             async with bench_hass() as hass:
-                await bench_sharing(hass, sim, count)
+                await bench_sharing(hass, sim, args.messages)
     finally:
         await sim.stop()
+    print(f"load average after: {load()}")
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--messages", type=int, default=5000)
+    parser.add_argument(
+        "--batch", type=int, default=200, help="messages per timed batch"
+    )
+    parser.add_argument("--batches", type=int, default=9, help="timed batches per case")
+    parser.add_argument(
+        "--messages", type=int, default=5000, help="messages of the --share runs"
+    )
     parser.add_argument(
         "--share", action="store_true", help="also measure sharing (mosquitto)"
     )
-    args = parser.parse_args()
-    print(f"Python {sys.version.split()[0]}, {args.messages} messages per workload")
-    asyncio.run(main(args.messages, args.share))
+    print(f"Python {sys.version.split()[0]}")
+    asyncio.run(main(parser.parse_args()))

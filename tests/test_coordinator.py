@@ -32,6 +32,7 @@ from tests.simulator import VIN_BEV
 from tests.waiting import wait_for
 
 NEW_VIN = "WBY00000000NEW001"
+DOOR = "vehicle.cabin.door.row1.driver.isOpen"
 
 
 def _collect(hass: HomeAssistant) -> list[str]:
@@ -119,6 +120,37 @@ async def test_only_touched_entities_are_written(
     await hass.async_block_till_done()
     assert [e for e in written if e.startswith("sensor.bmw_t001")] == [last]
     assert hass.states.get(last).state == t2.isoformat()
+
+
+async def test_changes_listener_is_told_once_per_message(
+    hass: HomeAssistant, simulator
+) -> None:
+    """Once per message, with what changed in the order it came; not for resends."""
+    coordinator = await setup_entry(hass, make_entry(simulator))
+    await push(hass, coordinator, TEST_VIN, {SOC: 50, MILEAGE: 1000, HOOD: "CLOSED"})
+    told: list[tuple[str, ...]] = []
+    coordinator.async_add_changes_listener(TEST_VIN, told.append)
+    other: list[tuple[str, ...]] = []
+    coordinator.async_add_changes_listener(OTHER_VIN, other.append)
+
+    t1 = T0 + timedelta(seconds=30)
+    await push(hass, coordinator, TEST_VIN, {MILEAGE: 1001, SOC: 51}, t1)
+    assert told == [(MILEAGE, SOC)]
+
+    # An identical resend changes nothing: nobody is told.
+    await push(hass, coordinator, TEST_VIN, {MILEAGE: 1001, SOC: 51}, t1)
+    await push(hass, coordinator, TEST_VIN, {HOOD: "CLOSED"}, T0)
+    assert told == [(MILEAGE, SOC)]
+
+    # The old value with a new timestamp is a change (as for the listeners).
+    t2 = t1 + timedelta(seconds=30)
+    await push(hass, coordinator, TEST_VIN, {HOOD: "CLOSED"}, t2)
+    assert told == [(MILEAGE, SOC), (HOOD,)]
+
+    # A descriptor seen for the first time comes first, as it is announced.
+    await push(hass, coordinator, TEST_VIN, {SOC: 52, DOOR: True}, t2)
+    assert told[-1] == (DOOR, SOC)
+    assert other == []
 
 
 async def test_resend_counts_as_activity(hass: HomeAssistant, simulator) -> None:

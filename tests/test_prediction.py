@@ -28,11 +28,13 @@ from custom_components.cardata.prediction.inputs import VehicleFeed
 from custom_components.cardata.prediction.model import VehiclePredictor
 from custom_components.cardata.rest.quota_policy import CallKind, LoggedCall
 from tests.entity_helpers import (
+    HOOD,
     age_rest_data,
     device_for,
     entity_id,
     push,
     setup_entry,
+    written_states,
 )
 from tests.simulator import GCID_A, VIN_BEV, VIN_PHEV, Simulator
 from tests.simulator.physics import (
@@ -482,6 +484,32 @@ async def test_entity_shows_what_the_benchmark_measures(
         expected, _basis = pure.estimate(at)
         assert expected is not None
         assert shown == round(expected, 1)
+
+
+async def test_a_message_writes_the_level_at_most_once(
+    hass: HomeAssistant, simulator: Simulator, make_entry: Callable[..., Any]
+) -> None:
+    """However many of its inputs a message carries; none without an input."""
+    entry, _hub, clock = await _setup(hass, simulator, make_entry)
+    profile = ChargeProfile("once", "ix", report="coarse", target=70)
+    timeline = charge(profile, _start(), seed=3)
+    coordinator = entry.runtime_data.coordinator
+    written = written_states(
+        hass, entity_id(hass, "sensor", f"{VIN_BEV}_predicted_soc")
+    )
+    per_message: list[int] = []
+    for at, values in timeline.messages:
+        clock.now = at
+        before = len(written)
+        await push(hass, coordinator, VIN_BEV, values, at)
+        per_message.append(len(written) - before)
+    assert max(per_message) == 1
+    assert any(len(values) > 2 for _at, values in timeline.messages)
+
+    before = len(written)
+    clock.now += timedelta(minutes=1)
+    await push(hass, coordinator, VIN_BEV, {HOOD: "OPEN"}, clock.now)
+    assert len(written) == before
 
 
 async def test_owner_capacity_gives_a_basis(

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+import itertools
+from typing import Any
 
 from custom_components.cardata.prediction.inputs import (
     AMPERE,
@@ -11,7 +13,9 @@ from custom_components.cardata.prediction.inputs import (
     LEVEL,
     PHASES,
     STATUS,
+    TIMELESS,
     TRIP_END_SOC,
+    UNSTAMPED,
     VOLTAGE,
     Event,
     VehicleFeed,
@@ -23,6 +27,12 @@ from custom_components.cardata.prediction.model import (
     Learned,
     VehicleLearning,
     VehiclePredictor,
+)
+from tests.simulator.physics import (
+    ChargeProfile,
+    TripProfile,
+    charge,
+    drive,
 )
 
 T0 = datetime(2026, 6, 1, 18, 0, tzinfo=UTC)
@@ -162,3 +172,35 @@ def test_value_helpers() -> None:
     assert number(None) is None
     assert usable_capacity(500) is None
     assert usable_capacity("80.1") == 80.1
+
+
+def test_resent_values_that_only_say_the_same_change_nothing() -> None:
+    """Current, voltage, ranges and odometer again, later: the same estimates."""
+    charging = charge(ChargeProfile("ac", "ix", report="coarse", target=70), T0)
+    driving = drive(
+        TripProfile("trip", "ix", km=40, report="coarse", start_soc=70),
+        charging.messages[-1][0] + timedelta(hours=1),
+    )
+    messages = charging.messages + driving.messages
+    plain, resent = VehicleFeed(VehiclePredictor()), VehicleFeed(VehiclePredictor())
+    for feed in (plain, resent):
+        feed.predictor.capacity_kwh = 70.0
+    names = UNSTAMPED | TIMELESS
+    held: dict[str, Any] = {}
+    resends = 0
+    for (at, values), (after, _) in itertools.pairwise([*messages, (None, {})]):
+        for name, value in values.items():
+            assert plain.apply(name, value, at) == resent.apply(name, value, at)
+        assert plain.predictor.estimate(at) == resent.predictor.estimate(at)
+        held |= {name: value for name, value in values.items() if name in names}
+        if after is None:
+            break
+        between = at + (after - at) / 2
+        for name, value in held.items():
+            assert resent.apply(name, value, between) is None
+            resends += 1
+        for moment in (between, after):
+            assert plain.predictor.estimate(moment) == resent.predictor.estimate(moment)
+    assert resends > len(messages)
+    assert plain.predictor.learning.to_dict() == resent.predictor.learning.to_dict()
+    assert plain.predictor.learning.drive is not None  # the trip taught

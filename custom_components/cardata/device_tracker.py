@@ -129,6 +129,8 @@ class CarDataTracker(CarDataEntity, TrackerEntity, RestoreEntity):
         super().__init__(coordinator, vin)
         self._attr_unique_id = f"{vin}_{TRACKER_SUFFIX}"
         self._roles: dict[str, str] = {}
+        self._watched: frozenset[str] = frozenset()
+        """The descriptors of :attr:`_roles`."""
         self._pending_roles = dict(roles)
         self._attributes: dict[str, float] = {}
         self._added = False
@@ -162,6 +164,9 @@ class CarDataTracker(CarDataEntity, TrackerEntity, RestoreEntity):
         roles, self._pending_roles = self._pending_roles, {}
         self._added = True
         self._watch(roles)
+        self.async_on_remove(
+            self.coordinator.async_add_changes_listener(self.vin, self._on_changes)
+        )
         self._recompute()
 
     @callback
@@ -175,14 +180,14 @@ class CarDataTracker(CarDataEntity, TrackerEntity, RestoreEntity):
 
     def _watch(self, roles: dict[str, str]) -> None:
         for role, descriptor in roles.items():
-            if role in self._roles:
-                continue
-            self._roles[role] = descriptor
-            self.async_on_remove(
-                self.coordinator.async_add_listener(
-                    self.vin, descriptor, self._handle_update
-                )
-            )
+            self._roles.setdefault(role, descriptor)
+        self._watched = frozenset(self._roles.values())
+
+    @callback
+    def _on_changes(self, names: tuple[str, ...]) -> None:
+        """Recompute once per message that changed a position descriptor."""
+        if not self._watched.isdisjoint(names):
+            self._handle_update()
 
     @callback
     def _handle_update(self) -> None:

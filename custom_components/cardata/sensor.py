@@ -17,6 +17,7 @@ from homeassistant.const import (
     STATE_UNAVAILABLE,
     STATE_UNKNOWN,
     EntityCategory,
+    UnitOfLength,
 )
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity import Entity
@@ -131,6 +132,11 @@ class CarDataSensor(CarDataDescriptorEntity, RestoreSensor):
         )
         self._converter = converter_for(
             desc.device_class, desc.native_unit_of_measurement
+        )
+        # See value_unit: a road distance without a unit takes the car's.
+        self._unitless_by_vehicle = (
+            self._converter is not None
+            and desc.native_unit_of_measurement == UnitOfLength.KILOMETERS
         )
         self._unit_settled = False
         # Registered with the unit of the value that created it, so Home

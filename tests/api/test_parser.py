@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 import pytest
 
 from custom_components.cardata.api import DescriptorValue, MessageParser
+from custom_components.cardata.api.parser import MAX_DEPTH
 
 VIN = "WBA12345678901234"
 GCID = "aa111192-d570-4d3d-8835-656ee00edcd7"
@@ -158,6 +159,18 @@ def test_deep_nesting_is_dropped_as_such() -> None:
     nested = b'{"vin": "' + VIN.encode() + b'", "data": ' + b"[" * 40 + b"]" * 40
     assert parser.parse(nested + b"}") is None
     assert parser.dropped["too_deep"] == 2
+
+
+def test_nesting_up_to_the_limit_is_kept() -> None:
+    parser = MessageParser()
+
+    def nested(lists: int) -> bytes:  # the document, data, x, then the lists
+        deep = "[" * lists + "]" * lists
+        return _payload({"x": {"value": 1, "extra": json.loads(deep)}})
+
+    assert parser.parse(nested(MAX_DEPTH - 3)) is not None
+    assert parser.parse(nested(MAX_DEPTH - 2)) is None
+    assert parser.dropped["too_deep"] == 1
 
 
 def test_each_drop_reason_logs_one_rate_limited_debug_line(

@@ -29,6 +29,8 @@ MAX_STRING_VALUE_LENGTH = 4096
 MAX_DEPTH = 16
 """Nesting a payload may have (BMW's messages have 3 levels)."""
 DROP_LOG_INTERVAL = 60.0
+NAMES_KEPT = 2048
+"""Cleaned descriptor names the parser remembers (a car sends a few hundred)."""
 """Seconds between two debug lines about drops of the same reason."""
 
 _BOOL_WORDS: dict[str, bool | None] = {
@@ -37,6 +39,7 @@ _BOOL_WORDS: dict[str, bool | None] = {
     "asn_isunknown": None,
 }
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"))
+_UNSET: Any = object()
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,17 +83,23 @@ def _load(payload: bytes) -> tuple[dict[str, Any] | None, str]:
 
 
 def _deeper_than(document: dict[str, Any], limit: int) -> bool:
-    """Whether objects and lists nest more than ``limit`` levels (no recursion)."""
-    stack: list[tuple[Any, int]] = [(document, 1)]
-    while stack:
-        node, depth = stack.pop()
-        if depth > limit:
-            return True
-        children = node.values() if isinstance(node, dict) else node
-        stack.extend(
-            (child, depth + 1) for child in children if isinstance(child, dict | list)
-        )
-    return False
+    """Whether objects and lists nest more than ``limit`` levels (no recursion).
+
+    One level at a time, nothing built per value: it runs on every message
+    (a tuple in ``isinstance`` is checked faster than a union).
+    """
+    level: list[Any] = [document]
+    for _depth in range(limit):
+        nested = [
+            child
+            for node in level
+            for child in (node.values() if isinstance(node, dict) else node)
+            if isinstance(child, (dict, list))
+        ]
+        if not nested:
+            return False
+        level = nested
+    return True
 
 
 def normalize_vin(raw: Any) -> str | None:
@@ -165,6 +174,8 @@ class MessageParser:
         self.dropped: Counter[str] = Counter()
         self.parsed = 0
         self._log = DropLog(_LOGGER, "Stream payload")
+        self._names: dict[str, str] = {}
+        """Descriptor keys as sent -> cleaned (see :data:`NAMES_KEPT`)."""
 
     def parse(self, payload: bytes, topic: str | None = None) -> StreamMessage | None:
         """Parse one payload; ``None`` (and a counted reason) when unusable.
@@ -222,29 +233,32 @@ class MessageParser:
         data: dict[str, DescriptorValue] = {}
         # One message usually repeats one timestamp for every descriptor.
         timestamps: dict[str, datetime | None] = {}
+        names = self._names
         for raw_name, entry in raw_data.items():
-            name = descriptor_name(raw_name)
-            if not name or len(name) > MAX_DESCRIPTOR_LENGTH:
-                self._drop("bad_descriptor")
-                continue
+            if (name := names.get(raw_name)) is None:
+                name = descriptor_name(raw_name)
+                if not name or len(name) > MAX_DESCRIPTOR_LENGTH:
+                    self._drop("bad_descriptor")
+                    continue
+                if len(names) < NAMES_KEPT:
+                    names[raw_name] = name
             if not isinstance(entry, dict) or "value" not in entry:
                 self._drop("bad_descriptor")
                 continue
-            usable, value = convert_value(entry.get("value"))
+            usable, value = convert_value(entry["value"])
             if not usable:
                 self._drop("bad_value")
                 continue
             unit = entry.get("unit")
             raw_time = entry.get("timestamp")
             if isinstance(raw_time, str):
-                if raw_time not in timestamps:
-                    timestamps[raw_time] = parse_timestamp(raw_time)
-                timestamp = timestamps[raw_time]
+                timestamp = timestamps.get(raw_time, _UNSET)
+                if timestamp is _UNSET:
+                    timestamp = timestamps[raw_time] = parse_timestamp(raw_time)
             else:
                 timestamp = parse_timestamp(raw_time)
+            # Positional: this runs for every value of every message.
             data[name] = DescriptorValue(
-                value=value,
-                unit=unit if isinstance(unit, str) and unit else None,
-                timestamp=timestamp,
+                value, unit if isinstance(unit, str) and unit else None, timestamp
             )
         return data

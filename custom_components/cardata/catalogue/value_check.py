@@ -33,6 +33,7 @@ WORDS_KEPT: Final = 10
 """Unread words remembered per descriptor (later ones are not logged)."""
 _WORD_RE: Final = re.compile(r"[A-Za-z][A-Za-z_ -]{0,31}")
 """What is shown as a word; anything else (digits, long text) is not repeated."""
+_NOTHING: Final = object()
 
 
 def misfit(info: DescriptorInfo, value: RawValue) -> str | None:
@@ -63,14 +64,22 @@ class ValueCheck:
         self.dropped: Counter[str] = Counter()
         self.unread_words: dict[str, set[str]] = {}
         self._log = DropLog(LOGGER, "Descriptor value")
+        self._fits: dict[str, RawValue] = {}
+        """The last value that fit, per catalogue descriptor: BMW resends
+        values unchanged a lot, and a resend need not be converted again."""
 
     def accepts(self, descriptor: str, value: RawValue) -> bool:
         """Return True when ``value`` fits ``descriptor``; count it otherwise."""
+        last = self._fits.get(descriptor, _NOTHING)
+        if last == value and type(last) is type(value):
+            return True
         info = describe(descriptor)
         reason = misfit(info, value)
         if reason is None:
             if info.data_type is ValueKind.BOOLEAN and isinstance(value, str):
                 self._note_word(info, value)
+            if info.in_catalogue:  # bounded: unknown names are not kept
+                self._fits[descriptor] = value
             return True
         self.dropped[reason] += 1
         self._log(reason)

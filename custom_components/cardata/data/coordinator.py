@@ -45,6 +45,7 @@ type Value = bool | int | float | str | None
 type VehicleCallback = Callable[[str], None]
 type DescriptorsCallback = Callable[[str, tuple[str, ...]], None]
 type AcceptedCallback = Callable[[StreamMessage, tuple[str, ...]], None]
+type ChangesCallback = Callable[[tuple[str, ...]], None]
 
 MANUFACTURER: Final = "BMW"
 TRACKER_SUFFIX: Final = "device_tracker"
@@ -157,6 +158,7 @@ class CarDataCoordinator:
         """Drops (and counts) values that do not fit the descriptor's type."""
         self._change_listeners: Listeners[str] = Listeners()
         self._listeners: KeyedListeners[tuple[str, str]] = KeyedListeners()
+        self._changes_listeners: KeyedListeners[str, tuple[str, ...]] = KeyedListeners()
         self._vehicle_data_listeners: KeyedListeners[str] = KeyedListeners()
         self._vehicle_listeners: Listeners[str] = Listeners()
         self._descriptor_listeners: Listeners[str, tuple[str, ...]] = Listeners()
@@ -277,16 +279,22 @@ class CarDataCoordinator:
         for name in changed:
             for update_cb in listeners.get((vin, name)):
                 self._call(update_cb, name)
+        if changed or new:
+            names = (*new, *changed)
+            for changes_cb in self._changes_listeners.get(vin):
+                self._call(changes_cb, "changes", names)
         if vehicle.last_timestamp != previous:
             for update_cb in self._vehicle_data_listeners.get(vin):
                 self._call(update_cb, "")
         self._notify_change(vin, bool(changed or new))
         return accepted
 
-    def _call(self, update_cb: CALLBACK_TYPE, name: str) -> None:
+    def _call[*Ts](
+        self, update_cb: Callable[[*Ts], None], name: str, *args: *Ts
+    ) -> None:
         """Run one entity's update; its failure never stops the others."""
         try:
-            update_cb()
+            update_cb(*args)
         except Exception:  # noqa: BLE001 - one entity must not stop the rest
             key = (id(update_cb), name)
             if key not in self._failed:
@@ -388,6 +396,20 @@ class CarDataCoordinator:
     ) -> CALLBACK_TYPE:
         """Call ``update_callback`` when this (VIN, descriptor) changes."""
         return self._listeners.add((vin, descriptor), update_callback)
+
+    @callback
+    def async_add_changes_listener(
+        self, vin: str, changed: ChangesCallback
+    ) -> CALLBACK_TYPE:
+        """Call ``changed(names)`` once per batch of the vehicle's values applied.
+
+        ``names`` are the descriptors the batch brought news of: first the
+        ones seen for the first time (as announced), then those whose value,
+        unit or BMW timestamp changed (whose listeners were just woken), in
+        the order they came. One call per message, however many changed;
+        none when nothing did.
+        """
+        return self._changes_listeners.add(vin, changed)
 
     @callback
     def async_add_vehicle_data_listener(

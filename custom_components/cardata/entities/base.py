@@ -59,6 +59,10 @@ class CarDataEntity(Entity):
 class CarDataDescriptorEntity(CarDataEntity):
     """An entity showing one descriptor of one vehicle (unique id VIN_descriptor)."""
 
+    _unitless_by_vehicle = False
+    """Whether a value without a unit is read in the vehicle's other units (a
+    road distance): the same value can then show differently later."""
+
     def __init__(
         self, coordinator: CarDataCoordinator, vin: str, info: DescriptorInfo
     ) -> None:
@@ -67,6 +71,8 @@ class CarDataDescriptorEntity(CarDataEntity):
         self.info = info
         self.descriptor = info.descriptor
         self._attr_unique_id = f"{vin}_{info.descriptor}"
+        self._taken: DescriptorState | None = None
+        """The held value :meth:`_handle_update` applied last."""
 
     async def async_added_to_hass(self) -> None:
         """Take the live value, else the restored one, then follow the coordinator."""
@@ -84,9 +90,25 @@ class CarDataDescriptorEntity(CarDataEntity):
 
     @callback
     def _handle_update(self) -> None:
-        """Write the state only when the entity's own state moved."""
+        """Write the state only when the entity's own state moved.
+
+        A value and unit equal to the ones applied last (a resend: only BMW's
+        timestamp moved) show the same, so they are not converted again.
+        """
         state = self.coordinator.get(self.vin, self.descriptor)
-        if state is not None and self._apply(state):
+        if state is None:
+            return
+        taken = self._taken
+        if (
+            taken is not None
+            and state.value == taken.value
+            and type(state.value) is type(taken.value)
+            and state.unit == taken.unit
+            and (state.unit is not None or not self._unitless_by_vehicle)
+        ):
+            return
+        self._taken = state
+        if self._apply(state):
             self.async_write_ha_state()
 
     def _apply(self, state: DescriptorState) -> bool:

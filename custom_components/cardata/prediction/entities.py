@@ -84,6 +84,8 @@ class PredictedSocSensor(_PredictionEntity, RestoreSensor):
         super().__init__(hub, vin, PREDICTED_SOC_SUFFIX)
         self._attr_native_value = None
         self._attr_extra_state_attributes = {}
+        self._shown: tuple[Any, ...] | None = None
+        """What the state and attributes were made of (see :meth:`_refresh`)."""
 
     async def async_added_to_hass(self) -> None:
         """Restore the last value until the car speaks, then follow the hub."""
@@ -99,25 +101,33 @@ class PredictedSocSensor(_PredictionEntity, RestoreSensor):
             self.async_write_ha_state()
 
     def _refresh(self) -> bool:
-        """Compute the shown value; return whether the state changed."""
+        """Compute the shown value; return whether the state changed.
+
+        The attributes are built only when what they show moved.
+        """
         feed = self.hub.feed(self.vin)
         predictor = feed.predictor
         now = self.hub.now()
         value, basis = predictor.estimate(now)
         last = predictor.last_reading
+        shown = self._attr_native_value if value is None else round(value, 1)
+        age = round((now - last.at).total_seconds() / 60) if last else None
+        learning = predictor.learning
+        ac, dc = round(learning.ac.value, 3), round(learning.dc.value, 3)
+        made_of = (shown, basis, feed.source, last, age, ac, dc, predictor.capacity_kwh)
+        if made_of == self._shown:
+            return False
+        self._shown = made_of
         attributes: dict[str, Any] = {
             "source": basis.value,
             "charge_level_descriptor": feed.source,
             "last_reading": last.value if last else None,
             "last_reading_at": last.at.isoformat() if last else None,
-            "last_reading_age_min": round((now - last.at).total_seconds() / 60)
-            if last
-            else None,
-            "efficiency_ac": round(predictor.learning.ac.value, 3),
-            "efficiency_dc": round(predictor.learning.dc.value, 3),
+            "last_reading_age_min": age,
+            "efficiency_ac": ac,
+            "efficiency_dc": dc,
             "capacity_kwh": predictor.capacity_kwh,
         }
-        shown = self._attr_native_value if value is None else round(value, 1)
         changed = (
             shown != self._attr_native_value
             or attributes != self._attr_extra_state_attributes

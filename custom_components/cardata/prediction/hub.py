@@ -10,7 +10,7 @@ else the owner's number entity) and hands charge and trip ends to the
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from functools import partial
 from typing import Any, Final
@@ -86,9 +86,6 @@ class PredictionHub:
             self._track(vin)
         entry.async_on_unload(
             coordinator.async_add_vehicle_listener(self._on_new_vehicle)
-        )
-        entry.async_on_unload(
-            coordinator.async_add_descriptor_listener(self._on_new_descriptors)
         )
         entry.async_on_unload(async_track_time_interval(self.hass, self._on_tick, TICK))
         entry.async_on_unload(self.end_poller.async_stop)
@@ -212,48 +209,56 @@ class PredictionHub:
     # ----- following the coordinator -----------------------------------------
 
     @callback
-    def _track(self, vin: str) -> bool:
-        """Follow a vehicle; return False when it was followed already."""
+    def _track(self, vin: str) -> None:
+        """Follow a vehicle; feed the values it holds already, oldest first.
+
+        A vehicle seen for the first time is announced while its first values
+        are applied: they are fed here by time, then again (as before) with
+        the batch's changes.
+        """
         if vin in self._tracked or not VIN_RE.match(vin):
-            return False
+            return
         self._tracked.add(vin)
         coordinator = self.coordinator
-        for name in WATCHED:
-            self.entry.async_on_unload(
-                coordinator.async_add_listener(
-                    vin, name, partial(self._on_value, vin, name)
-                )
-            )
+        self.entry.async_on_unload(
+            coordinator.async_add_changes_listener(vin, partial(self._on_values, vin))
+        )
         held = [
             (state.effective_timestamp, name)
             for name in WATCHED
             if (state := coordinator.get(vin, name)) is not None
         ]
-        for _at, name in sorted(held):
-            self._on_value(vin, name)
-        return True
+        self._on_values(vin, [name for _at, name in sorted(held)])
 
     @callback
     def _on_new_vehicle(self, vin: str) -> None:
         self._track(vin)
 
     @callback
-    def _on_new_descriptors(self, vin: str, names: tuple[str, ...]) -> None:
-        if self._track(vin):
-            return  # the held values were just replayed
+    def _on_values(self, vin: str, names: Sequence[str]) -> None:
+        """Feed the watched ones of ``names``; then tell the entities, once.
+
+        The coordinator calls this once per message with the descriptors it
+        brought news of (first seen or changed), so a message costs one
+        recompute of the prediction's entities however many of its inputs it
+        carried, and none when it carried no input.
+        """
+        fed = False
         for name in names:
             if name in WATCHED:
-                self._on_value(vin, name)
+                fed = self._on_value(vin, name) or fed
+        if fed:
+            self._notify(vin)
 
-    @callback
-    def _on_value(self, vin: str, name: str) -> None:
+    def _on_value(self, vin: str, name: str) -> bool:
+        """Feed one held value to the vehicle's feed; False when none is held."""
         coordinator = self.coordinator
         if (state := coordinator.get(vin, name)) is None:
-            return
+            return False
         feed = self.feed(vin)
         # Only a charge level teaches the model (VehiclePredictor.add_reading).
         teaches = name in SOC_SOURCES
-        before = feed.predictor.learning.to_dict() if teaches else None
+        before = feed.predictor.learning.stored() if teaches else None
         event = feed.apply(name, state.value, state.effective_timestamp)
         if name in SOC_SOURCES or feed.reported_capacity != feed.predictor.capacity_kwh:
             self._update_capacity(vin)
@@ -261,12 +266,12 @@ class PredictionHub:
             self.end_poller.schedule(
                 vin, state.received_at, trip=event is Event.TRIP_END
             )
-        if teaches and feed.predictor.learning.to_dict() != before:
+        if teaches and feed.predictor.learning.stored() != before:
             self.save()
         if vin not in self._announced and self.electric(vin):
             self._announced.add(vin)
             self._electric_listeners.notify(vin)
-        self._notify(vin)
+        return True
 
     @callback
     def _on_tick(self, _now: datetime) -> None:

@@ -69,6 +69,12 @@ WATCHED: Final = frozenset(
     }
 )
 """Every descriptor the prediction listens to."""
+TIMELESS: Final = frozenset({TARGET, ODOMETER, TRIP_DISTANCE, *RANGES, *CAPACITIES})
+"""Inputs whose BMW time only places them in a step function (or not at all):
+the same value again at a later time changes nothing."""
+UNSTAMPED: Final = frozenset({AMPERE, VOLTAGE, PHASES, METHOD, DC_PORT})
+"""Charging inputs whose time is never read (the status's and the power's are):
+the same value again changes nothing while charging stands as evaluated."""
 
 FULL: Final = 100.0
 STATUS_LEAD: Final = timedelta(seconds=60)
@@ -133,6 +139,8 @@ class VehicleFeed:
         self.source: str | None = None
         self.reported_capacity: float | None = None
         self.has_power = False
+        self._evaluated: tuple[bool, datetime] | None = None
+        """Charging as the last evaluation left it, and that value's time."""
 
     @property
     def electric(self) -> bool:
@@ -143,11 +151,20 @@ class VehicleFeed:
         """Take one value; return the event it caused, if any."""
         if name in SOC_SOURCES:
             return self._reading(name, value, at)
+        if self._resent(name, value, at):
+            return None  # the same value again: nothing moves
         previous = self.values.get(name)
         self.values[name] = value
         self.stamps[name] = at
         if name in (MOVING, TRIP_DISTANCE):
             return self._trip(name, value, previous, at)
+        if name in TIMELESS:
+            self._quantity(name, value, at)
+            return None
+        return self._charging(name, at)
+
+    def _quantity(self, name: str, value: object, at: datetime) -> None:
+        """A capacity, the target, a range or the odometer."""
         predictor = self.predictor
         if name in CAPACITIES:
             if (kwh := usable_capacity(value)) is not None:
@@ -159,12 +176,26 @@ class VehicleFeed:
         elif name in RANGES:
             if (km := number(value)) is not None:
                 predictor.set_range(km)
-        elif name == ODOMETER:
-            if (km := number(value)) is not None:
-                predictor.set_odometer(km, at)
-        else:
-            return self._charging(name, at)
-        return None
+        elif name == ODOMETER and (km := number(value)) is not None:
+            predictor.set_odometer(km, at)
+
+    def _resent(self, name: str, value: object, at: datetime) -> bool:
+        """Whether ``value`` is the held one again and would move nothing.
+
+        The charging inputs of :data:`UNSTAMPED` only re-run the evaluation of
+        charging; it comes out the same while nothing changed since it ran
+        (any other charging input runs it again; a drive can stop a charge).
+        """
+        if name in UNSTAMPED:
+            last = self._evaluated
+            if last is None or last[0] != self.predictor.charging or at < last[1]:
+                return False
+        elif name not in TIMELESS:
+            return False
+        if name not in self.values:
+            return False
+        held = self.values[name]
+        return held == value and type(held) is type(value) and at >= self.stamps[name]
 
     def _trip(
         self, name: str, value: object, previous: object, at: datetime
@@ -233,6 +264,7 @@ class VehicleFeed:
             if watts is not None and (active or was):
                 predictor.set_power(watts if active else 0.0, at)
             predictor.set_charging(active, at, dc=dc)
+        self._evaluated = (predictor.charging, at)
         if was and not active:
             return Event.CHARGE_END
         return None

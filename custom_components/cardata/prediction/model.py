@@ -35,6 +35,10 @@ MAX_WEIGHT: Final = 6.0
 OUTLIER: Final = 0.2
 """Relative deviation from a well-learned value that is ignored as an outlier."""
 MAX_SAMPLES: Final = 2000
+"""Newest samples a series keeps when it trims its oldest."""
+TRIM_STEP: Final = 250
+"""A series trims once it holds this many more than :data:`MAX_SAMPLES`, not
+with every sample (each trim moves every sample it keeps)."""
 TRUSTED_WEIGHT: Final = 2.0
 """Evidence from which an observation far off the learned value is an outlier."""
 
@@ -78,9 +82,14 @@ class Learned:
         held = max(self.weight, 0.5)
         return (self.value * held + observed * weight) / (held + weight)
 
+    def rounded(self) -> tuple[float, float]:
+        """Value and weight as stored."""
+        return round(self.value, 5), round(self.weight, 3)
+
     def to_dict(self) -> dict[str, float]:
         """Stored form."""
-        return {"value": round(self.value, 5), "weight": round(self.weight, 3)}
+        value, weight = self.rounded()
+        return {"value": value, "weight": weight}
 
     @classmethod
     def load(cls, data: Any, default: float, bounds: tuple[float, float]) -> Learned:
@@ -110,6 +119,11 @@ class VehicleLearning:
     def efficiency(self, dc: bool) -> Learned:
         """The learned efficiency of one kind of charging."""
         return self.dc if dc else self.ac
+
+    def stored(self) -> tuple[Any, ...]:
+        """What :meth:`to_dict` stores, as a tuple: cheap to build and compare."""
+        drive = self.drive.rounded() if self.drive else None
+        return self.ac.rounded(), self.dc.rounded(), drive
 
     def to_dict(self) -> dict[str, Any]:
         """Stored form."""
@@ -155,7 +169,8 @@ class _Series:
     sorted times, and ``integral_hours`` subtracts two running sums (the
     integral from the first sample to each sample). A sample that arrives in
     order, as the stream delivers them, costs one append; one that arrives
-    late re-sums only the samples after it.
+    late re-sums only the samples after it. Past :data:`MAX_SAMPLES` the
+    oldest go :data:`TRIM_STEP` at a time.
     """
 
     def __init__(self) -> None:
@@ -171,7 +186,7 @@ class _Series:
         self._times.insert(index, at)
         self._sums.insert(index, 0.0)
         self._resum(index)
-        if len(points) > MAX_SAMPLES:
+        if len(points) >= MAX_SAMPLES + TRIM_STEP:
             cut = len(points) - MAX_SAMPLES
             del points[:cut], self._times[:cut], self._sums[:cut]
 
