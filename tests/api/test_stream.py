@@ -25,7 +25,8 @@ from custom_components.cardata.api import (
     check_ca_file,
 )
 from custom_components.cardata.api.connection import MqttConnection, open_socket
-from custom_components.cardata.api.stream import EVICTED_MESSAGE, build_ssl_context
+from custom_components.cardata.api.stream import build_ssl_context
+from custom_components.cardata.api.stream_contest import EVICTED_MESSAGE
 from tests.simulator import CLIENT_A, CLIENT_NO_STREAM, GCID_A, VIN_BEV, Simulator
 from tests.simulator.broker import Session
 from tests.waiting import wait_for

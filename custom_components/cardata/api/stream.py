@@ -37,6 +37,8 @@ from .stream_attempt import (
 )
 from .stream_config import StreamConfig
 from .stream_contest import (
+    EVICTED_MESSAGE,
+    UNSTABLE_MESSAGE,
     StreamContest,
     SwapWatch,
     Verdict,
@@ -56,14 +58,6 @@ __all__ = [
 
 _LOGGER = logging.getLogger(__name__)
 
-EVICTED_MESSAGE = (
-    "another client is using this account's stream (BMW allows one connection "
-    "per account); stop the other client, this one retries slowly"
-)
-UNSTABLE_MESSAGE = (
-    "the connection to the stream keeps dropping (network or broker), not "
-    "another client; retrying within {delay:.0f} s at most"
-)
 MIN_SESSION = 1.0
 """Shortest time a connection is kept before a planned swap, in seconds."""
 MAX_SESSION = 86400.0

@@ -81,6 +81,15 @@ _LOGGER = logging.getLogger(__name__)
 
 _RANDOM = secrets.SystemRandom()
 
+EVICTED_MESSAGE = (
+    "another client is using this account's stream (BMW allows one connection "
+    "per account); stop the other client, this one retries slowly"
+)
+UNSTABLE_MESSAGE = (
+    "the connection to the stream keeps dropping (network or broker), not "
+    "another client; retrying within {delay:.0f} s at most"
+)
+
 
 def backoff(minimum: float, maximum: float, failures: int) -> float:
     """Return the wait after ``failures`` failures in a row (with jitter)."""
