@@ -11,7 +11,12 @@ from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 import pytest
 
+from custom_components.cardata.api import Endpoints
 from custom_components.cardata.const import CONF_CLIENT_ID, DOMAIN
+from custom_components.cardata.flows.development import (
+    DEVELOPMENT_LOGIN,
+    DevelopmentLogin,
+)
 from tests.simulator import CLIENT_A, Simulator
 
 UNKNOWN_CLIENT = "0f0e0d0c-0b0a-4909-8807-060504030201"
@@ -41,22 +46,25 @@ async def init_flow(hass: HomeAssistant) -> dict[str, Any]:
     )
 
 
-def user_form(
-    client_id: str, endpoints: dict[str, Any], **extra: Any
-) -> dict[str, Any]:
-    """The user step's input: client id plus the endpoints section."""
-    fields = {k: v for k, v in {**endpoints, **extra}.items() if v is not None}
-    return {CONF_CLIENT_ID: client_id, "endpoints": fields}
+def login_at(hass: HomeAssistant, endpoints: dict[str, Any]) -> None:
+    """Point new logins at ``endpoints``, as the development companion does."""
+    hass.data[DEVELOPMENT_LOGIN] = DevelopmentLogin(Endpoints.from_dict(endpoints))
+
+
+def user_form(client_id: str) -> dict[str, Any]:
+    """The user step's input: the client id, all an owner is asked for."""
+    return {CONF_CLIENT_ID: client_id}
 
 
 async def submit(
-    hass: HomeAssistant, sim: Simulator, client_id: str = CLIENT_A, **extra: Any
+    hass: HomeAssistant, sim: Simulator, client_id: str = CLIENT_A
 ) -> dict[str, Any]:
     """Open a flow and submit the user form against the simulator."""
+    login_at(hass, sim.endpoints)
     result = await init_flow(hass)
     assert result["type"] is FlowResultType.FORM
     return await hass.config_entries.flow.async_configure(
-        result["flow_id"], user_form(client_id, sim.endpoints, **extra)
+        result["flow_id"], user_form(client_id)
     )
 
 

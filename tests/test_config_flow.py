@@ -1,5 +1,5 @@
 """Config flow: device-code login against the simulator, every failure, reauth,
-reconfigure, development defaults and the Configure menu."""
+reconfigure, the development login and the Configure menu."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 
 from homeassistant.config_entries import SOURCE_REAUTH
 from homeassistant.core import HomeAssistant
-from homeassistant.data_entry_flow import FlowResultType, section
+from homeassistant.data_entry_flow import FlowResultType
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
@@ -19,15 +19,16 @@ from custom_components.cardata.const import (
     CONF_CLIENT_ID,
     CONF_CONTAINER_ID,
     CONF_GCID,
-    CONF_STREAM_CA_FILE,
     CONF_STREAM_TLS,
     CONF_TOKENS,
     DOMAIN,
-    SIMULATOR_ENV,
 )
+from custom_components.cardata.flows.development import development_login
+from tests.development import cardata_dev
 from tests.flow_helpers import (
     finish,
     init_flow,
+    login_at,
     no_entry_setup,
     sim,
     submit,
@@ -109,132 +110,80 @@ async def test_same_account_twice_and_second_account(
     assert result["title"] == "BMW CarData 2"
 
 
-@pytest.mark.parametrize(
-    ("extra", "field", "error"),
-    [
-        ({CONF_CLIENT_ID: "not-a-client-id"}, CONF_CLIENT_ID, "invalid_client_id"),
-        (
-            {CONF_CLIENT_ID: "x", CONF_STREAM_TLS: "verify", CONF_STREAM_CA_FILE: None},
-            CONF_CLIENT_ID,
-            "invalid_client_id",
-        ),
-        ({"auth_url": "customer.example"}, "auth_url", "invalid_url"),
-        ({"api_url": "ftp://example.com"}, "api_url", "invalid_url"),
-        ({"stream_host": "  "}, "stream_host", "invalid_host"),
-        ({CONF_STREAM_CA_FILE: ""}, CONF_STREAM_CA_FILE, "ca_file_required"),
-        (
-            {CONF_STREAM_CA_FILE: "/nonexistent/ca.pem"},
-            CONF_STREAM_CA_FILE,
-            "ca_file_not_found",
-        ),
-    ],
-)
+@pytest.mark.parametrize("client_id", ["not-a-client-id", "x", ""])
 async def test_input_errors(
-    hass: HomeAssistant, sim: Simulator, extra: dict[str, str], field: str, error: str
+    hass: HomeAssistant, sim: Simulator, client_id: str
 ) -> None:
-    """Wrong input is pointed out on the field, before BMW is asked."""
+    """A wrong client id is pointed out on the field, before BMW is asked."""
     calls = sim.oauth.token_calls
-    extra = dict(extra)
+    login_at(hass, sim.endpoints)
     result = await init_flow(hass)
     result = await hass.config_entries.flow.async_configure(
-        result["flow_id"],
-        user_form(extra.pop(CONF_CLIENT_ID, CLIENT_A), sim.endpoints, **extra),
+        result["flow_id"], user_form(client_id)
     )
     assert result["type"] is FlowResultType.FORM
-    assert result["errors"] == {field: error}
+    assert result["errors"] == {CONF_CLIENT_ID: "invalid_client_id"}
     assert not sim.oauth.codes
     assert sim.oauth.token_calls == calls
 
 
-async def test_endpoints_folded_away_with_bmw_defaults(
-    hass: HomeAssistant, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Normally the endpoints sit collapsed, set to BMW's production values."""
-    monkeypatch.delenv(SIMULATOR_ENV, raising=False)
+async def test_owner_form_asks_only_for_the_client_id(hass: HomeAssistant) -> None:
+    """An owner is never shown BMW's addresses: a wrong one would receive the
+    refresh token. (The fast tier's login answers at BMW's own addresses.)"""
     result = await init_flow(hass)
-    assert _collapsed(result)
-    defaults = _defaults(result)
-    assert defaults[CONF_CLIENT_ID] == ""
-    assert Endpoints.from_dict(defaults) == Endpoints()
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], user_form("nope", Endpoints().to_dict())
-    )
-    assert result["errors"] == {CONF_CLIENT_ID: "invalid_client_id"}
+    assert list(result["data_schema"].schema) == [CONF_CLIENT_ID]
+    assert _defaults(result) == {CONF_CLIENT_ID: ""}
 
 
 def _defaults(result: dict[str, Any]) -> dict[str, Any]:
-    """Default (or suggested) value of every field, sections flattened."""
+    """Default value of every field of a form."""
     out: dict[str, Any] = {}
-
-    def walk(schema: dict[Any, Any]) -> None:
-        for marker, value in schema.items():
-            if isinstance(value, section):
-                walk(value.schema.schema)
-                continue
-            default = marker.default() if callable(marker.default) else None
-            if default is None and marker.description:
-                default = marker.description.get("suggested_value")
-            out[str(marker)] = default
-
-    walk(result["data_schema"].schema)
+    for marker in result["data_schema"].schema:
+        out[str(marker)] = marker.default() if callable(marker.default) else None
     return out
 
 
-def _collapsed(result: dict[str, Any]) -> bool:
-    return result["data_schema"].schema["endpoints"].options["collapsed"]
-
-
-async def test_simulator_file_prefills(
-    hass: HomeAssistant, sim: Simulator, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+async def test_development_companion_points_the_login_at_the_simulator(
+    hass: HomeAssistant, sim: Simulator, tmp_path: Path
 ) -> None:
-    """scripts/develop's simulator file makes the form point at the simulator."""
-    monkeypatch.delenv(SIMULATOR_ENV, raising=False)
+    """scripts/develop's companion reads the simulator's file; the form then
+    offers the simulator's client id and logs in there."""
     hass.config.config_dir = str(tmp_path)
-    (tmp_path / ".cardata-simulator.json").write_text(
-        json.dumps({"endpoints": sim.endpoints, CONF_CLIENT_ID: CLIENT_A})
+    (tmp_path / "sim.json").write_text(
+        json.dumps({**sim.endpoints, CONF_CLIENT_ID: CLIENT_A}), encoding="utf-8"
+    )
+    assert await cardata_dev.async_setup(
+        hass, {cardata_dev.DOMAIN: {cardata_dev.CONF_ENDPOINTS_FILE: "sim.json"}}
     )
     result = await init_flow(hass)
-    assert not _collapsed(result)
-    defaults = _defaults(result)
-    assert defaults[CONF_CLIENT_ID] == CLIENT_A
-    assert defaults["auth_url"] == sim.endpoints["auth_url"]
-    assert defaults[CONF_STREAM_TLS] == "custom_ca"
-    assert defaults[CONF_STREAM_CA_FILE] == sim.ca_file
-
-
-@pytest.mark.parametrize("as_path", [True, False])
-async def test_simulator_env_prefills(
-    hass: HomeAssistant,
-    sim: Simulator,
-    tmp_path: Any,
-    monkeypatch: pytest.MonkeyPatch,
-    as_path: bool,
-) -> None:
-    text = json.dumps(sim.endpoints)
-    if as_path:
-        path = tmp_path / "sim.json"
-        path.write_text(text)
-        text = str(path)
-    monkeypatch.setenv(SIMULATOR_ENV, text)
-    result = await init_flow(hass)
-    assert _defaults(result)["api_url"] == sim.endpoints["api_url"]
+    assert _defaults(result) == {CONF_CLIENT_ID: CLIENT_A}
+    sim.oauth.auto_approve = True
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], user_form(CLIENT_A)
+    )
+    result = await finish(hass, result["flow_id"])
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert Endpoints.from_dict(result["data"]) == Endpoints.from_dict(sim.endpoints)
+    assert result["data"][CONF_STREAM_TLS] == "custom_ca"
 
 
 @pytest.mark.parametrize("content", ["[1, 2]", "{not json", None])
-async def test_bad_simulator_settings_ignored(
+async def test_development_companion_with_a_bad_file(
     hass: HomeAssistant,
-    tmp_path: Any,
-    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
     content: str | None,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
+    """A missing or unreadable file fails the companion, loudly; logins stay
+    at BMW."""
     hass.config.config_dir = str(tmp_path)
-    if content is None:
-        monkeypatch.setenv(SIMULATOR_ENV, str(tmp_path / "missing.json"))
-    else:
-        monkeypatch.delenv(SIMULATOR_ENV, raising=False)
-        (tmp_path / ".cardata-simulator.json").write_text(content)
-    result = await init_flow(hass)
-    assert _collapsed(result)
+    if content is not None:
+        (tmp_path / "sim.json").write_text(content, encoding="utf-8")
+    assert not await cardata_dev.async_setup(
+        hass, {cardata_dev.DOMAIN: {cardata_dev.CONF_ENDPOINTS_FILE: "sim.json"}}
+    )
+    assert "Cannot read the simulator's endpoints" in caplog.text
+    assert development_login(hass) is None
 
 
 async def test_reauth_same_account(hass: HomeAssistant, sim: Simulator) -> None:
@@ -305,7 +254,7 @@ async def test_reconfigure(hass: HomeAssistant, sim: Simulator) -> None:
 
     sim.oauth.auto_approve = True
     result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], user_form(other_client, sim.endpoints)
+        result["flow_id"], user_form(other_client)
     )
     result = await finish(hass, result["flow_id"])
     assert result["type"] is FlowResultType.ABORT
@@ -321,14 +270,14 @@ async def test_reconfigure_other_account_and_error(
     entry.add_to_hass(hass)
     result = await entry.start_reconfigure_flow(hass)
     result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], user_form("bad", sim.endpoints)
+        result["flow_id"], user_form("bad")
     )
     assert result["step_id"] == "reconfigure"
     assert result["errors"] == {CONF_CLIENT_ID: "invalid_client_id"}
 
     sim.oauth.auto_approve = True
     result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], user_form(CLIENT_B, sim.endpoints)
+        result["flow_id"], user_form(CLIENT_B)
     )
     result = await finish(hass, result["flow_id"])
     assert result["type"] is FlowResultType.ABORT
@@ -362,13 +311,7 @@ def test_every_message_translated(lang: str) -> None:
     path = Path(config_flow.__file__).parent / "translations" / f"{lang}.json"
     strings = json.loads(path.read_text("utf-8"))
     config = strings["config"]
-    errors = {key for _, key in config_flow._LOGIN_ERRORS} | {
-        "invalid_client_id",
-        "invalid_url",
-        "invalid_host",
-        "ca_file_required",
-        "ca_file_not_found",
-    }
+    errors = {key for _, key in config_flow._LOGIN_ERRORS} | {"invalid_client_id"}
     assert errors <= set(config["error"])
     assert {
         "already_configured",

@@ -19,6 +19,7 @@ from custom_components.cardata.const import DOMAIN
 from tests.flow_helpers import (
     UNKNOWN_CLIENT,
     finish,
+    login_at,
     no_entry_setup,
     sim,
     submit,
@@ -38,19 +39,20 @@ async def test_device_code_errors(hass: HomeAssistant, sim: Simulator) -> None:
     assert result["errors"] == {"base": "scope_not_granted"}
 
     result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], user_form(UNKNOWN_CLIENT, sim.endpoints)
+        result["flow_id"], user_form(UNKNOWN_CLIENT)
     )
     assert result["errors"] == {"base": "unknown_client"}
 
-    closed = {**sim.endpoints, "auth_url": "http://127.0.0.1:9"}
+    login_at(hass, {**sim.endpoints, "auth_url": "http://127.0.0.1:9"})
     result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], user_form(CLIENT_A, closed)
+        result["flow_id"], user_form(CLIENT_A)
     )
     assert result["errors"] == {"base": "cannot_connect"}
 
-    # Fixing the input and submitting again starts the login.
+    # The service is back: submitting again starts the login.
+    login_at(hass, sim.endpoints)
     result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], user_form(CLIENT_A, sim.endpoints)
+        result["flow_id"], user_form(CLIENT_A)
     )
     assert result["type"] is FlowResultType.SHOW_PROGRESS
 
@@ -98,7 +100,7 @@ async def test_login_errors(
     sim.add_account(GCID_A, CLIENT_A)
     sim.oauth.auto_approve = True
     result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], user_form(CLIENT_A, sim.endpoints)
+        result["flow_id"], user_form(CLIENT_A)
     )
     assert result["type"] is FlowResultType.SHOW_PROGRESS
     result = await finish(hass, result["flow_id"])
@@ -185,7 +187,7 @@ async def test_access_denied_after_approval(
     assert "declined" not in _error_text("access_denied")
     sim.oauth.auto_approve = True
     result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], user_form(CLIENT_A, sim.endpoints)
+        result["flow_id"], user_form(CLIENT_A)
     )
     result = await finish(hass, result["flow_id"])
     assert result["type"] is FlowResultType.CREATE_ENTRY

@@ -36,7 +36,7 @@ async def test_device_code_gateway_fault_says_try_again(
     # BMW recovered: the same form submitted again starts the login.
     simulator.oauth.auto_approve = True
     result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], user_form(CLIENT_A, simulator.endpoints)
+        result["flow_id"], user_form(CLIENT_A)
     )
     assert result["type"] is FlowResultType.SHOW_PROGRESS
     result = await finish(hass, result["flow_id"])

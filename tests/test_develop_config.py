@@ -21,3 +21,13 @@ def test_no_default_config(monkeypatch: pytest.MonkeyPatch) -> None:
     http = config["http"]
     assert http["server_host"] == "127.0.0.1"
     assert str(http["server_port"]) == "18123"  # scripts/develop's HA_PORT
+
+
+def test_development_login_companion(monkeypatch: pytest.MonkeyPatch) -> None:
+    """scripts/develop points logins at the simulator through the companion,
+    not through anything an owner's form shows."""
+    monkeypatch.setenv("HA_PORT", "18123")
+    config = load_yaml_dict(CONFIG)
+    assert config["cardata_dev"] == {"endpoints_file": ".cardata-simulator.json"}
+    companion = Path(__file__).parent / "development" / "cardata_dev"
+    assert (companion / "manifest.json").is_file()

@@ -10,9 +10,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Mapping
 from datetime import UTC, datetime
-import json
-import os
-from pathlib import Path
 from typing import Any
 
 from homeassistant.config_entries import (
@@ -23,10 +20,8 @@ from homeassistant.config_entries import (
     ConfigFlowResult,
 )
 from homeassistant.core import callback
-from homeassistant.data_entry_flow import section
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.util import dt as dt_util
-from yarl import URL
 
 from .api import (
     AccessDeniedError,
@@ -39,35 +34,25 @@ from .api import (
     LoginServiceFaultError,
     OAuthClient,
     ScopeNotGrantedError,
-    StreamTls,
     TokenSet,
     UnknownClientError,
     is_valid_client_id,
     normalize_client_id,
 )
-from .common.schema import int_range, vol
+from .common.schema import vol
 from .const import (
-    CONF_API_URL,
-    CONF_AUTH_URL,
     CONF_CLIENT_ID,
     CONF_GCID,
-    CONF_STREAM_CA_FILE,
-    CONF_STREAM_HOST,
-    CONF_STREAM_PORT,
-    CONF_STREAM_TLS,
     CONF_TOKENS,
     DEFAULT_TITLE,
     DOMAIN,
-    ENDPOINT_KEYS,
     LOGGER,
     PORTAL_GUIDE_URL,
     REQUIRED_SCOPES,
-    SIMULATOR_ENV,
-    SIMULATOR_FILE,
 )
+from .flows.development import development_login
 from .flows.options import CarDataOptionsFlow
 
-SECTION_ENDPOINTS = "endpoints"
 # Extra time to wait beyond the device code's expiry before giving up.
 LOGIN_GRACE = 30.0
 
@@ -88,68 +73,6 @@ def _error_key(err: Exception) -> str:
     return next(key for kind, key in _LOGIN_ERRORS if isinstance(err, kind))
 
 
-def _read_dev_defaults(path: str, env: str | None) -> dict[str, Any]:
-    """Read simulator endpoints for development (runs in the executor)."""
-    raw: str | None = None
-    if env:
-        raw = env if env.lstrip().startswith("{") else Path(env).read_text("utf-8")
-    elif Path(path).is_file():
-        raw = Path(path).read_text("utf-8")
-    if raw is None:
-        return {}
-    data = json.loads(raw)
-    if not isinstance(data, dict):
-        return {}
-    if isinstance(data.get("endpoints"), dict):
-        data = {
-            **data["endpoints"],
-            **{k: v for k, v in data.items() if k != "endpoints"},
-        }
-    return {k: data[k] for k in (*ENDPOINT_KEYS, CONF_CLIENT_ID) if data.get(k)}
-
-
-def _endpoint_schema(defaults: Endpoints) -> dict[vol.Marker, Any]:
-    return {
-        vol.Required(CONF_AUTH_URL, default=defaults.auth_url): str,
-        vol.Required(CONF_API_URL, default=defaults.api_url): str,
-        vol.Required(CONF_STREAM_HOST, default=defaults.stream_host): str,
-        vol.Required(CONF_STREAM_PORT, default=defaults.stream_port): int_range(
-            1, 65535
-        ),
-        vol.Required(CONF_STREAM_TLS, default=str(defaults.stream_tls)): vol.In(
-            [str(mode) for mode in StreamTls]
-        ),
-        vol.Optional(
-            CONF_STREAM_CA_FILE,
-            description={"suggested_value": defaults.stream_ca_file},
-        ): str,
-    }
-
-
-def _validate_endpoints(
-    user_input: Mapping[str, Any], errors: dict[str, str]
-) -> Endpoints | None:
-    for key in (CONF_AUTH_URL, CONF_API_URL):
-        url = URL(str(user_input[key]).strip())
-        if url.scheme not in ("http", "https") or not url.host:
-            errors[key] = "invalid_url"
-    if not str(user_input[CONF_STREAM_HOST]).strip():
-        errors[CONF_STREAM_HOST] = "invalid_host"
-    ca_file = str(user_input.get(CONF_STREAM_CA_FILE) or "").strip()
-    if user_input[CONF_STREAM_TLS] == StreamTls.CUSTOM_CA and not ca_file:
-        errors[CONF_STREAM_CA_FILE] = "ca_file_required"
-    if errors:
-        return None
-    return Endpoints.from_dict(
-        {
-            **{key: str(user_input[key]).strip() for key in ENDPOINT_KEYS[:3]},
-            CONF_STREAM_PORT: user_input[CONF_STREAM_PORT],
-            CONF_STREAM_TLS: user_input[CONF_STREAM_TLS],
-            CONF_STREAM_CA_FILE: ca_file or None,
-        }
-    )
-
-
 class CarDataConfigFlow(ConfigFlow, domain=DOMAIN):
     """Handle the login of a BMW CarData account."""
 
@@ -166,7 +89,6 @@ class CarDataConfigFlow(ConfigFlow, domain=DOMAIN):
         self._login_task: asyncio.Task[TokenSet | str] | None = None
         self._login_error: str | None = None
         self._tokens: TokenSet | None = None
-        self._dev_defaults: dict[str, Any] | None = None
 
     @staticmethod
     @callback
@@ -177,19 +99,6 @@ class CarDataConfigFlow(ConfigFlow, domain=DOMAIN):
         return CarDataOptionsFlow()
 
     # ------------------------------------------------------------- forms
-    async def _async_dev_defaults(self) -> dict[str, Any]:
-        if self._dev_defaults is None:
-            try:
-                self._dev_defaults = await self.hass.async_add_executor_job(
-                    _read_dev_defaults,
-                    self.hass.config.path(SIMULATOR_FILE),
-                    os.environ.get(SIMULATOR_ENV),
-                )
-            except OSError, ValueError:
-                LOGGER.warning("Ignoring unreadable simulator settings")
-                self._dev_defaults = {}
-        return self._dev_defaults
-
     async def _async_show_input_form(
         self, errors: dict[str, str] | None = None
     ) -> ConfigFlowResult:
@@ -200,16 +109,10 @@ class CarDataConfigFlow(ConfigFlow, domain=DOMAIN):
                 description_placeholders={"title": self._get_reauth_entry().title},
                 errors=errors,
             )
-        dev = await self._async_dev_defaults()
-        schema: dict[vol.Marker, Any] = {
-            vol.Required(CONF_CLIENT_ID, default=self._client_id): str
-        }
-        # The endpoints sit in a collapsed section: only proxies, bridges and
-        # development need them. Open when they differ from BMW's.
-        custom = bool(dev) or self._endpoints != Endpoints()
-        schema[vol.Required(SECTION_ENDPOINTS)] = section(
-            vol.Schema(_endpoint_schema(self._endpoints)), {"collapsed": not custom}
-        )
+        # Only the client id: BMW's addresses are not the owner's to change
+        # (a wrong one would receive the refresh token). Development points
+        # the login elsewhere through flows/development.py.
+        schema = {vol.Required(CONF_CLIENT_ID, default=self._client_id): str}
         return self.async_show_form(
             step_id=self._form_step,
             data_schema=vol.Schema(schema),
@@ -224,13 +127,6 @@ class CarDataConfigFlow(ConfigFlow, domain=DOMAIN):
         self._client_id = normalize_client_id(str(user_input[CONF_CLIENT_ID]))
         if not is_valid_client_id(self._client_id):
             errors[CONF_CLIENT_ID] = "invalid_client_id"
-        endpoints = _validate_endpoints(user_input[SECTION_ENDPOINTS], errors)
-        if endpoints is not None:
-            self._endpoints = endpoints
-            if endpoints.stream_ca_file and not await self.hass.async_add_executor_job(
-                os.path.isfile, endpoints.stream_ca_file
-            ):
-                errors[CONF_STREAM_CA_FILE] = "ca_file_not_found"
         if errors:
             return await self._async_show_input_form(errors)
         return await self._async_begin_login()
@@ -239,14 +135,13 @@ class CarDataConfigFlow(ConfigFlow, domain=DOMAIN):
     async def async_step_user(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
-        """Ask for the client id (and, folded away, the endpoints)."""
+        """Ask for the client id of the owner's CarData client."""
         self._form_step = "user"
+        if (dev := development_login(self.hass)) is not None:
+            self._endpoints = dev.endpoints
+            self._client_id = self._client_id or dev.client_id
         if user_input is not None:
             return await self._async_handle_input(user_input)
-        dev = await self._async_dev_defaults()
-        if dev:
-            self._endpoints = Endpoints.from_dict(dev)
-            self._client_id = str(dev.get(CONF_CLIENT_ID, ""))
         return await self._async_show_input_form()
 
     async def async_step_reauth(
@@ -269,7 +164,7 @@ class CarDataConfigFlow(ConfigFlow, domain=DOMAIN):
     async def async_step_reconfigure(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
-        """Change the client id or the endpoints and log in again."""
+        """Change the client id and log in again (the addresses are kept)."""
         self._form_step = "reconfigure"
         if user_input is not None:
             return await self._async_handle_input(user_input)

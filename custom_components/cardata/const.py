@@ -20,21 +20,6 @@ CONF_TOKENS: Final = "tokens"
 CONF_GCID: Final = "gcid"
 CONF_CONTAINER_ID: Final = "container_id"
 
-ENDPOINT_KEYS: Final = (
-    CONF_AUTH_URL,
-    CONF_API_URL,
-    CONF_STREAM_HOST,
-    CONF_STREAM_PORT,
-    CONF_STREAM_TLS,
-    CONF_STREAM_CA_FILE,
-)
-
-# Development: a file in the Home Assistant configuration directory (or the
-# file named by the environment variable) holding simulator endpoints that
-# the config flow offers as defaults.
-SIMULATOR_FILE: Final = ".cardata-simulator.json"
-SIMULATOR_ENV: Final = "CARDATA_SIMULATOR"
-
 DEFAULT_TITLE: Final = "BMW CarData"
 
 # Scopes the integration needs in the token answer.

@@ -54,9 +54,15 @@ class Stack:
     def write_config(self) -> None:
         """A minimal configuration: the frontend and what it pulls in."""
         (self.config / "custom_components").mkdir(parents=True, exist_ok=True)
-        link = self.config / "custom_components" / "cardata"
-        if not link.exists():
-            link.symlink_to(ROOT / "custom_components" / "cardata")
+        links = {
+            "cardata": ROOT / "custom_components" / "cardata",
+            # Points the login form at the simulator (tests/development).
+            "cardata_dev": ROOT / "tests" / "development" / "cardata_dev",
+        }
+        for name, target in links.items():
+            link = self.config / "custom_components" / name
+            if not link.exists():
+                link.symlink_to(target)
         lat, lon = HOME
         (self.config / "configuration.yaml").write_text(
             "homeassistant:\n"
@@ -66,6 +72,7 @@ class Stack:
             "  country: DE\n  currency: EUR\n"
             f"http:\n  server_host: 127.0.0.1\n  server_port: {self.port}\n"
             "frontend:\nconfig:\n"
+            "cardata_dev:\n  endpoints_file: .cardata-simulator.json\n"
             "logger:\n  default: warning\n  logs:\n"
             "    custom_components.cardata: debug\n",
             encoding="utf-8",

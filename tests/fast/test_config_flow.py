@@ -65,8 +65,8 @@ def mock_setup_entry() -> Iterator[AsyncMock]:
 
 
 def _form(client_id: str = CLIENT_ID) -> dict[str, Any]:
-    """The user step's input: the client id, BMW's endpoints folded away."""
-    return {"client_id": client_id, "endpoints": dict(BMW)}
+    """The user step's input: the client id, all an owner is asked for."""
+    return {"client_id": client_id}
 
 
 async def _submit(hass: HomeAssistant, client_id: str = CLIENT_ID) -> dict[str, Any]:

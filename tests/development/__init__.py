@@ -1,0 +1,1 @@
+"""Development-only companions of the integration (never shipped with it)."""
