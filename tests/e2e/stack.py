@@ -78,8 +78,16 @@ class Stack:
             encoding="utf-8",
         )
 
-    def _spawn(self, args: list[str], log: Path) -> subprocess.Popen[bytes]:
-        env = os.environ | {"PYTHONPATH": str(ROOT)}
+    def _spawn(
+        self, args: list[str], log: Path, *, repository: bool = True
+    ) -> subprocess.Popen[bytes]:
+        # The simulator runs from the repository. Home Assistant does not:
+        # with the repository on its path, its own custom_components package
+        # would hide the configuration's (and the development companion).
+        env = dict(os.environ)
+        env.pop("PYTHONPATH", None)
+        if repository:
+            env["PYTHONPATH"] = str(ROOT)
         with log.open("wb") as out:
             proc = subprocess.Popen(  # noqa: S603 - our own interpreter and module
                 args,
@@ -133,6 +141,7 @@ class Stack:
                 "--skip-pip",
             ],
             self.config / "hass.out",
+            repository=False,
         )
 
         def hass_ready() -> bool:
