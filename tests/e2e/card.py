@@ -88,6 +88,8 @@ class CardSteps(Driver):
         self.fold_stays_open(card)
         self.power_in_kw(card)
         self.info["light_bg"] = self._card_background()
+        # Tall enough for the whole card with its fold open.
+        page.set_viewport_size({"width": 1280, "height": 1400})
         card.screenshot(path=self.shots / "card-light.png")
         self.pictures["card-light"] = self.shots / "card-light.png"
         self.shot("dashboard-light")
@@ -104,6 +106,7 @@ class CardSteps(Driver):
         card.screenshot(path=self.shots / "card-dark.png")
         self.pictures["card-dark"] = self.shots / "card-dark.png"
         self.shot("dashboard-dark")
+        page.set_viewport_size({"width": 1280, "height": 900})
 
         # Phone width: nothing sticks out of the card, once it is laid out
         # at the new width.
@@ -299,9 +302,19 @@ class CardSteps(Driver):
         expect(suv.locator('.drawing[data-body="suv"]')).to_be_visible()
         expect(small.locator('.drawing[data-body="small"]')).to_be_visible()
         expect(small.locator(".name")).to_contain_text("MINI")
+        # The MINI (iDrive 6) is quiet: its values, drawn before Home
+        # Assistant's translations had loaded, still read in its words.
+        position = small.locator("section.position .value")
+        words = self.hass(
+            "return hass.formatEntityState(hass.states[arg]);",
+            position.get_attribute("data-entity"),
+        )
+        expect(position.locator(".state")).to_have_text(words)
+        page.set_viewport_size({"width": 1280, "height": 1400})
         suv.screenshot(path=self.shots / "card-suv.png")
         small.screenshot(path=self.shots / "card-mini.png")
         self.shot("dashboard-suv-and-mini")
+        page.set_viewport_size({"width": 1280, "height": 900})
 
     def card_picker_in_german(self) -> None:
         """An owner who picked German (profile) and loads the page anew: the

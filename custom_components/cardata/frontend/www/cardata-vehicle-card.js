@@ -183,8 +183,13 @@ class CardataVehicleCard extends HTMLElement {
         .watchedIds(found)
         .map((id) => (states[id] ? states[id].last_updated + states[id].state : "-")),
     ].join("|");
-    if (signature === this._signature) return;
+    // Home Assistant makes these anew when its translations, locale or
+    // registries change: the same states may then read differently.
+    const inputs = [hass.formatEntityState, hass.localize, hass.entities, hass.devices];
+    const same = this._inputs && inputs.every((input, i) => input === this._inputs[i]);
+    if (signature === this._signature && same) return;
     this._signature = signature;
+    this._inputs = inputs;
     const t = i18n.translator(lang);
     const body = device
       ? this._body(device, found, t, lang)
