@@ -4,7 +4,9 @@ and loaded by a URL that changes with the integration's version and files."""
 from __future__ import annotations
 
 from collections.abc import Callable
+import json
 from pathlib import Path
+import re
 
 from homeassistant.components.frontend import DATA_EXTRA_MODULE_URL, UrlManager
 from homeassistant.config_entries import ConfigEntryState
@@ -14,6 +16,10 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.cardata import frontend
+from custom_components.cardata.catalogue.descriptors import (
+    catalogue_descriptors,
+    describe,
+)
 from custom_components.cardata.frontend import (
     CARD_MODULE,
     FRONTEND_DIR,
@@ -84,7 +90,13 @@ async def test_registered_while_an_entry_is_loaded(
     response = await client.get(urls[0])
     assert response.status == 200
     assert "cardata-vehicle-card" in await response.text()
-    for name in ("card-logic.js", "card-i18n.js"):
+    for name in (
+        "card-logic.js",
+        "card-format.js",
+        "card-i18n.js",
+        "card-dom.js",
+        "card-drawings.js",
+    ):
         response = await client.get(f"{URL_BASE}/{name}")
         assert response.status == 200
 
@@ -113,3 +125,35 @@ async def test_without_frontend_nothing_is_registered(
     assert DATA_EXTRA_MODULE_URL not in hass.data
     assert frontend._MODULE_URL not in hass.data
     assert await hass.config_entries.async_unload(entry.entry_id)
+
+
+def _block(text: str, name: str) -> str:
+    match = re.search(rf"export const {name} = \{{(.*?)\}};", text, re.DOTALL)
+    assert match, name
+    return match.group(1)
+
+
+def test_card_names_the_integrations_translation_keys() -> None:
+    """The card finds its entities by translation key (hass.entities): each
+    key it names is one the integration gives an entity, and each of its
+    patterns matches keys of BMW's catalogue."""
+    text = (FRONTEND_DIR / "card-logic.js").read_text(encoding="utf-8")
+    named = set(re.findall(r'"([a-z0-9_]+)"', _block(text, "ROLES")))
+    named |= set(re.findall(r'"([a-z0-9_]+)"', _block(text, "ACCOUNT_ROLES")))
+    translations = json.loads(
+        (FRONTEND_DIR.parents[1] / "translations" / "en.json").read_text(
+            encoding="utf-8"
+        )
+    )
+    entity_keys = {key for keys in translations["entity"].values() for key in keys}
+    assert len(named) > 15
+    assert sorted(named - entity_keys) == []
+    catalogue_keys = {
+        key
+        for descriptor in catalogue_descriptors()
+        if (key := describe(descriptor).translation_key) is not None
+    }
+    patterns = re.findall(r"(\w+): /\^(.+?)\$/,", _block(text, "PATTERNS"))
+    assert len(patterns) == 4
+    for name, pattern in patterns:
+        assert any(re.fullmatch(pattern, key) for key in catalogue_keys), name

@@ -33,6 +33,8 @@ STEPS = (
     ("the Configure menu", "configure_menu"),
     ("an action with its response", "action_with_response"),
     ("download diagnostics", "diagnostics"),
+    ("a second account's MINI and the SUV drawn", "second_account_with_a_mini"),
+    ("the card picker in German", "card_picker_in_german"),
 )
 
 

@@ -13,16 +13,14 @@ import re
 import time
 from typing import Any
 
-from playwright.sync_api import Locator, expect
+from playwright.sync_api import expect
 
 from tests.simulator import VIN_BEV, VIN_PHEV, VIN_SECONDARY
 
-from .driver import Driver
+from .card import CardSteps
 
 USER = ("Owner", "owner", "e2e-Passw0rd!")
-CARD = "cardata-vehicle-card"
 VINS = (VIN_BEV, VIN_PHEV, VIN_SECONDARY)
-DASHBOARD = "dashboard-cardata"
 # README pictures: screenshot name -> file in images/.
 PICTURES = {
     "login": "e2e-login.png",
@@ -33,8 +31,8 @@ PICTURES = {
 }
 
 
-class Run(Driver):
-    """One run through the product, step by step."""
+class Run(CardSteps):
+    """One run through the product, step by step (the card's in card.py)."""
 
     # ------------------------------------------------------------ steps
     def onboarding(self) -> None:
@@ -70,15 +68,21 @@ class Run(Driver):
         assert self.hass("return hass.user.is_owner;"), "not logged in as the owner"
         self.confirm_http_settings()
 
-    def add_integration(self) -> None:
-        """Add BMW CarData; the form is prefilled from the simulator's file."""
+    def add_integration(self, client: str | None = None) -> None:
+        """Add BMW CarData; the form is prefilled from the simulator's file
+        (with its first account's client id, unless ``client`` is given)."""
         page = self.page
         self.goto("/config/integrations/dashboard")
         page.get_by_role(
             "button", name=re.compile("Add integration", re.IGNORECASE)
         ).click()
         search = page.get_by_placeholder(re.compile("brand", re.IGNORECASE)).last
-        ours = page.get_by_text("BMW CarData", exact=True).last
+        # In the dialog: with an entry, the page itself names BMW CarData too.
+        ours = (
+            page.locator("dialog-add-integration")
+            .get_by_text("BMW CarData", exact=True)
+            .last
+        )
         typed: list[float] = []
 
         def listed() -> bool:
@@ -94,17 +98,20 @@ class Run(Driver):
 
         self.poll("BMW CarData in the list of integrations", listed)
         ours.click()
-        client = page.locator("input[name=client_id]")
-        expect(client).to_have_value(str(self.stack.endpoints["client_id"]))
+        field = page.locator("input[name=client_id]")
+        expect(field).to_have_value(str(self.stack.endpoints["client_id"]))
+        if client is not None:
+            field.fill(client)
         self.shot("config-flow-form")
         page.get_by_role("button", name=re.compile("^Submit$", re.IGNORECASE)).click()
         link = page.locator("a[href*='/verify']").first
         expect(link).to_be_visible()
         self.info["verify_url"] = link.get_attribute("href")
-        self.shot("login", picture="login")
+        self.shot("login", picture="login" if client is None else None)
 
-    def approve_login(self) -> None:
-        """Approve the code on the simulator's page, as on BMW's."""
+    def approve_login(self, devices: int = 3) -> None:
+        """Approve the code on the simulator's page, as on BMW's; the dialog
+        at the end names ``devices`` new devices (the account and its cars)."""
         page = self.page
         url = str(self.info["verify_url"])
         verify = page.context.new_page()
@@ -121,13 +128,13 @@ class Run(Driver):
         finally:
             verify.close()
         # The flow moves on by itself and ends in Home Assistant's dialog that
-        # names the new devices: the account and at least two vehicles.
+        # names the new devices.
         dialog_done = page.get_by_role(
             "button", name=re.compile("finish", re.IGNORECASE)
         )
         expect(dialog_done).to_be_visible(timeout=60_000)
-        devices = page.locator("dialog-data-entry-flow input")
-        self.poll("the new devices", lambda: devices.count() >= 3)
+        new = page.locator("dialog-data-entry-flow input")
+        self.poll("the new devices", lambda: new.count() >= devices)
         self.shot("login-done")
         dialog_done.click()
         self.dialog_gone(page.locator("dialog-data-entry-flow").get_by_role("dialog"))
@@ -192,213 +199,6 @@ class Run(Driver):
 
         self.poll("the charge level on the device page", shows_soc)
         self.shot("device", picture="device")
-
-    def card_on_dashboard(self) -> None:
-        """The card is loaded without a resource step and shows the values."""
-        page = self.page
-        # Defined by the module Home Assistant loads at start (no resource
-        # step); it may still be loading while the page already shows.
-        loaded = self.poll(
-            "the card's module",
-            lambda: self.hass(
-                "if (!customElements.get(arg)) return null;"
-                " return {types: (window.customCards || []).map(c => c.type),"
-                " urls: performance.getEntriesByType('resource').map(r => r.name)"
-                " .filter(u => u.includes(arg + '.js'))};",
-                CARD,
-            ),
-        )
-        assert CARD in loaded["types"], "card missing from the card picker list"
-        assert any("?v=" in url for url in loaded["urls"]), loaded["urls"]
-        vehicle = self.info["vehicle"]
-        self.hass(
-            "await hass.callWS({type: 'lovelace/dashboards/create',"
-            " url_path: arg.url, title: 'BMW', icon: 'mdi:car',"
-            " show_in_sidebar: true, require_admin: false});"
-            " await hass.callWS({type: 'lovelace/config/save', url_path: arg.url,"
-            " config: {views: [{title: 'Car', path: 'car', cards: [{type:"
-            " 'custom:cardata-vehicle-card', device_id: arg.device}]}]}});",
-            {"url": DASHBOARD, "device": vehicle["id"]},
-        )
-        self.goto(f"/{DASHBOARD}/car")
-        card = page.locator(CARD)
-        expect(card).to_be_visible()
-        expect(card.locator(".name")).to_have_text(vehicle["name"])
-        # The simulator's cars drive and charge: compare at the same moment.
-        big = card.locator("section.battery .big")
-        expect(big).to_be_visible()
-        # The card found its charge level by unique id: one of the vehicle's
-        # battery-level sensors, whatever its entity id.
-        soc_entity = big.get_attribute("data-entity")
-        battery = self.hass(
-            "const s = hass.states[arg]; return s && s.attributes.device_class;",
-            soc_entity,
-        )
-        assert battery == "battery", f"{soc_entity} is not a charge level"
-
-        def shows_soc() -> bool:
-            now = self.hass(
-                "return hass.formatEntityState(hass.states[arg]);", soc_entity
-            )
-            return bool(re.search(r"\d", now)) and big.inner_text().strip() == now
-
-        self.poll("the charge level on the card", shows_soc)
-        for section in ("range", "charging", "openings", "position", "status"):
-            expect(card.locator(f"section.{section}")).to_be_visible()
-        expect(card.locator("section.status .age")).to_have_text(
-            re.compile(r"ago|now", re.IGNORECASE)
-        )
-        self.info["light_bg"] = self._card_background()
-        card.screenshot(path=self.shots / "card-light.png")
-        self.pictures["card-light"] = self.shots / "card-light.png"
-        self.shot("dashboard-light")
-
-        page.emulate_media(color_scheme="dark")
-        self.poll(
-            "the dark theme",
-            lambda: self._card_background() != self.info["light_bg"],
-            15,
-        )
-        assert _luminance(self._card_background()) < _luminance(
-            self.info["light_bg"]
-        ), "dark theme is not darker"
-        card.screenshot(path=self.shots / "card-dark.png")
-        self.pictures["card-dark"] = self.shots / "card-dark.png"
-        self.shot("dashboard-dark")
-
-        # Phone width: nothing sticks out of the card, once it is laid out
-        # at the new width.
-        page.set_viewport_size({"width": 390, "height": 844})
-        overflow: list[int] = []
-
-        def fits() -> bool:
-            width, over = card.evaluate(
-                "el => { const c = el.shadowRoot.querySelector('ha-card');"
-                " return [el.getBoundingClientRect().width,"
-                " c.scrollWidth - c.clientWidth]; }"
-            )
-            overflow[:] = [over]
-            return bool(width <= 390 and over <= 1)
-
-        self.poll(
-            "the card to fit the phone width",
-            fits,
-            detail=lambda: f"overflow by {overflow}px",
-        )
-        self.shot("dashboard-phone")
-        page.set_viewport_size({"width": 1280, "height": 900})
-        page.emulate_media(color_scheme="light")
-
-        # Tapping a value opens Home Assistant's more-info dialog.
-        self.tap(card.locator("section.battery .big"))
-        dialog = page.locator("ha-more-info-dialog")
-        expect(dialog.get_by_role("dialog")).to_be_visible()
-        self.shot("more-info")
-        self.close_dialog(dialog.get_by_role("dialog"))
-
-    def tap(self, value: Locator) -> None:
-        """Tap a value of the card until the card takes the tap.
-
-        The card draws itself anew whenever one of its values changes (the
-        simulator's cars drive and charge, so about every second). A tap
-        whose press lands on the old drawing and release on the new one is
-        no click for the browser, and nothing opens; a person taps again,
-        and so does this. The card's answer to a tap, the ``hass-more-info``
-        event, is counted in the page (it is sent while the click is
-        handled, so the count is final when ``click`` returns): a tap is
-        repeated only when it was lost, never when it was taken.
-        """
-        self.page.evaluate(
-            "() => { if (window.__cardataTaps === undefined) {"
-            " window.__cardataTaps = 0; window.addEventListener('hass-more-info',"
-            " () => { window.__cardataTaps += 1; }, {capture: true}); } }"
-        )
-        before = int(self.page.evaluate("() => window.__cardataTaps"))
-        taps: list[int] = []
-
-        def taken() -> bool:
-            value.click()
-            taps.append(1)
-            return int(self.page.evaluate("() => window.__cardataTaps")) > before
-
-        self.poll("the card to take a tap", taken, detail=lambda: f"{len(taps)} taps")
-        if len(taps) > 1:
-            print(f"e2e: the card took the tap at attempt {len(taps)}", flush=True)
-
-    def card_picker_and_editor(self) -> None:
-        """The card is in the card picker; its editor picks a vehicle and
-        switches sections, and the preview follows."""
-        page = self.page
-        self.goto(f"/{DASHBOARD}/car")
-        page.get_by_role("button", name=re.compile("edit", re.IGNORECASE)).first.click()
-        page.get_by_role(
-            "button", name=re.compile("add card", re.IGNORECASE)
-        ).first.click()
-        picker = page.locator("hui-dialog-create-card")
-        picker.get_by_role("tab", name=re.compile("by card", re.IGNORECASE)).click()
-        search = picker.locator("hui-card-picker").get_by_placeholder(
-            re.compile("search", re.IGNORECASE)
-        )
-        search.fill("cardata")
-        # Each card of the picker is a tile with a click overlay over its
-        # preview: click our tile (its overlay takes the click). The picker
-        # shows a spinner in the tile until it has rendered the preview; on a
-        # busy machine that render can be lost, and typing the search again
-        # renders the tiles anew, so the wait retypes it every 10 s.
-        tile = picker.locator("hui-card-picker .card").filter(
-            has=page.locator(".card-header", has_text=re.compile("BMW CarData"))
-        )
-        typed = [time.monotonic()]
-
-        def tile_shown() -> bool:
-            if tile.count() > 0:
-                return True
-            if time.monotonic() - typed[0] > 10:
-                search.fill("")
-                search.fill("cardata")
-                typed[0] = time.monotonic()
-            return False
-
-        self.poll("our tile in the card picker", tile_shown, 45)
-        tile.first.click()
-        editor = page.locator("cardata-vehicle-card-editor")
-        expect(editor.locator("ha-form")).to_be_visible()
-        preview = page.locator("hui-dialog-edit-card").locator(CARD)
-        expect(preview.locator("section.battery")).to_be_visible()
-        # The editor's vehicle picker shows the vehicle the preview shows.
-        shown = preview.locator(".name").inner_text().strip()
-        assert shown, "the preview shows no vehicle"
-        picked = editor.locator("ha-form").evaluate(
-            "f => { const d = f.hass.devices[f.data.device_id];"
-            " return d ? (d.name_by_user || d.name) : null; }"
-        )
-        assert picked == shown, f"editor picked {picked!r}, preview shows {shown!r}"
-        self.shot("card-editor")
-        # Switch the battery section off: the preview drops it.
-        boxes = editor.get_by_role("checkbox")
-        self.poll(
-            "the section switches",
-            lambda: boxes.count() >= 8,
-            detail=lambda: f"{boxes.count()} section switches",
-        )
-        # Click the box itself: its check mark lies over the input inside.
-        editor.locator("ha-checkbox").filter(
-            has=page.locator("input[value=battery]")
-        ).click()
-        expect(preview.locator("section.battery")).to_have_count(0)
-        self.shot("card-editor-section-off")
-        # Escape does not close an editor with changes; Cancel drops them.
-        edit = page.locator("hui-dialog-edit-card")
-        edit.get_by_role("button", name=re.compile("^Cancel$", re.IGNORECASE)).click()
-        self.dialog_gone(edit.get_by_role("dialog"))
-
-    def _card_background(self) -> str:
-        return str(
-            self.page.locator(CARD).evaluate(
-                "el => getComputedStyle(el.shadowRoot.querySelector('ha-card'))"
-                ".backgroundColor"
-            )
-        )
 
     def configure_menu(self) -> None:
         """The entry's Configure menu opens with its actions."""
@@ -468,11 +268,10 @@ class Run(Driver):
         assert not leaked, "a VIN is in the diagnostics"
         self.shot("diagnostics")
 
-
-def _luminance(css: str) -> float:
-    """Relative brightness 0..1 of an ``rgb(...)`` colour."""
-    numbers = [float(n) for n in re.findall(r"[\d.]+", css)[:3]]
-    if len(numbers) < 3:
-        return 1.0
-    red, green, blue = numbers
-    return (0.2126 * red + 0.7152 * green + 0.0722 * blue) / 255
+    def second_account_with_a_mini(self) -> None:
+        """A second account (BMW's second client id of the simulator) with a
+        MINI; the card draws it as one (card.py)."""
+        clients = dict(self.stack.endpoints["clients"])  # type: ignore[call-overload]
+        self.add_integration(str(clients["CLIENT_B"]))
+        self.approve_login(devices=2)
+        self.mini_and_suv()

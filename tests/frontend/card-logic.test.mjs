@@ -5,78 +5,65 @@ import assert from "node:assert/strict";
 import {
   SECTIONS,
   ageSeconds,
-  baseLanguage,
   discoverEntities,
   formatAge,
   isOpen,
   numeric,
   openingsSummary,
   percent,
-  splitUniqueId,
   vehicleDevices,
   visibleSections,
+  watchedIds,
 } from "../../custom_components/cardata/frontend/www/card-logic.js";
-import { TEXTS, translator } from "../../custom_components/cardata/frontend/www/card-i18n.js";
+import {
+  TEXTS,
+  baseLanguage,
+  translator,
+} from "../../custom_components/cardata/frontend/www/card-i18n.js";
 
-const VIN = "WBA00000000BEV001";
-const OTHER = "WBA00000000PHV002";
 const DEVICE = { id: "dev1", config_entries: ["entry1"] };
+const DEVICES = {
+  dev1: DEVICE,
+  dev2: { id: "dev2", config_entries: ["entry1"] },
+  account: { id: "account", config_entries: ["entry1"], entry_type: "service" },
+  account2: { id: "account2", config_entries: ["entry2"], entry_type: "service" },
+};
 
-function reg(uniqueId, entityId, extra = {}) {
+// hass.entities as Home Assistant's frontend has it.
+function ent(translationKey, entityId, extra = {}) {
   return {
-    unique_id: uniqueId,
     entity_id: entityId,
+    translation_key: translationKey,
     platform: "cardata",
     device_id: "dev1",
-    config_entry_id: "entry1",
-    disabled_by: null,
     ...extra,
   };
 }
 
-const REGISTRY = [
-  reg(`${VIN}_vehicle.drivetrain.batteryManagement.header`, "sensor.renamed_soc"),
-  reg(`${VIN}_vehicle.drivetrain.electricEngine.charging.level`, "sensor.level"),
-  reg(`${VIN}_predicted_soc`, "sensor.predicted"),
-  reg(`${VIN}_vehicle.drivetrain.electricEngine.remainingElectricRange`, "sensor.ev_range"),
-  reg(`${VIN}_vehicle.cabin.door.row2.driver.isOpen`, "binary_sensor.rear_door"),
-  reg(`${VIN}_vehicle.cabin.door.row1.driver.isOpen`, "binary_sensor.front_door"),
-  reg(`${VIN}_vehicle.cabin.window.row1.driver.status`, "sensor.window"),
-  reg(`${VIN}_vehicle.body.hood.isOpen`, "binary_sensor.bonnet"),
-  reg(`${VIN}_vehicle.cabin.door.lock.status`, "sensor.lock"),
-  reg(`${VIN}_vehicle.chassis.axle.row2.wheel.right.tire.pressure`, "sensor.rr"),
-  reg(`${VIN}_vehicle.chassis.axle.row1.wheel.left.tire.pressure`, "sensor.fl"),
-  reg(`${VIN}_device_tracker`, "device_tracker.car"),
-  reg(`${VIN}_last_data_received`, "sensor.last"),
-  reg("entry1_stream_state", "sensor.stream", { device_id: "account" }),
-  reg("entry2_stream_state", "sensor.other_stream", {
-    device_id: "account2",
-    config_entry_id: "entry2",
-  }),
-  reg(`${OTHER}_vehicle.drivetrain.fuelSystem.level`, "sensor.other_fuel", {
-    device_id: "dev2",
-  }),
-  reg(`${VIN}_vehicle.drivetrain.fuelSystem.level`, "sensor.disabled_fuel", {
-    disabled_by: "integration",
-  }),
-  reg(`${VIN}_vehicle.drivetrain.totalRemainingRange`, "sensor.not_ours", {
-    platform: "template",
-  }),
-];
+const ENTITIES = Object.fromEntries(
+  [
+    ent("drivetrain_battery_management_header", "sensor.renamed_soc"),
+    ent("charging_level", "sensor.level"),
+    ent("predicted_soc", "sensor.predicted"),
+    ent("drivetrain_electric_engine_remaining_electric_range", "sensor.ev_range"),
+    ent("cabin_door_row2_driver_is_open", "binary_sensor.rear_door"),
+    ent("cabin_door_row1_driver_is_open", "binary_sensor.front_door"),
+    ent("cabin_window_row1_driver_status", "sensor.window"),
+    ent("body_hood_is_open", "binary_sensor.bonnet"),
+    ent("cabin_door_lock_status", "sensor.lock"),
+    ent("axle_row2_wheel_right_tire_pressure", "sensor.rr"),
+    ent("axle_row1_wheel_left_tire_pressure", "sensor.fl"),
+    ent(undefined, "device_tracker.car"),
+    ent("last_data_received", "sensor.last"),
+    ent("stream_state", "sensor.stream", { device_id: "account" }),
+    ent("stream_state", "sensor.other_stream", { device_id: "account2" }),
+    ent("drivetrain_fuel_system_level", "sensor.other_fuel", { device_id: "dev2" }),
+    ent("drivetrain_total_remaining_range", "sensor.not_ours", { platform: "template" }),
+  ].map((e) => [e.entity_id, e]),
+);
 
-test("splitUniqueId splits at the first underscore only", () => {
-  assert.deepEqual(splitUniqueId(`${VIN}_last_data_received`), {
-    vin: VIN,
-    key: "last_data_received",
-  });
-  assert.equal(splitUniqueId("nounderscore"), null);
-  assert.equal(splitUniqueId("_x"), null);
-  assert.equal(splitUniqueId(undefined), null);
-});
-
-test("entities are found by unique id, whatever their entity ids", () => {
-  const found = discoverEntities(REGISTRY, DEVICE);
-  assert.equal(found.vin, VIN);
+test("entities are found by translation key, whatever their entity ids", () => {
+  const found = discoverEntities(ENTITIES, DEVICE, DEVICES);
   assert.equal(found.roles.soc, "sensor.renamed_soc"); // header beats level
   assert.equal(found.roles.soc_predicted, "sensor.predicted");
   assert.equal(found.roles.range_electric, "sensor.ev_range");
@@ -92,19 +79,39 @@ test("entities are found by unique id, whatever their entity ids", () => {
     [1, "left"],
     [2, "right"],
   ]);
-  // Other vehicles, disabled entities and other platforms are left out.
+  // Other vehicles and other platforms are left out.
   assert.equal(found.roles.fuel_level, undefined);
   assert.equal(found.roles.range_total, undefined);
   assert.equal(found.roles.charging_state, undefined);
+  assert.deepEqual(watchedIds(found).sort(), [
+    "binary_sensor.bonnet",
+    "binary_sensor.front_door",
+    "binary_sensor.rear_door",
+    "device_tracker.car",
+    "sensor.ev_range",
+    "sensor.fl",
+    "sensor.last",
+    "sensor.lock",
+    "sensor.predicted",
+    "sensor.renamed_soc",
+    "sensor.rr",
+    "sensor.stream",
+    "sensor.window",
+  ]);
 });
 
-test("no device or no registry finds nothing", () => {
-  assert.deepEqual(discoverEntities(REGISTRY, null).roles, {});
-  assert.deepEqual(discoverEntities(null, DEVICE).roles, {});
+test("no device or no entities finds nothing", () => {
+  assert.deepEqual(discoverEntities(ENTITIES, null).roles, {});
+  assert.deepEqual(discoverEntities(undefined, DEVICE).roles, {});
+  assert.deepEqual(watchedIds(null), []);
+  // Without the devices the account's stream is not found, the rest is.
+  const found = discoverEntities(ENTITIES, DEVICE);
+  assert.equal(found.roles.stream, undefined);
+  assert.equal(found.roles.soc, "sensor.renamed_soc");
 });
 
 test("missing entities leave their section out", () => {
-  const found = discoverEntities(REGISTRY, DEVICE);
+  const found = discoverEntities(ENTITIES, DEVICE, DEVICES);
   const states = {
     "sensor.renamed_soc": { state: "64" },
     "sensor.ev_range": { state: "unavailable" },
@@ -128,7 +135,7 @@ test("missing entities leave their section out", () => {
 
 test("a combustion car has no battery or charging section", () => {
   const found = discoverEntities(
-    [reg(`${VIN}_vehicle.drivetrain.fuelSystem.level`, "sensor.fuel")],
+    { "sensor.fuel": ent("drivetrain_fuel_system_level", "sensor.fuel") },
     DEVICE,
   );
   const shown = visibleSections({}, found, { "sensor.fuel": { state: "55" } });
@@ -136,7 +143,7 @@ test("a combustion car has no battery or charging section", () => {
 });
 
 test("openings sum up open doors, windows, bonnet and the lock", () => {
-  const found = discoverEntities(REGISTRY, DEVICE);
+  const found = discoverEntities(ENTITIES, DEVICE, DEVICES);
   const closed = openingsSummary(
     {
       "binary_sensor.front_door": { state: "off" },

@@ -37,6 +37,11 @@ export const TEXTS = {
     stream: "Stream",
     vehicle: "Vehicle",
     sections: "Sections",
+    unplugged: "Not plugged in",
+    body_sedan: "Saloon",
+    body_suv: "SUV",
+    body_small: "Small car",
+    body_touring: "Estate",
   },
   de: {
     name: "BMW CarData Fahrzeug",
@@ -70,6 +75,11 @@ export const TEXTS = {
     stream: "Stream",
     vehicle: "Fahrzeug",
     sections: "Bereiche",
+    unplugged: "Nicht eingesteckt",
+    body_sedan: "Limousine",
+    body_suv: "SUV",
+    body_small: "Kleinwagen",
+    body_touring: "Kombi",
   },
   nl: {
     name: "BMW CarData voertuig",
@@ -103,6 +113,11 @@ export const TEXTS = {
     stream: "Stream",
     vehicle: "Voertuig",
     sections: "Onderdelen",
+    unplugged: "Niet aangesloten",
+    body_sedan: "Sedan",
+    body_suv: "SUV",
+    body_small: "Kleine auto",
+    body_touring: "Stationwagen",
   },
   fr: {
     name: "Véhicule BMW CarData",
@@ -136,6 +151,11 @@ export const TEXTS = {
     stream: "Flux",
     vehicle: "Véhicule",
     sections: "Sections",
+    unplugged: "Débranché",
+    body_sedan: "Berline",
+    body_suv: "SUV",
+    body_small: "Citadine",
+    body_touring: "Break",
   },
   it: {
     name: "Veicolo BMW CarData",
@@ -169,6 +189,11 @@ export const TEXTS = {
     stream: "Stream",
     vehicle: "Veicolo",
     sections: "Sezioni",
+    unplugged: "Scollegato",
+    body_sedan: "Berlina",
+    body_suv: "SUV",
+    body_small: "Utilitaria",
+    body_touring: "Station wagon",
   },
   es: {
     name: "Vehículo BMW CarData",
@@ -202,6 +227,11 @@ export const TEXTS = {
     stream: "Flujo",
     vehicle: "Vehículo",
     sections: "Secciones",
+    unplugged: "Desenchufado",
+    body_sedan: "Berlina",
+    body_suv: "SUV",
+    body_small: "Utilitario",
+    body_touring: "Familiar",
   },
   pt: {
     name: "Veículo BMW CarData",
@@ -235,6 +265,11 @@ export const TEXTS = {
     stream: "Stream",
     vehicle: "Veículo",
     sections: "Secções",
+    unplugged: "Desligado da tomada",
+    body_sedan: "Berlina",
+    body_suv: "SUV",
+    body_small: "Citadino",
+    body_touring: "Carrinha",
   },
   da: {
     name: "BMW CarData-køretøj",
@@ -268,6 +303,11 @@ export const TEXTS = {
     stream: "Stream",
     vehicle: "Køretøj",
     sections: "Sektioner",
+    unplugged: "Ikke tilsluttet",
+    body_sedan: "Sedan",
+    body_suv: "SUV",
+    body_small: "Lille bil",
+    body_touring: "Stationcar",
   },
   sv: {
     name: "BMW CarData-fordon",
@@ -301,6 +341,11 @@ export const TEXTS = {
     stream: "Ström",
     vehicle: "Fordon",
     sections: "Delar",
+    unplugged: "Inte ansluten",
+    body_sedan: "Sedan",
+    body_suv: "SUV",
+    body_small: "Småbil",
+    body_touring: "Kombi",
   },
   nb: {
     name: "BMW CarData-kjøretøy",
@@ -334,6 +379,11 @@ export const TEXTS = {
     stream: "Strøm",
     vehicle: "Kjøretøy",
     sections: "Deler",
+    unplugged: "Ikke koblet til",
+    body_sedan: "Sedan",
+    body_suv: "SUV",
+    body_small: "Småbil",
+    body_touring: "Stasjonsvogn",
   },
   fi: {
     name: "BMW CarData -ajoneuvo",
@@ -367,6 +417,11 @@ export const TEXTS = {
     stream: "Datavirta",
     vehicle: "Ajoneuvo",
     sections: "Osiot",
+    unplugged: "Ei kytketty",
+    body_sedan: "Sedan",
+    body_suv: "Katumaasturi",
+    body_small: "Pieni auto",
+    body_touring: "Farmari",
   },
   pl: {
     name: "Pojazd BMW CarData",
@@ -400,6 +455,11 @@ export const TEXTS = {
     stream: "Strumień",
     vehicle: "Pojazd",
     sections: "Sekcje",
+    unplugged: "Niepodłączony",
+    body_sedan: "Sedan",
+    body_suv: "SUV",
+    body_small: "Samochód miejski",
+    body_touring: "Kombi",
   },
   cs: {
     name: "Vozidlo BMW CarData",
@@ -433,14 +493,71 @@ export const TEXTS = {
     stream: "Stream",
     vehicle: "Vozidlo",
     sections: "Sekce",
+    unplugged: "Nepřipojeno",
+    body_sedan: "Sedan",
+    body_suv: "SUV",
+    body_small: "Malý vůz",
+    body_touring: "Kombi",
   },
 };
 
-/** A translator for a base language ("de"); English where one is missing. */
+/** The base language of a Home Assistant locale ("pt-BR" -> "pt"). */
+export function baseLanguage(language) {
+  const lang = String(language || "en").toLowerCase();
+  if (lang === "no" || lang.startsWith("nb") || lang.startsWith("nn")) {
+    return "nb";
+  }
+  return lang.split(/[-_]/)[0];
+}
+
+/** A translator for a language ("de", "pt-BR"); English where one is missing. */
 export function translator(language) {
-  const texts = TEXTS[language] || TEXTS.en;
+  const texts = TEXTS[baseLanguage(language)] || TEXTS.en;
   return (key, vars = {}) => {
     const text = texts[key] ?? TEXTS.en[key] ?? key;
     return text.replace(/\{(\w+)\}/g, (_, name) => String(vars[name] ?? ""));
+  };
+}
+
+/**
+ * The language the page shows, as far as it is known when asked: Home
+ * Assistant's (once its frontend has connected), else the one the owner
+ * picked in this browser (stored before the page loads), else the
+ * browser's.
+ */
+export function pageLanguage(
+  doc = globalThis.document,
+  storage = globalThis.localStorage,
+  nav = globalThis.navigator,
+) {
+  const root = doc && doc.querySelector ? doc.querySelector("home-assistant") : null;
+  const hass = root && root.hass;
+  const known = hass && ((hass.locale && hass.locale.language) || hass.language);
+  if (known) return known;
+  try {
+    const stored = storage && JSON.parse(storage.getItem("selectedLanguage") || "null");
+    if (typeof stored === "string" && stored) return stored;
+  } catch {
+    // not JSON: ignore it
+  }
+  return (nav && nav.language) || "en";
+}
+
+/**
+ * The card picker's entry (window.customCards). Its name and description
+ * are read when the picker opens, in the language the page shows then:
+ * the module loads before Home Assistant's frontend knows its language.
+ */
+export function pickerEntry(type, documentationURL, language = pageLanguage) {
+  return {
+    type,
+    preview: true,
+    documentationURL,
+    get name() {
+      return translator(language())("name");
+    },
+    get description() {
+      return translator(language())("description");
+    },
   };
 }

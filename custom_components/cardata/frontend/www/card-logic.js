@@ -1,6 +1,13 @@
-// Pure logic of the vehicle card: which entity plays which role, and how
-// values are summed up. No DOM and no Home Assistant object here, so node's
+// Pure logic of the vehicle card: which entity plays which role, and which
+// sections there are. No DOM and no Home Assistant object here, so node's
 // test runner checks it (tests/frontend/).
+//
+// The card finds its vehicle's entities in what Home Assistant already gives
+// every dashboard: hass.entities (entity_id, device_id, platform,
+// translation_key) and hass.devices. The translation keys are the ones the
+// integration gives its entities (catalogue/descriptors.py
+// translation_key_for); tests/test_frontend.py checks that each one named
+// here is one the integration has.
 
 export const DOMAIN = "cardata";
 
@@ -17,99 +24,94 @@ export const SECTIONS = [
   "status",
 ];
 
-const CHG = "vehicle.drivetrain.electricEngine.charging.";
-
-// Role -> unique-id descriptors (after "{VIN}_"), best first.
+// Role -> translation keys of the vehicle's entities, best first.
 export const ROLES = {
-  soc: ["vehicle.drivetrain.batteryManagement.header", CHG + "level"],
+  soc: ["drivetrain_battery_management_header", "charging_level"],
   soc_predicted: ["predicted_soc"],
-  soc_target: ["vehicle.powertrain.electric.battery.stateOfCharge.target"],
+  soc_target: ["battery_state_of_charge_target"],
   range_electric: [
-    "vehicle.drivetrain.electricEngine.kombiRemainingElectricRange",
-    "vehicle.drivetrain.electricEngine.remainingElectricRange",
+    "drivetrain_electric_engine_kombi_remaining_electric_range",
+    "drivetrain_electric_engine_remaining_electric_range",
   ],
-  range_fuel: ["vehicle.drivetrain.lastRemainingRange"],
-  range_total: ["vehicle.drivetrain.totalRemainingRange"],
-  charging_state: [CHG + "hvStatus"],
-  charging_power: ["vehicle.powertrain.electric.battery.charging.power"],
-  charging_time: [CHG + "timeToFullyCharged"],
-  plugged: [
-    "vehicle.powertrain.tractionBattery.charging.port.anyPosition.isPlugged",
-  ],
-  fuel_level: ["vehicle.drivetrain.fuelSystem.level"],
-  lock: ["vehicle.cabin.door.lock.status"],
-  hood: ["vehicle.body.hood.isOpen"],
-  trunk: ["vehicle.body.trunk.isOpen", "vehicle.body.trunk.door.isOpen"],
-  mileage: ["vehicle.vehicle.travelledDistance"],
-  tracker: ["device_tracker"],
+  range_fuel: ["drivetrain_last_remaining_range"],
+  range_total: ["drivetrain_total_remaining_range"],
+  charging_state: ["charging_hv_status"],
+  charging_power: ["battery_charging_power"],
+  charging_time: ["charging_time_to_fully_charged"],
+  plugged: ["charging_port_any_position_is_plugged"],
+  fuel_level: ["drivetrain_fuel_system_level"],
+  lock: ["cabin_door_lock_status"],
+  hood: ["body_hood_is_open"],
+  trunk: ["body_trunk_is_open", "body_trunk_door_is_open"],
+  mileage: ["travelled_distance"],
   last_data: ["last_data_received"],
   image: ["vehicle_image"],
 };
 
 // Roles found by pattern: several entities each.
-const DOOR = /^vehicle\.cabin\.door\.row(\d)\.(driver|passenger)\.isOpen$/;
-const WINDOW = /^vehicle\.cabin\.window\.row(\d)\.(driver|passenger)\.status$/;
-const SUNROOF = /^vehicle\.cabin\.sunroof\.status$/;
-const TYRE =
-  /^vehicle\.chassis\.axle\.row(\d)\.wheel\.(left|right)\.tire\.pressure$/;
+export const PATTERNS = {
+  door: /^cabin_door_row(\d)_(driver|passenger)_is_open$/,
+  window: /^cabin_window_row(\d)_(driver|passenger)_status$/,
+  sunroof: /^cabin_sunroof_status$/,
+  tyre: /^axle_row(\d)_wheel_(left|right)_tire_pressure$/,
+};
 
-// Account-level entities, unique id "{entry_id}_{key}".
-const ACCOUNT_ROLES = { stream: "stream_state" };
+// Entities of the account (its service device), by translation key.
+export const ACCOUNT_ROLES = { stream: "stream_state" };
 
-/**
- * Split a unique id "{VIN}_{descriptor}"; VINs hold no underscore.
- * @returns {{vin: string, key: string} | null}
- */
-export function splitUniqueId(uniqueId) {
-  if (typeof uniqueId !== "string") return null;
-  const at = uniqueId.indexOf("_");
-  if (at <= 0 || at === uniqueId.length - 1) return null;
-  return { vin: uniqueId.slice(0, at), key: uniqueId.slice(at + 1) };
-}
+const EMPTY = () => ({ roles: {}, doors: [], windows: [], tyres: [] });
 
 /**
  * Find the card's entities of one vehicle device.
  *
- * @param {Array<object>} registry entity registry entries (entity_id,
- *   unique_id, platform, device_id, config_entry_id, disabled_by)
- * @param {{id: string, config_entries?: string[]}} device
+ * @param {Record<string, object>} entities hass.entities (entity_id ->
+ *   {entity_id, device_id, platform, translation_key})
+ * @param {{id: string, config_entries?: string[]}} device the vehicle
+ * @param {Record<string, object>} devices hass.devices (for the account)
  * @returns {{roles: Record<string,string>, doors: object[], windows: object[],
- *   tyres: object[], vin: string|null}}
+ *   tyres: object[]}}
  */
-export function discoverEntities(registry, device) {
-  const found = { roles: {}, doors: [], windows: [], tyres: [], vin: null };
-  if (!device || !Array.isArray(registry)) return found;
-  const mine = registry.filter(
-    (e) => e && e.platform === DOMAIN && !e.disabled_by,
+export function discoverEntities(entities, device, devices = {}) {
+  const found = EMPTY();
+  if (!device || !entities) return found;
+  const mine = Object.values(entities).filter(
+    (e) => e && e.platform === DOMAIN && e.entity_id,
   );
   const keyed = new Map();
-  for (const entry of mine) {
-    if (entry.device_id !== device.id) continue;
-    const parts = splitUniqueId(entry.unique_id);
-    if (!parts) continue;
-    found.vin = found.vin || parts.vin;
-    keyed.set(parts.key, entry.entity_id);
+  for (const entity of mine) {
+    if (entity.device_id !== device.id) continue;
+    const id = entity.entity_id;
+    if (id.startsWith("device_tracker.")) {
+      found.roles.tracker = found.roles.tracker || id;
+      continue;
+    }
+    const key = entity.translation_key;
+    if (!key) continue;
+    if (!keyed.has(key)) keyed.set(key, id);
     let m;
-    if ((m = DOOR.exec(parts.key))) {
-      found.doors.push(place(entry.entity_id, m[1], m[2]));
-    } else if ((m = WINDOW.exec(parts.key))) {
-      found.windows.push(place(entry.entity_id, m[1], m[2]));
-    } else if (SUNROOF.test(parts.key)) {
-      found.windows.push({ entity_id: entry.entity_id, row: 9, side: "roof" });
-    } else if ((m = TYRE.exec(parts.key))) {
-      found.tyres.push(place(entry.entity_id, m[1], m[2]));
+    if ((m = PATTERNS.door.exec(key))) {
+      found.doors.push(place(id, m[1], m[2]));
+    } else if ((m = PATTERNS.window.exec(key))) {
+      found.windows.push(place(id, m[1], m[2]));
+    } else if (PATTERNS.sunroof.test(key)) {
+      found.windows.push({ entity_id: id, row: 9, side: "roof" });
+    } else if ((m = PATTERNS.tyre.exec(key))) {
+      found.tyres.push(place(id, m[1], m[2]));
     }
   }
   for (const [role, keys] of Object.entries(ROLES)) {
     const key = keys.find((k) => keyed.has(k));
     if (key) found.roles[role] = keyed.get(key);
   }
+  // The account's entities sit on its own (service) device of the same entry.
   const entries = new Set(device.config_entries || []);
-  for (const entry of mine) {
-    if (!entries.has(entry.config_entry_id)) continue;
+  for (const entity of mine) {
+    const owner = devices[entity.device_id];
+    if (!owner || owner.entry_type !== "service") continue;
+    if (!(owner.config_entries || []).some((id) => entries.has(id))) continue;
     for (const [role, key] of Object.entries(ACCOUNT_ROLES)) {
-      if (entry.unique_id === `${entry.config_entry_id}_${key}`) {
-        found.roles[role] = entry.entity_id;
+      if (entity.translation_key === key && !found.roles[role]) {
+        found.roles[role] = entity.entity_id;
       }
     }
   }
@@ -122,6 +124,17 @@ export function discoverEntities(registry, device) {
 
 function place(entityId, row, side) {
   return { entity_id: entityId, row: Number(row), side };
+}
+
+/** Every entity id the card shows, for telling whether one of them moved. */
+export function watchedIds(found) {
+  if (!found) return [];
+  return [
+    ...Object.values(found.roles),
+    ...found.doors.map((d) => d.entity_id),
+    ...found.windows.map((d) => d.entity_id),
+    ...found.tyres.map((d) => d.entity_id),
+  ];
 }
 
 /** Devices of the integration that are vehicles (not the account device). */
@@ -214,7 +227,8 @@ export function visibleSections(config, found, states) {
     range: () =>
       has("range_electric") || has("range_fuel") || has("range_total"),
     charging: () =>
-      has("charging_state") || has("charging_power") || has("charging_time"),
+      has("charging_state") || has("charging_power") || has("charging_time") ||
+      has("plugged"),
     fuel: () => has("fuel_level"),
     openings: () =>
       any(found.doors) || any(found.windows) || has("hood") || has("trunk") ||
@@ -259,13 +273,4 @@ export function percent(value) {
     return null;
   }
   return Math.min(100, Math.max(0, value));
-}
-
-/** The base language of a Home Assistant locale ("pt-BR" -> "pt"). */
-export function baseLanguage(language) {
-  const lang = String(language || "en").toLowerCase();
-  if (lang === "no" || lang.startsWith("nb") || lang.startsWith("nn")) {
-    return "nb";
-  }
-  return lang.split(/[-_]/)[0];
 }

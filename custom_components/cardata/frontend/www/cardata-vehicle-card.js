@@ -3,40 +3,24 @@
 // on every dashboard (the integration registers it); the modules below are
 // loaded with this module's own version query, so an update of the
 // integration never mixes with an old copy in the browser's cache.
+//
+// The card stays put: it draws its frame once and then, on each update of
+// Home Assistant's state, changes only the texts and elements that differ
+// (card-dom.js), so a fold the owner opened stays open and the focus stays.
 
 const VERSION = new URL(import.meta.url).search;
-const [logic, i18n] = await Promise.all([
+const [logic, format, i18n, dom, drawings] = await Promise.all([
   import(`./card-logic.js${VERSION}`),
+  import(`./card-format.js${VERSION}`),
   import(`./card-i18n.js${VERSION}`),
+  import(`./card-dom.js${VERSION}`),
+  import(`./card-drawings.js${VERSION}`),
 ]);
 const { SECTIONS } = logic;
 
 const CARD = "cardata-vehicle-card";
 const EDITOR = "cardata-vehicle-card-editor";
-
-// Entity registry entries, shared by all cards; fetched again when the
-// number of the integration's entities changes (entities appear at run time).
-let registryCache = { count: -1, promise: null };
-
-function cardataEntityCount(hass) {
-  let count = 0;
-  for (const entity of Object.values(hass.entities || {})) {
-    if (entity.platform === logic.DOMAIN) count += 1;
-  }
-  return count;
-}
-
-function loadRegistry(hass) {
-  const count = cardataEntityCount(hass);
-  if (registryCache.promise && registryCache.count === count) {
-    return registryCache.promise;
-  }
-  const promise = hass
-    .callWS({ type: "config/entity_registry/list" })
-    .catch(() => []);
-  registryCache = { count, promise };
-  return promise;
-}
+const DOCS = "https://github.com/cardata-ha/cardata#the-vehicle-card";
 
 function escapeHtml(text) {
   return String(text ?? "").replace(
@@ -49,22 +33,8 @@ function escapeHtml(text) {
 }
 
 function languageOf(hass) {
-  return logic.baseLanguage(
-    (hass && ((hass.locale && hass.locale.language) || hass.language)) || "en",
-  );
+  return (hass && ((hass.locale && hass.locale.language) || hass.language)) || "en";
 }
-
-const CAR_DRAWING = `<svg class="drawing" viewBox="0 0 240 90" aria-hidden="true">
-  <path d="M18 62 C18 50 30 46 46 44 L74 26 C82 21 92 19 104 19 L150 19
-    C164 19 174 24 184 32 L200 44 C216 46 226 50 226 62 L226 68 L18 68 Z"
-    fill="none" stroke="currentColor" stroke-width="3" stroke-linejoin="round"/>
-  <path d="M82 44 L100 28 L126 28 L126 44 Z M134 44 L134 28 L152 28 C160 28
-    166 32 172 38 L178 44 Z" fill="currentColor" opacity="0.25"/>
-  <circle cx="62" cy="68" r="13" fill="var(--card-background-color, #fff)"
-    stroke="currentColor" stroke-width="3"/>
-  <circle cx="184" cy="68" r="13" fill="var(--card-background-color, #fff)"
-    stroke="currentColor" stroke-width="3"/>
-</svg>`;
 
 const STYLE = `
   :host { display: block; }
@@ -99,7 +69,9 @@ const STYLE = `
     background: var(--primary-text-color); }
   .bar .mark.predicted { background: transparent;
     border-left: 2px dashed var(--warning-color, #ffa600); }
-  .predicted-text { font-style: italic; color: var(--warning-color, #ffa600); }
+  .estimate { font-style: italic; color: var(--secondary-text-color); }
+  .estimate.differs { color: var(--warning-color, #ffa600); }
+  .quiet { color: var(--secondary-text-color); }
   .summary { display: flex; flex-wrap: wrap; gap: 4px 16px; }
   .open { color: var(--error-color, #db4437); }
   details summary { cursor: pointer; color: var(--secondary-text-color);
@@ -109,14 +81,15 @@ const STYLE = `
   .wheels { display: grid; grid-template-columns: 1fr 1fr; gap: 6px 12px; }
   .empty { color: var(--secondary-text-color); }
 `;
-
 class CardataVehicleCard extends HTMLElement {
   constructor() {
     super();
     this.attachShadow({ mode: "open" });
+    this.shadowRoot.innerHTML = `<style>${STYLE}</style><ha-card></ha-card>`;
+    this._card = this.shadowRoot.querySelector("ha-card");
     this._config = {};
     this._found = null;
-    this._foundFor = null;
+    this._foundFrom = null;
     this._signature = "";
     this.shadowRoot.addEventListener("click", (ev) => this._onTap(ev));
     this.shadowRoot.addEventListener("keydown", (ev) => {
@@ -137,12 +110,12 @@ class CardataVehicleCard extends HTMLElement {
     if (!config || typeof config !== "object") throw new Error("Invalid configuration");
     this._config = { ...config };
     this._signature = "";
-    this._refresh();
+    this._render();
   }
 
   set hass(hass) {
     this._hass = hass;
-    this._refresh();
+    this._render();
   }
 
   get hass() {
@@ -177,74 +150,63 @@ class CardataVehicleCard extends HTMLElement {
     return logic.vehicleDevices(hass.devices, hass.entities)[0] || null;
   }
 
-  async _refresh() {
+  /** The vehicle's entities; looked up again only when the registries change. */
+  _discover(device) {
     const hass = this._hass;
-    const device = this._device();
-    if (!hass || !device) {
-      this._found = null;
-      this._render();
-      return;
+    const from = this._foundFrom;
+    if (
+      !from ||
+      from.device !== device ||
+      from.entities !== hass.entities ||
+      from.devices !== hass.devices
+    ) {
+      this._found = logic.discoverEntities(hass.entities, device, hass.devices);
+      this._foundFrom = { device, entities: hass.entities, devices: hass.devices };
     }
-    const count = cardataEntityCount(hass);
-    const key = `${device.id}:${count}`;
-    if (this._foundFor !== key) {
-      this._foundFor = key;
-      const registry = await loadRegistry(hass);
-      if (this._foundFor !== key) return;
-      this._found = logic.discoverEntities(registry, device);
-      this._signature = "";
-    }
-    this._render();
-  }
-
-  _ids() {
-    const found = this._found;
-    if (!found) return [];
-    return [
-      ...Object.values(found.roles),
-      ...found.doors.map((d) => d.entity_id),
-      ...found.windows.map((d) => d.entity_id),
-      ...found.tyres.map((d) => d.entity_id),
-    ];
+    return this._found;
   }
 
   _render() {
     const hass = this._hass;
     if (!hass) return;
     const device = this._device();
+    const found = device ? this._discover(device) : null;
     const lang = languageOf(hass);
     const states = hass.states || {};
     const signature = [
       device && device.id,
-      device && logic.deviceName(device),
+      device && [logic.deviceName(device), device.model, device.manufacturer].join("/"),
       lang,
+      JSON.stringify(hass.locale || {}),
       JSON.stringify(this._config),
-      ...this._ids().map((id) => (states[id] ? states[id].last_updated + states[id].state : "-")),
+      ...logic
+        .watchedIds(found)
+        .map((id) => (states[id] ? states[id].last_updated + states[id].state : "-")),
     ].join("|");
-    if (signature === this._signature) return;
+    // Home Assistant makes these anew when its translations, locale or
+    // registries change: the same states may then read differently.
+    const inputs = [hass.formatEntityState, hass.localize, hass.entities, hass.devices];
+    const same = this._inputs && inputs.every((input, i) => input === this._inputs[i]);
+    if (signature === this._signature && same) return;
     this._signature = signature;
+    this._inputs = inputs;
     const t = i18n.translator(lang);
-    let body;
-    if (!device) {
-      body = `<div class="empty">${escapeHtml(t("no_vehicle"))}</div>`;
-    } else {
-      body = this._body(device, t, lang);
-    }
-    this.shadowRoot.innerHTML = `<style>${STYLE}</style><ha-card>${body}</ha-card>`;
+    const body = device
+      ? this._body(device, found, t, lang)
+      : `<div class="empty">${escapeHtml(t("no_vehicle"))}</div>`;
+    dom.patchHtml(this._card, body);
   }
 
-  _body(device, t, lang) {
-    const hass = this._hass;
-    const states = hass.states || {};
-    const found = this._found || { roles: {}, doors: [], windows: [], tyres: [] };
+  _body(device, found, t, lang) {
+    const states = this._hass.states || {};
     const roles = found.roles;
     const shown = logic.visibleSections(this._config, found, states);
     const parts = [];
-    parts.push(`<div class="head"><div class="titles">
+    parts.push(`<div class="head" data-key="head"><div class="titles">
       <div class="name">${escapeHtml(logic.deviceName(device))}</div>
       <div class="model">${escapeHtml(device.model || "")}</div></div></div>`);
     for (const name of shown) {
-      const html = this[`_section_${name}`](found, roles, states, t, lang);
+      const html = this[`_section_${name}`](found, roles, states, t, lang, device);
       if (html) parts.push(html);
     }
     return parts.join("");
@@ -273,12 +235,15 @@ class CardataVehicleCard extends HTMLElement {
     return name;
   }
 
-  _value(entityId, label, cls = "") {
+  /** A value the owner can tap; its label only when the value does not say it. */
+  _value(entityId, label, text = null, cls = "") {
     if (!logic.known(this._hass.states[entityId])) return "";
+    const shown = text ?? this._fmt(entityId);
+    const title = format.labelFor(label, shown);
     return `<div class="value ${cls}" role="button" tabindex="0"
-      data-entity="${escapeHtml(entityId)}">
-      ${label ? `<div class="label">${escapeHtml(label)}</div>` : ""}
-      <div class="state">${escapeHtml(this._fmt(entityId))}</div></div>`;
+      data-key="${escapeHtml(entityId)}" data-entity="${escapeHtml(entityId)}">
+      ${title ? `<div class="label">${escapeHtml(title)}</div>` : ""}
+      <div class="state">${escapeHtml(shown)}</div></div>`;
   }
 
   _section(name, icon, title, inner) {
@@ -286,34 +251,41 @@ class CardataVehicleCard extends HTMLElement {
       <h3><ha-icon icon="${icon}"></ha-icon>${escapeHtml(title)}</h3>${inner}</section>`;
   }
 
-  _section_image(found, roles, states) {
+  _section_image(found, roles, states, t, lang, device) {
     const image = states[roles.image];
     const url = logic.known(image) && image.attributes.entity_picture;
     if (url) {
-      return `<div class="picture value" role="button" tabindex="0"
+      return `<div class="picture value" data-section="image" role="button" tabindex="0"
         data-entity="${escapeHtml(roles.image)}"><img alt="" src="${escapeHtml(url)}"></div>`;
     }
-    return `<div class="picture">${CAR_DRAWING}</div>`;
+    const body = format.bodyType(device);
+    return `<div class="picture" data-section="image">${drawings.drawing(body, t(`body_${body}`))}</div>`;
   }
 
   _section_battery(found, roles, states, t) {
-    const soc = logic.percent(logic.numeric(states[roles.soc]));
-    const predicted = logic.percent(logic.numeric(states[roles.soc_predicted]));
+    const soc = logic.numeric(states[roles.soc]);
+    const predicted = logic.numeric(states[roles.soc_predicted]);
     const target = logic.percent(logic.numeric(states[roles.soc_target]));
-    const level = soc ?? predicted;
+    const entity = this._hass.entities && this._hass.entities[roles.soc_predicted];
+    const digits = (entity && entity.display_precision) ?? 0;
+    const differs = format.estimateDiffers(soc, predicted, digits);
+    const level = logic.percent(soc ?? predicted);
     const marks = [];
-    if (predicted !== null && soc !== null) {
-      marks.push(`<div class="mark predicted" style="left:${predicted}%"></div>`);
+    if (differs) {
+      marks.push(`<div class="mark predicted" data-key="predicted"
+        style="left:${logic.percent(predicted)}%"></div>`);
     }
-    if (target !== null) marks.push(`<div class="mark" style="left:${target}%"></div>`);
+    if (target !== null) {
+      marks.push(`<div class="mark" data-key="target" style="left:${target}%"></div>`);
+    }
     let head = "";
     if (soc !== null) {
-      head += `<div class="value big" role="button" tabindex="0"
+      head += `<div class="value big" role="button" tabindex="0" data-key="soc"
         data-entity="${escapeHtml(roles.soc)}">${escapeHtml(this._fmt(roles.soc))}</div>`;
     }
     if (predicted !== null) {
-      head += `<div class="value predicted-text" role="button" tabindex="0"
-        data-entity="${escapeHtml(roles.soc_predicted)}">≈ ${escapeHtml(
+      head += `<div class="value estimate${differs ? " differs" : ""}" role="button"
+        tabindex="0" data-key="estimate" data-entity="${escapeHtml(roles.soc_predicted)}">≈ ${escapeHtml(
           this._fmt(roles.soc_predicted),
         )} (${escapeHtml(t("predicted"))})</div>`;
     }
@@ -336,18 +308,34 @@ class CardataVehicleCard extends HTMLElement {
   }
 
   _section_charging(found, roles, states, t) {
-    const tiles = [
-      this._value(roles.charging_state, t("charging")),
-      this._value(roles.charging_power, t("power")),
-      this._value(roles.charging_time, t("time_to_full")),
-      this._value(roles.soc_target, t("target")),
-    ].join("");
+    const view = format.chargingView(states, roles);
+    if (view.unplugged) {
+      return this._section(
+        "charging",
+        "mdi:power-plug-off-outline",
+        t("charging"),
+        `<div class="tiles">${this._value(roles.plugged, "", t("unplugged"), "quiet")}</div>`,
+      );
+    }
+    const tile = {
+      charging_state: () => this._value(roles.charging_state, ""),
+      charging_power: () =>
+        this._value(
+          roles.charging_power,
+          t("power"),
+          format.formatPower(states[roles.charging_power], this._hass.locale),
+          "power",
+        ),
+      charging_time: () => this._value(roles.charging_time, t("time_to_full")),
+      soc_target: () => this._value(roles.soc_target, t("target")),
+    };
+    const tiles = view.show.map((role) => tile[role]()).join("");
     return this._section("charging", "mdi:ev-station", t("charging"), `<div class="tiles">${tiles}</div>`);
   }
 
   _section_fuel(found, roles, states, t) {
     const level = logic.percent(logic.numeric(states[roles.fuel_level]));
-    const inner = `<div class="value" role="button" tabindex="0"
+    const inner = `<div class="value" role="button" tabindex="0" data-key="fuel"
       data-entity="${escapeHtml(roles.fuel_level)}">${escapeHtml(this._fmt(roles.fuel_level))}</div>
       <div class="bar fuel"><div class="fill" style="width:${level ?? 0}%"></div></div>`;
     return this._section("fuel", "mdi:gas-station", t("fuel"), inner);
@@ -357,25 +345,27 @@ class CardataVehicleCard extends HTMLElement {
     const summary = logic.openingsSummary(states, found);
     const bits = [];
     if (summary.locked !== null) {
-      bits.push(`<div class="value" role="button" tabindex="0"
+      bits.push(`<div class="value" role="button" tabindex="0" data-key="lock"
         data-entity="${escapeHtml(roles.lock)}">${escapeHtml(
           summary.locked ? t("locked") : t("unlocked"),
         )}</div>`);
     }
     if (summary.items.length) {
-      bits.push(`<div class="${summary.open ? "open" : ""}">${escapeHtml(
+      bits.push(`<div class="${summary.open ? "open" : ""}" data-key="count">${escapeHtml(
         summary.open ? t("open_count", { n: summary.open }) : t("all_closed"),
       )}</div>`);
     }
     const list = summary.items
       .map(
         (item) => `<li class="value ${item.open ? "open" : ""}" role="button" tabindex="0"
-          data-entity="${escapeHtml(item.entity_id)}"><span>${escapeHtml(
+          data-key="${escapeHtml(item.entity_id)}" data-entity="${escapeHtml(item.entity_id)}"><span>${escapeHtml(
             this._name(item.entity_id),
           )}</span><span>${escapeHtml(this._fmt(item.entity_id))}</span></li>`,
       )
       .join("");
-    const details = list ? `<details><summary>${escapeHtml(t("openings"))}</summary><ul>${list}</ul></details>` : "";
+    const details = list
+      ? `<details data-key="fold"><summary>${escapeHtml(t("openings"))}</summary><ul>${list}</ul></details>`
+      : "";
     const icon = summary.locked === false ? "mdi:car-door" : "mdi:car-door-lock";
     return this._section("openings", icon, t("openings"), `<div class="summary">${bits.join("")}</div>${details}`);
   }
@@ -390,11 +380,12 @@ class CardataVehicleCard extends HTMLElement {
   }
 
   _section_position(found, roles, states, t) {
+    const zone = format.zoneName(states[roles.tracker], states);
     return this._section(
       "position",
       "mdi:map-marker",
       t("position"),
-      `<div class="tiles">${this._value(roles.tracker, "")}</div>`,
+      `<div class="tiles">${this._value(roles.tracker, "", zone)}</div>`,
     );
   }
 
@@ -402,8 +393,8 @@ class CardataVehicleCard extends HTMLElement {
     const tiles = [];
     const last = states[roles.last_data];
     if (logic.known(last)) {
-      const age = logic.formatAge(logic.ageSeconds(last.state), lang);
-      tiles.push(`<div class="value" role="button" tabindex="0"
+      const age = logic.formatAge(logic.ageSeconds(last.state), i18n.baseLanguage(lang));
+      tiles.push(`<div class="value" role="button" tabindex="0" data-key="last_data"
         data-entity="${escapeHtml(roles.last_data)}"><div class="label">${escapeHtml(
           t("last_data"),
         )}</div><div class="state age">${escapeHtml(age)}</div></div>`);
@@ -426,6 +417,20 @@ class CardataVehicleCard extends HTMLElement {
   }
 }
 
+// Vehicles only: the account's (service) device has sensors only.
+const VEHICLE_SELECTOR = {
+  device: {
+    filter: [{ integration: logic.DOMAIN }],
+    entity: [
+      {
+        integration: logic.DOMAIN,
+        domain: ["binary_sensor", "device_tracker", "image", "button", "number"],
+      },
+      { integration: logic.DOMAIN, domain: "sensor", device_class: ["battery", "distance"] },
+    ],
+  },
+};
+
 class CardataVehicleCardEditor extends HTMLElement {
   setConfig(config) {
     this._config = { ...config };
@@ -440,7 +445,8 @@ class CardataVehicleCardEditor extends HTMLElement {
   _render() {
     const hass = this._hass;
     if (!hass || !this._config) return;
-    const t = i18n.translator(languageOf(hass));
+    const lang = languageOf(hass);
+    const t = i18n.translator(lang);
     if (!this._form) {
       this._form = document.createElement("ha-form");
       this._form.addEventListener("value-changed", (ev) => {
@@ -457,34 +463,31 @@ class CardataVehicleCardEditor extends HTMLElement {
       });
       this.appendChild(this._form);
     }
-    const vehicles = logic.vehicleDevices(hass.devices, hass.entities);
     this._form.hass = hass;
-    this._form.schema = [
-      {
-        name: "device_id",
-        selector: {
-          select: {
-            mode: "dropdown",
-            options: vehicles.map((d) => ({ value: d.id, label: logic.deviceName(d) })),
+    if (this._lang !== lang) {
+      this._lang = lang;
+      this._form.schema = [
+        { name: "device_id", selector: VEHICLE_SELECTOR },
+        {
+          name: "sections",
+          selector: {
+            select: {
+              multiple: true,
+              mode: "list",
+              options: SECTIONS.map((s) => ({ value: s, label: t(s) })),
+            },
           },
         },
-      },
-      {
-        name: "sections",
-        selector: {
-          select: {
-            multiple: true,
-            mode: "list",
-            options: SECTIONS.map((s) => ({ value: s, label: t(s) })),
-          },
-        },
-      },
-    ];
-    this._form.data = {
-      device_id: this._config.device_id || (vehicles[0] && vehicles[0].id) || "",
+      ];
+      this._form.computeLabel = (schema) =>
+        t(schema.name === "device_id" ? "vehicle" : "sections");
+    }
+    const first = logic.vehicleDevices(hass.devices, hass.entities)[0];
+    const data = {
+      device_id: this._config.device_id || (first && first.id) || "",
       sections: Array.isArray(this._config.sections) ? this._config.sections : SECTIONS,
     };
-    this._form.computeLabel = (schema) => t(schema.name === "device_id" ? "vehicle" : "sections");
+    if (JSON.stringify(data) !== JSON.stringify(this._form.data)) this._form.data = data;
   }
 }
 
@@ -493,12 +496,5 @@ if (!customElements.get(EDITOR)) customElements.define(EDITOR, CardataVehicleCar
 
 window.customCards = window.customCards || [];
 if (!window.customCards.some((card) => card.type === CARD)) {
-  const t = i18n.translator(languageOf(document.querySelector("home-assistant")?.hass));
-  window.customCards.push({
-    type: CARD,
-    name: t("name"),
-    description: t("description"),
-    preview: true,
-    documentationURL: "https://github.com/cardata-ha/cardata#the-vehicle-card",
-  });
+  window.customCards.push(i18n.pickerEntry(CARD, DOCS));
 }
