@@ -94,6 +94,7 @@ async def test_registered_while_an_entry_is_loaded(
         "card-logic.js",
         "card-format.js",
         "card-i18n.js",
+        "card-texts.js",
         "card-dom.js",
         "card-drawings.js",
     ):

@@ -2,7 +2,8 @@
 // differs: texts and attributes of the elements that are there, elements
 // added or removed only where the markup has them or no longer has them.
 // An element the owner opened (a <details> fold), the focus and the hover
-// stay, because the element stays. No imports (see card-i18n.js).
+// stay, because the element stays. No imports: modules are loaded with the
+// card's version query (see cardata-vehicle-card.js).
 
 // Attributes the owner's actions set, which the markup never carries.
 const OWNED_BY_PAGE = new Set(["open"]);

@@ -1,6 +1,6 @@
 // Side views of the vehicle's body (card-format.js bodyType picks one),
-// drawn in the text colour so they follow the theme. No imports (see
-// card-i18n.js).
+// drawn in the text colour so they follow the theme. No imports: modules are
+// loaded with the card's version query (see cardata-vehicle-card.js).
 
 // body -> [outline, windows, [rear wheel x, front wheel x], wheel radius]
 const BODIES = {
