@@ -164,7 +164,7 @@ class ActivityHub:
         self._answers[vin] = _Answers(
             charging=charging,
             plugged=is_plugged(values, stamps),
-            charging_since=stamps.get(HV_STATUS) if charging else None,
+            charging_since=_since(stamps) if charging else None,
         )
         self.coordinator.entry.async_on_unload(
             self.coordinator.async_add_changes_listener(
@@ -242,3 +242,12 @@ class ActivityHub:
 
 def _any(values: dict[str, object], names: frozenset[str]) -> bool:
     return any(name in values for name in names)
+
+
+def _since(stamps: dict[str, datetime]) -> datetime | None:
+    """When a charge found running (restored) began, as far as the values say."""
+    if (started := stamps.get(HV_STATUS)) is not None:
+        return started
+    return max(
+        (at for name, at in stamps.items() if name in CHARGING_INPUTS), default=None
+    )
