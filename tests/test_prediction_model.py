@@ -6,15 +6,17 @@ from datetime import UTC, datetime, timedelta
 import itertools
 from typing import Any
 
-from custom_components.cardata.prediction.inputs import (
-    AMPERE,
+from custom_components.cardata.catalogue.charging import (
     DISPLAYED,
     HEADER,
     LEVEL,
+    TRIP_END_SOC,
+)
+from custom_components.cardata.prediction.inputs import (
+    AMPERE,
     PHASES,
     STATUS,
     TIMELESS,
-    TRIP_END_SOC,
     UNSTAMPED,
     VOLTAGE,
     Event,

@@ -18,7 +18,9 @@ from homeassistant.helpers.restore_state import ExtraStoredData, RestoreEntity
 from .catalogue.conversion import convert
 from .catalogue.descriptors import DescriptorInfo, fallback_name
 from .data.coordinator import CarDataCoordinator, DescriptorState
+from .entities.activity import ChargingBinarySensor
 from .entities.base import CarDataDescriptorEntity, async_setup_descriptor_entities
+from .prediction.entities import async_setup_prediction_entities
 from .runtime.data import CarDataConfigEntry
 
 PARALLEL_UPDATES = 0
@@ -49,13 +51,23 @@ async def async_setup_entry(
     entry: CarDataConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """Set up binary sensors now and whenever descriptors appear."""
+    """Set up binary sensors now and whenever descriptors appear.
+
+    Each electrified vehicle also gets its ``battery_charging`` sensor.
+    """
+    runtime = entry.runtime_data
     async_setup_descriptor_entities(
         entry,
-        entry.runtime_data.coordinator,
+        runtime.coordinator,
         "binary_sensor",
         CarDataBinarySensor,
         async_add_entities,
+    )
+    activity = runtime.activity
+    async_setup_prediction_entities(
+        runtime.prediction,
+        async_add_entities,
+        lambda _hub, vin: ChargingBinarySensor(activity, vin),
     )
 
 

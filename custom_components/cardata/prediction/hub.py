@@ -22,13 +22,14 @@ from homeassistant.util import dt as dt_util
 
 from ..api import BasicData
 from ..api.vin import VIN_RE
+from ..catalogue.charging import SOC_SOURCES
 from ..common.listeners import KeyedListeners, Listeners
 from ..common.redact import vin_hash
 from ..const import DOMAIN
 from ..data.coordinator import CarDataCoordinator
 from ..rest.bootstrap import RestContext
 from .end_poll import EndPoller
-from .inputs import SOC_SOURCES, WATCHED, Event, VehicleFeed, usable_capacity
+from .inputs import WATCHED, Event, VehicleFeed, usable_capacity
 from .model import VehicleLearning, VehiclePredictor
 
 STORAGE_VERSION: Final = 1

@@ -16,29 +16,31 @@ PHEV's header keeps its pre-charge value while ``charging.level`` moves).
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from enum import StrEnum
-import math
 from typing import Final
 
+from ..catalogue.charging import (
+    AMPERE,
+    DC_PORT,
+    HV_STATUS,
+    METHOD,
+    PHASES,
+    POWER,
+    SOC_SOURCES,
+    VOLTAGE,
+    charging_by_status,
+    charging_watts,
+    is_dc,
+    number,
+    word,
+)
 from .model import VehiclePredictor
 
 _CHG: Final = "vehicle.drivetrain.electricEngine.charging."
 _BATT: Final = "vehicle.powertrain.electric.battery."
-HEADER: Final = "vehicle.drivetrain.batteryManagement.header"
-LEVEL: Final = _CHG + "level"
-DISPLAYED: Final = _BATT + "stateOfCharge.displayed"
-TRIP_END_SOC: Final = "vehicle.trip.segment.end.drivetrain.batteryManagement.hvSoc"
-SOC_SOURCES: Final = (HEADER, LEVEL, DISPLAYED, TRIP_END_SOC)
-"""Charge level descriptors, best first."""
-POWER: Final = _BATT + "charging.power"
 TARGET: Final = _BATT + "stateOfCharge.target"
-STATUS: Final = _CHG + "hvStatus"
-METHOD: Final = _CHG + "method"
-PHASES: Final = _CHG + "phaseNumber"
-AMPERE: Final = _CHG + "acAmpere"
-VOLTAGE: Final = _CHG + "acVoltage"
-DC_PORT: Final = "vehicle.body.chargingPort.dcStatus"
+STATUS: Final = HV_STATUS
 ODOMETER: Final = "vehicle.vehicle.travelledDistance"
 MOVING: Final = "vehicle.isMoving"
 TRIP_DISTANCE: Final = "vehicle.trip.segment.end.travelledDistance"
@@ -77,11 +79,6 @@ UNSTAMPED: Final = frozenset({AMPERE, VOLTAGE, PHASES, METHOD, DC_PORT})
 the same value again changes nothing while charging stands as evaluated."""
 
 FULL: Final = 100.0
-STATUS_LEAD: Final = timedelta(seconds=60)
-"""How long a value sent with a charge start may be stamped before its status."""
-LINE_VOLTAGE: Final = 250.0
-"""An AC voltage from here up is line-to-line (400 V), not one phase's (230 V);
-some cars report that one on three phases."""
 MIN_CAPACITY_KWH: Final = 3.0
 MAX_CAPACITY_KWH: Final = 300.0
 
@@ -92,29 +89,6 @@ class Event(StrEnum):
     READING = "reading"
     CHARGE_END = "charge_end"
     TRIP_END = "trip_end"
-
-
-def number(value: object) -> float | None:
-    """A finite number from a descriptor value, else None."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int | float):
-        return float(value)
-    if isinstance(value, str):
-        try:
-            return float(value.strip())
-        except ValueError:
-            return None
-    return None
-
-
-def _word(value: object) -> str:
-    return str(value).strip().upper() if value is not None else ""
-
-
-def _phases(value: object) -> int | None:
-    digits = _word(value).split("-", 1)[0]
-    return int(digits) if digits.isdigit() else None
 
 
 def usable_capacity(value: object) -> float | None:
@@ -202,7 +176,7 @@ class VehicleFeed:
     ) -> Event | None:
         predictor = self.predictor
         if name == MOVING:
-            moving = value is True or _word(value) in {"ASN_ISTRUE", "TRUE"}
+            moving = value is True or word(value) in {"ASN_ISTRUE", "TRUE"}
             if moving and predictor.charging:
                 # A car that drives is not charging, whether or not it sent
                 # the end of its charge (some never do).
@@ -247,18 +221,18 @@ class VehicleFeed:
         )
 
     def _charging(self, name: str, at: datetime) -> Event | None:
-        """Charging status, method and power changed."""
+        """Charging status, method and power changed.
+
+        Whether the car charges is :func:`..catalogue.charging.charging_by_status`,
+        the rule the charging events follow too.
+        """
         values = self.values
         predictor = self.predictor
-        dc = _word(values.get(DC_PORT)) == "CONNECTED" or "DC" in _word(
-            values.get(METHOD)
-        )
-        watts = self._watts(dc)
-        status = _word(values.get(STATUS))
-        if status:
-            active = status == "CHARGING" and (watts is None or watts > 0)
-        else:
-            active = watts is not None and watts > 0
+        dc = is_dc(values)
+        watts = charging_watts(values, self.stamps, dc=dc)
+        if watts is not None:
+            self.has_power = True
+        active = charging_by_status(values.get(STATUS), watts)
         was = predictor.charging
         if name in (STATUS, POWER, AMPERE, VOLTAGE, PHASES, METHOD, DC_PORT):
             if watts is not None and (active or was):
@@ -268,33 +242,3 @@ class VehicleFeed:
         if was and not active:
             return Event.CHARGE_END
         return None
-
-    def _this_charge(self, name: str) -> bool:
-        """Whether ``name``'s value can be of the charge now running.
-
-        A value from before the status turned to charging (a power left over
-        from the last charge, or read at set-up) says nothing about this one;
-        a value may lead the status by :data:`STATUS_LEAD` in the same burst.
-        """
-        started = self.stamps.get(STATUS)
-        if started is None or _word(self.values.get(STATUS)) != "CHARGING":
-            return True
-        return self.stamps[name] >= started - STATUS_LEAD
-
-    def _watts(self, dc: bool) -> float | None:
-        """Charging power: BMW's figure, else phases x current x voltage (AC)."""
-        values = self.values
-        if POWER in values and self._this_charge(POWER):
-            self.has_power = True
-            return number(values[POWER])
-        if dc:
-            return None
-        phases = _phases(values.get(PHASES))
-        amps = number(values.get(AMPERE))
-        volts = number(values.get(VOLTAGE))
-        if phases is None or amps is None or volts is None:
-            return None
-        if phases > 1 and volts >= LINE_VOLTAGE:
-            volts /= math.sqrt(3)  # line-to-line: the voltage of one phase
-        self.has_power = True
-        return phases * amps * volts

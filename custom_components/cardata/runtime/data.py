@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from homeassistant.config_entries import ConfigEntry
 
+from ..activity.transitions import ActivityHub
 from ..api import CarDataApi, Endpoints, OAuthClient
 from ..auth.token_manager import TokenManager
 from ..data.coordinator import CarDataCoordinator
@@ -41,6 +42,7 @@ class CarDataRuntimeData:
     stream: StreamOwner
     poller: Poller
     prediction: PredictionHub
+    activity: ActivityHub
     extras: ExtrasHub
     sharing: StreamSharing | None
 

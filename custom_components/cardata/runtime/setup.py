@@ -5,11 +5,11 @@ file's; a due refresh runs in the
 background, so a slow login service never holds up Home Assistant's start,
 and a restart costs no REST call) -> REST client and quota planner ->
 coordinator, VIN gate and restored values -> stream, poller, prediction,
-extras and sharing (built, not yet started). After the platforms are set up
-from the restored state, :func:`async_start` starts the stream as an
-entry-owned background task waiting for the token, the REST side and the
-prediction. :func:`async_stop` stops the stream and the refresher before the
-unload returns.
+activity (charging and plug transitions), extras and sharing (built, not
+yet started). After the platforms are set up from the restored state,
+:func:`async_start` starts the stream as an entry-owned background task
+waiting for the token, the REST side and the prediction. :func:`async_stop`
+stops the stream and the refresher before the unload returns.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from __future__ import annotations
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 
+from ..activity.transitions import ActivityHub
 from ..api import CarDataApi, Endpoints, OAuthClient
 from ..auth.token_manager import TokenManager
 from ..common.settings import poll_settings, sharing_settings, timing_settings
@@ -94,6 +95,10 @@ async def async_build(
     # It follows the coordinator before the platforms are set up, so its
     # entities find the electrified vehicles.
     prediction.async_start()
+    # After the restore: the restored values set each car's charging and plug
+    # state without an event.
+    activity = ActivityHub(coordinator)
+    activity.async_start()
     sharing = None
     if (share := sharing_settings(entry.options)) is not None:
         # It follows what the coordinator accepted from the VIN gate, not the
@@ -113,6 +118,7 @@ async def async_build(
         stream=stream,
         poller=Poller(rest, stream),
         prediction=prediction,
+        activity=activity,
         extras=ExtrasHub(),
         sharing=sharing,
     )
