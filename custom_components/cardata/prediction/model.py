@@ -8,7 +8,8 @@ While charging, the level rises by the integrated charging power times the
 vehicle's learned efficiency (AC and DC apart) over its usable capacity; it
 stops at the target and at 100 %. While driving, it falls by the distance
 times a rate in percent per kilometre (this trip's observed rate, else the
-learned one, else the range the car showed). Every real reading snaps the
+learned one, else the range the car showed, else the prior of the car's kind
+from :mod:`.prior`, scaled to the trip's speed). Every real reading snaps the
 prediction into the reading's rounding interval. Without a basis the last
 real reading is shown as it is.
 """
@@ -20,6 +21,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, Final
+
+from .prior import PRIORS, DrivingPrior, classify
 
 DEFAULT_EFFICIENCY: Final = {"ac": 0.90, "dc": 0.95}
 EFFICIENCY_BOUNDS: Final = (0.6, 1.1)
@@ -115,6 +118,8 @@ class VehicleLearning:
     dc: Learned = field(default_factory=lambda: Learned(DEFAULT_EFFICIENCY["dc"]))
     drive: Learned | None = None
     """Percent per kilometre; ``None`` until a trip taught it."""
+    kind: str | None = None
+    """Key of :data:`.prior.PRIORS` from the car's basic data, if it was read."""
 
     def efficiency(self, dc: bool) -> Learned:
         """The learned efficiency of one kind of charging."""
@@ -123,7 +128,7 @@ class VehicleLearning:
     def stored(self) -> tuple[Any, ...]:
         """What :meth:`to_dict` stores, as a tuple: cheap to build and compare."""
         drive = self.drive.rounded() if self.drive else None
-        return self.ac.rounded(), self.dc.rounded(), drive
+        return self.ac.rounded(), self.dc.rounded(), drive, self.kind
 
     def to_dict(self) -> dict[str, Any]:
         """Stored form."""
@@ -131,6 +136,7 @@ class VehicleLearning:
             "ac": self.ac.to_dict(),
             "dc": self.dc.to_dict(),
             "drive": self.drive.to_dict() if self.drive else None,
+            "kind": self.kind,
         }
 
     @classmethod
@@ -138,6 +144,7 @@ class VehicleLearning:
         """Read the stored form."""
         data = data if isinstance(data, dict) else {}
         drive = data.get("drive")
+        kind = data.get("kind")
         return cls(
             ac=Learned.load(
                 data.get("ac"), DEFAULT_EFFICIENCY["ac"], EFFICIENCY_BOUNDS
@@ -146,6 +153,7 @@ class VehicleLearning:
                 data.get("dc"), DEFAULT_EFFICIENCY["dc"], EFFICIENCY_BOUNDS
             ),
             drive=Learned.load(drive, 0.3, DRIVE_BOUNDS) if drive else None,
+            kind=kind if kind in PRIORS else None,
         )
 
 
@@ -261,6 +269,7 @@ class VehiclePredictor:
         self._session: _Session | None = None
         self._trip: _Trip | None = None
         self._range_rate: float | None = None
+        self._moving_since: datetime | None = None
 
     # ----- inputs -----------------------------------------------------------
 
@@ -295,6 +304,7 @@ class VehiclePredictor:
         """A drive started or ended."""
         if moving and not self.moving:
             self._close_trip()
+            self._moving_since = at
             start_km = self._odometer.at(at)
             if self.anchor is not None and start_km is not None:
                 self._trip = _Trip(self.anchor, start_km)
@@ -374,8 +384,11 @@ class VehiclePredictor:
         self.learning.drive.learn(trip.observed, min(trip.weight, TRUSTED_WEIGHT))
 
     def reset_learning(self) -> None:
-        """Forget what was learned (the running session teaches nothing either)."""
-        self.learning = VehicleLearning()
+        """Forget what was learned (the running session teaches nothing either).
+
+        The car's kind stays: it is what the car is, not what it taught.
+        """
+        self.learning = VehicleLearning(kind=self.learning.kind)
         if self._session is not None:
             self._session.observed = None
         if self._trip is not None:
@@ -391,8 +404,22 @@ class VehiclePredictor:
             return learned.value
         return learned.blended(session.observed, session.weight)
 
-    def drive_rate(self) -> float | None:
-        """Percent per kilometre used now, or ``None`` without a basis."""
+    def set_kind(self, model_name: str | None, drive_train: str | None) -> None:
+        """What basic data says the car is (picks its driving prior)."""
+        self.learning.kind = classify(model_name, drive_train, self.capacity_kwh)
+
+    def prior(self) -> DrivingPrior | None:
+        """The driving prior of the car's kind (from its battery without basic data)."""
+        kind = self.learning.kind or classify(None, None, self.capacity_kwh)
+        return PRIORS[kind] if kind is not None else None
+
+    def drive_rate(self, now: datetime | None = None) -> float | None:
+        """Percent per kilometre used now, or ``None`` without a basis.
+
+        The car's own figures first (learned, this trip's), then the range it
+        showed when the trip began, then the prior of its kind at the trip's
+        average speed so far (up to ``now``).
+        """
         trip = self._trip
         learned = self.learning.drive
         observed = trip.observed if trip is not None else None
@@ -401,7 +428,24 @@ class VehiclePredictor:
             return learned.blended(observed, weight)
         if observed is not None:
             return observed
-        return self._range_rate
+        if self._range_rate is not None:
+            return self._range_rate
+        prior = self.prior()
+        if prior is None:
+            return None
+        capacity = self.capacity_kwh or prior.usable_kwh
+        return prior.kwh_per_km(self._speed(now)) / capacity * 100
+
+    def _speed(self, now: datetime | None) -> float | None:
+        """Average speed of the running trip in km/h, once it is measurable."""
+        since = self._moving_since
+        if now is None or since is None or not self.moving:
+            return None
+        start_km, km_now = self._odometer.at(since), self._odometer.at(now)
+        hours = (now - since).total_seconds() / 3600
+        if start_km is None or km_now is None or km_now - start_km < 1 or hours <= 0:
+            return None
+        return (km_now - start_km) / hours
 
     def estimate(self, now: datetime) -> tuple[float | None, Basis]:
         """The charge level to show at ``now`` and what it stands on."""
@@ -420,7 +464,7 @@ class VehiclePredictor:
                 rise = self.efficiency() * energy / self.capacity_kwh * 100
                 ceiling = max(min(self.target or 100.0, 100.0), anchor.value)
                 return min(anchor.value + rise, ceiling), Basis.CHARGING
-        rate = self.drive_rate()
+        rate = self.drive_rate(now)
         start_km = self._odometer.at(anchor.at)
         km_now = self._odometer.at(now)
         if rate is not None and start_km is not None and km_now is not None:
