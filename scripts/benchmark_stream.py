@@ -84,7 +84,7 @@ from custom_components.cardata.catalogue.descriptors import (
     describe,
 )
 from custom_components.cardata.const import DOMAIN
-from custom_components.cardata.prediction.model import MAX_SAMPLES
+from custom_components.cardata.prediction.series import MAX_SAMPLES
 from scripts.bench_hass import bench_hass
 from tests.entity_helpers import entry_data
 from tests.simulator import (

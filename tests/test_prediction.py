@@ -270,6 +270,7 @@ async def test_learning_moves_towards_truth_survives_restart_and_resets(
     )
     assert hub.feed(VIN_BEV).predictor.learning.ac.value == 0.9
     assert hub.feed(VIN_BEV).predictor.learning.ac.weight == 0
+    assert hub.feed(VIN_BEV).predictor.learning.kind == "bev_large"
 
 
 async def _silent_end(
@@ -550,6 +551,7 @@ async def test_device_diagnostics_show_the_prediction(
     assert part["charge_level_descriptor"] == HEADER
     assert part["capacity_from"] == "vehicle"
     assert part["learning"]["ac"]["weight"] > 0
+    assert part["learning"]["kind"] == "bev_large"  # basic data: an iX, a BEV
     assert VIN_BEV not in str(dump)
 
 

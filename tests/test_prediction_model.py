@@ -6,6 +6,8 @@ from datetime import UTC, datetime, timedelta
 import itertools
 from typing import Any
 
+import pytest
+
 from custom_components.cardata.catalogue.charging import (
     DISPLAYED,
     HEADER,
@@ -206,3 +208,38 @@ def test_resent_values_that_only_say_the_same_change_nothing() -> None:
     assert resends > len(messages)
     assert plain.predictor.learning.to_dict() == resent.predictor.learning.to_dict()
     assert plain.predictor.learning.drive is not None  # the trip taught
+
+
+def test_a_car_that_reports_every_step_keeps_the_estimate_in_its_step() -> None:
+    """One step from the last reading: held in that step until the car speaks."""
+    predictor = _charging_predictor()  # 10 kW into 50 kWh: 0.3 % a minute
+    predictor.add_reading(41, _minutes(3))
+    value, _basis = predictor.estimate(_minutes(3))
+    assert value is not None
+    assert 40.5 <= value <= 41.0  # it just crossed from 40 into 41's interval
+    # Far more energy than a step, but the car said nothing: still 41.
+    assert predictor.estimate(_minutes(30)) == (41.5, Basis.CHARGING)
+
+    predictor.add_reading(44, _minutes(31))  # a skipped step: sent by the clock
+    value, _basis = predictor.estimate(_minutes(60))
+    assert value is not None
+    assert value > 50
+
+
+def test_between_odometer_steps_the_car_moves_on_at_its_speed() -> None:
+    """Whole kilometres: the estimate falls between the odometer's steps too."""
+    predictor = VehiclePredictor()
+    predictor.capacity_kwh = 50.0
+    predictor.learning.drive = Learned(1.0, 1.0, (0.05, 2.0))  # 1 % a km
+    predictor.set_odometer(1000, _minutes(-10))
+    predictor.add_reading(80, _minutes(-5))
+    predictor.set_moving(True, T0)
+    predictor.set_odometer(1001, _minutes(1))
+    assert predictor.estimate(_minutes(1)) == (79.0, Basis.DRIVING)
+    # 1 km in 1.5 minutes is 40 km/h; half a minute later a third of a km on.
+    value, _basis = predictor.estimate(_minutes(1.5))
+    assert value == pytest.approx(79 - 1 / 3, abs=0.01)
+    # Stuck in a jam: never a whole step past what the odometer says.
+    value, _basis = predictor.estimate(_minutes(30))
+    assert value is not None
+    assert 78.0 < value < 79.0

@@ -151,8 +151,12 @@ class PredictionHub:
 
     @callback
     def on_basic_data(self, vin: str, basic: BasicData) -> None:
-        """A vehicle's basicData arrived (the first set-up): take its capacity."""
+        """A vehicle's basicData arrived (the first set-up): its capacity and kind."""
         self.set_basic_capacity(vin, basic.hvs_max_energy_kwh)
+        self.feed(vin).predictor.set_kind(
+            basic.model_name, basic.drive_train or basic.propulsion_type
+        )
+        self.save()
 
     def set_basic_capacity(self, vin: str, kwh: float | None) -> None:
         """Battery capacity from basicData (the first set-up)."""

@@ -8,18 +8,26 @@ While charging, the level rises by the integrated charging power times the
 vehicle's learned efficiency (AC and DC apart) over its usable capacity; it
 stops at the target and at 100 %. While driving, it falls by the distance
 times a rate in percent per kilometre (this trip's observed rate, else the
-learned one, else the range the car showed). Every real reading snaps the
-prediction into the reading's rounding interval. Without a basis the last
-real reading is shown as it is.
+learned one, else the range the car showed, else the prior of the car's kind
+from :mod:`.prior`, scaled to the trip's speed). Every real reading snaps the
+prediction into the reading's rounding interval; a car that reports every
+step of its level (one step from the last reading, none skipped in this
+charge or drive) is known to have just crossed into it, and the estimate
+stays within that interval until the car says otherwise. BMW's odometer
+counts whole kilometres: between its steps the car moves on at the trip's
+average speed. Without a basis the last real reading is shown as it is.
 """
 
 from __future__ import annotations
 
-from bisect import bisect_right
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+import math
 from typing import Any, Final
+
+from .prior import PRIORS, DrivingPrior, classify
+from .series import Series
 
 DEFAULT_EFFICIENCY: Final = {"ac": 0.90, "dc": 0.95}
 EFFICIENCY_BOUNDS: Final = (0.6, 1.1)
@@ -34,11 +42,10 @@ MAX_WEIGHT: Final = 6.0
 """Evidence is capped, so the learned value still follows a changing car."""
 OUTLIER: Final = 0.2
 """Relative deviation from a well-learned value that is ignored as an outlier."""
-MAX_SAMPLES: Final = 2000
-"""Newest samples a series keeps when it trims its oldest."""
-TRIM_STEP: Final = 250
-"""A series trims once it holds this many more than :data:`MAX_SAMPLES`, not
-with every sample (each trim moves every sample it keeps)."""
+ODOMETER_STEP_KM: Final = 0.99
+"""Farthest the car is taken to have moved past the odometer's reading."""
+STEP_TOLERANCE: Final = 1e-6
+"""How close a change of the level must be to one rounding step to be one."""
 TRUSTED_WEIGHT: Final = 2.0
 """Evidence from which an observation far off the learned value is an outlier."""
 
@@ -115,6 +122,8 @@ class VehicleLearning:
     dc: Learned = field(default_factory=lambda: Learned(DEFAULT_EFFICIENCY["dc"]))
     drive: Learned | None = None
     """Percent per kilometre; ``None`` until a trip taught it."""
+    kind: str | None = None
+    """Key of :data:`.prior.PRIORS` from the car's basic data, if it was read."""
 
     def efficiency(self, dc: bool) -> Learned:
         """The learned efficiency of one kind of charging."""
@@ -123,7 +132,7 @@ class VehicleLearning:
     def stored(self) -> tuple[Any, ...]:
         """What :meth:`to_dict` stores, as a tuple: cheap to build and compare."""
         drive = self.drive.rounded() if self.drive else None
-        return self.ac.rounded(), self.dc.rounded(), drive
+        return self.ac.rounded(), self.dc.rounded(), drive, self.kind
 
     def to_dict(self) -> dict[str, Any]:
         """Stored form."""
@@ -131,6 +140,7 @@ class VehicleLearning:
             "ac": self.ac.to_dict(),
             "dc": self.dc.to_dict(),
             "drive": self.drive.to_dict() if self.drive else None,
+            "kind": self.kind,
         }
 
     @classmethod
@@ -138,6 +148,7 @@ class VehicleLearning:
         """Read the stored form."""
         data = data if isinstance(data, dict) else {}
         drive = data.get("drive")
+        kind = data.get("kind")
         return cls(
             ac=Learned.load(
                 data.get("ac"), DEFAULT_EFFICIENCY["ac"], EFFICIENCY_BOUNDS
@@ -146,6 +157,7 @@ class VehicleLearning:
                 data.get("dc"), DEFAULT_EFFICIENCY["dc"], EFFICIENCY_BOUNDS
             ),
             drive=Learned.load(drive, 0.3, DRIVE_BOUNDS) if drive else None,
+            kind=kind if kind in PRIORS else None,
         )
 
 
@@ -160,64 +172,6 @@ class Reading:
 def _half_step(value: float) -> float:
     """Half the rounding step of a reading (whole percent or one decimal)."""
     return 0.5 if float(value).is_integer() else 0.05
-
-
-class _Series:
-    """Time-stamped samples of one quantity, read as a step function.
-
-    Reading costs a bisection, not a scan: ``at`` looks the moment up in the
-    sorted times, and ``integral_hours`` subtracts two running sums (the
-    integral from the first sample to each sample). A sample that arrives in
-    order, as the stream delivers them, costs one append; one that arrives
-    late re-sums only the samples after it. Past :data:`MAX_SAMPLES` the
-    oldest go :data:`TRIM_STEP` at a time.
-    """
-
-    def __init__(self) -> None:
-        self.points: list[tuple[datetime, float]] = []
-        self._times: list[datetime] = []
-        self._sums: list[float] = []
-        """Value-seconds from the first sample up to each sample."""
-
-    def add(self, at: datetime, value: float) -> None:
-        points = self.points
-        index = bisect_right(points, (at, value))
-        points.insert(index, (at, value))
-        self._times.insert(index, at)
-        self._sums.insert(index, 0.0)
-        self._resum(index)
-        if len(points) >= MAX_SAMPLES + TRIM_STEP:
-            cut = len(points) - MAX_SAMPLES
-            del points[:cut], self._times[:cut], self._sums[:cut]
-
-    def _resum(self, start: int) -> None:
-        """Recompute the running sums from ``start`` to the end."""
-        points, sums = self.points, self._sums
-        if start == 0:
-            sums[0] = 0.0
-            start = 1
-        for i in range(start, len(points)):
-            (before, level), (when, _value) = points[i - 1], points[i]
-            sums[i] = sums[i - 1] + level * (when - before).total_seconds()
-
-    def at(self, moment: datetime) -> float | None:
-        """The value held at ``moment`` (the latest sample not after it)."""
-        index = bisect_right(self._times, moment) - 1
-        return self.points[index][1] if index >= 0 else None
-
-    def _running(self, moment: datetime) -> float:
-        """Value-seconds from the first sample up to ``moment`` (0 before it)."""
-        index = bisect_right(self._times, moment) - 1
-        if index < 0:
-            return self._sums[0] if self._sums else 0.0
-        when, level = self.points[index]
-        return self._sums[index] + level * (moment - when).total_seconds()
-
-    def integral_hours(self, start: datetime, end: datetime) -> float:
-        """Integral of the step function from ``start`` to ``end`` in value-hours."""
-        if end <= start:
-            return 0.0
-        return (self._running(end) - self._running(start)) / 3600
 
 
 @dataclass(slots=True)
@@ -256,11 +210,18 @@ class VehiclePredictor:
         self.moving = False
         self.dc = False
         self.range_km: float | None = None
-        self._power = _Series()  # watts
-        self._odometer = _Series()  # km
+        self._power = Series()  # watts
+        self._odometer = Series()  # km
         self._session: _Session | None = None
         self._trip: _Trip | None = None
         self._range_rate: float | None = None
+        self._moving_since: datetime | None = None
+        self._every_step = False
+        self._steps_only = True
+        """No reading of this charge or drive skipped a step."""
+        """The last reading was one rounding step from the one before while
+        charging or driving, and none of this charge or drive skipped one:
+        the car reports every step as the level crosses into it."""
 
     # ----- inputs -----------------------------------------------------------
 
@@ -280,6 +241,7 @@ class VehiclePredictor:
         """A charge started or ended (``dc``: direct current)."""
         if active and not self.charging:
             self._close_session()
+            self._steps_only = True
             self.dc = dc
             if self.anchor is not None:
                 self._session = _Session(self.anchor, dc)
@@ -295,6 +257,8 @@ class VehiclePredictor:
         """A drive started or ended."""
         if moving and not self.moving:
             self._close_trip()
+            self._moving_since = at
+            self._steps_only = True
             start_km = self._odometer.at(at)
             if self.anchor is not None and start_km is not None:
                 self._trip = _Trip(self.anchor, start_km)
@@ -309,15 +273,32 @@ class VehiclePredictor:
         if self.anchor is not None and at < self.anchor.at:
             return False  # late: the prediction already moved past it
         reading = Reading(float(value), at)
-        predicted, basis = self._raw(at)
-        self.last_reading = reading
-        if predicted is None or basis is Basis.MEASURED:
-            anchor_value = reading.value
-        else:
-            half = _half_step(reading.value)
-            anchor_value = min(
-                max(predicted, reading.value - half), reading.value + half
-            )
+        # Not held within the last reading's interval: a new one says it left.
+        predicted, basis = self._raw(at, hold=False)
+        previous, self.last_reading = self.last_reading, reading
+        half = _half_step(reading.value)
+        active = self.moving or self.charging
+        change = abs(reading.value - previous.value) if previous else 0.0
+        one_step = abs(change - 2 * half) < STEP_TOLERANCE
+        if active and change > 2 * half + STEP_TOLERANCE:
+            self._steps_only = False  # it skips steps: sent by the clock
+        self._every_step = active and one_step and self._steps_only
+        low, high = reading.value - half, reading.value + half
+        if previous is not None and self._every_step:
+            # BMW sends a level when it changes: one step from the last one
+            # and no step skipped, it crossed into this step's interval since
+            # the car's last message, so it is in the half it came from. When
+            # it crossed is unknown: halfway between the edge (just now) and
+            # the model's own estimate.
+            edge = reading.value + math.copysign(half, previous.value - reading.value)
+            low, high = min(edge, reading.value), max(edge, reading.value)
+            if predicted is None or basis is Basis.MEASURED:
+                predicted = edge
+            else:
+                predicted = (edge + min(max(predicted, low), high)) / 2
+        elif predicted is None or basis is Basis.MEASURED:
+            predicted = reading.value
+        anchor_value = min(max(predicted, low), high)
         self.anchor = Reading(anchor_value, at)
         self._learn_charge(reading)
         self._learn_drive(reading)
@@ -374,8 +355,11 @@ class VehiclePredictor:
         self.learning.drive.learn(trip.observed, min(trip.weight, TRUSTED_WEIGHT))
 
     def reset_learning(self) -> None:
-        """Forget what was learned (the running session teaches nothing either)."""
-        self.learning = VehicleLearning()
+        """Forget what was learned (the running session teaches nothing either).
+
+        The car's kind stays: it is what the car is, not what it taught.
+        """
+        self.learning = VehicleLearning(kind=self.learning.kind)
         if self._session is not None:
             self._session.observed = None
         if self._trip is not None:
@@ -391,8 +375,22 @@ class VehiclePredictor:
             return learned.value
         return learned.blended(session.observed, session.weight)
 
-    def drive_rate(self) -> float | None:
-        """Percent per kilometre used now, or ``None`` without a basis."""
+    def set_kind(self, model_name: str | None, drive_train: str | None) -> None:
+        """What basic data says the car is (picks its driving prior)."""
+        self.learning.kind = classify(model_name, drive_train, self.capacity_kwh)
+
+    def prior(self) -> DrivingPrior | None:
+        """The driving prior of the car's kind (from its battery without basic data)."""
+        kind = self.learning.kind or classify(None, None, self.capacity_kwh)
+        return PRIORS[kind] if kind is not None else None
+
+    def drive_rate(self, now: datetime | None = None) -> float | None:
+        """Percent per kilometre used now, or ``None`` without a basis.
+
+        The car's own figures first (learned, this trip's), then the range it
+        showed when the trip began, then the prior of its kind at the trip's
+        average speed so far (up to ``now``).
+        """
         trip = self._trip
         learned = self.learning.drive
         observed = trip.observed if trip is not None else None
@@ -401,7 +399,40 @@ class VehiclePredictor:
             return learned.blended(observed, weight)
         if observed is not None:
             return observed
-        return self._range_rate
+        if self._range_rate is not None:
+            return self._range_rate
+        prior = self.prior()
+        if prior is None:
+            return None
+        capacity = self.capacity_kwh or prior.usable_kwh
+        return prior.kwh_per_km(self._speed(now)) / capacity * 100
+
+    def _speed(self, now: datetime | None) -> float | None:
+        """Average speed of the running trip in km/h, once it is measurable."""
+        since = self._moving_since
+        if now is None or since is None or not self.moving:
+            return None
+        start_km, km_now = self._odometer.at(since), self._odometer.at(now)
+        hours = (now - since).total_seconds() / 3600
+        if start_km is None or km_now is None or km_now - start_km < 1 or hours <= 0:
+            return None
+        return (km_now - start_km) / hours
+
+    def _km(self, at: datetime) -> float | None:
+        """The distance travelled at ``at``.
+
+        BMW's odometer counts whole kilometres: while the car drives, it has
+        moved on since the odometer's last step at the trip's average speed
+        (never a whole step: the odometer would have said).
+        """
+        sample = self._odometer.sample(at)
+        since = self._moving_since
+        speed = self._speed(at)
+        if sample is None or since is None or speed is None:
+            return sample[1] if sample else None
+        stepped, km = sample
+        hours = (at - max(stepped, since)).total_seconds() / 3600
+        return km + min(speed * hours, ODOMETER_STEP_KM)
 
     def estimate(self, now: datetime) -> tuple[float | None, Basis]:
         """The charge level to show at ``now`` and what it stands on."""
@@ -410,7 +441,7 @@ class VehiclePredictor:
             return None, Basis.MEASURED
         return round(min(max(value, 0.0), 100.0), 2), basis
 
-    def _raw(self, now: datetime) -> tuple[float | None, Basis]:
+    def _raw(self, now: datetime, *, hold: bool = True) -> tuple[float | None, Basis]:
         anchor = self.anchor
         if anchor is None:
             return None, Basis.MEASURED
@@ -419,12 +450,26 @@ class VehiclePredictor:
             if energy > 0:
                 rise = self.efficiency() * energy / self.capacity_kwh * 100
                 ceiling = max(min(self.target or 100.0, 100.0), anchor.value)
-                return min(anchor.value + rise, ceiling), Basis.CHARGING
-        rate = self.drive_rate()
-        start_km = self._odometer.at(anchor.at)
-        km_now = self._odometer.at(now)
+                value = min(anchor.value + rise, ceiling)
+                return self._held(value) if hold else value, Basis.CHARGING
+        rate = self.drive_rate(now)
+        start_km = self._km(anchor.at)
+        km_now = self._km(now)
         if rate is not None and start_km is not None and km_now is not None:
             km = km_now - start_km
             if km > 0:
-                return max(anchor.value - km * rate, 0.0), Basis.DRIVING
+                value = max(anchor.value - km * rate, 0.0)
+                return self._held(value) if hold else value, Basis.DRIVING
         return anchor.value, Basis.MEASURED
+
+    def _held(self, value: float) -> float:
+        """``value`` kept within the last reading's interval.
+
+        Only while the car reports every step: the level has not left the
+        interval, or the car would have said so.
+        """
+        last = self.last_reading
+        if not self._every_step or last is None:
+            return value
+        half = _half_step(last.value)
+        return min(max(value, last.value - half), last.value + half)
