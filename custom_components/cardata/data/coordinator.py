@@ -278,7 +278,11 @@ class CarDataCoordinator:
         listeners = self._listeners
         for name in changed:
             for update_cb in listeners.get((vin, name)):
-                self._call(update_cb, name)
+                # As _call, inline: this runs for every changed value.
+                try:
+                    update_cb()
+                except Exception:  # noqa: BLE001 - one entity must not stop the rest
+                    self._failed_once(update_cb, name)
         if changed or new:
             names = (*new, *changed)
             for changes_cb in self._changes_listeners.get(vin):
@@ -296,10 +300,14 @@ class CarDataCoordinator:
         try:
             update_cb(*args)
         except Exception:  # noqa: BLE001 - one entity must not stop the rest
-            key = (id(update_cb), name)
-            if key not in self._failed:
-                self._failed.add(key)  # logged once per entity and value
-                LOGGER.exception("Error updating an entity with %s", name or "data")
+            self._failed_once(update_cb, name)
+
+    def _failed_once(self, update_cb: Callable[..., None], name: str) -> None:
+        """Log an entity's failed update once per entity and value."""
+        key = (id(update_cb), name)
+        if key not in self._failed:
+            self._failed.add(key)
+            LOGGER.exception("Error updating an entity with %s", name or "data")
 
     def _notify_change(self, vin: str, stored: bool) -> None:
         """Tell the change listeners (the value store) that values were stored."""
