@@ -275,14 +275,8 @@ class CarDataCoordinator:
             self._vehicle_listeners.notify(vin)
         if new:
             self._descriptor_listeners.notify(vin, tuple(new))
-        listeners = self._listeners
-        for name in changed:
-            for update_cb in listeners.get((vin, name)):
-                # As _call, inline: this runs for every changed value.
-                try:
-                    update_cb()
-                except Exception:  # noqa: BLE001 - one entity must not stop the rest
-                    self._failed_once(update_cb, name)
+        if changed:
+            self._wake(vin, changed)
         if changed or new:
             names = (*new, *changed)
             for changes_cb in self._changes_listeners.get(vin):
@@ -292,6 +286,16 @@ class CarDataCoordinator:
                 self._call(update_cb, "")
         self._notify_change(vin, bool(changed or new))
         return accepted
+
+    def _wake(self, vin: str, changed: list[str]) -> None:
+        """Run the entity listeners of the changed descriptors (as :meth:`_call`)."""
+        listeners = self._listeners
+        for name in changed:
+            for update_cb in listeners.get((vin, name)):
+                try:  # inline, not _call: this runs for every changed value
+                    update_cb()
+                except Exception:  # noqa: BLE001 - one entity must not stop the rest
+                    self._failed_once(update_cb, name)
 
     def _call[*Ts](
         self, update_cb: Callable[[*Ts], None], name: str, *args: *Ts
