@@ -79,7 +79,10 @@ DEVICE_INFO_FIELDS: Final = frozenset(
 )
 
 
-@dataclass(frozen=True, slots=True)
+# Not frozen: one is built for every value of every message, and a frozen
+# dataclass's __init__ costs three times as much. Never changed once built
+# (hashable as a frozen one would be).
+@dataclass(slots=True, unsafe_hash=True)
 class DescriptorState:
     """What is known about one descriptor of one vehicle."""
 
