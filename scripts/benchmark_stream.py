@@ -48,6 +48,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 import gc
 import json
@@ -78,6 +79,7 @@ from pytest_homeassistant_custom_component.common import (
 )
 
 from custom_components.cardata.api import MessageParser, StreamState
+from custom_components.cardata.catalogue.conversion import convert
 from custom_components.cardata.catalogue.descriptors import (
     ValueKind,
     catalogue_descriptors,
@@ -85,6 +87,7 @@ from custom_components.cardata.catalogue.descriptors import (
 )
 from custom_components.cardata.const import DOMAIN
 from custom_components.cardata.prediction.model import MAX_SAMPLES
+from custom_components.cardata.sensor import sensor_description
 from scripts.bench_hass import bench_hass
 from tests.entity_helpers import entry_data
 from tests.simulator import (
@@ -254,14 +257,47 @@ class _BareSensor(SensorEntity):
         self._attr_native_value = 0.0
 
 
-async def floor_sensors(hass: HomeAssistant) -> list[_BareSensor]:
-    """Twenty bare sensors of a tiny test platform, added through Home Assistant."""
+class _TypedSensor(SensorEntity):
+    """A sensor typed as ours (our description), with no integration logic.
+
+    Not the floor: it shows what Home Assistant's own write of a sensor with
+    a device class, unit, state class, precision or options costs.
+    """
+
+    _attr_should_poll = False
+
+    def __init__(self, index: int, descriptor: str) -> None:
+        info = describe(descriptor)
+        self.entity_description = replace(
+            sensor_description(info), entity_registry_enabled_default=True
+        )
+        self._attr_unique_id = f"typed_{index}"
+        # Two values our sensor shows for this descriptor, shown in turn.
+        self.shown = tuple(
+            convert(info, raw_value(descriptor, step)) for step in (1, 2)
+        )
+        self._attr_native_value = self.shown[0]
+
+
+TYPED: tuple[str, ...] = tuple(
+    d
+    for d in DESCRIPTORS
+    if describe(d).platform == "sensor" and describe(d).tracker_role is None
+)
+"""The message's descriptors that our sensors show (the rest: the tracker)."""
+
+
+async def floor_sensors(
+    hass: HomeAssistant,
+) -> tuple[list[_BareSensor], list[_TypedSensor]]:
+    """Twenty bare sensors and the typed ones, added through Home Assistant."""
     sensors = [_BareSensor(i) for i in range(DESCRIPTORS_PER_MESSAGE)]
+    typed = [_TypedSensor(i, d) for i, d in enumerate(TYPED)]
 
     async def setup_platform(
         _hass: HomeAssistant, _config: Any, add: Any, _info: Any = None
     ) -> None:
-        add(sensors)
+        add([*sensors, *typed])
 
     mock_integration(hass, MockModule("bench_floor"))
     mock_platform(
@@ -272,7 +308,7 @@ async def floor_sensors(hass: HomeAssistant) -> list[_BareSensor]:
         msg = "the floor's sensor platform did not start"
         raise RuntimeError(msg)
     await hass.async_block_till_done()
-    return sensors
+    return sensors, typed
 
 
 class Workload:
@@ -362,6 +398,20 @@ async def floor_cpu_per_message(
     return (time.process_time() - started) / count
 
 
+async def typed_cpu_per_message(
+    hass: HomeAssistant, sensors: list[_TypedSensor], count: int
+) -> float:
+    """CPU seconds of one state write of each typed sensor, per message of ``count``."""
+    gc.collect()
+    started = time.process_time()
+    for step in range(count):
+        for sensor in sensors:
+            sensor._attr_native_value = sensor.shown[step % 2]  # noqa: SLF001
+            sensor.async_write_ha_state()
+    await hass.async_block_till_done()
+    return (time.process_time() - started) / count
+
+
 def history(entry: MockConfigEntry) -> int:
     """Samples in the prediction's shorter series (power, odometer), for the table."""
     feed = entry.runtime_data.prediction.feeds.get(VIN_BEV)
@@ -383,6 +433,8 @@ class Row:
         """The floor of this case's number of writes, after each batch."""
         self.floor20: list[float] = []
         """The floor of 20 writes, after each batch."""
+        self.typed: list[float] = []
+        """The typed sensors' writes (see _TypedSensor), after each batch."""
         self.writes = 0.0
         self.samples: list[int] = []
         self.dropped = 0
@@ -396,7 +448,7 @@ async def bench_stream(
     hass: HomeAssistant, sim: Simulator, batch: int, batches: int
 ) -> list[Row]:
     """CPU per message, ours and Home Assistant's floor, per case and history."""
-    sensors = await floor_sensors(hass)
+    sensors, typed = await floor_sensors(hass)
     entry = new_entry(sim)
     entry.add_to_hass(hass)
     await set_up(hass, entry)
@@ -424,6 +476,8 @@ async def bench_stream(
             row.samples.append(history(entry))
             row.dropped += coordinator.ignored_older - dropped
             row.floor20.append(await floor_cpu_per_message(hass, sensors, 20, batch))
+            if row.floor_writes == DESCRIPTORS_PER_MESSAGE:
+                row.typed.append(await typed_cpu_per_message(hass, typed, batch))
             row.floor.append(
                 row.floor20[-1]
                 if row.floor_writes == 20
@@ -487,6 +541,16 @@ def print_table(rows: list[Row], batch: int, batches: int) -> None:
             for case, _ in CASES[1:]
         )
         print(f"  2 of 20 against 20 of 20 ({filled} history): {shares}")
+    for row in rows:
+        if row.typed:
+            typed = statistics.median(row.typed) * 1e6
+            print(
+                f"  {row.case} ({row.filled} history): Home Assistant's own writes"
+                f" of {len(TYPED)} sensors typed as ours (device class, unit, state"
+                f" class, options; no integration logic, no tracker, no estimate)"
+                f" {typed:.0f} µs, {_paired(row.typed, row.floor20):.2f}x the floor;"
+                f" ours {_paired(row.ours, row.typed):.2f}x these"
+            )
     changes = ", ".join(
         f"{case} {per_floor20[case, 'full'] / per_floor20[case, 'empty'] - 1:+.0%}"
         for case, _ in CASES
