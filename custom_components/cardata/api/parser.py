@@ -234,16 +234,25 @@ class MessageParser:
         raw_data = document.get("data")
         if not isinstance(raw_data, dict):
             return None, "no_data"
-        data = self._descriptors(raw_data)
+        # One message usually repeats one timestamp for every descriptor
+        # and for itself: each spelling is parsed once.
+        timestamps: dict[str, datetime | None] = {}
+        data = self._descriptors(raw_data, timestamps)
         if not data:
             return None, "no_data"
-        timestamp = parse_timestamp(document.get("timestamp"))
+        raw_time = document.get("timestamp")
+        timestamp = (
+            timestamps[raw_time]
+            if isinstance(raw_time, str) and raw_time in timestamps
+            else parse_timestamp(raw_time)
+        )
         return StreamMessage(vin, data, timestamp, payload), ""
 
-    def _descriptors(self, raw_data: Mapping[str, Any]) -> dict[str, DescriptorValue]:
+    def _descriptors(
+        self, raw_data: Mapping[str, Any], timestamps: dict[str, datetime | None]
+    ) -> dict[str, DescriptorValue]:
+        """The message's usable values; ``timestamps``: spellings parsed so far."""
         data: dict[str, DescriptorValue] = {}
-        # One message usually repeats one timestamp for every descriptor.
-        timestamps: dict[str, datetime | None] = {}
         names = self._names
         for raw_name, entry in raw_data.items():
             if (name := names.get(raw_name)) is None:
