@@ -58,3 +58,15 @@ def test_drops_are_counted_and_logged_once_without_the_value(
     ]
     assert lines == ["Descriptor value dropped (not_a_number): 1"]
     assert "secret-looking-text" not in caplog.text
+
+
+def test_enum_and_text_values_always_fit_and_numbers_are_still_checked() -> None:
+    check = ValueCheck()
+    status = "vehicle.drivetrain.electricEngine.charging.hvStatus"
+    assert describe(status).data_type == "enum"
+    for word in ("CHARGING", "A_WORD_NOBODY_KNOWS", "CHARGING", 3, True):
+        assert check.accepts(status, word)  # type: ignore[arg-type]
+    assert check.accepts(TYRE, 250)
+    assert not check.accepts(TYRE, "abc")
+    assert check.accepts(TYRE, 250)
+    assert check.dropped == {"not_a_number": 1}

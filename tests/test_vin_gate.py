@@ -17,10 +17,15 @@ from homeassistant.helpers import (
 )
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.cardata.api import StreamState
+from custom_components.cardata.api import MessageParser, StreamState
 from custom_components.cardata.const import DOMAIN
 from custom_components.cardata.data.value_store import vin_key
-from custom_components.cardata.vehicles.gate import HELD_PER_VIN, HELD_VINS, VinGate
+from custom_components.cardata.vehicles.gate import (
+    HELD_PER_VIN,
+    HELD_VINS,
+    KEYS_KEPT,
+    VinGate,
+)
 from tests.entity_helpers import SOC, make_entry, setup_entry
 from tests.rest_helpers import sim_calls
 from tests.simulator import GCID_A, VIN_BEV, VIN_ID6, VIN_PHEV, VIN_SECONDARY
@@ -304,3 +309,30 @@ async def test_a_confirmed_car_gone_from_the_account_is_left_to_the_repair(
     await hass.async_block_till_done()
     assert VIN_PHEV in _devices(hass, entry)
     assert VIN_PHEV in entry.runtime_data.coordinator.vehicles
+
+
+async def test_routing_holds_past_the_hashes_the_gate_remembers(
+    hass: HomeAssistant, simulator
+) -> None:
+    """More VINs than the gate keeps hashes of: each is still routed by its own."""
+    entry = make_entry(simulator)
+    coordinator = await setup_entry(hass, entry)
+    gate = _gate(entry)
+    parser = MessageParser()
+
+    def route(vin: str, soc: int) -> None:
+        message = parser.parse(_payload(simulator, vin, {SOC: soc}), vin)
+        assert message is not None
+        gate.async_route(message)
+
+    strangers = [f"WBY00000000UNK{i:03d}" for i in range(100, 100 + KEYS_KEPT + 5)]
+    for vin in strangers:
+        route(vin, 5)
+    route(VIN_SECONDARY, 6)
+    route(VIN_BEV, 47)
+    route(VIN_BEV, 48)  # a second time: a remembered hash
+    await hass.async_block_till_done()
+    assert gate.dropped["unconfirmed_vehicle"] == len(strangers)
+    assert gate.dropped["secondary_vehicle"] == 1
+    assert coordinator.get(VIN_BEV, SOC).value == 48
+    assert not set(strangers) & set(coordinator.vehicles)

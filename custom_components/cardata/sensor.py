@@ -38,6 +38,12 @@ PARALLEL_UPDATES = 0
 
 MAX_STATE_LENGTH: Final = 255
 
+# What a sensor's state must be (CarDataSensor._sanitize).
+_NUMBER: Final = "number"
+_ENUM: Final = "enum"
+_TIMESTAMP: Final = "timestamp"
+_TEXT: Final = "text"
+
 
 _DESCRIPTIONS: dict[str, SensorEntityDescription] = {}
 
@@ -129,6 +135,16 @@ class CarDataSensor(CarDataDescriptorEntity, RestoreSensor):
             or desc.suggested_display_precision is not None
             or desc.device_class
             not in (None, SensorDeviceClass.ENUM, SensorDeviceClass.TIMESTAMP)
+        )
+        # What _sanitize checks, decided once (it runs for every value).
+        self._shape = (
+            _ENUM
+            if desc.device_class is SensorDeviceClass.ENUM
+            else _TIMESTAMP
+            if desc.device_class is SensorDeviceClass.TIMESTAMP
+            else _NUMBER
+            if self._numeric
+            else _TEXT
         )
         self._converter = converter_for(
             desc.device_class, desc.native_unit_of_measurement
@@ -222,21 +238,21 @@ class CarDataSensor(CarDataDescriptorEntity, RestoreSensor):
 
     def _sanitize(self, value: Any) -> StateType | datetime | Decimal:
         """Keep Home Assistant from rejecting an odd value: unknown beats a crash."""
-        desc = self.entity_description
+        shape = self._shape
         result: StateType | datetime | Decimal = None
         if value is None:
             pass
-        elif desc.device_class is SensorDeviceClass.ENUM:
+        elif shape == _NUMBER:
+            if _is_number(value):
+                result = value
+        elif shape == _ENUM:
             result = text = str(value)[:MAX_STATE_LENGTH]
             options = self.options
             if options is not None and text not in options:
                 # A word the catalogue does not list: shown, and remembered.
                 self._attr_options = [*options, text]
-        elif desc.device_class is SensorDeviceClass.TIMESTAMP:
+        elif shape == _TIMESTAMP:
             if isinstance(value, datetime) and value.tzinfo is not None:
-                result = value
-        elif self._numeric:
-            if _is_number(value):
                 result = value
         elif isinstance(value, str):
             result = value[:MAX_STATE_LENGTH]
@@ -248,4 +264,7 @@ class CarDataSensor(CarDataDescriptorEntity, RestoreSensor):
 
 
 def _is_number(value: object) -> bool:
+    kind = type(value)
+    if kind is float or kind is int:  # the usual ones, without isinstance
+        return True
     return isinstance(value, (int, float, Decimal)) and not isinstance(value, bool)

@@ -42,7 +42,10 @@ _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"))
 _UNSET: Any = object()
 
 
-@dataclass(frozen=True, slots=True)
+# Not frozen: one is built for every value of every message, and a frozen
+# dataclass's __init__ costs three times as much. Never changed once built
+# (hashable as a frozen one would be).
+@dataclass(slots=True, unsafe_hash=True)
 class DescriptorValue:
     """One descriptor's value in a stream message."""
 
@@ -66,9 +69,17 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(name)
 
 
+_DECODER = json.JSONDecoder(parse_constant=_reject_constant)
+"""One decoder for every message (``json.loads`` with a hook builds one per call)."""
+
+
 def _load(payload: bytes) -> tuple[dict[str, Any] | None, str]:
     try:
-        document = json.loads(bytes(payload), parse_constant=_reject_constant)
+        # What json.loads does with bytes, without a new decoder each time.
+        raw = bytes(payload)
+        document = _DECODER.decode(
+            raw.decode(json.detect_encoding(raw), "surrogatepass")
+        )
     except UnicodeDecodeError:
         return None, "not_utf8"
     except RecursionError:
@@ -122,7 +133,7 @@ def convert_value(raw: Any) -> tuple[bool, Value]:
     ``asn_isfalse`` / ``asn_isunknown`` (any case) become ``True`` / ``False``
     / ``None``; other strings are kept; lists and objects are not usable.
     """
-    if raw is None or isinstance(raw, bool | int):
+    if raw is None or isinstance(raw, (bool, int)):  # a tuple checks faster
         return True, raw
     if isinstance(raw, float):
         return (True, raw) if math.isfinite(raw) else (False, None)
@@ -223,16 +234,25 @@ class MessageParser:
         raw_data = document.get("data")
         if not isinstance(raw_data, dict):
             return None, "no_data"
-        data = self._descriptors(raw_data)
+        # One message usually repeats one timestamp for every descriptor
+        # and for itself: each spelling is parsed once.
+        timestamps: dict[str, datetime | None] = {}
+        data = self._descriptors(raw_data, timestamps)
         if not data:
             return None, "no_data"
-        timestamp = parse_timestamp(document.get("timestamp"))
+        raw_time = document.get("timestamp")
+        timestamp = (
+            timestamps[raw_time]
+            if isinstance(raw_time, str) and raw_time in timestamps
+            else parse_timestamp(raw_time)
+        )
         return StreamMessage(vin, data, timestamp, payload), ""
 
-    def _descriptors(self, raw_data: Mapping[str, Any]) -> dict[str, DescriptorValue]:
+    def _descriptors(
+        self, raw_data: Mapping[str, Any], timestamps: dict[str, datetime | None]
+    ) -> dict[str, DescriptorValue]:
+        """The message's usable values; ``timestamps``: spellings parsed so far."""
         data: dict[str, DescriptorValue] = {}
-        # One message usually repeats one timestamp for every descriptor.
-        timestamps: dict[str, datetime | None] = {}
         names = self._names
         for raw_name, entry in raw_data.items():
             if (name := names.get(raw_name)) is None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import cache
 import math
 from typing import Final
 
@@ -47,10 +48,15 @@ def _number(info: DescriptorInfo, raw: bool | float | str) -> int | float | None
     if isinstance(value, float):
         if not math.isfinite(value):
             return None
-        integer_type = (info.bmw_data_type or "").startswith(("int", "uint"))
-        if integer_type and value.is_integer():
+        if value.is_integer() and _integer_type(info.bmw_data_type):
             return int(value)
     return value
+
+
+@cache
+def _integer_type(bmw_data_type: str | None) -> bool:
+    """Whether BMW's data type is an integer one (a handful of names)."""
+    return (bmw_data_type or "").startswith(("int", "uint"))
 
 
 _EPOCH_MS_THRESHOLD: Final = 100_000_000_000

@@ -22,7 +22,7 @@ Rules worth knowing:
 from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
-from functools import cache
+from functools import cache, lru_cache
 import re
 from typing import Final
 
@@ -141,8 +141,12 @@ def enum_state(word: str) -> str:
     return _snake(word.strip())
 
 
+@lru_cache(maxsize=256)
 def map_unit(unit: str | None) -> str | None:
-    """Map a BMW unit spelling (catalogue, stream or REST) to a HA unit."""
+    """Map a BMW unit spelling (catalogue, stream or REST) to a HA unit.
+
+    Cached: a car sends a few spellings with every value.
+    """
     if unit is None:
         return None
     cleaned = unit.strip()

@@ -67,13 +67,20 @@ class ValueCheck:
         self._fits: dict[str, RawValue] = {}
         """The last value that fit, per catalogue descriptor: BMW resends
         values unchanged a lot, and a resend need not be converted again."""
+        self._unchecked: set[str] = set()
+        """Catalogue descriptors whose values are not checked (enum, text)."""
 
     def accepts(self, descriptor: str, value: RawValue) -> bool:
         """Return True when ``value`` fits ``descriptor``; count it otherwise."""
+        if descriptor in self._unchecked:
+            return True
         last = self._fits.get(descriptor, _NOTHING)
         if last == value and type(last) is type(value):
             return True
         info = describe(descriptor)
+        if info.in_catalogue and info.data_type not in _CHECKED:
+            self._unchecked.add(descriptor)  # bounded by the catalogue
+            return True
         reason = misfit(info, value)
         if reason is None:
             if info.data_type is ValueKind.BOOLEAN and isinstance(value, str):

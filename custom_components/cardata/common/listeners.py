@@ -15,29 +15,37 @@ from homeassistant.core import CALLBACK_TYPE, callback
 
 
 class Listeners[*Ts = *tuple[()]]:
-    """Callbacks told about a change, in the order they were added."""
+    """Callbacks told about a change, in the order they were added.
+
+    The callbacks are held as a tuple that :meth:`add` and the returned
+    remover replace, never change: a notification runs over the tuple it
+    started with (a callback may add or remove registrations) without
+    copying it for every change of every value.
+    """
 
     __slots__ = ("_updates",)
 
     def __init__(self) -> None:
         """Start with none."""
-        self._updates: list[Callable[[*Ts], None]] = []
+        self._updates: tuple[Callable[[*Ts], None], ...] = ()
 
     @callback
     def add(self, update: Callable[[*Ts], None]) -> CALLBACK_TYPE:
         """Register ``update``; return the function that removes it."""
-        self._updates.append(update)
+        self._updates = (*self._updates, update)
 
         @callback
         def remove() -> None:
+            updates = self._updates
             with suppress(ValueError):
-                self._updates.remove(update)
+                index = updates.index(update)
+                self._updates = updates[:index] + updates[index + 1 :]
 
         return remove
 
     def __iter__(self) -> Iterator[Callable[[*Ts], None]]:
-        """Iterate over a copy: a callback may add or remove registrations."""
-        return iter(tuple(self._updates))
+        """Iterate over the callbacks registered now (later changes aside)."""
+        return iter(self._updates)
 
     def __len__(self) -> int:
         """Return how many callbacks are registered."""
@@ -45,7 +53,7 @@ class Listeners[*Ts = *tuple[()]]:
 
     def notify(self, *args: *Ts) -> None:
         """Call every registered callback with ``args``."""
-        for update in tuple(self._updates):
+        for update in self._updates:
             update(*args)
 
 
@@ -75,7 +83,7 @@ class KeyedListeners[K: Hashable, *Ts = *tuple[()]]:
         return remove
 
     def get(self, key: K) -> Iterator[Callable[[*Ts], None]]:
-        """Iterate over a copy of the callbacks of ``key`` (none if unknown)."""
+        """Iterate over the callbacks of ``key`` registered now (none if unknown)."""
         listeners = self._by_key.get(key)
         return iter(listeners) if listeners is not None else iter(())
 

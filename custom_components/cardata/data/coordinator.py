@@ -79,7 +79,10 @@ DEVICE_INFO_FIELDS: Final = frozenset(
 )
 
 
-@dataclass(frozen=True, slots=True)
+# Not frozen: one is built for every value of every message, and a frozen
+# dataclass's __init__ costs three times as much. Never changed once built
+# (hashable as a frozen one would be).
+@dataclass(slots=True, unsafe_hash=True)
 class DescriptorState:
     """What is known about one descriptor of one vehicle."""
 
@@ -275,10 +278,8 @@ class CarDataCoordinator:
             self._vehicle_listeners.notify(vin)
         if new:
             self._descriptor_listeners.notify(vin, tuple(new))
-        listeners = self._listeners
-        for name in changed:
-            for update_cb in listeners.get((vin, name)):
-                self._call(update_cb, name)
+        if changed:
+            self._wake(vin, changed)
         if changed or new:
             names = (*new, *changed)
             for changes_cb in self._changes_listeners.get(vin):
@@ -289,6 +290,16 @@ class CarDataCoordinator:
         self._notify_change(vin, bool(changed or new))
         return accepted
 
+    def _wake(self, vin: str, changed: list[str]) -> None:
+        """Run the entity listeners of the changed descriptors (as :meth:`_call`)."""
+        listeners = self._listeners
+        for name in changed:
+            for update_cb in listeners.get((vin, name)):
+                try:  # inline, not _call: this runs for every changed value
+                    update_cb()
+                except Exception:  # noqa: BLE001 - one entity must not stop the rest
+                    self._failed_once(update_cb, name)
+
     def _call[*Ts](
         self, update_cb: Callable[[*Ts], None], name: str, *args: *Ts
     ) -> None:
@@ -296,10 +307,14 @@ class CarDataCoordinator:
         try:
             update_cb(*args)
         except Exception:  # noqa: BLE001 - one entity must not stop the rest
-            key = (id(update_cb), name)
-            if key not in self._failed:
-                self._failed.add(key)  # logged once per entity and value
-                LOGGER.exception("Error updating an entity with %s", name or "data")
+            self._failed_once(update_cb, name)
+
+    def _failed_once(self, update_cb: Callable[..., None], name: str) -> None:
+        """Log an entity's failed update once per entity and value."""
+        key = (id(update_cb), name)
+        if key not in self._failed:
+            self._failed.add(key)
+            LOGGER.exception("Error updating an entity with %s", name or "data")
 
     def _notify_change(self, vin: str, stored: bool) -> None:
         """Tell the change listeners (the value store) that values were stored."""

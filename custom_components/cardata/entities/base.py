@@ -41,7 +41,7 @@ class CarDataEntity(Entity):
     @property
     def available(self) -> bool:
         """False while BMW refuses the login."""
-        return not self._tokens.auth_failed
+        return not self.coordinator.tokens.auth_failed
 
     async def async_added_to_hass(self) -> None:
         """Follow the login: refused makes the entity unavailable."""

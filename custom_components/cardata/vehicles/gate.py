@@ -56,6 +56,8 @@ RETRY_INTERVAL: Final = timedelta(hours=1)
 """After a read that failed (quota, network), wait this long."""
 HELD_VINS: Final = 5
 HELD_PER_VIN: Final = 20
+KEYS_KEPT: Final = 32
+"""VIN hashes the gate remembers (an account has a few cars)."""
 
 
 class VinGate:
@@ -92,9 +94,16 @@ class VinGate:
         self._dirty = False
         self._reading: asyncio.Task[None] | None = None
         self._log = DropLog(LOGGER, "Stream message")
+        self._keys: dict[str, str] = {}
+        """VIN -> its hash, for the VINs seen most (one hash per message cost
+        a SHA-256 for every message); bounded by :data:`KEYS_KEPT`."""
 
     def _key(self, vin: str) -> str:
-        return vin_key(self.entry.entry_id, vin)
+        if (key := self._keys.get(vin)) is None:
+            key = vin_key(self.entry.entry_id, vin)
+            if len(self._keys) < KEYS_KEPT:
+                self._keys[vin] = key
+        return key
 
     # ------------------------------------------------------------------ store
     async def async_load(self) -> None:
