@@ -247,6 +247,10 @@ class Mapping:
     vin: str
     mapping_type: str
     mapped_since: dt.datetime
+    streams: bool = True
+    """Whether the car streams to this account: always for PRIMARY; a SECONDARY
+    mapping streams when the car's owner shared it that way (reported), while
+    REST refuses it (CU-104)."""
 
 
 @dataclass
