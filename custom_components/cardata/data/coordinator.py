@@ -166,6 +166,7 @@ class CarDataCoordinator:
             Listeners()
         )
         self._failed: set[tuple[int, str]] = set()
+        self._shared: set[str] = set()
         self._load_registries()
 
     # ------------------------------------------------------------------ restore
@@ -200,6 +201,22 @@ class CarDataCoordinator:
         if (vehicle := self.vehicles.get(vin)) is None:
             return None
         return vehicle.descriptors.get(descriptor)
+
+    def shared(self, vin: str) -> bool:
+        """Whether the vehicle is only shared with the account (SECONDARY).
+
+        Such a car is shown from its stream and never asked over REST (BMW
+        refuses it).
+        """
+        return vin in self._shared
+
+    @callback
+    def set_shared(self, vin: str, *, shared: bool) -> None:
+        """Mark a vehicle as shared with the account, or as its own."""
+        if shared:
+            self._shared.add(vin)
+        else:
+            self._shared.discard(vin)
 
     def last_received(self, vin: str) -> datetime | None:
         """Return BMW's newest timestamp of any value of the vehicle, if any.
