@@ -31,7 +31,7 @@ from homeassistant.helpers import device_registry as dr, entity_registry as er
 from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.util import dt as dt_util
 
-from ..api.vin import VIN_RE
+from ..api.vin import VIN_RE, maker
 from ..auth.token_manager import TokenManager
 from ..catalogue.value_check import ValueCheck
 from ..common.listeners import KeyedListeners, Listeners
@@ -230,12 +230,13 @@ class CarDataCoordinator:
     def device_info(self, vin: str) -> DeviceInfo:
         """Return the DeviceInfo of a vehicle (one device per VIN)."""
         fields = self.vehicles[vin].device_fields if vin in self.vehicles else {}
-        # Named by brand (basicData): "MINI 1234". Existing entity ids stay;
-        # only entities created later take the new name into their ids.
-        brand = fields.get("manufacturer") or MANUFACTURER
+        # Named by brand (basicData, else the VIN's maker code): "MINI 1234".
+        # Existing entity ids stay; only entities created later take the new
+        # name into their ids.
+        brand = fields.get("manufacturer") or maker(vin)
         info = DeviceInfo(
             identifiers={(DOMAIN, vin)},
-            manufacturer=MANUFACTURER,
+            manufacturer=maker(vin),
             name=f"{brand} {vin[-4:]}",
             serial_number=vin,
         )
@@ -390,7 +391,7 @@ class CarDataCoordinator:
         held = vehicle.device_fields
         if (brand := clean.get("manufacturer")) and "name" not in clean:
             # Our default name follows the brand; any other name is kept.
-            default = f"{held.get('manufacturer') or MANUFACTURER} {vin[-4:]}"
+            default = f"{held.get('manufacturer') or maker(vin)} {vin[-4:]}"
             if held.get("name", default) == default:
                 clean["name"] = f"{brand} {vin[-4:]}"
         vehicle.device_fields.update(clean)
