@@ -46,6 +46,7 @@ from .world import (
     VIN_BEV,
     VIN_ID6,
     VIN_MILES,
+    VIN_NK,
     VIN_PHEV,
     VIN_RE,
     VIN_SECONDARY,
@@ -393,7 +394,7 @@ class Simulator:
         return vehicle
 
     def load_default_world(self) -> None:
-        """Two accounts, four vehicles and a client without stream scope."""
+        """Three accounts, six vehicles and a client without stream scope."""
         self.add_account(GCID_A, CLIENT_A)
         self.add_account(GCID_A, CLIENT_NO_STREAM, streaming_scope=False)
         self.add_vehicle(GCID_A, VIN_BEV, "BEV")
@@ -406,9 +407,11 @@ class Simulator:
         )
         self.add_account(GCID_B, CLIENT_B)
         self.add_vehicle(GCID_B, VIN_ID6, "ICE_ID6")
-        # A MINI from a miles market on an account of its own.
+        # A MINI from a miles market on an account of its own, with a Neue
+        # Klasse iX3 (charge level on stateOfCharge.displayed only).
         self.add_account(GCID_C, CLIENT_C)
         self.add_vehicle(GCID_C, VIN_MILES, "BEV")
+        self.add_vehicle(GCID_C, VIN_NK, "BEV_NK")
 
     def descriptor(self, name: str) -> Descriptor | None:
         """Facts of a descriptor (catalogue first, then built-in)."""
@@ -473,10 +476,13 @@ class Simulator:
                 entry["unit"] = info.stream_unit
             entry["timestamp"] = inner
             data[name] = entry
+        # Neue Klasse cars leave the header's VIN fields empty (observed):
+        # only the MQTT topic names the car.
+        header_vin = "" if vehicle is not None and vehicle.kind == "BEV_NK" else vin
         return {
-            "vin": vin,
+            "vin": header_vin,
             "entityId": gcid,
-            "topic": vin,
+            "topic": header_vin,
             "timestamp": iso(now),
             "data": data,
         }

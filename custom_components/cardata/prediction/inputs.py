@@ -6,7 +6,9 @@ current x voltage, odometer, range) and turns it into calls of a
 :class:`.model.VehiclePredictor`. It reports the events the integration acts
 on: a real charge level arrived, a charge ended, a trip ended.
 
-The charge level comes from the best descriptor the vehicle actually sends:
+Charging is told by ``charging.hvStatus`` and, on cars that send only that
+one, ``charging.status``. The charge level comes from the best descriptor the
+vehicle actually sends:
 ``batteryManagement.header`` on most cars, ``charging.level`` (BMW's own
 prediction) on some, ``stateOfCharge.displayed`` on Neue Klasse cars, and the
 trip-end ``hvSoc`` as a last resort. While a charge runs, a lesser descriptor
@@ -34,6 +36,9 @@ SOC_SOURCES: Final = (HEADER, LEVEL, DISPLAYED, TRIP_END_SOC)
 POWER: Final = _BATT + "charging.power"
 TARGET: Final = _BATT + "stateOfCharge.target"
 STATUS: Final = _CHG + "hvStatus"
+CHARGE_STATUS: Final = _CHG + "status"
+"""Sent next to ``hvStatus`` by real cars (one change, one event); the
+charging state when a car sends only this one."""
 METHOD: Final = _CHG + "method"
 PHASES: Final = _CHG + "phaseNumber"
 AMPERE: Final = _CHG + "acAmpere"
@@ -56,6 +61,7 @@ WATCHED: Final = frozenset(
         POWER,
         TARGET,
         STATUS,
+        CHARGE_STATUS,
         METHOD,
         PHASES,
         AMPERE,
@@ -255,12 +261,23 @@ class VehicleFeed:
         )
         watts = self._watts(dc)
         status = _word(values.get(STATUS))
+        if not status and (word := _word(values.get(CHARGE_STATUS))):
+            status = "CHARGING" if word == "CHARGINGACTIVE" else word
         if status:
             active = status == "CHARGING" and (watts is None or watts > 0)
         else:
             active = watts is not None and watts > 0
         was = predictor.charging
-        if name in (STATUS, POWER, AMPERE, VOLTAGE, PHASES, METHOD, DC_PORT):
+        if name in (
+            STATUS,
+            CHARGE_STATUS,
+            POWER,
+            AMPERE,
+            VOLTAGE,
+            PHASES,
+            METHOD,
+            DC_PORT,
+        ):
             if watts is not None and (active or was):
                 predictor.set_power(watts if active else 0.0, at)
             predictor.set_charging(active, at, dc=dc)

@@ -21,7 +21,11 @@ const CHG = "vehicle.drivetrain.electricEngine.charging.";
 
 // Role -> unique-id descriptors (after "{VIN}_"), best first.
 export const ROLES = {
-  soc: ["vehicle.drivetrain.batteryManagement.header", CHG + "level"],
+  soc: [
+    "vehicle.drivetrain.batteryManagement.header",
+    CHG + "level",
+    "vehicle.powertrain.electric.battery.stateOfCharge.displayed",
+  ],
   soc_predicted: ["predicted_soc"],
   soc_target: ["vehicle.powertrain.electric.battery.stateOfCharge.target"],
   range_electric: [
@@ -30,7 +34,7 @@ export const ROLES = {
   ],
   range_fuel: ["vehicle.drivetrain.lastRemainingRange"],
   range_total: ["vehicle.drivetrain.totalRemainingRange"],
-  charging_state: [CHG + "hvStatus"],
+  charging_state: [CHG + "hvStatus", CHG + "status"],
   charging_power: ["vehicle.powertrain.electric.battery.charging.power"],
   charging_time: [CHG + "timeToFullyCharged"],
   plugged: [
