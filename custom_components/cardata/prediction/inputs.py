@@ -174,7 +174,8 @@ class VehicleFeed:
         predictor = self.predictor
         if name in CAPACITIES:
             if (kwh := usable_capacity(value)) is not None:
-                # What the car says beats basicData and the owner's number.
+                # What the car says beats basicData; the hub puts the owner's
+                # number before it right after (PredictionHub.capacity).
                 self.reported_capacity = predictor.capacity_kwh = kwh
         elif name == TARGET:
             target = number(value)
