@@ -52,6 +52,7 @@ def _known_secrets() -> set[str]:
         "GCID_C",
         "CLIENT_C",
         "VIN_MILES",
+        "VIN_NK",
     )
     return {str(getattr(world, name)) for name in names if hasattr(world, name)}
 

@@ -8,6 +8,7 @@ import pytest
 
 from custom_components.cardata.catalogue.charging import (
     AMPERE,
+    CHARGE_STATUS,
     DC_PORT,
     HV_STATUS,
     METHOD,
@@ -97,3 +98,20 @@ def test_the_newest_plug_descriptor_tells() -> None:
     # Same time: the first of the list.
     assert is_plugged(values, dict.fromkeys(values, T0)) is False
     assert is_plugged({}, {}) is None
+
+
+@pytest.mark.parametrize(
+    ("values", "charging"),
+    [
+        ({CHARGE_STATUS: "CHARGINGACTIVE"}, True),
+        ({CHARGE_STATUS: "CHARGINGENDED"}, False),
+        # hvStatus decides when the car sends both.
+        ({HV_STATUS: "NOT_CHARGING", CHARGE_STATUS: "CHARGINGACTIVE"}, False),
+        ({HV_STATUS: "CHARGING", CHARGE_STATUS: "CHARGINGENDED"}, True),
+    ],
+)
+def test_second_status_word_only_without_hv_status(
+    values: dict[str, object], charging: bool
+) -> None:
+    """A car that sends only charging.status is read from it (Neue Klasse)."""
+    assert is_charging(values, {}) is charging

@@ -215,9 +215,10 @@ async def test_refresh_token_gone_while_running(
 async def test_stream_meets_refused_login(
     hass: HomeAssistant, simulator: Simulator, make_entry: MakeEntry
 ) -> None:
-    """The stream itself finds the login refused: the broker refuses the id
-    token (rc 4), and the refresh the stream asks for meets a refresh token
-    BMW revoked. The stream ends, REFUSED, with one reauth."""
+    """The stream itself finds the login refused: the id token expired with
+    the session, and the refresh the stream asks for (a fresh token for the
+    reconnect) meets a refresh token BMW revoked. The stream ends, REFUSED,
+    with one reauth."""
     entry = make_entry(simulator, GCID_A, CLIENT_A)
     entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(entry.entry_id)
@@ -230,7 +231,7 @@ async def test_stream_meets_refused_login(
     simulator.advance(2 * 3600)
     await wait_for(lambda: not runtime.stream.running)
     assert runtime.stream.state is StreamState.REFUSED
-    assert "refreshing the id token" in [reason for _, reason in runtime.stream.history]
+    assert runtime.stream.last_error == "login expired"
     assert len(_reauth_flows(hass)) == 1
     # Closed by us; the broker sees it a moment later (busy machine).
     await wait_for(lambda: simulator.broker.active_connections(GCID_A) == 0)

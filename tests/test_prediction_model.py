@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from custom_components.cardata.catalogue.charging import (
+    CHARGE_STATUS,
     DISPLAYED,
     HEADER,
     LEVEL,
@@ -166,6 +167,30 @@ def test_ac_power_from_phases_current_and_voltage() -> None:
     assert value is not None
     assert round(value, 1) == round(40 + 11.04 * 0.9 / 50 * 100, 1)
     assert feed.apply(STATUS, "FINISHED_NOT_FULL", _minutes(60)) is Event.CHARGE_END
+
+
+def test_charging_status_alone_tells_a_charge() -> None:
+    """A car that sends only ``charging.status`` is seen charging; one that
+    sends it next to ``hvStatus`` ends its charge once."""
+    predictor = VehiclePredictor()
+    predictor.capacity_kwh = 50.0
+    feed = VehicleFeed(predictor)
+    feed.apply(DISPLAYED, 40, T0)
+    assert feed.apply(CHARGE_STATUS, "CHARGINGACTIVE", T0) is None
+    assert predictor.charging
+    assert feed.apply(CHARGE_STATUS, "CHARGINGENDED", _minutes(30)) is Event.CHARGE_END
+    assert not predictor.charging
+    both = VehiclePredictor()
+    feed = VehicleFeed(both)
+    feed.apply(HEADER, 40, T0)
+    feed.apply(STATUS, "CHARGING", T0)
+    feed.apply(CHARGE_STATUS, "CHARGINGACTIVE", T0)
+    assert both.charging
+    events = [
+        feed.apply(STATUS, "FINISHED_NOT_FULL", _minutes(30)),
+        feed.apply(CHARGE_STATUS, "CHARGINGENDED", _minutes(30)),
+    ]
+    assert events == [Event.CHARGE_END, None]
 
 
 def test_value_helpers() -> None:

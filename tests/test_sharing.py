@@ -40,7 +40,7 @@ from tests.entity_helpers import (
     setup_entry,
 )
 from tests.mosquitto import Broker, free_port, mosquitto
-from tests.simulator import GCID_A, VIN_BEV, VIN_ID6, VIN_SECONDARY, Simulator
+from tests.simulator import GCID_A, VIN_BEV, VIN_ID6, Simulator
 from tests.waiting import wait_for
 
 BURST = 1000
@@ -335,12 +335,8 @@ async def test_only_what_home_assistant_accepts_is_shared(
     assert await _on_broker(hass, reader, f"{TOPIC}/{SOC}") == b"81"
 
     # Refused by the VIN gate: another account's car on our topics (held
-    # while BMW's mappings are read, then dropped) and a car the account
-    # is only a secondary user of.
+    # while BMW's mappings are read, then dropped).
     await simulator.publish_raw(GCID_A, VIN_ID6, _sent(simulator, VIN_ID6, {SOC: 5}))
-    await simulator.publish_raw(
-        GCID_A, VIN_SECONDARY, _sent(simulator, VIN_SECONDARY, {SOC: 9})
-    )
     # Refused by the coordinator: a tyre pressure that is no number, and a
     # charge level whose BMW timestamp is decades older than the held one
     # (the coordinator takes a timestamp it cannot read as "no timestamp",

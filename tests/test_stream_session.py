@@ -131,8 +131,9 @@ async def test_eviction_shown(
     refreshes = runtime.tokens.refresh_count
     simulator.evict(GCID_A)
     await wait_for(lambda: runtime.stream.state is StreamState.EVICTED)
-    # The refusal persisted through one forced token refresh first.
-    assert runtime.tokens.refresh_count == refreshes + 1
+    # A fresh token for the reconnect (BMW refuses the one of the session
+    # that ended), then the refusal persisted through one forced refresh.
+    assert runtime.tokens.refresh_count == refreshes + 2
     assert runtime.coordinator.stream_state == StreamState.EVICTED
     assert runtime.stream.last_error
     assert any(reason == "evicted" for _, reason in runtime.stream.history)

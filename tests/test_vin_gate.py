@@ -1,4 +1,6 @@
-"""Routing by the account's VINs: foreign, unknown and secondary cars create nothing.
+"""Routing by the account's VINs: foreign and unknown cars create nothing.
+
+(A car shared with the account that streams: tests/test_shared_cars.py.)
 
 Every message goes over the simulator's broker, exactly as BMW sends it.
 """
@@ -98,22 +100,6 @@ async def test_a_body_naming_another_car_is_dropped(
     assert VIN_ID6 not in _devices(hass, entry)
 
 
-async def test_a_secondary_users_car_never_gets_a_device(
-    hass: HomeAssistant, simulator
-) -> None:
-    entry = make_entry(simulator)
-    await setup_entry(hass, entry)
-    calls = sim_calls(simulator)
-    gate = _gate(entry)
-    await simulator.publish_raw(
-        GCID_A, VIN_SECONDARY, _payload(simulator, VIN_SECONDARY, {SOC: 9})
-    )
-    await wait_for(lambda: gate.dropped["secondary_vehicle"] == 1)
-    await hass.async_block_till_done()
-    assert VIN_SECONDARY not in _devices(hass, entry)
-    assert sim_calls(simulator) == calls  # known from the first set-up
-
-
 async def test_a_car_added_to_the_account_is_confirmed_and_kept(
     hass: HomeAssistant, simulator
 ) -> None:
@@ -171,11 +157,12 @@ async def test_phantom_devices_are_removed_at_the_first_set_up(
     await setup_entry(hass, entry)
     await hass.async_block_till_done()
     assert VIN_ID6 not in _devices(hass, entry)
-    assert VIN_SECONDARY not in _devices(hass, entry)
+    # A car shared with the account is one of its cars now (shown, shared).
+    assert VIN_SECONDARY in _devices(hass, entry)
     assert VIN_BEV in _devices(hass, entry)
     registry = er.async_get(hass)
     assert registry.async_get(foreign) is None
-    assert registry.async_get(secondary) is None
+    assert registry.async_get(secondary) is not None
     assert registry.async_get(own) is not None
     assert hass.states.get(foreign) is None
 
@@ -233,14 +220,15 @@ async def test_phantoms_of_an_upgraded_entry_go_after_one_read(
     await wait_for(lambda: gate.read_at is not None)
     await hass.async_block_till_done()
     assert sim_calls(simulator) == 1  # the mappings, nothing else
-    assert _devices(hass, entry) == {VIN_BEV}
-    assert set(entry.runtime_data.coordinator.vehicles) == {VIN_BEV}
+    # The foreign car's device goes; the shared car's stays (it is shown).
+    assert _devices(hass, entry) == {VIN_BEV, VIN_SECONDARY}
+    assert set(entry.runtime_data.coordinator.vehicles) == {VIN_BEV, VIN_SECONDARY}
     # Known now: a restart removes nothing more and calls nothing.
     assert await hass.config_entries.async_reload(entry.entry_id)
     await hass.async_block_till_done()
     assert _gate(entry).attempted_at is None  # no read even started
     assert sim_calls(simulator) == 1
-    assert _devices(hass, entry) == {VIN_BEV}
+    assert _devices(hass, entry) == {VIN_BEV, VIN_SECONDARY}
     # Settled, so the simulator never stops under a connection in flight.
     stream = entry.runtime_data.stream
     await wait_for(lambda: stream.state is StreamState.CONNECTED)

@@ -142,8 +142,8 @@ async def async_setup_entry(
 
     @callback
     def _add_vehicle(vin: str) -> None:
-        if vin in added or not VIN_RE.match(vin):
-            return
+        if vin in added or not VIN_RE.match(vin) or coordinator.shared(vin):
+            return  # (BMW refuses REST calls for a car shared with the account)
         added.add(vin)
         async_add_entities([VehicleImage(runtime.rest, runtime.extras, vin)])
 

@@ -1,4 +1,4 @@
-"""Numbers: the usable battery capacity an owner sets when BMW sends none."""
+"""Numbers: the usable battery capacity, BMW's until the owner sets their own."""
 
 from __future__ import annotations
 

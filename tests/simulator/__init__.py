@@ -33,6 +33,7 @@ from .world import (
     VIN_BEV,
     VIN_ID6,
     VIN_MILES,
+    VIN_NK,
     VIN_PHEV,
     VIN_SECONDARY,
 )
@@ -48,6 +49,7 @@ __all__ = [
     "VIN_BEV",
     "VIN_ID6",
     "VIN_MILES",
+    "VIN_NK",
     "VIN_PHEV",
     "VIN_SECONDARY",
     "Faults",

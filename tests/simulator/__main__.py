@@ -97,7 +97,13 @@ async def _main(args: argparse.Namespace) -> None:
     print("  (Ctrl-C stops)", flush=True)
     if not args.no_scenario:
         for vin in list(sim.vehicles):
-            if any(vin in a.primary_vins() for a in sim.accounts.values() if a.clients):
+            # Every car that streams to an account with a client: its own
+            # cars and the car shared with account A.
+            if any(
+                (m := a.mappings.get(vin)) is not None and m.streams
+                for a in sim.accounts.values()
+                if a.clients
+            ):
                 sim.start_scenario(vin, speed=args.speed, loop=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

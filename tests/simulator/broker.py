@@ -6,7 +6,15 @@
 - One connection per GCID: a new one drops the older one.
 - SUBSCRIBE only to ``<GCID>/+`` or ``<GCID>/<VIN>`` (else SUBACK 0x80).
 - The connection is closed when its id token expires or keep-alive lapses.
-- The broker publishes QoS 0; clients may not publish (read-only stream).
+- QoS 0 only: a subscription asking for more is granted QoS 0, the broker
+  publishes QoS 0 and keeps nothing for a client that is away; clients may
+  not publish (read-only stream).
+- An id token a session already used is refused (rc 5) once that session
+  ended; a freshly refreshed one is accepted (reported by peers; fault
+  ``stream_used_token_refused``).
+- New connections per source address are limited per minute (fault
+  ``stream_connects_per_minute``, 0: no limit): past it the address is locked
+  out for ``stream_lockout_seconds`` and its connections are reset before TLS.
 
 Fault ``stream_flap_seconds``: for that long the connection flaps, as a
 failing network or broker node does (unlike another client on the account,
@@ -67,6 +75,7 @@ class Session:
     client_id: str
     writer: asyncio.StreamWriter
     token_expires: dt.datetime
+    token: str = field(repr=False)
     keepalive: int
     last_seen: float
     subscriptions: set[str] = field(default_factory=set)
@@ -97,6 +106,9 @@ class GcidStats:
     released_at: float | None = None
     held_refusals: int = 0
     flap_drops: int = 0
+    used_token_refusals: int = 0
+    requested_qos: list[int] = field(default_factory=list)
+    """QoS each subscription asked for (every one is granted QoS 0)."""
 
 
 class Broker:
@@ -122,6 +134,13 @@ class Broker:
         """Loop time the last flapping period ended."""
         self._flap_turn = 0
         self._down_until = 0.0
+        self.spent_tokens: set[str] = set()
+        """Id tokens of sessions that ended (refused again, see the docstring)."""
+        self.connects_by_address: dict[str, list[float]] = {}
+        """Loop times of the new connections of each source address."""
+        self.locked_until: dict[str, float] = {}
+        self.rate_limited: dict[str, int] = {}
+        """Connections reset per address while it was locked out."""
 
     # ----- lifecycle -----------------------------------------------------
     async def start(self, context: ssl.SSLContext, host: str, port: int) -> None:
@@ -336,6 +355,9 @@ class Broker:
             self.flap_resets += 1
             writer.transport.abort()  # unreachable: no TLS, no CONNACK
             return
+        if self._rate_limited(writer):
+            writer.transport.abort()  # locked out: no TLS, no CONNACK
+            return
         self._tasks.add(task)
         try:
             await writer.start_tls(self._context, ssl_handshake_timeout=5)  # type: ignore[arg-type]
@@ -351,8 +373,34 @@ class Broker:
             for session in [s for s in self.sessions if s.writer is writer]:
                 self._released(session)  # unless the broker dropped it
                 session.closed = True
+                self.spent_tokens.add(session.token)
                 self.sessions.remove(session)
             writer.transport.abort()
+
+    def _rate_limited(self, writer: asyncio.StreamWriter) -> bool:
+        """Count a new connection of its address; True while it is locked out."""
+        limit = self._sim.faults.stream_connects_per_minute
+        if limit <= 0:
+            return False
+        peer = writer.get_extra_info("peername")
+        address = str(peer[0]) if peer else ""
+        now = asyncio.get_running_loop().time()
+        if now < self.locked_until.get(address, 0.0):
+            self.rate_limited[address] = self.rate_limited.get(address, 0) + 1
+            return True
+        recent = [t for t in self.connects_by_address.get(address, []) if now - t < 60]
+        recent.append(now)
+        self.connects_by_address[address] = recent
+        if len(recent) > limit:
+            self.locked_until[address] = now + self._sim.faults.stream_lockout_seconds
+            self.connects_by_address[address] = []
+            self.rate_limited[address] = self.rate_limited.get(address, 0) + 1
+            return True
+        return False
+
+    def rate_limited_count(self) -> int:
+        """Connections reset because their address was locked out."""
+        return sum(self.rate_limited.values())
 
     async def _serve(
         self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
@@ -442,6 +490,9 @@ class Broker:
         if self._still_held(username):
             self._stat(username).held_refusals += 1
             return self._refuse(username, RC_NOT_AUTHORIZED)
+        if faults.stream_used_token_refused and password in self.spent_tokens:
+            self._stat(username).used_token_refusals += 1
+            return self._refuse(username, RC_NOT_AUTHORIZED)
         stat = self._stat(username)
         older = [s for s in self.sessions if s.gcid == username and not s.closed]
         stat.connects += 1
@@ -454,6 +505,7 @@ class Broker:
             client_id=client_id,
             writer=writer,
             token_expires=record.expires_at,
+            token=password,
             keepalive=keepalive,
             last_seen=asyncio.get_running_loop().time(),
             flap_at=self._next_flap(),
@@ -479,6 +531,14 @@ class Broker:
             return False
         return asyncio.get_running_loop().time() - released < hold
 
+    def used_token_refusals(self, gcid: str) -> int:
+        """Connects refused because their id token's session had ended."""
+        return self._stat(gcid).used_token_refusals
+
+    def requested_qos(self, gcid: str) -> list[int]:
+        """QoS every subscription of the account asked for."""
+        return list(self._stat(gcid).requested_qos)
+
     def held_refusals(self, gcid: str) -> int:
         """Reconnects refused while the previous session was still held."""
         return self._stat(gcid).held_refusals
@@ -497,6 +557,7 @@ class Broker:
             topic, pos = read_utf8(body, pos)
             if pos >= len(body) or body[pos] & 0xFC or body[pos] > 2:
                 raise ProtocolError("malformed SUBSCRIBE options")
+            self._stat(session.gcid).requested_qos.append(body[pos])
             pos += 1
             parts = topic.split("/")
             allowed = (
@@ -507,7 +568,7 @@ class Broker:
             )
             if allowed:
                 session.subscriptions.add(topic)
-                codes.append(0)
+                codes.append(0)  # QoS 0 granted, whatever was asked
             else:
                 codes.append(0x80)
         if not codes:

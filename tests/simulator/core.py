@@ -46,6 +46,7 @@ from .world import (
     VIN_BEV,
     VIN_ID6,
     VIN_MILES,
+    VIN_NK,
     VIN_PHEV,
     VIN_RE,
     VIN_SECONDARY,
@@ -115,6 +116,14 @@ class Faults:
     connections are reset before TLS). Then it is stable again."""
     stream_flap_down: float = 3.0
     """Seconds the broker is unreachable after each drop while it flaps."""
+    stream_used_token_refused: bool = True
+    """A reconnect with an id token whose session ended is refused (rc 5),
+    while a freshly refreshed token is accepted (reported by peers)."""
+    stream_connects_per_minute: int = 0
+    """New stream connections one source address may open per minute (BMW
+    limits them; its number is not published); past it the address is locked
+    out for ``stream_lockout_seconds``. 0: no limit."""
+    stream_lockout_seconds: float = 60.0
     stream_clock_skew_hours: float = 0.0
     """BMW's clock on the stream, in hours from the true time: message
     timestamps (outer, and inner ones BMW stamps itself) are shifted by it.
@@ -348,9 +357,20 @@ class Simulator:
         return None
 
     def add_vehicle(
-        self, gcid: str, vin: str, kind: str = "BEV", mapping: str = "PRIMARY"
+        self,
+        gcid: str,
+        vin: str,
+        kind: str = "BEV",
+        mapping: str = "PRIMARY",
+        *,
+        streams: bool | None = None,
     ) -> Vehicle:
-        """Map a vehicle to an account (created with starting values)."""
+        """Map a vehicle to an account (created with starting values).
+
+        ``streams``: whether the car's messages reach this account's stream;
+        default yes for PRIMARY, no for SECONDARY (a shared car streams to
+        the secondary user only when its owner shared it so).
+        """
         if not VIN_RE.match(vin):
             raise ValueError("VIN must be 17 characters without I, O, Q")
         if kind not in SUPPORTED:
@@ -368,22 +388,30 @@ class Simulator:
             self.vehicles[vin] = vehicle
         account = self.accounts.setdefault(gcid, Account(gcid))
         since = self.now().replace(microsecond=0) - dt.timedelta(days=400)
-        account.mappings[vin] = Mapping(vin, mapping, since)
+        if streams is None:
+            streams = mapping == "PRIMARY"
+        account.mappings[vin] = Mapping(vin, mapping, since, streams)
         return vehicle
 
     def load_default_world(self) -> None:
-        """Two accounts, four vehicles and a client without stream scope."""
+        """Three accounts, six vehicles and a client without stream scope."""
         self.add_account(GCID_A, CLIENT_A)
         self.add_account(GCID_A, CLIENT_NO_STREAM, streaming_scope=False)
         self.add_vehicle(GCID_A, VIN_BEV, "BEV")
         self.add_vehicle(GCID_A, VIN_PHEV, "PHEV")
         self.add_vehicle(GCID_OWNER_OF_SECONDARY, VIN_SECONDARY, "BEV")
-        self.add_vehicle(GCID_A, VIN_SECONDARY, "BEV", mapping="SECONDARY")
+        # A family member's car shared to account A: it streams there, REST
+        # refuses it (reported by owners of the other integration).
+        self.add_vehicle(
+            GCID_A, VIN_SECONDARY, "BEV", mapping="SECONDARY", streams=True
+        )
         self.add_account(GCID_B, CLIENT_B)
         self.add_vehicle(GCID_B, VIN_ID6, "ICE_ID6")
-        # A MINI from a miles market on an account of its own.
+        # A MINI from a miles market on an account of its own, with a Neue
+        # Klasse iX3 (charge level on stateOfCharge.displayed only).
         self.add_account(GCID_C, CLIENT_C)
         self.add_vehicle(GCID_C, VIN_MILES, "BEV")
+        self.add_vehicle(GCID_C, VIN_NK, "BEV_NK")
 
     def descriptor(self, name: str) -> Descriptor | None:
         """Facts of a descriptor (catalogue first, then built-in)."""
@@ -405,10 +433,12 @@ class Simulator:
 
     # ----- stream ----------------------------------------------------------
     def _owners(self, vin: str) -> list[str]:
+        """Accounts the car streams to: its PRIMARY user, and SECONDARY users
+        it was shared to with its stream."""
         return [
             a.gcid
             for a in self.accounts.values()
-            if (m := a.mappings.get(vin)) and m.mapping_type == "PRIMARY"
+            if (m := a.mappings.get(vin)) and m.streams
         ]
 
     def message(
@@ -446,10 +476,13 @@ class Simulator:
                 entry["unit"] = info.stream_unit
             entry["timestamp"] = inner
             data[name] = entry
+        # Neue Klasse cars leave the header's VIN fields empty (observed):
+        # only the MQTT topic names the car.
+        header_vin = "" if vehicle is not None and vehicle.kind == "BEV_NK" else vin
         return {
-            "vin": vin,
+            "vin": header_vin,
             "entityId": gcid,
-            "topic": vin,
+            "topic": header_vin,
             "timestamp": iso(now),
             "data": data,
         }
@@ -462,7 +495,7 @@ class Simulator:
         timestamp: dt.datetime | str | None = None,
         unit: str | None = None,
     ) -> int:
-        """Publish values on ``<GCID>/<VIN>`` to each PRIMARY user's stream.
+        """Publish values on ``<GCID>/<VIN>`` to each account the car streams to.
 
         Values go out as given (wire form: numbers, strings, booleans,
         ``"asn_istrue"`` ...). ``unit``: ``None`` uses the catalogue's stream

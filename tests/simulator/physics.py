@@ -40,6 +40,8 @@ TRIP_END_SOC = "vehicle.trip.segment.end.drivetrain.batteryManagement.hvSoc"
 POWER = _BATT + "charging.power"
 TARGET = _BATT + "stateOfCharge.target"
 STATUS = _CHG + "hvStatus"
+CHARGING_STATUS = _CHG + "status"
+"""Sent next to ``hvStatus`` on every change, as real cars do (one event)."""
 METHOD = _CHG + "method"
 PHASES = _CHG + "phaseNumber"
 AMPERE = _CHG + "acAmpere"
@@ -248,7 +250,11 @@ def charge(
     timeline = Timeline()
     car_loss = rng.uniform(-0.01, 0.01)  # this car's own losses
     solar_phase = rng.uniform(0, math.tau)
-    first: dict[str, Any] = {STATUS: "CHARGING", TARGET: target}
+    first: dict[str, Any] = {
+        STATUS: "CHARGING",
+        CHARGING_STATUS: "CHARGINGACTIVE",
+        TARGET: target,
+    }
     if car.sends_capacity:
         first[SIZE_MAX] = car.usable_kwh
     power = profile.sends_power
@@ -314,6 +320,7 @@ def charge(
             timeline.messages.append((now, values))
     end: dict[str, Any] = {
         STATUS: "FINISHED_FULLY_CHARGED" if target >= 100 else "FINISHED_NOT_FULL",
+        CHARGING_STATUS: "CHARGINGENDED",
         TIME_TO_FULL: 0,
     }
     if power:

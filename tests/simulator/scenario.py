@@ -24,6 +24,8 @@ _GPS = "vehicle.cabin.infotainment.navigation.currentLocation."
 _CHG = "vehicle.drivetrain.electricEngine.charging."
 ODO = "vehicle.vehicle.travelledDistance"
 SOC = "vehicle.drivetrain.batteryManagement.header"
+DISPLAYED = "vehicle.powertrain.electric.battery.stateOfCharge.displayed"
+"""A Neue Klasse car's charge level (its only one)."""
 SOC_LEVEL = _CHG + "level"
 EV_RANGE = "vehicle.drivetrain.electricEngine.remainingElectricRange"
 TOTAL_RANGE = "vehicle.drivetrain.totalRemainingRange"
@@ -45,7 +47,7 @@ ROUTE = (
     (48.170_91, 11.561_82),
     HOME,
 )
-BATTERY_KWH = {"BEV": 105.2, "PHEV": 12.0}
+BATTERY_KWH = {"BEV": 105.2, "BEV_NK": 104.0, "PHEV": 12.0}
 KWH_PER_KM = 0.19
 KM_PER_SOC_BEV = 3.4  # 100 % ~ 340 km
 
@@ -129,6 +131,10 @@ class _Run:
             return float(value.value) * KM_PER_MILE
         return value.value
 
+    def soc(self) -> float:
+        """The charge level the car holds (a Neue Klasse car: the displayed one)."""
+        return float(self.get(SOC, None) or self.get(DISPLAYED, 0))
+
     async def send(self, values: dict[str, Any], *, live: bool = True) -> None:
         """Send values (distances given in km) as the car sends them."""
         values = to_wire(
@@ -160,11 +166,13 @@ class _Run:
     def soc_values(self, soc: float) -> dict[str, Any]:
         kind = self.vehicle.kind
         soc = round(max(0.0, min(soc, 100.0)), 1)
-        ev_range = round(soc * (KM_PER_SOC_BEV if kind == "BEV" else 0.55))
+        per_soc = KM_PER_SOC_BEV if kind in {"BEV", "BEV_NK"} else 0.55
+        ev_range = round(soc * per_soc)
         fuel_range = round(self.get(FUEL, 0) * 8.7) if kind == "PHEV" else 0
         return {
             SOC: soc,
             SOC_LEVEL: round(soc),
+            DISPLAYED: soc,  # sent by Neue Klasse cars only (see send)
             EV_RANGE: ev_range,
             "vehicle.drivetrain.electricEngine.kombiRemainingElectricRange": ev_range,
             TOTAL_RANGE: ev_range + fuel_range,
@@ -184,7 +192,7 @@ class _Run:
         length = route_length_km()
         ticks = max(int(step.seconds // step.tick), 1)
         odo = float(self.get(ODO))
-        soc = float(self.get(SOC, 0))
+        soc = self.soc()
         fuel = float(self.get(FUEL, 0))
         if self.get(PLUGGED, False) is True:
             # A car that drives is unplugged (never "moving" while plugged in).
@@ -234,9 +242,9 @@ class _Run:
 
     def end_soc(self) -> dict[str, Any]:
         """The charge level cars send when a trip or a charge ends."""
-        if not self.vehicle.electric or SOC not in self.vehicle.state:
+        if not self.vehicle.electric or not self.soc():
             return {}
-        return self.soc_values(float(self.get(SOC, 0)))
+        return self.soc_values(self.soc())
 
     async def park_lock(self, step: Step) -> None:
         await self.send(
@@ -276,8 +284,8 @@ class _Run:
         target = float(
             self.get("vehicle.powertrain.electric.battery.stateOfCharge.target", 100)
         )
-        soc = float(self.get(SOC, 0))
-        kw = 11.0 if self.vehicle.kind == "BEV" else 3.7
+        soc = self.soc()
+        kw = 11.0 if self.vehicle.kind in {"BEV", "BEV_NK"} else 3.7
         await self.send(
             {
                 _CHG + "hvStatus": "CHARGING",
@@ -306,7 +314,7 @@ class _Run:
         target = float(
             self.get("vehicle.powertrain.electric.battery.stateOfCharge.target", 100)
         )
-        full = float(self.get(SOC, 0)) >= target
+        full = self.soc() >= target
         await self.send(
             {
                 _CHG + "hvStatus": "FINISHED_FULLY_CHARGED"

@@ -22,7 +22,7 @@ VIN_BEV = "WBY00000000BEV001"
 VIN_PHEV = "WBA0000000PHEV002"
 VIN_SECONDARY = "WBA00000000SEC003"
 VIN_ID6 = "WBA00000000XD6004"
-VIN_NK = "WBA00000000NKL006"  # a Neue Klasse car (not in the default world)
+VIN_NK = "WBA00000000NKL006"  # a Neue Klasse iX3 (account C, with the MINI)
 # A MINI from a miles market (UK): distances in miles, its own account.
 GCID_C = "9f4a6182-3c5d-4e7f-a0b1-c2d3e4f5a6b7"
 CLIENT_C = "4e5f6071-8293-4dae-bf10-3b4c5d6e7f80"
@@ -247,6 +247,10 @@ class Mapping:
     vin: str
     mapping_type: str
     mapped_since: dt.datetime
+    streams: bool = True
+    """Whether the car streams to this account: always for PRIMARY; a SECONDARY
+    mapping streams when the car's owner shared it that way (reported), while
+    REST refuses it (CU-104)."""
 
 
 @dataclass
@@ -345,9 +349,9 @@ def initial_values(kind: str) -> dict[str, Any]:
         # A word outside the catalogue's list (observed on climate timers).
         _TIMER1 + "action": "deactive",
     }
-    if kind in {"BEV", "PHEV"}:
-        soc = 80.0 if kind == "BEV" else 65.0
-        rng = 360.0 if kind == "BEV" else 45.0
+    if kind in {"BEV", "PHEV", "BEV_NK"}:
+        soc = {"BEV": 80.0, "PHEV": 65.0}.get(kind, 70.0)
+        rng = {"BEV": 360.0, "PHEV": 45.0}.get(kind, 400.0)
         values |= {
             "vehicle.drivetrain.batteryManagement.header": soc,
             _CHG + "level": soc,
@@ -371,12 +375,12 @@ def initial_values(kind: str) -> dict[str, Any]:
             _PLUGGED: False,
         }
     if kind == "BEV_NK":
+        # The charge level only on stateOfCharge.displayed.
+        del values["vehicle.drivetrain.batteryManagement.header"]
+        del values[_CHG + "level"]
         values |= {
             DISPLAYED: 70.0,
-            _CHG + "hvStatus": "NOT_CHARGING",
-            "vehicle.powertrain.electric.battery.charging.power": 0,
             "vehicle.powertrain.electric.battery.stateOfCharge.target": 80,
-            "vehicle.drivetrain.electricEngine.kombiRemainingElectricRange": 400.0,
         }
     if kind in {"PHEV", "ICE_ID6"}:
         values |= {

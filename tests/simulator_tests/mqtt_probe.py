@@ -81,9 +81,9 @@ class Probe:
         self.client.loop_start()
         self.started = True
 
-    def subscribe(self, topic: str) -> None:
-        """Subscribe at QoS 0."""
-        self.client.subscribe(topic, 0)
+    def subscribe(self, topic: str, qos: int = 0) -> None:
+        """Subscribe (at QoS 0 unless told)."""
+        self.client.subscribe(topic, qos)
 
     def stop(self) -> None:
         """Disconnect and join paho's thread."""

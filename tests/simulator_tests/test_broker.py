@@ -68,10 +68,12 @@ async def test_valid_login_subscribes_and_receives(
     assert message["data"]["vehicle.isMoving"]["value"] == "asn_istrue"
     assert message["timestamp"].endswith("Z")
     assert "." in message["timestamp"]
-    # The SECONDARY vehicle never reaches this account's stream.
+    # The car shared to this account (SECONDARY) streams here too.
     assert (
-        await simulator.publish(VIN_SECONDARY, {"vehicle.isMoving": "asn_istrue"}) == 0
+        await simulator.publish(VIN_SECONDARY, {"vehicle.isMoving": "asn_istrue"}) == 1
     )
+    await wait_for(lambda: len(probe.messages) == 2)
+    assert probe.messages[1][0] == f"{GCID_A}/{VIN_SECONDARY}"
 
 
 @pytest.mark.parametrize("password", ["not-a-token", None])

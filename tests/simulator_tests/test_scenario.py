@@ -9,12 +9,23 @@ from typing import Any
 
 import pytest
 
-from tests.simulator import GCID_A, GCID_B, VIN_BEV, VIN_ID6, VIN_PHEV, Simulator, Step
+from tests.simulator import (
+    GCID_A,
+    GCID_B,
+    GCID_C,
+    VIN_BEV,
+    VIN_ID6,
+    VIN_NK,
+    VIN_PHEV,
+    Simulator,
+    Step,
+)
 from tests.simulator.market import stream_unit
 from tests.simulator.world import BUILTIN
 
 GPS = "vehicle.cabin.infotainment.navigation.currentLocation."
 SOC = "vehicle.drivetrain.batteryManagement.header"
+DISPLAYED = "vehicle.powertrain.electric.battery.stateOfCharge.displayed"
 ODO = "vehicle.vehicle.travelledDistance"
 
 
@@ -144,3 +155,18 @@ async def test_scenario_speaks_the_catalogue(simulator: Simulator) -> None:
         for value in values:
             if isinstance(value, str) and info.data_type in {"string", "boolean", "-"}:
                 assert value.lower() in words or not words, (name, value)
+
+
+async def test_neue_klasse_day(simulator: Simulator) -> None:
+    """The Neue Klasse car (default world, account C): its charge level on
+    stateOfCharge.displayed only, and the header's VIN fields empty."""
+    await simulator.run_scenario(VIN_NK, speed=20_000)
+    messages = _messages(simulator, GCID_C, VIN_NK)
+    assert len(messages) > 50
+    assert all(m["vin"] == "" and m["topic"] == "" for m in messages)
+    assert _series(messages, SOC) == []
+    level = _series(messages, DISPLAYED)
+    low = level.index(min(level))
+    assert 0 < low < len(level) - 1  # falls while driving, rises while charging
+    status = _series(messages, "vehicle.drivetrain.electricEngine.charging.status")
+    assert "CHARGINGACTIVE" in status

@@ -7,7 +7,8 @@ failures, and tells another client taking the account's stream from a
 flapping connection (:mod:`.stream_contest` reads the broker's refusals and
 drops; a flapping connection is retried within 20 s at most). It swaps
 only to a newer id token (else it keeps the connection), and waits a moment
-after its own disconnect, as BMW's broker still holds the old session.
+after its own disconnect, as BMW's broker still holds the old session. It
+never offers an id token a session already used (:mod:`.stream_tokens`).
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ from .stream_contest import (
     evicted_delay,
     swap_delay,
 )
+from .stream_tokens import UnspentTokens
 
 __all__ = [
     "EVICTED_MESSAGE",
@@ -106,7 +108,7 @@ class CarDataStream:
                 so a file replaced in place is read at the next connection.
         """
         self._config = config
-        self._tokens = tokens
+        self._tokens = UnspentTokens(tokens)
         self._on_message = on_message
         self._on_state = on_state
         self._ssl_context = ssl_context
@@ -229,7 +231,7 @@ class CarDataStream:
                     self.swapping = False
                     await self._after_failure(fail)
                     continue
-                token = ended.token
+                token = self._tokens.unspent(ended.token)
                 if ended.stable:
                     self._failures = 0
                     self._contest.stable()
@@ -483,6 +485,7 @@ class CarDataStream:
                     )
         finally:
             watch.close()
+            self._tokens.spend(token[0])
 
     def _new_token_event(self) -> asyncio.Future[None]:
         if self._token_event is not None:

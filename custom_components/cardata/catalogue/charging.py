@@ -8,8 +8,9 @@ disagree about a charge.
 Charging: the high-voltage status says ``CHARGING`` and the power (when one
 is known for this charge) is above zero; without a status, a power above
 zero alone. ``charging.status`` (BMW's second status word, sent next to
-``hvStatus`` by real cars) is not read: one charge is one change of this
-rule, however many of its words arrive.
+``hvStatus`` by real cars) stands in only for a car that sends no
+``hvStatus`` (``CHARGINGACTIVE`` is charging): one charge is one change of
+this rule, however many of its words arrive.
 
 Plugged in: the newest of the plug descriptors the car sends (ties go to the
 first of :data:`PLUG_DESCRIPTORS`); a word that says neither (``INVALID``)
@@ -29,6 +30,8 @@ from .descriptors import describe
 _CHG: Final = "vehicle.drivetrain.electricEngine.charging."
 _BATT: Final = "vehicle.powertrain.electric.battery."
 HV_STATUS: Final = _CHG + "hvStatus"
+CHARGE_STATUS: Final = _CHG + "status"
+"""BMW's second status word; read only when a car sends no ``hvStatus``."""
 POWER: Final = _BATT + "charging.power"
 METHOD: Final = _CHG + "method"
 PHASES: Final = _CHG + "phaseNumber"
@@ -44,7 +47,7 @@ SOC_SOURCES: Final = (HEADER, LEVEL, DISPLAYED, TRIP_END_SOC)
 REASON_END: Final = _CHG + "reasonChargingEnd"
 """Why the last charge ended, in BMW's words (see :mod:`..activity.reasons`)."""
 CHARGING_INPUTS: Final = frozenset(
-    {HV_STATUS, POWER, METHOD, PHASES, AMPERE, VOLTAGE, DC_PORT}
+    {HV_STATUS, CHARGE_STATUS, POWER, METHOD, PHASES, AMPERE, VOLTAGE, DC_PORT}
 )
 """Every descriptor :func:`is_charging` reads."""
 PLUG_DESCRIPTORS: Final = (
@@ -93,6 +96,19 @@ def is_dc(values: Mapping[str, object]) -> bool:
     return word(values.get(DC_PORT)) == "CONNECTED" or "DC" in word(values.get(METHOD))
 
 
+def status_descriptor(values: Mapping[str, object]) -> str:
+    """The status descriptor the rule reads: ``hvStatus``, else the other."""
+    return HV_STATUS if word(values.get(HV_STATUS)) else CHARGE_STATUS
+
+
+def status_word(values: Mapping[str, object]) -> str:
+    """The charging status in ``hvStatus``'s words ("" for none)."""
+    if status := word(values.get(HV_STATUS)):
+        return status
+    status = word(values.get(CHARGE_STATUS))
+    return "CHARGING" if status == "CHARGINGACTIVE" else status
+
+
 def _this_charge(
     name: str, values: Mapping[str, object], stamps: Mapping[str, datetime]
 ) -> bool:
@@ -102,9 +118,9 @@ def _this_charge(
     the last charge, or read at set-up) says nothing about this one; a value
     may lead the status by :data:`STATUS_LEAD` in the same burst.
     """
-    started = stamps.get(HV_STATUS)
+    started = stamps.get(status_descriptor(values))
     at = stamps.get(name)
-    if started is None or at is None or word(values.get(HV_STATUS)) != "CHARGING":
+    if started is None or at is None or status_word(values) != "CHARGING":
         return True
     return at >= started - STATUS_LEAD
 
@@ -127,13 +143,13 @@ def charging_watts(
     return phases * amps * volts
 
 
-def charging_by_status(hv_status: object, watts: float | None) -> bool:
-    """Whether the car charges, by its high-voltage status and power.
+def charging_by_status(status: object, watts: float | None) -> bool:
+    """Whether the car charges, by its status (:func:`status_word`) and power.
 
     Status ``CHARGING`` with a power above zero (or none known for this
     charge); without a status, a power above zero.
     """
-    if status := word(hv_status):
+    if status := word(status):
         return status == "CHARGING" and (watts is None or watts > 0)
     return watts is not None and watts > 0
 
@@ -141,7 +157,7 @@ def charging_by_status(hv_status: object, watts: float | None) -> bool:
 def is_charging(values: Mapping[str, object], stamps: Mapping[str, datetime]) -> bool:
     """Whether the car charges now, from its held values and their BMW times."""
     watts = charging_watts(values, stamps, dc=is_dc(values))
-    return charging_by_status(values.get(HV_STATUS), watts)
+    return charging_by_status(status_word(values), watts)
 
 
 def plug_state(value: object, descriptor: str) -> bool | None:

@@ -181,6 +181,16 @@ def async_sync_secondary_vehicles(
 
 
 @callback
+def async_clear_secondary_vehicle(
+    hass: HomeAssistant, entry: ConfigEntry, vin: str
+) -> None:
+    """The shared vehicle streams to the account: it is shown, no issue."""
+    ir.async_delete_issue(
+        hass, DOMAIN, issue_id(SECONDARY, entry.entry_id, vin_suffix(vin))
+    )
+
+
+@callback
 def async_sync_removed_vehicles(
     hass: HomeAssistant, entry: ConfigEntry, vins: list[str]
 ) -> None:

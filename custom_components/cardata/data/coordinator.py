@@ -31,7 +31,7 @@ from homeassistant.helpers import device_registry as dr, entity_registry as er
 from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.util import dt as dt_util
 
-from ..api.vin import VIN_RE
+from ..api.vin import VIN_RE, maker
 from ..auth.token_manager import TokenManager
 from ..catalogue.value_check import ValueCheck
 from ..common.listeners import KeyedListeners, Listeners
@@ -169,6 +169,7 @@ class CarDataCoordinator:
             Listeners()
         )
         self._failed: set[tuple[int, str]] = set()
+        self._shared: set[str] = set()
         self._load_registries()
 
     # ------------------------------------------------------------------ restore
@@ -204,6 +205,22 @@ class CarDataCoordinator:
             return None
         return vehicle.descriptors.get(descriptor)
 
+    def shared(self, vin: str) -> bool:
+        """Whether the vehicle is only shared with the account (SECONDARY).
+
+        Such a car is shown from its stream and never asked over REST (BMW
+        refuses it).
+        """
+        return vin in self._shared
+
+    @callback
+    def set_shared(self, vin: str, *, shared: bool) -> None:
+        """Mark a vehicle as shared with the account, or as its own."""
+        if shared:
+            self._shared.add(vin)
+        else:
+            self._shared.discard(vin)
+
     def last_received(self, vin: str) -> datetime | None:
         """Return BMW's newest timestamp of any value of the vehicle, if any.
 
@@ -216,12 +233,13 @@ class CarDataCoordinator:
     def device_info(self, vin: str) -> DeviceInfo:
         """Return the DeviceInfo of a vehicle (one device per VIN)."""
         fields = self.vehicles[vin].device_fields if vin in self.vehicles else {}
-        # Named by brand (basicData): "MINI 1234". Existing entity ids stay;
-        # only entities created later take the new name into their ids.
-        brand = fields.get("manufacturer") or MANUFACTURER
+        # Named by brand (basicData, else the VIN's maker code): "MINI 1234".
+        # Existing entity ids stay; only entities created later take the new
+        # name into their ids.
+        brand = fields.get("manufacturer") or maker(vin)
         info = DeviceInfo(
             identifiers={(DOMAIN, vin)},
-            manufacturer=MANUFACTURER,
+            manufacturer=maker(vin),
             name=f"{brand} {vin[-4:]}",
             serial_number=vin,
         )
@@ -388,7 +406,7 @@ class CarDataCoordinator:
         held = vehicle.device_fields
         if (brand := clean.get("manufacturer")) and "name" not in clean:
             # Our default name follows the brand; any other name is kept.
-            default = f"{held.get('manufacturer') or MANUFACTURER} {vin[-4:]}"
+            default = f"{held.get('manufacturer') or maker(vin)} {vin[-4:]}"
             if held.get("name", default) == default:
                 clean["name"] = f"{brand} {vin[-4:]}"
         vehicle.device_fields.update(clean)

@@ -49,8 +49,11 @@ each window, so once the car is silent the shown time is exact again.
 def vehicle_diagnostic_entities(
     coordinator: CarDataCoordinator, vin: str
 ) -> list[Entity]:
-    """Return the per-vehicle diagnostic sensors."""
-    return [LastDataReceivedSensor(coordinator, vin)]
+    """Return the per-vehicle diagnostic sensors (access: shared cars only)."""
+    entities: list[Entity] = [LastDataReceivedSensor(coordinator, vin)]
+    if coordinator.shared(vin):
+        entities.append(AccessSensor(coordinator, vin))
+    return entities
 
 
 def account_entities(
@@ -58,6 +61,31 @@ def account_entities(
 ) -> list[Entity]:
     """Return the per-account diagnostic sensors."""
     return [StreamStateSensor(entry, stream), TokenExpirySensor(entry, tokens)]
+
+
+class AccessSensor(CarDataEntity, SensorEntity):
+    """How the account has the vehicle: shared with it (a SECONDARY mapping).
+
+    The note on a shared car's device page (a diagnostic sensor, translated):
+    its values come from its stream only; BMW answers no REST call for it.
+    The device's own fields (model, hardware) are BMW's facts and a name is
+    the owner's to change, so none of them carries the note.
+    """
+
+    _attr_translation_key = "access"
+    _attr_device_class = SensorDeviceClass.ENUM
+    _attr_entity_category = EntityCategory.DIAGNOSTIC
+
+    def __init__(self, coordinator: CarDataCoordinator, vin: str) -> None:
+        """Bind to the vehicle."""
+        super().__init__(coordinator, vin)
+        self._attr_unique_id = f"{vin}_access"
+        self._attr_options = ["primary_user", "shared"]
+
+    @property
+    def native_value(self) -> str:
+        """Shared, or the account's own car (the mappings changed since)."""
+        return "shared" if self.coordinator.shared(self.vin) else "primary_user"
 
 
 class LastDataReceivedSensor(CarDataEntity, RestoreSensor):

@@ -105,6 +105,8 @@ class EndPoller:
     def _why_not(self, vin: str, ended_at: datetime, *, trip: bool) -> str | None:
         """Why no poll is needed or allowed now; ``None`` when it is."""
         entry = self.entry
+        if self.rest.coordinator.shared(vin):
+            return "shared"  # BMW refuses REST calls for a shared car
         feed = self._feed(vin)
         if feed.source is not None:
             state = self.rest.coordinator.get(vin, feed.source)

@@ -152,7 +152,13 @@ class ResetLearningButton(_PredictionEntity, ButtonEntity):
 
 
 class UsableCapacityNumber(_PredictionEntity, RestoreNumber):
-    """Usable battery capacity the owner sets when BMW sends none."""
+    """Usable battery capacity: BMW's until the owner sets their own.
+
+    It shows what the prediction uses: the owner's value once set (kept in
+    the hub's store), else what the car streams (``batterySizeMax``,
+    ``hvsMaxEnergyAbsolute``), else basicData's nominal capacity; "unknown"
+    only when BMW gives none.
+    """
 
     _attr_entity_category = EntityCategory.CONFIG
     _attr_device_class = NumberDeviceClass.ENERGY_STORAGE
@@ -168,14 +174,33 @@ class UsableCapacityNumber(_PredictionEntity, RestoreNumber):
         self._attr_native_value = None
 
     async def async_added_to_hass(self) -> None:
-        """Restore the owner's value."""
+        """Show the capacity in use, then follow the hub.
+
+        Before this version the number held only the owner's value and the
+        hub's store did not: a restored value is the owner's then (unless it
+        is BMW's value anyway).
+        """
         await super().async_added_to_hass()
-        if (data := await self.async_get_last_number_data()) is not None:
-            self._attr_native_value = data.native_value
-            self.hub.set_owner_capacity(self.vin, data.native_value)
+        hub, vin = self.hub, self.vin
+        if (
+            not hub.owner_known(vin)
+            and (data := await self.async_get_last_number_data()) is not None
+            and data.native_value is not None
+            and data.native_value != hub.capacity(vin)[0]
+        ):
+            hub.set_owner_capacity(vin, data.native_value)
+        self.async_on_remove(hub.async_add_listener(vin, self._handle_update))
+        self._attr_native_value = hub.capacity(vin)[0]
+
+    @callback
+    def _handle_update(self) -> None:
+        value = self.hub.capacity(self.vin)[0]
+        if value != self._attr_native_value:
+            self._attr_native_value = value
+            self.async_write_ha_state()
 
     async def async_set_native_value(self, value: float) -> None:
-        """Take the owner's value."""
-        self._attr_native_value = value
+        """Take the owner's value (it wins over BMW's from now on)."""
         self.hub.set_owner_capacity(self.vin, value)
+        self._attr_native_value = self.hub.capacity(self.vin)[0]
         self.async_write_ha_state()

@@ -3,8 +3,8 @@
 The hub follows the coordinator for the descriptors the prediction needs
 (:data:`.inputs.WATCHED`), feeds each vehicle's :class:`.inputs.VehicleFeed`,
 keeps what was learned in a ``Store`` per entry (vehicles only as a hash of
-their VIN), resolves the usable capacity (what BMW sends, else basicData,
-else the owner's number entity) and hands charge and trip ends to the
+their VIN), resolves the usable capacity (the owner's number entity once
+set, else what BMW sends, else basicData) and hands charge and trip ends to the
 :class:`.end_poll.EndPoller`. Entities subscribe per vehicle.
 """
 
@@ -29,7 +29,7 @@ from ..const import DOMAIN
 from ..data.coordinator import CarDataCoordinator
 from ..rest.bootstrap import RestContext
 from .end_poll import EndPoller
-from .inputs import WATCHED, Event, VehicleFeed, usable_capacity
+from .inputs import CAPACITIES, WATCHED, Event, VehicleFeed, usable_capacity
 from .model import VehicleLearning, VehiclePredictor
 
 STORAGE_VERSION: Final = 1
@@ -60,6 +60,8 @@ class PredictionHub:
         self.feeds: dict[str, VehicleFeed] = {}
         self.basic_capacity: dict[str, float] = {}
         self.owner_capacity: dict[str, float] = {}
+        self._owner_stored: set[str] = set()
+        """Vehicles whose store says what the owner set (or that it is nothing)."""
         self.end_poller = EndPoller(rest, self.feed, self.save)
         self._stored: dict[str, Any] = {}
         self._store: Store[dict[str, Any]] = Store(
@@ -101,6 +103,7 @@ class PredictionHub:
             vehicles[vehicle_key(vin)] = {
                 "learning": feed.predictor.learning.to_dict(),
                 "basic_capacity": self.basic_capacity.get(vin),
+                "owner_capacity": self.owner_capacity.get(vin),
                 "end_polls": self.end_poller.stored(vin),
             }
         return {"vehicles": vehicles}
@@ -120,6 +123,10 @@ class PredictionHub:
             feed = self.feeds[vin] = VehicleFeed(VehiclePredictor(learning))
             if (kwh := usable_capacity(stored.get("basic_capacity"))) is not None:
                 self.basic_capacity[vin] = kwh
+            if "owner_capacity" in stored:
+                self._owner_stored.add(vin)
+                if (kwh := usable_capacity(stored["owner_capacity"])) is not None:
+                    self.owner_capacity[vin] = kwh
             self.end_poller.load(vin, stored.get("end_polls"))
             self._update_capacity(vin)
         return feed
@@ -139,15 +146,24 @@ class PredictionHub:
         return [vin for vin in coordinator.vehicles if self.electric(vin)]
 
     def capacity(self, vin: str) -> tuple[float | None, str | None]:
-        """Usable capacity in kWh and where it comes from."""
+        """Usable capacity in kWh and where it comes from.
+
+        The owner's own value wins once set; else what the car sends, else
+        basicData's nominal capacity.
+        """
+        if (kwh := self.owner_capacity.get(vin)) is not None:
+            return kwh, "owner"
         feed = self.feeds.get(vin)
         if feed is not None and feed.reported_capacity is not None:
             return feed.reported_capacity, "vehicle"
         if (kwh := self.basic_capacity.get(vin)) is not None:
             return kwh, "basic_data"
-        if (kwh := self.owner_capacity.get(vin)) is not None:
-            return kwh, "owner"
         return None, None
+
+    def owner_known(self, vin: str) -> bool:
+        """Whether the store says what the owner set (this version wrote it)."""
+        self.feed(vin)
+        return vin in self._owner_stored
 
     @callback
     def on_basic_data(self, vin: str, basic: BasicData) -> None:
@@ -175,7 +191,9 @@ class PredictionHub:
         else:
             self.owner_capacity[vin] = value
         self.feed(vin)
+        self._owner_stored.add(vin)
         self._update_capacity(vin)
+        self.save()
         self._notify(vin)
 
     def _update_capacity(self, vin: str) -> None:
@@ -265,7 +283,7 @@ class PredictionHub:
         teaches = name in SOC_SOURCES
         before = feed.predictor.learning.stored() if teaches else None
         event = feed.apply(name, state.value, state.effective_timestamp)
-        if name in SOC_SOURCES or feed.reported_capacity != feed.predictor.capacity_kwh:
+        if name in SOC_SOURCES or name in CAPACITIES:
             self._update_capacity(vin)
         if event in (Event.CHARGE_END, Event.TRIP_END):
             self.end_poller.schedule(

@@ -6,7 +6,9 @@ current x voltage, odometer, range) and turns it into calls of a
 :class:`.model.VehiclePredictor`. It reports the events the integration acts
 on: a real charge level arrived, a charge ended, a trip ended.
 
-The charge level comes from the best descriptor the vehicle actually sends:
+Charging is told by ``charging.hvStatus`` and, on cars that send only that
+one, ``charging.status``. The charge level comes from the best descriptor the
+vehicle actually sends:
 ``batteryManagement.header`` on most cars, ``charging.level`` (BMW's own
 prediction) on some, ``stateOfCharge.displayed`` on Neue Klasse cars, and the
 trip-end ``hvSoc`` as a last resort. While a charge runs, a lesser descriptor
@@ -22,6 +24,7 @@ from typing import Final
 
 from ..catalogue.charging import (
     AMPERE,
+    CHARGE_STATUS,
     DC_PORT,
     HV_STATUS,
     METHOD,
@@ -33,6 +36,7 @@ from ..catalogue.charging import (
     charging_watts,
     is_dc,
     number,
+    status_word,
     word,
 )
 from .model import VehiclePredictor
@@ -58,6 +62,7 @@ WATCHED: Final = frozenset(
         POWER,
         TARGET,
         STATUS,
+        CHARGE_STATUS,
         METHOD,
         PHASES,
         AMPERE,
@@ -142,7 +147,8 @@ class VehicleFeed:
         predictor = self.predictor
         if name in CAPACITIES:
             if (kwh := usable_capacity(value)) is not None:
-                # What the car says beats basicData and the owner's number.
+                # What the car says beats basicData; the hub puts the owner's
+                # number before it right after (PredictionHub.capacity).
                 self.reported_capacity = predictor.capacity_kwh = kwh
         elif name == TARGET:
             target = number(value)
@@ -232,9 +238,18 @@ class VehicleFeed:
         watts = charging_watts(values, self.stamps, dc=dc)
         if watts is not None:
             self.has_power = True
-        active = charging_by_status(values.get(STATUS), watts)
+        active = charging_by_status(status_word(values), watts)
         was = predictor.charging
-        if name in (STATUS, POWER, AMPERE, VOLTAGE, PHASES, METHOD, DC_PORT):
+        if name in (
+            STATUS,
+            CHARGE_STATUS,
+            POWER,
+            AMPERE,
+            VOLTAGE,
+            PHASES,
+            METHOD,
+            DC_PORT,
+        ):
             if watts is not None and (active or was):
                 predictor.set_power(watts if active else 0.0, at)
             predictor.set_charging(active, at, dc=dc)

@@ -285,8 +285,14 @@ async def async_bootstrap(
         record.set_mappings(mappings)
         record.mappings_checked_at = dt_util.utcnow()
         on_mappings(mappings)
-        async_sync_secondary_vehicles(
-            rest.hass, rest.entry, [m.vin for m in mappings if not m.is_primary]
+        async_sync_secondary_vehicles(  # not for shared cars already streaming
+            rest.hass,
+            rest.entry,
+            [
+                m.vin
+                for m in mappings
+                if not m.is_primary and not coordinator.shared(m.vin)
+            ],
         )
         for vin in record.primary:
             try:

@@ -130,7 +130,10 @@ async def async_fetch_daily_extras(
 ) -> int:
     """Fetch the enabled extras that are due (at most once a day each)."""
     planner, api = rest.planner, rest.api
-    vins = [v for v in rest.coordinator.vehicles if VIN_RE.match(v)]
+    coordinator = rest.coordinator
+    vins = [
+        v for v in coordinator.vehicles if VIN_RE.match(v) and not coordinator.shared(v)
+    ]
     fetched = 0
     for vin in vins:
         for kind, option in (

@@ -1,11 +1,14 @@
-"""Which stream messages may reach the coordinator: the account's own cars only.
+"""Which stream messages may reach the coordinator: the account's cars only.
 
 The stream owner hands every parsed message to :meth:`VinGate.async_route`
 (the parser has already routed it by the VIN of its MQTT topic and dropped a
 body naming another car). The gate passes it on only when BMW's vehicle
-mappings list the VIN as a PRIMARY vehicle of the account:
+mappings list the VIN for the account:
 
-* a SECONDARY vehicle (the account only uses it) never gets a device;
+* a PRIMARY vehicle is the account's own;
+* a SECONDARY vehicle (shared with the account) that streams to it is shown
+  from what it sends, marked as shared in the coordinator, so nothing asks
+  BMW's REST API about it (BMW refuses); its "secondary user" repair goes;
 * a VIN the mappings do not list creates nothing; its latest messages are
   held (bounded) while the mappings are read again, at most once a day for
   this and through the quota planner, and are applied if BMW confirms it;
@@ -13,8 +16,8 @@ mappings list the VIN as a PRIMARY vehicle of the account:
   cars that already have a device keep receiving values.
 
 Whenever the mappings are known, devices of VINs the mappings never listed
-as primary (phantoms created by earlier versions from foreign, unknown or
-secondary VINs) are removed with their entities. A vehicle that was once
+(phantoms created by earlier versions from foreign or unknown VINs) are
+removed with their entities. A vehicle that was once
 confirmed and is no longer mapped stays: :mod:`.vehicle_sync` raises a repair
 issue for it, and the owner decides.
 
@@ -38,6 +41,7 @@ from homeassistant.util import dt as dt_util
 from ..api import ApiError, CarDataApi, CarDataConnectionError, VehicleMapping
 from ..api.parser import DropLog
 from ..api.vin import VIN_RE
+from ..common.issues import async_clear_secondary_vehicle
 from ..const import DOMAIN, LOGGER
 from ..data.coordinator import CarDataCoordinator
 from ..data.value_store import vin_key
@@ -61,7 +65,7 @@ KEYS_KEPT: Final = 32
 
 
 class VinGate:
-    """Let only the account's primary vehicles through (see the module docstring)."""
+    """Let only the account's vehicles through (see the module docstring)."""
 
     def __init__(
         self,
@@ -116,6 +120,7 @@ class VinGate:
             confirmed = data.get("confirmed", [])
             self.confirmed = {str(k) for k in confirmed} | self.primary
         if self.primary is not None:
+            self._mark_shared()
             self._remove_phantoms()
             return
         record = VehicleRecord(self.hass, self.entry.entry_id)
@@ -146,14 +151,14 @@ class VinGate:
 
     @callback
     def async_route(self, message: StreamMessage) -> None:
-        """Apply ``message`` if its VIN is a primary vehicle of the account."""
+        """Apply ``message`` if its VIN is a vehicle of the account."""
         vin = message.vin
         key = self._key(vin)
         if self.primary is not None and key in self.primary:
             self.coordinator.async_apply_message(message)
             return
         if key in self.secondary:
-            self._drop("secondary_vehicle")
+            self._apply_shared(message)
             return
         if self.primary is None and vin in self.coordinator.vehicles:
             # Not read yet; a car with a device keeps its values meanwhile.
@@ -161,6 +166,19 @@ class VinGate:
             return
         self._hold(message)
         self._schedule_read()
+
+    def _apply_shared(self, message: StreamMessage) -> None:
+        """A vehicle shared with the account streams: show it, marked shared."""
+        vin = message.vin
+        if not self.coordinator.shared(vin):
+            self.coordinator.set_shared(vin, shared=True)
+            async_clear_secondary_vehicle(self.hass, self.entry, vin)
+        self.coordinator.async_apply_message(message)
+
+    def _mark_shared(self) -> None:
+        """Mark the vehicles with a device by what the mappings said."""
+        for vin in self.coordinator.vehicles:
+            self.coordinator.set_shared(vin, shared=self._key(vin) in self.secondary)
 
     def _drop(self, reason: str) -> None:
         self.dropped[reason] += 1
@@ -188,12 +206,16 @@ class VinGate:
         self.confirmed |= primary
         self._dirty = True
         self._store.async_delay_save(self._data, 1)
+        self._mark_shared()
         self._remove_phantoms()
         held, self.held = self.held, {}
         for vin, queue in held.items():
-            if self._key(vin) in primary:
-                for message in queue:
+            key = self._key(vin)
+            for message in queue:
+                if key in primary:
                     self.coordinator.async_apply_message(message)
+                elif key in self.secondary:
+                    self._apply_shared(message)
 
     def _schedule_read(self) -> None:
         if self._bootstrap_pending or (
@@ -228,14 +250,14 @@ class VinGate:
 
     # ---------------------------------------------------------------- cleanup
     def _remove_phantoms(self) -> None:
-        """Remove devices (and their entities) of VINs never confirmed.
+        """Remove devices (and their entities) of VINs never confirmed or shared.
 
         A vehicle the mappings once listed and no longer do is left to
         :mod:`.vehicle_sync`, which asks the owner with a repair issue.
         """
         if self.primary is None:  # pragma: no cover - callers check
             return
-        primary = self.primary | self.confirmed
+        primary = self.primary | self.confirmed | self.secondary
         entry_id = self.entry.entry_id
         for device in async_vehicle_devices(self.hass, entry_id):
             vins = [

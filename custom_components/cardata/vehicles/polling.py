@@ -91,7 +91,7 @@ class Poller:
         return {
             vin: VehicleActivity(last_message=vehicle.last_received_at)
             for vin, vehicle in coordinator.vehicles.items()
-            if VIN_RE.match(vin)
+            if VIN_RE.match(vin) and not coordinator.shared(vin)  # BMW refuses them
         }
 
     async def async_poll_due(self) -> int:

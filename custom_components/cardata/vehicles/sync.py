@@ -10,7 +10,9 @@ or when the owner asks (Fetch now, the mappings action). What the mappings say:
 - a vehicle of the integration that is no longer mapped to the account gets a
   repair issue; confirming it removes the vehicle with its entities
   (stale devices);
-- a vehicle the account is only a secondary user of gets its own issue;
+- a vehicle the account is only a secondary user of gets its own issue,
+  unless it streams to the account (then it is shown, marked as shared, and
+  never asked over REST: see :mod:`.gate`);
 - a mapped vehicle without its model (first seen on the stream, or its
   basicData failed before) gets its basicData once (dynamic devices). A
   vehicle that appears at run time is asked for its basicData right away.
@@ -67,12 +69,14 @@ async def async_apply_mappings(
     hass, entry = rest.hass, rest.entry
     mappings = list(mappings)
     primary = {m.vin for m in mappings if m.is_primary}
+    secondary = {m.vin for m in mappings if not m.is_primary} - primary
+    shown = rest.coordinator.vehicles
     async_sync_secondary_vehicles(
-        hass, entry, [m.vin for m in mappings if not m.is_primary]
+        hass, entry, sorted(vin for vin in secondary if vin not in shown)
     )
-    known = [v for v in rest.coordinator.vehicles if VIN_RE.match(v)]
+    known = [v for v in shown if VIN_RE.match(v)]
     async_sync_removed_vehicles(
-        hass, entry, [vin for vin in known if vin not in primary]
+        hass, entry, [vin for vin in known if vin not in primary | secondary]
     )
     for vin in sorted(primary):
         if _needs_basic_data(rest, vin):
@@ -108,6 +112,8 @@ class VehicleSync:
         """A vehicle appeared at run time: ask for its basicData once."""
         if not VIN_RE.match(vin) or vin in self._asked or not self.record.done:
             return  # the first set-up asks for every vehicle itself
+        if self.rest.coordinator.shared(vin):
+            return  # BMW refuses REST calls for a shared car
         if not _needs_basic_data(self.rest, vin):
             return
         self._asked.add(vin)
@@ -127,7 +133,7 @@ class VehicleSync:
         return any(
             now - (vehicle.last_received_at or since) >= SILENT_FOR
             for vin, vehicle in vehicles.items()
-            if VIN_RE.match(vin)
+            if VIN_RE.match(vin) and not self.rest.coordinator.shared(vin)
         )
 
     async def async_check(self, kind: CallKind = CallKind.SCHEDULED) -> bool:

@@ -26,7 +26,11 @@ export const SECTIONS = [
 
 // Role -> translation keys of the vehicle's entities, best first.
 export const ROLES = {
-  soc: ["drivetrain_battery_management_header", "charging_level"],
+  soc: [
+    "drivetrain_battery_management_header",
+    "charging_level",
+    "battery_state_of_charge_displayed",
+  ],
   soc_predicted: ["predicted_soc"],
   soc_target: ["battery_state_of_charge_target"],
   range_electric: [
@@ -35,7 +39,7 @@ export const ROLES = {
   ],
   range_fuel: ["drivetrain_last_remaining_range"],
   range_total: ["drivetrain_total_remaining_range"],
-  charging_state: ["charging_hv_status"],
+  charging_state: ["charging_hv_status", "charging_status"],
   charging_power: ["battery_charging_power"],
   charging_time: ["charging_time_to_fully_charged"],
   plugged: ["charging_port_any_position_is_plugged"],
