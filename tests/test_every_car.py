@@ -19,8 +19,8 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
 import pytest
 
-from custom_components.cardata.const import DOMAIN
 from custom_components.cardata.catalogue.charging import DISPLAYED
+from custom_components.cardata.const import DOMAIN
 from tests.entity_helpers import SOC, device_for, entity_id, make_entry, setup_entry
 from tests.simulator import CLIENT_C, GCID_C, VIN_NK, Simulator
 from tests.waiting import wait_for
