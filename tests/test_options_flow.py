@@ -9,6 +9,7 @@ import re
 
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.helpers import device_registry as dr
 
 from custom_components.cardata.api import StreamState, TelematicValue
 from custom_components.cardata.common.display import local_time
@@ -22,7 +23,11 @@ from custom_components.cardata.common.settings import (
     poll_settings,
 )
 from custom_components.cardata.const import CONF_CONTAINER_ID
-from custom_components.cardata.flows.answers import SHOWN_VALUES, telematic_lines
+from custom_components.cardata.flows.answers import (
+    SHOWN_VALUES,
+    Shown,
+    telematic_lines,
+)
 from custom_components.cardata.rest.quota_policy import CallKind
 from tests.rest_helpers import make_entry, planner, setup_rest, sim_calls
 from tests.simulator import GCID_A, VIN_BEV
@@ -223,8 +228,15 @@ async def test_fetch_now_shows_what_came_back(hass: HomeAssistant, simulator) ->
     values = [line for line in text.splitlines() if line.startswith("- ")]
     assert values
     assert len(values) <= 2 * (SHOWN_VALUES + 1)
-    # Values are named as their entities are (in Home Assistant's language).
-    assert "- Battery charge level: " in text
+    # Cars are named as their devices are, not by a VIN tail.
+    devices = dr.async_entries_for_config_entry(dr.async_get(hass), entry.entry_id)
+    cars = [d.name for d in devices if d.serial_number]
+    assert cars
+    assert all(f"**{car}** · telematicData" in text for car in cars)
+    assert not re.search(r"\*\*….*\*\* · (telematicData|basicData)", text)
+    # Values are named and shown as their entities are (in Home Assistant's
+    # language and the owner's units).
+    assert re.search(r"- Battery charge level: \d+ %", text)
     assert "batteryManagement.header" not in text
     assert "None" not in text  # unsupported descriptors are left out
     assert result["description_placeholders"]["shown"] == str(SHOWN_VALUES)
@@ -302,5 +314,6 @@ def test_fetch_lines_with_two_entities_of_one_name() -> None:
         "vehicle.a": TelematicValue("1", None, None),
         "vehicle.b": TelematicValue("2", None, None),
     }
-    lines = telematic_lines(VIN_BEV, values, {"vehicle.a": "Door", "vehicle.b": "Door"})
-    assert lines[1:] == ["- Door: 1", "- Door: 2"]
+    shown = {"vehicle.a": Shown("Door", "Open"), "vehicle.b": Shown("Door", "Closed")}
+    lines = telematic_lines("iX", values, shown)
+    assert lines == ["**iX** · telematicData: 2", "- Door: Open", "- Door: Closed"]

@@ -70,9 +70,10 @@ from ..rest.quota_policy import CallKind
 from ..runtime.data import CarDataConfigEntry
 from .answers import (
     SHOWN_VALUES,
+    async_shown_values,
     basic_lines,
+    car_name,
     describe_error,
-    entity_names,
     mapping_lines,
     telematic_lines,
 )
@@ -369,19 +370,22 @@ class CarDataOptionsFlow(OptionsFlowWithReload):
         if "mappings" in items:
             mappings = await planner.async_call(CallKind.USER, api.get_mappings)
             await runtime.poller.sync.async_mappings_read(mappings, CallKind.USER)
-            lines.extend(mapping_lines(mappings))
+            lines.extend(mapping_lines(self.hass, entry.entry_id, mappings))
         for vin in vins:
+            car = car_name(self.hass, entry.entry_id, vin)
             if "basic_data" in items:
                 basic = await planner.async_call(
                     CallKind.USER, partial(api.get_basic_data, vin)
                 )
                 coordinator.set_device_info(vin, **device_fields(basic))
-                lines.extend(basic_lines(vin, basic))
+                lines.extend(
+                    basic_lines(car_name(self.hass, entry.entry_id, vin), basic)
+                )
             if "telematic_data" in items:
                 values = await async_fetch_telematic(runtime.rest, vin, CallKind.USER)
                 values = values or {}
-                names = entity_names(self.hass, vin, values)
-                lines.extend(telematic_lines(vin, values, names))
+                shown = await async_shown_values(self.hass, vin, values)
+                lines.extend(telematic_lines(car, values, shown))
         return lines or ["-"]
 
 
