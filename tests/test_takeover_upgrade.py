@@ -57,6 +57,7 @@ from custom_components.cardata.upgrade.followup import (
     old_words,
 )
 from custom_components.cardata.vehicles.gate import vin_key
+from custom_components.cardata.vehicles.title import CONF_TITLE_SET
 from tests.entity_helpers import entry_data, quiet_recorder
 from tests.mosquitto import Broker, mosquitto
 from tests.simulator import GCID_A, VIN_BEV, Simulator
@@ -525,7 +526,8 @@ async def test_entry_of_version_2_1_loses_nothing(
         CarDataConfigFlow.VERSION,
         CarDataConfigFlow.MINOR_VERSION,
     )
-    assert entry.data == {
+    # Besides the title this integration set (vehicles/title.py).
+    assert {k: v for k, v in entry.data.items() if k != CONF_TITLE_SET} == {
         **{k: v for k, v in before.items() if k != FOLLOWUP_2_1},
         CONF_TAKEOVER_FOLLOWUP: {"gone": gone},
     }
@@ -558,7 +560,9 @@ async def test_entry_of_version_2_1_loses_nothing(
         lambda: get_metadata(hass, statistic_ids={"sensor.my_bmw_magic_soc"})
     )
     assert meta == {}
-    assert entry.data == {k: v for k, v in before.items() if k != FOLLOWUP_2_1}
+    assert {k: v for k, v in entry.data.items() if k != CONF_TITLE_SET} == {
+        k: v for k, v in before.items() if k != FOLLOWUP_2_1
+    }
     old = issues[(DOMAIN, f"{OLD_STATES}_{entry.entry_id}")]
     assert old.translation_key == OLD_STATES
     assert (old.translation_placeholders or {})["names"] == "automation.car_plugged"
