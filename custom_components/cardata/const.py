@@ -19,6 +19,11 @@ CONF_STREAM_CA_FILE: Final = "stream_ca_file"
 CONF_TOKENS: Final = "tokens"
 CONF_GCID: Final = "gcid"
 CONF_CONTAINER_ID: Final = "container_id"
+# Reauth flow data only (never stored): why a new login is asked for, one of
+# REAUTH_ASKED, REAUTH_STREAM_SCOPE; without it BMW refused the saved login.
+CONF_REAUTH_REASON: Final = "reauth_reason"
+REAUTH_ASKED: Final = "asked"
+REAUTH_STREAM_SCOPE: Final = "stream_scope"
 
 ENDPOINT_KEYS: Final = (
     CONF_AUTH_URL,

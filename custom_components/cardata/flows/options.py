@@ -58,7 +58,7 @@ from ..common.settings import (
     end_polls_per_day,
     poll_settings,
 )
-from ..const import CONF_CONTAINER_ID
+from ..const import CONF_CONTAINER_ID, CONF_REAUTH_REASON, REAUTH_ASKED
 from ..rest.bootstrap import (
     async_ensure_container,
     async_fetch_telematic,
@@ -169,15 +169,13 @@ class CarDataOptionsFlow(OptionsFlowWithReload):
         )
 
     async def async_step_reauth(
-        self, user_input: dict[str, Any] | None = None
+        self,
+        user_input: dict[str, Any] | None = None,  # noqa: ARG002
     ) -> ConfigFlowResult:
-        """Ask first, then start a new device login for this entry."""
-        if user_input is None:
-            return self.async_show_form(
-                step_id="reauth",
-                description_placeholders={"title": self.config_entry.title},
-            )
-        self.config_entry.async_start_reauth(self.hass)
+        """Open the one "Log in again" dialog (nothing happens until its button)."""
+        self.config_entry.async_start_reauth(
+            self.hass, data={CONF_REAUTH_REASON: REAUTH_ASKED}
+        )
         return self.async_abort(reason="reauth_started")
 
     async def async_step_refresh_tokens(
