@@ -87,6 +87,12 @@ PREVIOUS_KEPT = {
     ),
     "image.my_bmw_vehicle_image": (f"{V}_image", "unknown", None),
 }
+# A 1x1 PNG: the picture the previous integration kept.
+PNG = (
+    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06"
+    b"\x00\x00\x00\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01"
+    b"\x00\x05\x18\xd8N\x00\x00\x00\x00IEND\xaeB`\x82"
+)
 PREVIOUS_MAPPED_TO_PREDICTION = {
     # Ours from the predicted-charge-level work (engineer h-soc).
     "sensor.my_bmw_predicted_soc": (f"{V}_vehicle.predicted_soc", "72", "%"),
@@ -209,12 +215,41 @@ def _previous_statistics(hass: HomeAssistant, *, mileage: bool = True) -> None:
 async def test_takeover_loses_nothing(
     recorder_mock: Recorder,
     hass: HomeAssistant,
+    *,
+    hass_storage: dict[str, Any],
     simulator: Simulator,
     broker: Broker,
     caplog: pytest.LogCaptureFixture,
+    tmp_path: Path,
 ) -> None:
     entry = _previous_entry(simulator, broker)
     entry.add_to_hass(hass)
+    # What it learned about charging: AC in two conditions, DC in one. Its
+    # store is keyed by VIN; the test harness's storage mock logs what it
+    # loads (Home Assistant does not), so its debug lines are left out.
+    caplog.set_level(logging.INFO, logger="pytest_homeassistant_custom_component")
+    # The car's picture it had downloaded, where it kept it.
+    hass.config.config_dir = str(tmp_path)
+    pictures = tmp_path / "www" / "community" / "cardata"
+    pictures.mkdir(parents=True)
+    (pictures / f"{V}.png").write_bytes(PNG)
+    hass_storage[f"cardata.soc_learning.{entry.entry_id}"] = {
+        "version": 2,
+        "minor_version": 1,
+        "key": f"cardata.soc_learning.{entry.entry_id}",
+        "data": {
+            "learned_efficiency": {
+                V: {
+                    "efficiency_matrix": {
+                        "3_410_16": {"efficiency": 0.86, "sample_count": 3},
+                        "1_250_16": {"efficiency": 0.82, "sample_count": 1},
+                        "0_410_0": {"efficiency": 0.93, "sample_count": 2},
+                    }
+                }
+            },
+            "pending_sessions": {},
+        },
+    }
     states = _register(
         hass,
         entry,
@@ -284,8 +319,8 @@ async def test_takeover_loses_nothing(
         "extra_charging_history": True,
         "extra_tyre_diagnosis": False,
         "extra_vehicle_image": True,
-        "trip_end_poll": True,
-        "trip_end_poll_cooldown_minutes": 15,
+        # Its trip-end polling was on: ours is on by default; its cooldown,
+        # read by nothing here, is dropped (README: "Dropped, with the reason").
     }
     registry = er.async_get(hass)
     ours = er.async_entries_for_config_entry(registry, entry.entry_id)
@@ -327,6 +362,12 @@ async def test_takeover_loses_nothing(
         assert not state.attributes.get("restored"), entity_id
     # Restored values in our terms (its upper-case words are now lower case).
     assert hass.states.get("sensor.my_bmw_charging_port").state == "connected"
+    # The battery capacity the owner had set there is carried, and what it
+    # learned about charging (AC and DC efficiency, weighted by sessions).
+    assert hass.states.get("number.my_bmw_battery_capacity").state == "80.7"
+    learning = entry.runtime_data.prediction.diagnostics(V)["learning"]
+    assert learning["ac"] == {"value": 0.85, "weight": 4.0}
+    assert learning["dc"] == {"value": 0.93, "weight": 2.0}
     assert (
         hass.states.get("sensor.my_bmw_mileage").attributes["unit_of_measurement"]
         == "km"
@@ -342,6 +383,18 @@ async def test_takeover_loses_nothing(
 
     # The budget counts its calls of the day (it kept no count itself).
     assert entry.runtime_data.quota.used() >= 1
+    # The first start after the switch: the first set-up's calls, and one
+    # page of charging history per car beyond them; the picture it kept is
+    # used, not fetched again (the second car had none: one call).
+    calls = [
+        (c["endpoint"], c["kind"])
+        for c in entry.runtime_data.quota.day_log()
+        if c["kind"] != CallKind.OTHER  # its own calls, estimated
+    ]
+    cars = len(entry.runtime_data.coordinator.vehicles)
+    extras = [endpoint for endpoint, kind in calls if kind == CallKind.EXTRA]
+    assert sorted(extras) == ["chargingHistory"] * cars + ["image"]
+    assert {kind for _, kind in calls} == {CallKind.SETUP, CallKind.EXTRA}
 
     # The owner's bridge still feeds the entities (its layout, anonymous).
     stream = entry.runtime_data.stream

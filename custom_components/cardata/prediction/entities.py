@@ -8,6 +8,7 @@ as descriptors.
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import suppress
 from typing import Any, Final
 
 from homeassistant.components.button import ButtonEntity
@@ -168,11 +169,25 @@ class UsableCapacityNumber(_PredictionEntity, RestoreNumber):
         self._attr_native_value = None
 
     async def async_added_to_hass(self) -> None:
-        """Restore the owner's value."""
+        """Restore the owner's value (also the one the other integration kept).
+
+        kvanbiesen/bmw-cardata-ha's capacity number, taken over as this one,
+        left only a plain saved state (0: not set).
+        """
         await super().async_added_to_hass()
+        value: float | None = None
         if (data := await self.async_get_last_number_data()) is not None:
-            self._attr_native_value = data.native_value
-            self.hub.set_owner_capacity(self.vin, data.native_value)
+            value = data.native_value
+        elif (state := await self.async_get_last_state()) is not None:
+            with suppress(ValueError):
+                value = float(state.state)
+            if value is not None and not (
+                MIN_CAPACITY_KWH <= value <= MAX_CAPACITY_KWH
+            ):
+                value = None
+        if value is not None:
+            self._attr_native_value = value
+            self.hub.set_owner_capacity(self.vin, value)
 
     async def async_set_native_value(self, value: float) -> None:
         """Take the owner's value."""

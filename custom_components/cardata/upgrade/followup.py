@@ -32,13 +32,23 @@ from homeassistant.helpers.start import async_at_started
 from homeassistant.helpers.typing import ConfigType
 
 from ..catalogue.descriptors import describe, enum_state
-from ..const import DOMAIN, LOGGER
+from ..const import CONF_TAKEOVER_FOLLOWUP, DOMAIN, LOGGER
 from ..data.coordinator import split_unique_id
 
 if TYPE_CHECKING:
     from .registry import PlatformChange
 
-CONF_TAKEOVER_FOLLOWUP: Final = "takeover_followup"
+__all__ = [
+    "CONF_TAKEOVER_FOLLOWUP",
+    "MOVED",
+    "OLD_STATES",
+    "async_delete_followup_issues",
+    "async_report_moved",
+    "async_run_followup",
+    "async_schedule_followup",
+    "old_words",
+]
+
 MOVED: Final = "takeover_platform_changed"
 OLD_STATES: Final = "takeover_old_states"
 _WORD: Final = re.compile(r"\b[A-Z][A-Z0-9]*(?:[_-][A-Z0-9]+)*\b")
