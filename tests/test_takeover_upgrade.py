@@ -22,8 +22,10 @@ from homeassistant.components.recorder.models import StatisticMeanType
 from homeassistant.components.recorder.statistics import (
     async_import_statistics,
     get_metadata,
+    get_start_time,
     validate_statistics,
 )
+from homeassistant.components.recorder.tasks import StatisticsTask
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import EVENT_HOMEASSISTANT_STARTED
 from homeassistant.core import CoreState, HomeAssistant, State
@@ -189,6 +191,16 @@ def _register(
     return states
 
 
+def _compile_statistics(recorder: Recorder) -> None:
+    """The recorder's five-minute statistics run, over the minutes until now.
+
+    As its timer does at the end of each period (with its event), for the
+    period under way: the other integration's last states are in it.
+    """
+    start = get_start_time() + dt_util.dt.timedelta(minutes=5)
+    recorder.queue_task(StatisticsTask(start, True))
+
+
 def _previous_statistics(hass: HomeAssistant, *, mileage: bool = True) -> None:
     """Statistics its sensors left: mileage without a unit, magic SOC in %."""
     start = dt_util.utcnow().replace(minute=0, second=0, microsecond=0)
@@ -303,6 +315,11 @@ async def test_takeover_loses_nothing(
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
     assert entry.state is ConfigEntryState.LOADED
+    # The statistics follow-up waits for the recorder's next statistics run
+    # (it still compiles the other integration's last minutes).
+    await async_wait_recording_done(hass)
+    assert CONF_TAKEOVER_FOLLOWUP in entry.data
+    _compile_statistics(recorder_mock)
     await wait_for(lambda: CONF_TAKEOVER_FOLLOWUP not in entry.data)
     await async_wait_recording_done(hass)
 
@@ -373,7 +390,12 @@ async def test_takeover_loses_nothing(
         == "km"
     )
 
-    # Statistics: no problem, the mileage kept its history in km.
+    # Statistics: no problem, the mileage kept its history in km; also after
+    # the recorder's next run (0 issues in Developer tools).
+    problems = await recorder_mock.async_add_executor_job(validate_statistics, hass)
+    assert problems == {}
+    _compile_statistics(recorder_mock)
+    await async_wait_recording_done(hass)
     problems = await recorder_mock.async_add_executor_job(validate_statistics, hass)
     assert problems == {}
     meta = await recorder_mock.async_add_executor_job(
@@ -411,9 +433,19 @@ async def test_takeover_loses_nothing(
         publisher.disconnect()
         publisher.loop_stop()
 
+    # The first reload after the switch, then an unload: no error, no warning
+    # of ours (a one-time listener is never removed after it fired).
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done()
+    assert await hass.config_entries.async_unload(entry.entry_id)
     errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
     assert not errors, [r.getMessage() for r in errors]
-    assert await hass.config_entries.async_unload(entry.entry_id)
+    warnings = [
+        r.getMessage()
+        for r in caplog.records
+        if r.levelno == logging.WARNING and r.name.startswith("custom_components")
+    ]
+    assert not warnings, warnings
 
 
 def test_old_words_found() -> None:
@@ -603,6 +635,8 @@ async def test_entry_of_version_2_1_loses_nothing(
 
     hass.set_state(CoreState.running)
     hass.bus.async_fire(EVENT_HOMEASSISTANT_STARTED)
+    await async_wait_recording_done(hass)
+    _compile_statistics(recorder_mock)  # the follow-up waits for it
     await wait_for(lambda: CONF_TAKEOVER_FOLLOWUP not in entry.data)
     await async_wait_recording_done(hass)
     # The follow-up did its work with the values carried over: the statistics
