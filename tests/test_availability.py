@@ -1,4 +1,4 @@
-"""Entities are unavailable while BMW refuses the login, and come back after."""
+"""Entities keep their last values while BMW refuses the login, and after it."""
 
 from __future__ import annotations
 
@@ -35,7 +35,7 @@ from tests.entity_helpers import (
 from tests.simulator import GCID_A, VIN_BEV
 
 
-async def test_unavailable_while_refused_and_back_after(
+async def test_values_kept_while_refused_and_after(
     hass: HomeAssistant, simulator
 ) -> None:
     entry = make_entry(simulator)
@@ -60,13 +60,14 @@ async def test_unavailable_while_refused_and_back_after(
     assert STATE_UNAVAILABLE not in before.values()
     expiry = entity_id(hass, "sensor", f"{entry.entry_id}_token_expiry")
 
-    # BMW refuses the login: the vehicle's entities say so.
+    # BMW refuses the login: while the owner logs in again, the vehicle's
+    # entities keep their last values (not written unavailable).
     simulator.oauth.revoke_refresh_tokens(GCID_A)
     with pytest.raises(ConfigEntryAuthFailed):
         await entry.runtime_data.tokens.async_force_refresh()
     await hass.async_block_till_done()
-    assert {hass.states.get(e).state for e in ours} == {STATE_UNAVAILABLE}
-    # The account's token sensor stays: it shows why.
+    assert {e: hass.states.get(e).state for e in ours} == before
+    # The account's token sensor shows why nothing new comes.
     assert hass.states.get(expiry).attributes["last_refresh_error"] == "invalid_grant"
 
     # The new login stores fresh tokens and reloads the entry (as the reauth
@@ -86,7 +87,7 @@ async def _refuse_and_log_in_again(
     with pytest.raises(ConfigEntryAuthFailed):
         await entry.runtime_data.tokens.async_force_refresh()
     await hass.async_block_till_done()
-    assert {hass.states.get(e).state for e in ours} == {STATE_UNAVAILABLE}
+    assert STATE_UNAVAILABLE not in {hass.states.get(e).state for e in ours}
     hass.config_entries.async_update_entry(entry, data=entry_data(simulator))
     assert await hass.config_entries.async_unload(entry.entry_id)
     await setup_entry(hass, entry)

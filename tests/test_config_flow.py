@@ -44,6 +44,8 @@ from tests.simulator import (
 
 pytestmark = pytest.mark.usefixtures("no_entry_setup")
 __all__ = ["no_entry_setup", "sim"]  # fixtures, found by pytest by name
+# The "Log in again" dialog's one button.
+LOG_IN = {"next_step_id": "log_in"}
 
 
 def _entry(sim: Simulator, gcid: str, client_id: str, **data: Any) -> MockConfigEntry:
@@ -191,11 +193,14 @@ async def test_reauth_same_account(hass: HomeAssistant, sim: Simulator) -> None:
     entry.add_to_hass(hass)
     old = TokenSet.from_dict(entry.data[CONF_TOKENS])
     result = await entry.start_reauth_flow(hass)
-    assert result["type"] is FlowResultType.FORM
+    # One dialog: why (BMW refused the saved login), and one button.
+    assert result["type"] is FlowResultType.MENU
     assert result["step_id"] == "reauth_confirm"
+    assert result["menu_options"] == ["log_in"]
+    assert result["description_placeholders"] == {"title": entry.title}
 
     sim.oauth.auto_approve = True
-    result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], LOG_IN)
     assert result["type"] is FlowResultType.SHOW_PROGRESS
     result = await finish(hass, result["flow_id"])
     assert result["type"] is FlowResultType.ABORT
@@ -219,7 +224,7 @@ async def test_reauth_other_account_refused(
     )
     result = await entry.start_reauth_flow(hass)
     sim.oauth.auto_approve = True
-    result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], LOG_IN)
     result = await finish(hass, result["flow_id"])
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "wrong_account"
@@ -232,13 +237,19 @@ async def test_reauth_error_back_on_confirm(
     entry = _entry(sim, GCID_A, CLIENT_A)
     entry.add_to_hass(hass)
     result = await entry.start_reauth_flow(hass)
-    result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], LOG_IN)
     sim.oauth.deny(result["description_placeholders"]["code"])
     result = await finish(hass, result["flow_id"])
     assert result["type"] is FlowResultType.FORM
-    assert result["step_id"] == "reauth_confirm"
+    assert result["step_id"] == "reauth_retry"
     assert result["errors"] == {"base": "access_denied"}
     assert result["description_placeholders"]["title"] == "BMW CarData"
+    # Submitting the retry form starts a new login.
+    sim.oauth.auto_approve = True
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
+    result = await finish(hass, result["flow_id"])
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reauth_successful"
 
 
 async def test_reconfigure(hass: HomeAssistant, sim: Simulator) -> None:
@@ -294,15 +305,13 @@ async def test_options_menu_starts_reauth(hass: HomeAssistant, sim: Simulator) -
     result = await hass.config_entries.options.async_configure(
         result["flow_id"], {"next_step_id": "reauth"}
     )
-    # The owner confirms first (see test_options_flow.test_log_in_again).
-    assert result["type"] is FlowResultType.FORM
-    assert not hass.config_entries.flow.async_progress_by_handler(DOMAIN)
-    result = await hass.config_entries.options.async_configure(result["flow_id"], {})
+    # The one "Log in again" dialog opens; nothing happens until its button.
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "reauth_started"
     await hass.async_block_till_done()
     flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
     assert [f["context"]["source"] for f in flows] == [SOURCE_REAUTH]
+    assert [f["step_id"] for f in flows] == ["reauth_asked"]
 
 
 @pytest.mark.parametrize("lang", ["en", "de"])

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from pathlib import Path
+import subprocess
+import sys
 
 from homeassistant.util.yaml import load_yaml_dict
 import pytest
@@ -31,3 +33,36 @@ def test_development_login_companion(monkeypatch: pytest.MonkeyPatch) -> None:
     assert config["cardata_dev"] == {"endpoints_file": ".cardata-simulator.json"}
     companion = Path(__file__).parent / "development" / "cardata_dev"
     assert (companion / "manifest.json").is_file()
+
+
+LOOP = Path(__file__).parents[1] / "scripts" / "hass_loop"
+# A stand-in for Home Assistant: counts its starts in a file and exits with
+# the codes given, one per start (the last one repeats).
+_FAKE_HASS = (
+    "import pathlib, sys\n"
+    "p = pathlib.Path(sys.argv[1]); n = int(p.read_text() or 0) + 1\n"
+    "p.write_text(str(n)); codes = sys.argv[2:]\n"
+    "sys.exit(int(codes[min(n, len(codes)) - 1]))\n"
+)
+
+
+def _run_loop(tmp_path: Path, *codes: int) -> tuple[int, int]:
+    counter = tmp_path / "starts"
+    counter.write_text("")
+    done = subprocess.run(  # noqa: S603
+        [str(LOOP), sys.executable, "-c", _FAKE_HASS, str(counter), *map(str, codes)],
+        check=False,
+        capture_output=True,
+        timeout=60,
+    )
+    return done.returncode, int(counter.read_text())
+
+
+def test_restart_from_the_ui_starts_home_assistant_again(tmp_path: Path) -> None:
+    """Exit code 100 (a restart asked for in the UI) starts it again."""
+    assert _run_loop(tmp_path, 100, 100, 0) == (0, 3)
+
+
+def test_any_other_exit_ends_the_loop(tmp_path: Path) -> None:
+    """A stop or a failure ends scripts/develop's Home Assistant as before."""
+    assert _run_loop(tmp_path, 3) == (3, 1)

@@ -11,6 +11,7 @@ from homeassistant.components.logbook.processor import EventProcessor
 from homeassistant.components.recorder import get_instance
 from homeassistant.const import EVENT_STATE_CHANGED
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers import entity_registry as er
 from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
 import pytest
@@ -19,6 +20,7 @@ from pytest_homeassistant_custom_component.common import (
     mock_component,
 )
 
+from custom_components.cardata.const import DOMAIN
 from custom_components.cardata.entities.diagnostic import LAST_DATA_EVERY
 from tests.entity_helpers import (
     SOC,
@@ -76,3 +78,57 @@ async def test_burst_writes_few_logbook_entries(
         processor.get_events, start, dt_util.utcnow() + timedelta(seconds=1)
     )
     assert 2 <= len(entries) <= 3
+
+
+CHARGING_STATUS = "vehicle.drivetrain.electricEngine.charging.status"
+HV_STATUS = "vehicle.drivetrain.electricEngine.charging.hvStatus"
+
+
+async def test_one_logbook_line_per_charging_event(
+    hass: HomeAssistant, simulator
+) -> None:
+    """A charge that starts is one line in the logbook, not two.
+
+    The car sends both its charging status and its HV charging status at the
+    same moment; only the HV charging status is enabled by default.
+    """
+    mock_component(hass, "frontend")
+    assert await async_setup_component(hass, "logbook", {})
+    coordinator = await setup_entry(hass, make_entry(simulator))
+    registry = er.async_get(hass)
+    await push(
+        hass,
+        coordinator,
+        TEST_VIN,
+        {CHARGING_STATUS: "NOCHARGING", HV_STATUS: "NOT_CHARGING"},
+        T0,
+    )
+    start = dt_util.utcnow()
+    await push(
+        hass,
+        coordinator,
+        TEST_VIN,
+        {CHARGING_STATUS: "CHARGINGACTIVE", HV_STATUS: "CHARGING"},
+        T0 + timedelta(minutes=1),
+    )
+    ours = [
+        entry.entity_id
+        for descriptor in (CHARGING_STATUS, HV_STATUS)
+        if (
+            entry := registry.async_get(
+                registry.async_get_entity_id(
+                    "sensor", DOMAIN, f"{TEST_VIN}_{descriptor}"
+                )
+                or ""
+            )
+        )
+        is not None
+    ]
+    assert ours  # both exist; the plain charging status is disabled by default
+    recorder = get_instance(hass)
+    await recorder.async_block_till_done()
+    processor = EventProcessor(hass, (EVENT_STATE_CHANGED,), entity_ids=ours)
+    entries = await recorder.async_add_executor_job(
+        processor.get_events, start, dt_util.utcnow() + timedelta(seconds=1)
+    )
+    assert [e["state"] for e in entries] == ["charging"]

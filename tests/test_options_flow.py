@@ -9,6 +9,7 @@ import re
 
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.helpers import device_registry as dr
 
 from custom_components.cardata.api import StreamState, TelematicValue
 from custom_components.cardata.common.display import local_time
@@ -22,7 +23,11 @@ from custom_components.cardata.common.settings import (
     poll_settings,
 )
 from custom_components.cardata.const import CONF_CONTAINER_ID
-from custom_components.cardata.flows.answers import SHOWN_VALUES, telematic_lines
+from custom_components.cardata.flows.answers import (
+    SHOWN_VALUES,
+    Shown,
+    telematic_lines,
+)
 from custom_components.cardata.rest.quota_policy import CallKind
 from tests.rest_helpers import make_entry, planner, setup_rest, sim_calls
 from tests.simulator import GCID_A, VIN_BEV
@@ -57,36 +62,39 @@ async def test_menu_lists_every_item(hass: HomeAssistant, simulator) -> None:
 
 
 async def test_log_in_again(hass: HomeAssistant, simulator) -> None:
-    """The owner confirms first; only then does the new login start."""
+    """The menu item opens the one "Log in again" dialog, saying why."""
     entry = await setup_rest(hass, make_entry(simulator))
     result = await _open(hass, entry, "reauth")
-    assert result["type"] is FlowResultType.FORM
-    assert result["step_id"] == "reauth"
-    assert result["description_placeholders"] == {"title": entry.title}
-    flows = hass.config_entries.flow.async_progress_by_handler("cardata")
-    assert not any(f["context"]["source"] == "reauth" for f in flows)
-
-    # Closing the dialog here changes nothing.
-    hass.config_entries.options.async_abort(result["flow_id"])
-    assert not hass.config_entries.flow.async_progress_by_handler("cardata")
-
-    result = await _open(hass, entry, "reauth")
-    result = await hass.config_entries.options.async_configure(result["flow_id"], {})
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "reauth_started"
-    flows = hass.config_entries.flow.async_progress_by_handler("cardata")
-    assert any(f["context"]["source"] == "reauth" for f in flows)
+    flows = [
+        f
+        for f in hass.config_entries.flow.async_progress_by_handler("cardata")
+        if f["context"]["source"] == "reauth"
+    ]
+    assert [f["step_id"] for f in flows] == ["reauth_asked"]
+    # Nothing happens until its button: the entry keeps working.
+    assert entry.runtime_data.tokens.auth_failed is False
 
 
 def test_texts_name_what_exists() -> None:
-    """The Log in again texts point to what Home Assistant shows, not elsewhere."""
+    """The Log in again texts point to what Home Assistant shows, in one wording."""
     texts = json.loads(TRANSLATIONS.read_text("utf-8"))
     started = texts["options"]["abort"]["reauth_started"]
     assert "notification" not in started
     assert "Reconfigure" in started
     assert "notification" not in texts["exceptions"]["auth_failed"]["message"]
-    confirm = texts["config"]["step"]["reauth_confirm"]["description"]
-    assert "no longer accepts" not in confirm  # also shown when the owner asks
+    steps = texts["config"]["step"]
+    button = steps["reauth_confirm"]["menu_options"]["log_in"]
+    dialogs = ("reauth_confirm", "reauth_asked", "reauth_stream_scope")
+    # Same title and button whatever the reason; each says its reason.
+    assert {steps[s]["title"] for s in dialogs} == {steps["reauth_confirm"]["title"]}
+    assert {steps[s]["menu_options"]["log_in"] for s in dialogs} == {button}
+    assert all(button in steps[s]["description"] for s in dialogs)
+    assert button in started
+    assert button in texts["exceptions"]["auth_failed"]["message"]
+    assert "no longer accepts" in steps["reauth_confirm"]["description"]
+    assert "no longer accepts" not in steps["reauth_asked"]["description"]
 
 
 async def test_refresh_tokens_costs_no_call(hass: HomeAssistant, simulator) -> None:
@@ -223,8 +231,15 @@ async def test_fetch_now_shows_what_came_back(hass: HomeAssistant, simulator) ->
     values = [line for line in text.splitlines() if line.startswith("- ")]
     assert values
     assert len(values) <= 2 * (SHOWN_VALUES + 1)
-    # Values are named as their entities are (in Home Assistant's language).
-    assert "- Battery charge level: " in text
+    # Cars are named as their devices are, not by a VIN tail.
+    devices = dr.async_entries_for_config_entry(dr.async_get(hass), entry.entry_id)
+    cars = [d.name for d in devices if d.serial_number]
+    assert cars
+    assert all(f"**{car}** · telematicData" in text for car in cars)
+    assert not re.search(r"\*\*….*\*\* · (telematicData|basicData)", text)
+    # Values are named and shown as their entities are (in Home Assistant's
+    # language and the owner's units).
+    assert re.search(r"- Battery charge level: \d+ %", text)
     assert "batteryManagement.header" not in text
     assert "None" not in text  # unsupported descriptors are left out
     assert result["description_placeholders"]["shown"] == str(SHOWN_VALUES)
@@ -302,5 +317,6 @@ def test_fetch_lines_with_two_entities_of_one_name() -> None:
         "vehicle.a": TelematicValue("1", None, None),
         "vehicle.b": TelematicValue("2", None, None),
     }
-    lines = telematic_lines(VIN_BEV, values, {"vehicle.a": "Door", "vehicle.b": "Door"})
-    assert lines[1:] == ["- Door: 1", "- Door: 2"]
+    shown = {"vehicle.a": Shown("Door", "Open"), "vehicle.b": Shown("Door", "Closed")}
+    lines = telematic_lines("iX", values, shown)
+    assert lines == ["**iX** · telematicData: 2", "- Door: Open", "- Door: Closed"]

@@ -14,6 +14,7 @@ from homeassistant.util import dt as dt_util
 import pytest
 
 from custom_components.cardata.api.models import BasicData
+from custom_components.cardata.const import DOMAIN
 from custom_components.cardata.rest.bootstrap import device_fields
 from tests.entity_helpers import (
     SOC,
@@ -36,9 +37,21 @@ TOTAL = "vehicle.drivetrain.totalRemainingRange"
 KM_PER_MILE = 1.609344
 
 
+def _owner_enabled_status(hass: HomeAssistant) -> None:
+    """The plain charging status is off by default (the HV one says the same)."""
+    er.async_get(hass).async_get_or_create(
+        "sensor",
+        DOMAIN,
+        f"{VIN_BEV}_{STATUS}",
+        suggested_object_id="bmw_charging_status",
+        disabled_by=None,
+    )
+
+
 async def test_charging_status_shows_the_words_cars_send(
     hass: HomeAssistant, simulator: Simulator
 ) -> None:
+    _owner_enabled_status(hass)
     await setup_entry(hass, make_entry(simulator))
     status = entity_id(hass, "sensor", f"{VIN_BEV}_{STATUS}")
     # From the first REST snapshot.
@@ -70,6 +83,7 @@ async def test_unlisted_word_is_shown_and_kept_across_restarts(
     hass: HomeAssistant, simulator: Simulator
 ) -> None:
     entry = make_entry(simulator)
+    _owner_enabled_status(hass)
     await setup_entry(hass, entry)
     registry = er.async_get(hass)
     timer = entity_id(hass, "sensor", f"{VIN_BEV}_{TIMER}")

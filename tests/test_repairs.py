@@ -71,7 +71,10 @@ async def test_missing_stream_scope_issue_starts_login(
     result = await manager.async_configure(result["flow_id"], {})
     assert result["type"] is FlowResultType.CREATE_ENTRY
     flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
-    assert any(f["context"]["source"] == "reauth" for f in flows)
+    # The same "Log in again" dialog, saying why: the stream is not granted.
+    assert [f["step_id"] for f in flows if f["context"]["source"] == "reauth"] == [
+        "reauth_stream_scope"
+    ]
 
 
 async def test_quota_issue_follows_the_block(hass: HomeAssistant, simulator) -> None:

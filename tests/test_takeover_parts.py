@@ -63,6 +63,15 @@ def test_previous_defaults_and_dropped_options() -> None:
     }
 
 
+def test_previous_trip_end_polling_honoured() -> None:
+    """Its trip-end polling off turns ours off; on is our default; the cooldown,
+    which nothing here would read, is not carried."""
+    off = {"enable_trip_end_polling": False, "trip_poll_cooldown_minutes": 15}
+    assert convert_previous_options(off) == {"end_polls_per_day": 0}
+    on = {"enable_trip_end_polling": True, "trip_poll_cooldown_minutes": 15}
+    assert convert_previous_options(on) == {}
+
+
 def test_sharing_never_from_a_custom_broker() -> None:
     assert sharing_settings({"share_stream": True}) is not None
     bridged = {"share_stream": True, "broker_enabled": True, "broker_host": "h"}

@@ -22,8 +22,10 @@ from homeassistant.components.recorder.models import StatisticMeanType
 from homeassistant.components.recorder.statistics import (
     async_import_statistics,
     get_metadata,
+    get_start_time,
     validate_statistics,
 )
+from homeassistant.components.recorder.tasks import StatisticsTask
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import EVENT_HOMEASSISTANT_STARTED
 from homeassistant.core import CoreState, HomeAssistant, State
@@ -57,6 +59,7 @@ from custom_components.cardata.upgrade.followup import (
     old_words,
 )
 from custom_components.cardata.vehicles.gate import vin_key
+from custom_components.cardata.vehicles.title import CONF_TITLE_SET
 from tests.entity_helpers import entry_data, quiet_recorder
 from tests.mosquitto import Broker, mosquitto
 from tests.simulator import GCID_A, VIN_BEV, Simulator
@@ -86,6 +89,12 @@ PREVIOUS_KEPT = {
     ),
     "image.my_bmw_vehicle_image": (f"{V}_image", "unknown", None),
 }
+# A 1x1 PNG: the picture the previous integration kept.
+PNG = (
+    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06"
+    b"\x00\x00\x00\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01"
+    b"\x00\x05\x18\xd8N\x00\x00\x00\x00IEND\xaeB`\x82"
+)
 PREVIOUS_MAPPED_TO_PREDICTION = {
     # Ours from the predicted-charge-level work (engineer h-soc).
     "sensor.my_bmw_predicted_soc": (f"{V}_vehicle.predicted_soc", "72", "%"),
@@ -182,6 +191,16 @@ def _register(
     return states
 
 
+def _compile_statistics(recorder: Recorder) -> None:
+    """The recorder's five-minute statistics run, over the minutes until now.
+
+    As its timer does at the end of each period (with its event), for the
+    period under way: the other integration's last states are in it.
+    """
+    start = get_start_time() + dt_util.dt.timedelta(minutes=5)
+    recorder.queue_task(StatisticsTask(start, True))
+
+
 def _previous_statistics(hass: HomeAssistant, *, mileage: bool = True) -> None:
     """Statistics its sensors left: mileage without a unit, magic SOC in %."""
     start = dt_util.utcnow().replace(minute=0, second=0, microsecond=0)
@@ -208,12 +227,41 @@ def _previous_statistics(hass: HomeAssistant, *, mileage: bool = True) -> None:
 async def test_takeover_loses_nothing(
     recorder_mock: Recorder,
     hass: HomeAssistant,
+    *,
+    hass_storage: dict[str, Any],
     simulator: Simulator,
     broker: Broker,
     caplog: pytest.LogCaptureFixture,
+    tmp_path: Path,
 ) -> None:
     entry = _previous_entry(simulator, broker)
     entry.add_to_hass(hass)
+    # What it learned about charging: AC in two conditions, DC in one. Its
+    # store is keyed by VIN; the test harness's storage mock logs what it
+    # loads (Home Assistant does not), so its debug lines are left out.
+    caplog.set_level(logging.INFO, logger="pytest_homeassistant_custom_component")
+    # The car's picture it had downloaded, where it kept it.
+    hass.config.config_dir = str(tmp_path)
+    pictures = tmp_path / "www" / "community" / "cardata"
+    pictures.mkdir(parents=True)
+    (pictures / f"{V}.png").write_bytes(PNG)
+    hass_storage[f"cardata.soc_learning.{entry.entry_id}"] = {
+        "version": 2,
+        "minor_version": 1,
+        "key": f"cardata.soc_learning.{entry.entry_id}",
+        "data": {
+            "learned_efficiency": {
+                V: {
+                    "efficiency_matrix": {
+                        "3_410_16": {"efficiency": 0.86, "sample_count": 3},
+                        "1_250_16": {"efficiency": 0.82, "sample_count": 1},
+                        "0_410_0": {"efficiency": 0.93, "sample_count": 2},
+                    }
+                }
+            },
+            "pending_sessions": {},
+        },
+    }
     states = _register(
         hass,
         entry,
@@ -267,6 +315,11 @@ async def test_takeover_loses_nothing(
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
     assert entry.state is ConfigEntryState.LOADED
+    # The statistics follow-up waits for the recorder's next statistics run
+    # (it still compiles the other integration's last minutes).
+    await async_wait_recording_done(hass)
+    assert CONF_TAKEOVER_FOLLOWUP in entry.data
+    _compile_statistics(recorder_mock)
     await wait_for(lambda: CONF_TAKEOVER_FOLLOWUP not in entry.data)
     await async_wait_recording_done(hass)
 
@@ -283,8 +336,8 @@ async def test_takeover_loses_nothing(
         "extra_charging_history": True,
         "extra_tyre_diagnosis": False,
         "extra_vehicle_image": True,
-        "trip_end_poll": True,
-        "trip_end_poll_cooldown_minutes": 15,
+        # Its trip-end polling was on: ours is on by default; its cooldown,
+        # read by nothing here, is dropped (README: "Dropped, with the reason").
     }
     registry = er.async_get(hass)
     ours = er.async_entries_for_config_entry(registry, entry.entry_id)
@@ -326,12 +379,23 @@ async def test_takeover_loses_nothing(
         assert not state.attributes.get("restored"), entity_id
     # Restored values in our terms (its upper-case words are now lower case).
     assert hass.states.get("sensor.my_bmw_charging_port").state == "connected"
+    # The battery capacity the owner had set there is carried, and what it
+    # learned about charging (AC and DC efficiency, weighted by sessions).
+    assert hass.states.get("number.my_bmw_battery_capacity").state == "80.7"
+    learning = entry.runtime_data.prediction.diagnostics(V)["learning"]
+    assert learning["ac"] == {"value": 0.85, "weight": 4.0}
+    assert learning["dc"] == {"value": 0.93, "weight": 2.0}
     assert (
         hass.states.get("sensor.my_bmw_mileage").attributes["unit_of_measurement"]
         == "km"
     )
 
-    # Statistics: no problem, the mileage kept its history in km.
+    # Statistics: no problem, the mileage kept its history in km; also after
+    # the recorder's next run (0 issues in Developer tools).
+    problems = await recorder_mock.async_add_executor_job(validate_statistics, hass)
+    assert problems == {}
+    _compile_statistics(recorder_mock)
+    await async_wait_recording_done(hass)
     problems = await recorder_mock.async_add_executor_job(validate_statistics, hass)
     assert problems == {}
     meta = await recorder_mock.async_add_executor_job(
@@ -341,6 +405,18 @@ async def test_takeover_loses_nothing(
 
     # The budget counts its calls of the day (it kept no count itself).
     assert entry.runtime_data.quota.used() >= 1
+    # The first start after the switch: the first set-up's calls, and one
+    # page of charging history per car beyond them; the picture it kept is
+    # used, not fetched again (the second car had none: one call).
+    calls = [
+        (c["endpoint"], c["kind"])
+        for c in entry.runtime_data.quota.day_log()
+        if c["kind"] != CallKind.OTHER  # its own calls, estimated
+    ]
+    cars = len(entry.runtime_data.coordinator.vehicles)
+    extras = [endpoint for endpoint, kind in calls if kind == CallKind.EXTRA]
+    assert sorted(extras) == ["chargingHistory"] * cars + ["image"]
+    assert {kind for _, kind in calls} == {CallKind.SETUP, CallKind.EXTRA}
 
     # The owner's bridge still feeds the entities (its layout, anonymous).
     stream = entry.runtime_data.stream
@@ -357,9 +433,19 @@ async def test_takeover_loses_nothing(
         publisher.disconnect()
         publisher.loop_stop()
 
+    # The first reload after the switch, then an unload: no error, no warning
+    # of ours (a one-time listener is never removed after it fired).
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done()
+    assert await hass.config_entries.async_unload(entry.entry_id)
     errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
     assert not errors, [r.getMessage() for r in errors]
-    assert await hass.config_entries.async_unload(entry.entry_id)
+    warnings = [
+        r.getMessage()
+        for r in caplog.records
+        if r.levelno == logging.WARNING and r.name.startswith("custom_components")
+    ]
+    assert not warnings, warnings
 
 
 def test_old_words_found() -> None:
@@ -525,7 +611,8 @@ async def test_entry_of_version_2_1_loses_nothing(
         CarDataConfigFlow.VERSION,
         CarDataConfigFlow.MINOR_VERSION,
     )
-    assert entry.data == {
+    # Besides the title this integration set (vehicles/title.py).
+    assert {k: v for k, v in entry.data.items() if k != CONF_TITLE_SET} == {
         **{k: v for k, v in before.items() if k != FOLLOWUP_2_1},
         CONF_TAKEOVER_FOLLOWUP: {"gone": gone},
     }
@@ -548,6 +635,8 @@ async def test_entry_of_version_2_1_loses_nothing(
 
     hass.set_state(CoreState.running)
     hass.bus.async_fire(EVENT_HOMEASSISTANT_STARTED)
+    await async_wait_recording_done(hass)
+    _compile_statistics(recorder_mock)  # the follow-up waits for it
     await wait_for(lambda: CONF_TAKEOVER_FOLLOWUP not in entry.data)
     await async_wait_recording_done(hass)
     # The follow-up did its work with the values carried over: the statistics
@@ -558,7 +647,9 @@ async def test_entry_of_version_2_1_loses_nothing(
         lambda: get_metadata(hass, statistic_ids={"sensor.my_bmw_magic_soc"})
     )
     assert meta == {}
-    assert entry.data == {k: v for k, v in before.items() if k != FOLLOWUP_2_1}
+    assert {k: v for k, v in entry.data.items() if k != CONF_TITLE_SET} == {
+        k: v for k, v in before.items() if k != FOLLOWUP_2_1
+    }
     old = issues[(DOMAIN, f"{OLD_STATES}_{entry.entry_id}")]
     assert old.translation_key == OLD_STATES
     assert (old.translation_placeholders or {})["names"] == "automation.car_plugged"

@@ -28,6 +28,7 @@ from .services import async_setup_services
 from .upgrade.followup import async_delete_followup_issues, async_schedule_followup
 from .upgrade.migration import async_migrate_entry as _async_migrate_entry
 from .vehicles import gate
+from .vehicles.title import async_follow_cars
 
 PLATFORMS: list[Platform] = [
     Platform.BINARY_SENSOR,
@@ -53,6 +54,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: CarDataConfigEntry) -> b
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     await async_start(entry.runtime_data)
     async_schedule_followup(hass, entry)  # once, after a takeover
+    async_follow_cars(hass, entry)  # the entry's title: its cars' names
     await async_register_card(hass)  # the vehicle card, on every dashboard
     return True
 

@@ -75,9 +75,10 @@ async def async_setup_entry(
 class HeldBinaryState(ExtraStoredData):
     """What a binary sensor held, kept for the restore.
 
-    Home Assistant's restore keeps the state as shown, which is
-    "unavailable" while BMW refuses the login; this keeps the held value, so
-    the entity shows it again after the new login or a restart.
+    Home Assistant's restore keeps the state as last shown, which is
+    "unavailable" once the entry was unloaded (a reload after the new login);
+    this keeps the held value, so the entity shows it again after the new
+    login or a restart.
     """
 
     is_on: bool | None

@@ -43,15 +43,27 @@ from .common.schema import vol
 from .const import (
     CONF_CLIENT_ID,
     CONF_GCID,
+    CONF_REAUTH_REASON,
     CONF_TOKENS,
     DEFAULT_TITLE,
     DOMAIN,
     LOGGER,
     PORTAL_GUIDE_URL,
+    REAUTH_ASKED,
+    REAUTH_STREAM_SCOPE,
     REQUIRED_SCOPES,
 )
 from .flows.development import development_login
 from .flows.options import CarDataOptionsFlow
+
+# The one "Log in again" dialog: its step (text) per reason, one button.
+_REAUTH_STEPS: dict[str, str] = {
+    REAUTH_ASKED: "reauth_asked",
+    REAUTH_STREAM_SCOPE: "reauth_stream_scope",
+}
+REAUTH_REFUSED_STEP = "reauth_confirm"
+REAUTH_RETRY_STEP = "reauth_retry"
+LOG_IN = "log_in"
 
 # Extra time to wait beyond the device code's expiry before giving up.
 LOGIN_GRACE = 30.0
@@ -89,6 +101,7 @@ class CarDataConfigFlow(ConfigFlow, domain=DOMAIN):
         self._login_task: asyncio.Task[TokenSet | str] | None = None
         self._login_error: str | None = None
         self._tokens: TokenSet | None = None
+        self._reauth_step = REAUTH_REFUSED_STEP
 
     @staticmethod
     @callback
@@ -103,9 +116,9 @@ class CarDataConfigFlow(ConfigFlow, domain=DOMAIN):
         self, errors: dict[str, str] | None = None
     ) -> ConfigFlowResult:
         """Show the form of the step the login started from."""
-        if self._form_step == "reauth_confirm":
+        if self._form_step == REAUTH_RETRY_STEP:
             return self.async_show_form(
-                step_id="reauth_confirm",
+                step_id=REAUTH_RETRY_STEP,
                 description_placeholders={"title": self._get_reauth_entry().title},
                 errors=errors,
             )
@@ -147,16 +160,45 @@ class CarDataConfigFlow(ConfigFlow, domain=DOMAIN):
     async def async_step_reauth(
         self, entry_data: Mapping[str, Any]
     ) -> ConfigFlowResult:
-        """Start a new login for an entry whose refresh token is gone."""
+        """Start a new login: BMW refused the saved one, or the owner asked.
+
+        One dialog whatever the reason: it says why (its text per reason)
+        and has one button, "Log in with BMW", that starts the login.
+        """
         self._client_id = str(entry_data[CONF_CLIENT_ID])
         self._endpoints = Endpoints.from_dict(entry_data)
+        reason = str(entry_data.get(CONF_REAUTH_REASON) or "")
+        self._reauth_step = _REAUTH_STEPS.get(reason, REAUTH_REFUSED_STEP)
         return await self.async_step_reauth_confirm()
 
     async def async_step_reauth_confirm(
+        self,
+        user_input: dict[str, Any] | None = None,  # noqa: ARG002
+    ) -> ConfigFlowResult:
+        """Say why a new login is needed; one button starts it."""
+        return self.async_show_menu(
+            step_id=self._reauth_step,
+            menu_options=[LOG_IN],
+            description_placeholders={"title": self._get_reauth_entry().title},
+        )
+
+    # The dialog's texts per reason: the same menu under the reason's step id.
+    async_step_reauth_asked = async_step_reauth_confirm
+    async_step_reauth_stream_scope = async_step_reauth_confirm
+
+    async def async_step_log_in(
+        self,
+        user_input: dict[str, Any] | None = None,  # noqa: ARG002
+    ) -> ConfigFlowResult:
+        """Log in again with the stored client id (a failure offers a retry)."""
+        self._form_step = REAUTH_RETRY_STEP
+        return await self._async_begin_login()
+
+    async def async_step_reauth_retry(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
-        """Explain, then log in again with the stored client id."""
-        self._form_step = "reauth_confirm"
+        """After a failed login: say what went wrong; submit gets a new code."""
+        self._form_step = REAUTH_RETRY_STEP
         if user_input is None:
             return await self._async_show_input_form()
         return await self._async_begin_login()

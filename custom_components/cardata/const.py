@@ -19,6 +19,21 @@ CONF_STREAM_CA_FILE: Final = "stream_ca_file"
 CONF_TOKENS: Final = "tokens"
 CONF_GCID: Final = "gcid"
 CONF_CONTAINER_ID: Final = "container_id"
+# Set by the takeover of kvanbiesen/bmw-cardata-ha (upgrade/) until its
+# one-time follow-up ran: the first start after the switch.
+CONF_TAKEOVER_FOLLOWUP: Final = "takeover_followup"
+# Also set by the takeover: its day (UTC date). That day the charging history
+# is read one page per car (rest/extras.py).
+CONF_TAKEOVER_SHORT_HISTORY: Final = "takeover_short_history"
+# What the predicted charge level learned, per entry (prediction/; the
+# takeover writes the other integration's learned values there once).
+PREDICTION_STORAGE_KEY: Final = f"{DOMAIN}.prediction"
+PREDICTION_STORAGE_VERSION: Final = 1
+# Reauth flow data only (never stored): why a new login is asked for, one of
+# REAUTH_ASKED, REAUTH_STREAM_SCOPE; without it BMW refused the saved login.
+CONF_REAUTH_REASON: Final = "reauth_reason"
+REAUTH_ASKED: Final = "asked"
+REAUTH_STREAM_SCOPE: Final = "stream_scope"
 
 DEFAULT_TITLE: Final = "BMW CarData"
 

@@ -80,9 +80,10 @@ async def async_setup_entry(
 class HeldPosition(ExtraStoredData):
     """The position a tracker held, kept for the restore.
 
-    Home Assistant's restore keeps the state as shown; while BMW refuses the
-    login that is "unavailable" without a position. This keeps the held
-    one, so the tracker shows it again after the new login or a restart.
+    Home Assistant's restore keeps the state as last shown; once the entry
+    was unloaded (a reload after the new login) that is "unavailable" without
+    a position. This keeps the held one, so the tracker shows it again after
+    the new login or a restart.
     """
 
     latitude: float | None

@@ -36,6 +36,7 @@ from .rest.extras import (
 from .rest.quota import QuotaSpentError
 from .rest.quota_policy import CallKind
 from .runtime.data import CarDataConfigEntry
+from .upgrade.image import async_previous_image
 
 PARALLEL_UPDATES = 0
 _SNIFF_BYTES: Final = 12
@@ -75,6 +76,11 @@ class VehicleImage(ImageEntity):
 
     async def _async_fetch_once(self) -> None:
         planner, api = self._planner, self.rest.api
+        previous = await async_previous_image(self.hass, self.vin)
+        if previous is not None and await async_store_image(
+            self.hass, planner, self.hub, self.vin, previous
+        ):
+            return  # the picture the other integration kept: no call
         if not planner.extra_due(IMAGE, self.vin):
             return  # tried within the last day (BMW may have no picture)
         planner.mark_extra(IMAGE, self.vin)

@@ -19,7 +19,7 @@ from .common.issues import (
     issue_id,
     vin_suffix,
 )
-from .const import DOMAIN
+from .const import CONF_REAUTH_REASON, DOMAIN, REAUTH_STREAM_SCOPE
 from .flows.stream_security import (
     STEP,
     async_check,
@@ -80,7 +80,9 @@ class _EntryFixFlow(RepairsFlow):
         if self._kind == EVICTED:
             runtime.stream.async_request_reconnect()
         elif self._kind == SCOPE_MISSING:
-            entry.async_start_reauth(self.hass)
+            entry.async_start_reauth(
+                self.hass, data={CONF_REAUTH_REASON: REAUTH_STREAM_SCOPE}
+            )
         elif self._kind == REMOVED:
             return self._remove_vehicle(entry)
         else:

@@ -30,7 +30,7 @@ from .data.coordinator import CarDataCoordinator, DescriptorState
 from .entities.base import CarDataDescriptorEntity, async_setup_descriptor_entities
 from .entities.diagnostic import account_entities, vehicle_diagnostic_entities
 from .entities.extras import async_setup_extra_sensors
-from .entities.units import converter_for, value_unit
+from .entities.units import converter_for, suggested_unit, value_unit
 from .prediction.entities import PredictedSocSensor, async_setup_prediction_entities
 from .runtime.data import CarDataConfigEntry
 
@@ -159,6 +159,15 @@ class CarDataSensor(CarDataDescriptorEntity, RestoreSensor):
         # Assistant's display unit is chosen from what the car really sends.
         if (state := coordinator.get(vin, info.descriptor)) is not None:
             self._settle_unit(self._unit_of(state))
+
+    @property
+    def suggested_unit_of_measurement(self) -> str | None:
+        """The unit owners of Home Assistant's country read (tyre pressure)."""
+        return suggested_unit(
+            self.hass.config.country,
+            self.entity_description.device_class,
+            self.native_unit_of_measurement,
+        )
 
     def _unit_of(self, state: DescriptorState) -> str | None:
         """The value's unit when the sensor can convert it, else None."""

@@ -208,8 +208,10 @@ ENABLED_BY_DEFAULT: Final = frozenset(
     {
         V + "drivetrain.batteryManagement.header",
         CHG + "level",
+        # The charge's state: hvStatus only. "status" says the same in
+        # other words at the same moment; both enabled wrote each charging
+        # event twice into the logbook (the owner can still enable it).
         CHG + "hvStatus",
-        CHG + "status",
         CHG + "timeToFullyCharged",
         CHG + "timeRemaining",
         CHG + "acAmpere",

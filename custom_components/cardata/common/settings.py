@@ -41,10 +41,6 @@ OPT_BROKER_LAYOUT: Final = "broker_topic_layout"
 OPT_SHARE_STREAM: Final = "share_stream"
 OPT_SHARE_PREFIX: Final = "share_topic_prefix"
 OPT_SHARE_DESCRIPTORS: Final = "share_descriptors"
-# Taken over from kvanbiesen/bmw-cardata-ha for the trip-end poll of the
-# predicted charge level (its owner reads them; nothing else does).
-OPT_TRIP_END_POLL: Final = "trip_end_poll"
-OPT_TRIP_END_POLL_COOLDOWN: Final = "trip_end_poll_cooldown_minutes"
 # Not offered in the Configure menu: see :class:`Timing`.
 OPT_TIMING: Final = "timing"
 

@@ -9,7 +9,6 @@ from homeassistant.core import callback
 from homeassistant.helpers.entity import Entity
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from ..auth.token_manager import TokenManager
 from ..catalogue.descriptors import DescriptorInfo, describe
 from ..data.coordinator import CarDataCoordinator, DescriptorState
 
@@ -17,11 +16,12 @@ from ..data.coordinator import CarDataCoordinator, DescriptorState
 class CarDataEntity(Entity):
     """An entity of one vehicle.
 
-    Availability: unavailable while BMW refuses the account's login (a new
-    login is needed), else always available: a parked car can be silent for
-    hours and its last known values stay valid, so silence is never shown as
-    unavailable. The values are kept while unavailable and show again after
-    the new login.
+    Availability: always available. A parked car can be silent for hours
+    and its last known values stay valid, so silence is never shown as
+    unavailable; nor is a refused login: while the owner logs in again the
+    entities keep showing their last values (the account's stream status and
+    token sensors, and Home Assistant's "Log in again" notice, say why nothing
+    new comes).
     """
 
     _attr_has_entity_name = True
@@ -32,28 +32,6 @@ class CarDataEntity(Entity):
         self.coordinator = coordinator
         self.vin = vin
         self._attr_device_info = coordinator.device_info(vin)
-        self._shown_available = True
-
-    @property
-    def _tokens(self) -> TokenManager:
-        return self.coordinator.tokens
-
-    @property
-    def available(self) -> bool:
-        """False while BMW refuses the login."""
-        return not self.coordinator.tokens.auth_failed
-
-    async def async_added_to_hass(self) -> None:
-        """Follow the login: refused makes the entity unavailable."""
-        await super().async_added_to_hass()
-        self.async_on_remove(self._tokens.async_add_listener(self._on_login))
-        self._shown_available = self.available
-
-    @callback
-    def _on_login(self) -> None:
-        if self.available != self._shown_available:
-            self._shown_available = self.available
-            self.async_write_ha_state()
 
 
 class CarDataDescriptorEntity(CarDataEntity):

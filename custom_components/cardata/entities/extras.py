@@ -80,7 +80,6 @@ class ApiCallsLeftSensor(SensorEntity):
     _attr_should_poll = False
     _attr_translation_key = "api_calls_left"
     _attr_entity_category = EntityCategory.DIAGNOSTIC
-    _attr_native_unit_of_measurement = "calls"
     # The call log grows with each call and the next possible call moves with
     # the rolling window; the counters and a block stay recorded.
     _unrecorded_attributes = frozenset({"calls_today", "next_call_possible_at"})

@@ -6,7 +6,9 @@ sends ``null`` for the REST odometer. A car sold in a miles market sends its
 distances in miles. A sensor keeps the unit of the first value it showed as
 its native unit (so long-term statistics never see the unit change) and
 converts later values in another unit with Home Assistant's converters;
-Home Assistant converts for display.
+Home Assistant converts for display, in the unit the sensor suggests when it
+is registered (:func:`suggested_unit`: tyre pressure in bar where owners read
+bar, in psi where they read psi); the owner can change it as usual.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from typing import TYPE_CHECKING, Final
 
 from homeassistant.components.sensor import SensorDeviceClass
 from homeassistant.components.sensor.const import UNIT_CONVERTERS
-from homeassistant.const import UnitOfLength
+from homeassistant.const import UnitOfLength, UnitOfPressure
 
 from ..catalogue.descriptors import map_unit
 
@@ -27,6 +29,39 @@ if TYPE_CHECKING:
 HMI_DISTANCE_UNIT: Final = "vehicle.cabin.infotainment.hmi.distanceUnit"
 _HMI_WORDS: Final = {"MILES": UnitOfLength.MILES, "KILOMETERS": UnitOfLength.KILOMETERS}
 _LENGTHS: Final = frozenset({UnitOfLength.KILOMETERS, UnitOfLength.MILES})
+
+#: Countries (ISO 3166-1) whose tyre gauges, placards and cars speak psi.
+_PSI_COUNTRIES: Final = frozenset({"US", "GB"})
+#: Countries whose owners read tyre pressure in bar: most of Europe.
+_BAR_COUNTRIES: Final = frozenset(
+    {
+        *("AD", "AL", "AT", "BA", "BE", "BG", "BY", "CH", "CY", "CZ", "DE", "DK"),
+        *("EE", "ES", "FI", "FO", "FR", "GR", "HR", "HU", "IS", "IT", "LI", "LT"),
+        *("LU", "LV", "MC", "MD", "ME", "MK", "MT", "NL", "NO", "PL", "PT", "RO"),
+        *("RS", "SE", "SI", "SK", "SM", "TR", "UA", "VA"),
+    }
+)
+
+
+def suggested_unit(
+    country: str | None, device_class: SensorDeviceClass | str | None, unit: str | None
+) -> str | None:
+    """The display unit owners of ``country`` expect, where it is not the unit system's.
+
+    Only tyre pressure differs: Home Assistant's metric system shows kPa, but
+    owners in most of Europe read bar, and in the UK psi. None leaves the
+    choice to Home Assistant's unit system.
+    """
+    if (
+        device_class != SensorDeviceClass.PRESSURE
+        or converter_for(device_class, unit) is None
+    ):
+        return None
+    if country in _PSI_COUNTRIES:
+        return UnitOfPressure.PSI
+    if country in _BAR_COUNTRIES:
+        return UnitOfPressure.BAR
+    return None
 
 
 def converter_for(

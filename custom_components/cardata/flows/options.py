@@ -58,7 +58,7 @@ from ..common.settings import (
     end_polls_per_day,
     poll_settings,
 )
-from ..const import CONF_CONTAINER_ID
+from ..const import CONF_CONTAINER_ID, CONF_REAUTH_REASON, REAUTH_ASKED
 from ..rest.bootstrap import (
     async_ensure_container,
     async_fetch_telematic,
@@ -70,9 +70,10 @@ from ..rest.quota_policy import CallKind
 from ..runtime.data import CarDataConfigEntry
 from .answers import (
     SHOWN_VALUES,
+    async_shown_values,
     basic_lines,
+    car_name,
     describe_error,
-    entity_names,
     mapping_lines,
     telematic_lines,
 )
@@ -168,15 +169,13 @@ class CarDataOptionsFlow(OptionsFlowWithReload):
         )
 
     async def async_step_reauth(
-        self, user_input: dict[str, Any] | None = None
+        self,
+        user_input: dict[str, Any] | None = None,  # noqa: ARG002
     ) -> ConfigFlowResult:
-        """Ask first, then start a new device login for this entry."""
-        if user_input is None:
-            return self.async_show_form(
-                step_id="reauth",
-                description_placeholders={"title": self.config_entry.title},
-            )
-        self.config_entry.async_start_reauth(self.hass)
+        """Open the one "Log in again" dialog (nothing happens until its button)."""
+        self.config_entry.async_start_reauth(
+            self.hass, data={CONF_REAUTH_REASON: REAUTH_ASKED}
+        )
         return self.async_abort(reason="reauth_started")
 
     async def async_step_refresh_tokens(
@@ -369,19 +368,22 @@ class CarDataOptionsFlow(OptionsFlowWithReload):
         if "mappings" in items:
             mappings = await planner.async_call(CallKind.USER, api.get_mappings)
             await runtime.poller.sync.async_mappings_read(mappings, CallKind.USER)
-            lines.extend(mapping_lines(mappings))
+            lines.extend(mapping_lines(self.hass, entry.entry_id, mappings))
         for vin in vins:
+            car = car_name(self.hass, entry.entry_id, vin)
             if "basic_data" in items:
                 basic = await planner.async_call(
                     CallKind.USER, partial(api.get_basic_data, vin)
                 )
                 coordinator.set_device_info(vin, **device_fields(basic))
-                lines.extend(basic_lines(vin, basic))
+                lines.extend(
+                    basic_lines(car_name(self.hass, entry.entry_id, vin), basic)
+                )
             if "telematic_data" in items:
                 values = await async_fetch_telematic(runtime.rest, vin, CallKind.USER)
                 values = values or {}
-                names = entity_names(self.hass, vin, values)
-                lines.extend(telematic_lines(vin, values, names))
+                shown = await async_shown_values(self.hass, vin, values)
+                lines.extend(telematic_lines(car, values, shown))
         return lines or ["-"]
 
 

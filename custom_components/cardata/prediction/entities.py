@@ -8,6 +8,7 @@ as descriptors.
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import suppress
 from typing import Any, Final
 
 from homeassistant.components.button import ButtonEntity
@@ -178,19 +179,31 @@ class UsableCapacityNumber(_PredictionEntity, RestoreNumber):
 
         Before this version the number held only the owner's value and the
         hub's store did not: a restored value is the owner's then (unless it
-        is BMW's value anyway).
+        is BMW's value anyway). kvanbiesen/bmw-cardata-ha's capacity number,
+        taken over as this one, left only a plain saved state (0: not set).
         """
         await super().async_added_to_hass()
         hub, vin = self.hub, self.vin
         if (
             not hub.owner_known(vin)
-            and (data := await self.async_get_last_number_data()) is not None
-            and data.native_value is not None
-            and data.native_value != hub.capacity(vin)[0]
+            and (value := await self._async_restored_value()) is not None
+            and value != hub.capacity(vin)[0]
         ):
-            hub.set_owner_capacity(vin, data.native_value)
+            hub.set_owner_capacity(vin, value)
         self.async_on_remove(hub.async_add_listener(vin, self._handle_update))
         self._attr_native_value = hub.capacity(vin)[0]
+
+    async def _async_restored_value(self) -> float | None:
+        """The value this number (or the other integration's) last showed."""
+        if (data := await self.async_get_last_number_data()) is not None:
+            return data.native_value
+        value: float | None = None
+        if (state := await self.async_get_last_state()) is not None:
+            with suppress(ValueError):
+                value = float(state.state)
+        if value is None or not MIN_CAPACITY_KWH <= value <= MAX_CAPACITY_KWH:
+            return None
+        return value
 
     @callback
     def _handle_update(self) -> None:

@@ -25,14 +25,14 @@ from ..api.vin import VIN_RE
 from ..catalogue.charging import SOC_SOURCES
 from ..common.listeners import KeyedListeners, Listeners
 from ..common.redact import vin_hash
-from ..const import DOMAIN
+from ..const import PREDICTION_STORAGE_KEY, PREDICTION_STORAGE_VERSION
 from ..data.coordinator import CarDataCoordinator
 from ..rest.bootstrap import RestContext
 from .end_poll import EndPoller
 from .inputs import CAPACITIES, WATCHED, Event, VehicleFeed, usable_capacity
 from .model import VehicleLearning, VehiclePredictor
 
-STORAGE_VERSION: Final = 1
+STORAGE_VERSION: Final = PREDICTION_STORAGE_VERSION
 SAVE_DELAY: Final = 10
 TICK: Final = timedelta(minutes=1)
 
@@ -45,7 +45,7 @@ def vehicle_key(vin: str) -> str:
 async def async_remove_store(hass: HomeAssistant, entry_id: str) -> None:
     """Delete what an entry learned (the entry is being removed)."""
     await Store[dict[str, Any]](
-        hass, STORAGE_VERSION, f"{DOMAIN}.prediction.{entry_id}"
+        hass, STORAGE_VERSION, f"{PREDICTION_STORAGE_KEY}.{entry_id}"
     ).async_remove()
 
 
@@ -65,7 +65,7 @@ class PredictionHub:
         self.end_poller = EndPoller(rest, self.feed, self.save)
         self._stored: dict[str, Any] = {}
         self._store: Store[dict[str, Any]] = Store(
-            hass, STORAGE_VERSION, f"{DOMAIN}.prediction.{entry.entry_id}"
+            hass, STORAGE_VERSION, f"{PREDICTION_STORAGE_KEY}.{entry.entry_id}"
         )
         self._listeners: KeyedListeners[str] = KeyedListeners()
         self._electric_listeners: Listeners[str] = Listeners()

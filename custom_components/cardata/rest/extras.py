@@ -25,7 +25,7 @@ from ..api.rest import MAX_PAGES
 from ..api.vin import VIN_RE
 from ..common.listeners import KeyedListeners
 from ..common.settings import OPT_CHARGING_HISTORY, OPT_TYRE_DIAGNOSIS, extra_enabled
-from ..const import DOMAIN, LOGGER
+from ..const import CONF_TAKEOVER_SHORT_HISTORY, DOMAIN, LOGGER
 from .bootstrap import RestContext
 from .quota import QuotaPlanner, QuotaSpentError
 from .quota_policy import CallKind
@@ -128,8 +128,17 @@ async def async_store_image(
 async def async_fetch_daily_extras(
     rest: RestContext, hub: ExtrasHub, options: Mapping[str, Any]
 ) -> int:
-    """Fetch the enabled extras that are due (at most once a day each)."""
+    """Fetch the enabled extras that are due (at most once a day each).
+
+    On the day of the switch from the other integration, the charging
+    history is one page (its newest sessions) per vehicle: the first start
+    already reads every car once, and the full 30 days come with the next
+    day's fetch.
+    """
     planner, api = rest.planner, rest.api
+    first_after_switch = rest.entry.data.get(CONF_TAKEOVER_SHORT_HISTORY) == (
+        dt_util.utcnow().date().isoformat()
+    )
     coordinator = rest.coordinator
     vins = [
         v for v in coordinator.vehicles if VIN_RE.match(v) and not coordinator.shared(v)
@@ -149,6 +158,8 @@ async def async_fetch_daily_extras(
                     start = end - timedelta(days=HISTORY_DAYS)
                     # Each page is one call: ask for no more than fit.
                     pages = max(1, min(MAX_PAGES, planner.remaining(CallKind.EXTRA)))
+                    if first_after_switch:
+                        pages = 1
                     data: Any = await planner.async_call(
                         CallKind.EXTRA,
                         partial(

@@ -25,20 +25,31 @@ import re
 from typing import TYPE_CHECKING, Final
 
 from homeassistant.config_entries import ConfigEntry
-from homeassistant.core import HomeAssistant, callback
+from homeassistant.const import EVENT_RECORDER_5MIN_STATISTICS_GENERATED
+from homeassistant.core import CALLBACK_TYPE, Event, HomeAssistant, callback
 from homeassistant.helpers import entity_registry as er, issue_registry as ir
 from homeassistant.helpers.entity_component import EntityComponent
 from homeassistant.helpers.start import async_at_started
 from homeassistant.helpers.typing import ConfigType
 
 from ..catalogue.descriptors import describe, enum_state
-from ..const import DOMAIN, LOGGER
+from ..const import CONF_TAKEOVER_FOLLOWUP, DOMAIN, LOGGER
 from ..data.coordinator import split_unique_id
 
 if TYPE_CHECKING:
     from .registry import PlatformChange
 
-CONF_TAKEOVER_FOLLOWUP: Final = "takeover_followup"
+__all__ = [
+    "CONF_TAKEOVER_FOLLOWUP",
+    "MOVED",
+    "OLD_STATES",
+    "async_delete_followup_issues",
+    "async_report_moved",
+    "async_run_followup",
+    "async_schedule_followup",
+    "old_words",
+]
+
 MOVED: Final = "takeover_platform_changed"
 OLD_STATES: Final = "takeover_old_states"
 _WORD: Final = re.compile(r"\b[A-Z][A-Z0-9]*(?:[_-][A-Z0-9]+)*\b")
@@ -83,21 +94,53 @@ def async_delete_followup_issues(hass: HomeAssistant, entry_id: str) -> None:
 
 @callback
 def async_schedule_followup(hass: HomeAssistant, entry: ConfigEntry) -> None:
-    """Run the one-time checks once Home Assistant has started (if still due)."""
+    """Run the one-time checks once the recorder has compiled (if still due).
+
+    With the recorder, the checks wait for its next five-minute statistics
+    run after Home Assistant has started: that run still compiles the other
+    integration's last minutes, and checked before it, its statistics issues
+    would come back right after. Until it runs the flag stays, so a stop
+    before it runs the checks at the next start.
+    """
     pending = entry.data.get(CONF_TAKEOVER_FOLLOWUP)
     if not pending:
         return
     gone = list(pending.get("gone", ())) if isinstance(pending, dict) else []
+    # Removers of what still waits; each removes itself once it fired, so the
+    # unload never removes a listener that is gone (Home Assistant logs an
+    # error for that).
+    waiting: dict[str, CALLBACK_TYPE] = {}
 
     @callback
-    def _start(_hass: HomeAssistant) -> None:
+    def _run() -> None:
         entry.async_create_background_task(
             hass, async_run_followup(hass, entry, gone), f"{DOMAIN} upgrade checks"
         )
 
-    # Not a bare listen_once: its remover, called again at unload after the
-    # event fired, makes Home Assistant log an error.
-    entry.async_on_unload(async_at_started(hass, _start))
+    @callback
+    def _compiled(_event: Event) -> None:
+        if (remove := waiting.pop("compiled", None)) is not None:
+            remove()
+            _run()
+
+    @callback
+    def _started(_hass: HomeAssistant) -> None:
+        waiting.pop("started", None)
+        if "recorder" not in hass.config.components:
+            _run()
+            return
+        waiting["compiled"] = hass.bus.async_listen(
+            EVENT_RECORDER_5MIN_STATISTICS_GENERATED, _compiled
+        )
+
+    @callback
+    def _unload() -> None:
+        for remove in waiting.values():
+            remove()
+        waiting.clear()
+
+    entry.async_on_unload(_unload)
+    waiting["started"] = async_at_started(hass, _started)
 
 
 async def async_run_followup(

@@ -49,8 +49,7 @@ from ..common.settings import (
     OPT_BROKER_TOPIC_PREFIX,
     OPT_BROKER_USERNAME,
     OPT_CHARGING_HISTORY,
-    OPT_TRIP_END_POLL,
-    OPT_TRIP_END_POLL_COOLDOWN,
+    OPT_END_POLLS,
     OPT_TYRE_DIAGNOSIS,
     BrokerTls,
     TopicLayout,
@@ -59,6 +58,7 @@ from ..const import (
     CONF_CLIENT_ID,
     CONF_CONTAINER_ID,
     CONF_GCID,
+    CONF_TAKEOVER_SHORT_HISTORY,
     CONF_TOKENS,
     DEFAULT_TITLE,
     DOMAIN,
@@ -67,6 +67,7 @@ from ..const import (
 from ..rest.quota import STORAGE_VERSION as QUOTA_STORAGE_VERSION, storage_key
 from ..rest.quota_policy import CallKind, LoggedCall, start_of_day
 from .followup import CONF_TAKEOVER_FOLLOWUP, MOVED, OLD_STATES, async_report_moved
+from .learning import async_carry_learning
 from .registry import async_rewrite_registry
 
 TARGET_VERSION = 2
@@ -94,8 +95,6 @@ _PREVIOUS_SAME_OPTIONS: Final = {
     "custom_mqtt_password": OPT_BROKER_PASSWORD,
     "enable_charging_history": OPT_CHARGING_HISTORY,
     "enable_tyre_diagnosis": OPT_TYRE_DIAGNOSIS,
-    "enable_trip_end_polling": OPT_TRIP_END_POLL,
-    "trip_poll_cooldown_minutes": OPT_TRIP_END_POLL_COOLDOWN,
 }
 _PREVIOUS_TLS: Final = {
     "off": BrokerTls.NONE,
@@ -109,6 +108,9 @@ PREVIOUS_DROPPED_OPTIONS: Final = (
     "diagnostic_log_interval",
     "enable_magic_soc",
     "enable_external_power_injection",
+    # Our polls after a trip or charge wait five minutes for the car and are
+    # limited per day (Settings: polls after a charge or trip ends).
+    "trip_poll_cooldown_minutes",
 )
 PREVIOUS_DAILY_CALLS: Final = 30
 """What the previous integration could spend in a day (24 polls, trip ends,
@@ -122,6 +124,9 @@ def convert_previous_options(options: Mapping[str, Any]) -> dict[str, Any]:
         for theirs, ours in _PREVIOUS_SAME_OPTIONS.items()
         if theirs in options and options[theirs] is not None
     }
+    if options.get("enable_trip_end_polling") is False:
+        # Its trip-end polling off: ours too (0 polls after a trip or charge).
+        new[OPT_END_POLLS] = 0
     if "custom_mqtt_tls" in options:
         new[OPT_BROKER_TLS] = _PREVIOUS_TLS.get(
             str(options["custom_mqtt_tls"]), BrokerTls.VERIFY
@@ -295,9 +300,11 @@ async def _async_take_over(hass: HomeAssistant, entry: ConfigEntry) -> bool:
     result = async_rewrite_registry(hass, entry)
     options.update(dict.fromkeys(result.options_on, True))
     await _async_seed_quota(hass, gcid)
+    await async_carry_learning(hass, entry.entry_id)
     async_report_moved(hass, entry.entry_id, result.moved)
     gone = [*result.removed, *(change.old_entity_id for change in result.moved)]
     new[CONF_TAKEOVER_FOLLOWUP] = {"gone": gone}
+    new[CONF_TAKEOVER_SHORT_HISTORY] = datetime.now(UTC).date().isoformat()
     hass.config_entries.async_update_entry(
         entry,
         data=new,
