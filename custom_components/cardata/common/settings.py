@@ -41,6 +41,8 @@ OPT_BROKER_LAYOUT: Final = "broker_topic_layout"
 OPT_SHARE_STREAM: Final = "share_stream"
 OPT_SHARE_PREFIX: Final = "share_topic_prefix"
 OPT_SHARE_DESCRIPTORS: Final = "share_descriptors"
+OPT_TRIP_COORDINATES: Final = "trip_coordinates"
+"""Keep the coordinates of where each trip started and ended (off by default)."""
 # Taken over from kvanbiesen/bmw-cardata-ha for the trip-end poll of the
 # predicted charge level (its owner reads them; nothing else does).
 OPT_TRIP_END_POLL: Final = "trip_end_poll"

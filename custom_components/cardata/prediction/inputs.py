@@ -112,6 +112,16 @@ def _word(value: object) -> str:
     return str(value).strip().upper() if value is not None else ""
 
 
+def is_moving(value: object) -> bool:
+    """Whether a motion value (``vehicle.isMoving``, ignition) says yes.
+
+    BMW spells it as a JSON boolean, a string or ``asn_istrue`` in any case;
+    anything else (``asn_isunknown`` included) is not moving. The trip
+    journal reads motion with this rule too.
+    """
+    return value is True or _word(value) in {"ASN_ISTRUE", "TRUE"}
+
+
 def _phases(value: object) -> int | None:
     digits = _word(value).split("-", 1)[0]
     return int(digits) if digits.isdigit() else None
@@ -202,7 +212,7 @@ class VehicleFeed:
     ) -> Event | None:
         predictor = self.predictor
         if name == MOVING:
-            moving = value is True or _word(value) in {"ASN_ISTRUE", "TRUE"}
+            moving = is_moving(value)
             if moving and predictor.charging:
                 # A car that drives is not charging, whether or not it sent
                 # the end of its charge (some never do).

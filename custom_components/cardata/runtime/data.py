@@ -16,6 +16,7 @@ from ..rest.extras import ExtrasHub
 from ..rest.quota import QuotaPlanner
 from ..stream.owner import StreamOwner
 from ..stream.sharing import StreamSharing
+from ..trips.hub import TripHub
 from ..vehicles.gate import VinGate
 from ..vehicles.polling import Poller
 
@@ -41,6 +42,7 @@ class CarDataRuntimeData:
     stream: StreamOwner
     poller: Poller
     prediction: PredictionHub
+    trips: TripHub
     extras: ExtrasHub
     sharing: StreamSharing | None
 

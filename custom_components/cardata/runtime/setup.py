@@ -29,6 +29,7 @@ from ..rest.extras import ExtrasHub
 from ..rest.quota import QuotaPlanner
 from ..stream.owner import StreamOwner
 from ..stream.sharing import StreamSharing
+from ..trips.hub import TripHub
 from ..vehicles.gate import VinGate
 from ..vehicles.polling import Poller, async_start_rest
 from .data import CarDataConfigEntry, CarDataRuntimeData
@@ -94,6 +95,11 @@ async def async_build(
     # It follows the coordinator before the platforms are set up, so its
     # entities find the electrified vehicles.
     prediction.async_start()
+    # The trip journal reads the held (restored) values as its starting point
+    # and the prediction's usable capacity for a trip's energy.
+    trips = TripHub(prediction)
+    await trips.async_load()
+    trips.async_start()
     sharing = None
     if (share := sharing_settings(entry.options)) is not None:
         # It follows what the coordinator accepted from the VIN gate, not the
@@ -113,6 +119,7 @@ async def async_build(
         stream=stream,
         poller=Poller(rest, stream),
         prediction=prediction,
+        trips=trips,
         extras=ExtrasHub(),
         sharing=sharing,
     )
@@ -142,3 +149,4 @@ async def async_stop(runtime: CarDataRuntimeData) -> None:
     await runtime.tokens.async_stop()
     await runtime.quota.async_shutdown()
     await runtime.prediction.async_shutdown()
+    await runtime.trips.async_shutdown()
