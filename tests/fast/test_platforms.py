@@ -29,6 +29,7 @@ pytestmark = pytest.mark.usefixtures("entity_registry_enabled_by_default")
         Platform.DEVICE_TRACKER,
         Platform.BUTTON,
         Platform.NUMBER,
+        Platform.EVENT,
     ],
 )
 async def test_platform(
