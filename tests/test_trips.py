@@ -15,6 +15,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
+from freezegun.api import FrozenDateTimeFactory
 from homeassistant.const import EVENT_STATE_CHANGED, STATE_UNAVAILABLE, STATE_UNKNOWN
 from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.setup import async_setup_component
@@ -34,6 +35,7 @@ from tests.entity_helpers import (
     entity_id,
     push,
     setup_entry,
+    written_states,
 )
 from tests.simulator import GCID_A, VIN_BEV, VIN_PHEV, Simulator
 from tests.simulator.traces import (
@@ -143,7 +145,10 @@ async def _reload(hass: HomeAssistant, entry: MockConfigEntry) -> None:
 
 
 async def test_commute_trips_places_figures_and_events(
-    hass: HomeAssistant, simulator: Simulator, make_entry: Callable[..., Any]
+    hass: HomeAssistant,
+    simulator: Simulator,
+    make_entry: Callable[..., Any],
+    freezer: FrozenDateTimeFactory,
 ) -> None:
     """Two drives: found exactly, with zones, energy and the event's figures."""
     entry = await _setup(hass, simulator, make_entry)
@@ -192,6 +197,25 @@ async def test_commute_trips_places_figures_and_events(
     assert use is not None
     assert float(use.state) == second["energy_consumption"]
     assert use.attributes["unit_of_measurement"] == "kWh/100km"
+
+    # This month's distance: the trips that started since the 1st, local time.
+    month = entity_id(hass, "sensor", f"{VIN_BEV}_month_distance")
+    first_of_month = dt_util.start_of_local_day(dt_util.now().replace(day=1))
+    this_month = [
+        trip["distance"]
+        for trip in found
+        if dt_util.parse_datetime(trip["start"]) >= first_of_month  # type: ignore[operator]
+    ]
+    state = hass.states.get(month)
+    assert state is not None
+    assert float(state.state) == round(sum(this_month), 2)
+    # A new month: at midnight of the 1st the sensor starts again from 0.
+    next_month = (first_of_month + timedelta(days=32)).replace(day=1, second=5)
+    written = written_states(hass, month)
+    freezer.move_to(next_month)
+    async_fire_time_changed(hass, next_month)
+    await hass.async_block_till_done()
+    assert [float(state.state) for state in written] == [0.0]
 
 
 async def test_short_hops_and_a_long_trip_with_a_charging_stop(

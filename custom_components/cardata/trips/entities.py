@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any, Final
 
 from homeassistant.components.event import EventEntity
@@ -24,17 +23,14 @@ from homeassistant.components.sensor import (
 from homeassistant.const import UnitOfLength, UnitOfSpeed, UnitOfTime, UnitOfVolume
 from homeassistant.core import callback
 from homeassistant.helpers.entity import Entity
-from homeassistant.helpers.event import async_track_time_change
 from homeassistant.util import dt as dt_util
 
 from ..entities.base import CarDataEntity
 from .figures import ENERGY_PER_100_KM, Units, figures, month_figures
-from .hub import FUEL, TripHub
+from .hub import ENDED, FUEL, MONTH, STARTED, TripHub
 from .model import OpenTrip, Trip
 
 EVENT_SUFFIX: Final = "trip"
-STARTED: Final = "started"
-ENDED: Final = "ended"
 
 _KM: Final = Units(
     UnitOfLength.KILOMETERS, UnitOfVolume.LITERS, UnitOfSpeed.KILOMETERS_PER_HOUR
@@ -222,21 +218,13 @@ class TripSensor(_TripEntity, SensorEntity):
         """Follow the vehicle's trips (and the month's turn)."""
         await super().async_added_to_hass()
         self.async_on_remove(self.hub.async_add_listener(self.vin, self._on_trip))
-        if self.entity_description.source == "month":
-            self.async_on_remove(
-                async_track_time_change(
-                    self.hass, self._on_midnight, hour=0, minute=0, second=5
-                )
-            )
 
     @callback
-    def _on_trip(self, kind: str, _trip: Trip | OpenTrip) -> None:
-        if kind == ENDED:
+    def _on_trip(self, kind: str, _trip: Trip | OpenTrip | None) -> None:
+        if kind == ENDED or (
+            kind == MONTH and self.entity_description.source == "month"
+        ):
             self.async_write_ha_state()
-
-    @callback
-    def _on_midnight(self, _now: datetime) -> None:
-        self.async_write_ha_state()
 
 
 class TripEventEntity(_TripEntity, EventEntity):
@@ -254,9 +242,10 @@ class TripEventEntity(_TripEntity, EventEntity):
         self.async_on_remove(self.hub.async_add_listener(self.vin, self._on_trip))
 
     @callback
-    def _on_trip(self, kind: str, trip: Trip | OpenTrip) -> None:
-        self._trigger_event(kind, trip_attributes(trip, self.hub.units))
-        self.async_write_ha_state()
+    def _on_trip(self, kind: str, trip: Trip | OpenTrip | None) -> None:
+        if trip is not None and kind in (STARTED, ENDED):
+            self._trigger_event(kind, trip_attributes(trip, self.hub.units))
+            self.async_write_ha_state()
 
 
 def trip_attributes(trip: Trip | OpenTrip, units: Units) -> dict[str, Any]:

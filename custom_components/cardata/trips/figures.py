@@ -107,7 +107,7 @@ def figures(trip: Trip, units: Units) -> dict[str, Any]:
 
 def month_figures(trips: list[Trip], units: Units) -> dict[str, float | None]:
     """Distance and average consumptions of several trips (a month's)."""
-    km = sum(trip.distance_km for trip in trips)
+    km = sum((trip.distance_km for trip in trips), 0.0)
     with_energy = [trip for trip in trips if trip.energy_kwh is not None]
     with_fuel = [trip for trip in trips if trip.fuel_l is not None]
     energy = sum(trip.energy_kwh or 0.0 for trip in with_energy)

@@ -26,7 +26,7 @@ from typing import Any, Final
 from homeassistant.components.zone import async_active_zone
 from homeassistant.const import UnitOfLength, UnitOfVolume
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
-from homeassistant.helpers.event import async_call_later
+from homeassistant.helpers.event import async_call_later, async_track_time_change
 from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 from homeassistant.util.unit_conversion import DistanceConverter, VolumeConverter
@@ -64,10 +64,13 @@ PAIR_SECONDS: Final = 5.0
 """Latitude and longitude arrive apart; they are one position when BMW's
 times are this close (else a half-moved position would bend the path)."""
 HOME_ZONE: Final = "zone.home"
+STARTED: Final = "started"
+ENDED: Final = "ended"
+MONTH: Final = "month"
 DIAGNOSTIC_TRIPS: Final = 200
 """The newest trips a diagnostics file carries (without places)."""
 
-type TripCallback = Callable[[str, Trip | OpenTrip], None]
+type TripCallback = Callable[[str, Trip | OpenTrip | None], None]
 
 
 def vehicle_key(entry_id: str, vin: str) -> str:
@@ -103,7 +106,9 @@ class TripHub:
         )
         self._pending = False
         self._timers: dict[str, CALLBACK_TYPE] = {}
-        self._listeners: KeyedListeners[str, str, Trip | OpenTrip] = KeyedListeners()
+        self._listeners: KeyedListeners[str, str, Trip | OpenTrip | None] = (
+            KeyedListeners()
+        )
 
     @property
     def units(self) -> Units:
@@ -126,6 +131,18 @@ class TripHub:
         self.entry.async_on_unload(
             self.coordinator.async_add_vehicle_listener(self._track)
         )
+        # This month's figures start again on the 1st: the month's sensors
+        # look again every local midnight.
+        self.entry.async_on_unload(
+            async_track_time_change(
+                self.hass, self._on_midnight, hour=0, minute=0, second=5
+            )
+        )
+
+    @callback
+    def _on_midnight(self, _now: datetime) -> None:
+        for vin in self.detectors:
+            self._listeners.notify(vin, MONTH, None)
 
     async def async_shutdown(self) -> None:
         """Stop the timers and write the journal now (the entry unloads)."""
@@ -247,12 +264,12 @@ class TripHub:
                 opened = transition.trip
                 opened.start_zone, _home = self._zone(opened.start_position)
                 journal.open = opened
-                self._listeners.notify(vin, "started", opened)
+                self._listeners.notify(vin, STARTED, opened)
             elif isinstance(transition, Ended):
                 trip = self._finished(vin, transition)
                 journal.open = None
                 journal.add(trip, dt_util.utcnow())
-                self._listeners.notify(vin, "ended", trip)
+                self._listeners.notify(vin, ENDED, trip)
             self.save()
 
     def _finished(self, vin: str, ended: Ended) -> Trip:
@@ -336,7 +353,8 @@ class TripHub:
     def async_add_listener(self, vin: str, listener: TripCallback) -> CALLBACK_TYPE:
         """Call ``listener(kind, trip)`` when a trip of the vehicle starts or ends.
 
-        ``kind`` is ``started`` (with the trip in progress) or ``ended``.
+        ``kind`` is ``started`` (with the trip in progress), ``ended`` (with
+        the finished trip) or ``month`` (midnight: a new month may have begun; no trip).
         """
         return self._listeners.add(vin, listener)
 
