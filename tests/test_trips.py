@@ -18,8 +18,10 @@ from typing import Any
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.const import EVENT_STATE_CHANGED, STATE_UNAVAILABLE, STATE_UNKNOWN
 from homeassistant.core import Event, HomeAssistant, callback
+from homeassistant.exceptions import ServiceValidationError
 from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
+import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
     async_fire_time_changed,
@@ -343,6 +345,18 @@ async def test_period_coordinates_option_and_diagnostics(
     earlier = await _trips(hass, VIN_BEV, end=middle.isoformat())
     _assert_found(earlier, car.trips[:1])
     assert later[0]["end_position"] is not None
+    whole = await hass.services.async_call(
+        DOMAIN,
+        "get_trips",
+        {"config_entry_id": entry.entry_id},
+        blocking=True,
+        return_response=True,
+    )
+    assert whole is not None
+    assert len(whole["vehicles"][VIN_BEV]) == 2  # type: ignore[index,call-overload]
+    with pytest.raises(ServiceValidationError) as err:
+        await _trips(hass, VIN_BEV, start=middle.isoformat(), end=middle.isoformat())
+    assert err.value.translation_key == "period_invalid"
 
     device = device_for(hass, entry, VIN_BEV)
     dump = await async_get_device_diagnostics(hass, entry, device)

@@ -69,7 +69,7 @@ class Units:
         return VolumeConverter.convert(litres, UnitOfVolume.LITERS, self.volume)
 
     def per_100(self, amount: float | None, km: float) -> float | None:
-        """``amount`` per 100 of the owner's distance unit (None below 100 m)."""
+        """``amount`` (in the owner's unit) per 100 km or mi; None below 100 m."""
         if amount is None or km < 0.1:  # noqa: PLR2004 - too short to say
             return None
         return amount / self.distance_of(km) * 100
@@ -98,7 +98,7 @@ def figures(trip: Trip, units: Units) -> dict[str, Any]:
             units.per_100(trip.energy_kwh, trip.distance_km), 1
         ),
         "fuel": _round(fuel, 2),
-        "fuel_consumption": _round(units.per_100(trip.fuel_l, trip.distance_km), 2),
+        "fuel_consumption": _round(units.per_100(fuel, trip.distance_km), 2),
         "remaining_range": None
         if trip.range_km is None
         else round(units.distance_of(trip.range_km)),
@@ -111,7 +111,7 @@ def month_figures(trips: list[Trip], units: Units) -> dict[str, float | None]:
     with_energy = [trip for trip in trips if trip.energy_kwh is not None]
     with_fuel = [trip for trip in trips if trip.fuel_l is not None]
     energy = sum(trip.energy_kwh or 0.0 for trip in with_energy)
-    fuel = sum(trip.fuel_l or 0.0 for trip in with_fuel)
+    fuel = units.volume_of(sum(trip.fuel_l or 0.0 for trip in with_fuel))
     return {
         "distance": round(units.distance_of(km), 2),
         "energy_consumption": _round(
