@@ -106,6 +106,9 @@ class TripHub:
         )
         self._pending = False
         self._timers: dict[str, CALLBACK_TYPE] = {}
+        self._distances: dict[
+            tuple[str, str | None], tuple[DescriptorState, float]
+        ] = {}
         self._listeners: KeyedListeners[str, str, Trip | OpenTrip | None] = (
             KeyedListeners()
         )
@@ -295,17 +298,19 @@ class TripHub:
         position, position_at = self._position(vin, last)
         soc = next((s for name in SOC_SOURCES if (s := get(name)) is not None), None)
         fuel = get(FUEL)
-        ranges = (state for name in TOTAL_RANGES if (state := get(name)) is not None)
+        range_name = next(
+            (name for name in TOTAL_RANGES if get(name) is not None), None
+        )
         return Reading(
             motion=None if motion is None else is_moving(motion.value),
             motion_at=motion.effective_timestamp if motion else None,
-            odometer_km=self._km(vin, odometer),
+            odometer_km=self._km(vin, ODOMETER),
             odometer_at=odometer.effective_timestamp if odometer else None,
             position=position,
             position_at=position_at,
             soc=number(soc.value) if soc else None,
             fuel_l=self._litres(fuel),
-            range_km=self._km(vin, next(ranges, None)),
+            range_km=self._km(vin, range_name),
         )
 
     def _position(
@@ -327,14 +332,24 @@ class TripHub:
             return last.position, last.position_at
         return None, None
 
-    def _km(self, vin: str, state: DescriptorState | None) -> float | None:
+    def _km(self, vin: str, name: str | None) -> float | None:
+        """A held distance in km.
+
+        The last one of each descriptor is remembered: a value without a unit
+        makes the vehicle's other distances be searched for theirs.
+        """
+        state = None if name is None else self.coordinator.get(vin, name)
         if state is None or (value := number(state.value)) is None:
             return None
+        key = (vin, name)
+        if (known := self._distances.get(key)) is not None and known[0] is state:
+            return known[1]
         unit = value_unit(self.coordinator, vin, state, UnitOfLength.KILOMETERS)
         if unit == UnitOfLength.MILES:
-            return DistanceConverter.convert(
+            value = DistanceConverter.convert(
                 value, UnitOfLength.MILES, UnitOfLength.KILOMETERS
             )
+        self._distances[key] = (state, value)
         return value
 
     @staticmethod
