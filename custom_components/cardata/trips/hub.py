@@ -106,9 +106,7 @@ class TripHub:
         )
         self._pending = False
         self._timers: dict[str, CALLBACK_TYPE] = {}
-        self._distances: dict[
-            tuple[str, str | None], tuple[DescriptorState, float]
-        ] = {}
+        self._units: dict[tuple[str, str], str | None] = {}
         self._listeners: KeyedListeners[str, str, Trip | OpenTrip | None] = (
             KeyedListeners()
         )
@@ -262,6 +260,8 @@ class TripHub:
 
     def _handle(self, vin: str, transitions: list[Transition]) -> None:
         journal = self.journal(vin)
+        if transitions:  # the next readings look for the units again
+            self._units = {key: u for key, u in self._units.items() if key[0] != vin}
         for transition in transitions:
             if isinstance(transition, Started):
                 opened = transition.trip
@@ -335,21 +335,23 @@ class TripHub:
     def _km(self, vin: str, name: str | None) -> float | None:
         """A held distance in km.
 
-        The last one of each descriptor is remembered: a value without a unit
-        makes the vehicle's other distances be searched for theirs.
+        A value without a unit is in the unit of the vehicle's other
+        distances; finding it searches them all, so the unit found is
+        remembered per descriptor until the next trip starts or ends.
         """
         state = None if name is None else self.coordinator.get(vin, name)
-        if state is None or (value := number(state.value)) is None:
+        if state is None or name is None or (value := number(state.value)) is None:
             return None
-        key = (vin, name)
-        if (known := self._distances.get(key)) is not None and known[0] is state:
-            return known[1]
-        unit = value_unit(self.coordinator, vin, state, UnitOfLength.KILOMETERS)
+        if state.unit is None and (vin, name) in self._units:
+            unit = self._units[vin, name]
+        else:
+            unit = value_unit(self.coordinator, vin, state, UnitOfLength.KILOMETERS)
+            if state.unit is None:
+                self._units[vin, name] = unit
         if unit == UnitOfLength.MILES:
-            value = DistanceConverter.convert(
+            return DistanceConverter.convert(
                 value, UnitOfLength.MILES, UnitOfLength.KILOMETERS
             )
-        self._distances[key] = (state, value)
         return value
 
     @staticmethod
