@@ -34,7 +34,11 @@ from tests.simulator.charging_traces import PLUGGED, PORT, REASONS, session
 REPO = Path(__file__).resolve().parent.parent
 FOLDER = REPO / "blueprints" / "automation" / "cardata"
 RAW = "https://raw.githubusercontent.com/cardata-ha/cardata/main/"
-NAMES = ("charging_ended.yaml", "not_plugged_in_evening.yaml")
+NAMES = (
+    "charging_ended.yaml",
+    "not_plugged_in_evening.yaml",
+    "trip_ended_away.yaml",  # run by tests/test_blueprint_trip_ended.py
+)
 SOC = "vehicle.drivetrain.batteryManagement.header"
 
 type Automations = Callable[[HomeAssistant], list[dict[str, Any]]]

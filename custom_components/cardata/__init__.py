@@ -25,6 +25,7 @@ from .rest.bootstrap import VehicleRecord
 from .runtime.data import CarDataConfigEntry
 from .runtime.setup import async_build, async_start, async_stop
 from .services import async_setup_services
+from .trips.hub import async_remove_store as async_remove_trips
 from .upgrade.followup import async_delete_followup_issues, async_schedule_followup
 from .upgrade.migration import async_migrate_entry as _async_migrate_entry
 from .vehicles import gate
@@ -90,6 +91,7 @@ async def async_remove_entry(hass: HomeAssistant, entry: CarDataConfigEntry) -> 
     """
     await VehicleRecord(hass, entry.entry_id).async_remove()
     await async_remove_learning(hass, entry.entry_id)
+    await async_remove_trips(hass, entry.entry_id)
     await gate.async_remove_store(hass, entry.entry_id)
     await value_store.async_remove_store(hass, entry.entry_id)
     await async_remove_tokens(hass, entry.entry_id)

@@ -231,4 +231,7 @@ async def async_get_device_diagnostics(
     }
     hub = entry.runtime_data.prediction
     dump["predicted_charge_level"] = {vin: hub.diagnostics(vin) for vin in vins}
+    # The journal's figures and times; never a place or a coordinate.
+    trips = entry.runtime_data.trips
+    dump["trips"] = {vin: trips.diagnostics(vin) for vin in vins}
     return _finish(redactor, dump)

@@ -1,4 +1,4 @@
-"""Event entities: a vehicle's charging (started, ended) and plug transitions."""
+"""Event entities: a vehicle's charging (started, ended), plug and trips."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from .entities.activity import ChargingEvent, PlugEvent
 from .prediction.entities import async_setup_prediction_entities
 from .runtime.data import CarDataConfigEntry
+from .trips.entities import async_setup_trip_entities, trip_events
 
 PARALLEL_UPDATES = 0
 
@@ -17,7 +18,10 @@ async def async_setup_entry(
     entry: CarDataConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """Add the event entities of each electrified vehicle, now and when one appears."""
+    """Add each vehicle's event entities, now and when one appears.
+
+    Charging and plug events for electrified vehicles; trip events for all.
+    """
     runtime = entry.runtime_data
     activity = runtime.activity
     async_setup_prediction_entities(
@@ -30,3 +34,4 @@ async def async_setup_entry(
         async_add_entities,
         lambda _hub, vin: PlugEvent(activity, vin),
     )
+    async_setup_trip_entities(runtime.trips, async_add_entities, trip_events)

@@ -33,6 +33,7 @@ from .entities.extras import async_setup_extra_sensors
 from .entities.units import converter_for, suggested_unit, value_unit
 from .prediction.entities import PredictedSocSensor, async_setup_prediction_entities
 from .runtime.data import CarDataConfigEntry
+from .trips.entities import async_setup_trip_sensors
 
 PARALLEL_UPDATES = 0
 
@@ -96,6 +97,7 @@ async def async_setup_entry(
     async_setup_prediction_entities(
         runtime.prediction, async_add_entities, PredictedSocSensor
     )
+    async_setup_trip_sensors(runtime.trips, async_add_entities)
     # The REST side's sensors: API calls left, charging history, tyres.
     await async_setup_extra_sensors(
         hass, entry, runtime.rest, runtime.extras, async_add_entities

@@ -9,7 +9,7 @@ action's response, so it shows in the developer tools.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import partial
 from typing import Any, Final, cast
 
@@ -53,6 +53,9 @@ SERVICE_BASIC: Final = "fetch_basic_data"
 SERVICE_CHARGING: Final = "fetch_charging_history"
 SERVICE_TYRES: Final = "fetch_tyre_diagnosis"
 SERVICE_IMAGE: Final = "fetch_vehicle_image"
+SERVICE_TRIPS: Final = "get_trips"
+ATTR_START: Final = "start"
+ATTR_END: Final = "end"
 
 _TARGET = {
     vol.Optional(ATTR_DEVICE_ID): vol.All(cv.ensure_list, [cv.string]),
@@ -64,6 +67,13 @@ SCHEMA_CHARGING: Final = vol.Schema(
     {
         **_TARGET,
         vol.Optional(ATTR_DAYS, default=30): int_range(1, 90),
+    }
+)
+SCHEMA_TRIPS: Final = vol.Schema(
+    {
+        **_TARGET,
+        vol.Optional(ATTR_START): cv.datetime,
+        vol.Optional(ATTR_END): cv.datetime,
     }
 )
 
@@ -329,6 +339,25 @@ async def _fetch_image(call: ServiceCall) -> ServiceResponse:
     return await _for_each_vehicle(call, one)
 
 
+def _aware(value: datetime | None) -> datetime | None:
+    """A time the owner gave without a zone is in Home Assistant's zone."""
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=dt_util.get_default_time_zone())
+
+
+async def _get_trips(call: ServiceCall) -> ServiceResponse:
+    """The trip journal of the period (no API call: the journal is local)."""
+    pairs = _per_vehicle(resolve_targets(call.hass, dict(call.data)))
+    start, end = _aware(call.data.get(ATTR_START)), _aware(call.data.get(ATTR_END))
+    if start is not None and end is not None and end <= start:
+        raise _invalid("period_invalid")
+    vehicles: dict[str, Any] = {
+        vin: entry.runtime_data.trips.query(vin, start, end) for entry, vin in pairs
+    }
+    return {"vehicles": vehicles}
+
+
 @callback
 def async_setup_services(hass: HomeAssistant) -> None:
     """Register the service actions (from ``async_setup``)."""
@@ -347,3 +376,10 @@ def async_setup_services(hass: HomeAssistant) -> None:
             schema=cast("VolSchemaType", schema),
             supports_response=SupportsResponse.OPTIONAL,
         )
+    hass.services.async_register(
+        DOMAIN,
+        SERVICE_TRIPS,
+        _get_trips,
+        schema=cast("VolSchemaType", SCHEMA_TRIPS),
+        supports_response=SupportsResponse.ONLY,
+    )

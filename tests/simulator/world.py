@@ -23,6 +23,7 @@ VIN_PHEV = "WBA0000000PHEV002"
 VIN_SECONDARY = "WBA00000000SEC003"
 VIN_ID6 = "WBA00000000XD6004"
 VIN_NK = "WBA00000000NKL006"  # a Neue Klasse iX3 (account C, with the MINI)
+VIN_GPS = "WBA00000000GPS007"  # sends only its position (not in the default world)
 # A MINI from a miles market (UK): distances in miles, its own account.
 GCID_C = "9f4a6182-3c5d-4e7f-a0b1-c2d3e4f5a6b7"
 CLIENT_C = "4e5f6071-8293-4dae-bf10-3b4c5d6e7f80"
@@ -320,6 +321,8 @@ SUPPORTED: dict[str, frozenset[str]] = {
     "BEV_NK": frozenset(_COMMON | _NK),
     "PHEV": frozenset(_COMMON | _EV | _FUEL),
     "ICE_ID6": frozenset(_COMMON | _FUEL),
+    # Some cars send little beyond their position: no mileage, no motion.
+    "GPS_ONLY": frozenset({_GPS + "latitude", _GPS + "longitude", _GPS + "heading"}),
 }
 
 # Munich, parked at home.

@@ -41,6 +41,8 @@ OPT_BROKER_LAYOUT: Final = "broker_topic_layout"
 OPT_SHARE_STREAM: Final = "share_stream"
 OPT_SHARE_PREFIX: Final = "share_topic_prefix"
 OPT_SHARE_DESCRIPTORS: Final = "share_descriptors"
+OPT_TRIP_COORDINATES: Final = "trip_coordinates"
+"""Keep the coordinates of where each trip started and ended (off by default)."""
 # Not offered in the Configure menu: see :class:`Timing`.
 OPT_TIMING: Final = "timing"
 

@@ -52,6 +52,7 @@ from ..common.settings import (
     OPT_RESERVE,
     OPT_SHARE_STREAM,
     OPT_STREAM_SILENCE,
+    OPT_TRIP_COORDINATES,
     OPT_TYRE_DIAGNOSIS,
     OPT_VEHICLE_IMAGE,
     BrokerTls,
@@ -126,6 +127,9 @@ def _settings_schema(options: dict[str, Any]) -> vol.Schema:
             ): BooleanSelector(),
             vol.Required(
                 OPT_TYRE_DIAGNOSIS, default=options.get(OPT_TYRE_DIAGNOSIS, False)
+            ): BooleanSelector(),
+            vol.Required(
+                OPT_TRIP_COORDINATES, default=options.get(OPT_TRIP_COORDINATES, False)
             ): BooleanSelector(),
             vol.Required(BROKER): section(
                 broker_schema(options),

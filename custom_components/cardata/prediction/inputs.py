@@ -96,6 +96,16 @@ class Event(StrEnum):
     TRIP_END = "trip_end"
 
 
+def is_moving(value: object) -> bool:
+    """Whether a motion value (``vehicle.isMoving``, ignition) says yes.
+
+    BMW spells it as a JSON boolean, a string or ``asn_istrue`` in any case;
+    anything else (``asn_isunknown`` included) is not moving. The trip
+    journal reads motion with this rule too.
+    """
+    return value is True or word(value) in {"ASN_ISTRUE", "TRUE"}
+
+
 def usable_capacity(value: object) -> float | None:
     """A plausible battery capacity in kWh, else None."""
     kwh = number(value)
@@ -182,7 +192,7 @@ class VehicleFeed:
     ) -> Event | None:
         predictor = self.predictor
         if name == MOVING:
-            moving = value is True or word(value) in {"ASN_ISTRUE", "TRUE"}
+            moving = is_moving(value)
             if moving and predictor.charging:
                 # A car that drives is not charging, whether or not it sent
                 # the end of its charge (some never do).

@@ -17,6 +17,7 @@ from ..rest.extras import ExtrasHub
 from ..rest.quota import QuotaPlanner
 from ..stream.owner import StreamOwner
 from ..stream.sharing import StreamSharing
+from ..trips.hub import TripHub
 from ..vehicles.gate import VinGate
 from ..vehicles.polling import Poller
 
@@ -43,6 +44,7 @@ class CarDataRuntimeData:
     poller: Poller
     prediction: PredictionHub
     activity: ActivityHub
+    trips: TripHub
     extras: ExtrasHub
     sharing: StreamSharing | None
 

@@ -30,6 +30,7 @@ from ..rest.extras import ExtrasHub
 from ..rest.quota import QuotaPlanner
 from ..stream.owner import StreamOwner
 from ..stream.sharing import StreamSharing
+from ..trips.hub import TripHub
 from ..vehicles.gate import VinGate
 from ..vehicles.polling import Poller, async_start_rest
 from .data import CarDataConfigEntry, CarDataRuntimeData
@@ -99,6 +100,11 @@ async def async_build(
     # state without an event.
     activity = ActivityHub(coordinator)
     activity.async_start()
+    # The trip journal reads the held (restored) values as its starting point
+    # and the prediction's usable capacity for a trip's energy.
+    trips = TripHub(prediction)
+    await trips.async_load()
+    trips.async_start()
     sharing = None
     if (share := sharing_settings(entry.options)) is not None:
         # It follows what the coordinator accepted from the VIN gate, not the
@@ -119,6 +125,7 @@ async def async_build(
         poller=Poller(rest, stream),
         prediction=prediction,
         activity=activity,
+        trips=trips,
         extras=ExtrasHub(),
         sharing=sharing,
     )
@@ -148,3 +155,4 @@ async def async_stop(runtime: CarDataRuntimeData) -> None:
     await runtime.tokens.async_stop()
     await runtime.quota.async_shutdown()
     await runtime.prediction.async_shutdown()
+    await runtime.trips.async_shutdown()
