@@ -16,6 +16,8 @@ PHEV's header keeps its pre-charge value while ``charging.level`` moves).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 import math
@@ -112,6 +114,11 @@ def _word(value: object) -> str:
     return str(value).strip().upper() if value is not None else ""
 
 
+def is_moving(value: object) -> bool:
+    """Whether a ``vehicle.isMoving`` value says the car moves."""
+    return value is True or _word(value) in {"ASN_ISTRUE", "TRUE"}
+
+
 def _phases(value: object) -> int | None:
     digits = _word(value).split("-", 1)[0]
     return int(digits) if digits.isdigit() else None
@@ -202,7 +209,7 @@ class VehicleFeed:
     ) -> Event | None:
         predictor = self.predictor
         if name == MOVING:
-            moving = value is True or _word(value) in {"ASN_ISTRUE", "TRUE"}
+            moving = is_moving(value)
             if moving and predictor.charging:
                 # A car that drives is not charging, whether or not it sent
                 # the end of its charge (some never do).
@@ -248,53 +255,80 @@ class VehicleFeed:
 
     def _charging(self, name: str, at: datetime) -> Event | None:
         """Charging status, method and power changed."""
-        values = self.values
         predictor = self.predictor
-        dc = _word(values.get(DC_PORT)) == "CONNECTED" or "DC" in _word(
-            values.get(METHOD)
-        )
-        watts = self._watts(dc)
-        status = _word(values.get(STATUS))
-        if status:
-            active = status == "CHARGING" and (watts is None or watts > 0)
-        else:
-            active = watts is not None and watts > 0
+        rule = charging_rule(self.values, self.stamps)
+        self.has_power = self.has_power or rule.measured
+        active, watts = rule.active, rule.watts
         was = predictor.charging
         if name in (STATUS, POWER, AMPERE, VOLTAGE, PHASES, METHOD, DC_PORT):
             if watts is not None and (active or was):
                 predictor.set_power(watts if active else 0.0, at)
-            predictor.set_charging(active, at, dc=dc)
+            predictor.set_charging(active, at, dc=rule.dc)
         self._evaluated = (predictor.charging, at)
         if was and not active:
             return Event.CHARGE_END
         return None
 
-    def _this_charge(self, name: str) -> bool:
-        """Whether ``name``'s value can be of the charge now running.
 
-        A value from before the status turned to charging (a power left over
-        from the last charge, or read at set-up) says nothing about this one;
-        a value may lead the status by :data:`STATUS_LEAD` in the same burst.
-        """
-        started = self.stamps.get(STATUS)
-        if started is None or _word(self.values.get(STATUS)) != "CHARGING":
-            return True
-        return self.stamps[name] >= started - STATUS_LEAD
+@dataclass(frozen=True, slots=True)
+class Charging:
+    """What the charging inputs say now (see :func:`charging_rule`)."""
 
-    def _watts(self, dc: bool) -> float | None:
-        """Charging power: BMW's figure, else phases x current x voltage (AC)."""
-        values = self.values
-        if POWER in values and self._this_charge(POWER):
-            self.has_power = True
-            return number(values[POWER])
-        if dc:
-            return None
-        phases = _phases(values.get(PHASES))
-        amps = number(values.get(AMPERE))
-        volts = number(values.get(VOLTAGE))
-        if phases is None or amps is None or volts is None:
-            return None
-        if phases > 1 and volts >= LINE_VOLTAGE:
-            volts /= math.sqrt(3)  # line-to-line: the voltage of one phase
-        self.has_power = True
-        return phases * amps * volts
+    active: bool
+    dc: bool
+    watts: float | None
+    """Charging power in W: BMW's figure, else phases x current x voltage."""
+    measured: bool
+    """Whether the car sent a power (or the AC figures to compute one)."""
+
+
+def charging_rule(
+    values: Mapping[str, object], stamps: Mapping[str, datetime]
+) -> Charging:
+    """Whether a car charges, by its held charging inputs and their BMW times.
+
+    The one rule of the integration: the prediction's feed and the energy
+    ledger both ask it. The status decides when the car sends one (a power of
+    0 W overrules it); without a status a positive power means charging.
+    """
+    dc = _word(values.get(DC_PORT)) == "CONNECTED" or "DC" in _word(values.get(METHOD))
+    watts, measured = _watts(values, stamps, dc)
+    status = _word(values.get(STATUS))
+    if status:
+        active = status == "CHARGING" and (watts is None or watts > 0)
+    else:
+        active = watts is not None and watts > 0
+    return Charging(active=active, dc=dc, watts=watts, measured=measured)
+
+
+def _this_charge(
+    values: Mapping[str, object], stamps: Mapping[str, datetime], name: str
+) -> bool:
+    """Whether ``name``'s value can be of the charge now running.
+
+    A value from before the status turned to charging (a power left over
+    from the last charge, or read at set-up) says nothing about this one;
+    a value may lead the status by :data:`STATUS_LEAD` in the same burst.
+    """
+    started = stamps.get(STATUS)
+    if started is None or _word(values.get(STATUS)) != "CHARGING":
+        return True
+    return stamps[name] >= started - STATUS_LEAD
+
+
+def _watts(
+    values: Mapping[str, object], stamps: Mapping[str, datetime], dc: bool
+) -> tuple[float | None, bool]:
+    """Charging power (BMW's, else AC phases x current x voltage) and whether sent."""
+    if POWER in values and _this_charge(values, stamps, POWER):
+        return number(values[POWER]), True
+    if dc:
+        return None, False
+    phases = _phases(values.get(PHASES))
+    amps = number(values.get(AMPERE))
+    volts = number(values.get(VOLTAGE))
+    if phases is None or amps is None or volts is None:
+        return None, False
+    if phases > 1 and volts >= LINE_VOLTAGE:
+        volts /= math.sqrt(3)  # line-to-line: the voltage of one phase
+    return phases * amps * volts, True
