@@ -44,6 +44,10 @@ OPT_SHARE_DESCRIPTORS: Final = "share_descriptors"
 # Taken over from kvanbiesen/bmw-cardata-ha for the trip-end poll of the
 # predicted charge level (its owner reads them; nothing else does).
 OPT_TRIP_END_POLL: Final = "trip_end_poll"
+OPT_LEDGER_ZONE: Final = "ledger_home_zone"
+OPT_PRICE_HOME: Final = "ledger_price_home"
+OPT_PRICE_ELSEWHERE: Final = "ledger_price_elsewhere"
+OPT_PRICE_ENTITY: Final = "ledger_price_entity"
 OPT_TRIP_END_POLL_COOLDOWN: Final = "trip_end_poll_cooldown_minutes"
 # Not offered in the Configure menu: see :class:`Timing`.
 OPT_TIMING: Final = "timing"

@@ -10,6 +10,7 @@ from ..api import CarDataApi, Endpoints, OAuthClient
 from ..auth.token_manager import TokenManager
 from ..data.coordinator import CarDataCoordinator
 from ..data.value_store import ValueStore
+from ..ledger.hub import EnergyLedger
 from ..prediction.hub import PredictionHub
 from ..rest.bootstrap import RestContext
 from ..rest.extras import ExtrasHub
@@ -41,6 +42,7 @@ class CarDataRuntimeData:
     stream: StreamOwner
     poller: Poller
     prediction: PredictionHub
+    ledger: EnergyLedger
     extras: ExtrasHub
     sharing: StreamSharing | None
 

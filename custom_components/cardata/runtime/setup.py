@@ -19,10 +19,18 @@ from homeassistant.helpers.aiohttp_client import async_get_clientsession
 
 from ..api import CarDataApi, Endpoints, OAuthClient
 from ..auth.token_manager import TokenManager
-from ..common.settings import poll_settings, sharing_settings, timing_settings
+from ..common.settings import (
+    OPT_LEDGER_ZONE,
+    poll_settings,
+    sharing_settings,
+    timing_settings,
+)
 from ..const import CONF_CLIENT_ID
 from ..data.coordinator import CarDataCoordinator
 from ..data.value_store import ValueStore
+from ..ledger.classify import Classifier
+from ..ledger.hub import EnergyLedger
+from ..ledger.price import Pricing
 from ..prediction.hub import PredictionHub
 from ..rest.bootstrap import RestContext
 from ..rest.extras import ExtrasHub
@@ -94,6 +102,18 @@ async def async_build(
     # It follows the coordinator before the platforms are set up, so its
     # entities find the electrified vehicles.
     prediction.async_start()
+    ledger = EnergyLedger(
+        hass,
+        entry.entry_id,
+        coordinator,
+        capacity=lambda vin: prediction.capacity(vin)[0],
+        classifier=Classifier(hass, entry.options.get(OPT_LEDGER_ZONE)),
+        pricing=Pricing.from_options(entry.options),
+    )
+    await ledger.async_load()
+    # After the values came back: they are the ledger's baseline, not news.
+    entry.async_on_unload(ledger.async_start())
+    entry.async_on_unload(ledger.async_flush)
     sharing = None
     if (share := sharing_settings(entry.options)) is not None:
         # It follows what the coordinator accepted from the VIN gate, not the
@@ -113,6 +133,7 @@ async def async_build(
         stream=stream,
         poller=Poller(rest, stream),
         prediction=prediction,
+        ledger=ledger,
         extras=ExtrasHub(),
         sharing=sharing,
     )

@@ -1,0 +1,161 @@
+"""The energy ledger: sessions from the stream, kept, answered, corrected."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import ServiceValidationError
+from homeassistant.setup import async_setup_component
+import pytest
+
+from custom_components.cardata.const import DOMAIN
+from custom_components.cardata.diagnostics import (
+    async_get_config_entry_diagnostics,
+)
+
+from .conftest import GCID
+from .fake_stream import FakeBroker
+from .vehicles import BEV, CHG, LAT, LON, NOW, PHEV, SOC
+
+STATUS = CHG + "hvStatus"
+POWER = "vehicle.powertrain.electric.battery.charging.power"
+PORT = "vehicle.body.chargingPort.status"
+UNITS = {SOC: "percent", POWER: "W"}
+
+
+@pytest.fixture(autouse=True)
+async def home_at_the_phev(hass: HomeAssistant) -> None:
+    """Home Assistant's home is where the plug-in hybrid is parked."""
+    await hass.config.async_update(
+        latitude=PHEV.values[LAT][0], longitude=PHEV.values[LON][0]
+    )
+    assert await async_setup_component(hass, "zone", {})
+
+
+async def _charge(
+    hass: HomeAssistant, mqtt: FakeBroker, start_min: int = 60, *, away: bool = False
+) -> None:
+    """The PHEV charges 3.6 kW for half an hour, 65 % -> 75 %, then unplugs."""
+    start = NOW - timedelta(minutes=start_min)
+    values: dict[str, Any] = {PORT: "CONNECTED", STATUS: "CHARGING", POWER: 3600}
+    if away:
+        values |= {LAT: 48.0, LON: 11.0}
+    assert mqtt.publish(GCID, PHEV.vin, values, start, UNITS)
+    assert mqtt.publish(
+        GCID, PHEV.vin, {SOC: 70.0}, start + timedelta(minutes=15), UNITS
+    )
+    # The same values again change nothing.
+    assert mqtt.publish(GCID, PHEV.vin, values, start, UNITS)
+    assert mqtt.publish(
+        GCID,
+        PHEV.vin,
+        {SOC: 75.0, STATUS: "NOT_CHARGING", POWER: 0, PORT: "DISCONNECTED"},
+        start + timedelta(minutes=30),
+        UNITS,
+    )
+    await hass.async_block_till_done()
+
+
+async def _sessions(hass: HomeAssistant, vin: str = PHEV.vin) -> dict[str, Any]:
+    response = await hass.services.async_call(
+        DOMAIN,
+        "get_charging_sessions",
+        {"vin": vin, "start": (NOW - timedelta(days=1)).isoformat()},
+        blocking=True,
+        return_response=True,
+    )
+    assert response is not None
+    return response["vehicles"][vin]  # type: ignore[index,return-value]
+
+
+async def test_a_charge_from_the_stream_is_a_home_session(
+    hass: HomeAssistant, setup_integration, mqtt: FakeBroker
+) -> None:
+    entry = await setup_integration()
+    await _charge(hass, mqtt)
+    answer = await _sessions(hass)
+    assert len(answer["sessions"]) == 1
+    session = answer["sessions"][0]
+    assert session["class"] == "home"
+    assert session["energy_kwh"] == pytest.approx(1.8)
+    assert session["start_level"] == 65.0
+    assert session["end_level"] == 75.0
+    assert session["duration_minutes"] == 30
+    assert session["confirmed"] is False
+    assert session["cost"] is None  # no price set
+    assert answer["energy_kwh"] == {"total": 1.8, "home": 1.8, "elsewhere": 0.0}
+    # The BEV was charging when Home Assistant started: no session from that.
+    assert (await _sessions(hass, BEV.vin))["sessions"] == []
+    # Diagnostics carry the ledger without places.
+    dump = await async_get_config_entry_diagnostics(hass, entry)
+    ledger = dump["energy_ledger"]
+    rows = [s for v in ledger.values() for s in v["sessions"]]
+    assert len(rows) == 1
+    assert "latitude" not in rows[0]
+    assert rows[0]["energy_kwh"] == pytest.approx(1.8)
+
+
+@pytest.mark.parametrize(
+    "entry_options", [{"ledger_price_home": 0.3, "ledger_price_elsewhere": 0.6}]
+)
+async def test_sessions_are_priced_and_the_owner_corrects_the_class(
+    hass: HomeAssistant, setup_integration, mqtt: FakeBroker
+) -> None:
+    entry = await setup_integration()
+    await _charge(hass, mqtt, away=True)
+    session = (await _sessions(hass))["sessions"][0]
+    assert session["class"] == "elsewhere"
+    assert session["cost"] == pytest.approx(1.08)
+    assert session["currency"] == hass.config.currency
+    response = await hass.services.async_call(
+        DOMAIN,
+        "set_charging_session_class",
+        {"vin": PHEV.vin, "session_start": session["start"], "class": "home"},
+        blocking=True,
+        return_response=True,
+    )
+    assert response is not None
+    assert response["session"]["class"] == "home"  # type: ignore[index]
+    assert response["session"]["corrected"] is True  # type: ignore[index]
+    # The correction and the session outlive a reload.
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done()
+    answer = await _sessions(hass)
+    assert [s["class"] for s in answer["sessions"]] == ["home"]
+    assert answer["cost"] == pytest.approx(0.54)
+    # "automatic" gives the rule its word back.
+    await hass.services.async_call(
+        DOMAIN,
+        "set_charging_session_class",
+        {"vin": PHEV.vin, "session_start": session["start"], "class": "automatic"},
+        blocking=True,
+    )
+    assert [s["class"] for s in (await _sessions(hass))["sessions"]] == ["elsewhere"]
+
+
+async def test_correcting_an_unknown_session_says_what_to_do(
+    hass: HomeAssistant, setup_integration
+) -> None:
+    entry = await setup_integration()
+    with pytest.raises(ServiceValidationError) as err:
+        await hass.services.async_call(
+            DOMAIN,
+            "set_charging_session_class",
+            {"vin": PHEV.vin, "session_start": NOW.isoformat(), "class": "home"},
+            blocking=True,
+        )
+    assert err.value.translation_key == "session_unknown"
+    with pytest.raises(ServiceValidationError) as err:
+        await hass.services.async_call(
+            DOMAIN,
+            "set_charging_session_class",
+            {
+                "config_entry_id": entry.entry_id,
+                "session_start": NOW.isoformat(),
+                "class": "home",
+            },
+            blocking=True,
+        )
+    assert err.value.translation_key == "session_vehicle_one"
