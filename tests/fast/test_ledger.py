@@ -159,3 +159,38 @@ async def test_correcting_an_unknown_session_says_what_to_do(
             blocking=True,
         )
     assert err.value.translation_key == "session_vehicle_one"
+
+
+async def test_the_owner_sets_prices_and_the_home_zone_in_the_options(
+    hass: HomeAssistant, setup_integration, mqtt: FakeBroker
+) -> None:
+    entry = await setup_integration()
+    hass.states.async_set(
+        "zone.charger", "0", {"latitude": 48.0, "longitude": 11.0, "radius": 200}
+    )
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    assert "energy" in result["menu_options"]
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"next_step_id": "energy"}
+    )
+    assert result["step_id"] == "energy"
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"],
+        {"ledger_home_zone": "zone.charger", "ledger_price_home": 0.25},
+    )
+    assert result["type"] == "create_entry"
+    await hass.async_block_till_done()
+    assert entry.options["ledger_price_home"] == 0.25
+    await _charge(hass, mqtt, away=True)  # at the chosen zone
+    session = (await _sessions(hass))["sessions"][0]
+    assert session["class"] == "home"
+    assert session["cost"] == pytest.approx(0.45)
+    # A cleared field is gone from the options.
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"next_step_id": "energy"}
+    )
+    result = await hass.config_entries.options.async_configure(result["flow_id"], {})
+    await hass.async_block_till_done()
+    assert "ledger_price_home" not in entry.options
+    assert "ledger_home_zone" not in entry.options
