@@ -86,6 +86,15 @@ async def test_a_charge_from_the_stream_is_a_home_session(
     assert session["confirmed"] is False
     assert session["cost"] is None  # no price set
     assert answer["energy_kwh"] == {"total": 1.8, "home": 1.8, "elsewhere": 0.0}
+    # The sensors follow: this month's kWh and the last charge.
+    assert hass.states.get("sensor.bmw_0002_charged_this_month").state == "1.8"
+    assert hass.states.get("sensor.bmw_0002_charged_at_home_this_month").state == "1.8"
+    assert hass.states.get("sensor.bmw_0002_charged_elsewhere_this_month").state == "0.0"
+    assert hass.states.get("sensor.bmw_0002_charging_cost_this_month").state == "unknown"
+    last = hass.states.get("sensor.bmw_0002_last_charge_energy")
+    assert last.state == "1.8"
+    assert last.attributes["charge_class"] == "home"
+    assert last.attributes["end_level"] == 75.0
     # The BEV was charging when Home Assistant started: no session from that.
     assert (await _sessions(hass, BEV.vin))["sessions"] == []
     # Diagnostics carry the ledger without places.

@@ -47,6 +47,7 @@ class EnergyLedger:
     ) -> None:
         """Prepare; :meth:`async_load` reads the kept ledger."""
         self.hass = hass
+        self.coordinator = coordinator
         self.entry_id = entry_id
         self.classifier = classifier
         self.pricing = pricing
