@@ -9,13 +9,16 @@ from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.setup import async_setup_component
 import pytest
+from pytest_homeassistant_custom_component.test_util.aiohttp import (
+    AiohttpClientMocker,
+)
 
 from custom_components.cardata.const import DOMAIN
 from custom_components.cardata.diagnostics import (
     async_get_config_entry_diagnostics,
 )
 
-from .conftest import GCID
+from .conftest import API, GCID
 from .fake_stream import FakeBroker
 from .vehicles import BEV, CHG, LAT, LON, NOW, PHEV, SOC
 
@@ -89,8 +92,12 @@ async def test_a_charge_from_the_stream_is_a_home_session(
     # The sensors follow: this month's kWh and the last charge.
     assert hass.states.get("sensor.bmw_0002_charged_this_month").state == "1.8"
     assert hass.states.get("sensor.bmw_0002_charged_at_home_this_month").state == "1.8"
-    assert hass.states.get("sensor.bmw_0002_charged_elsewhere_this_month").state == "0.0"
-    assert hass.states.get("sensor.bmw_0002_charging_cost_this_month").state == "unknown"
+    assert (
+        hass.states.get("sensor.bmw_0002_charged_elsewhere_this_month").state == "0.0"
+    )
+    assert (
+        hass.states.get("sensor.bmw_0002_charging_cost_this_month").state == "unknown"
+    )
     last = hass.states.get("sensor.bmw_0002_last_charge_energy")
     assert last.state == "1.8"
     assert last.attributes["charge_class"] == "home"
@@ -203,3 +210,81 @@ async def test_the_owner_sets_prices_and_the_home_zone_in_the_options(
     await hass.async_block_till_done()
     assert "ledger_price_home" not in entry.options
     assert "ledger_home_zone" not in entry.options
+
+
+def _ms(at: Any) -> int:
+    return int(at.timestamp() * 1000)
+
+
+async def test_bmw_history_confirms_sessions_and_adds_missed_ones(
+    hass: HomeAssistant,
+    setup_integration,
+    mqtt: FakeBroker,
+    aioclient_mock: AiohttpClientMocker,
+) -> None:
+    """Both answer shapes, two pages: BMW's energy wins, a missed one is added."""
+    await setup_integration()
+    await _charge(hass, mqtt)
+    start, end = NOW - timedelta(minutes=62), NOW - timedelta(minutes=30)
+    home = {
+        # The older shape: with cost information.
+        "startTime": _ms(start),
+        "endTime": _ms(end),
+        "displayedStartSoc": 64,
+        "displayedSoc": 75,
+        "energyConsumedFromPowerGridKwh": 2.05,
+        "chargingCostInformation": {"currency": "EUR", "calculatedChargingCost": 1},
+        "chargingLocation": {
+            "formattedAddress": "Home 1",
+            "mapMatchedLatitude": PHEV.values[LAT][0],
+            "mapMatchedLongitude": PHEV.values[LON][0],
+        },
+        "chargingBlocks": [
+            {"startTime": _ms(start), "endTime": _ms(end), "averagePowerGridKw": 3.8}
+        ],
+    }
+    away_start = NOW - timedelta(days=2)
+    away = {
+        # The newer shape: battery-side energy, no cost information.
+        "startTime": _ms(away_start),
+        "endTime": _ms(away_start + timedelta(minutes=25)),
+        "displayedStartSoc": 20,
+        "displayedSoc": 60,
+        "energyConsumedFromPowerGridKwh": 20.0,
+        "energyDecreaseHvbKwh": 0.4,
+        "energyDischargedKwh": 0.0,
+        "publicChargingPoint": {
+            "potentialChargingPointMatches": [{"providerName": "Sim Charge"}]
+        },
+        "chargingLocation": {"formattedAddress": "Road 2"},
+        "chargingBlocks": [],
+    }
+    url = f"{API}/customers/vehicles/{PHEV.vin}/chargingHistory"
+    aioclient_mock.get(url, params={"nextToken": "p2"}, json={"data": [away]})
+    aioclient_mock.get(url, json={"data": [home], "next_token": "p2"})
+    await hass.services.async_call(
+        DOMAIN, "fetch_charging_history", {"vin": PHEV.vin}, blocking=True
+    )
+    assert aioclient_mock.call_count == 2  # one call per page
+    response = await hass.services.async_call(
+        DOMAIN,
+        "get_charging_sessions",
+        {"vin": PHEV.vin, "start": (NOW - timedelta(days=5)).isoformat()},
+        blocking=True,
+        return_response=True,
+    )
+    sessions = response["vehicles"][PHEV.vin]["sessions"]  # type: ignore[index]
+    assert [(s["energy_kwh"], s["class"], s["confirmed"]) for s in sessions] == [
+        (20.0, "elsewhere", True),
+        (2.05, "home", True),
+    ]
+    # The stream's session keeps its start (its id); BMW's levels count.
+    assert sessions[1]["start"] == (NOW - timedelta(minutes=60)).isoformat()
+    assert sessions[1]["start_level"] == 64
+    # BMW's answer again changes nothing.
+    await hass.services.async_call(
+        DOMAIN, "fetch_charging_history", {"vin": PHEV.vin}, blocking=True
+    )
+    again = await _sessions(hass)
+    assert len(again["sessions"]) == 1  # the last day: only the home session
+    assert again["energy_kwh"]["total"] == pytest.approx(2.05)

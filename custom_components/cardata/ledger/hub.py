@@ -10,15 +10,19 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from datetime import datetime
+from functools import partial
 from typing import Any, Final
 
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.util import dt as dt_util
 
+from ..api.rest import ChargingHistory
 from ..common.listeners import KeyedListeners
 from ..data.coordinator import CarDataCoordinator
+from ..rest.extras import CHARGING, ExtrasHub
 from .classify import Classifier
 from .feed import LedgerFeed
+from .history import merge, read_history, same_session
 from .model import Session, SessionClass
 from .price import Pricing
 from .recorder import Reading, SessionRecorder
@@ -40,6 +44,7 @@ class EnergyLedger:
         hass: HomeAssistant,
         entry_id: str,
         coordinator: CarDataCoordinator,
+        extras: ExtrasHub,
         *,
         capacity: Callable[[str], float | None],
         classifier: Classifier,
@@ -48,6 +53,7 @@ class EnergyLedger:
         """Prepare; :meth:`async_load` reads the kept ledger."""
         self.hass = hass
         self.coordinator = coordinator
+        self.extras = extras
         self.entry_id = entry_id
         self.classifier = classifier
         self.pricing = pricing
@@ -60,6 +66,7 @@ class EnergyLedger:
         self.sessions: dict[str, list[Session]] = {}
         self._stored: dict[str, VehicleData] = {}
         self._listeners: KeyedListeners[str] = KeyedListeners()
+        self._unsubs: list[CALLBACK_TYPE] = []
 
     # ----- lifecycle --------------------------------------------------------
 
@@ -69,8 +76,14 @@ class EnergyLedger:
 
     @callback
     def async_start(self) -> CALLBACK_TYPE:
-        """Follow the stream; return the stop callback."""
-        return self.feed.async_start()
+        """Follow the stream and BMW's histories; return the stop callback."""
+        self._unsubs.append(self.feed.async_start())
+        return self._stop
+
+    @callback
+    def _stop(self) -> None:
+        while self._unsubs:
+            self._unsubs.pop()()
 
     async def async_flush(self) -> None:
         """Write what is pending now (the entry unloads)."""
@@ -91,6 +104,10 @@ class EnergyLedger:
         if (recorder := self.recorders.get(vin)) is None:
             stored = self._stored.pop(vehicle_key(self.entry_id, vin), {})
             recorder = self.recorders[vin] = SessionRecorder(stored.get("open"))
+            # BMW's history of the vehicle: the daily extra, or the service.
+            self._unsubs.append(
+                self.extras.listen(CHARGING, vin, partial(self._on_history, vin))
+            )
             # Classed again: the owner may have picked another zone since.
             self.sessions[vin] = [
                 self._classed(session)
@@ -120,6 +137,27 @@ class EnergyLedger:
         elif recorder.session is not before:
             self.store.schedule()
             self._listeners.notify(vin)
+
+    # ----- BMW's history ------------------------------------------------------
+
+    @callback
+    def _on_history(self, vin: str) -> None:
+        """BMW's history replaces provisional figures and adds missed sessions."""
+        data = self.extras.data.get((CHARGING, vin))
+        if not isinstance(data, ChargingHistory):
+            return
+        running = self.recorders[vin].session
+        found = [
+            s
+            for s in read_history(data.sessions)
+            if running is None or not same_session(running, s)
+        ]
+        merged = merge(self.sessions[vin], found)
+        self.sessions[vin] = bounded(
+            [self._classed(s) for s in merged], dt_util.utcnow()
+        )
+        self.store.schedule()
+        self._listeners.notify(vin)
 
     # ----- the ledger ---------------------------------------------------------
 

@@ -102,10 +102,12 @@ async def async_build(
     # It follows the coordinator before the platforms are set up, so its
     # entities find the electrified vehicles.
     prediction.async_start()
+    extras = ExtrasHub()
     ledger = EnergyLedger(
         hass,
         entry.entry_id,
         coordinator,
+        extras,
         capacity=lambda vin: prediction.capacity(vin)[0],
         classifier=Classifier(hass, entry.options.get(OPT_LEDGER_ZONE)),
         pricing=Pricing.from_options(entry.options),
@@ -134,7 +136,7 @@ async def async_build(
         poller=Poller(rest, stream),
         prediction=prediction,
         ledger=ledger,
-        extras=ExtrasHub(),
+        extras=extras,
         sharing=sharing,
     )
 
