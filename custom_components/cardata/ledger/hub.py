@@ -23,9 +23,11 @@ from ..rest.extras import CHARGING, ExtrasHub
 from .classify import Classifier
 from .feed import LedgerFeed
 from .history import merge, read_history, same_session
+from .hours import first_hour, hourly
 from .model import Session, SessionClass
 from .price import Pricing
 from .recorder import Reading, SessionRecorder
+from .statistics import LedgerStatistics
 from .store import LedgerStore, VehicleData, bounded, vehicle_key
 
 MATCH_S: Final = 60.0
@@ -67,6 +69,9 @@ class EnergyLedger:
         self._stored: dict[str, VehicleData] = {}
         self._listeners: KeyedListeners[str] = KeyedListeners()
         self._unsubs: list[CALLBACK_TYPE] = []
+        self.statistics = LedgerStatistics(hass, entry_id)
+        self.stats_until: dict[str, datetime | None] = {}
+        """The last hour of each vehicle's statistics written."""
 
     # ----- lifecycle --------------------------------------------------------
 
@@ -96,6 +101,7 @@ class EnergyLedger:
             data[vehicle_key(self.entry_id, vin)] = {
                 "sessions": [s.to_dict() for s in bounded(self.sessions[vin], now)],
                 "open": self.recorders[vin].state(),
+                "stats_until": _iso(self.stats_until.get(vin)),
             }
         return data
 
@@ -108,6 +114,7 @@ class EnergyLedger:
             self._unsubs.append(
                 self.extras.listen(CHARGING, vin, partial(self._on_history, vin))
             )
+            self.stats_until[vin] = _parse(stored.get("stats_until"))
             # Classed again: the owner may have picked another zone since.
             self.sessions[vin] = [
                 self._classed(session)
@@ -153,11 +160,7 @@ class EnergyLedger:
             if running is None or not same_session(running, s)
         ]
         merged = merge(self.sessions[vin], found)
-        self.sessions[vin] = bounded(
-            [self._classed(s) for s in merged], dt_util.utcnow()
-        )
-        self.store.schedule()
-        self._listeners.notify(vin)
+        self._replace(vin, [self._classed(s) for s in merged])
 
     # ----- the ledger ---------------------------------------------------------
 
@@ -171,9 +174,23 @@ class EnergyLedger:
             held[session.key] = self._classed(
                 session.with_changes(owner_class=session.owner_class or owner)
             )
-        self.sessions[vin] = bounded(list(held.values()), dt_util.utcnow())
+        self._replace(vin, list(held.values()))
+
+    def _replace(self, vin: str, sessions: list[Session]) -> None:
+        """The vehicle's sessions are now these: keep, tell, and write the hours."""
+        old = self.sessions[vin]
+        new = self.sessions[vin] = bounded(sessions, dt_util.utcnow())
         self.store.schedule()
         self._listeners.notify(vin)
+        changed = set(old).symmetric_difference(new)
+        if (since := first_hour(changed)) is not None:
+            self.stats_until[vin] = self.statistics.write(
+                vin,
+                self.coordinator.device_info(vin).get("name") or vin[-4:],
+                hourly(new, self.pricing),
+                since,
+                self.stats_until.get(vin),
+            )
 
     def vehicle_sessions(
         self, vin: str, start: datetime | None = None, end: datetime | None = None
@@ -205,16 +222,15 @@ class EnergyLedger:
         ]
         gap, index = min(near, default=(MATCH_S + 1, -1))
         if gap <= MATCH_S:
-            changed = sessions[index] = sessions[index].with_changes(owner_class=cls)
-            self.store.schedule()
-            self._listeners.notify(vin)
+            changed = sessions[index].with_changes(owner_class=cls)
+            self._replace(vin, [*sessions[:index], changed, *sessions[index + 1 :]])
             return changed
         raise UnknownSessionError(start.isoformat())
 
     def diagnostics(self) -> dict[str, Any]:
-        """Every vehicle's sessions without places (keys are VIN hashes)."""
+        """Every vehicle's sessions without places, by VIN (the dump masks it)."""
         return {
-            vehicle_key(self.entry_id, vin): {
+            vin: {
                 "sessions": [s.to_dict(places=False) for s in sessions],
                 "open": (
                     s.to_dict(places=False)
@@ -229,3 +245,11 @@ class EnergyLedger:
     def async_add_listener(self, vin: str, listener: CALLBACK_TYPE) -> CALLBACK_TYPE:
         """Call ``listener`` when the vehicle's ledger changed."""
         return self._listeners.add(vin, listener)
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _parse(value: Any) -> datetime | None:
+    return dt_util.parse_datetime(value) if isinstance(value, str) else None
