@@ -57,11 +57,6 @@ class SessionRecorder:
         if isinstance(state, dict):
             self._load(state)
 
-    @property
-    def charging(self) -> bool:
-        """Whether the open session is charging now."""
-        return self._charging
-
     def baseline(self, reading: Reading) -> None:
         """Take what the car said before now: it opens and closes nothing."""
         if reading.capacity_kwh is not None:
