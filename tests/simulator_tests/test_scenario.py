@@ -174,4 +174,4 @@ async def test_charging_history_agrees_with_the_stream(simulator: Simulator) -> 
 
 
 def _seconds(stamp: str) -> float:
-    return dt.datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp()
+    return dt.datetime.fromisoformat(stamp).timestamp()
