@@ -48,9 +48,18 @@ class Classifier:
             return None
         radius = attrs.get(ATTR_RADIUS)
         radius = float(radius) if isinstance(radius, int | float) else 100.0
-        metres = distance(session.latitude, session.longitude, lat, lon)
-        if metres is None:
-            return None
-        return (
-            SessionClass.HOME if metres <= radius + MARGIN_M else SessionClass.ELSEWHERE
-        )
+        return place_class(session, (lat, lon), radius)
+
+
+def place_class(
+    session: Session, zone: tuple[float, float], radius: float
+) -> SessionClass | None:
+    """Home when the session's place is inside the zone, else elsewhere."""
+    if session.public:
+        return SessionClass.ELSEWHERE
+    if session.latitude is None or session.longitude is None:
+        return None
+    metres = distance(session.latitude, session.longitude, zone[0], zone[1])
+    if metres is None:
+        return None
+    return SessionClass.HOME if metres <= radius + MARGIN_M else SessionClass.ELSEWHERE

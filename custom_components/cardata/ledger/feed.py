@@ -17,7 +17,7 @@ open or close a session. Resent unchanged values wake no changes listener.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from functools import partial
 from typing import Final
@@ -49,6 +49,8 @@ CHARGING_INPUTS: Final = (STATUS, POWER, AMPERE, VOLTAGE, PHASES, METHOD, DC_POR
 POSITION: Final = {role: name for name, role in TRACKER_ROLES.items()}
 WATCHED: Final = frozenset({*CHARGING_INPUTS, PLUG, MOVING, *SOC_SOURCES})
 """What can move a session: a position or a level alone does not."""
+READ: Final = (*CHARGING_INPUTS, PLUG, MOVING, *SOC_SOURCES, *POSITION.values())
+"""Everything a reading is made of."""
 
 type ReadingCallback = Callable[[str, Reading], None]
 """``(vin, reading)``."""
@@ -116,34 +118,44 @@ class LedgerFeed:
         coordinator = self._coordinator
         values: dict[str, object] = {}
         stamps: dict[str, datetime] = {}
-        for name in (*CHARGING_INPUTS, PLUG, MOVING, *SOC_SOURCES, *POSITION.values()):
+        for name in READ:
             if (state := coordinator.get(vin, name)) is not None:
                 values[name] = state.value
                 stamps[name] = state.effective_timestamp
-        if not stamps:
-            return None
-        changed = [stamps[name] for name in names if name in stamps]
-        at = max(changed or stamps.values())
-        rule = charging_rule(values, stamps)
-        level = next(
-            (
-                lvl
-                for name in SOC_SOURCES
-                if (lvl := number(values.get(name))) is not None and 0 <= lvl <= FULL
-            ),
-            None,
-        )
-        return Reading(
-            at=at,
-            charging=rule.active,
-            plugged=_plugged(values.get(PLUG), values.get(DC_PORT)),
-            moving=is_moving(values.get(MOVING)),
-            level=level,
-            watts=rule.watts,
-            latitude=number(values.get(POSITION.get("latitude", ""))),
-            longitude=number(values.get(POSITION.get("longitude", ""))),
-            capacity_kwh=self._capacity(vin),
-        )
+        return read_values(values, stamps, names, self._capacity(vin))
+
+
+def read_values(
+    values: Mapping[str, object],
+    stamps: Mapping[str, datetime],
+    names: Sequence[str],
+    capacity_kwh: float | None,
+) -> Reading | None:
+    """What a car's values say now (``names`` changed last); None without any."""
+    if not stamps:
+        return None
+    changed = [stamps[name] for name in names if name in stamps]
+    at = max(changed or stamps.values())
+    rule = charging_rule(values, stamps)
+    level = next(
+        (
+            lvl
+            for name in SOC_SOURCES
+            if (lvl := number(values.get(name))) is not None and 0 <= lvl <= FULL
+        ),
+        None,
+    )
+    return Reading(
+        at=at,
+        charging=rule.active,
+        plugged=_plugged(values.get(PLUG), values.get(DC_PORT)),
+        moving=is_moving(values.get(MOVING)),
+        level=level,
+        watts=rule.watts,
+        latitude=number(values.get(POSITION.get("latitude", ""))),
+        longitude=number(values.get(POSITION.get("longitude", ""))),
+        capacity_kwh=capacity_kwh,
+    )
 
 
 def _plugged(port: object, dc_port: object) -> bool | None:
