@@ -8,9 +8,21 @@ from homeassistant.core import HomeAssistant
 import pytest
 
 from custom_components.cardata.ledger.classify import Classifier
-from custom_components.cardata.ledger.history import merge, read_history, read_session
+from custom_components.cardata.ledger.history import (
+    level_factor,
+    level_ratios,
+    merge,
+    read_history,
+    read_session,
+)
 from custom_components.cardata.ledger.hours import first_hour, hourly, session_hours
-from custom_components.cardata.ledger.model import Block, Session, SessionClass, Source
+from custom_components.cardata.ledger.model import (
+    GRID_FACTOR_DC,
+    Block,
+    Session,
+    SessionClass,
+    Source,
+)
 from custom_components.cardata.ledger.price import Pricing
 from custom_components.cardata.ledger.recorder import Reading, SessionRecorder
 
@@ -136,3 +148,34 @@ def test_a_paused_session_and_a_fall_in_level_survive_a_restart() -> None:
     assert closed.source is Source.NONE  # the level fell: no figure
     assert [(b.start, b.end) for b in closed.blocks] == [(T0, T0 + timedelta(hours=1))]
     assert SessionRecorder({"session": "broken"}).session is None
+
+
+def test_bmw_teaches_the_level_factor() -> None:
+    """A car without power: BMW's energy over the level-based one, the median."""
+    held = [
+        Session(
+            start=T0, end=T0 + timedelta(hours=1), energy_kwh=10.0, source=Source.LEVEL
+        ),
+        Session(start=T0 + timedelta(days=1), energy_kwh=5.0, source=Source.POWER),
+    ]
+    bmw = [
+        Session(
+            start=T0 + timedelta(minutes=2), end=T0 + timedelta(hours=1), energy_kwh=9.0
+        ),
+        Session(start=T0 + timedelta(days=1), energy_kwh=5.5),
+    ]
+    assert level_ratios(held, bmw) == [pytest.approx(0.9)]
+    assert level_factor([]) == 1.0
+    assert level_factor([0.8, 0.9, 1.0, 3.0]) == pytest.approx(0.95)
+    assert level_factor([0.1]) == 0.5  # bounded
+    recorder = SessionRecorder()
+    recorder.level_factor = 0.9
+    recorder.baseline(Reading(at=T0, charging=False, plugged=True))
+    recorder.observe(
+        Reading(at=T0, charging=True, plugged=True, level=20, capacity_kwh=50, dc=True)
+    )
+    closed = recorder.observe(
+        Reading(at=T0 + timedelta(hours=1), charging=False, plugged=False, level=60)
+    )
+    assert closed is not None
+    assert closed.energy_kwh == pytest.approx(0.4 * 50 * GRID_FACTOR_DC * 0.9)

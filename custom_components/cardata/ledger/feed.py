@@ -155,6 +155,7 @@ def read_values(
         latitude=number(values.get(POSITION.get("latitude", ""))),
         longitude=number(values.get(POSITION.get("longitude", ""))),
         capacity_kwh=capacity_kwh,
+        dc=rule.dc,
     )
 
 

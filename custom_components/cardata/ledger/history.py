@@ -26,6 +26,9 @@ from .model import Block, Session, Source
 
 MATCH: Final = timedelta(minutes=20)
 """How far apart the stream's and BMW's starts of one session may lie."""
+KEPT_RATIOS: Final = 10
+"""Sessions the charge level factor is learned from (the newest)."""
+FACTOR_RANGE: Final = (0.5, 1.5)
 
 
 def _number(value: Any) -> float | None:
@@ -111,6 +114,34 @@ def same_session(held: Session, bmw: Session) -> bool:
     held_end = held.end or held.start
     bmw_end = bmw.end or bmw.start
     return held.start < bmw_end and bmw.start < held_end
+
+
+def level_ratios(held: list[Session], bmw: list[Session]) -> list[float]:
+    """BMW's grid energy over the stream's level-based figure, per matched session.
+
+    A car that sends no charging power gets its energy from the charge level
+    change x a capacity that may be the gross one (basicData): what BMW
+    answers later teaches the factor (:func:`level_factor`).
+    """
+    ratios: list[float] = []
+    for session in held:
+        if session.source is not Source.LEVEL or not session.energy_kwh:
+            continue
+        for found in bmw:
+            if found.energy_kwh and same_session(session, found):
+                ratios.append(found.energy_kwh / session.energy_kwh)
+                break
+    return ratios
+
+
+def level_factor(ratios: list[float]) -> float:
+    """The median of the newest ratios, within :data:`FACTOR_RANGE`; 1 without."""
+    kept = sorted(ratios[-KEPT_RATIOS:])
+    if not kept:
+        return 1.0
+    middle = len(kept) // 2
+    median = kept[middle] if len(kept) % 2 else (kept[middle - 1] + kept[middle]) / 2
+    return min(max(median, FACTOR_RANGE[0]), FACTOR_RANGE[1])
 
 
 def merge(held: list[Session], bmw: list[Session]) -> list[Session]:

@@ -22,7 +22,14 @@ from ..data.coordinator import CarDataCoordinator
 from ..rest.extras import CHARGING, ExtrasHub
 from .classify import Classifier
 from .feed import LedgerFeed
-from .history import merge, read_history, same_session
+from .history import (
+    KEPT_RATIOS,
+    level_factor,
+    level_ratios,
+    merge,
+    read_history,
+    same_session,
+)
 from .hours import first_hour, hourly
 from .model import Session, SessionClass
 from .price import Pricing
@@ -70,6 +77,8 @@ class EnergyLedger:
         self._listeners: KeyedListeners[str] = KeyedListeners()
         self._unsubs: list[CALLBACK_TYPE] = []
         self.statistics = LedgerStatistics(hass, entry_id)
+        self.ratios: dict[str, list[float]] = {}
+        """BMW's energy over the level-based one, per vehicle (the newest)."""
         self.stats_until: dict[str, datetime | None] = {}
         """The last hour of each vehicle's statistics written."""
 
@@ -102,6 +111,7 @@ class EnergyLedger:
                 "sessions": [s.to_dict() for s in bounded(self.sessions[vin], now)],
                 "open": self.recorders[vin].state(),
                 "stats_until": _iso(self.stats_until.get(vin)),
+                "level_ratios": self.ratios.get(vin, []),
             }
         return data
 
@@ -115,6 +125,11 @@ class EnergyLedger:
                 self.extras.listen(CHARGING, vin, partial(self._on_history, vin))
             )
             self.stats_until[vin] = _parse(stored.get("stats_until"))
+            ratios = stored.get("level_ratios")
+            self.ratios[vin] = [
+                float(r) for r in ratios or () if isinstance(r, int | float)
+            ][-KEPT_RATIOS:]
+            recorder.level_factor = level_factor(self.ratios[vin])
             # Classed again: the owner may have picked another zone since.
             self.sessions[vin] = [
                 self._classed(session)
@@ -159,6 +174,9 @@ class EnergyLedger:
             for s in read_history(data.sessions)
             if running is None or not same_session(running, s)
         ]
+        if ratios := level_ratios(self.sessions[vin], found):
+            kept = self.ratios[vin] = [*self.ratios[vin], *ratios][-KEPT_RATIOS:]
+            self.recorders[vin].level_factor = level_factor(kept)
         merged = merge(self.sessions[vin], found)
         self._replace(vin, [self._classed(s) for s in merged])
 

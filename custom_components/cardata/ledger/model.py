@@ -14,7 +14,9 @@ from enum import StrEnum
 from typing import Any, Final
 
 GRID_FACTOR: Final = 1.1
-"""Grid energy per kWh that reached the battery (charging losses, about 9 %)."""
+"""Grid energy per kWh that reached the battery on AC (losses about 9 %)."""
+GRID_FACTOR_DC: Final = 1.05
+"""The same on DC (the station converts; the car loses less)."""
 
 
 BLOCK_FIELDS: Final = 3

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
 
-from .model import GRID_FACTOR, Block, Session, Source
+from .model import GRID_FACTOR, GRID_FACTOR_DC, Block, Session, Source
 
 RUNNING_BLOCK_FIELDS: Final = 2
 """A kept block of the open session: start, end (its power comes at the end)."""
@@ -36,6 +36,7 @@ class Reading:
     latitude: float | None = None
     longitude: float | None = None
     capacity_kwh: float | None = None
+    dc: bool = False
 
 
 class SessionRecorder:
@@ -53,6 +54,9 @@ class SessionRecorder:
         self._blocks: list[Block] = []
         self._capacity: float | None = None
         self._was: bool | None = None
+        self._dc = False
+        self.level_factor = 1.0
+        """Learned from BMW's history (:func:`.history.level_factor`)."""
         """Charging as the last reading said; None before the first."""
         if isinstance(state, dict):
             self._load(state)
@@ -81,6 +85,7 @@ class SessionRecorder:
         if reading.level is not None:
             session = self.session = session.with_changes(end_level=reading.level)
         if reading.charging and not reading.moving:
+            self._dc = self._dc or reading.dc
             if not self._charging:
                 self._charging = True
                 self._stopped_at = None
@@ -111,6 +116,7 @@ class SessionRecorder:
         self._stopped_at = None
         self._block_start = reading.at
         self._blocks = []
+        self._dc = reading.dc
 
     def _integrate(self, at: datetime) -> None:
         """Add the energy of the power held since the last change."""
@@ -153,7 +159,9 @@ class SessionRecorder:
         start, end, capacity = session.start_level, session.end_level, self._capacity
         if start is None or end is None or capacity is None or end < start:
             return None, Source.NONE
-        return round((end - start) / 100 * capacity * GRID_FACTOR, 3), Source.LEVEL
+        losses = GRID_FACTOR_DC if self._dc else GRID_FACTOR
+        kwh = (end - start) / 100 * capacity * losses * self.level_factor
+        return round(kwh, 3), Source.LEVEL
 
     # ----- running state, kept across a restart ------------------------------
 
@@ -171,6 +179,7 @@ class SessionRecorder:
             "block_start": _iso(self._block_start),
             "blocks": [[b.start.isoformat(), b.end.isoformat()] for b in self._blocks],
             "capacity": self._capacity,
+            "dc": self._dc,
         }
 
     def _load(self, state: dict[str, Any]) -> None:
@@ -184,6 +193,7 @@ class SessionRecorder:
         self._stopped_at = _parse(state.get("stopped_at"))
         self._block_start = _parse(state.get("block_start"))
         self._capacity = _num(state.get("capacity"))
+        self._dc = state.get("dc") is True
         for row in state.get("blocks") or ():
             if isinstance(row, list) and len(row) == RUNNING_BLOCK_FIELDS:
                 start, end = _parse(row[0]), _parse(row[1])
