@@ -19,11 +19,13 @@ What it does (prints figures, asserts nothing):
    integration has: the car's own figure, else basicData's (gross) one. The
    MINI sends no charging power: its provisional energy is the charge level
    change x capacity x the ledger's allowance for charging losses.
-3. Once a day per car (03:00 the next morning), one ``chargingHistory`` call,
-   interleaved with the charges: the simulator's answer
+3. Once a day per car (03:00 the next morning), the opt-in extra's
+   ``chargingHistory`` read as the integration makes it (the last 30 days,
+   every page, each page one call), interleaved with the charges: the
+   simulator's answer
    (``tests/simulator/rest_data.py``: the same charges, in BMW's classic
    shape for one car and the v1.5 shape for the others), paged as BMW pages
-   it (each page counts as a call), for the days since the last call; read
+   it (``--page`` sessions a page; the simulator's 3 by default); read
    and merged by the ledger's :mod:`history`, which also learns the factor
    between BMW's energy and a level-based provisional one (the next
    provisional sessions of that car use it).
@@ -51,6 +53,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from custom_components.cardata.api.rest import MAX_PAGES
 from custom_components.cardata.ledger.classify import place_class
 from custom_components.cardata.ledger.feed import PLUG, POSITION, read_values
 from custom_components.cardata.ledger.history import (
@@ -63,6 +66,7 @@ from custom_components.cardata.ledger.history import (
 from custom_components.cardata.ledger.model import Session, SessionClass
 from custom_components.cardata.ledger.recorder import SessionRecorder
 from custom_components.cardata.prediction.inputs import DC_PORT
+from custom_components.cardata.rest.extras import HISTORY_DAYS
 from tests.simulator.physics import MODELS, STATUS, ChargeProfile, charge
 from tests.simulator.rest_data import history_row
 from tests.simulator.world import HOME, ChargeRecord
@@ -70,8 +74,9 @@ from tests.simulator.world import HOME, ChargeRecord
 MOVING = "vehicle.isMoving"
 PUBLIC_AC = (48.137_154, 11.576_124)
 DC_HUB = (48.208_176, 11.460_512)
-PAGE = 5
+PAGE = 3
 """Sessions per page of BMW's history answer (the simulator's page size)."""
+WINDOW = timedelta(days=HISTORY_DAYS)
 CARS = (("ix", "classic"), ("330e", "v15"), ("mini", "v15"))
 
 
@@ -123,7 +128,7 @@ def _drive(
     return closed
 
 
-def _month(car: Car, days: int, seed: int, start: datetime) -> None:
+def _month(car: Car, days: int, seed: int, start: datetime, page: int) -> None:
     """The car's charges day by day, and the history read after each day."""
     rng = random.Random(f"{car.model}:{seed}")
     recorder = SessionRecorder()
@@ -134,29 +139,34 @@ def _month(car: Car, days: int, seed: int, start: datetime) -> None:
         raise SystemExit("no baseline reading")
     recorder.baseline(baseline)
     ratios: list[float] = []
-    since = start
     for day in range(days):
         if rng.random() >= 0.25:
             messages = _one_charge(car, rng, seed, day, start)
             closed = _drive(recorder, car.model, messages, values=values, stamps=stamps)
             car.stream.extend(closed)  # provisional, as the stream closed them
             car.ledger.extend(closed)
-        # Once a day (03:00 the next morning): one history read, the days
-        # since the last one (a late session is asked again).
+        # Once a day (03:00 the next morning) the opt-in extra reads the
+        # history as the integration does: the last 30 days, newest first,
+        # page by page (each page a call, at most MAX_PAGES).
         now = start + timedelta(days=day + 1, hours=3)
-        rows = [
-            history_row(t.record, car.shape)
-            for t in car.truths
-            if since <= t.record.start and t.record.end <= now
-        ]
-        car.calls += max(1, -(-len(rows) // PAGE))
+        done = sorted(
+            (
+                t
+                for t in car.truths
+                if now - WINDOW <= t.record.start and t.record.end <= now
+            ),
+            key=lambda t: t.record.start,
+            reverse=True,
+        )
+        pages = min(MAX_PAGES, max(1, -(-len(done) // page)))
+        car.calls += pages
+        rows = [history_row(t.record, car.shape) for t in done[: pages * page]]
         found = read_history(rows)
         if new := level_ratios(car.ledger, found):
             car.learned_at = car.learned_at or now
             ratios = [*ratios, *new]
             recorder.level_factor = level_factor(ratios)
         car.ledger = merge(car.ledger, found)
-        since = now - timedelta(hours=12)
     car.days = days
 
 
@@ -247,6 +257,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--days", type=int, default=30)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--page",
+        type=int,
+        default=PAGE,
+        help="sessions per page of BMW's answer (the simulator's: 3)",
+    )
     args = parser.parse_args()
     start = datetime(2026, 3, 1, tzinfo=UTC)
     cars = [Car(model, shape) for model, shape in CARS]
@@ -262,7 +278,7 @@ def main() -> None:
     wrong_total = 0
     calls_per_day = 0.0
     for car in cars:
-        _month(car, args.days, args.seed, start)
+        _month(car, args.days, args.seed, start, args.page)
         truth = sum(t.record.grid_kwh for t in car.truths)
         before, month_before, _ = _errors(car, car.stream)
         after, month_after, wrong = _errors(car, car.ledger)
