@@ -3,7 +3,10 @@
 This month's charged energy (total, home, elsewhere) and cost, and the last
 session's energy with its facts as attributes. Unique ids carry no dot after
 the VIN (``{VIN}_charged_month`` ...), so they never parse as descriptors.
-The month figures start from zero at the first of the month (``last_reset``).
+The month figures start from zero at the first of the month. They carry no
+state class: a month's figure falls at its turn and when BMW corrects a
+session, and the Energy dashboard takes the ledger's own hourly statistics
+(:mod:`.statistics`) instead.
 """
 
 from __future__ import annotations
@@ -12,11 +15,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Final
 
-from homeassistant.components.sensor import (
-    SensorDeviceClass,
-    SensorEntity,
-    SensorStateClass,
-)
+from homeassistant.components.sensor import SensorDeviceClass, SensorEntity
 from homeassistant.const import UnitOfEnergy
 from homeassistant.core import callback
 from homeassistant.helpers.entity import Entity
@@ -101,7 +100,6 @@ class _LedgerSensor(CarDataEntity, SensorEntity):
 
     def _month(self) -> dict[str, Any]:
         start = month_start(dt_util.utcnow())
-        self._attr_last_reset = start
         sessions = self.ledger.vehicle_sessions(self.vin, start)
         return summary(sessions, self.ledger.pricing)
 
@@ -114,7 +112,6 @@ class MonthEnergySensor(_LedgerSensor):
 
     _attr_device_class = SensorDeviceClass.ENERGY
     _attr_native_unit_of_measurement = UnitOfEnergy.KILO_WATT_HOUR
-    _attr_state_class = SensorStateClass.TOTAL
     _attr_suggested_display_precision = 1
 
     def __init__(self, ledger: EnergyLedger, vin: str, key: str) -> None:
@@ -130,7 +127,6 @@ class MonthCostSensor(_LedgerSensor):
     """What this month's charging cost (unknown without a price)."""
 
     _attr_device_class = SensorDeviceClass.MONETARY
-    _attr_state_class = SensorStateClass.TOTAL
     _attr_suggested_display_precision = 2
 
     def __init__(self, ledger: EnergyLedger, vin: str) -> None:
