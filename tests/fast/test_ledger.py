@@ -8,7 +8,9 @@ from typing import Any
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.setup import async_setup_component
+from homeassistant.util import dt as dt_util
 import pytest
+from pytest_homeassistant_custom_component.common import async_fire_time_changed
 from pytest_homeassistant_custom_component.test_util.aiohttp import (
     AiohttpClientMocker,
 )
@@ -74,7 +76,9 @@ async def _sessions(hass: HomeAssistant, vin: str = PHEV.vin) -> dict[str, Any]:
 
 
 async def test_a_charge_from_the_stream_is_a_home_session(
-    hass: HomeAssistant, setup_integration, mqtt: FakeBroker
+    hass: HomeAssistant,
+    setup_integration,
+    mqtt: FakeBroker,
 ) -> None:
     entry = await setup_integration()
     await _charge(hass, mqtt)
@@ -111,6 +115,11 @@ async def test_a_charge_from_the_stream_is_a_home_session(
     assert len(rows) == 1
     assert "latitude" not in rows[0]
     assert rows[0]["energy_kwh"] == pytest.approx(1.8)
+    # Each midnight the month sensors look again (the month has not turned).
+    midnight = dt_util.start_of_local_day(dt_util.now() + timedelta(days=1))
+    async_fire_time_changed(hass, midnight + timedelta(seconds=1))
+    await hass.async_block_till_done()
+    assert hass.states.get("sensor.bmw_0002_charged_this_month").state == "1.8"
 
 
 @pytest.mark.parametrize(

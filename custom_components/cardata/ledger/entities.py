@@ -19,7 +19,6 @@ from homeassistant.components.sensor import SensorDeviceClass, SensorEntity
 from homeassistant.const import UnitOfEnergy
 from homeassistant.core import callback
 from homeassistant.helpers.entity import Entity
-from homeassistant.helpers.event import async_track_time_change
 from homeassistant.util import dt as dt_util
 
 from ..entities.base import CarDataEntity
@@ -78,20 +77,11 @@ class _LedgerSensor(CarDataEntity, SensorEntity):
         self._refresh()
 
     async def async_added_to_hass(self) -> None:
-        """Follow the ledger; the month turns at a midnight."""
+        """Follow the ledger (it also wakes its sensors at each midnight)."""
         await super().async_added_to_hass()
         self.async_on_remove(
             self.ledger.async_add_listener(self.vin, self._handle_update)
         )
-        self.async_on_remove(
-            async_track_time_change(
-                self.hass, self._on_midnight, hour=0, minute=0, second=1
-            )
-        )
-
-    @callback
-    def _on_midnight(self, _now: datetime) -> None:
-        self._handle_update()
 
     @callback
     def _handle_update(self) -> None:

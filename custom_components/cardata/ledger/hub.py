@@ -14,6 +14,7 @@ from functools import partial
 from typing import Any, Final
 
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.helpers.event import async_track_time_change
 from homeassistant.util import dt as dt_util
 
 from ..api.rest import ChargingHistory
@@ -92,7 +93,18 @@ class EnergyLedger:
     def async_start(self) -> CALLBACK_TYPE:
         """Follow the stream and BMW's histories; return the stop callback."""
         self._unsubs.append(self.feed.async_start())
+        # The month sensors' figures turn with the local date.
+        self._unsubs.append(
+            async_track_time_change(
+                self.hass, self._on_midnight, hour=0, minute=0, second=1
+            )
+        )
         return self._stop
+
+    @callback
+    def _on_midnight(self, _now: datetime) -> None:
+        for vin in list(self.recorders):
+            self._listeners.notify(vin)
 
     @callback
     def _stop(self) -> None:
