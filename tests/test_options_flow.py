@@ -55,6 +55,7 @@ async def test_menu_lists_every_item(hass: HomeAssistant, simulator) -> None:
         "refresh_tokens",
         "settings",
         "stream_security",
+        "energy",
         "reset_container",
         "fetch_now",
     ]

@@ -20,6 +20,7 @@ from .common.issues import async_delete_entry_issues
 from .const import DOMAIN
 from .data import value_store
 from .frontend import async_register_card, async_unregister_card
+from .ledger.store import async_remove_store as async_remove_ledger
 from .prediction.hub import async_remove_store as async_remove_learning
 from .rest.bootstrap import VehicleRecord
 from .runtime.data import CarDataConfigEntry
@@ -92,6 +93,7 @@ async def async_remove_entry(hass: HomeAssistant, entry: CarDataConfigEntry) -> 
     await VehicleRecord(hass, entry.entry_id).async_remove()
     await async_remove_learning(hass, entry.entry_id)
     await async_remove_trips(hass, entry.entry_id)
+    await async_remove_ledger(hass, entry.entry_id)
     await gate.async_remove_store(hass, entry.entry_id)
     await value_store.async_remove_store(hass, entry.entry_id)
     await async_remove_tokens(hass, entry.entry_id)

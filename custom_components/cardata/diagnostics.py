@@ -205,6 +205,8 @@ async def async_get_config_entry_diagnostics(
         "stream_state_mirror": coordinator.stream_state,
         "vehicles": _ages(entry, list(coordinator.vehicles)),
         "raw_messages": _raw_messages(entry),
+        # Sessions without places; vehicles by hash.
+        "energy_ledger": entry.runtime_data.ledger.diagnostics(),
     }
     return _finish(redactor, dump)
 

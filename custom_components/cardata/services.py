@@ -36,6 +36,9 @@ from .common.display import local_time
 from .common.schema import int_range, vol
 from .const import DOMAIN
 from .flows.answers import describe_error, telematic_response
+from .ledger.hub import UnknownSessionError
+from .ledger.model import SessionClass
+from .ledger.report import session_row, summary
 from .rest.bootstrap import async_fetch_telematic, device_fields
 from .rest.extras import CHARGING, TYRES, async_store_image
 from .rest.quota import QuotaSpentError
@@ -46,6 +49,11 @@ ATTR_DEVICE_ID: Final = "device_id"
 ATTR_VIN: Final = "vin"
 ATTR_ENTRY: Final = "config_entry_id"
 ATTR_DAYS: Final = "days"
+ATTR_START: Final = "start"
+ATTR_END: Final = "end"
+ATTR_SESSION: Final = "session_start"
+ATTR_CLASS: Final = "class"
+AUTOMATIC: Final = "automatic"
 
 SERVICE_TELEMATIC: Final = "fetch_telematic_data"
 SERVICE_MAPPINGS: Final = "fetch_vehicle_mappings"
@@ -54,8 +62,8 @@ SERVICE_CHARGING: Final = "fetch_charging_history"
 SERVICE_TYRES: Final = "fetch_tyre_diagnosis"
 SERVICE_IMAGE: Final = "fetch_vehicle_image"
 SERVICE_TRIPS: Final = "get_trips"
-ATTR_START: Final = "start"
-ATTR_END: Final = "end"
+SERVICE_SESSIONS: Final = "get_charging_sessions"
+SERVICE_SESSION_CLASS: Final = "set_charging_session_class"
 
 _TARGET = {
     vol.Optional(ATTR_DEVICE_ID): vol.All(cv.ensure_list, [cv.string]),
@@ -69,11 +77,18 @@ SCHEMA_CHARGING: Final = vol.Schema(
         vol.Optional(ATTR_DAYS, default=30): int_range(1, 90),
     }
 )
-SCHEMA_TRIPS: Final = vol.Schema(
+SCHEMA_PERIOD: Final = vol.Schema(
     {
         **_TARGET,
         vol.Optional(ATTR_START): cv.datetime,
         vol.Optional(ATTR_END): cv.datetime,
+    }
+)
+SCHEMA_SESSION_CLASS: Final = vol.Schema(
+    {
+        **_TARGET,
+        vol.Required(ATTR_SESSION): cv.datetime,
+        vol.Required(ATTR_CLASS): vol.In([*SessionClass, AUTOMATIC]),
     }
 )
 
@@ -339,17 +354,54 @@ async def _fetch_image(call: ServiceCall) -> ServiceResponse:
     return await _for_each_vehicle(call, one)
 
 
-def _aware(value: datetime | None) -> datetime | None:
-    """A time the owner gave without a zone is in Home Assistant's zone."""
-    if value is None or value.tzinfo is not None:
-        return value
-    return value.replace(tzinfo=dt_util.get_default_time_zone())
+def _aware(value: datetime) -> datetime:
+    """A time the owner typed, in Home Assistant's time zone when it has none."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt_util.get_default_time_zone())
+    return dt_util.as_utc(value)
+
+
+async def _get_sessions(call: ServiceCall) -> ServiceResponse:
+    """The ledger's sessions of a period (this month by default); no BMW call."""
+    now = dt_util.now()
+    start = call.data.get(ATTR_START)
+    end = call.data.get(ATTR_END)
+    start = _aware(start) if start else dt_util.start_of_local_day(now.replace(day=1))
+    end = _aware(end) if end else None
+    result: dict[str, Any] = {}
+    for entry, vin in _per_vehicle(resolve_targets(call.hass, dict(call.data))):
+        ledger = entry.runtime_data.ledger
+        sessions = ledger.vehicle_sessions(vin, start, end)
+        currency = call.hass.config.currency
+        result[vin] = {
+            "sessions": [session_row(s, ledger.pricing, currency) for s in sessions],
+            **summary(sessions, ledger.pricing),
+            "currency": currency,
+        }
+    return {"vehicles": result}
+
+
+async def _set_session_class(call: ServiceCall) -> ServiceResponse:
+    """The owner's class of one session (``automatic``: the rule's again)."""
+    targets = _per_vehicle(resolve_targets(call.hass, dict(call.data)))
+    if len(targets) != 1:
+        raise _invalid("session_vehicle_one")
+    entry, vin = targets[0]
+    ledger = entry.runtime_data.ledger
+    word = call.data[ATTR_CLASS]
+    cls = None if word == AUTOMATIC else SessionClass(word)
+    try:
+        session = ledger.set_class(vin, _aware(call.data[ATTR_SESSION]), cls)
+    except UnknownSessionError as err:
+        raise _invalid("session_unknown") from err
+    return {"session": session_row(session, ledger.pricing, call.hass.config.currency)}
 
 
 async def _get_trips(call: ServiceCall) -> ServiceResponse:
     """The trip journal of the period (no API call: the journal is local)."""
     pairs = _per_vehicle(resolve_targets(call.hass, dict(call.data)))
-    start, end = _aware(call.data.get(ATTR_START)), _aware(call.data.get(ATTR_END))
+    start = _aware(value) if (value := call.data.get(ATTR_START)) else None
+    end = _aware(value) if (value := call.data.get(ATTR_END)) else None
     if start is not None and end is not None and end <= start:
         raise _invalid("period_invalid")
     vehicles: dict[str, Any] = {
@@ -368,6 +420,8 @@ def async_setup_services(hass: HomeAssistant) -> None:
         (SERVICE_CHARGING, _fetch_charging, SCHEMA_CHARGING),
         (SERVICE_TYRES, _fetch_tyres, SCHEMA),
         (SERVICE_IMAGE, _fetch_image, SCHEMA),
+        (SERVICE_SESSIONS, _get_sessions, SCHEMA_PERIOD),
+        (SERVICE_SESSION_CLASS, _set_session_class, SCHEMA_SESSION_CLASS),
     ):
         hass.services.async_register(
             DOMAIN,
@@ -380,6 +434,6 @@ def async_setup_services(hass: HomeAssistant) -> None:
         DOMAIN,
         SERVICE_TRIPS,
         _get_trips,
-        schema=cast("VolSchemaType", SCHEMA_TRIPS),
+        schema=cast("VolSchemaType", SCHEMA_PERIOD),
         supports_response=SupportsResponse.ONLY,
     )

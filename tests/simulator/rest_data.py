@@ -5,13 +5,78 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from .world import HOME, Vehicle
+from .world import HOME, ChargeRecord, Vehicle
+
+
+def _ms(at: dt.datetime) -> int:
+    return int(at.timestamp() * 1000)
+
+
+def history_row(record: ChargeRecord, shape: str = "classic") -> dict[str, Any]:
+    """One charge as BMW's history answers it, in the ``classic`` or ``v15`` shape."""
+    blocks = record.blocks or (
+        (
+            record.start,
+            record.end,
+            record.grid_kwh
+            / max((record.end - record.start).total_seconds() / 3600, 1e-6),
+        ),
+    )
+    row: dict[str, Any] = {
+        "startTime": _ms(record.start),
+        "endTime": _ms(record.end),
+        "displayedStartSoc": round(record.start_soc),
+        "displayedSoc": round(record.end_soc),
+        "timeZone": record.time_zone,
+        "totalChargingDurationSec": round((record.end - record.start).total_seconds()),
+        "energyConsumedFromPowerGridKwh": round(record.grid_kwh, 2),
+        "isPreconditioningActivated": False,
+        "mileage": 12_000,
+        "mileageUnits": "MileageUnits.KM",
+        "businessErrors": [],
+        "chargingLocation": {
+            "municipality": "München",
+            "formattedAddress": "Sim-Strasse 1, 80809 München",
+            "streetAddress": "Sim-Strasse 1",
+            "mapMatchedLatitude": record.place[0],
+            "mapMatchedLongitude": record.place[1],
+        },
+        "chargingBlocks": [
+            {"startTime": _ms(a), "endTime": _ms(b), "averagePowerGridKw": round(kw, 2)}
+            for a, b, kw in blocks
+        ],
+    }
+    if record.public:
+        row["publicChargingPoint"] = {
+            "potentialChargingPointMatches": [{"providerName": record.public}]
+        }
+    if shape == "v15":
+        row["energyDecreaseHvbKwh"] = 0.0
+        row["energyDischargedKwh"] = round(record.battery_kwh, 2)
+    else:
+        row["chargingCostInformation"] = {
+            "currency": "EUR",
+            "calculatedChargingCost": round(record.grid_kwh * 0.32, 2),
+            "calculatedSavings": 0.0,
+        }
+    return row
 
 
 def charging_sessions(vehicle: Vehicle, now: dt.datetime) -> list[dict[str, Any]]:
-    """Ten AC sessions over the last 30 days, newest first (none for ICE)."""
+    """The vehicle's charges, newest first, in its history shape (none for ICE).
+
+    A vehicle that recorded its charges (:attr:`Vehicle.charges`) answers
+    those, so the history agrees with what it streamed; else ten canned AC
+    sessions over the last 30 days.
+    """
     if not vehicle.electric:
         return []
+    if vehicle.charges:
+        done = [c for c in vehicle.charges if c.end <= now]
+        return [
+            history_row(c, vehicle.history_shape)
+            for c in sorted(done, key=lambda c: c.start, reverse=True)
+        ]
     day = now.replace(hour=18, minute=0, second=0, microsecond=0)
     sessions = []
     for i in range(10):

@@ -15,7 +15,7 @@ import math
 from typing import TYPE_CHECKING, Any
 
 from .market import DISTANCES, KM_PER_MILE, to_wire
-from .world import HOME, Vehicle
+from .world import HOME, ChargeRecord, Vehicle
 
 if TYPE_CHECKING:
     from .core import Simulator
@@ -298,10 +298,12 @@ class _Run:
             live=False,
         )
         ticks = max(int(step.seconds // step.tick), 1)
+        started, first_soc, drawn = self.sim.now(), soc, 0.0
         for _ in range(ticks):
             if soc >= target:
                 break
             await self.sleep(step.tick)
+            drawn += kw * step.tick / 3600
             soc = min(soc + kw * step.tick / 3600 / battery * 100, target)
             minutes = round((target - soc) / 100 * battery / kw * 60)
             await self.send(
@@ -309,6 +311,17 @@ class _Run:
                 | self.soc_values(soc),
                 live=False,
             )
+        # What BMW's history will answer for this charge (it agrees with
+        # what was streamed): the grid energy, the levels and the place.
+        place = (
+            float(self.get(_GPS + "latitude", HOME[0])),
+            float(self.get(_GPS + "longitude", HOME[1])),
+        )
+        self.vehicle.charges.append(
+            ChargeRecord(
+                started, self.sim.now(), drawn, first_soc, soc, place, battery_kwh=drawn
+            )
+        )
 
     async def charge_complete(self, step: Step) -> None:
         target = float(

@@ -210,6 +210,24 @@ class StateValue:
     timestamp: dt.datetime
 
 
+@dataclass(frozen=True, slots=True)
+class ChargeRecord:
+    """One charge the car really did: what BMW's history answers for it."""
+
+    start: dt.datetime
+    end: dt.datetime
+    grid_kwh: float
+    start_soc: float
+    end_soc: float
+    place: tuple[float, float]
+    blocks: tuple[tuple[dt.datetime, dt.datetime, float], ...] = ()
+    """Start, end and average grid kW; empty: one block start to end."""
+    public: str | None = None
+    """The provider's name when BMW matched a public charging point."""
+    battery_kwh: float = 0.0
+    time_zone: str = "Europe/Berlin"
+
+
 @dataclass
 class Vehicle:
     """A simulated vehicle."""
@@ -222,6 +240,12 @@ class Vehicle:
     tank_l: float = 0.0
     distance_unit: str = ""
     """``km`` or ``mi``; empty: by market (miles for VINs in MILES_VINS)."""
+    charges: list[ChargeRecord] = field(default_factory=list)
+    """Charges the car did (scenario or benchmark): the charging history
+    answers these when there are any, so it agrees with the stream."""
+    history_shape: str = "classic"
+    """``classic`` (with ``chargingCostInformation``) or ``v15`` (BMW's guide
+    v1.5: battery-side energy instead of the cost)."""
 
     @property
     def miles(self) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 import re
@@ -9,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from custom_components.cardata.ledger.history import read_history
 from tests.simulator import (
     GCID_A,
     GCID_B,
@@ -21,6 +23,7 @@ from tests.simulator import (
     Step,
 )
 from tests.simulator.market import stream_unit
+from tests.simulator.rest_data import charging_sessions
 from tests.simulator.world import BUILTIN
 
 GPS = "vehicle.cabin.infotainment.navigation.currentLocation."
@@ -170,3 +173,31 @@ async def test_neue_klasse_day(simulator: Simulator) -> None:
     assert 0 < low < len(level) - 1  # falls while driving, rises while charging
     status = _series(messages, "vehicle.drivetrain.electricEngine.charging.status")
     assert "CHARGINGACTIVE" in status
+
+
+async def test_charging_history_agrees_with_the_stream(simulator: Simulator) -> None:
+    """The history answers the charge the car streamed, in both of BMW's shapes."""
+    await simulator.run_scenario(VIN_BEV, speed=20_000)
+    messages = _messages(simulator, GCID_A, VIN_BEV)
+    status = "vehicle.drivetrain.electricEngine.charging.hvStatus"
+    charging = [m for m in messages if m["data"].get(status, {}).get("value")]
+    started = charging[0]["timestamp"]
+    vehicle = simulator.vehicles[VIN_BEV]
+    classic = charging_sessions(vehicle, simulator.now())
+    assert len(classic) == 1
+    assert "chargingCostInformation" in classic[0]
+    vehicle.history_shape = "v15"
+    (row,) = charging_sessions(vehicle, simulator.now())
+    assert "chargingCostInformation" not in row
+    assert "energyDischargedKwh" in row
+    (session,) = read_history([row])
+    assert abs(session.start.timestamp() - _seconds(started)) <= 60
+    soc = _series(messages, SOC)
+    assert session.end_level == round(soc[-1])
+    assert session.energy_kwh is not None
+    assert session.energy_kwh > 0
+    assert sum(b.kwh for b in session.blocks) == pytest.approx(session.energy_kwh)
+
+
+def _seconds(stamp: str) -> float:
+    return dt.datetime.fromisoformat(stamp).timestamp()

@@ -20,6 +20,7 @@ leaves the plug unknown.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 import math
 from typing import Final
@@ -154,10 +155,28 @@ def charging_by_status(status: object, watts: float | None) -> bool:
     return watts is not None and watts > 0
 
 
+@dataclass(frozen=True, slots=True)
+class Charging:
+    """What a car's charging inputs say now (see :func:`charging_state`)."""
+
+    active: bool
+    dc: bool
+    watts: float | None
+    """Charging power in W: BMW's figure, else phases x current x voltage."""
+
+
+def charging_state(
+    values: Mapping[str, object], stamps: Mapping[str, datetime]
+) -> Charging:
+    """Whether the car charges, on which current and at what power."""
+    dc = is_dc(values)
+    watts = charging_watts(values, stamps, dc=dc)
+    return Charging(charging_by_status(status_word(values), watts), dc, watts)
+
+
 def is_charging(values: Mapping[str, object], stamps: Mapping[str, datetime]) -> bool:
     """Whether the car charges now, from its held values and their BMW times."""
-    watts = charging_watts(values, stamps, dc=is_dc(values))
-    return charging_by_status(status_word(values), watts)
+    return charging_state(values, stamps).active
 
 
 def plug_state(value: object, descriptor: str) -> bool | None:

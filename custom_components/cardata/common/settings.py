@@ -43,6 +43,10 @@ OPT_SHARE_PREFIX: Final = "share_topic_prefix"
 OPT_SHARE_DESCRIPTORS: Final = "share_descriptors"
 OPT_TRIP_COORDINATES: Final = "trip_coordinates"
 """Keep the coordinates of where each trip started and ended (off by default)."""
+OPT_LEDGER_ZONE: Final = "ledger_home_zone"
+OPT_PRICE_HOME: Final = "ledger_price_home"
+OPT_PRICE_ELSEWHERE: Final = "ledger_price_elsewhere"
+OPT_PRICE_ENTITY: Final = "ledger_price_entity"
 # Not offered in the Configure menu: see :class:`Timing`.
 OPT_TIMING: Final = "timing"
 

@@ -3,7 +3,8 @@
 Items: log in again; refresh tokens now (no API call); settings (polling
 thresholds, stream silence, opt-in extras, a custom MQTT broker as the stream
 source); stream security (TLS mode and CA file of BMW's stream, no new
-login); reset the telematic container (2 to 3 calls); fetch now (mappings,
+login); energy (the home zone and prices of the charging ledger); reset the
+telematic container (2 to 3 calls); fetch now (mappings,
 basic data, telematic data) showing what came back. Items that cost API calls
 say so and are refused when the calls do not fit the day's budget.
 """
@@ -24,6 +25,8 @@ from homeassistant.data_entry_flow import section
 from homeassistant.exceptions import ConfigEntryAuthFailed
 from homeassistant.helpers.selector import (
     BooleanSelector,
+    EntitySelector,
+    EntitySelectorConfig,
     SelectSelector,
     SelectSelectorConfig,
     SelectSelectorMode,
@@ -47,8 +50,11 @@ from ..common.settings import (
     OPT_BROKER_TLS,
     OPT_CHARGING_HISTORY,
     OPT_END_POLLS,
+    OPT_LEDGER_ZONE,
     OPT_MAX_DATA_AGE,
     OPT_POLL_INTERVAL,
+    OPT_PRICE_ELSEWHERE,
+    OPT_PRICE_HOME,
     OPT_RESERVE,
     OPT_SHARE_STREAM,
     OPT_STREAM_SILENCE,
@@ -166,6 +172,7 @@ class CarDataOptionsFlow(OptionsFlowWithReload):
                 "refresh_tokens",
                 "settings",
                 "stream_security",
+                "energy",
                 "reset_container",
                 "fetch_now",
             ],
@@ -233,6 +240,24 @@ class CarDataOptionsFlow(OptionsFlowWithReload):
             description_placeholders={
                 "in_force": in_force(self.config_entry.data, self.config_entry.options)
             },
+        )
+
+    async def async_step_energy(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """The ledger's home zone and prices per kWh (reloads); a cleared field goes."""
+        options = dict(self.config_entry.options)
+        if user_input is not None:
+            for key in ENERGY_OPTIONS:
+                options.pop(key, None)
+            options.update(
+                {k: v for k, v in user_input.items() if v is not None and v != ""}
+            )
+            return self.async_create_entry(data=options)
+        return self.async_show_form(
+            step_id="energy",
+            data_schema=_energy_schema(options),
+            description_placeholders={"currency": self.hass.config.currency},
         )
 
     async def async_step_stream_security(
@@ -389,6 +414,22 @@ class CarDataOptionsFlow(OptionsFlowWithReload):
                 shown = await async_shown_values(self.hass, vin, values)
                 lines.extend(telematic_lines(car, values, shown))
         return lines or ["-"]
+
+
+ENERGY_OPTIONS = (OPT_LEDGER_ZONE, OPT_PRICE_HOME, OPT_PRICE_ELSEWHERE)
+
+
+def _energy_schema(options: dict[str, Any]) -> vol.Schema:
+    def field(key: str) -> vol.Optional:
+        return vol.Optional(key, description={"suggested_value": options.get(key)})
+
+    return vol.Schema(
+        {
+            field(OPT_LEDGER_ZONE): EntitySelector(EntitySelectorConfig(domain="zone")),
+            field(OPT_PRICE_HOME): number_box(0, 100, 0.001),
+            field(OPT_PRICE_ELSEWHERE): number_box(0, 100, 0.001),
+        }
+    )
 
 
 def _is_file(path: str) -> bool:

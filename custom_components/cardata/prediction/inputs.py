@@ -32,11 +32,8 @@ from ..catalogue.charging import (
     POWER,
     SOC_SOURCES,
     VOLTAGE,
-    charging_by_status,
-    charging_watts,
-    is_dc,
+    charging_state,
     number,
-    status_word,
     word,
 )
 from .model import VehiclePredictor
@@ -239,16 +236,14 @@ class VehicleFeed:
     def _charging(self, name: str, at: datetime) -> Event | None:
         """Charging status, method and power changed.
 
-        Whether the car charges is :func:`..catalogue.charging.charging_by_status`,
-        the rule the charging events follow too.
+        Whether the car charges is :func:`..catalogue.charging.charging_state`,
+        the rule the charging events and the energy ledger follow too.
         """
-        values = self.values
         predictor = self.predictor
-        dc = is_dc(values)
-        watts = charging_watts(values, self.stamps, dc=dc)
+        rule = charging_state(self.values, self.stamps)
+        active, watts = rule.active, rule.watts
         if watts is not None:
             self.has_power = True
-        active = charging_by_status(status_word(values), watts)
         was = predictor.charging
         if name in (
             STATUS,
@@ -262,7 +257,7 @@ class VehicleFeed:
         ):
             if watts is not None and (active or was):
                 predictor.set_power(watts if active else 0.0, at)
-            predictor.set_charging(active, at, dc=dc)
+            predictor.set_charging(active, at, dc=rule.dc)
         self._evaluated = (predictor.charging, at)
         if was and not active:
             return Event.CHARGE_END

@@ -11,6 +11,7 @@ from ..api import CarDataApi, Endpoints, OAuthClient
 from ..auth.token_manager import TokenManager
 from ..data.coordinator import CarDataCoordinator
 from ..data.value_store import ValueStore
+from ..ledger.hub import EnergyLedger
 from ..prediction.hub import PredictionHub
 from ..rest.bootstrap import RestContext
 from ..rest.extras import ExtrasHub
@@ -45,6 +46,7 @@ class CarDataRuntimeData:
     prediction: PredictionHub
     activity: ActivityHub
     trips: TripHub
+    ledger: EnergyLedger
     extras: ExtrasHub
     sharing: StreamSharing | None
 

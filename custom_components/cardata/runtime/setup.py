@@ -20,10 +20,18 @@ from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from ..activity.transitions import ActivityHub
 from ..api import CarDataApi, Endpoints, OAuthClient
 from ..auth.token_manager import TokenManager
-from ..common.settings import poll_settings, sharing_settings, timing_settings
+from ..common.settings import (
+    OPT_LEDGER_ZONE,
+    poll_settings,
+    sharing_settings,
+    timing_settings,
+)
 from ..const import CONF_CLIENT_ID
 from ..data.coordinator import CarDataCoordinator
 from ..data.value_store import ValueStore
+from ..ledger.classify import Classifier
+from ..ledger.hub import EnergyLedger
+from ..ledger.price import Pricing
 from ..prediction.hub import PredictionHub
 from ..rest.bootstrap import RestContext
 from ..rest.extras import ExtrasHub
@@ -105,6 +113,20 @@ async def async_build(
     trips = TripHub(prediction)
     await trips.async_load()
     trips.async_start()
+    extras = ExtrasHub()
+    ledger = EnergyLedger(
+        hass,
+        entry.entry_id,
+        coordinator,
+        extras,
+        capacity=lambda vin: prediction.capacity(vin)[0],
+        classifier=Classifier(hass, entry.options.get(OPT_LEDGER_ZONE)),
+        pricing=Pricing.from_options(entry.options),
+    )
+    await ledger.async_load()
+    # After the values came back: they are the ledger's baseline, not news.
+    entry.async_on_unload(ledger.async_start())
+    entry.async_on_unload(ledger.async_flush)
     sharing = None
     if (share := sharing_settings(entry.options)) is not None:
         # It follows what the coordinator accepted from the VIN gate, not the
@@ -126,7 +148,8 @@ async def async_build(
         prediction=prediction,
         activity=activity,
         trips=trips,
-        extras=ExtrasHub(),
+        ledger=ledger,
+        extras=extras,
         sharing=sharing,
     )
 

@@ -1,0 +1,285 @@
+"""An entry's energy ledger, wired to Home Assistant.
+
+The hub keeps one :class:`.recorder.SessionRecorder` per vehicle, fed by the
+stream adapter (:mod:`.feed`), the closed sessions of the last two years
+(:mod:`.store`), classes each session home or elsewhere (:mod:`.classify`)
+and answers queries for a period. Entities subscribe per vehicle.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from functools import partial
+from typing import Any, Final
+
+from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.helpers.event import async_track_time_change
+from homeassistant.util import dt as dt_util
+
+from ..api.rest import ChargingHistory
+from ..common.listeners import KeyedListeners
+from ..data.coordinator import CarDataCoordinator
+from ..rest.extras import CHARGING, ExtrasHub
+from .classify import Classifier
+from .feed import LedgerFeed
+from .history import (
+    KEPT_RATIOS,
+    level_factor,
+    level_ratios,
+    merge,
+    read_history,
+    same_session,
+)
+from .hours import first_hour, hourly
+from .model import Session, SessionClass
+from .price import Pricing
+from .recorder import Reading, SessionRecorder
+from .statistics import LedgerStatistics
+from .store import LedgerStore, VehicleData, bounded, vehicle_key
+
+MATCH_S: Final = 60.0
+"""A session is found by its start to the minute (as the owner reads it)."""
+
+
+class UnknownSessionError(LookupError):
+    """No session of the vehicle starts at that time."""
+
+
+class EnergyLedger:
+    """Every charging session of an entry's vehicles (see the module docstring)."""
+
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        entry_id: str,
+        coordinator: CarDataCoordinator,
+        extras: ExtrasHub,
+        *,
+        capacity: Callable[[str], float | None],
+        classifier: Classifier,
+        pricing: Pricing,
+    ) -> None:
+        """Prepare; :meth:`async_load` reads the kept ledger."""
+        self.hass = hass
+        self.coordinator = coordinator
+        self.extras = extras
+        self.entry_id = entry_id
+        self.classifier = classifier
+        self.pricing = pricing
+        self.store = LedgerStore(hass, entry_id)
+        self.store.bind(self._data)
+        self.feed = LedgerFeed(
+            coordinator, capacity, self._on_reading, self._on_baseline
+        )
+        self.recorders: dict[str, SessionRecorder] = {}
+        self.sessions: dict[str, list[Session]] = {}
+        self._stored: dict[str, VehicleData] = {}
+        self._listeners: KeyedListeners[str] = KeyedListeners()
+        self._unsubs: list[CALLBACK_TYPE] = []
+        self.statistics = LedgerStatistics(hass, entry_id)
+        self.ratios: dict[str, list[float]] = {}
+        """BMW's energy over the level-based one, per vehicle (the newest)."""
+        self.stats_until: dict[str, datetime | None] = {}
+        """The last hour of each vehicle's statistics written."""
+
+    # ----- lifecycle --------------------------------------------------------
+
+    async def async_load(self) -> None:
+        """Read what was kept before a restart."""
+        self._stored = await self.store.async_load()
+
+    @callback
+    def async_start(self) -> CALLBACK_TYPE:
+        """Follow the stream and BMW's histories; return the stop callback."""
+        self._unsubs.append(self.feed.async_start())
+        # The month sensors' figures turn with the local date.
+        self._unsubs.append(
+            async_track_time_change(
+                self.hass, self._on_midnight, hour=0, minute=0, second=1
+            )
+        )
+        return self._stop
+
+    @callback
+    def _on_midnight(self, _now: datetime) -> None:
+        for vin in list(self.recorders):
+            self._listeners.notify(vin)
+
+    @callback
+    def _stop(self) -> None:
+        while self._unsubs:
+            self._unsubs.pop()()
+
+    async def async_flush(self) -> None:
+        """Write what is pending now (the entry unloads)."""
+        await self.store.async_flush()
+
+    def _data(self) -> dict[str, VehicleData]:
+        data = dict(self._stored)
+        now = dt_util.utcnow()
+        for vin in set(self.sessions) | set(self.recorders):
+            data[vehicle_key(self.entry_id, vin)] = {
+                "sessions": [s.to_dict() for s in bounded(self.sessions[vin], now)],
+                "open": self.recorders[vin].state(),
+                "stats_until": _iso(self.stats_until.get(vin)),
+                "level_ratios": self.ratios.get(vin, []),
+            }
+        return data
+
+    def _vehicle(self, vin: str) -> SessionRecorder:
+        """The vehicle's recorder, with what was kept for it."""
+        if (recorder := self.recorders.get(vin)) is None:
+            stored = self._stored.pop(vehicle_key(self.entry_id, vin), {})
+            recorder = self.recorders[vin] = SessionRecorder(stored.get("open"))
+            # BMW's history of the vehicle: the daily extra, or the service.
+            self._unsubs.append(
+                self.extras.listen(CHARGING, vin, partial(self._on_history, vin))
+            )
+            self.stats_until[vin] = _parse(stored.get("stats_until"))
+            ratios = stored.get("level_ratios")
+            self.ratios[vin] = [
+                float(r) for r in ratios or () if isinstance(r, int | float)
+            ][-KEPT_RATIOS:]
+            recorder.level_factor = level_factor(self.ratios[vin])
+            # Classed again: the owner may have picked another zone since.
+            self.sessions[vin] = [
+                self._classed(session)
+                for row in stored.get("sessions") or ()
+                if (session := Session.from_dict(row)) is not None
+            ]
+        return recorder
+
+    def _classed(self, session: Session) -> Session:
+        """The session with the rule's class now (kept when the rule has none)."""
+        cls = self.classifier.classify(session)
+        return session.with_changes(auto_class=cls or session.auto_class)
+
+    # ----- the stream ---------------------------------------------------------
+
+    @callback
+    def _on_baseline(self, vin: str, reading: Reading) -> None:
+        self._vehicle(vin).baseline(reading)
+
+    @callback
+    def _on_reading(self, vin: str, reading: Reading) -> None:
+        recorder = self._vehicle(vin)
+        before = recorder.session
+        closed = recorder.observe(reading)
+        if closed is not None:
+            self.add(vin, [closed])
+        elif recorder.session is not before:
+            self.store.schedule()
+            self._listeners.notify(vin)
+
+    # ----- BMW's history ------------------------------------------------------
+
+    @callback
+    def _on_history(self, vin: str) -> None:
+        """BMW's history replaces provisional figures and adds missed sessions."""
+        data = self.extras.data.get((CHARGING, vin))
+        if not isinstance(data, ChargingHistory):
+            return
+        running = self.recorders[vin].session
+        found = [
+            s
+            for s in read_history(data.sessions)
+            if running is None or not same_session(running, s)
+        ]
+        if ratios := level_ratios(self.sessions[vin], found):
+            kept = self.ratios[vin] = [*self.ratios[vin], *ratios][-KEPT_RATIOS:]
+            self.recorders[vin].level_factor = level_factor(kept)
+        merged = merge(self.sessions[vin], found)
+        self._replace(vin, [self._classed(s) for s in merged])
+
+    # ----- the ledger ---------------------------------------------------------
+
+    def add(self, vin: str, sessions: Iterable[Session]) -> None:
+        """Add or replace sessions (by start), class them, keep them, tell."""
+        self._vehicle(vin)
+        held = {s.key: s for s in self.sessions[vin]}
+        for session in sessions:
+            old = held.get(session.key)
+            owner = old.owner_class if old is not None else None
+            held[session.key] = self._classed(
+                session.with_changes(owner_class=session.owner_class or owner)
+            )
+        self._replace(vin, list(held.values()))
+
+    def _replace(self, vin: str, sessions: list[Session]) -> None:
+        """The vehicle's sessions are now these: keep, tell, and write the hours."""
+        old = self.sessions[vin]
+        new = self.sessions[vin] = bounded(sessions, dt_util.utcnow())
+        self.store.schedule()
+        self._listeners.notify(vin)
+        changed = set(old).symmetric_difference(new)
+        if (since := first_hour(changed)) is not None:
+            self.stats_until[vin] = self.statistics.write(
+                vin,
+                self.coordinator.device_info(vin).get("name") or vin[-4:],
+                hourly(new, self.pricing),
+                since,
+                self.stats_until.get(vin),
+            )
+
+    def vehicle_sessions(
+        self, vin: str, start: datetime | None = None, end: datetime | None = None
+    ) -> list[Session]:
+        """Closed sessions of a vehicle that started in [start, end), oldest first."""
+        self._vehicle(vin)
+        return [
+            s
+            for s in self.sessions[vin]
+            if (start is None or s.start >= start) and (end is None or s.start < end)
+        ]
+
+    def open_session(self, vin: str) -> Session | None:
+        """The vehicle's session running now, if any."""
+        return self._vehicle(vin).session
+
+    def set_class(self, vin: str, start: datetime, cls: SessionClass | None) -> Session:
+        """The owner's class of the session started then (None: the rule's again).
+
+        Raises:
+            UnknownSessionError: no session of the vehicle starts within
+                :data:`MATCH_S` of ``start``.
+        """
+        self._vehicle(vin)
+        sessions = self.sessions[vin]
+        near = [
+            (abs((s.start - start).total_seconds()), index)
+            for index, s in enumerate(sessions)
+        ]
+        gap, index = min(near, default=(MATCH_S + 1, -1))
+        if gap <= MATCH_S:
+            changed = sessions[index].with_changes(owner_class=cls)
+            self._replace(vin, [*sessions[:index], changed, *sessions[index + 1 :]])
+            return changed
+        raise UnknownSessionError(start.isoformat())
+
+    def diagnostics(self) -> dict[str, Any]:
+        """Every vehicle's sessions without places, by VIN (the dump masks it)."""
+        return {
+            vin: {
+                "sessions": [s.to_dict(places=False) for s in sessions],
+                "open": (
+                    s.to_dict(places=False)
+                    if (s := self.recorders[vin].session) is not None
+                    else None
+                ),
+            }
+            for vin, sessions in self.sessions.items()
+        }
+
+    @callback
+    def async_add_listener(self, vin: str, listener: CALLBACK_TYPE) -> CALLBACK_TYPE:
+        """Call ``listener`` when the vehicle's ledger changed."""
+        return self._listeners.add(vin, listener)
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _parse(value: Any) -> datetime | None:
+    return dt_util.parse_datetime(value) if isinstance(value, str) else None
