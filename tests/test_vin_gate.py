@@ -321,6 +321,7 @@ async def test_routing_holds_past_the_hashes_the_gate_remembers(
     route(VIN_BEV, 48)  # a second time: a remembered hash
     await hass.async_block_till_done()
     assert gate.dropped["unconfirmed_vehicle"] == len(strangers)
-    assert gate.dropped["secondary_vehicle"] == 1
+    # A car shared with the account (SECONDARY) is shown from what it sends.
+    assert coordinator.get(VIN_SECONDARY, SOC).value == 6
     assert coordinator.get(VIN_BEV, SOC).value == 48
     assert not set(strangers) & set(coordinator.vehicles)
