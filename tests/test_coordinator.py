@@ -12,7 +12,7 @@ import pytest
 from pytest_homeassistant_custom_component.common import async_fire_time_changed
 
 from custom_components.cardata.const import DOMAIN
-from custom_components.cardata.data.coordinator import DescriptorState, split_unique_id
+from custom_components.cardata.data.state import DescriptorState, split_unique_id
 from custom_components.cardata.entities.diagnostic import LAST_DATA_EVERY
 from tests.entity_helpers import (
     HOOD,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
+from unittest.mock import patch
 
 from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
 from homeassistant.core import HomeAssistant
@@ -15,12 +16,14 @@ from homeassistant.helpers import (
     issue_registry as ir,
 )
 from homeassistant.setup import async_setup_component
+from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.cardata.api import StreamState, TokenSet
 from custom_components.cardata.common.settings import OPT_TIMING
 from custom_components.cardata.const import CONF_TOKENS, DOMAIN
+from custom_components.cardata.data.state import DescriptorState
 from custom_components.cardata.runtime.data import CarDataRuntimeData
 from tests.conftest import rest_settled
 from tests.simulator import CLIENT_A, GCID_A, VIN_BEV, Simulator
@@ -371,4 +374,42 @@ async def test_slow_login_service_does_not_hold_up_setup(
     await simulator.publish(VIN_BEV, {SOC: 65})
     await wait_for(lambda: getattr(hass.states.get(entity_id), "state", "") == "65")
     assert not _reauth_flows(hass)
+    assert await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_values_landing_during_unload_leave_no_entity_behind(
+    hass: HomeAssistant,
+    simulator: Simulator,
+    make_entry: MakeEntry,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A stream message or REST answer that lands after the platforms were
+    unloaded, but before the entry's listeners are gone, adds no entity that
+    outlives the entry (the next load would clash with it)."""
+    entry = make_entry(simulator, GCID_A, CLIENT_A)
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await rest_settled(entry)
+    coordinator = entry.runtime_data.coordinator
+    unload = hass.config_entries.async_unload_platforms
+    window = "vehicle.drivetrain.electricEngine.charging.windowSelection"
+
+    async def unload_then_a_value_lands(*args: Any) -> bool:
+        unloaded = await unload(*args)
+        now = dt_util.utcnow()
+        coordinator.async_apply_values(
+            VIN_BEV, {window: DescriptorState("CHOSEN", None, now, now)}
+        )
+        return unloaded
+
+    with patch.object(
+        hass.config_entries, "async_unload_platforms", unload_then_a_value_lands
+    ):
+        assert await hass.config_entries.async_unload(entry.entry_id)
+    await hass.async_block_till_done()
+    registry = er.async_get(hass)
+    assert registry.async_get_entity_id("sensor", DOMAIN, f"{VIN_BEV}_{window}") is None
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await rest_settled(entry)
+    assert "does not generate unique IDs" not in caplog.text
     assert await hass.config_entries.async_unload(entry.entry_id)

@@ -17,7 +17,7 @@ from custom_components.cardata.common.settings import (
     sharing_settings,
 )
 from custom_components.cardata.const import DOMAIN
-from custom_components.cardata.data.coordinator import split_unique_id
+from custom_components.cardata.data.state import split_unique_id
 from custom_components.cardata.stream.sharing import descriptor_payload, shared_payload
 from custom_components.cardata.upgrade.migration import (
     _previous_day_estimate,

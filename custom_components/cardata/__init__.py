@@ -63,7 +63,12 @@ async def async_setup_entry(hass: HomeAssistant, entry: CarDataConfigEntry) -> b
 
 async def async_unload_entry(hass: HomeAssistant, entry: CarDataConfigEntry) -> bool:
     """Unload a config entry; nothing of it keeps running."""
+    # First take no more values: nothing announces an entity to a platform
+    # that is being unloaded (it would outlive the entry).
+    entry.runtime_data.coordinator.async_close()
     unloaded = await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
+    if not unloaded:
+        entry.runtime_data.coordinator.closed = False
     if unloaded:
         async_unregister_card(hass, entry.entry_id)
         await async_stop(entry.runtime_data)

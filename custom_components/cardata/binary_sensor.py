@@ -17,7 +17,8 @@ from homeassistant.helpers.restore_state import ExtraStoredData, RestoreEntity
 
 from .catalogue.conversion import convert
 from .catalogue.descriptors import DescriptorInfo, fallback_name
-from .data.coordinator import CarDataCoordinator, DescriptorState
+from .data.coordinator import CarDataCoordinator
+from .data.state import DescriptorState
 from .entities.activity import ChargingBinarySensor
 from .entities.base import CarDataDescriptorEntity, async_setup_descriptor_entities
 from .prediction.entities import async_setup_prediction_entities

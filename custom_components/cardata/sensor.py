@@ -26,7 +26,8 @@ from homeassistant.helpers.typing import StateType
 
 from .catalogue.conversion import convert
 from .catalogue.descriptors import DescriptorInfo, fallback_name, map_unit
-from .data.coordinator import CarDataCoordinator, DescriptorState
+from .data.coordinator import CarDataCoordinator
+from .data.state import DescriptorState
 from .entities.base import CarDataDescriptorEntity, async_setup_descriptor_entities
 from .entities.diagnostic import account_entities, vehicle_diagnostic_entities
 from .entities.extras import async_setup_extra_sensors

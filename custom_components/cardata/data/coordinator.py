@@ -21,7 +21,6 @@ It is not a polling ``DataUpdateCoordinator``: nothing here ever fetches.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Final
 
@@ -37,11 +36,18 @@ from ..catalogue.value_check import ValueCheck
 from ..common.listeners import KeyedListeners, Listeners
 from ..const import DOMAIN, LOGGER
 from .clock import CLOCK_SKEW, StreamClock
+from .state import (
+    DescriptorState,
+    VehicleState,
+    heard,
+    is_older,
+    same,
+    split_unique_id,
+)
 
 if TYPE_CHECKING:
     from ..api import StreamMessage
 
-type Value = bool | int | float | str | None
 type VehicleCallback = Callable[[str], None]
 type DescriptorsCallback = Callable[[str, tuple[str, ...]], None]
 type AcceptedCallback = Callable[[StreamMessage, tuple[str, ...]], None]
@@ -55,16 +61,6 @@ The same as in kvanbiesen/bmw-cardata-ha, so an in-place upgrade adopts its
 tracker entity (entity id and history) instead of creating a second one.
 """
 
-NOT_DESCRIPTORS: Final = frozenset(
-    {
-        "vehicle.predicted_soc",
-        "vehicle.magic_soc",
-        "vehicle.manual_battery_capacity",
-        "vehicle.manual_tank_capacity",
-    }
-)
-"""Unique-id tails of kvanbiesen/bmw-cardata-ha that look like descriptors."""
-
 DEVICE_INFO_FIELDS: Final = frozenset(
     {
         "manufacturer",
@@ -77,63 +73,6 @@ DEVICE_INFO_FIELDS: Final = frozenset(
         "configuration_url",
     }
 )
-
-
-# Not frozen: one is built for every value of every message, and a frozen
-# dataclass's __init__ costs three times as much. Never changed once built
-# (hashable as a frozen one would be).
-@dataclass(slots=True, unsafe_hash=True)
-class DescriptorState:
-    """What is known about one descriptor of one vehicle."""
-
-    value: Value
-    unit: str | None
-    timestamp: datetime | None
-    """BMW's timestamp of the value (inner one, else the message's)."""
-    received_at: datetime
-    """When Home Assistant received it."""
-
-    @property
-    def effective_timestamp(self) -> datetime:
-        """BMW's timestamp, or the reception time when BMW gave none."""
-        return self.timestamp or self.received_at
-
-
-@dataclass(slots=True)
-class VehicleState:
-    """One vehicle: its descriptor values and what was known before a restart."""
-
-    vin: str
-    descriptors: dict[str, DescriptorState] = field(default_factory=dict)
-    known_descriptors: set[str] = field(default_factory=set)
-    """Descriptors with an entity: seen live, or restored from the registry."""
-    device_fields: dict[str, str] = field(default_factory=dict)
-    last_timestamp: datetime | None = None
-    """Newest BMW timestamp of any accepted value (reception time if BMW gave none)."""
-    last_received_at: datetime | None = None
-    """When Home Assistant last received a value of the vehicle (resends count)."""
-    has_restored_tracker: bool = False
-
-
-def _heard(vehicle: VehicleState, state: DescriptorState) -> None:
-    """Move the vehicle's last reception forward (restored rows come in any order)."""
-    last = vehicle.last_received_at
-    if last is None or state.received_at > last:
-        vehicle.last_received_at = state.received_at
-
-
-def split_unique_id(unique_id: str) -> tuple[str, str] | None:
-    """Return (VIN, descriptor) for a ``{VIN}_{descriptor}`` unique id, else None.
-
-    Descriptors are dotted paths (``vehicle.x.y``); our own per-vehicle entities
-    use suffixes without dots, so they never parse as descriptors.
-    """
-    vin, sep, descriptor = unique_id.partition("_")
-    if not sep or "." not in descriptor or not VIN_RE.match(vin):
-        return None
-    if descriptor in NOT_DESCRIPTORS:  # the previous integration's (see upgrade)
-        return None
-    return vin, descriptor
 
 
 class CarDataCoordinator:
@@ -159,6 +98,8 @@ class CarDataCoordinator:
         """BMW's stream clock against ours, per vehicle."""
         self.value_check = ValueCheck()
         """Drops (and counts) values that do not fit the descriptor's type."""
+        self.closed = False
+        """Set at unload (:meth:`async_close`): nothing more is taken."""
         self._change_listeners: Listeners[str] = Listeners()
         self._listeners: KeyedListeners[tuple[str, str]] = KeyedListeners()
         self._changes_listeners: KeyedListeners[str, tuple[str, ...]] = KeyedListeners()
@@ -286,6 +227,8 @@ class CarDataCoordinator:
 
     def _apply(self, vin: str, values: Mapping[str, DescriptorState]) -> list[str]:
         """Apply values (see :meth:`async_apply_values`); return the accepted."""
+        if self.closed:
+            return []
         vehicle = self.vehicles.get(vin)
         new_vehicle = vehicle is None
         if vehicle is None:
@@ -359,20 +302,20 @@ class CarDataCoordinator:
             if not self.value_check.accepts(name, state.value):
                 continue  # the wrong type: the last good value stays
             if (old := held.get(name)) is not None:
-                if not arrival and _is_older(state, old):
+                if not arrival and is_older(state, old):
                     self.ignored_older += 1
                     continue
-                if _same(state, old):
+                if same(state, old):
                     # A resend: only the reception time moves. The car still
                     # spoke, so it counts as activity (the REST poller skips
                     # cars it hears from), but no entity listener is woken.
                     held[name] = state
-                    _heard(vehicle, state)
+                    heard(vehicle, state)
                     accepted.append(name)
                     continue
             held[name] = state
             accepted.append(name)
-            _heard(vehicle, state)
+            heard(vehicle, state)
             stamp = state.effective_timestamp
             newest = vehicle.last_timestamp
             if (
@@ -390,6 +333,16 @@ class CarDataCoordinator:
         return changed, new, accepted
 
     @callback
+    @callback
+    def async_close(self) -> None:
+        """Take nothing more: the entry unloads.
+
+        A stream message or a REST answer that lands while the platforms
+        unload would announce a vehicle or descriptor to a platform already
+        gone; its entities would linger and clash with the next load's.
+        """
+        self.closed = True
+
     def set_device_info(self, vin: str, **fields: str | None) -> None:
         """Fill in device details of a vehicle (brand, model, ...) from REST.
 
@@ -400,6 +353,8 @@ class CarDataCoordinator:
         unknown = set(fields) - DEVICE_INFO_FIELDS
         if unknown:
             raise ValueError(f"Unknown device info fields: {sorted(unknown)}")
+        if self.closed:
+            return
         clean = {key: value for key, value in fields.items() if value is not None}
         new_vehicle = vin not in self.vehicles
         vehicle = self._vehicle(vin)
@@ -488,27 +443,3 @@ def _device_fields(device: dr.DeviceEntry) -> dict[str, str]:
         if isinstance(value, str):
             fields[key] = value
     return fields
-
-
-def _is_older(state: DescriptorState, old: DescriptorState) -> bool:
-    """True when BMW's timestamp says ``state`` is older than the held ``old``.
-
-    A held timestamp more than :data:`~.clock.CLOCK_SKEW` ahead of the time
-    it arrived was stamped by a clock running ahead and does not block later
-    values (else the descriptor would freeze until that clock's time).
-    """
-    return (
-        state.timestamp is not None
-        and old.timestamp is not None
-        and state.timestamp < old.timestamp
-        and old.timestamp - old.received_at <= CLOCK_SKEW
-    )
-
-
-def _same(state: DescriptorState, old: DescriptorState) -> bool:
-    return (
-        state.timestamp == old.timestamp
-        and state.unit == old.unit
-        and state.value == old.value
-        and type(state.value) is type(old.value)
-    )

@@ -32,7 +32,7 @@ from homeassistant.util import dt as dt_util
 from ..api import format_timestamp
 from ..common.redact import vin_hash
 from ..const import DOMAIN
-from .coordinator import DescriptorState
+from .state import DescriptorState
 
 if TYPE_CHECKING:
     from .coordinator import CarDataCoordinator

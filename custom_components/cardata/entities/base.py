@@ -10,7 +10,8 @@ from homeassistant.helpers.entity import Entity
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from ..catalogue.descriptors import DescriptorInfo, describe
-from ..data.coordinator import CarDataCoordinator, DescriptorState
+from ..data.coordinator import CarDataCoordinator
+from ..data.state import DescriptorState
 
 
 class CarDataEntity(Entity):

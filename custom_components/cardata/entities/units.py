@@ -24,7 +24,8 @@ from ..catalogue.descriptors import map_unit
 if TYPE_CHECKING:
     from homeassistant.util.unit_conversion import BaseUnitConverter
 
-    from ..data.coordinator import CarDataCoordinator, DescriptorState
+    from ..data.coordinator import CarDataCoordinator
+    from ..data.state import DescriptorState
 
 HMI_DISTANCE_UNIT: Final = "vehicle.cabin.infotainment.hmi.distanceUnit"
 _HMI_WORDS: Final = {"MILES": UnitOfLength.MILES, "KILOMETERS": UnitOfLength.KILOMETERS}

@@ -48,7 +48,8 @@ from ..common.issues import (
     container_limit_reported,
 )
 from ..const import CONF_CONTAINER_ID, DOMAIN, LOGGER
-from ..data.coordinator import CarDataCoordinator, DescriptorState
+from ..data.coordinator import CarDataCoordinator
+from ..data.state import DescriptorState
 from .quota import QuotaPlanner, QuotaSpentError
 from .quota_policy import PRIORITY_KINDS, CallKind
 

@@ -37,7 +37,8 @@ from ..common.listeners import KeyedListeners
 from ..common.redact import vin_hash
 from ..common.settings import OPT_TRIP_COORDINATES, extra_enabled
 from ..const import DOMAIN
-from ..data.coordinator import CarDataCoordinator, DescriptorState
+from ..data.coordinator import CarDataCoordinator
+from ..data.state import DescriptorState
 from ..entities.units import value_unit
 from ..prediction.hub import PredictionHub
 from ..prediction.inputs import MOVING, ODOMETER, RANGES, is_moving

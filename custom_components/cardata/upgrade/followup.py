@@ -34,7 +34,7 @@ from homeassistant.helpers.typing import ConfigType
 
 from ..catalogue.descriptors import describe, enum_state
 from ..const import CONF_TAKEOVER_FOLLOWUP, DOMAIN, LOGGER
-from ..data.coordinator import split_unique_id
+from ..data.state import split_unique_id
 
 if TYPE_CHECKING:
     from .registry import PlatformChange

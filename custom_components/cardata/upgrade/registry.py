@@ -29,7 +29,7 @@ from homeassistant.helpers import entity_registry as er
 from ..api.vin import VIN_RE
 from ..catalogue.descriptors import describe
 from ..const import DOMAIN, LOGGER
-from ..data.coordinator import NOT_DESCRIPTORS
+from ..data.state import NOT_DESCRIPTORS
 
 #: Per-vehicle unique-id suffixes of the previous integration -> (platform,
 #: our suffix).
