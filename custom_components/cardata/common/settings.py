@@ -47,6 +47,8 @@ OPT_LEDGER_ZONE: Final = "ledger_home_zone"
 OPT_PRICE_HOME: Final = "ledger_price_home"
 OPT_PRICE_ELSEWHERE: Final = "ledger_price_elsewhere"
 OPT_PRICE_ENTITY: Final = "ledger_price_entity"
+OPT_STATEMENT_ADDRESS: Final = "ledger_statement_address"
+"""Print the address of home sessions in the monthly statement (off by default)."""
 # Not offered in the Configure menu: see :class:`Timing`.
 OPT_TIMING: Final = "timing"
 

@@ -3,7 +3,8 @@
 Items: log in again; refresh tokens now (no API call); settings (polling
 thresholds, stream silence, opt-in extras, a custom MQTT broker as the stream
 source); stream security (TLS mode and CA file of BMW's stream, no new
-login); energy (the home zone and prices of the charging ledger); reset the
+login); energy (the home zone and prices of the charging ledger, addresses in
+its monthly statement); reset the
 telematic container (2 to 3 calls); fetch now (mappings,
 basic data, telematic data) showing what came back. Items that cost API calls
 say so and are refused when the calls do not fit the day's budget.
@@ -57,6 +58,7 @@ from ..common.settings import (
     OPT_PRICE_HOME,
     OPT_RESERVE,
     OPT_SHARE_STREAM,
+    OPT_STATEMENT_ADDRESS,
     OPT_STREAM_SILENCE,
     OPT_TRIP_COORDINATES,
     OPT_TYRE_DIAGNOSIS,
@@ -245,7 +247,7 @@ class CarDataOptionsFlow(OptionsFlowWithReload):
     async def async_step_energy(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
-        """The ledger's home zone and prices per kWh (reloads); a cleared field goes."""
+        """Home zone, prices per kWh, statement addresses (reloads); cleared goes."""
         options = dict(self.config_entry.options)
         if user_input is not None:
             for key in ENERGY_OPTIONS:
@@ -416,7 +418,12 @@ class CarDataOptionsFlow(OptionsFlowWithReload):
         return lines or ["-"]
 
 
-ENERGY_OPTIONS = (OPT_LEDGER_ZONE, OPT_PRICE_HOME, OPT_PRICE_ELSEWHERE)
+ENERGY_OPTIONS = (
+    OPT_LEDGER_ZONE,
+    OPT_PRICE_HOME,
+    OPT_PRICE_ELSEWHERE,
+    OPT_STATEMENT_ADDRESS,
+)
 
 
 def _energy_schema(options: dict[str, Any]) -> vol.Schema:
@@ -428,6 +435,10 @@ def _energy_schema(options: dict[str, Any]) -> vol.Schema:
             field(OPT_LEDGER_ZONE): EntitySelector(EntitySelectorConfig(domain="zone")),
             field(OPT_PRICE_HOME): number_box(0, 100, 0.001),
             field(OPT_PRICE_ELSEWHERE): number_box(0, 100, 0.001),
+            vol.Optional(
+                OPT_STATEMENT_ADDRESS,
+                default=options.get(OPT_STATEMENT_ADDRESS) is True,
+            ): BooleanSelector(),
         }
     )
 

@@ -6,7 +6,9 @@ the VIN (``{VIN}_charged_month`` ...), so they never parse as descriptors.
 The month figures start from zero at the first of the month. They carry no
 state class: a month's figure falls at its turn and when BMW corrects a
 session, and the Energy dashboard takes the ledger's own hourly statistics
-(:mod:`.statistics`) instead.
+(:mod:`.statistics`) instead. Once the month has a session, the month's
+total carries ``statement_url``: where its CSV statement is downloaded
+(:mod:`.view`), for the card or a markdown card to link.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from ..prediction.hub import PredictionHub
 from .hub import EnergyLedger
 from .model import SessionClass
 from .report import summary
+from .statement import month_name, statement_url
 
 MONTH_TOTAL: Final = "charged_month"
 MONTH_HOME: Final = "charged_month_home"
@@ -103,6 +106,7 @@ class MonthEnergySensor(_LedgerSensor):
     _attr_device_class = SensorDeviceClass.ENERGY
     _attr_native_unit_of_measurement = UnitOfEnergy.KILO_WATT_HOUR
     _attr_suggested_display_precision = 1
+    _unrecorded_attributes = frozenset({"statement_url"})
 
     def __init__(self, ledger: EnergyLedger, vin: str, key: str) -> None:
         """Bind to one vehicle and one class (or the total)."""
@@ -111,6 +115,23 @@ class MonthEnergySensor(_LedgerSensor):
 
     def _refresh(self) -> None:
         self._attr_native_value = self._month()["energy_kwh"][self._class]
+
+    @property
+    def extra_state_attributes(self) -> dict[str, Any] | None:
+        """The month total links this month's statement once it has a session."""
+        entity = self.registry_entry
+        if self._class != MONTH_ENERGY[MONTH_TOTAL] or entity is None:
+            return None
+        now = dt_util.now()
+        if entity.device_id is None or not self.ledger.vehicle_sessions(
+            self.vin, month_start(now)
+        ):
+            return None
+        return {
+            "statement_url": statement_url(
+                self.ledger.entry_id, entity.device_id, month_name(now)
+            )
+        }
 
 
 class MonthCostSensor(_LedgerSensor):

@@ -233,6 +233,10 @@ class EnergyLedger:
             if (start is None or s.start >= start) and (end is None or s.start < end)
         ]
 
+    def knows(self, vin: str) -> bool:
+        """Whether the ledger follows the vehicle (or kept sessions of it)."""
+        return vin in self.recorders or vehicle_key(self.entry_id, vin) in self._stored
+
     def open_session(self, vin: str) -> Session | None:
         """The vehicle's session running now, if any."""
         return self._vehicle(vin).session

@@ -22,6 +22,7 @@ from ..api import CarDataApi, Endpoints, OAuthClient
 from ..auth.token_manager import TokenManager
 from ..common.settings import (
     OPT_LEDGER_ZONE,
+    OPT_STATEMENT_ADDRESS,
     poll_settings,
     sharing_settings,
     timing_settings,
@@ -32,6 +33,7 @@ from ..data.value_store import ValueStore
 from ..ledger.classify import Classifier
 from ..ledger.hub import EnergyLedger
 from ..ledger.price import Pricing
+from ..ledger.view import async_serve_statement
 from ..prediction.hub import PredictionHub
 from ..rest.bootstrap import RestContext
 from ..rest.extras import ExtrasHub
@@ -127,6 +129,12 @@ async def async_build(
     # After the values came back: they are the ledger's baseline, not news.
     entry.async_on_unload(ledger.async_start())
     entry.async_on_unload(ledger.async_flush)
+    # The monthly statement, behind Home Assistant's login (one view for all).
+    entry.async_on_unload(
+        async_serve_statement(
+            hass, ledger, addresses=entry.options.get(OPT_STATEMENT_ADDRESS) is True
+        )
+    )
     sharing = None
     if (share := sharing_settings(entry.options)) is not None:
         # It follows what the coordinator accepted from the VIN gate, not the
