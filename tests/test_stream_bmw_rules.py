@@ -9,7 +9,7 @@ is asserted: states, the stream state sensor, repairs and the broker's record.
 from __future__ import annotations
 
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers import entity_registry as er, issue_registry as ir
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.cardata.api import StreamState
@@ -84,18 +84,22 @@ async def test_a_locked_out_address_is_waited_for(
 async def test_charging_status_next_to_hv_status_is_one_charge(
     hass: HomeAssistant, simulator: Simulator
 ) -> None:
-    """Real cars tell a charge on both descriptors: both sensors follow it."""
+    """Real cars tell a charge on both descriptors: both are held, and the
+    plain status's sensor is off by default (one logbook line per charge)."""
     entry = make_entry(simulator)
     coordinator = await setup_entry(hass, entry)
     timeline = charge(ChargeProfile("both", "ix", amps=16), simulator.now(), seed=3)
     status = entity_id(hass, "sensor", f"{VIN_BEV}_{CHARGING_STATUS}")
+    registered = er.async_get(hass).async_get(status)
+    assert registered is not None
+    assert registered.disabled_by is er.RegistryEntryDisabler.INTEGRATION
     hv_status = entity_id(hass, "sensor", f"{VIN_BEV}_{STATUS}")
     first_at, first = timeline.messages[0]
     assert first[CHARGING_STATUS] == "CHARGINGACTIVE"
     await push(hass, coordinator, VIN_BEV, first, first_at)
-    assert hass.states.get(status).state == "chargingactive"  # type: ignore[union-attr]
+    assert coordinator.get(VIN_BEV, CHARGING_STATUS).value == "CHARGINGACTIVE"  # type: ignore[union-attr]
     assert hass.states.get(hv_status).state == "charging"  # type: ignore[union-attr]
     for at, values in timeline.messages[1:]:
         await push(hass, coordinator, VIN_BEV, values, at)
-    assert hass.states.get(status).state == "chargingended"  # type: ignore[union-attr]
+    assert coordinator.get(VIN_BEV, CHARGING_STATUS).value == "CHARGINGENDED"  # type: ignore[union-attr]
     assert hass.states.get(hv_status).state.startswith("finished_")  # type: ignore[union-attr]
