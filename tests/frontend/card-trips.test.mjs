@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 
 import {
   TRIPS_SHOWN,
+  askTrips,
   formatDuration,
   formatStart,
   lastTrips,
@@ -46,6 +47,26 @@ test("the request is get_trips for the card's vehicle, with its response", () =>
     service_data: { device_id: ["dev1"] },
     return_response: true,
   });
+});
+
+test("the answer holds the last trips; a refused action is a failure", async () => {
+  const asked = [];
+  const connection = {
+    sendMessagePromise: async (message) => {
+      asked.push(message);
+      return { context: {}, response: { vehicles: { WBA: [TRIP] } } };
+    },
+  };
+  assert.deepEqual(await askTrips(connection, "dev1"), { list: [TRIP] });
+  assert.deepEqual(asked, [tripsRequest("dev1")]);
+  const refused = {
+    sendMessagePromise: async () => {
+      throw { code: "service_validation_error", message: "not loaded" };
+    },
+  };
+  assert.deepEqual(await askTrips(refused, "dev1"), { failed: true });
+  const empty = { sendMessagePromise: async () => ({ response: null }) };
+  assert.deepEqual(await askTrips(empty, "dev1"), { list: [] });
 });
 
 test("asked again only when the trip event entity's state moves", () => {

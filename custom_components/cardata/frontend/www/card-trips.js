@@ -20,6 +20,20 @@ export function tripsRequest(deviceId) {
 }
 
 /**
+ * Ask the journal over Home Assistant's websocket ``connection`` (its
+ * sendMessagePromise): {list} with the last trips, or {failed: true} when
+ * the action is refused (the card then says what to do).
+ */
+export async function askTrips(connection, deviceId, count = TRIPS_SHOWN) {
+  try {
+    const result = await connection.sendMessagePromise(tripsRequest(deviceId));
+    return { list: lastTrips(result && result.response, count) };
+  } catch {
+    return { failed: true };
+  }
+}
+
+/**
  * When the trips are asked for again: the device and the moment of the trip
  * event entity's last event (its state). null when the car has no trip
  * event entity (nothing to ask).

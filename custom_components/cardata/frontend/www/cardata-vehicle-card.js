@@ -164,18 +164,12 @@ class CardataVehicleCard extends HTMLElement {
     this._trips = null;
     const connection = this._hass.connection;
     if (key === null || !connection) return;
-    connection
-      .sendMessagePromise(trips.tripsRequest(device.id))
-      .then(
-        (result) => ({ list: trips.lastTrips(result && result.response) }),
-        () => ({ failed: true }),
-      )
-      .then((answer) => {
-        if (this._tripsKey !== key) return; // asked again since
-        this._trips = answer;
-        this._signature = "";
-        this._render();
-      });
+    trips.askTrips(connection, device.id).then((answer) => {
+      if (this._tripsKey !== key) return; // asked again since
+      this._trips = answer;
+      this._signature = "";
+      this._render();
+    });
   }
 
   _body(device, found, t, lang) {
