@@ -39,12 +39,11 @@ class ActivitySteps(Driver):
         page.set_viewport_size({"width": 1280, "height": 1400})
         self.goto(f"/config/devices/device/{vehicle['id']}")
         for key, types in EVENTS.items():
-            name, words = self._event_words(vehicle["id"], key, types)
             seen: list[str] = []
             self.poll(
-                f"the logbook entry '{name}: {' or '.join(words)}'",
-                lambda name=name, words=words, seen=seen: self._logbook_shows(
-                    name, words, seen
+                f"the logbook entry of {key}: {' or '.join(types)}",
+                lambda key=key, types=types, seen=seen: self._logbook_shows(
+                    *self._event_words(vehicle["id"], key, types), seen
                 ),
                 WAIT,
                 detail=lambda seen=seen: seen[:12],
@@ -82,14 +81,20 @@ class ActivitySteps(Driver):
             " ".join(str(text).split())
             for text in self.page.evaluate(_LOGBOOK_TEXTS, [name, words])
         ]
-        seen[:] = texts
-        return any(name in text and any(w in text for w in words) for text in texts)
+        seen[:] = [f"looking for {name}: {words}", *texts]
+        words = [word.lower() for word in words]
+        return any(
+            name in text and any(word in text.lower() for word in words)
+            for text in texts
+        )
 
     def _event_words(
         self, device: str, key: str, types: tuple[str, ...]
     ) -> tuple[str, list[str]]:
         """The event entity's name on its device page and its event types'
-        words, as Home Assistant shows them."""
+        words, as Home Assistant shows them: asked at each look, as the
+        page loads the integration's translations after it has connected
+        (until then the words are the raw event types)."""
         seen: dict[str, Any] = self.hass(
             "const e = Object.values(hass.entities).find(e =>"
             " e.device_id === arg.device && e.platform === 'cardata'"
@@ -137,7 +142,7 @@ _LOGBOOK_TEXTS = """([name, words]) => {
   const entries = all(inside, 'ha-logbook-entry');
   const texts = entries.map(text);
   const hit = entries.find((_, i) => texts[i].includes(name)
-    && words.some((word) => texts[i].includes(word)));
+    && words.some((word) => texts[i].toLowerCase().includes(word.toLowerCase())));
   if (hit) {
     hit.scrollIntoView({block: 'center'});
     return texts;
