@@ -95,8 +95,12 @@ async def test_registered_while_an_entry_is_loaded(
         "card-format.js",
         "card-i18n.js",
         "card-texts.js",
+        "card-texts-trips.js",
         "card-dom.js",
         "card-drawings.js",
+        "card-trips.js",
+        "card-style.js",
+        "card-editor.js",
     ):
         response = await client.get(f"{URL_BASE}/{name}")
         assert response.status == 200

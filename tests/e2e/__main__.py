@@ -35,6 +35,7 @@ STEPS = (
     ("download diagnostics", "diagnostics"),
     ("a second account's MINI and the SUV drawn", "second_account_with_a_mini"),
     ("the card picker in German", "card_picker_in_german"),
+    ("trips and charging in the logbook and on the card", "trips_and_charging"),
 )
 
 

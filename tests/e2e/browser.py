@@ -17,6 +17,7 @@ from playwright.sync_api import expect
 
 from tests.simulator import VIN_BEV, VIN_PHEV, VIN_SECONDARY
 
+from .activity import ActivitySteps
 from .card import CardSteps
 
 USER = ("Owner", "owner", "e2e-Passw0rd!")
@@ -31,8 +32,9 @@ PICTURES = {
 }
 
 
-class Run(CardSteps):
-    """One run through the product, step by step (the card's in card.py)."""
+class Run(CardSteps, ActivitySteps):
+    """One run through the product, step by step (the card's in card.py, the
+    logbook's trips and charging and the card's trips fold in activity.py)."""
 
     # ------------------------------------------------------------ steps
     def onboarding(self) -> None:
@@ -164,18 +166,21 @@ class Run(CardSteps):
 
         def vehicle_with_soc() -> tuple[dict[str, Any], str] | None:
             # Devices come with their first entity; the charge level may
-            # come a moment later: look again until a vehicle has one.
+            # come a moment later: look again until the iX has one (the
+            # card's steps draw its SUV; another car may have one first).
             cars = vehicles()
             seen[:] = cars
             if len(cars) < 2:
                 return None
             for car in sorted(cars, key=lambda car: str(car["name"])):
+                if not str(car["model"] or "").startswith("iX"):
+                    continue
                 if socs := self.hass(soc_of, car["id"]):
                     return car, str(socs[0])
             return None
 
         bev, soc_entity = self.poll(
-            "two vehicles, one with a charge level",
+            "two vehicles, the iX with a charge level",
             vehicle_with_soc,
             120,
             detail=lambda: seen,

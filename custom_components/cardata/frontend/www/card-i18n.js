@@ -1,11 +1,23 @@
 // Texts of the vehicle card in the integration's languages: which language
 // the page speaks, and a translator over the table in card-texts.js. Values
 // and entity names come from Home Assistant (already in the user's
-// language). The table is loaded with this module's own version query, so
-// nothing here is ever fetched by a plain (cacheable) URL.
+// language). The tables (card-texts.js, and card-texts-trips.js for the
+// trips fold) are loaded with this module's own version query, so nothing
+// here is ever fetched by a plain (cacheable) URL.
 
 const VERSION = new URL(import.meta.url).search;
-export const { TEXTS } = await import(`./card-texts.js${VERSION}`);
+const [{ TEXTS: CARD_TEXTS }, { TRIP_TEXTS }] = await Promise.all([
+  import(`./card-texts.js${VERSION}`),
+  import(`./card-texts-trips.js${VERSION}`),
+]);
+
+/** The card's words per language: its own and those of the trips fold. */
+export const TEXTS = Object.fromEntries(
+  Object.entries(CARD_TEXTS).map(([lang, texts]) => [
+    lang,
+    { ...texts, ...TRIP_TEXTS[lang] },
+  ]),
+);
 
 /** The base language of a Home Assistant locale ("pt-BR" -> "pt"). */
 export function baseLanguage(language) {
@@ -14,6 +26,11 @@ export function baseLanguage(language) {
     return "nb";
   }
   return lang.split(/[-_]/)[0];
+}
+
+/** The language of Home Assistant's page, from its hass object. */
+export function hassLanguage(hass) {
+  return (hass && ((hass.locale && hass.locale.language) || hass.language)) || "en";
 }
 
 /** A translator for a language ("de", "pt-BR"); English where one is missing. */

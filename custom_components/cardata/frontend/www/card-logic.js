@@ -21,6 +21,7 @@ export const SECTIONS = [
   "openings",
   "tyres",
   "position",
+  "trips",
   "status",
 ];
 
@@ -50,6 +51,9 @@ export const ROLES = {
   mileage: ["travelled_distance"],
   last_data: ["last_data_received"],
   image: ["vehicle_image"],
+  // The trip event entity: its state moves with each trip's start and end,
+  // which is when the card asks the trip journal again (card-trips.js).
+  trip: ["trip"],
 };
 
 // Roles found by pattern: several entities each.
@@ -239,6 +243,9 @@ export function visibleSections(config, found, states) {
       has("lock"),
     tyres: () => any(found.tyres),
     position: () => has("tracker"),
+    // Before its first event the trip entity has no state worth showing,
+    // but the journal may already hold trips: shown while it exists.
+    trips: () => Boolean(found.roles.trip && states[found.roles.trip]),
     status: () => has("last_data") || has("stream"),
   };
   return SECTIONS.filter((name) => wanted.has(name) && tests[name]());

@@ -7,16 +7,20 @@
 // The card stays put: it draws its frame once and then, on each update of
 // Home Assistant's state, changes only the texts and elements that differ
 // (card-dom.js), so a fold the owner opened stays open and the focus stays.
+// Its trips come from the trip journal (the action cardata.get_trips), asked
+// again only when the car's trip event entity changes (card-trips.js).
 
 const VERSION = new URL(import.meta.url).search;
-const [logic, format, i18n, dom, drawings] = await Promise.all([
+const [logic, format, i18n, dom, drawings, trips, { STYLE }, editor] = await Promise.all([
   import(`./card-logic.js${VERSION}`),
   import(`./card-format.js${VERSION}`),
   import(`./card-i18n.js${VERSION}`),
   import(`./card-dom.js${VERSION}`),
   import(`./card-drawings.js${VERSION}`),
+  import(`./card-trips.js${VERSION}`),
+  import(`./card-style.js${VERSION}`),
+  import(`./card-editor.js${VERSION}`),
 ]);
-const { SECTIONS } = logic;
 
 const CARD = "cardata-vehicle-card";
 const EDITOR = "cardata-vehicle-card-editor";
@@ -32,55 +36,6 @@ function escapeHtml(text) {
   );
 }
 
-function languageOf(hass) {
-  return (hass && ((hass.locale && hass.locale.language) || hass.language)) || "en";
-}
-
-const STYLE = `
-  :host { display: block; }
-  ha-card { padding: 16px; color: var(--primary-text-color); }
-  .head { display: flex; align-items: center; gap: 12px; }
-  .head .titles { flex: 1; min-width: 0; }
-  .name { font-size: 1.25em; font-weight: 500; overflow: hidden;
-    text-overflow: ellipsis; white-space: nowrap; }
-  .model { color: var(--secondary-text-color); }
-  .picture { display: flex; justify-content: center; margin: 8px 0;
-    color: var(--secondary-text-color); }
-  .picture img { max-width: 100%; max-height: 160px; object-fit: contain; }
-  .drawing { width: 70%; max-width: 260px; height: auto; }
-  section { border-top: 1px solid var(--divider-color); padding: 10px 0 4px; }
-  h3 { margin: 0 0 6px; font-size: 0.9em; font-weight: 500;
-    color: var(--secondary-text-color); display: flex; align-items: center;
-    gap: 6px; }
-  h3 ha-icon { --mdc-icon-size: 18px; }
-  .tiles { display: grid; gap: 6px 12px;
-    grid-template-columns: repeat(auto-fill, minmax(110px, 1fr)); }
-  .value { cursor: pointer; border-radius: 6px; padding: 2px 4px;
-    margin: 0 -4px; }
-  .value:hover, .value:focus-visible { background: var(--secondary-background-color); outline: none; }
-  .label { font-size: 0.8em; color: var(--secondary-text-color); }
-  .big { font-size: 1.6em; font-weight: 500; }
-  .bar { position: relative; height: 10px; border-radius: 5px; margin: 6px 0;
-    background: var(--divider-color); overflow: visible; }
-  .bar .fill { position: absolute; inset: 0 auto 0 0; border-radius: 5px;
-    background: var(--success-color, #43a047); }
-  .bar.fuel .fill { background: var(--primary-color); }
-  .bar .mark { position: absolute; top: -3px; bottom: -3px; width: 2px;
-    background: var(--primary-text-color); }
-  .bar .mark.predicted { background: transparent;
-    border-left: 2px dashed var(--warning-color, #ffa600); }
-  .estimate { font-style: italic; color: var(--secondary-text-color); }
-  .estimate.differs { color: var(--warning-color, #ffa600); }
-  .quiet { color: var(--secondary-text-color); }
-  .summary { display: flex; flex-wrap: wrap; gap: 4px 16px; }
-  .open { color: var(--error-color, #db4437); }
-  details summary { cursor: pointer; color: var(--secondary-text-color);
-    font-size: 0.85em; margin-top: 4px; }
-  details ul { list-style: none; margin: 4px 0 0; padding: 0; }
-  details li { display: flex; justify-content: space-between; gap: 8px; }
-  .wheels { display: grid; grid-template-columns: 1fr 1fr; gap: 6px 12px; }
-  .empty { color: var(--secondary-text-color); }
-`;
 class CardataVehicleCard extends HTMLElement {
   constructor() {
     super();
@@ -91,6 +46,8 @@ class CardataVehicleCard extends HTMLElement {
     this._found = null;
     this._foundFrom = null;
     this._signature = "";
+    this._tripsKey = null;
+    this._trips = null;
     this.shadowRoot.addEventListener("click", (ev) => this._onTap(ev));
     this.shadowRoot.addEventListener("keydown", (ev) => {
       if (ev.key === "Enter" || ev.key === " ") this._onTap(ev);
@@ -171,8 +128,9 @@ class CardataVehicleCard extends HTMLElement {
     if (!hass) return;
     const device = this._device();
     const found = device ? this._discover(device) : null;
-    const lang = languageOf(hass);
+    const lang = i18n.hassLanguage(hass);
     const states = hass.states || {};
+    this._followTrips(device, found, states);
     const signature = [
       device && device.id,
       device && [logic.deviceName(device), device.model, device.manufacturer].join("/"),
@@ -195,6 +153,23 @@ class CardataVehicleCard extends HTMLElement {
       ? this._body(device, found, t, lang)
       : `<div class="empty">${escapeHtml(t("no_vehicle"))}</div>`;
     dom.patchHtml(this._card, body);
+  }
+
+  /** Ask the trip journal again when the car's trip event entity moved. */
+  _followTrips(device, found, states) {
+    const role = found && found.roles.trip;
+    const key = trips.refreshKey(device && device.id, role && states[role]);
+    if (key === this._tripsKey) return;
+    this._tripsKey = key;
+    this._trips = null;
+    const connection = this._hass.connection;
+    if (key === null || !connection) return;
+    trips.askTrips(connection, device.id).then((answer) => {
+      if (this._tripsKey !== key) return; // asked again since
+      this._trips = answer;
+      this._signature = "";
+      this._render();
+    });
   }
 
   _body(device, found, t, lang) {
@@ -389,6 +364,38 @@ class CardataVehicleCard extends HTMLElement {
     );
   }
 
+  _section_trips(found, roles, states, t, lang) {
+    const answer = this._trips;
+    let inner = "";
+    if (answer && answer.failed) {
+      inner = `<div class="quiet" data-key="trips-failed">${escapeHtml(t("trips_failed"))}</div>`;
+    } else if (answer && !answer.list.length) {
+      inner = `<div class="quiet" data-key="trips-none">${escapeHtml(t("trips_none"))}</div>`;
+    } else if (answer) {
+      const hass = this._hass;
+      const where = {
+        language: lang,
+        numbers: format.numberLocale(hass.locale),
+        timeZone:
+          hass.locale && hass.locale.time_zone === "server" && hass.config
+            ? hass.config.time_zone
+            : undefined,
+      };
+      const items = answer.list
+        .map((trip) => trips.tripRow(trip, t, where))
+        .map(
+          (row) => `<li class="trip" data-key="trip-${escapeHtml(row.key)}">
+            <div class="route">${escapeHtml(row.when)} · ${escapeHtml(row.route)}</div>
+            <div class="figures">${escapeHtml(row.figures)}</div></li>`,
+        )
+        .join("");
+      inner = `<details data-key="trips-fold"><summary>${escapeHtml(
+        t("trips_latest"),
+      )}</summary><ul>${items}</ul></details>`;
+    }
+    return this._section("trips", "mdi:map-marker-path", t("trips"), inner);
+  }
+
   _section_status(found, roles, states, t, lang) {
     const tiles = [];
     const last = states[roles.last_data];
@@ -417,82 +424,8 @@ class CardataVehicleCard extends HTMLElement {
   }
 }
 
-// Vehicles only: the account's (service) device has sensors only.
-const VEHICLE_SELECTOR = {
-  device: {
-    filter: [{ integration: logic.DOMAIN }],
-    entity: [
-      {
-        integration: logic.DOMAIN,
-        domain: ["binary_sensor", "device_tracker", "image", "button", "number"],
-      },
-      { integration: logic.DOMAIN, domain: "sensor", device_class: ["battery", "distance"] },
-    ],
-  },
-};
-
-class CardataVehicleCardEditor extends HTMLElement {
-  setConfig(config) {
-    this._config = { ...config };
-    this._render();
-  }
-
-  set hass(hass) {
-    this._hass = hass;
-    this._render();
-  }
-
-  _render() {
-    const hass = this._hass;
-    if (!hass || !this._config) return;
-    const lang = languageOf(hass);
-    const t = i18n.translator(lang);
-    if (!this._form) {
-      this._form = document.createElement("ha-form");
-      this._form.addEventListener("value-changed", (ev) => {
-        const value = ev.detail.value || {};
-        const config = { ...this._config, ...value };
-        if (!config.device_id) delete config.device_id;
-        if (Array.isArray(config.sections) && config.sections.length === SECTIONS.length) {
-          delete config.sections;
-        }
-        this._config = config;
-        this.dispatchEvent(
-          new CustomEvent("config-changed", { detail: { config }, bubbles: true, composed: true }),
-        );
-      });
-      this.appendChild(this._form);
-    }
-    this._form.hass = hass;
-    if (this._lang !== lang) {
-      this._lang = lang;
-      this._form.schema = [
-        { name: "device_id", selector: VEHICLE_SELECTOR },
-        {
-          name: "sections",
-          selector: {
-            select: {
-              multiple: true,
-              mode: "list",
-              options: SECTIONS.map((s) => ({ value: s, label: t(s) })),
-            },
-          },
-        },
-      ];
-      this._form.computeLabel = (schema) =>
-        t(schema.name === "device_id" ? "vehicle" : "sections");
-    }
-    const first = logic.vehicleDevices(hass.devices, hass.entities)[0];
-    const data = {
-      device_id: this._config.device_id || (first && first.id) || "",
-      sections: Array.isArray(this._config.sections) ? this._config.sections : SECTIONS,
-    };
-    if (JSON.stringify(data) !== JSON.stringify(this._form.data)) this._form.data = data;
-  }
-}
-
 if (!customElements.get(CARD)) customElements.define(CARD, CardataVehicleCard);
-if (!customElements.get(EDITOR)) customElements.define(EDITOR, CardataVehicleCardEditor);
+if (!customElements.get(EDITOR)) customElements.define(EDITOR, editor.CardataVehicleCardEditor);
 
 window.customCards = window.customCards || [];
 if (!window.customCards.some((card) => card.type === CARD)) {
