@@ -79,6 +79,20 @@ class Stack:
             encoding="utf-8",
         )
 
+    def simulator_command(self, command: str, **args: object) -> None:
+        """One command of the simulator's control API (loopback only)."""
+        body = json.dumps({"command": command, **args}).encode()
+        request = urllib.request.Request(  # noqa: S310 - the simulator on loopback
+            f"{self.endpoints['api_url']}/_sim/world",
+            data=body,
+            headers={"Content-Type": "application/json"},
+            method="POST",
+        )
+        with urllib.request.urlopen(request, timeout=30) as answer:  # noqa: S310
+            if json.load(answer).get("ok") is not True:
+                msg = f"the simulator refused {command}"
+                raise RuntimeError(msg)
+
     def _spawn(
         self, args: list[str], log: Path, *, repository: bool = True
     ) -> subprocess.Popen[bytes]:

@@ -185,6 +185,14 @@ async def _stop_scenarios(sim: Simulator, _args: dict[str, Any]) -> dict[str, An
     return {}
 
 
+async def _restart_scenario(sim: Simulator, args: dict[str, Any]) -> dict[str, Any]:
+    vin = str(args["vin"])
+    if vin not in sim.vehicles:
+        raise CommandError(f"unknown vehicle {vin[-4:]}")
+    await sim.restart_scenario(vin, speed=float(args.get("speed", 1.0)))
+    return {}
+
+
 COMMANDS: dict[str, Command] = {
     "publish": _publish,
     "publish_raw": _publish_raw,
@@ -198,6 +206,7 @@ COMMANDS: dict[str, Command] = {
     "delete_containers": _delete_containers,
     "fill_containers": _fill_containers,
     "stop_scenarios": _stop_scenarios,
+    "restart_scenario": _restart_scenario,
     "present_certificate": _present_certificate,
     "rotate_ca": _rotate_ca,
 }

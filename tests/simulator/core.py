@@ -561,6 +561,16 @@ class Simulator:
         task.add_done_callback(self._scenarios.discard)
         return task
 
+    async def restart_scenario(self, vin: str, *, speed: float = 1.0) -> None:
+        """Start one car's day again now, looping (its drive comes first)."""
+        name = f"cardata-sim-scenario-{vin[-3:]}"
+        tasks = [task for task in self._scenarios if task.get_name() == name]
+        for task in tasks:
+            task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.gather(*tasks, return_exceptions=True)
+        self.start_scenario(vin, speed=speed, loop=True)
+
     async def stop_scenarios(self) -> None:
         """Cancel background scenarios."""
         for task in list(self._scenarios):

@@ -104,6 +104,12 @@ async def test_world_commands_and_stats(socket_enabled: None) -> None:
             assert not sim.oauth.refresh_token_valid(tokens["refresh_token"])
             await world(command="evict", hold_for=5)
             await world(command="release")
+            await world(command="restart_scenario", vin=VIN_BEV, speed=20_000)
+            await wait_for(lambda: ODO in sim.vehicles[VIN_BEV].state)
+            unknown = {"command": "restart_scenario", "vin": "WBA00000000NONE00"}
+            async with session.post(base + "/world", json=unknown) as resp:
+                assert resp.status == 400
+            await world(command="stop_scenarios")
             async with session.post(base + "/world", json={"command": "x"}) as resp:
                 assert resp.status == 400
             async with session.get(base + "/stats") as resp:
