@@ -132,7 +132,7 @@ class Session:
         """A session from its stored form; None when it does not read."""
         if not isinstance(data, dict):
             return None
-        start = _time(data.get("start"))
+        start = stored_time(data.get("start"))
         if start is None:
             return None
         blocks = [
@@ -140,18 +140,18 @@ class Session:
             for row in data.get("blocks") or ()
             if isinstance(row, list)
             and len(row) == BLOCK_FIELDS
-            and (b_start := _time(row[0])) is not None
-            and (b_end := _time(row[1])) is not None
-            and (kw := _float(row[2])) is not None
+            and (b_start := stored_time(row[0])) is not None
+            and (b_end := stored_time(row[1])) is not None
+            and (kw := stored_number(row[2])) is not None
         ]
         return cls(
             start=start,
-            end=_time(data.get("end")),
-            start_level=_float(data.get("start_level")),
-            end_level=_float(data.get("end_level")),
-            latitude=_float(data.get("latitude")),
-            longitude=_float(data.get("longitude")),
-            energy_kwh=_float(data.get("energy_kwh")),
+            end=stored_time(data.get("end")),
+            start_level=stored_number(data.get("start_level")),
+            end_level=stored_number(data.get("end_level")),
+            latitude=stored_number(data.get("latitude")),
+            longitude=stored_number(data.get("longitude")),
+            energy_kwh=stored_number(data.get("energy_kwh")),
             source=_enum(Source, data.get("source")) or Source.NONE,
             blocks=tuple(blocks),
             public=data.get("public") is True,
@@ -161,7 +161,8 @@ class Session:
         )
 
 
-def _time(value: Any) -> datetime | None:
+def stored_time(value: Any) -> datetime | None:
+    """A time the store wrote (ISO 8601 with its zone), else None."""
     if not isinstance(value, str):
         return None
     try:
@@ -171,7 +172,8 @@ def _time(value: Any) -> datetime | None:
     return parsed if parsed.tzinfo is not None else None
 
 
-def _float(value: Any) -> float | None:
+def stored_number(value: Any) -> float | None:
+    """A number the store wrote, else None."""
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
     return float(value)

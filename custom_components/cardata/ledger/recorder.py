@@ -16,7 +16,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
 
-from .model import GRID_FACTOR, GRID_FACTOR_DC, Block, Session, Source
+from .model import (
+    GRID_FACTOR,
+    GRID_FACTOR_DC,
+    Block,
+    Session,
+    Source,
+    stored_number,
+    stored_time,
+)
 
 RUNNING_BLOCK_FIELDS: Final = 2
 """A kept block of the open session: start, end (its power comes at the end)."""
@@ -187,35 +195,19 @@ class SessionRecorder:
         if self.session is None:
             return
         self._charging = state.get("charging") is True
-        self._power_at = _parse(state.get("power_at"))
-        self._watts = _num(state.get("watts")) or 0.0
-        self._power_kwh = _num(state.get("power_kwh")) or 0.0
-        self._stopped_at = _parse(state.get("stopped_at"))
-        self._block_start = _parse(state.get("block_start"))
-        self._capacity = _num(state.get("capacity"))
+        self._power_at = stored_time(state.get("power_at"))
+        self._watts = stored_number(state.get("watts")) or 0.0
+        self._power_kwh = stored_number(state.get("power_kwh")) or 0.0
+        self._stopped_at = stored_time(state.get("stopped_at"))
+        self._block_start = stored_time(state.get("block_start"))
+        self._capacity = stored_number(state.get("capacity"))
         self._dc = state.get("dc") is True
         for row in state.get("blocks") or ():
             if isinstance(row, list) and len(row) == RUNNING_BLOCK_FIELDS:
-                start, end = _parse(row[0]), _parse(row[1])
+                start, end = stored_time(row[0]), stored_time(row[1])
                 if start is not None and end is not None:
                     self._blocks.append(Block(start, end, 0.0))
 
 
 def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
-
-
-def _parse(value: Any) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo is not None else None
-
-
-def _num(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    return float(value)
