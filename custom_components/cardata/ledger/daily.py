@@ -68,7 +68,7 @@ class DailyHistoryRead:
 
     @callback
     def _check(self, _now: datetime) -> None:
-        self.rest.entry.async_create_background_task(
+        self.rest.entry.async_create_task(
             self.rest.hass, self.async_run(), f"{DOMAIN} ledger history read"
         )
 

@@ -81,6 +81,7 @@ class EnergyLedger:
         self._stored: dict[str, VehicleData] = {}
         self._listeners: KeyedListeners[str] = KeyedListeners()
         self._unsubs: list[CALLBACK_TYPE] = []
+        self._followed: set[str] = set()
         self.statistics = LedgerStatistics(hass, entry_id)
         self.ratios: dict[str, list[float]] = {}
         """BMW's energy over the level-based one, per vehicle (the newest)."""
@@ -103,6 +104,11 @@ class EnergyLedger:
         """Follow the stream and BMW's histories; return the stop callback."""
         self._unsubs.append(self.feed.async_start())
         self._unsubs.append(self.daily.async_start())
+        # BMW's history of each vehicle: the daily extra, or the service (it
+        # may come before the stream said anything of the vehicle).
+        for vin in list(self.coordinator.vehicles):
+            self._follow(vin)
+        self._unsubs.append(self.coordinator.async_add_vehicle_listener(self._follow))
         # The month sensors' figures turn with the local date.
         self._unsubs.append(
             async_track_time_change(
@@ -110,6 +116,15 @@ class EnergyLedger:
             )
         )
         return self._stop
+
+    @callback
+    def _follow(self, vin: str) -> None:
+        if vin in self._followed:
+            return
+        self._followed.add(vin)
+        self._unsubs.append(
+            self.extras.listen(CHARGING, vin, partial(self._on_history, vin))
+        )
 
     @callback
     def _on_midnight(self, _now: datetime) -> None:
@@ -143,10 +158,6 @@ class EnergyLedger:
         if (recorder := self.recorders.get(vin)) is None:
             stored = self._stored.pop(vehicle_key(self.entry_id, vin), {})
             recorder = self.recorders[vin] = SessionRecorder(stored.get("open"))
-            # BMW's history of the vehicle: the daily extra, or the service.
-            self._unsubs.append(
-                self.extras.listen(CHARGING, vin, partial(self._on_history, vin))
-            )
             self.stats_until[vin] = _parse(stored.get("stats_until"))
             self.reads[vin] = ReadState.from_dict(stored.get("history_read"))
             ratios = stored.get("level_ratios")
