@@ -25,8 +25,9 @@ from ..api.models import parse_timestamp
 
 FIRST_DAYS: Final = 30
 """The history imported on the first read (BMW answers for at least this)."""
-OVERLAP: Final = timedelta(hours=6)
-"""Read again before the last read's end: a session then running is whole now."""
+OVERLAP: Final = timedelta(days=1)
+"""Read again before the last read's end: a session then running (BMW lists a
+session by its start) is whole now, even a slow AC charge."""
 
 
 @dataclass(frozen=True, slots=True)
