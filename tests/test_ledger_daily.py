@@ -154,3 +154,25 @@ async def test_the_extras_read_serves_the_ledger(
     kinds = {c["kind"] for c in planner(entry).day_log()}
     assert CallKind.LEDGER not in kinds
     assert ledger.reads[VIN_BEV].until is not None
+
+
+async def test_no_read_into_the_reserve(
+    hass: HomeAssistant, simulator: Simulator, freezer: FrozenDateTimeFactory
+) -> None:
+    entry = make_entry(simulator)
+    await setup_entry(hass, entry)
+    plan = planner(entry)
+    for _ in range(50):  # bounded: the planner never allows more
+        if plan.remaining(CallKind.LEDGER) == 0:
+            break
+        await plan.async_call(CallKind.USER, entry.runtime_data.api.get_mappings)
+    assert plan.remaining(CallKind.LEDGER) == 0
+    for _ in range(4):
+        await _later(hass, freezer, CHECK_EVERY)
+    assert not any(_reads(simulator, vin) for vin in CARS)
+    assert plan.remaining(CallKind.USER) == plan.policy.reserve  # left alone
+    # The next day the calls of today have left the window: the import.
+    await _a_day(hass, freezer)
+    for vin in CARS:
+        assert _reads(simulator, vin)
+        assert set(_reads(simulator, vin)) == {200}
