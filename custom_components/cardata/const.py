@@ -29,6 +29,11 @@ CONF_TAKEOVER_SHORT_HISTORY: Final = "takeover_short_history"
 # takeover writes the other integration's learned values there once).
 PREDICTION_STORAGE_KEY: Final = f"{DOMAIN}.prediction"
 PREDICTION_STORAGE_VERSION: Final = 1
+LEARNING_EFFICIENCY_BOUNDS: Final = (0.6, 1.1)
+"""Bounds of a learned charging efficiency (the prediction's, and what the
+takeover carries over from the other integration)."""
+LEARNING_MAX_WEIGHT: Final = 6.0
+"""Sessions' weight a learned value stops gaining at."""
 # Reauth flow data only (never stored): why a new login is asked for, one of
 # REAUTH_ASKED, REAUTH_STREAM_SCOPE; without it BMW refused the saved login.
 CONF_REAUTH_REASON: Final = "reauth_reason"

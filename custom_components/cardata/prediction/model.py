@@ -26,11 +26,12 @@ from enum import StrEnum
 import math
 from typing import Any, Final
 
+from ..const import LEARNING_EFFICIENCY_BOUNDS, LEARNING_MAX_WEIGHT
 from .prior import PRIORS, DrivingPrior, classify
 from .series import Series
 
 DEFAULT_EFFICIENCY: Final = {"ac": 0.90, "dc": 0.95}
-EFFICIENCY_BOUNDS: Final = (0.6, 1.1)
+EFFICIENCY_BOUNDS: Final = LEARNING_EFFICIENCY_BOUNDS
 """Wide on purpose: a usable capacity that is a bit off is learned along."""
 DRIVE_BOUNDS: Final = (0.05, 2.0)
 """Percent per kilometre (a small PHEV battery drains fast)."""
@@ -38,7 +39,7 @@ MIN_LEARN_PP: Final = 4.0
 """Smallest change of the level (percentage points) that teaches anything."""
 FULL_WEIGHT_PP: Final = 20.0
 """A change this large counts as one whole session of evidence."""
-MAX_WEIGHT: Final = 6.0
+MAX_WEIGHT: Final = LEARNING_MAX_WEIGHT
 """Evidence is capped, so the learned value still follows a changing car."""
 OUTLIER: Final = 0.2
 """Relative deviation from a well-learned value that is ignored as an outlier."""

@@ -19,12 +19,19 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.storage import Store
 
 from ..common.redact import vin_hash
-from ..const import DOMAIN, LOGGER, PREDICTION_STORAGE_KEY, PREDICTION_STORAGE_VERSION
+from ..const import (
+    DOMAIN,
+    LEARNING_EFFICIENCY_BOUNDS,
+    LEARNING_MAX_WEIGHT,
+    LOGGER,
+    PREDICTION_STORAGE_KEY,
+    PREDICTION_STORAGE_VERSION,
+)
 
 PREVIOUS_STORE: Final = f"{DOMAIN}.soc_learning"
 PREVIOUS_STORE_VERSION: Final = 2
-EFFICIENCY_BOUNDS: Final = (0.6, 1.1)
-MAX_WEIGHT: Final = 6.0
+EFFICIENCY_BOUNDS: Final = LEARNING_EFFICIENCY_BOUNDS
+MAX_WEIGHT: Final = LEARNING_MAX_WEIGHT
 
 
 def _mean(cells: list[tuple[float, float]]) -> dict[str, float] | None:
