@@ -15,6 +15,7 @@ from typing import Any
 from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er, issue_registry as ir
+import pytest
 
 from custom_components.cardata.catalogue.charging import LEVEL
 from custom_components.cardata.catalogue.descriptors import catalogue_descriptors
@@ -37,7 +38,7 @@ from tests.entity_helpers import (
     setup_entry,
 )
 from tests.rest_helpers import CONTAINER_NAME, CONTAINER_PURPOSE
-from tests.simulator import GCID_A, VIN_BEV, VIN_PHEV, Simulator
+from tests.simulator import CLIENT_A, CLIENT_C, GCID_A, GCID_C, VIN_BEV, Simulator
 from tests.simulator.rest import Container
 from tests.waiting import wait_for
 
@@ -64,25 +65,32 @@ def test_not_streamed_table_names_catalogue_fields() -> None:
     assert set(container_descriptors()) >= CORE_FIELDS
 
 
+@pytest.mark.parametrize(
+    ("gcid", "client_id"),
+    [(GCID_A, CLIENT_A), (GCID_C, CLIENT_C)],
+    ids=["bev_and_phev", "neue_klasse_and_miles_car"],
+)
 async def test_every_field_in_its_column(
-    hass: HomeAssistant, simulator: Simulator
+    hass: HomeAssistant, simulator: Simulator, gcid: str, client_id: str
 ) -> None:
     await age_rest_data(simulator)  # the stream's values below are newer
-    entry = make_entry(simulator)
+    entry = make_entry(simulator, gcid, client_id)
     coordinator = await setup_entry(hass, entry)
     asked = set(container_descriptors())
     streamed: dict[str, set[str]] = {}
-    for vin in (VIN_BEV, VIN_PHEV):
+    vins = simulator.accounts[gcid].primary_vins()
+    assert vins
+    for vin in vins:
         held = _held(simulator, vin)
         # Half of what the car holds comes on the stream as well.
         part = dict(sorted(held.items())[::2])
         streamed[vin] = set(part)
         assert await simulator.publish(vin, part) == 1
-    for vin in (VIN_BEV, VIN_PHEV):
+    for vin in vins:
         await wait_for(lambda vin=vin: set(_report(entry, vin).stream) == streamed[vin])
     await hass.async_block_till_done()
 
-    for vin in (VIN_BEV, VIN_PHEV):
+    for vin in vins:
         held = set(_held(simulator, vin))
         report = _report(entry, vin)
         assert set(report.stream) == streamed[vin]
@@ -124,10 +132,10 @@ async def test_every_field_in_its_column(
         assert vin not in json.dumps(dump["data_coverage"])
 
     # What was seen survives a restart (the report does not start empty).
-    before = _report(entry, VIN_BEV)
+    before = _report(entry, vins[0])
     assert await hass.config_entries.async_reload(entry.entry_id)
     await hass.async_block_till_done()
-    assert _report(entry, VIN_BEV) == before
+    assert _report(entry, vins[0]) == before
     assert coordinator is not entry.runtime_data.coordinator
 
 
