@@ -18,6 +18,7 @@ from homeassistant.helpers.typing import ConfigType
 from .auth.token_file import async_remove_store as async_remove_tokens
 from .common.issues import async_delete_entry_issues
 from .const import DOMAIN
+from .coverage.hub import async_remove_store as async_remove_coverage
 from .data import value_store
 from .frontend import async_register_card, async_unregister_card
 from .ledger.store import async_remove_store as async_remove_ledger
@@ -98,6 +99,7 @@ async def async_remove_entry(hass: HomeAssistant, entry: CarDataConfigEntry) -> 
     await VehicleRecord(hass, entry.entry_id).async_remove()
     await async_remove_learning(hass, entry.entry_id)
     await async_remove_trips(hass, entry.entry_id)
+    await async_remove_coverage(hass, entry.entry_id)
     await async_remove_ledger(hass, entry.entry_id)
     await gate.async_remove_store(hass, entry.entry_id)
     await value_store.async_remove_store(hass, entry.entry_id)

@@ -236,4 +236,7 @@ async def async_get_device_diagnostics(
     # The journal's figures and times; never a place or a coordinate.
     trips = entry.runtime_data.trips
     dump["trips"] = {vin: trips.diagnostics(vin) for vin in vins}
+    # Which fields arrived, and how: names and counts, never a value.
+    coverage = entry.runtime_data.coverage
+    dump["data_coverage"] = {vin: coverage.diagnostics(vin) for vin in vins}
     return _finish(redactor, dump)

@@ -26,6 +26,7 @@ from homeassistant.helpers.typing import StateType
 
 from .catalogue.conversion import convert
 from .catalogue.descriptors import DescriptorInfo, fallback_name, map_unit
+from .coverage.entities import async_setup_coverage_sensors
 from .data.coordinator import CarDataCoordinator
 from .data.state import DescriptorState
 from .entities.base import CarDataDescriptorEntity, async_setup_descriptor_entities
@@ -100,6 +101,7 @@ async def async_setup_entry(
         runtime.prediction, async_add_entities, PredictedSocSensor
     )
     async_setup_trip_sensors(runtime.trips, async_add_entities)
+    async_setup_coverage_sensors(runtime.coverage, async_add_entities)
     async_setup_ledger_sensors(runtime.ledger, runtime.prediction, async_add_entities)
     # The REST side's sensors: API calls left, charging history, tyres.
     await async_setup_extra_sensors(

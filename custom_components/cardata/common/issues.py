@@ -24,6 +24,10 @@ The flows that fix the fixable ones live in :mod:`.repairs`.
   from the fix flow, reconnect the stream. Cleared when the stream connects.
 - ``broker_tls_failed``: the same for a custom broker, whose TLS is set in
   the Settings; explained only.
+- ``container_lacks_fields``: the telematic container's answer lacks fields
+  the integration needs for its core roles (charge level, range, charging,
+  position); explained only (the steps in BMW's portal). Cleared by the
+  first read whose container holds them all.
 """
 
 from __future__ import annotations
@@ -47,6 +51,7 @@ SCOPE_MISSING = "stream_scope_missing"
 TOKEN_NOT_SAVED = "token_not_saved"  # noqa: S105 - an issue kind
 TLS_FAILED = "stream_tls_failed"
 BROKER_TLS_FAILED = "broker_tls_failed"
+CONTAINER_LACKS = "container_lacks_fields"
 STREAM_SCOPE = "cardata:streaming:read"
 
 
@@ -116,6 +121,23 @@ def async_clear_container_limit(hass: HomeAssistant, entry: ConfigEntry) -> None
 
 
 @callback
+def async_report_container_lacks(
+    hass: HomeAssistant, entry: ConfigEntry, missing: list[str]
+) -> None:
+    """Show the core fields the container lacks (an empty list clears it)."""
+    if not missing:
+        ir.async_delete_issue(hass, DOMAIN, issue_id(CONTAINER_LACKS, entry.entry_id))
+        return
+    async_create_issue(
+        hass,
+        CONTAINER_LACKS,
+        entry,
+        fixable=False,
+        placeholders={"fields": ", ".join(missing)},
+    )
+
+
+@callback
 def async_report_token_not_saved(
     hass: HomeAssistant, entry: ConfigEntry, folder: str, error: str | None
 ) -> None:
@@ -162,6 +184,7 @@ def async_delete_entry_issues(hass: HomeAssistant, entry_id: str) -> None:
         TOKEN_NOT_SAVED,
         TLS_FAILED,
         BROKER_TLS_FAILED,
+        CONTAINER_LACKS,
     )
     for kind in kinds:
         _delete_matching(hass, issue_id(kind, entry_id))

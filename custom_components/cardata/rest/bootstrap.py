@@ -16,7 +16,7 @@ what came back to the coordinator.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
 import re
@@ -47,6 +47,7 @@ from ..common.issues import (
     async_sync_secondary_vehicles,
     container_limit_reported,
 )
+from ..common.listeners import Listeners
 from ..const import CONF_CONTAINER_ID, DOMAIN, LOGGER
 from ..data.coordinator import CarDataCoordinator
 from ..data.state import DescriptorState
@@ -79,6 +80,10 @@ class RestContext:
     api: CarDataApi
     planner: QuotaPlanner
     coordinator: CarDataCoordinator
+    answers: Listeners[str, Mapping[str, TelematicValue]] = field(
+        default_factory=Listeners
+    )
+    """Told ``(vin, answer)`` of every telematicData read (the coverage report)."""
 
 
 def container_descriptors() -> list[str]:
@@ -186,6 +191,7 @@ def apply_telematic(
     }
     if states:
         rest.coordinator.async_apply_values(vin, states)
+    rest.answers.notify(vin, values)
     return len(states)
 
 

@@ -9,6 +9,7 @@ from homeassistant.config_entries import ConfigEntry
 from ..activity.transitions import ActivityHub
 from ..api import CarDataApi, Endpoints, OAuthClient
 from ..auth.token_manager import TokenManager
+from ..coverage.hub import CoverageHub
 from ..data.coordinator import CarDataCoordinator
 from ..data.value_store import ValueStore
 from ..ledger.hub import EnergyLedger
@@ -48,6 +49,7 @@ class CarDataRuntimeData:
     trips: TripHub
     ledger: EnergyLedger
     extras: ExtrasHub
+    coverage: CoverageHub
     sharing: StreamSharing | None
 
 

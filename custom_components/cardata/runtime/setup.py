@@ -28,6 +28,7 @@ from ..common.settings import (
     timing_settings,
 )
 from ..const import CONF_CLIENT_ID
+from ..coverage.hub import CoverageHub
 from ..data.coordinator import CarDataCoordinator
 from ..data.value_store import ValueStore
 from ..ledger.classify import Classifier
@@ -134,6 +135,10 @@ async def async_build(
             hass, ledger, addresses=entry.options.get(OPT_STATEMENT_ADDRESS) is True
         )
     )
+    # The coverage report hears the stream and every container read.
+    coverage = CoverageHub(rest)
+    await coverage.async_load()
+    coverage.async_start()
     sharing = None
     if (share := sharing_settings(entry.options)) is not None:
         # It follows what the coordinator accepted from the VIN gate, not the
@@ -157,6 +162,7 @@ async def async_build(
         trips=trips,
         ledger=ledger,
         extras=extras,
+        coverage=coverage,
         sharing=sharing,
     )
 
@@ -186,3 +192,4 @@ async def async_stop(runtime: CarDataRuntimeData) -> None:
     await runtime.quota.async_shutdown()
     await runtime.prediction.async_shutdown()
     await runtime.trips.async_shutdown()
+    await runtime.coverage.async_shutdown()
