@@ -38,7 +38,6 @@ class CallKind(StrEnum):
     SETUP = "setup"
     SCHEDULED = "scheduled"
     EXTRA = "extra"
-    LEDGER = "ledger"
     OTHER = "other"
 
 

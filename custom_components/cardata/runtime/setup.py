@@ -118,9 +118,10 @@ async def async_build(
     trips.async_start()
     extras = ExtrasHub()
     ledger = EnergyLedger(
-        rest,
+        hass,
+        entry.entry_id,
+        coordinator,
         extras,
-        vehicles=prediction.electric_vins,
         capacity=lambda vin: prediction.capacity(vin)[0],
         classifier=Classifier(hass, entry.options.get(OPT_LEDGER_ZONE)),
         pricing=Pricing.from_options(entry.options),
