@@ -47,8 +47,12 @@ def async_serve_statement(
     hass: HomeAssistant, ledger: EnergyLedger, *, addresses: bool
 ) -> CALLBACK_TYPE:
     """Offer the entry's statements; the returned callback withdraws them."""
-    if hass.http is not None and not hass.data.get(_VIEW_DONE):
-        hass.http.register_view(StatementView())
+    if not hass.data.get(_VIEW_DONE):
+        # With the first entry only: Home Assistant's http comes first (an
+        # after-dependency). A Home Assistant without it serves no statement,
+        # and never tries later, when its router may be closed to new routes.
+        if hass.http is not None:
+            hass.http.register_view(StatementView())
         hass.data[_VIEW_DONE] = True
     statements = hass.data.setdefault(_STATEMENTS, {})
     statements[ledger.entry_id] = Statement(ledger, addresses)
