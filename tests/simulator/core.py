@@ -116,7 +116,7 @@ class Faults:
     connections are reset before TLS). Then it is stable again."""
     stream_flap_down: float = 3.0
     """Seconds the broker is unreachable after each drop while it flaps."""
-    stream_used_token_refused: bool = True
+    stream_used_token_refused: bool = False
     """A reconnect with an id token whose session ended is refused (rc 5),
     while a freshly refreshed token is accepted (reported by peers)."""
     stream_connects_per_minute: int = 0

@@ -59,6 +59,7 @@ async def test_qos_1_is_granted_as_0_and_nothing_is_kept(
 async def test_a_used_token_is_refused_a_fresh_one_accepted(
     simulator: Simulator, probes: list[Probe]
 ) -> None:
+    simulator.faults.stream_used_token_refused = True
     token = _id_token(simulator)
     first = _probe(simulator, probes, token)
     await wait_for(lambda: first.connack_codes == [0])
