@@ -14,6 +14,15 @@ comes from its model name, as the integration takes it from basic data.
 Checked: the targets after learning, the first trips' targets, and that no
 profile's prediction is worse than showing the last real reading.
 
+In the same run, the battery health's measured capacity: each car charges
+ten times (seeded start levels, targets, phases, now and then a cold
+battery, every third charge on DC where the car can), the messages go
+through the ledger's stream path (``ledger.feed.read_values`` into
+``ledger.recorder.SessionRecorder``) and the closed sessions into
+``health.estimate``; printed per car: the estimate, its 95 % interval, the
+sessions behind it and its error against the car's true usable capacity
+(issue target: within 3 %).
+
 Run: ``.venv/bin/python scripts/benchmark_soc.py``
 """
 
@@ -23,15 +32,23 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 import math
 from pathlib import Path
+import random
 import sys
 import time
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from custom_components.cardata.catalogue.charging import DC_PORT
+from custom_components.cardata.health.estimate import estimate
+from custom_components.cardata.ledger.feed import PLUG, read_values
+from custom_components.cardata.ledger.model import Session
+from custom_components.cardata.ledger.recorder import SessionRecorder
 from custom_components.cardata.prediction.inputs import VehicleFeed
 from custom_components.cardata.prediction.model import VehiclePredictor
 from tests.simulator.physics import (
     MODELS,
+    STATUS,
     ChargeProfile,
     Timeline,
     TripProfile,
@@ -45,6 +62,9 @@ TARGET_MAE = 1.0
 TARGET_P95 = 2.5
 FIRST_TRIP_MAE = 0.6
 FIRST_TRIP_P95 = 1.5
+CAPACITY_SESSIONS = 10
+CAPACITY_TARGET = 3.0
+"""The measured capacity's error after ten sessions, in percent."""
 
 CHARGES = (
     ChargeProfile("AC 3.7 kW (330e, 1 %)", "330e", phases=1, start_soc=15, target=100),
@@ -171,6 +191,70 @@ def row(name: str, first: Errors, learned: Errors) -> str:
     )
 
 
+def measured_sessions(model: str) -> list[Session]:
+    """Ten seeded charges of one car, closed by the ledger's own recorder."""
+    car = MODELS[model]
+    rng = random.Random(f"capacity:{model}")
+    capacity = car.usable_kwh if car.sends_capacity else car.basic_kwh
+    recorder = SessionRecorder()
+    values: dict[str, object] = {PLUG: "DISCONNECTED", STATUS: "NOT_CHARGING"}
+    stamps = {name: START - timedelta(days=1) for name in values}
+    if (baseline := read_values(values, stamps, [], capacity)) is not None:
+        recorder.baseline(baseline)
+    closed: list[Session] = []
+    begin = START
+    for n in range(CAPACITY_SESSIONS):
+        dc = car.max_dc_kw > 0 and n % 3 == 2
+        profile = ChargeProfile(
+            f"capacity {model} {n}",
+            model,
+            dc_kw=150.0 if dc else 0.0,
+            phases=rng.choice((1, 3)),
+            cold=rng.random() < 0.2,
+            start_soc=rng.uniform(10, 50),
+            target=rng.choice((80, 90, 100)),
+        )
+        timeline = charge(profile, begin, seed=n)
+        end = timeline.end or begin
+        messages: list[tuple[datetime, dict[str, Any]]] = [
+            (begin - MINUTE, {PLUG: "CONNECTED"}),
+            *timeline.messages,
+            (end + 3 * MINUTE, {PLUG: "DISCONNECTED", DC_PORT: "DISCONNECTED"}),
+        ]
+        for at, batch in messages:
+            for name, value in batch.items():
+                values[name] = value
+                stamps[name] = at
+            reading = read_values(values, stamps, list(batch), capacity)
+            if reading is not None and (done := recorder.observe(reading)):
+                closed.append(done)
+        begin = end + timedelta(hours=20)
+    return closed
+
+
+def capacity_rows() -> float:
+    """Print each car's measured capacity; return the worst error in percent."""
+    print(
+        f"\nmeasured capacity after {CAPACITY_SESSIONS} sessions"
+        f"\n{'car':16} {'true kWh':>8} {'estimate':>8} {'95 % interval':>15}"
+        f" {'sessions':>8} {'error':>7}"
+    )
+    worst = 0.0
+    for model, car in MODELS.items():
+        found = estimate(measured_sessions(model))
+        if found is None:
+            print(f"{car.name:16} {car.usable_kwh:8.1f} {'unknown':>8}")
+            worst = math.inf
+            continue
+        error = (found.kwh - car.usable_kwh) / car.usable_kwh * 100
+        worst = max(worst, abs(error))
+        print(
+            f"{car.name:16} {car.usable_kwh:8.1f} {found.kwh:8.2f}"
+            f" {found.low:7.2f}-{found.high:<7.2f} {found.sessions:8d} {error:+6.2f}%"
+        )
+    return worst
+
+
 def main() -> int:
     began = time.perf_counter()
     header = (
@@ -223,7 +307,13 @@ def main() -> int:
         "worse than the last real reading (MAE): "
         + (", ".join(worse) if worse else "none")
     )
-    return 0 if learned_ok and trips_ok and not worse else 1
+    worst_capacity = capacity_rows()
+    capacity_ok = worst_capacity <= CAPACITY_TARGET
+    print(
+        f"measured capacity, worst error {worst_capacity:.2f} %"
+        f" <= {CAPACITY_TARGET}: {'met' if capacity_ok else 'NOT met'}"
+    )
+    return 0 if learned_ok and trips_ok and not worse and capacity_ok else 1
 
 
 if __name__ == "__main__":

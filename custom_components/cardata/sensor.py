@@ -33,6 +33,7 @@ from .entities.base import CarDataDescriptorEntity, async_setup_descriptor_entit
 from .entities.diagnostic import account_entities, vehicle_diagnostic_entities
 from .entities.extras import async_setup_extra_sensors
 from .entities.units import converter_for, suggested_unit, value_unit
+from .health.entities import async_setup_health_sensors
 from .ledger.entities import async_setup_ledger_sensors
 from .prediction.entities import PredictedSocSensor, async_setup_prediction_entities
 from .runtime.data import CarDataConfigEntry
@@ -103,6 +104,7 @@ async def async_setup_entry(
     async_setup_trip_sensors(runtime.trips, async_add_entities)
     async_setup_coverage_sensors(runtime.coverage, async_add_entities)
     async_setup_ledger_sensors(runtime.ledger, runtime.prediction, async_add_entities)
+    async_setup_health_sensors(runtime.ledger, runtime.prediction, async_add_entities)
     # The REST side's sensors: API calls left, charging history, tyres.
     await async_setup_extra_sensors(
         hass, entry, runtime.rest, runtime.extras, async_add_entities

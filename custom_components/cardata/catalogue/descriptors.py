@@ -63,6 +63,7 @@ __all__ = [
     "RawValue",
     "TrackerRole",
     "ValueKind",
+    "catalogue_category",
     "catalogue_descriptors",
     "describe",
     "enum_state",
@@ -186,6 +187,12 @@ def fallback_name(descriptor: str) -> str:
 def catalogue_descriptors() -> tuple[str, ...]:
     """All descriptors of BMW's catalogue, sorted."""
     return tuple(_ROWS)
+
+
+def catalogue_category(descriptor: str) -> str | None:
+    """BMW's category of a catalogue descriptor ("Battery EV" ...), else None."""
+    row = _ROWS.get(descriptor)
+    return row.category if row is not None else None
 
 
 def _kind(row: CatalogueRow, override: Override) -> ValueKind:
