@@ -257,3 +257,23 @@ async def test_no_electrified_car_or_not_loaded(
     result = await _configure(hass, entry)
     assert result["reason"] == "not_loaded"
     assert PHEV.vin not in str(entry.options)
+
+
+@pytest.fixture
+def one_electrified_car(
+    hass_storage: dict[str, Any], stored_state: MockConfigEntry
+) -> MockConfigEntry:
+    """The plug-in hybrid's values were never stored: the BEV is the one."""
+    values = hass_storage[f"{DOMAIN}.values.{ENTRY_ID}"]["data"]["vehicles"]
+    for key in [k for k, v in values.items() if v.get(SOC, [None])[0] == 65.0]:
+        del values[key]
+    return stored_state
+
+
+async def test_with_one_electrified_car_its_sensor_is_asked_at_once(
+    hass: HomeAssistant, one_electrified_car, setup_integration
+) -> None:
+    entry = await setup_integration()
+    result = await _configure(hass, entry)
+    assert result["step_id"] == "wallbox_sensor"
+    assert result["description_placeholders"] == {"car": "BMW 0001"}

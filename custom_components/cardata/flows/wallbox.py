@@ -48,9 +48,12 @@ class WallboxSteps(OptionsFlow):
         if not vins:
             return self.async_abort(reason="no_electric_vehicle")
         by_key = {wallbox_key(vin): vin for vin in vins}
-        if len(vins) == 1 or user_input is not None:
-            chosen = (user_input or {}).get(VEHICLE)
-            self._wallbox_vin = by_key.get(chosen, vins[0]) if chosen else vins[0]
+        if len(vins) == 1:
+            chosen: str | None = vins[0]
+        else:
+            chosen = by_key.get(str((user_input or {}).get(VEHICLE)))
+        if chosen is not None:
+            self._wallbox_vin = chosen
             return await self.async_step_wallbox_sensor()
         entry_id = self.config_entry.entry_id
         cars = [
