@@ -277,3 +277,30 @@ async def test_with_one_electrified_car_its_sensor_is_asked_at_once(
     result = await _configure(hass, entry)
     assert result["step_id"] == "wallbox_sensor"
     assert result["description_placeholders"] == {"car": "BMW 0001"}
+
+
+@pytest.fixture
+def no_position_known(
+    hass_storage: dict[str, Any], stored_state: MockConfigEntry
+) -> MockConfigEntry:
+    """The BEV's position was never stored (its tracker shows nothing)."""
+    values = hass_storage[f"{DOMAIN}.values.{ENTRY_ID}"]["data"]["vehicles"]
+    for held in values.values():
+        if held.get(SOC, [None])[0] == BEV.values[SOC][0]:
+            del held[LAT], held[LON]
+    return stored_state
+
+
+@pytest.mark.parametrize("entry_options", [NAMED])
+async def test_a_car_without_a_known_position_is_not_home(
+    hass: HomeAssistant, no_position_known, setup_integration, mqtt: FakeBroker
+) -> None:
+    _wallbox(hass, "7.4")
+    await setup_integration()
+    await _charging(hass, mqtt)
+    assert _estimate(hass)[1]["power_source"] == "vehicle"
+    # Its position arrives: home.
+    home = {LAT: BEV.values[LAT][0], LON: BEV.values[LON][0]}
+    assert mqtt.publish(GCID, BEV.vin, home, dt_util.utcnow(), UNITS)
+    await hass.async_block_till_done()
+    assert _estimate(hass)[1]["power_source"] == "wallbox"

@@ -76,8 +76,7 @@ class WallboxSteps(OptionsFlow):
     ) -> ConfigFlowResult:
         """The car's wallbox power sensor; empty removes it (reloads)."""
         vin = self._wallbox_vin
-        if vin is None:
-            return await self.async_step_wallbox()
+        assert vin is not None  # noqa: S101 - reached only from the car's step
         key = wallbox_key(vin)
         options = dict(self.config_entry.options)
         named = wallbox_entities(options)
