@@ -131,6 +131,12 @@ async def test_classes_need_a_place_and_a_zone(hass: HomeAssistant) -> None:
     )
     far = placed.with_changes(latitude=48.01)
     assert classifier.classify(far) is SessionClass.ELSEWHERE
+    # A position alone (a wallbox feeds its car's estimate only at home).
+    assert classifier.home(48.0, 11.0) is True
+    assert classifier.home(48.01, 11.0) is False
+    assert classifier.home(None, 11.0) is None
+    hass.states.async_remove("zone.work")
+    assert classifier.home(48.0, 11.0) is None
 
 
 def test_a_paused_session_and_a_fall_in_level_survive_a_restart() -> None:

@@ -56,6 +56,7 @@ async def test_menu_lists_every_item(hass: HomeAssistant, simulator) -> None:
         "settings",
         "stream_security",
         "energy",
+        "wallbox",
         "reset_container",
         "fetch_now",
     ]

@@ -18,11 +18,13 @@ from custom_components.cardata.catalogue.charging import (
 from custom_components.cardata.prediction.inputs import (
     AMPERE,
     PHASES,
+    POWER,
     STATUS,
     TIMELESS,
     UNSTAMPED,
     VOLTAGE,
     Event,
+    PowerSource,
     VehicleFeed,
     number,
     usable_capacity,
@@ -167,6 +169,35 @@ def test_ac_power_from_phases_current_and_voltage() -> None:
     assert value is not None
     assert round(value, 1) == round(40 + 11.04 * 0.9 / 50 * 100, 1)
     assert feed.apply(STATUS, "FINISHED_NOT_FULL", _minutes(60)) is Event.CHARGE_END
+
+
+def test_a_wallbox_replaces_the_car_power_while_the_car_charges() -> None:
+    """Its power counts only while the car charges; without it, the car's."""
+    predictor = VehiclePredictor()
+    predictor.capacity_kwh = 50.0
+    feed = VehicleFeed(predictor)
+    feed.apply(HEADER, 40, T0)
+    assert feed.power_source is None  # no wallbox named
+    assert feed.set_wallbox(None, T0)
+    assert feed.power_source is PowerSource.VEHICLE
+    assert not feed.set_wallbox(None, T0)  # nothing new
+    # Plugged in, not charging yet: the wallbox's power moves nothing.
+    feed.set_wallbox(5_000, T0)
+    assert feed.power_source is PowerSource.WALLBOX
+    assert predictor.estimate(_minutes(30))[0] == 40
+    # The car starts at 10 kW (it says); the wallbox's 5 kW counts.
+    feed.apply(STATUS, "CHARGING", _minutes(30))
+    feed.apply(POWER, 10_000, _minutes(30))
+    rise = 0.9 * 5 / 50 * 100  # per hour
+    assert predictor.estimate(_minutes(90))[0] == pytest.approx(40 + rise, abs=0.01)
+    # The wallbox stops applying: the car's 10 kW from then on.
+    feed.set_wallbox(None, _minutes(90))
+    value = predictor.estimate(_minutes(150))[0]
+    assert value == pytest.approx(40 + rise + 2 * rise, abs=0.01)
+    # The car ends its charge: nothing more, whatever the wallbox says.
+    feed.apply(STATUS, "FINISHED_NOT_FULL", _minutes(150))
+    feed.set_wallbox(7_000, _minutes(150))
+    assert predictor.estimate(_minutes(210))[0] == value
 
 
 def test_charging_status_alone_tells_a_charge() -> None:

@@ -24,6 +24,7 @@ Physics (plausible, not a model of one car):
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass, field
 import datetime as dt
 import itertools
@@ -180,6 +181,14 @@ class Timeline:
     end: dt.datetime | None = None
     efficiency: float = 0.0
     """Battery energy over reported inlet energy of the session (the truth)."""
+    inlet: list[tuple[dt.datetime, float]] = field(default_factory=list)
+    """The true power at the inlet in W from each time on (what a wallbox's
+    meter measures); empty for a trip."""
+
+    def inlet_watts(self, at: dt.datetime) -> float:
+        """The true inlet power at ``at`` (0 before the charge and after it)."""
+        index = bisect.bisect_right(self.inlet, (at, math.inf)) - 1
+        return self.inlet[index][1] if index >= 0 else 0.0
 
     def true_soc(self, at: dt.datetime) -> float:
         """The true charge level at ``at`` (linear between ticks)."""
@@ -299,6 +308,7 @@ def charge(
             kw = min(profile.phases * amps * profile.volts / 1000, car.max_ac_kw)
             efficiency = 1 - ac_losses(kw) + car_loss - (0.04 if profile.cold else 0)
         inlet_kwh += kw * tick / 3600
+        timeline.inlet.append((now - dt.timedelta(seconds=tick), kw * 1000))
         battery_kwh += kw * efficiency * tick / 3600
         soc = min(soc + kw * efficiency * tick / 3600 / car.usable_kwh * 100, target)
         timeline.truth.append((now, soc))
@@ -331,6 +341,7 @@ def charge(
         end |= reporter.due(soc, edge=True)
     if not profile.no_end:
         timeline.messages.append((now, end))
+    timeline.inlet.append((now, 0.0))
     timeline.end = now
     timeline.efficiency = battery_kwh / inlet_kwh if inlet_kwh else 0.0
     return timeline

@@ -15,6 +15,7 @@ import secrets
 from typing import Any, Final
 
 from ..api import StreamConfig, StreamTls
+from .redact import vin_hash
 
 DEFAULT_RESERVE = 10
 DEFAULT_STREAM_SILENCE = timedelta(minutes=30)
@@ -49,6 +50,8 @@ OPT_PRICE_ELSEWHERE: Final = "ledger_price_elsewhere"
 OPT_PRICE_ENTITY: Final = "ledger_price_entity"
 OPT_STATEMENT_ADDRESS: Final = "ledger_statement_address"
 """Print the address of home sessions in the monthly statement (off by default)."""
+OPT_WALLBOX: Final = "wallbox_power"
+"""Per vehicle (:func:`wallbox_key`), the power sensor of its wallbox."""
 # Not offered in the Configure menu: see :class:`Timing`.
 OPT_TIMING: Final = "timing"
 
@@ -59,6 +62,23 @@ DEFAULT_TOPIC_PREFIX: Final = "bmw/"
 
 #: Daily REST calls of each extra per vehicle (the image is fetched once).
 EXTRA_DAILY_COST: Final = {OPT_CHARGING_HISTORY: 1, OPT_TYRE_DIAGNOSIS: 1}
+
+
+def wallbox_key(vin: str) -> str:
+    """A vehicle's key in :data:`OPT_WALLBOX` (a hash: no VIN in the options)."""
+    return vin_hash(vin, 16)
+
+
+def wallbox_entities(options: Mapping[str, Any]) -> dict[str, str]:
+    """The wallbox power sensors the owner named, by :func:`wallbox_key`."""
+    named = options.get(OPT_WALLBOX)
+    if not isinstance(named, Mapping):
+        return {}
+    return {
+        str(key): entity
+        for key, entity in named.items()
+        if isinstance(entity, str) and entity
+    }
 
 
 def _number(options: Mapping[str, Any], key: str, default: float) -> float:

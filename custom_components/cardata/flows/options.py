@@ -4,7 +4,8 @@ Items: log in again; refresh tokens now (no API call); settings (polling
 thresholds, stream silence, opt-in extras, a custom MQTT broker as the stream
 source); stream security (TLS mode and CA file of BMW's stream, no new
 login); energy (the home zone and prices of the charging ledger, addresses in
-its monthly statement); reset the
+its monthly statement); wallbox (per car, the power sensor that feeds its
+charge estimate at home, :mod:`.wallbox`); reset the
 telematic container (2 to 3 calls); fetch now (mappings,
 basic data, telematic data) showing what came back. Items that cost API calls
 say so and are refused when the calls do not fit the day's budget.
@@ -100,6 +101,7 @@ from .stream_security import (
     placeholders as security_placeholders,
     security_schema,
 )
+from .wallbox import WallboxSteps
 
 ITEMS = "items"
 FETCH_ITEMS = ["mappings", "basic_data", "telematic_data"]
@@ -151,7 +153,7 @@ def _settings_schema(options: dict[str, Any]) -> vol.Schema:
     )
 
 
-class CarDataOptionsFlow(OptionsFlowWithReload):
+class CarDataOptionsFlow(WallboxSteps, OptionsFlowWithReload):
     """Menu of actions and settings for one account."""
 
     def _loaded(self) -> CarDataConfigEntry | None:
@@ -175,6 +177,7 @@ class CarDataOptionsFlow(OptionsFlowWithReload):
                 "settings",
                 "stream_security",
                 "energy",
+                "wallbox",
                 "reset_container",
                 "fetch_now",
             ],

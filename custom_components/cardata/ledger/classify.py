@@ -38,8 +38,22 @@ class Classifier:
         """The rule's class of a session; None when it has no place."""
         if session.public:
             return SessionClass.ELSEWHERE
-        if session.latitude is None or session.longitude is None:
+        if (zone := self._zone()) is None:
             return None
+        return place_class(session, *zone)
+
+    def home(self, latitude: float | None, longitude: float | None) -> bool | None:
+        """Whether a position is home by the same rule; None when unknown.
+
+        The wallbox's power feeds a car's estimate only at home
+        (:mod:`..wallbox`).
+        """
+        if latitude is None or longitude is None or (zone := self._zone()) is None:
+            return None
+        return _inside(latitude, longitude, *zone)
+
+    def _zone(self) -> tuple[tuple[float, float], float] | None:
+        """The zone's centre and radius; None while it has no position."""
         if (state := self.hass.states.get(self.zone)) is None:
             return None
         attrs = state.attributes
@@ -48,7 +62,17 @@ class Classifier:
             return None
         radius = attrs.get(ATTR_RADIUS)
         radius = float(radius) if isinstance(radius, int | float) else 100.0
-        return place_class(session, (lat, lon), radius)
+        return (lat, lon), radius
+
+
+def _inside(
+    latitude: float, longitude: float, zone: tuple[float, float], radius: float
+) -> bool | None:
+    """Whether a position is inside the zone, with :data:`MARGIN_M`."""
+    metres = distance(latitude, longitude, zone[0], zone[1])
+    if metres is None:
+        return None
+    return metres <= radius + MARGIN_M
 
 
 def place_class(
@@ -59,7 +83,7 @@ def place_class(
         return SessionClass.ELSEWHERE
     if session.latitude is None or session.longitude is None:
         return None
-    metres = distance(session.latitude, session.longitude, zone[0], zone[1])
-    if metres is None:
+    inside = _inside(session.latitude, session.longitude, zone, radius)
+    if inside is None:
         return None
-    return SessionClass.HOME if metres <= radius + MARGIN_M else SessionClass.ELSEWHERE
+    return SessionClass.HOME if inside else SessionClass.ELSEWHERE

@@ -115,7 +115,18 @@ class PredictedSocSensor(_PredictionEntity, RestoreSensor):
         age = round((now - last.at).total_seconds() / 60) if last else None
         learning = predictor.learning
         ac, dc = round(learning.ac.value, 3), round(learning.dc.value, 3)
-        made_of = (shown, basis, feed.source, last, age, ac, dc, predictor.capacity_kwh)
+        power = feed.power_source
+        made_of = (
+            shown,
+            basis,
+            feed.source,
+            last,
+            age,
+            ac,
+            dc,
+            predictor.capacity_kwh,
+            power,
+        )
         if made_of == self._shown:
             return False
         self._shown = made_of
@@ -129,6 +140,9 @@ class PredictedSocSensor(_PredictionEntity, RestoreSensor):
             "efficiency_dc": dc,
             "capacity_kwh": predictor.capacity_kwh,
         }
+        if power is not None:
+            # Only with a wallbox named: which power feeds the estimate now.
+            attributes["power_source"] = power.value
         changed = (
             shown != self._attr_native_value
             or attributes != self._attr_extra_state_attributes

@@ -5,7 +5,8 @@ The hub follows the coordinator for the descriptors the prediction needs
 keeps what was learned in a ``Store`` per entry (vehicles only as a hash of
 their VIN), resolves the usable capacity (the owner's number entity once
 set, else what BMW sends, else basicData) and hands charge and trip ends to the
-:class:`.end_poll.EndPoller`. Entities subscribe per vehicle.
+:class:`.end_poll.EndPoller`. A named wallbox's power comes in through
+:meth:`PredictionHub.set_wallbox`. Entities subscribe per vehicle.
 """
 
 from __future__ import annotations
@@ -220,7 +221,15 @@ class PredictionHub:
             "learning": predictor.learning.to_dict(),
             "end_polls_last_24h": len(self.end_poller.stored(vin)),
             "end_polls_skipped": dict(self.end_poller.skipped),
+            # Only with a wallbox named (see set_wallbox).
+            **({"power_source": feed.power_source} if feed.wallbox_named else {}),
         }
+
+    @callback
+    def set_wallbox(self, vin: str, watts: float | None, at: datetime) -> None:
+        """The named wallbox's power (W) while it applies to the car, else None."""
+        if self.feed(vin).set_wallbox(watts, at):
+            self._notify(vin)
 
     @callback
     def reset_learning(self, vin: str) -> None:

@@ -14,6 +14,11 @@ prediction) on some, ``stateOfCharge.displayed`` on Neue Klasse cars, and the
 trip-end ``hvSoc`` as a last resort. While a charge runs, a lesser descriptor
 takes over when the better one has said nothing since the charge began (a
 PHEV's header keeps its pre-charge value while ``charging.level`` moves).
+
+A wallbox the owner named (:meth:`VehicleFeed.set_wallbox`) replaces the
+car's charging power while it applies: its meter reports far more often than
+the car streams its power. Like the car's own, it counts only while the car
+charges.
 """
 
 from __future__ import annotations
@@ -85,6 +90,13 @@ MIN_CAPACITY_KWH: Final = 3.0
 MAX_CAPACITY_KWH: Final = 300.0
 
 
+class PowerSource(StrEnum):
+    """What the charging power of the estimate comes from."""
+
+    VEHICLE = "vehicle"
+    WALLBOX = "wallbox"
+
+
 class Event(StrEnum):
     """What a value meant for the integration."""
 
@@ -127,6 +139,34 @@ class VehicleFeed:
         self.has_power = False
         self._evaluated: tuple[bool, datetime] | None = None
         """Charging as the last evaluation left it, and that value's time."""
+        self.wallbox: float | None = None
+        """The wallbox's power in W while it applies (:meth:`set_wallbox`)."""
+        self.wallbox_named = False
+
+    @property
+    def power_source(self) -> PowerSource | None:
+        """Where the charging power comes from; None when no wallbox is named."""
+        if not self.wallbox_named:
+            return None
+        return PowerSource.VEHICLE if self.wallbox is None else PowerSource.WALLBOX
+
+    def set_wallbox(self, watts: float | None, at: datetime) -> bool:
+        """The named wallbox's power while it applies, else None.
+
+        While the car charges, the power changes at ``at``: to the wallbox's,
+        or, when it stops applying, back to the car's own (none known: 0).
+        Return whether anything changed.
+        """
+        if self.wallbox_named and watts == self.wallbox:
+            return False
+        before, self.wallbox = self.wallbox, watts
+        self.wallbox_named = True
+        predictor = self.predictor
+        if predictor.charging and (watts is not None or before is not None):
+            if watts is None:
+                watts = charging_state(self.values, self.stamps).watts or 0.0
+            predictor.set_power(watts, at)
+        return True
 
     @property
     def electric(self) -> bool:
@@ -255,9 +295,12 @@ class VehicleFeed:
             METHOD,
             DC_PORT,
         ):
-            if watts is not None and (active or was):
+            wallbox = self.wallbox
+            if watts is not None and (active or was) and wallbox is None:
                 predictor.set_power(watts if active else 0.0, at)
             predictor.set_charging(active, at, dc=rule.dc)
+            if active and not was and wallbox is not None:
+                predictor.set_power(wallbox, at)
         self._evaluated = (predictor.charging, at)
         if was and not active:
             return Event.CHARGE_END

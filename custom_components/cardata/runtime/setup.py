@@ -5,8 +5,9 @@ file's; a due refresh runs in the
 background, so a slow login service never holds up Home Assistant's start,
 and a restart costs no REST call) -> REST client and quota planner ->
 coordinator, VIN gate and restored values -> stream, poller, prediction,
-activity (charging and plug transitions), extras and sharing (built, not
-yet started). After the platforms are set up from the restored state,
+activity (charging and plug transitions), extras, the ledger, a named
+wallbox's feed of the prediction and sharing (built, not yet started).
+After the platforms are set up from the restored state,
 :func:`async_start` starts the stream as an entry-owned background task
 waiting for the token, the REST side and the prediction. :func:`async_stop`
 stops the stream and the refresher before the unload returns.
@@ -26,6 +27,7 @@ from ..common.settings import (
     poll_settings,
     sharing_settings,
     timing_settings,
+    wallbox_entities,
 )
 from ..const import CONF_CLIENT_ID
 from ..coverage.hub import CoverageHub
@@ -44,6 +46,7 @@ from ..stream.sharing import StreamSharing
 from ..trips.hub import TripHub
 from ..vehicles.gate import VinGate
 from ..vehicles.polling import Poller, async_start_rest
+from ..wallbox.hub import WallboxHub
 from .data import CarDataConfigEntry, CarDataRuntimeData
 
 
@@ -130,6 +133,11 @@ async def async_build(
     # After the values came back: they are the ledger's baseline, not news.
     entry.async_on_unload(ledger.async_start())
     entry.async_on_unload(ledger.async_flush)
+    # A wallbox the owner named feeds its car's estimate at home, by the
+    # ledger's rule of home; it listens only while the entry is loaded.
+    WallboxHub(
+        prediction, ledger.classifier, wallbox_entities(entry.options)
+    ).async_start()
     # The monthly statement, behind Home Assistant's login (one view for all).
     entry.async_on_unload(
         async_serve_statement(
