@@ -12,6 +12,7 @@ from datetime import timedelta
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
+import pytest
 from pytest_homeassistant_custom_component.common import async_fire_time_changed
 
 from custom_components.cardata.common.settings import OPT_CHARGING_HISTORY
@@ -23,6 +24,8 @@ from tests.simulator import GCID_A, VIN_BEV, VIN_PHEV, VIN_SECONDARY, Simulator
 from tests.waiting import wait_for
 
 CARS = (VIN_BEV, VIN_PHEV)
+LOGIN_LASTS = timedelta(days=30)
+"""Longer than any test here runs in simulated time."""
 CANNED = 10
 """The simulator's canned sessions of the last 30 days (three a page)."""
 
@@ -34,6 +37,21 @@ def _reads(sim: Simulator, vin: str) -> list[int]:
         for _gcid, path, status in sim.rest.calls
         if vin in path and path.endswith("/chargingHistory")
     ]
+
+
+@pytest.fixture(autouse=True)
+def _logins_outlast_the_test(simulator: Simulator) -> None:
+    """Tokens that outlast the simulated days: no refresh in between.
+
+    A clock jump fires every timer that is due, an HTTP request's own timeout
+    included, and the loop clock stands still between jumps: a token refresh
+    in flight at the next jump ends as if BMW had not answered, after BMW
+    spent the refresh token, and the login is lost. With a clock that runs
+    nothing like it happens; refreshing is the token tests' subject, the
+    ledger's reads are this module's.
+    """
+    lifetime = int(LOGIN_LASTS.total_seconds())
+    simulator.access_token_lifetime = simulator.id_token_lifetime = lifetime
 
 
 async def _later(
