@@ -36,7 +36,9 @@ from pytest_homeassistant_custom_component.test_util.aiohttp import (
 )
 from syrupy.assertion import SnapshotAssertion
 
+from custom_components.cardata.common.redact import Redactor
 from custom_components.cardata.const import DOMAIN
+from custom_components.cardata.ledger.daily import READ
 from custom_components.cardata.rest.quota import storage_key
 from custom_components.cardata.vehicles.gate import vin_key
 
@@ -206,7 +208,9 @@ def stored_state(
     ):
         key = f"{DOMAIN}.{name}.{ENTRY_ID}"
         hass_storage[key] = _stored(key, data)
-    # The account's call log: this morning's read of the mappings.
+    # The account's call log: this morning's read of the mappings, and the
+    # ledger's daily history read of each car then (none is due today).
+    refs = [Redactor(SALT.encode()).ref("vin", vehicle.vin) for vehicle in VEHICLES]
     quota = storage_key(GCID)
     hass_storage[quota] = _stored(
         quota,
@@ -220,6 +224,7 @@ def stored_state(
                     "kind": "scheduled",
                 }
             ],
+            "last_extra": {f"{READ}:{ref}": checked for ref in refs},
             "salt": SALT,
         },
     )

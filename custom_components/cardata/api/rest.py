@@ -70,11 +70,17 @@ class ChargingHistory:
         sessions: BMW's session objects, in the order BMW sent them.
         complete: ``False`` when BMW had more pages than were fetched.
         pages: how many pages (calls) were fetched.
+        start: the window asked for (``from``), when known.
+        end: the window asked for (``to``), when known.
+        next_token: BMW's token for the next page, when one was left.
     """
 
     sessions: list[dict[str, Any]]
     complete: bool
     pages: int
+    start: datetime | None = None
+    end: datetime | None = None
+    next_token: str | None = None
 
 
 def _vin_path(vin: str) -> str:
@@ -309,13 +315,16 @@ class CarDataApi:
         end: datetime,
         *,
         max_pages: int | None = None,
+        token: str | None = None,
     ) -> ChargingHistory:
         """Return the charging sessions between ``start`` and ``end``.
 
         Follows ``next_token`` page by page; each page is one call against
         the quota. Stops after ``max_pages`` pages (never more than
         :data:`MAX_PAGES`); :attr:`ChargingHistory.complete` then says
-        whether BMW had more.
+        whether BMW had more, and :attr:`ChargingHistory.next_token` where
+        a later read may go on (``token``: begin at that page of the same
+        window).
 
         Raises:
             ValueError: ``max_pages`` is below one.
@@ -328,8 +337,11 @@ class CarDataApi:
             "from": format_timestamp(start, for_bmw=True),
             "to": format_timestamp(end, for_bmw=True),
         }
+        if token is not None:
+            params["nextToken"] = token
         seen: set[str] = set()
         pages = 0
+        token = None
         while pages < limit:
             data = await self._request(
                 "GET",
@@ -350,8 +362,17 @@ class CarDataApi:
             seen.add(token)
             params = {**params, "nextToken": token}
         else:
-            return ChargingHistory(sessions, complete=False, pages=pages)
-        return ChargingHistory(sessions, complete=True, pages=pages)
+            return ChargingHistory(
+                sessions,
+                complete=False,
+                pages=pages,
+                start=start,
+                end=end,
+                next_token=token,
+            )
+        return ChargingHistory(
+            sessions, complete=True, pages=pages, start=start, end=end
+        )
 
     async def get_tyre_diagnosis(self, vin: str) -> dict[str, Any]:
         """Return the smart-maintenance tyre diagnosis."""

@@ -13,15 +13,16 @@ from datetime import datetime
 from functools import partial
 from typing import Any, Final
 
-from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.core import CALLBACK_TYPE, callback
 from homeassistant.helpers.event import async_track_time_change
 from homeassistant.util import dt as dt_util
 
 from ..api.rest import ChargingHistory
 from ..common.listeners import KeyedListeners
-from ..data.coordinator import CarDataCoordinator
+from ..rest.bootstrap import RestContext
 from ..rest.extras import CHARGING, ExtrasHub
 from .classify import Classifier
+from .daily import DailyHistoryRead
 from .feed import LedgerFeed
 from .history import (
     KEPT_RATIOS,
@@ -34,6 +35,7 @@ from .history import (
 from .hours import first_hour, hourly
 from .model import Session, SessionClass
 from .price import Pricing
+from .reading import ReadState
 from .recorder import Reading, SessionRecorder
 from .statistics import LedgerStatistics
 from .store import LedgerStore, VehicleData, bounded, vehicle_key
@@ -51,20 +53,22 @@ class EnergyLedger:
 
     def __init__(
         self,
-        hass: HomeAssistant,
-        entry_id: str,
-        coordinator: CarDataCoordinator,
+        rest: RestContext,
         extras: ExtrasHub,
         *,
+        vehicles: Callable[[], list[str]],
         capacity: Callable[[str], float | None],
         classifier: Classifier,
         pricing: Pricing,
     ) -> None:
-        """Prepare; :meth:`async_load` reads the kept ledger."""
-        self.hass = hass
-        self.coordinator = coordinator
+        """Prepare; :meth:`async_load` reads the kept ledger.
+
+        ``vehicles`` are the electrified vehicles (whose history is read).
+        """
+        hass = self.hass = rest.hass
+        coordinator = self.coordinator = rest.coordinator
         self.extras = extras
-        self.entry_id = entry_id
+        entry_id = self.entry_id = rest.entry.entry_id
         self.classifier = classifier
         self.pricing = pricing
         self.store = LedgerStore(hass, entry_id)
@@ -77,11 +81,17 @@ class EnergyLedger:
         self._stored: dict[str, VehicleData] = {}
         self._listeners: KeyedListeners[str] = KeyedListeners()
         self._unsubs: list[CALLBACK_TYPE] = []
+        self._followed: set[str] = set()
         self.statistics = LedgerStatistics(hass, entry_id)
         self.ratios: dict[str, list[float]] = {}
         """BMW's energy over the level-based one, per vehicle (the newest)."""
         self.stats_until: dict[str, datetime | None] = {}
         """The last hour of each vehicle's statistics written."""
+        self.reads: dict[str, ReadState] = {}
+        """How far each vehicle's history was read (:mod:`.reading`)."""
+        self.daily = DailyHistoryRead(
+            rest, vehicles, self._read_state, self._keep_read, self._on_answer
+        )
 
     # ----- lifecycle --------------------------------------------------------
 
@@ -93,6 +103,12 @@ class EnergyLedger:
     def async_start(self) -> CALLBACK_TYPE:
         """Follow the stream and BMW's histories; return the stop callback."""
         self._unsubs.append(self.feed.async_start())
+        self._unsubs.append(self.daily.async_start())
+        # BMW's history of each vehicle: the daily extra, or the service (it
+        # may come before the stream said anything of the vehicle).
+        for vin in list(self.coordinator.vehicles):
+            self._follow(vin)
+        self._unsubs.append(self.coordinator.async_add_vehicle_listener(self._follow))
         # The month sensors' figures turn with the local date.
         self._unsubs.append(
             async_track_time_change(
@@ -100,6 +116,15 @@ class EnergyLedger:
             )
         )
         return self._stop
+
+    @callback
+    def _follow(self, vin: str) -> None:
+        if vin in self._followed:
+            return
+        self._followed.add(vin)
+        self._unsubs.append(
+            self.extras.listen(CHARGING, vin, partial(self._on_history, vin))
+        )
 
     @callback
     def _on_midnight(self, _now: datetime) -> None:
@@ -124,6 +149,7 @@ class EnergyLedger:
                 "open": self.recorders[vin].state(),
                 "stats_until": _iso(self.stats_until.get(vin)),
                 "level_ratios": self.ratios.get(vin, []),
+                "history_read": self.reads.get(vin, ReadState()).to_dict(),
             }
         return data
 
@@ -132,11 +158,8 @@ class EnergyLedger:
         if (recorder := self.recorders.get(vin)) is None:
             stored = self._stored.pop(vehicle_key(self.entry_id, vin), {})
             recorder = self.recorders[vin] = SessionRecorder(stored.get("open"))
-            # BMW's history of the vehicle: the daily extra, or the service.
-            self._unsubs.append(
-                self.extras.listen(CHARGING, vin, partial(self._on_history, vin))
-            )
             self.stats_until[vin] = _parse(stored.get("stats_until"))
+            self.reads[vin] = ReadState.from_dict(stored.get("history_read"))
             ratios = stored.get("level_ratios")
             self.ratios[vin] = [
                 float(r) for r in ratios or () if isinstance(r, int | float)
@@ -174,12 +197,27 @@ class EnergyLedger:
 
     # ----- BMW's history ------------------------------------------------------
 
+    def _read_state(self, vin: str) -> ReadState:
+        self._vehicle(vin)
+        return self.reads[vin]
+
+    def _keep_read(self, vin: str, state: ReadState) -> None:
+        self._vehicle(vin)
+        self.reads[vin] = state
+        self.store.schedule()
+
     @callback
     def _on_history(self, vin: str) -> None:
-        """BMW's history replaces provisional figures and adds missed sessions."""
+        """The extra's (or a service's) answer: merged, and maybe today's read."""
         data = self.extras.data.get((CHARGING, vin))
         if not isinstance(data, ChargingHistory):
             return
+        self.daily.served(vin, data)
+        self._on_answer(vin, data)
+
+    def _on_answer(self, vin: str, data: ChargingHistory) -> None:
+        """BMW's history replaces provisional figures and adds missed sessions."""
+        self._vehicle(vin)
         running = self.recorders[vin].session
         found = [
             s

@@ -38,6 +38,7 @@ class CallKind(StrEnum):
     SETUP = "setup"
     SCHEDULED = "scheduled"
     EXTRA = "extra"
+    LEDGER = "ledger"
     OTHER = "other"
 
 

@@ -121,10 +121,9 @@ async def async_build(
     trips.async_start()
     extras = ExtrasHub()
     ledger = EnergyLedger(
-        hass,
-        entry.entry_id,
-        coordinator,
+        rest,
         extras,
+        vehicles=prediction.electric_vins,
         capacity=lambda vin: prediction.capacity(vin)[0],
         classifier=Classifier(hass, entry.options.get(OPT_LEDGER_ZONE)),
         pricing=Pricing.from_options(entry.options),

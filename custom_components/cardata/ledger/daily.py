@@ -1,0 +1,141 @@
+"""The ledger's own daily read of BMW's charging history.
+
+Per electrified vehicle at most one ``chargingHistory`` call a day, through
+the quota planner as :attr:`CallKind.LEDGER` (never into the reserve it
+keeps for the owner's own actions, and in its call log like every call),
+asking only for the days since the last read (:mod:`.reading`). The first
+read imports the last 30 days once, with as many pages as the day's budget
+allows; later reads take one page, and when BMW says there is a next page,
+the next day's read goes on from it. A refused or failed read is tried
+again the next day (the planner remembers the attempt), never in a loop.
+Shared (SECONDARY) cars are never read: BMW refuses them.
+
+With the opt-in extra *Charging history* switched on, its daily read (the
+last 30 days, :mod:`..rest.extras`) is the one call: the ledger takes that
+answer (:meth:`DailyHistoryRead.served`) and asks BMW nothing itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from functools import partial
+from typing import Final
+
+from homeassistant.core import CALLBACK_TYPE, callback
+from homeassistant.helpers.event import async_track_time_interval
+from homeassistant.util import dt as dt_util
+
+from ..api import ApiError, CarDataConnectionError
+from ..api.rest import MAX_PAGES, ChargingHistory
+from ..api.vin import VIN_RE
+from ..common.settings import OPT_CHARGING_HISTORY, extra_enabled
+from ..const import DOMAIN, LOGGER
+from ..rest.bootstrap import RestContext
+from ..rest.quota import QuotaSpentError
+from ..rest.quota_policy import CallKind
+from .reading import ReadState, after_failure, after_read, covers, plan_read
+
+READ: Final = "ledger_history"
+"""The planner's name of the daily read (once a day per vehicle)."""
+CHECK_EVERY: Final = timedelta(minutes=30)
+"""How often due reads are looked for (the first check: this after start)."""
+
+
+class DailyHistoryRead:
+    """Reads each vehicle's new charging sessions once a day (module docstring)."""
+
+    def __init__(
+        self,
+        rest: RestContext,
+        vehicles: Callable[[], list[str]],
+        state: Callable[[str], ReadState],
+        keep: Callable[[str, ReadState], None],
+        deliver: Callable[[str, ChargingHistory], None],
+    ) -> None:
+        """Read for ``vehicles()``; ``state``/``keep`` hold how far each was read."""
+        self.rest = rest
+        self._vehicles = vehicles
+        self._state = state
+        self._keep = keep
+        self._deliver = deliver
+        self._running = False
+
+    @callback
+    def async_start(self) -> CALLBACK_TYPE:
+        """Look for due reads every :data:`CHECK_EVERY`; return the stop callback."""
+        return async_track_time_interval(self.rest.hass, self._check, CHECK_EVERY)
+
+    @callback
+    def _check(self, _now: datetime) -> None:
+        self.rest.entry.async_create_task(
+            self.rest.hass, self.async_run(), f"{DOMAIN} ledger history read"
+        )
+
+    def extra_reads(self) -> bool:
+        """Whether the opt-in extra's daily read serves the ledger too."""
+        return extra_enabled(self.rest.entry.options, OPT_CHARGING_HISTORY)
+
+    async def async_run(self) -> int:
+        """Make the reads that are due; return how many answered."""
+        if self._running or self.extra_reads():
+            return 0
+        self._running = True
+        try:
+            return await self._async_read_due()
+        finally:
+            self._running = False
+
+    async def _async_read_due(self) -> int:
+        planner, coordinator = self.rest.planner, self.rest.coordinator
+        done = 0
+        for vin in self._vehicles():
+            if not VIN_RE.match(vin) or coordinator.shared(vin):
+                continue
+            if not planner.extra_due(READ, vin):
+                continue
+            state = self._state(vin)
+            plan = plan_read(state, dt_util.utcnow())
+            # The first import may take the pages the day's budget has left.
+            pages = (
+                max(1, min(MAX_PAGES, planner.remaining(CallKind.LEDGER)))
+                if plan.first
+                else 1
+            )
+            planner.mark_extra(READ, vin)  # tried today, whatever comes of it
+            try:
+                history = await planner.async_call(
+                    CallKind.LEDGER,
+                    partial(
+                        self.rest.api.get_charging_history_pages,
+                        vin,
+                        plan.start,
+                        plan.end,
+                        max_pages=pages,
+                        token=plan.token,
+                    ),
+                    calls=pages,
+                )
+            except QuotaSpentError:
+                return done  # nothing was called; tomorrow again
+            except (ApiError, CarDataConnectionError) as err:
+                LOGGER.debug("Ledger history read failed: %s", type(err).__name__)
+                self._keep(vin, after_failure(state))
+                continue
+            self._keep(
+                vin, after_read(state, plan, history.complete, history.next_token)
+            )
+            self._deliver(vin, history)
+            done += 1
+        return done
+
+    def served(self, vin: str, history: ChargingHistory) -> None:
+        """Another read's answer (the extra's): it may stand for today's read."""
+        state = self._state(vin)
+        now = dt_util.utcnow()
+        if history.end is None or not covers(
+            state, now, history.start, history.end, history.complete
+        ):
+            return
+        self._keep(vin, ReadState(until=max(history.end, state.until or history.end)))
+        self.rest.planner.mark_extra(READ, vin)
