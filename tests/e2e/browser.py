@@ -19,6 +19,7 @@ from tests.simulator import VIN_BEV, VIN_PHEV, VIN_SECONDARY
 
 from .activity import ActivitySteps
 from .card import CardSteps
+from .energy import EnergySteps
 
 USER = ("Owner", "owner", "e2e-Passw0rd!")
 VINS = (VIN_BEV, VIN_PHEV, VIN_SECONDARY)
@@ -29,12 +30,14 @@ PICTURES = {
     "card-light": "e2e-card-light.png",
     "card-dark": "e2e-card-dark.png",
     "configure": "e2e-configure.png",
+    "energy-statistics": "e2e-energy-statistics.png",
 }
 
 
-class Run(CardSteps, ActivitySteps):
+class Run(CardSteps, ActivitySteps, EnergySteps):
     """One run through the product, step by step (the card's in card.py, the
-    logbook's trips and charging and the card's trips fold in activity.py)."""
+    logbook's trips and charging and the card's trips fold in activity.py,
+    the charging statistics in the Energy settings in energy.py)."""
 
     # ------------------------------------------------------------ steps
     def onboarding(self) -> None:

@@ -12,6 +12,8 @@ import time
 
 from playwright.sync_api import Locator, expect
 
+from tests.simulator import VIN_MILES, VIN_NK
+
 from .driver import Driver
 
 CARD = "cardata-vehicle-card"
@@ -24,6 +26,9 @@ ADD_CARD = re.compile(r"add card|karte hinzufügen", re.IGNORECASE)
 BY_CARD = re.compile(r"by card|nach karte", re.IGNORECASE)
 SEARCH = re.compile(r"search|durchsuchen", re.IGNORECASE)
 POWER = re.compile(r"\d+(\.\d)? kW")
+# Seconds for a new account's cars to show every role: their values come with
+# the first read after the login and their simulated day (a few minutes).
+ROLES_WAIT_MS = 240_000
 
 
 class CardSteps(Driver):
@@ -315,6 +320,58 @@ class CardSteps(Driver):
         small.screenshot(path=self.shots / "card-mini.png")
         self.shot("dashboard-suv-and-mini")
         page.set_viewport_size({"width": 1280, "height": 900})
+
+    def neue_klasse_and_uk_mini(self) -> None:
+        """A third account (the simulator's CLIENT_C): a Neue Klasse iX3 and
+        a UK MINI, each named by its brand, their cards with the charge
+        level, range, charging and position filled."""
+        clients = dict(self.stack.endpoints["clients"])  # type: ignore[call-overload]
+        client = next(v for k, v in clients.items() if k.startswith("CLIENT_C"))
+        self.add_integration(str(client))
+        self.approve_login(devices=3)
+        page = self.page
+        # Brand of each car by its VIN (the simulator's): BMW's iX3, a MINI.
+        cars = {VIN_NK: "BMW", VIN_MILES: "MINI"}
+
+        def devices() -> dict[str, dict[str, str]] | None:
+            found = self.hass(
+                "const out = {}; for (const d of Object.values(hass.devices))"
+                " if (arg.includes(d.serial_number)) out[d.serial_number] ="
+                " {id: d.id, name: d.name_by_user || d.name}; return out;",
+                list(cars),
+            )
+            return found if len(found) == len(cars) else None
+
+        found = self.poll("the Neue Klasse iX3 and the UK MINI", devices, 120)
+        for vin, brand in cars.items():
+            assert found[vin]["name"].startswith(f"{brand} "), found[vin]
+        self.save_cards([found[vin]["id"] for vin in cars])
+        self.goto(f"/{DASHBOARD}/car")
+        cards = page.locator(CARD)
+        expect(cards).to_have_count(len(cars))
+        for index, vin in enumerate(cars):
+            self._roles_filled(cards.nth(index), found[vin]["name"])
+        page.set_viewport_size({"width": 1280, "height": 1400})
+        cards.nth(0).screenshot(path=self.shots / "card-neue-klasse.png")
+        cards.nth(1).screenshot(path=self.shots / "card-mini-miles.png")
+        self.shot("neue-klasse")
+        page.set_viewport_size({"width": 1280, "height": 900})
+
+    def _roles_filled(self, card: Locator, name: str) -> None:
+        """The card names the car and shows its charge level, range,
+        charging and position (a value in each; the card's structure)."""
+        expect(card.locator(".name")).to_have_text(name)
+        number = re.compile(r"\d")
+        expect(card.locator("section.battery .big")).to_have_text(
+            re.compile(r"\d+(\.\d+)? ?%"), timeout=ROLES_WAIT_MS
+        )
+        expect(card.locator("section.range .value .state").first).to_have_text(
+            number, timeout=ROLES_WAIT_MS
+        )
+        for section in ("charging", "position"):
+            expect(card.locator(f"section.{section} .value").first).to_be_visible(
+                timeout=ROLES_WAIT_MS
+            )
 
     def card_picker_in_german(self) -> None:
         """An owner who picked German (profile) and loads the page anew: the

@@ -52,8 +52,9 @@ class Stack:
         return self.config / "home-assistant.log"
 
     def write_config(self) -> None:
-        """A minimal configuration: the frontend and what it pulls in, and the
-        logbook (with the recorder) for the device page's activity."""
+        """A minimal configuration: the frontend and what it pulls in, the
+        logbook (with the recorder) for the device page's activity, and the
+        Energy settings for the ledger's statistics."""
         (self.config / "custom_components").mkdir(parents=True, exist_ok=True)
         links = {
             "cardata": ROOT / "custom_components" / "cardata",
@@ -72,7 +73,7 @@ class Stack:
             "  unit_system: metric\n  time_zone: Europe/Berlin\n"
             "  country: DE\n  currency: EUR\n"
             f"http:\n  server_host: 127.0.0.1\n  server_port: {self.port}\n"
-            "frontend:\nconfig:\nlogbook:\n"
+            "frontend:\nconfig:\nlogbook:\nenergy:\n"
             "cardata_dev:\n  endpoints_file: .cardata-simulator.json\n"
             "logger:\n  default: warning\n  logs:\n"
             "    custom_components.cardata: debug\n",
