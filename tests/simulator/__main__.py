@@ -14,6 +14,7 @@ from pathlib import Path
 import signal
 
 from .core import Simulator
+from .persist import write_atomically
 from .world import (
     CLIENT_A,
     CLIENT_B,
@@ -59,7 +60,8 @@ def _arguments() -> argparse.Namespace:
 
 def _write(path: Path, info: dict[str, object]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
+    # Atomically: a reader waits for the file to exist, then reads it at once.
+    write_atomically(path, json.dumps(info, indent=2) + "\n")
 
 
 async def _main(args: argparse.Namespace) -> None:

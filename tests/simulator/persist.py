@@ -101,10 +101,11 @@ def restore(sim: Simulator, data: dict[str, Any]) -> None:
 
 def save(sim: Simulator, path: Path) -> None:
     """Write the memory file (atomically)."""
-    _write(path, json.dumps(dump(sim), indent=1) + "\n")
+    write_atomically(path, json.dumps(dump(sim), indent=1) + "\n")
 
 
-def _write(path: Path, text: str) -> None:
+def write_atomically(path: Path, text: str) -> None:
+    """Write ``text`` so that a reader sees the old file or the whole new one."""
     tmp = path.with_suffix(f".{threading.get_ident()}.tmp")
     tmp.write_text(text, encoding="utf-8")
     tmp.replace(path)
@@ -120,7 +121,7 @@ async def autosave(sim: Simulator, path: Path) -> None:
     while True:
         text = json.dumps(dump(sim), indent=1) + "\n"
         if text != last:
-            await asyncio.to_thread(_write, path, text)
+            await asyncio.to_thread(write_atomically, path, text)
             last = text
         await asyncio.sleep(SAVE_INTERVAL)
 
