@@ -15,7 +15,7 @@ from custom_components.cardata.ledger.history import (
     read_history,
     read_session,
 )
-from custom_components.cardata.ledger.hours import first_hour, hourly, session_hours
+from custom_components.cardata.ledger.hours import first_hour, session_hours
 from custom_components.cardata.ledger.model import (
     GRID_FACTOR_DC,
     Block,
@@ -25,6 +25,7 @@ from custom_components.cardata.ledger.model import (
 )
 from custom_components.cardata.ledger.price import Pricing
 from custom_components.cardata.ledger.recorder import Reading, SessionRecorder
+from custom_components.cardata.ledger.series import hourly
 
 T0 = datetime(2026, 3, 1, 18, 30, tzinfo=UTC)
 
