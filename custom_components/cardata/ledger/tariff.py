@@ -37,6 +37,7 @@ MAX_SPAN: Final = timedelta(days=7)
 """The longest stretch one history query covers."""
 MAX_ROWS: Final = 20_000
 """The most states one history query returns."""
+EDGE: Final = timedelta(seconds=1)
 
 type Step = tuple[datetime, float | None]
 """From this time on, this price per kWh (None: no price)."""
@@ -97,10 +98,14 @@ def spans(hours: Iterable[datetime]) -> list[tuple[datetime, datetime]]:
 def _states(
     hass: HomeAssistant, entity_id: str, start: datetime, end: datetime
 ) -> list[State]:
-    """The entity's states from ``start`` (the one in force then) to ``end``."""
+    """The entity's states from ``start`` (the one in force then) to ``end``.
+
+    The history leaves out a state written at its start time exactly (neither
+    before it nor after): it is asked from a second earlier.
+    """
     found = history.state_changes_during_period(
         hass,
-        start,
+        start - EDGE,
         end,
         entity_id,
         no_attributes=False,
