@@ -27,6 +27,7 @@ from homeassistant.util import dt as dt_util
 
 from ..api.rest import ChargingHistory
 from ..common.listeners import KeyedListeners
+from ..const import DOMAIN
 from ..data.coordinator import CarDataCoordinator
 from ..rest.extras import CHARGING, ExtrasHub
 from .classify import Classifier
@@ -285,8 +286,11 @@ class EnergyLedger:
         if self._price_task is not None and not self._price_task.done():
             self._price_again = True
             return
-        self._price_task = self.hass.async_create_task(
-            self._async_read_prices(self.pricing.entity), eager_start=False
+        # In the background: Home Assistant's start does not wait for it.
+        self._price_task = self.hass.async_create_background_task(
+            self._async_read_prices(self.pricing.entity),
+            f"{DOMAIN} ledger prices",
+            eager_start=False,
         )
 
     async def _async_read_prices(self, entity_id: str) -> None:

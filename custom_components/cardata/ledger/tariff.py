@@ -9,7 +9,8 @@ number, a unit other than Home Assistant's currency per energy unit (what
 the Energy dashboard takes for a price entity), or no state before it at
 all (the recorder holds nothing that old).
 
-Reads go through the recorder's own executor, never on the event loop: one
+Reads wait for the recorder's database, then go through the recorder's own
+executor, never on the event loop: one
 query per span of needed hours (at most :data:`MAX_SPAN` long, at most
 :data:`MAX_ROWS` states; a span that hits the limit prices no hour past its
 last state).
@@ -17,6 +18,7 @@ last state).
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 import logging
@@ -123,6 +125,12 @@ async def async_read_prices(
         _LOGGER.debug("Price entity %s: the recorder does not run", entity_id)
         return {}
     recorder = get_instance(hass)
+    # Shielded: the read may be cancelled (the entry unloads), the future not.
+    if not await asyncio.shield(recorder.async_db_ready):
+        _LOGGER.debug(
+            "Price entity %s: the recorder's database is not ready", entity_id
+        )
+        return {}
     wanted = sorted(set(hours))
     currency = hass.config.currency
     result: dict[datetime, float | None] = {}
