@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, State
 import pytest
 
 from custom_components.cardata.ledger.classify import Classifier
@@ -15,7 +15,7 @@ from custom_components.cardata.ledger.history import (
     read_history,
     read_session,
 )
-from custom_components.cardata.ledger.hours import first_hour, hourly, session_hours
+from custom_components.cardata.ledger.hours import first_hour, session_hours
 from custom_components.cardata.ledger.model import (
     GRID_FACTOR_DC,
     Block,
@@ -25,6 +25,13 @@ from custom_components.cardata.ledger.model import (
 )
 from custom_components.cardata.ledger.price import Pricing
 from custom_components.cardata.ledger.recorder import Reading, SessionRecorder
+from custom_components.cardata.ledger.series import hourly
+from custom_components.cardata.ledger.tariff import (
+    hour_price,
+    money_factor,
+    spans,
+    state_price,
+)
 
 T0 = datetime(2026, 3, 1, 18, 30, tzinfo=UTC)
 
@@ -115,6 +122,51 @@ def test_an_unclassed_session_has_a_price_only_when_both_are_the_same() -> None:
         Pricing.from_options({"ledger_price_home": -1, "ledger_price_elsewhere": True})
         == Pricing()
     )
+    # With a price entity an unclassed session has no price: home is by the hour.
+    tariff = Pricing(home=0.3, elsewhere=0.3, entity="sensor.tariff")
+    assert tariff.cost(session) is None
+    hour = T0.replace(minute=0)
+    home = session.with_changes(owner_class=SessionClass.HOME)
+    assert tariff.cost(home) is None  # its hour not read yet
+    assert tariff.with_hours({hour: 0.25}).cost(home) == 2.5
+    assert tariff.with_hours({hour: None}).cost(home) is None
+    assert Pricing(entity="sensor.tariff").cost(home.with_changes(energy_kwh=0.0)) == 0
+    assert Pricing.from_options({"ledger_price_entity": ""}).entity is None
+
+
+def test_an_hour_price_is_the_mean_of_the_states_in_it() -> None:
+    hour = T0.replace(minute=0)
+    quarter = timedelta(minutes=15)
+    assert hour_price([(hour - quarter, 0.2)], hour) == 0.2
+    steps = [(hour - quarter, 0.2), (hour + quarter, 0.4), (hour + 3 * quarter, 0.2)]
+    assert hour_price(steps, hour) == pytest.approx(0.3)
+    # No state before the hour, or one without a price in it: no price.
+    assert hour_price([(hour + quarter, 0.2)], hour) is None
+    assert hour_price([(hour, 0.2), (hour + quarter, None)], hour) is None
+    assert hour_price([], hour) is None
+    # The needed hours in spans of at most a week.
+    hours = [hour, hour + timedelta(hours=1), hour + timedelta(days=9)]
+    assert spans(hours) == [
+        (hour, hour + timedelta(hours=2)),
+        (hour + timedelta(days=9), hour + timedelta(days=9, hours=1)),
+    ]
+    long = [hour + timedelta(days=day) for day in range(9)]
+    assert len(spans(long)) == 2
+
+
+def test_a_price_unit_is_the_currency_per_energy_unit() -> None:
+    assert money_factor("EUR/kWh", "EUR") == 1.0
+    assert money_factor("EUR/MWh", "EUR") == pytest.approx(0.001)
+    assert money_factor("EUR/Wh", "EUR") == pytest.approx(1000.0)
+    assert money_factor("SEK/kWh", "EUR") is None
+    assert money_factor("ct/kWh", "EUR") is None
+    assert money_factor("EUR/m³", "EUR") is None
+    assert money_factor("EUR", "EUR") is None
+    assert money_factor(None, "EUR") is None
+    unit = {"unit_of_measurement": "EUR/kWh"}
+    assert state_price(State("sensor.t", "0.3", unit), "EUR") == 0.3
+    assert state_price(State("sensor.t", "nan", unit), "EUR") is None
+    assert state_price(State("sensor.t", "0.3", {}), "EUR") is None
 
 
 async def test_classes_need_a_place_and_a_zone(hass: HomeAssistant) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+import logging
 from typing import Any
 
 from homeassistant.core import HomeAssistant
@@ -19,6 +20,7 @@ from custom_components.cardata.const import DOMAIN
 from custom_components.cardata.diagnostics import (
     async_get_config_entry_diagnostics,
 )
+from tests.waiting import wait_for
 
 from .conftest import API, GCID
 from .fake_stream import FakeBroker
@@ -297,3 +299,25 @@ async def test_bmw_history_confirms_sessions_and_adds_missed_ones(
     again = await _sessions(hass)
     assert len(again["sessions"]) == 1  # the last day: only the home session
     assert again["energy_kwh"]["total"] == pytest.approx(2.05)
+
+
+@pytest.mark.parametrize("entry_options", [{"ledger_price_entity": "sensor.tariff"}])
+async def test_a_price_entity_without_the_recorder_gives_no_cost(
+    hass: HomeAssistant,
+    setup_integration,
+    mqtt: FakeBroker,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """No recorder, no history: home sessions have no cost, and the log says why."""
+    hass.states.async_set("sensor.tariff", "0.3", {"unit_of_measurement": "EUR/kWh"})
+    caplog.set_level(logging.DEBUG, "custom_components.cardata.ledger")
+    await setup_integration()
+    await _charge(hass, mqtt, start_min=180)
+
+    def told() -> bool:
+        return "the recorder does not run" in caplog.text
+
+    await wait_for(told)
+    session = (await _sessions(hass))["sessions"][0]
+    assert session["class"] == "home"
+    assert session["cost"] is None

@@ -23,6 +23,7 @@ from homeassistant.config_entries import (
     ConfigFlowResult,
     OptionsFlowWithReload,
 )
+from homeassistant.const import ATTR_UNIT_OF_MEASUREMENT
 from homeassistant.data_entry_flow import section
 from homeassistant.exceptions import ConfigEntryAuthFailed
 from homeassistant.helpers.selector import (
@@ -56,6 +57,7 @@ from ..common.settings import (
     OPT_MAX_DATA_AGE,
     OPT_POLL_INTERVAL,
     OPT_PRICE_ELSEWHERE,
+    OPT_PRICE_ENTITY,
     OPT_PRICE_HOME,
     OPT_RESERVE,
     OPT_SHARE_STREAM,
@@ -69,6 +71,7 @@ from ..common.settings import (
     poll_settings,
 )
 from ..const import CONF_CONTAINER_ID, CONF_REAUTH_REASON, REAUTH_ASKED
+from ..ledger.tariff import money_factor
 from ..rest.bootstrap import (
     async_ensure_container,
     async_fetch_telematic,
@@ -250,19 +253,32 @@ class CarDataOptionsFlow(WallboxSteps, OptionsFlowWithReload):
     async def async_step_energy(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
-        """Home zone, prices per kWh, statement addresses (reloads); cleared goes."""
+        """Home zone, prices, statement addresses (reloads); cleared goes.
+
+        A price entity whose unit is not the currency per energy unit is
+        refused (one without a state yet is taken: it may come later).
+        """
         options = dict(self.config_entry.options)
+        currency = self.hass.config.currency
+        errors: dict[str, str] = {}
+        unit = ""
         if user_input is not None:
+            entity = user_input.get(OPT_PRICE_ENTITY)
+            state = self.hass.states.get(entity) if entity else None
+            unit = state.attributes.get(ATTR_UNIT_OF_MEASUREMENT, "") if state else ""
             for key in ENERGY_OPTIONS:
                 options.pop(key, None)
             options.update(
                 {k: v for k, v in user_input.items() if v is not None and v != ""}
             )
-            return self.async_create_entry(data=options)
+            if state is None or money_factor(unit, currency) is not None:
+                return self.async_create_entry(data=options)
+            errors[OPT_PRICE_ENTITY] = "price_unit"
         return self.async_show_form(
             step_id="energy",
             data_schema=_energy_schema(options),
-            description_placeholders={"currency": self.hass.config.currency},
+            errors=errors,
+            description_placeholders={"currency": currency, "unit": str(unit or "-")},
         )
 
     async def async_step_stream_security(
@@ -424,6 +440,7 @@ class CarDataOptionsFlow(WallboxSteps, OptionsFlowWithReload):
 ENERGY_OPTIONS = (
     OPT_LEDGER_ZONE,
     OPT_PRICE_HOME,
+    OPT_PRICE_ENTITY,
     OPT_PRICE_ELSEWHERE,
     OPT_STATEMENT_ADDRESS,
 )
@@ -437,6 +454,9 @@ def _energy_schema(options: dict[str, Any]) -> vol.Schema:
         {
             field(OPT_LEDGER_ZONE): EntitySelector(EntitySelectorConfig(domain="zone")),
             field(OPT_PRICE_HOME): number_box(0, 100, 0.001),
+            field(OPT_PRICE_ENTITY): EntitySelector(
+                EntitySelectorConfig(domain="sensor")
+            ),
             field(OPT_PRICE_ELSEWHERE): number_box(0, 100, 0.001),
             vol.Optional(
                 OPT_STATEMENT_ADDRESS,

@@ -2,8 +2,8 @@
 
 From the session's charging blocks (BMW's, else the stream's), each block's
 energy spread evenly over its own time; a session without blocks spreads its
-energy evenly from start to end. The hourly figures of a vehicle are kept per
-series: the total, home, elsewhere and the cost.
+energy evenly from start to end. What an hour's energy cost is
+:mod:`.price`'s; the hourly series of a vehicle are :mod:`.series`'.
 """
 
 from __future__ import annotations
@@ -14,16 +14,8 @@ from datetime import datetime, timedelta
 from typing import Final
 
 from .model import Block, Session
-from .price import Pricing
 
 HOUR: Final = timedelta(hours=1)
-TOTAL: Final = "total"
-HOME: Final = "home"
-ELSEWHERE: Final = "elsewhere"
-COST: Final = "cost"
-SERIES: Final = (TOTAL, HOME, ELSEWHERE, COST)
-
-type Hourly = dict[datetime, dict[str, float]]
 
 
 def hour_of(at: datetime) -> datetime:
@@ -62,22 +54,6 @@ def session_hours(session: Session) -> dict[datetime, float]:
         ).items():
             hours[hour] += kwh
     return dict(hours)
-
-
-def hourly(sessions: Iterable[Session], pricing: Pricing) -> Hourly:
-    """Every series' figure per hour, for the hours anything was drawn."""
-    result: Hourly = defaultdict(lambda: dict.fromkeys(SERIES, 0.0))
-    for session in sessions:
-        cls = session.session_class
-        price = pricing.per_kwh(cls)
-        for hour, kwh in session_hours(session).items():
-            row = result[hour]
-            row[TOTAL] += kwh
-            if cls is not None:
-                row[cls.value] += kwh
-            if price is not None:
-                row[COST] += kwh * price
-    return dict(result)
 
 
 def first_hour(sessions: Iterable[Session]) -> datetime | None:

@@ -3,22 +3,31 @@
 The hub keeps one :class:`.recorder.SessionRecorder` per vehicle, fed by the
 stream adapter (:mod:`.feed`), the closed sessions of the last two years
 (:mod:`.store`), classes each session home or elsewhere (:mod:`.classify`)
-and answers queries for a period. Entities subscribe per vehicle.
+and answers queries for a period. Entities subscribe per vehicle. With a
+price entity, it reads the entity's price of each ended hour the sessions
+drew in (:mod:`.tariff`), one read at a time, and of a session's hour that
+has not ended yet when that hour is over; what it read prices the sessions
+and rewrites the cost statistics from the first hour it priced.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from datetime import datetime
+import asyncio
+from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime, timedelta
 from functools import partial
 from typing import Any, Final
 
 from homeassistant.core import CALLBACK_TYPE, callback
-from homeassistant.helpers.event import async_track_time_change
+from homeassistant.helpers.event import (
+    async_track_point_in_utc_time,
+    async_track_time_change,
+)
 from homeassistant.util import dt as dt_util
 
 from ..api.rest import ChargingHistory
 from ..common.listeners import KeyedListeners
+from ..const import DOMAIN
 from ..rest.bootstrap import RestContext
 from ..rest.extras import CHARGING, ExtrasHub
 from .classify import Classifier
@@ -32,16 +41,20 @@ from .history import (
     read_history,
     same_session,
 )
-from .hours import first_hour, hourly
+from .hours import HOUR, first_hour, session_hours
 from .model import Session, SessionClass
 from .price import Pricing
 from .reading import ReadState
 from .recorder import Reading, SessionRecorder
+from .series import hourly
 from .statistics import LedgerStatistics
 from .store import LedgerStore, VehicleData, bounded, vehicle_key
+from .tariff import async_read_prices
 
 MATCH_S: Final = 60.0
 """A session is found by its start to the minute (as the owner reads it)."""
+PRICE_DELAY: Final = timedelta(minutes=1)
+"""After an hour ends, the wait before its price is read (the recorder commits)."""
 
 
 class UnknownSessionError(LookupError):
@@ -92,12 +105,24 @@ class EnergyLedger:
         self.daily = DailyHistoryRead(
             rest, vehicles, self._read_state, self._keep_read, self._on_answer
         )
+        self._price_task: asyncio.Task[None] | None = None
+        self._price_again = False
+        self._price_timer: CALLBACK_TYPE | None = None
 
     # ----- lifecycle --------------------------------------------------------
 
     async def async_load(self) -> None:
         """Read what was kept before a restart."""
-        self._stored = await self.store.async_load()
+        self._stored, prices = await self.store.async_load()
+        hours = prices.get("hours")
+        if prices.get("entity") == self.pricing.entity and isinstance(hours, dict):
+            self.pricing = self.pricing.with_hours(
+                {
+                    hour: float(price) if isinstance(price, int | float) else None
+                    for key, price in hours.items()
+                    if (hour := _parse(key)) is not None
+                }
+            )
 
     @callback
     def async_start(self) -> CALLBACK_TYPE:
@@ -135,13 +160,18 @@ class EnergyLedger:
     def _stop(self) -> None:
         while self._unsubs:
             self._unsubs.pop()()
+        if self._price_timer is not None:
+            self._price_timer()
+            self._price_timer = None
+        if self._price_task is not None:
+            self._price_task.cancel()
 
     async def async_flush(self) -> None:
         """Write what is pending now (the entry unloads)."""
         await self.store.async_flush()
 
-    def _data(self) -> dict[str, VehicleData]:
-        data = dict(self._stored)
+    def _data(self) -> dict[str, Any]:
+        data: dict[str, VehicleData] = dict(self._stored)
         now = dt_util.utcnow()
         for vin in set(self.sessions) | set(self.recorders):
             data[vehicle_key(self.entry_id, vin)] = {
@@ -151,7 +181,16 @@ class EnergyLedger:
                 "level_ratios": self.ratios.get(vin, []),
                 "history_read": self.reads.get(vin, ReadState()).to_dict(),
             }
-        return data
+        drawn = self._drawn_hours()
+        prices = {
+            hour.isoformat(): price
+            for hour, price in self.pricing.hours.items()
+            if hour in drawn
+        }
+        return {
+            "vehicles": data,
+            "prices": {"entity": self.pricing.entity, "hours": prices},
+        }
 
     def _vehicle(self, vin: str) -> SessionRecorder:
         """The vehicle's recorder, with what was kept for it."""
@@ -171,6 +210,7 @@ class EnergyLedger:
                 for row in stored.get("sessions") or ()
                 if (session := Session.from_dict(row)) is not None
             ]
+            self._read_prices()
         return recorder
 
     def _classed(self, session: Session) -> Session:
@@ -252,13 +292,85 @@ class EnergyLedger:
         self._listeners.notify(vin)
         changed = set(old).symmetric_difference(new)
         if (since := first_hour(changed)) is not None:
-            self.stats_until[vin] = self.statistics.write(
-                vin,
-                self.coordinator.device_info(vin).get("name") or vin[-4:],
-                hourly(new, self.pricing),
-                since,
-                self.stats_until.get(vin),
-            )
+            self._write_statistics(vin, since)
+        self._read_prices()
+
+    def _write_statistics(self, vin: str, since: datetime) -> None:
+        """Write the vehicle's hourly series again from ``since`` on."""
+        self.stats_until[vin] = self.statistics.write(
+            vin,
+            self.coordinator.device_info(vin).get("name") or vin[-4:],
+            hourly(self.sessions[vin], self.pricing),
+            since,
+            self.stats_until.get(vin),
+        )
+
+    # ----- the price entity ---------------------------------------------------
+
+    def _drawn_hours(self) -> set[datetime]:
+        """Every hour a held session drew energy in."""
+        return {
+            hour
+            for sessions in self.sessions.values()
+            for session in sessions
+            for hour in session_hours(session)
+        }
+
+    @callback
+    def _read_prices(self) -> None:
+        """Read the hours the sessions still need a price of (one read at a time)."""
+        if self.pricing.entity is None:
+            return
+        if self._price_task is not None and not self._price_task.done():
+            self._price_again = True
+            return
+        # In the background: Home Assistant's start does not wait for it.
+        self._price_task = self.hass.async_create_background_task(
+            self._async_read_prices(self.pricing.entity),
+            f"{DOMAIN} ledger prices",
+            eager_start=False,
+        )
+
+    async def _async_read_prices(self, entity_id: str) -> None:
+        self._price_again = True
+        while self._price_again:
+            self._price_again = False
+            now = dt_util.utcnow()
+            needed = self._drawn_hours().difference(self.pricing.hours)
+            ended = {hour for hour in needed if hour + HOUR + PRICE_DELAY <= now}
+            if ended:
+                self._priced(await async_read_prices(self.hass, entity_id, ended))
+            if later := needed - ended:
+                self._price_later(max(later) + HOUR + PRICE_DELAY)
+
+    def _price_later(self, at: datetime) -> None:
+        """Read again once the last hour still running has ended."""
+        if self._price_timer is not None:
+            self._price_timer()
+
+        @callback
+        def _due(_now: datetime) -> None:
+            self._price_timer = None
+            self._read_prices()
+
+        self._price_timer = async_track_point_in_utc_time(self.hass, _due, at)
+
+    def _priced(self, prices: Mapping[datetime, float | None]) -> None:
+        """Take the hours read: sessions, statistics and sensors follow."""
+        if not prices:
+            return
+        self.pricing = self.pricing.with_hours(prices)
+        self.store.schedule()
+        for vin, sessions in self.sessions.items():
+            touched = [
+                hour
+                for session in sessions
+                for hour in session_hours(session)
+                if hour in prices
+            ]
+            if touched:
+                self._write_statistics(vin, min(touched))
+                self._listeners.notify(vin)
 
     def vehicle_sessions(
         self, vin: str, start: datetime | None = None, end: datetime | None = None

@@ -4,7 +4,7 @@ Per vehicle four series, as Home Assistant's own utility integrations import
 late readings (``async_add_external_statistics``): charged energy in total,
 at home and elsewhere (kWh) and the charging cost (Home Assistant's
 currency). Each session's energy sits in the hours it was drawn
-(:mod:`.hours`). A change (a new session, BMW's figures, the owner's class)
+(:mod:`.series`). A change (a new session, BMW's figures, the owner's class)
 rewrites every hour from the first one it touched up to the last hour ever
 written, with the running sums recomputed from there: a correction moves the
 sums, never shows as a meter reset, and an hour that lost its energy is
@@ -31,7 +31,8 @@ from homeassistant.util.unit_conversion import EnergyConverter
 
 from ..common.redact import vin_hash
 from ..const import DOMAIN
-from .hours import COST, ELSEWHERE, HOME, HOUR, SERIES, TOTAL, Hourly, hour_of
+from .hours import HOUR, hour_of
+from .series import COST, ELSEWHERE, HOME, SERIES, TOTAL, Hourly
 
 NAMES: Final = {
     TOTAL: "charged energy",

@@ -5,7 +5,9 @@ hashes of the VINs. It is written at most once per :data:`SAVE_DELAY` while
 sessions change (the first change schedules the write, later ones ride
 along), at Home Assistant's stop (the ``Store``'s final write) and at once
 when the entry unloads. It is bounded: sessions older than :data:`KEEP` go,
-and never more than :data:`MAX_SESSIONS` per vehicle are kept.
+and never more than :data:`MAX_SESSIONS` per vehicle are kept. Beside the
+vehicles it keeps the price entity's price of the hours the sessions drew
+in (the recorder forgets its history after days; the ledger keeps years).
 """
 
 from __future__ import annotations
@@ -57,18 +59,24 @@ class LedgerStore:
             hass, STORAGE_VERSION, storage_key(entry_id), private=True
         )
         self._pending = False
-        self._data: Callable[[], dict[str, VehicleData]] = dict
+        self._data: Callable[[], dict[str, Any]] = dict
 
-    async def async_load(self) -> dict[str, VehicleData]:
-        """What was kept, by vehicle key."""
+    async def async_load(self) -> tuple[dict[str, VehicleData], dict[str, Any]]:
+        """What was kept: the vehicles by key, and the prices read."""
         data = await self._store.async_load()
-        vehicles = data.get("vehicles") if isinstance(data, dict) else None
-        if not isinstance(vehicles, dict):
-            return {}
-        return {str(k): v for k, v in vehicles.items() if isinstance(v, dict)}
+        if not isinstance(data, dict):
+            return {}, {}
+        vehicles = data.get("vehicles")
+        prices = data.get("prices")
+        return (
+            {str(k): v for k, v in vehicles.items() if isinstance(v, dict)}
+            if isinstance(vehicles, dict)
+            else {},
+            prices if isinstance(prices, dict) else {},
+        )
 
-    def bind(self, data: Callable[[], dict[str, VehicleData]]) -> None:
-        """Where the data to write comes from."""
+    def bind(self, data: Callable[[], dict[str, Any]]) -> None:
+        """Where the data to write comes from (``vehicles`` and ``prices``)."""
         self._data = data
 
     def schedule(self) -> None:
@@ -80,7 +88,7 @@ class LedgerStore:
 
     def _collect(self) -> dict[str, Any]:
         self._pending = False
-        return {"vehicles": self._data()}
+        return self._data()
 
     async def async_flush(self) -> None:
         """Write now if a write is pending (the entry unloads)."""
