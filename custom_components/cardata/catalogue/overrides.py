@@ -219,6 +219,8 @@ ENABLED_BY_DEFAULT: Final = frozenset(
         V + "powertrain.electric.battery.charging.power",
         BATT + "stateOfCharge.target",
         BATT + "stateOfCharge.displayed",
+        # Read once a day (BMW does not stream it): the battery's ageing.
+        BATT + "stateOfHealth.displayed",
         V + "body.chargingPort.combinedStatus",
         V + "body.flap.isLocked",
         PORT + "anyPosition.isPlugged",
