@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 from typing import Final
 
 from homeassistant.core import CALLBACK_TYPE, callback
+from homeassistant.exceptions import ConfigEntryAuthFailed
 from homeassistant.helpers.event import async_track_time_interval
 
 from ..api import ApiError, CarDataConnectionError
@@ -94,7 +95,8 @@ class DailyRead:
                 asked = await self._read(vin)
             except QuotaSpentError:
                 return done  # nothing was called; tomorrow again
-            except (ApiError, CarDataConnectionError) as err:
+            except (ApiError, CarDataConnectionError, ConfigEntryAuthFailed) as err:
+                # The login's own repair (reauth) is the token manager's.
                 LOGGER.debug("Daily %s read failed: %s", self.name, type(err).__name__)
                 continue
             done += int(asked)
