@@ -17,7 +17,10 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
 from homeassistant.util import dt as dt_util
 import pytest
-from pytest_homeassistant_custom_component.common import async_fire_time_changed
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_fire_time_changed,
+)
 
 from custom_components.cardata.common.settings import (
     OPT_MAX_DATA_AGE,
@@ -66,6 +69,23 @@ def _logins_outlast_the_test(simulator: Simulator) -> None:
     simulator.access_token_lifetime = simulator.id_token_lifetime = lifetime
 
 
+async def _set_up(hass: HomeAssistant, simulator: Simulator) -> MockConfigEntry:
+    entry = make_entry(simulator, options=NO_POLLS)
+    await setup_entry(hass, entry)
+    return entry
+
+
+async def _stop_stream(entry: MockConfigEntry) -> None:
+    """Stop the entry's stream: the daily reads do not need it.
+
+    A clock jump fires every due timeout, a stream connect's still in flight
+    too; failed connects end in a token refresh, which a later jump cuts off
+    after BMW spent the refresh token (see the fixture). Without the stream
+    nothing is in flight between the jumps.
+    """
+    await entry.runtime_data.stream.async_stop()
+
+
 async def _later(
     hass: HomeAssistant, freezer: FrozenDateTimeFactory, delta: timedelta
 ) -> None:
@@ -101,10 +121,10 @@ def _sensor(hass: HomeAssistant, vin: str, descriptor: str) -> str | None:
 async def test_a_week_reads_each_car_once_a_day(
     hass: HomeAssistant, simulator: Simulator, freezer: FrozenDateTimeFactory
 ) -> None:
-    entry = make_entry(simulator, options=NO_POLLS)
-    await setup_entry(hass, entry)
+    entry = await _set_up(hass, simulator)
     assert await simulator.publish(VIN_SECONDARY, {SOC: 64})  # a shared car
     await wait_for(lambda: VIN_SECONDARY in entry.runtime_data.coordinator.vehicles)
+    await _stop_stream(entry)
     # The first set-up read every car: that is the day's read.
     assert [len(_reads(simulator, vin)) for vin in CARS] == [1, 1]
     await _later(hass, freezer, CHECK_EVERY)
@@ -129,8 +149,9 @@ async def test_a_field_only_a_read_answers_gets_its_entity(
 ) -> None:
     car = simulator.vehicles[VIN_BEV]
     del car.state[STATE_OF_HEALTH]  # BMW has no value at the first set-up
-    entry = make_entry(simulator, options=NO_POLLS)
-    coordinator = await setup_entry(hass, entry)
+    entry = await _set_up(hass, simulator)
+    await _stop_stream(entry)
+    coordinator = entry.runtime_data.coordinator
     assert _sensor(hass, VIN_BEV, STATE_OF_HEALTH) is None
     await _later(hass, freezer, CHECK_EVERY)  # the set-up's read stands for it
     # BMW measures it later; the stream never says so.
@@ -164,8 +185,8 @@ async def _to_the_next_read(
 async def test_a_failed_read_waits_for_the_next_day(
     hass: HomeAssistant, simulator: Simulator, freezer: FrozenDateTimeFactory
 ) -> None:
-    entry = make_entry(simulator, options=NO_POLLS)
-    await setup_entry(hass, entry)
+    entry = await _set_up(hass, simulator)
+    await _stop_stream(entry)
     await _to_the_next_read(hass, freezer)
     before = _counts(simulator)
     simulator.faults.rest_errors = 10  # every call of the next check fails
@@ -185,8 +206,8 @@ async def test_a_failed_read_waits_for_the_next_day(
 async def test_a_quota_refusal_waits_for_the_next_day(
     hass: HomeAssistant, simulator: Simulator, freezer: FrozenDateTimeFactory
 ) -> None:
-    entry = make_entry(simulator, options=NO_POLLS)
-    await setup_entry(hass, entry)
+    entry = await _set_up(hass, simulator)
+    await _stop_stream(entry)
     await _to_the_next_read(hass, freezer)
     before = _counts(simulator)
 
@@ -211,8 +232,8 @@ async def test_a_quota_refusal_waits_for_the_next_day(
 async def test_no_read_into_the_reserve(
     hass: HomeAssistant, simulator: Simulator, freezer: FrozenDateTimeFactory
 ) -> None:
-    entry = make_entry(simulator, options=NO_POLLS)
-    await setup_entry(hass, entry)
+    entry = await _set_up(hass, simulator)
+    await _stop_stream(entry)
     await _to_the_next_read(hass, freezer)
     before = _counts(simulator)
     plan = planner(entry)
