@@ -60,10 +60,10 @@ DEFAULT_TOPIC_PREFIX: Final = "bmw/"
 #: Daily REST calls of each extra per vehicle (the image is fetched once).
 EXTRA_DAILY_COST: Final = {OPT_CHARGING_HISTORY: 1, OPT_TYRE_DIAGNOSIS: 1}
 LEDGER_DAILY_COST: Final = 1
-CONTAINER_DAILY_COST: Final = 1
-"""The daily container read of the fields BMW does not stream (every car)."""
 """The energy ledger's own history read per vehicle a day (when the charging
 history extra is off; with it on, the extra's read serves the ledger too)."""
+CONTAINER_DAILY_COST: Final = 1
+"""The daily container read of the fields BMW does not stream (every car)."""
 
 
 def _number(options: Mapping[str, Any], key: str, default: float) -> float:
