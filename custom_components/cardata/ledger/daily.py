@@ -67,10 +67,6 @@ class DailyHistoryRead:
         """Whether the opt-in extra's daily read serves the ledger too."""
         return extra_enabled(self.rest.entry.options, OPT_CHARGING_HISTORY)
 
-    async def async_run(self) -> int:
-        """Make the reads that are due; return how many answered."""
-        return await self._schedule.async_run()
-
     async def _async_read(self, vin: str) -> bool:
         planner = self.rest.planner
         state = self._state(vin)

@@ -41,10 +41,6 @@ class DailyContainerRead:
         """Look for due reads on the shared daily schedule; return the stop."""
         return self._schedule.async_start()
 
-    async def async_run(self) -> int:
-        """Make the reads that are due; return how many asked BMW."""
-        return await self._schedule.async_run()
-
     async def _async_read(self, vin: str) -> bool:
         fetched = self.rest.planner.fetched_at(vin)
         if fetched is not None and dt_util.utcnow() - fetched < WINDOW:
