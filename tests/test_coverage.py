@@ -82,8 +82,10 @@ async def test_every_field_in_its_column(
     assert vins
     for vin in vins:
         held = _held(simulator, vin)
-        # Half of what the car holds comes on the stream as well.
-        part = dict(sorted(held.items())[::2])
+        # Half of what the car holds comes on the stream as well (never a
+        # field BMW does not stream: the battery's state of health).
+        streamable = {k: v for k, v in held.items() if k not in NOT_STREAMED}
+        part = dict(sorted(streamable.items())[::2])
         streamed[vin] = set(part)
         assert await simulator.publish(vin, part) == 1
     for vin in vins:

@@ -39,6 +39,7 @@ from syrupy.assertion import SnapshotAssertion
 from custom_components.cardata.common.redact import Redactor
 from custom_components.cardata.const import DOMAIN
 from custom_components.cardata.ledger.daily import READ
+from custom_components.cardata.rest.container_read import READ as CONTAINER_READ
 from custom_components.cardata.rest.quota import storage_key
 from custom_components.cardata.vehicles.gate import vin_key
 
@@ -209,7 +210,8 @@ def stored_state(
         key = f"{DOMAIN}.{name}.{ENTRY_ID}"
         hass_storage[key] = _stored(key, data)
     # The account's call log: this morning's read of the mappings, and the
-    # ledger's daily history read of each car then (none is due today).
+    # ledger's daily history read and the daily container read of each car
+    # then (none is due today).
     refs = [Redactor(SALT.encode()).ref("vin", vehicle.vin) for vehicle in VEHICLES]
     quota = storage_key(GCID)
     hass_storage[quota] = _stored(
@@ -224,7 +226,11 @@ def stored_state(
                     "kind": "scheduled",
                 }
             ],
-            "last_extra": {f"{READ}:{ref}": checked for ref in refs},
+            "last_extra": {
+                f"{name}:{ref}": checked
+                for name in (READ, CONTAINER_READ)
+                for ref in refs
+            },
             "salt": SALT,
         },
     )

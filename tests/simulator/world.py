@@ -67,6 +67,9 @@ _CHG = "vehicle.drivetrain.electricEngine.charging."
 _GPS = "vehicle.cabin.infotainment.navigation.currentLocation."
 _PLUGGED = "vehicle.powertrain.tractionBattery.charging.port.anyPosition.isPlugged"
 DISPLAYED = "vehicle.powertrain.electric.battery.stateOfCharge.displayed"
+STATE_OF_HEALTH = "vehicle.powertrain.electric.battery.stateOfHealth.displayed"
+"""Held by every electrified car, answered by a container read only: BMW never
+streams it, and nothing here publishes it."""
 _TIMER1 = "vehicle.cabin.climate.timers.weekdaysTimer1."
 BUILTIN: dict[str, Descriptor] = {
     d.name: d
@@ -131,6 +134,7 @@ BUILTIN: dict[str, Descriptor] = {
         _d(_V + "powertrain.electric.battery.charging.power", "int32", "W"),
         _d(_V + "powertrain.electric.battery.stateOfCharge.target", "uint8", "%"),
         _d(DISPLAYED, "float", "%"),
+        _d(STATE_OF_HEALTH, "uint8", "%"),
         _d(
             _V + "body.chargingPort.status", "string", None, "CONNECTED", "DISCONNECTED"
         ),
@@ -330,6 +334,7 @@ _EV = {
     "vehicle.body.chargingPort.dcStatus",
     "vehicle.body.flap.isLocked",
     "vehicle.powertrain.tractionBattery.charging.port.anyPosition.isPlugged",
+    STATE_OF_HEALTH,
 }
 _FUEL = {
     "vehicle.drivetrain.fuelSystem.level",
@@ -400,6 +405,7 @@ def initial_values(kind: str) -> dict[str, Any]:
             "vehicle.body.chargingPort.status": "DISCONNECTED",
             "vehicle.body.flap.isLocked": "FLAP_LOCKED",
             _PLUGGED: False,
+            STATE_OF_HEALTH: {"BEV": 96, "PHEV": 91}.get(kind, 99),
         }
     if kind == "BEV_NK":
         # The charge level only on stateOfCharge.displayed.

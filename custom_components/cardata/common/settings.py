@@ -65,6 +65,8 @@ EXTRA_DAILY_COST: Final = {OPT_CHARGING_HISTORY: 1, OPT_TYRE_DIAGNOSIS: 1}
 LEDGER_DAILY_COST: Final = 1
 """The energy ledger's own history read per vehicle a day (when the charging
 history extra is off; with it on, the extra's read serves the ledger too)."""
+CONTAINER_DAILY_COST: Final = 1
+"""The daily container read of the fields BMW does not stream (every car)."""
 
 
 def wallbox_key(vin: str) -> str:
@@ -181,8 +183,8 @@ def extra_enabled(options: Mapping[str, Any], key: str) -> bool:
 
 
 def extras_per_day(options: Mapping[str, Any], vehicles: int) -> int:
-    """Return the daily calls the enabled extras (and the ledger) take."""
-    per_vehicle = sum(
+    """Return the daily calls the enabled extras (and the daily reads) take."""
+    per_vehicle = CONTAINER_DAILY_COST + sum(
         cost for key, cost in EXTRA_DAILY_COST.items() if extra_enabled(options, key)
     )
     if not extra_enabled(options, OPT_CHARGING_HISTORY):

@@ -7,8 +7,8 @@ asking only for the days since the last read (:mod:`.reading`). The first
 read imports the last 30 days once, with as many pages as the day's budget
 allows; later reads take one page, and when BMW says there is a next page,
 the next day's read goes on from it. A refused or failed read is tried
-again the next day (the planner remembers the attempt), never in a loop.
-Shared (SECONDARY) cars are never read: BMW refuses them.
+again the next day, never in a loop, and shared (SECONDARY) cars are never
+read: the schedule is the one every daily read shares (:mod:`..rest.daily`).
 
 With the opt-in extra *Charging history* switched on, its daily read (the
 last 30 days, :mod:`..rest.extras`) is the one call: the ledger takes that
@@ -18,28 +18,24 @@ answer (:meth:`DailyHistoryRead.served`) and asks BMW nothing itself.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timedelta
 from functools import partial
 from typing import Final
 
 from homeassistant.core import CALLBACK_TYPE, callback
-from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.util import dt as dt_util
 
 from ..api import ApiError, CarDataConnectionError
 from ..api.rest import MAX_PAGES, ChargingHistory
-from ..api.vin import VIN_RE
 from ..common.settings import OPT_CHARGING_HISTORY, extra_enabled
-from ..const import DOMAIN, LOGGER
 from ..rest.bootstrap import RestContext
-from ..rest.quota import QuotaSpentError
+from ..rest.daily import CHECK_EVERY, DailyRead
 from ..rest.quota_policy import CallKind
 from .reading import ReadState, after_failure, after_read, covers, plan_read
 
+__all__ = ["CHECK_EVERY", "READ", "DailyHistoryRead"]
+
 READ: Final = "ledger_history"
 """The planner's name of the daily read (once a day per vehicle)."""
-CHECK_EVERY: Final = timedelta(minutes=30)
-"""How often due reads are looked for (the first check: this after start)."""
 
 
 class DailyHistoryRead:
@@ -55,79 +51,51 @@ class DailyHistoryRead:
     ) -> None:
         """Read for ``vehicles()``; ``state``/``keep`` hold how far each was read."""
         self.rest = rest
-        self._vehicles = vehicles
         self._state = state
         self._keep = keep
         self._deliver = deliver
-        self._running = False
+        self._schedule = DailyRead(
+            rest, READ, vehicles, self._async_read, paused=self.extra_reads
+        )
 
     @callback
     def async_start(self) -> CALLBACK_TYPE:
-        """Look for due reads every :data:`CHECK_EVERY`; return the stop callback."""
-        return async_track_time_interval(self.rest.hass, self._check, CHECK_EVERY)
-
-    @callback
-    def _check(self, _now: datetime) -> None:
-        self.rest.entry.async_create_task(
-            self.rest.hass, self.async_run(), f"{DOMAIN} ledger history read"
-        )
+        """Look for due reads on the shared daily schedule; return the stop."""
+        return self._schedule.async_start()
 
     def extra_reads(self) -> bool:
         """Whether the opt-in extra's daily read serves the ledger too."""
         return extra_enabled(self.rest.entry.options, OPT_CHARGING_HISTORY)
 
-    async def async_run(self) -> int:
-        """Make the reads that are due; return how many answered."""
-        if self._running or self.extra_reads():
-            return 0
-        self._running = True
+    async def _async_read(self, vin: str) -> bool:
+        planner = self.rest.planner
+        state = self._state(vin)
+        plan = plan_read(state, dt_util.utcnow())
+        # The first import may take the pages the day's budget has left.
+        pages = (
+            max(1, min(MAX_PAGES, planner.remaining(CallKind.LEDGER)))
+            if plan.first
+            else 1
+        )
         try:
-            return await self._async_read_due()
-        finally:
-            self._running = False
-
-    async def _async_read_due(self) -> int:
-        planner, coordinator = self.rest.planner, self.rest.coordinator
-        done = 0
-        for vin in self._vehicles():
-            if not VIN_RE.match(vin) or coordinator.shared(vin):
-                continue
-            if not planner.extra_due(READ, vin):
-                continue
-            state = self._state(vin)
-            plan = plan_read(state, dt_util.utcnow())
-            # The first import may take the pages the day's budget has left.
-            pages = (
-                max(1, min(MAX_PAGES, planner.remaining(CallKind.LEDGER)))
-                if plan.first
-                else 1
+            history = await planner.async_call(
+                CallKind.LEDGER,
+                partial(
+                    self.rest.api.get_charging_history_pages,
+                    vin,
+                    plan.start,
+                    plan.end,
+                    max_pages=pages,
+                    token=plan.token,
+                ),
+                calls=pages,
             )
-            planner.mark_extra(READ, vin)  # tried today, whatever comes of it
-            try:
-                history = await planner.async_call(
-                    CallKind.LEDGER,
-                    partial(
-                        self.rest.api.get_charging_history_pages,
-                        vin,
-                        plan.start,
-                        plan.end,
-                        max_pages=pages,
-                        token=plan.token,
-                    ),
-                    calls=pages,
-                )
-            except QuotaSpentError:
-                return done  # nothing was called; tomorrow again
-            except (ApiError, CarDataConnectionError) as err:
-                LOGGER.debug("Ledger history read failed: %s", type(err).__name__)
-                self._keep(vin, after_failure(state))
-                continue
-            self._keep(
-                vin, after_read(state, plan, history.complete, history.next_token)
-            )
-            self._deliver(vin, history)
-            done += 1
-        return done
+        except ApiError, CarDataConnectionError:
+            self._keep(vin, after_failure(state))
+            raise
+        self._keep(vin, after_read(state, plan, history.complete, history.next_token))
+        self._deliver(vin, history)
+        return True
 
     def served(self, vin: str, history: ChargingHistory) -> None:
         """Another read's answer (the extra's): it may stand for today's read."""
@@ -138,4 +106,4 @@ class DailyHistoryRead:
         ):
             return
         self._keep(vin, ReadState(until=max(history.end, state.until or history.end)))
-        self.rest.planner.mark_extra(READ, vin)
+        self._schedule.mark_read(vin)

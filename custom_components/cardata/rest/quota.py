@@ -254,6 +254,10 @@ class QuotaPlanner:
         self.policy.mark_extra(dt_util.utcnow(), name, self.vehicle_ref(vin))
         self._save()
 
+    def fetched_at(self, vin: str) -> datetime | None:
+        """Return when a telematicData read of ``vin`` last answered."""
+        return self.policy.last_fetch.get(self.vehicle_ref(vin))
+
     def vehicle_ref(self, vin: str) -> str:
         """Return the masked reference of a VIN (what the log stores)."""
         return self.redactor.ref("vin", vin)

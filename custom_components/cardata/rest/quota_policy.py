@@ -39,6 +39,8 @@ class CallKind(StrEnum):
     SCHEDULED = "scheduled"
     EXTRA = "extra"
     LEDGER = "ledger"
+    DAILY = "daily"
+    """The daily container read of the fields BMW does not stream."""
     OTHER = "other"
 
 

@@ -6,10 +6,11 @@ background, so a slow login service never holds up Home Assistant's start,
 and a restart costs no REST call) -> REST client and quota planner ->
 coordinator, VIN gate and restored values -> stream, poller, prediction,
 activity (charging and plug transitions), extras, the ledger, a named
-wallbox's feed of the prediction and sharing (built, not yet started).
-After the platforms are set up from the restored state,
-:func:`async_start` starts the stream as an entry-owned background task
-waiting for the token, the REST side and the prediction. :func:`async_stop`
+wallbox's feed of the prediction and sharing (built, not yet started); the
+ledger's and the container's daily reads start their timers (the first
+check half an hour later). After the platforms are set up from the restored
+state, :func:`async_start` starts the stream as an entry-owned background
+task waiting for the token, the REST side and the prediction. :func:`async_stop`
 stops the stream and the refresher before the unload returns.
 """
 
@@ -39,6 +40,7 @@ from ..ledger.price import Pricing
 from ..ledger.view import async_serve_statement
 from ..prediction.hub import PredictionHub
 from ..rest.bootstrap import RestContext
+from ..rest.container_read import DailyContainerRead
 from ..rest.extras import ExtrasHub
 from ..rest.quota import QuotaPlanner
 from ..stream.owner import StreamOwner
@@ -147,6 +149,8 @@ async def async_build(
     coverage = CoverageHub(rest)
     await coverage.async_load()
     coverage.async_start()
+    # What BMW does not stream: one container read per car a day.
+    entry.async_on_unload(DailyContainerRead(rest).async_start())
     sharing = None
     if (share := sharing_settings(entry.options)) is not None:
         # It follows what the coordinator accepted from the VIN gate, not the
