@@ -22,15 +22,11 @@ from pytest_homeassistant_custom_component.common import (
     async_fire_time_changed,
 )
 
-from custom_components.cardata.common.settings import (
-    OPT_MAX_DATA_AGE,
-    OPT_POLL_INTERVAL,
-)
 from custom_components.cardata.const import DOMAIN
 from custom_components.cardata.rest.daily import CHECK_EVERY
 from custom_components.cardata.rest.quota_policy import CallKind
 from tests.entity_helpers import SOC, make_entry, setup_entry
-from tests.rest_helpers import planner
+from tests.rest_helpers import NO_POLLS, planner
 from tests.simulator import GCID_A, VIN_BEV, VIN_PHEV, VIN_SECONDARY, Simulator
 from tests.simulator.world import STATE_OF_HEALTH, StateValue
 from tests.waiting import wait_for
@@ -38,10 +34,6 @@ from tests.waiting import wait_for
 CARS = (VIN_BEV, VIN_PHEV)
 LOGIN_LASTS = timedelta(days=30)
 """Longer than any test here runs in simulated time."""
-NO_POLLS = {OPT_MAX_DATA_AGE: 72, OPT_POLL_INTERVAL: 72 * 60}
-"""No car is polled for three days, with the stream or without (a clock jump
-ends the stream's connection): every container read counted here after the
-first set-up's is the daily one."""
 
 
 def _reads(sim: Simulator, vin: str) -> list[int]:

@@ -13,13 +13,16 @@ from datetime import timedelta
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
 import pytest
-from pytest_homeassistant_custom_component.common import async_fire_time_changed
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_fire_time_changed,
+)
 
 from custom_components.cardata.common.settings import OPT_CHARGING_HISTORY
 from custom_components.cardata.ledger.daily import CHECK_EVERY
 from custom_components.cardata.rest.quota_policy import CallKind
 from tests.entity_helpers import SOC, make_entry, setup_entry
-from tests.rest_helpers import planner
+from tests.rest_helpers import NO_POLLS, planner
 from tests.simulator import GCID_A, VIN_BEV, VIN_PHEV, VIN_SECONDARY, Simulator
 from tests.waiting import wait_for
 
@@ -54,6 +57,16 @@ def _logins_outlast_the_test(simulator: Simulator) -> None:
     simulator.access_token_lifetime = simulator.id_token_lifetime = lifetime
 
 
+async def _stop_stream(entry: MockConfigEntry) -> None:
+    """Stop the stream: the reads do not need it.
+
+    A failed stream connect ends in a forced token refresh, and a clock jump
+    cuts off what is in flight (see the fixture above): without the stream
+    nothing is in flight between the jumps.
+    """
+    await entry.runtime_data.stream.async_stop()
+
+
 async def _later(
     hass: HomeAssistant, freezer: FrozenDateTimeFactory, delta: timedelta
 ) -> None:
@@ -71,11 +84,12 @@ async def _a_day(hass: HomeAssistant, freezer: FrozenDateTimeFactory) -> None:
 async def test_a_week_reads_each_car_once_a_day(
     hass: HomeAssistant, simulator: Simulator, freezer: FrozenDateTimeFactory
 ) -> None:
-    entry = make_entry(simulator)
+    entry = make_entry(simulator, options=NO_POLLS)
     await setup_entry(hass, entry)
     assert await simulator.publish(VIN_SECONDARY, {SOC: 64})  # a shared car
     ledger = entry.runtime_data.ledger
     await wait_for(lambda: VIN_SECONDARY in entry.runtime_data.coordinator.vehicles)
+    await _stop_stream(entry)
     assert not any(_reads(simulator, vin) for vin in CARS)  # not at set-up
     # The first check: the import of the last 30 days, every page.
     await _later(hass, freezer, CHECK_EVERY)
@@ -102,14 +116,16 @@ async def test_a_week_reads_each_car_once_a_day(
 async def test_the_import_is_made_once(
     hass: HomeAssistant, simulator: Simulator, freezer: FrozenDateTimeFactory
 ) -> None:
-    entry = make_entry(simulator)
+    entry = make_entry(simulator, options=NO_POLLS)
     await setup_entry(hass, entry)
+    await _stop_stream(entry)
     await _later(hass, freezer, CHECK_EVERY)
     imported = len(_reads(simulator, VIN_BEV))
     assert imported > 1
     # A restart: what was read is kept, the next day's read is one page.
     assert await hass.config_entries.async_unload(entry.entry_id)
     await setup_entry(hass, entry, connected=False)
+    await _stop_stream(entry)
     await _a_day(hass, freezer)
     assert len(_reads(simulator, VIN_BEV)) == imported + 1
     assert len(entry.runtime_data.ledger.vehicle_sessions(VIN_BEV)) >= CANNED
@@ -118,8 +134,9 @@ async def test_the_import_is_made_once(
 async def test_a_failed_read_waits_for_the_next_day(
     hass: HomeAssistant, simulator: Simulator, freezer: FrozenDateTimeFactory
 ) -> None:
-    entry = make_entry(simulator)
+    entry = make_entry(simulator, options=NO_POLLS)
     await setup_entry(hass, entry)
+    await _stop_stream(entry)
     simulator.faults.rest_errors = 2
     await _later(hass, freezer, CHECK_EVERY)
     failed = _reads(simulator, VIN_BEV) + _reads(simulator, VIN_PHEV)
@@ -138,8 +155,9 @@ async def test_a_failed_read_waits_for_the_next_day(
 async def test_a_quota_refusal_waits_for_the_next_day(
     hass: HomeAssistant, simulator: Simulator, freezer: FrozenDateTimeFactory
 ) -> None:
-    entry = make_entry(simulator)
+    entry = make_entry(simulator, options=NO_POLLS)
     await setup_entry(hass, entry)
+    await _stop_stream(entry)
     simulator.quota.exhaust(GCID_A)
     await _later(hass, freezer, CHECK_EVERY)
     refused = _reads(simulator, VIN_BEV) + _reads(simulator, VIN_PHEV)
@@ -159,8 +177,9 @@ async def test_a_quota_refusal_waits_for_the_next_day(
 async def test_the_extras_read_serves_the_ledger(
     hass: HomeAssistant, simulator: Simulator, freezer: FrozenDateTimeFactory
 ) -> None:
-    entry = make_entry(simulator, options={OPT_CHARGING_HISTORY: True})
+    entry = make_entry(simulator, options={**NO_POLLS, OPT_CHARGING_HISTORY: True})
     await setup_entry(hass, entry)
+    await _stop_stream(entry)
     ledger = entry.runtime_data.ledger
     # The extra reads at once (the last 30 days); the ledger takes its answer.
     await wait_for(lambda: len(ledger.vehicle_sessions(VIN_BEV)) == CANNED)
@@ -177,8 +196,9 @@ async def test_the_extras_read_serves_the_ledger(
 async def test_no_read_into_the_reserve(
     hass: HomeAssistant, simulator: Simulator, freezer: FrozenDateTimeFactory
 ) -> None:
-    entry = make_entry(simulator)
+    entry = make_entry(simulator, options=NO_POLLS)
     await setup_entry(hass, entry)
+    await _stop_stream(entry)
     plan = planner(entry)
     for _ in range(50):  # bounded: the planner never allows more
         if plan.remaining(CallKind.LEDGER) == 0:
