@@ -20,7 +20,6 @@ from typing import Any, Final
 
 from homeassistant.components.sensor import (
     SensorDeviceClass,
-    SensorEntity,
     SensorStateClass,
 )
 from homeassistant.const import PERCENTAGE, UnitOfEnergy
@@ -29,7 +28,7 @@ from homeassistant.helpers.entity import Entity
 
 from ..catalogue.conversion import convert
 from ..catalogue.descriptors import catalogue_category, catalogue_descriptors, describe
-from ..entities.base import CarDataEntity
+from ..ledger.entities import LedgerSensor
 from ..ledger.hub import EnergyLedger
 from ..prediction.entities import async_setup_prediction_entities
 from ..prediction.hub import PredictionHub
@@ -68,8 +67,8 @@ def async_setup_health_sensors(
     async_setup_prediction_entities(prediction, add, health)
 
 
-class _HealthSensor(CarDataEntity, SensorEntity):
-    """Follows the vehicle's ledger; refreshed on every change."""
+class _HealthSensor(LedgerSensor):
+    """Follows the vehicle's ledger; written when what it shows changed."""
 
     _attr_state_class = SensorStateClass.MEASUREMENT
     _attr_suggested_display_precision = 1
@@ -77,19 +76,8 @@ class _HealthSensor(CarDataEntity, SensorEntity):
     def __init__(
         self, ledger: EnergyLedger, prediction: PredictionHub, vin: str, key: str
     ) -> None:
-        super().__init__(ledger.coordinator, vin)
-        self.ledger = ledger
         self.prediction = prediction
-        self._attr_unique_id = f"{vin}_{key}"
-        self._attr_translation_key = key
-        self._refresh()
-
-    async def async_added_to_hass(self) -> None:
-        """Follow the ledger."""
-        await super().async_added_to_hass()
-        self.async_on_remove(
-            self.ledger.async_add_listener(self.vin, self._handle_update)
-        )
+        super().__init__(ledger, vin, key)
 
     @callback
     def _handle_update(self) -> None:

@@ -69,10 +69,15 @@ def async_setup_ledger_sensors(
         async_setup_prediction_entities(prediction, add, factory(key))
 
 
-class _LedgerSensor(CarDataEntity, SensorEntity):
-    """Follows the vehicle's ledger, and the turn of each day."""
+class LedgerSensor(CarDataEntity, SensorEntity):
+    """Follows the vehicle's ledger, and the turn of each day.
+
+    The base of every sensor made from a vehicle's ledger (here, and the
+    battery's health): ``_refresh`` sets what it shows.
+    """
 
     def __init__(self, ledger: EnergyLedger, vin: str, key: str) -> None:
+        """One of the vehicle's ledger sensors, named by ``key``."""
         super().__init__(ledger.coordinator, vin)
         self.ledger = ledger
         self._attr_unique_id = f"{vin}_{key}"
@@ -100,7 +105,7 @@ class _LedgerSensor(CarDataEntity, SensorEntity):
         raise NotImplementedError
 
 
-class MonthEnergySensor(_LedgerSensor):
+class MonthEnergySensor(LedgerSensor):
     """Energy charged this month: total, at home or elsewhere."""
 
     _attr_device_class = SensorDeviceClass.ENERGY
@@ -134,7 +139,7 @@ class MonthEnergySensor(_LedgerSensor):
         }
 
 
-class MonthCostSensor(_LedgerSensor):
+class MonthCostSensor(LedgerSensor):
     """What this month's charging cost (unknown without a price)."""
 
     _attr_device_class = SensorDeviceClass.MONETARY
@@ -153,7 +158,7 @@ class MonthCostSensor(_LedgerSensor):
         self._attr_native_value = self._month()["cost"]
 
 
-class LastSessionSensor(_LedgerSensor):
+class LastSessionSensor(LedgerSensor):
     """The last charge's energy; when, where (class) and what it cost."""
 
     _attr_device_class = SensorDeviceClass.ENERGY
