@@ -8,20 +8,11 @@ from homeassistant.core import HomeAssistant
 from homeassistant.setup import async_setup_component
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.cardata.common.settings import (
-    OPT_MAX_DATA_AGE,
-    OPT_POLL_INTERVAL,
-)
 from custom_components.cardata.const import DOMAIN
 from custom_components.cardata.rest.bootstrap import CONTAINER_NAME, CONTAINER_PURPOSE
 from custom_components.cardata.rest.quota import QuotaPlanner
 from tests.entity_helpers import make_entry, setup_entry
 from tests.simulator import GCID_A
-
-NO_POLLS = {OPT_MAX_DATA_AGE: 72, OPT_POLL_INTERVAL: 72 * 60}
-"""No car is polled for three days, with the stream or without (a clock jump
-ends the stream's connection): every call a daily-read test counts after the
-first set-up is a daily read."""
 
 __all__ = [
     "CONTAINER_NAME",

@@ -25,15 +25,14 @@ from pytest_homeassistant_custom_component.common import (
 from custom_components.cardata.const import DOMAIN
 from custom_components.cardata.rest.daily import CHECK_EVERY
 from custom_components.cardata.rest.quota_policy import CallKind
+from tests.daily_helpers import NO_POLLS, a_day, later, long_logins, stop_stream
 from tests.entity_helpers import SOC, make_entry, setup_entry
-from tests.rest_helpers import NO_POLLS, planner
+from tests.rest_helpers import planner
 from tests.simulator import GCID_A, VIN_BEV, VIN_PHEV, VIN_SECONDARY, Simulator
 from tests.simulator.world import STATE_OF_HEALTH, StateValue
 from tests.waiting import wait_for
 
 CARS = (VIN_BEV, VIN_PHEV)
-LOGIN_LASTS = timedelta(days=30)
-"""Longer than any test here runs in simulated time."""
 
 
 def _reads(sim: Simulator, vin: str) -> list[int]:
@@ -56,34 +55,13 @@ def _since(sim: Simulator, before: dict[str, int]) -> list[int]:
 
 @pytest.fixture(autouse=True)
 def _logins_outlast_the_test(simulator: Simulator) -> None:
-    """Tokens that outlast the simulated days (see tests/test_ledger_daily.py)."""
-    lifetime = int(LOGIN_LASTS.total_seconds())
-    simulator.access_token_lifetime = simulator.id_token_lifetime = lifetime
+    long_logins(simulator)  # see tests/daily_helpers.py
 
 
 async def _set_up(hass: HomeAssistant, simulator: Simulator) -> MockConfigEntry:
     entry = make_entry(simulator, options=NO_POLLS)
     await setup_entry(hass, entry)
     return entry
-
-
-async def _stop_stream(entry: MockConfigEntry) -> None:
-    """Stop the entry's stream: the daily reads do not need it.
-
-    A clock jump fires every due timeout, a stream connect's still in flight
-    too; failed connects end in a token refresh, which a later jump cuts off
-    after BMW spent the refresh token (see the fixture). Without the stream
-    nothing is in flight between the jumps.
-    """
-    await entry.runtime_data.stream.async_stop()
-
-
-async def _later(
-    hass: HomeAssistant, freezer: FrozenDateTimeFactory, delta: timedelta
-) -> None:
-    freezer.tick(delta)
-    async_fire_time_changed(hass)
-    await hass.async_block_till_done()
 
 
 async def _check(
@@ -98,12 +76,6 @@ async def _check(
     await hass.async_block_till_done()
 
 
-async def _a_day(hass: HomeAssistant, freezer: FrozenDateTimeFactory) -> None:
-    """Three checks, eight hours apart."""
-    for _ in range(3):
-        await _later(hass, freezer, timedelta(hours=8))
-
-
 def _sensor(hass: HomeAssistant, vin: str, descriptor: str) -> str | None:
     return er.async_get(hass).async_get_entity_id(
         "sensor", DOMAIN, f"{vin}_{descriptor}"
@@ -116,15 +88,15 @@ async def test_a_week_reads_each_car_once_a_day(
     entry = await _set_up(hass, simulator)
     assert await simulator.publish(VIN_SECONDARY, {SOC: 64})  # a shared car
     await wait_for(lambda: VIN_SECONDARY in entry.runtime_data.coordinator.vehicles)
-    await _stop_stream(entry)
+    await stop_stream(entry)
     # The first set-up read every car: that is the day's read.
     assert [len(_reads(simulator, vin)) for vin in CARS] == [1, 1]
-    await _later(hass, freezer, CHECK_EVERY)
+    await later(hass, freezer, CHECK_EVERY)
     assert [len(_reads(simulator, vin)) for vin in CARS] == [1, 1]
     counts = []
     for _ in range(7):
         before = {vin: len(_reads(simulator, vin)) for vin in CARS}
-        await _a_day(hass, freezer)
+        await a_day(hass, freezer)
         counts.append({vin: len(_reads(simulator, vin)) - before[vin] for vin in CARS})
     assert counts == [dict.fromkeys(CARS, 1)] * 7
     assert {s for vin in CARS for s in _reads(simulator, vin)} == {200}
@@ -142,14 +114,14 @@ async def test_a_field_only_a_read_answers_gets_its_entity(
     car = simulator.vehicles[VIN_BEV]
     del car.state[STATE_OF_HEALTH]  # BMW has no value at the first set-up
     entry = await _set_up(hass, simulator)
-    await _stop_stream(entry)
+    await stop_stream(entry)
     coordinator = entry.runtime_data.coordinator
     assert _sensor(hass, VIN_BEV, STATE_OF_HEALTH) is None
-    await _later(hass, freezer, CHECK_EVERY)  # the set-up's read stands for it
+    await later(hass, freezer, CHECK_EVERY)  # the set-up's read stands for it
     # BMW measures it later; the stream never says so.
     measured = dt_util.utcnow().replace(microsecond=0) + timedelta(hours=2)
     car.state[STATE_OF_HEALTH] = StateValue(95, measured)
-    await _a_day(hass, freezer)
+    await a_day(hass, freezer)
     assert len(_reads(simulator, VIN_BEV)) == 2
     # BMW's own sensor (off by default) and the battery's health, which shows
     # BMW's figure once the car has one.
@@ -172,27 +144,27 @@ async def _to_the_next_read(
     hass: HomeAssistant, freezer: FrozenDateTimeFactory
 ) -> None:
     """From a fresh set-up to just before the next day's read is due."""
-    await _later(hass, freezer, CHECK_EVERY)  # the set-up's read stands for it
-    await _later(hass, freezer, timedelta(hours=23, minutes=50))
+    await later(hass, freezer, CHECK_EVERY)  # the set-up's read stands for it
+    await later(hass, freezer, timedelta(hours=23, minutes=50))
 
 
 async def test_a_failed_read_waits_for_the_next_day(
     hass: HomeAssistant, simulator: Simulator, freezer: FrozenDateTimeFactory
 ) -> None:
     entry = await _set_up(hass, simulator)
-    await _stop_stream(entry)
+    await stop_stream(entry)
     await _to_the_next_read(hass, freezer)
     before = _counts(simulator)
     simulator.faults.rest_errors = 10  # every call of the next check fails
-    await _later(hass, freezer, CHECK_EVERY)
+    await later(hass, freezer, CHECK_EVERY)
     assert _since(simulator, before) == [500, 500]
     simulator.faults.rest_errors = 0
     # The same day: no second try.
     for _ in range(4):
-        await _later(hass, freezer, CHECK_EVERY)
+        await later(hass, freezer, CHECK_EVERY)
     assert _since(simulator, before) == [500, 500]
     # The next day: read again.
-    await _a_day(hass, freezer)
+    await a_day(hass, freezer)
     for vin in CARS:
         assert _reads(simulator, vin)[-1] == 200
 
@@ -201,7 +173,7 @@ async def test_a_quota_refusal_waits_for_the_next_day(
     hass: HomeAssistant, simulator: Simulator, freezer: FrozenDateTimeFactory
 ) -> None:
     entry = await _set_up(hass, simulator)
-    await _stop_stream(entry)
+    await stop_stream(entry)
     await _to_the_next_read(hass, freezer)
     before = _counts(simulator)
 
@@ -214,11 +186,11 @@ async def test_a_quota_refusal_waits_for_the_next_day(
     assert len(refused) <= 1
     assert 200 not in refused
     for _ in range(4):
-        await _later(hass, freezer, CHECK_EVERY)
+        await later(hass, freezer, CHECK_EVERY)
     assert _since(simulator, before) == refused
     # BMW's stop lasts until the oldest call of the day is 24 hours old.
-    await _a_day(hass, freezer)
-    await _a_day(hass, freezer)
+    await a_day(hass, freezer)
+    await a_day(hass, freezer)
     for vin in CARS:
         assert _reads(simulator, vin)[-1] == 200
 
@@ -227,7 +199,7 @@ async def test_no_read_into_the_reserve(
     hass: HomeAssistant, simulator: Simulator, freezer: FrozenDateTimeFactory
 ) -> None:
     entry = await _set_up(hass, simulator)
-    await _stop_stream(entry)
+    await stop_stream(entry)
     await _to_the_next_read(hass, freezer)
     before = _counts(simulator)
     plan = planner(entry)
@@ -244,6 +216,6 @@ async def test_no_read_into_the_reserve(
     assert _counts(simulator) == before
     assert plan.remaining(CallKind.USER) == plan.policy.reserve  # left alone
     # The next day the calls of today have left the window: read again.
-    await _a_day(hass, freezer)
+    await a_day(hass, freezer)
     for vin in CARS:
         assert _reads(simulator, vin)[-1] == 200

@@ -8,27 +8,20 @@ opt-in extra on, its read is the only one.
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
 import pytest
-from pytest_homeassistant_custom_component.common import (
-    MockConfigEntry,
-    async_fire_time_changed,
-)
 
 from custom_components.cardata.common.settings import OPT_CHARGING_HISTORY
 from custom_components.cardata.ledger.daily import CHECK_EVERY
 from custom_components.cardata.rest.quota_policy import CallKind
+from tests.daily_helpers import NO_POLLS, a_day, later, long_logins, stop_stream
 from tests.entity_helpers import SOC, make_entry, setup_entry
-from tests.rest_helpers import NO_POLLS, planner
+from tests.rest_helpers import planner
 from tests.simulator import GCID_A, VIN_BEV, VIN_PHEV, VIN_SECONDARY, Simulator
 from tests.waiting import wait_for
 
 CARS = (VIN_BEV, VIN_PHEV)
-LOGIN_LASTS = timedelta(days=30)
-"""Longer than any test here runs in simulated time."""
 CANNED = 10
 """The simulator's canned sessions of the last 30 days (three a page)."""
 
@@ -44,41 +37,7 @@ def _reads(sim: Simulator, vin: str) -> list[int]:
 
 @pytest.fixture(autouse=True)
 def _logins_outlast_the_test(simulator: Simulator) -> None:
-    """Tokens that outlast the simulated days: no refresh in between.
-
-    A clock jump fires every timer that is due, an HTTP request's own timeout
-    included, and the loop clock stands still between jumps: a token refresh
-    in flight at the next jump ends as if BMW had not answered, after BMW
-    spent the refresh token, and the login is lost. With a clock that runs
-    nothing like it happens; refreshing is the token tests' subject, the
-    ledger's reads are this module's.
-    """
-    lifetime = int(LOGIN_LASTS.total_seconds())
-    simulator.access_token_lifetime = simulator.id_token_lifetime = lifetime
-
-
-async def _stop_stream(entry: MockConfigEntry) -> None:
-    """Stop the stream: the reads do not need it.
-
-    A failed stream connect ends in a forced token refresh, and a clock jump
-    cuts off what is in flight (see the fixture above): without the stream
-    nothing is in flight between the jumps.
-    """
-    await entry.runtime_data.stream.async_stop()
-
-
-async def _later(
-    hass: HomeAssistant, freezer: FrozenDateTimeFactory, delta: timedelta
-) -> None:
-    freezer.tick(delta)
-    async_fire_time_changed(hass)
-    await hass.async_block_till_done()
-
-
-async def _a_day(hass: HomeAssistant, freezer: FrozenDateTimeFactory) -> None:
-    """Three checks, eight hours apart."""
-    for _ in range(3):
-        await _later(hass, freezer, timedelta(hours=8))
+    long_logins(simulator)  # see tests/daily_helpers.py
 
 
 async def test_a_week_reads_each_car_once_a_day(
@@ -89,10 +48,10 @@ async def test_a_week_reads_each_car_once_a_day(
     assert await simulator.publish(VIN_SECONDARY, {SOC: 64})  # a shared car
     ledger = entry.runtime_data.ledger
     await wait_for(lambda: VIN_SECONDARY in entry.runtime_data.coordinator.vehicles)
-    await _stop_stream(entry)
+    await stop_stream(entry)
     assert not any(_reads(simulator, vin) for vin in CARS)  # not at set-up
     # The first check: the import of the last 30 days, every page.
-    await _later(hass, freezer, CHECK_EVERY)
+    await later(hass, freezer, CHECK_EVERY)
     pages = -(-CANNED // simulator.rest.history_page_size)
     for vin in CARS:
         assert _reads(simulator, vin) == [200] * pages
@@ -101,7 +60,7 @@ async def test_a_week_reads_each_car_once_a_day(
     counts = []
     for _ in range(7):
         before = {vin: len(_reads(simulator, vin)) for vin in CARS}
-        await _a_day(hass, freezer)
+        await a_day(hass, freezer)
         counts.append({vin: len(_reads(simulator, vin)) - before[vin] for vin in CARS})
     assert counts == [dict.fromkeys(CARS, 1)] * 7
     assert all(status == 200 for vin in CARS for status in _reads(simulator, vin))
@@ -118,15 +77,15 @@ async def test_the_import_is_made_once(
 ) -> None:
     entry = make_entry(simulator, options=NO_POLLS)
     await setup_entry(hass, entry)
-    await _stop_stream(entry)
-    await _later(hass, freezer, CHECK_EVERY)
+    await stop_stream(entry)
+    await later(hass, freezer, CHECK_EVERY)
     imported = len(_reads(simulator, VIN_BEV))
     assert imported > 1
     # A restart: what was read is kept, the next day's read is one page.
     assert await hass.config_entries.async_unload(entry.entry_id)
     await setup_entry(hass, entry, connected=False)
-    await _stop_stream(entry)
-    await _a_day(hass, freezer)
+    await stop_stream(entry)
+    await a_day(hass, freezer)
     assert len(_reads(simulator, VIN_BEV)) == imported + 1
     assert len(entry.runtime_data.ledger.vehicle_sessions(VIN_BEV)) >= CANNED
 
@@ -136,18 +95,18 @@ async def test_a_failed_read_waits_for_the_next_day(
 ) -> None:
     entry = make_entry(simulator, options=NO_POLLS)
     await setup_entry(hass, entry)
-    await _stop_stream(entry)
+    await stop_stream(entry)
     simulator.faults.rest_errors = 2
-    await _later(hass, freezer, CHECK_EVERY)
+    await later(hass, freezer, CHECK_EVERY)
     failed = _reads(simulator, VIN_BEV) + _reads(simulator, VIN_PHEV)
     assert failed
     assert all(status == 500 for status in failed)
     # The same day: no second try.
     for _ in range(4):
-        await _later(hass, freezer, CHECK_EVERY)
+        await later(hass, freezer, CHECK_EVERY)
     assert _reads(simulator, VIN_BEV) + _reads(simulator, VIN_PHEV) == failed
     # The next day: the import, as if nothing had been read.
-    await _a_day(hass, freezer)
+    await a_day(hass, freezer)
     assert _reads(simulator, VIN_BEV)[-1] == 200
     assert len(entry.runtime_data.ledger.vehicle_sessions(VIN_BEV)) == CANNED
 
@@ -157,18 +116,18 @@ async def test_a_quota_refusal_waits_for_the_next_day(
 ) -> None:
     entry = make_entry(simulator, options=NO_POLLS)
     await setup_entry(hass, entry)
-    await _stop_stream(entry)
+    await stop_stream(entry)
     simulator.quota.exhaust(GCID_A)
-    await _later(hass, freezer, CHECK_EVERY)
+    await later(hass, freezer, CHECK_EVERY)
     refused = _reads(simulator, VIN_BEV) + _reads(simulator, VIN_PHEV)
     assert len(refused) == 1  # BMW's refusal stops every further call
     assert refused[0] != 200
     for _ in range(4):
-        await _later(hass, freezer, CHECK_EVERY)
+        await later(hass, freezer, CHECK_EVERY)
     assert _reads(simulator, VIN_BEV) + _reads(simulator, VIN_PHEV) == refused
     # BMW's stop lasts until the oldest call of the day is 24 hours old.
-    await _a_day(hass, freezer)
-    await _a_day(hass, freezer)
+    await a_day(hass, freezer)
+    await a_day(hass, freezer)
     for vin in CARS:
         assert _reads(simulator, vin)[-1] == 200
     assert len(entry.runtime_data.ledger.vehicle_sessions(VIN_BEV)) >= CANNED
@@ -179,13 +138,13 @@ async def test_the_extras_read_serves_the_ledger(
 ) -> None:
     entry = make_entry(simulator, options={**NO_POLLS, OPT_CHARGING_HISTORY: True})
     await setup_entry(hass, entry)
-    await _stop_stream(entry)
+    await stop_stream(entry)
     ledger = entry.runtime_data.ledger
     # The extra reads at once (the last 30 days); the ledger takes its answer.
     await wait_for(lambda: len(ledger.vehicle_sessions(VIN_BEV)) == CANNED)
     for _ in range(2):
         before = len(_reads(simulator, VIN_BEV))
-        await _a_day(hass, freezer)
+        await a_day(hass, freezer)
         # The extra's read (in the background): the only one of the day.
         await wait_for(lambda b=before: len(_reads(simulator, VIN_BEV)) > b)
     kinds = {c["kind"] for c in planner(entry).day_log()}
@@ -198,7 +157,7 @@ async def test_no_read_into_the_reserve(
 ) -> None:
     entry = make_entry(simulator, options=NO_POLLS)
     await setup_entry(hass, entry)
-    await _stop_stream(entry)
+    await stop_stream(entry)
     plan = planner(entry)
     for _ in range(50):  # bounded: the planner never allows more
         if plan.remaining(CallKind.LEDGER) == 0:
@@ -206,11 +165,11 @@ async def test_no_read_into_the_reserve(
         await plan.async_call(CallKind.USER, entry.runtime_data.api.get_mappings)
     assert plan.remaining(CallKind.LEDGER) == 0
     for _ in range(4):
-        await _later(hass, freezer, CHECK_EVERY)
+        await later(hass, freezer, CHECK_EVERY)
     assert not any(_reads(simulator, vin) for vin in CARS)
     assert plan.remaining(CallKind.USER) == plan.policy.reserve  # left alone
     # The next day the calls of today have left the window: the import.
-    await _a_day(hass, freezer)
+    await a_day(hass, freezer)
     for vin in CARS:
         assert _reads(simulator, vin)
         assert set(_reads(simulator, vin)) == {200}
