@@ -2,8 +2,8 @@
 
 The tariff's states are written into the recorder at known hours; the
 sessions' cost, the cost statistics and ``get_charging_sessions`` follow the
-price of each hour a session drew in. Elsewhere keeps its fixed price; an
-hour without a valid price has no cost.
+price of each hour a session drew in. Elsewhere keeps its fixed price; a
+session with an hour without a valid price has no cost.
 """
 
 from __future__ import annotations
