@@ -25,6 +25,14 @@ when every end is silent (one ``telematicData`` call five minutes after the
 end, at most ``end_polls_per_day`` per vehicle in 24 hours, never into the
 reserve), the same rules ``prediction/end_poll.py`` applies.
 
+Every run also makes the daily reads the integration makes with default
+options (``common/settings.py``): each car's container once a day and the
+ledger's charging history once a day per electrified car (all cars here are),
+half an hour into the day (the first check after midnight); on day 0 the
+first set-up's container read stands for the day's. The poller is told of
+them (``extras_per_day``) as in ``vehicles/polling.py``; they are counted in
+the calls per vehicle-day and printed apart.
+
 Run: ``.venv/bin/python scripts/benchmark_quota.py``
 """
 
@@ -37,7 +45,13 @@ import sys
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from custom_components.cardata.common.settings import DEFAULT_END_POLLS, PollSettings
+from custom_components.cardata.common.settings import (
+    CONTAINER_DAILY_COST,
+    DEFAULT_END_POLLS,
+    LEDGER_DAILY_COST,
+    PollSettings,
+    extras_per_day,
+)
 from custom_components.cardata.prediction.end_poll import GRACE
 from custom_components.cardata.rest.quota_policy import (
     DAILY_LIMIT,
@@ -57,6 +71,12 @@ COMMUTE = timedelta(hours=7, minutes=30)
 HOME = timedelta(hours=17, minutes=30)
 OUTAGE = (timedelta(days=1, hours=12), timedelta(days=1, hours=18))
 WHOLE_DAY = (timedelta(days=1), timedelta(days=2))
+DAILY_AT = timedelta(minutes=30)
+"""When the daily reads run: the first check after midnight."""
+_DAILY_READS = (
+    ("telematicData", CallKind.DAILY, CONTAINER_DAILY_COST),
+    ("chargingHistory", CallKind.LEDGER, LEDGER_DAILY_COST),
+)
 _PERIODIC = {"drive", "charge", "wait"}
 _ENDS = {"park_lock", "charge_complete"}  # a trip ends, a charge ends
 
@@ -118,6 +138,7 @@ class Result:
     per_day: dict[int, int] = field(default_factory=dict)
     end_polls: int = 0
     end_refused: int = 0
+    daily_reads: int = 0
 
     @property
     def per_vehicle_day(self) -> float:
@@ -164,8 +185,19 @@ def run(
     now = DAY0
     cursor = 0
     end = DAY0 + timedelta(days=DAYS)
+    extras = extras_per_day({}, len(vins))
     while now < end:
         stream_down = down_from is not None and down_from <= now < down_to
+        day = (now - DAY0).days
+        if day > 0 and now - DAY0 - timedelta(days=day) == DAILY_AT:
+            for vin in vins:
+                for endpoint, kind, cost in _DAILY_READS:
+                    for _ in range(cost):
+                        if policy.can_call(now, kind):
+                            policy.record(LoggedCall(now, endpoint, vin, "ok", kind))
+                            if day in MEASURED:
+                                result.daily_reads += 1
+                                result.measured_calls += 1
         while cursor < len(schedule) and schedule[cursor][0] <= now:
             if not stream_down:
                 last[schedule[cursor][1]] = schedule[cursor][0]
@@ -188,7 +220,7 @@ def run(
                 result.measured_calls += 1
         activities = {vin: VehicleActivity(last_message=last[vin]) for vin in vins}
         for vin in policy.due_polls(
-            now, activities, down_from if stream_down else None
+            now, activities, down_from if stream_down else None, extras
         ):
             policy.mark_polled(vin, now)
             policy.record(
@@ -236,7 +268,8 @@ def main() -> None:
             line = (
                 f"  {count} vehicle(s): first set-up {res.bootstrap_calls} calls; "
                 f"after it {res.per_vehicle_day:.2f} REST calls per vehicle-day "
-                f"(days 1-2: {res.measured_calls}); "
+                f"(days 1-2: {res.measured_calls}, of them daily reads"
+                f" {res.daily_reads}); "
                 f"most calls in any 24 h: {res.max_rolling}/{DAILY_LIMIT}"
             )
             print(line)
