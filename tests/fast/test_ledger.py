@@ -310,7 +310,7 @@ async def test_a_price_entity_without_the_recorder_gives_no_cost(
 ) -> None:
     """No recorder, no history: home sessions have no cost, and the log says why."""
     hass.states.async_set("sensor.tariff", "0.3", {"unit_of_measurement": "EUR/kWh"})
-    caplog.set_level(logging.DEBUG, "custom_components.cardata.ledger")
+    caplog.set_level(logging.DEBUG, "custom_components.cardata")
     await setup_integration()
     await _charge(hass, mqtt, start_min=180)
 

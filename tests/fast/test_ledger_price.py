@@ -236,7 +236,7 @@ async def test_an_hour_without_a_valid_price_has_no_cost(
         (h + timedelta(hours=2), "0.25", EUR_KWH),
     )
     await setup_integration()
-    caplog.set_level(logging.DEBUG, "custom_components.cardata.ledger")
+    caplog.set_level(logging.DEBUG, "custom_components.cardata")
     await _charge(hass, mqtt, h + timedelta(minutes=10), 30)
     await _charge(hass, mqtt, h + timedelta(hours=1, minutes=10), 30)
     # This one draws in 06:00-07:00 and in 05:00-06:00: one hour without price.

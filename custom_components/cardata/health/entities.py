@@ -32,7 +32,12 @@ from ..ledger.entities import LedgerSensor
 from ..ledger.hub import EnergyLedger
 from ..prediction.entities import async_setup_prediction_entities
 from ..prediction.hub import PredictionHub
-from .estimate import CapacityEstimate, estimate, measured_sessions
+from .estimate import (
+    CapacityEstimate,
+    estimate,
+    estimate_measured,
+    measured_sessions,
+)
 
 CAPACITY_KEY: Final = "measured_capacity"
 HEALTH_KEY: Final = "battery_health"
@@ -46,6 +51,8 @@ STATE_OF_HEALTH: Final = tuple(
     if catalogue_category(descriptor) == HV_BATTERY and ".stateOfHealth." in descriptor
 )
 """The high-voltage battery's state of health, as the catalogue lists it."""
+STATE_OF_HEALTH_NAMES: Final = frozenset(STATE_OF_HEALTH)
+"""The same, for the check of every message's changed names."""
 MAX_HEALTH: Final = 120.0
 """A state of health above this is no reading (a new battery may show > 100)."""
 
@@ -106,11 +113,11 @@ class MeasuredCapacitySensor(_HealthSensor):
         super().__init__(ledger, prediction, vin, CAPACITY_KEY)
 
     def _refresh(self) -> None:
-        sessions = self.ledger.vehicle_sessions(self.vin)
-        found = estimate(sessions)
+        measured = measured_sessions(self.ledger.vehicle_sessions(self.vin))
+        found = estimate_measured(measured)
         self._attr_native_value = found.kwh if found is not None else None
         self._attr_extra_state_attributes = {
-            "sessions": len(measured_sessions(sessions)),
+            "sessions": len(measured),
             "interval_low": found.low if found is not None else None,
             "interval_high": found.high if found is not None else None,
         }
@@ -139,7 +146,7 @@ class BatteryHealthSensor(_HealthSensor):
 
     @callback
     def _on_values(self, names: Sequence[str]) -> None:
-        if any(name in STATE_OF_HEALTH for name in names):
+        if not STATE_OF_HEALTH_NAMES.isdisjoint(names):
             self._handle_update()
 
     def _bmw(self) -> float | None:

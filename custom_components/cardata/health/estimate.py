@@ -88,7 +88,11 @@ def measured_sessions(sessions: Iterable[Session]) -> list[float]:
 
 def estimate(sessions: Iterable[Session]) -> CapacityEstimate | None:
     """The capacity the sessions (oldest first) measure; None with too few."""
-    measured = measured_sessions(sessions)
+    return estimate_measured(measured_sessions(sessions))
+
+
+def estimate_measured(measured: list[float]) -> CapacityEstimate | None:
+    """The estimate of what :func:`measured_sessions` gave; None with too few."""
     count = len(measured)
     if count < MIN_SESSIONS:
         return None

@@ -21,7 +21,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterable
 from datetime import datetime, timedelta
-import logging
 import math
 from typing import Final
 
@@ -31,9 +30,8 @@ from homeassistant.core import HomeAssistant, State
 from homeassistant.helpers.recorder import get_instance
 from homeassistant.util.unit_conversion import EnergyConverter
 
+from ..const import LOGGER
 from .hours import HOUR
-
-_LOGGER = logging.getLogger(__name__)
 
 MAX_SPAN: Final = timedelta(days=7)
 """The longest stretch one history query covers."""
@@ -122,14 +120,12 @@ async def async_read_prices(
 ) -> dict[datetime, float | None]:
     """The price of each of ``hours`` (ended ones) from the recorder's history."""
     if "recorder" not in hass.config.components:
-        _LOGGER.debug("Price entity %s: the recorder does not run", entity_id)
+        LOGGER.debug("Price entity %s: the recorder does not run", entity_id)
         return {}
     recorder = get_instance(hass)
     # Shielded: the read may be cancelled (the entry unloads), the future not.
     if not await asyncio.shield(recorder.async_db_ready):
-        _LOGGER.debug(
-            "Price entity %s: the recorder's database is not ready", entity_id
-        )
+        LOGGER.debug("Price entity %s: the recorder's database is not ready", entity_id)
         return {}
     wanted = sorted(set(hours))
     currency = hass.config.currency
@@ -144,7 +140,7 @@ async def async_read_prices(
             if start <= hour < end:
                 result[hour] = hour_price(steps, hour) if hour + HOUR <= last else None
     if missing := sum(price is None for price in result.values()):
-        _LOGGER.debug(
+        LOGGER.debug(
             "Price entity %s: no price in %d of %d hours (unknown, unavailable,"
             " or not %s per kWh); those hours have no cost",
             entity_id,
