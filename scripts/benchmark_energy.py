@@ -16,7 +16,8 @@ What it does (prints figures, asserts nothing):
    adapter's :func:`read_values` (the prediction's charging rule) and the
    :class:`SessionRecorder`, with the plug put in before and pulled after,
    and the car's position where it charges. The capacity is what the
-   integration has: the car's own figure, else basicData's (gross) one. The
+   integration has: the car's own figure, else basicData's gross one less
+   the part a battery keeps unusable (the prediction's :func:`battery_kwh`). The
    MINI sends no charging power: its provisional energy is the charge level
    change x capacity x the ledger's allowance for charging losses.
 3. Once a day per car (03:00 the next morning), the ledger's own
@@ -40,9 +41,10 @@ and REST calls per vehicle-day of the ledger's read, next to what the opt-in
 extra's read (the last 30 days every day, every page) costs in the same run
 (the baseline). The issue's targets are printed next to them.
 A car that sends no charging power and whose capacity is basicData's gross
-figure is off by that figure's margin until its first history read teaches
-the level factor: the worst provisional session is printed with and without
-those first sessions.
+figure is off by the margin between its battery's usable share and the
+integration's 92 % until its first history read teaches the level factor:
+the worst provisional session is printed with and without those first
+sessions.
 """
 
 from __future__ import annotations
@@ -71,6 +73,7 @@ from custom_components.cardata.ledger.history import (
 from custom_components.cardata.ledger.model import Session, SessionClass
 from custom_components.cardata.ledger.reading import ReadState, after_read, plan_read
 from custom_components.cardata.ledger.recorder import SessionRecorder
+from custom_components.cardata.prediction.inputs import battery_kwh
 from custom_components.cardata.rest.extras import HISTORY_DAYS
 from tests.simulator.physics import MODELS, STATUS, ChargeProfile, charge
 from tests.simulator.rest_data import history_row
@@ -111,9 +114,11 @@ class Car:
     """When the first level factor was learned (a car without power)."""
 
 
-def _capacity(model: str) -> float:
+def _capacity(model: str) -> float | None:
     car = MODELS[model]
-    return car.usable_kwh if car.sends_capacity else car.basic_kwh
+    if car.sends_capacity:
+        return car.usable_kwh
+    return battery_kwh(car.basic_kwh, nominal=True)
 
 
 def _drive(

@@ -10,11 +10,13 @@ from __future__ import annotations
 from typing import Any
 
 from homeassistant.core import HomeAssistant, State
+import pytest
 from pytest_homeassistant_custom_component.common import (
     mock_restore_cache_with_extra_data,
 )
 
 from custom_components.cardata.api import StreamState
+from custom_components.cardata.prediction.inputs import USABLE_SHARE
 from tests.entity_helpers import entity_id, make_entry, push, setup_entry
 from tests.simulator import VIN_BEV, VIN_PHEV, Simulator
 from tests.waiting import wait_for
@@ -42,9 +44,14 @@ async def test_starts_from_bmw_and_the_owners_value_wins(
     await hass.async_block_till_done()
     # basicData's nominal capacity (iX xDrive50: 111.5 kWh), not "unknown".
     assert _capacity(hass, VIN_BEV) == ("111.5", 111.5)
+    # The ledger's provisional energy counts only the usable part of that
+    # gross figure; a figure the car or the owner gives is usable already.
+    hub = entry.runtime_data.prediction
+    assert hub.battery_kwh(VIN_BEV) == pytest.approx(111.5 * USABLE_SHARE)
     # What the car streams beats basicData.
     await push(hass, coordinator, VIN_PHEV, {SIZE_MAX: 12.5})
     assert _capacity(hass, VIN_PHEV) == ("12.5", 12.5)
+    assert hub.battery_kwh(VIN_PHEV) == 12.5
     # The owner's own value wins, also over what the car streams later.
     await hass.services.async_call(
         "number",
@@ -53,6 +60,7 @@ async def test_starts_from_bmw_and_the_owners_value_wins(
         blocking=True,
     )
     assert _capacity(hass, VIN_BEV) == ("105.2", 105.2)
+    assert hub.battery_kwh(VIN_BEV) == 105.2
     await push(hass, coordinator, VIN_BEV, {SIZE_MAX: 108.0})
     assert _capacity(hass, VIN_BEV) == ("105.2", 105.2)
     # Kept over a restart.

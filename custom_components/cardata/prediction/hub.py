@@ -30,12 +30,21 @@ from ..const import PREDICTION_STORAGE_KEY, PREDICTION_STORAGE_VERSION
 from ..data.coordinator import CarDataCoordinator
 from ..rest.bootstrap import RestContext
 from .end_poll import EndPoller
-from .inputs import CAPACITIES, WATCHED, Event, VehicleFeed, usable_capacity
+from .inputs import (
+    CAPACITIES,
+    WATCHED,
+    Event,
+    VehicleFeed,
+    battery_kwh,
+    usable_capacity,
+)
 from .model import VehicleLearning, VehiclePredictor
 
 STORAGE_VERSION: Final = PREDICTION_STORAGE_VERSION
 SAVE_DELAY: Final = 10
 TICK: Final = timedelta(minutes=1)
+NOMINAL: Final = "basic_data"
+"""Where a capacity came from when it is basicData's nominal (gross) figure."""
 
 
 def vehicle_key(vin: str) -> str:
@@ -158,8 +167,17 @@ class PredictionHub:
         if feed is not None and feed.reported_capacity is not None:
             return feed.reported_capacity, "vehicle"
         if (kwh := self.basic_capacity.get(vin)) is not None:
-            return kwh, "basic_data"
+            return kwh, NOMINAL
         return None, None
+
+    def battery_kwh(self, vin: str) -> float | None:
+        """The energy a full charge puts into the battery (the ledger's figure).
+
+        :meth:`capacity`, less the gross part when it is basicData's nominal
+        figure (:data:`.inputs.USABLE_SHARE`).
+        """
+        kwh, origin = self.capacity(vin)
+        return battery_kwh(kwh, nominal=origin == NOMINAL)
 
     def owner_known(self, vin: str) -> bool:
         """Whether the store says what the owner set (this version wrote it)."""

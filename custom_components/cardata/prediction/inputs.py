@@ -123,6 +123,25 @@ def usable_capacity(value: object) -> float | None:
     return kwh
 
 
+USABLE_SHARE: Final = 0.92
+"""The usable part of a battery's nominal (gross) capacity, basicData's figure.
+
+BMW's own figures put it between 0.89 and 0.97 (MINI Cooper SE 28.9 of 32.6
+kWh, iX xDrive50 105.2 of 111.5, i4 eDrive40 80.7 of 83.9).
+"""
+
+
+def battery_kwh(kwh: float | None, *, nominal: bool) -> float | None:
+    """The energy a full charge puts into the battery, from a capacity figure.
+
+    ``nominal``: the figure is the battery's gross one (basicData), not the
+    usable one the car or the owner gives.
+    """
+    if kwh is None:
+        return None
+    return kwh * USABLE_SHARE if nominal else kwh
+
+
 class VehicleFeed:
     """Feeds one vehicle's descriptor values into its predictor."""
 

@@ -126,7 +126,7 @@ async def async_build(
         rest,
         extras,
         vehicles=prediction.electric_vins,
-        capacity=lambda vin: prediction.capacity(vin)[0],
+        capacity=prediction.battery_kwh,
         classifier=Classifier(hass, entry.options.get(OPT_LEDGER_ZONE)),
         pricing=Pricing.from_options(entry.options),
     )
