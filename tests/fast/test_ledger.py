@@ -6,7 +6,8 @@ from datetime import timedelta
 import logging
 from typing import Any
 
-from homeassistant.core import HomeAssistant
+from homeassistant.const import EVENT_STATE_CHANGED, EVENT_STATE_REPORTED
+from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
@@ -321,3 +322,34 @@ async def test_a_price_entity_without_the_recorder_gives_no_cost(
     session = (await _sessions(hass))["sessions"][0]
     assert session["class"] == "home"
     assert session["cost"] is None
+
+
+@callback
+def _every(_data: Any) -> bool:
+    return True
+
+
+async def test_a_session_elsewhere_leaves_the_home_total_unwritten(
+    hass: HomeAssistant, setup_integration, mqtt: FakeBroker
+) -> None:
+    """A ledger sensor is written when what it shows changed, not on every
+    session: the recorder keeps no rows of unchanged totals."""
+    await setup_integration()
+    await _charge(hass, mqtt)  # at home, this month
+    home = "sensor.bmw_0002_charged_at_home_this_month"
+    total = "sensor.bmw_0002_charged_this_month"
+    written: list[str] = []
+
+    @callback
+    def on_write(event: Event) -> None:
+        written.append(event.data["entity_id"])
+
+    hass.bus.async_listen(EVENT_STATE_CHANGED, on_write)
+    # A write that changes nothing is only reported (filtered: Home
+    # Assistant asks for one).
+    hass.bus.async_listen(EVENT_STATE_REPORTED, on_write, event_filter=_every)
+    await _charge(hass, mqtt, start_min=29, away=True)  # elsewhere, just after
+    assert hass.states.get(total).state == "3.6"
+    assert hass.states.get(home).state == "1.8"
+    assert total in written
+    assert home not in written

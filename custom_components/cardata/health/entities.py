@@ -75,7 +75,7 @@ def async_setup_health_sensors(
 
 
 class _HealthSensor(LedgerSensor):
-    """Follows the vehicle's ledger; written when what it shows changed."""
+    """Follows the vehicle's ledger (written when what it shows changed)."""
 
     _attr_state_class = SensorStateClass.MEASUREMENT
     _attr_suggested_display_precision = 1
@@ -85,13 +85,6 @@ class _HealthSensor(LedgerSensor):
     ) -> None:
         self.prediction = prediction
         super().__init__(ledger, vin, key)
-
-    @callback
-    def _handle_update(self) -> None:
-        shown = (self._attr_native_value, self._attr_extra_state_attributes)
-        self._refresh()
-        if (self._attr_native_value, self._attr_extra_state_attributes) != shown:
-            self.async_write_ha_state()
 
     def _estimate(self) -> CapacityEstimate | None:
         return estimate(self.ledger.vehicle_sessions(self.vin))

@@ -73,7 +73,8 @@ class LedgerSensor(CarDataEntity, SensorEntity):
     """Follows the vehicle's ledger, and the turn of each day.
 
     The base of every sensor made from a vehicle's ledger (here, and the
-    battery's health): ``_refresh`` sets what it shows.
+    battery's health): ``_refresh`` sets what it shows, and the state is
+    written when that changed.
     """
 
     def __init__(self, ledger: EnergyLedger, vin: str, key: str) -> None:
@@ -93,8 +94,15 @@ class LedgerSensor(CarDataEntity, SensorEntity):
 
     @callback
     def _handle_update(self) -> None:
+        """Write the state only when what it shows changed.
+
+        A session elsewhere leaves the home total as it was; most midnights
+        change nothing.
+        """
+        shown = (self._attr_native_value, self.extra_state_attributes)
         self._refresh()
-        self.async_write_ha_state()
+        if (self._attr_native_value, self.extra_state_attributes) != shown:
+            self.async_write_ha_state()
 
     def _month(self) -> dict[str, Any]:
         start = month_start(dt_util.utcnow())

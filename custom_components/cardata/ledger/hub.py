@@ -13,6 +13,7 @@ and rewrites the cost statistics from the first hour it priced.
 from __future__ import annotations
 
 import asyncio
+from bisect import bisect_left
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta
 from functools import partial
@@ -205,11 +206,14 @@ class EnergyLedger:
             ][-KEPT_RATIOS:]
             recorder.level_factor = level_factor(self.ratios[vin])
             # Classed again: the owner may have picked another zone since.
-            self.sessions[vin] = [
-                self._classed(session)
-                for row in stored.get("sessions") or ()
-                if (session := Session.from_dict(row)) is not None
-            ]
+            self.sessions[vin] = sorted(
+                (
+                    self._classed(session)
+                    for row in stored.get("sessions") or ()
+                    if (session := Session.from_dict(row)) is not None
+                ),
+                key=_started,
+            )
             self._read_prices()
         return recorder
 
@@ -375,13 +379,18 @@ class EnergyLedger:
     def vehicle_sessions(
         self, vin: str, start: datetime | None = None, end: datetime | None = None
     ) -> list[Session]:
-        """Closed sessions of a vehicle that started in [start, end), oldest first."""
+        """Closed sessions of a vehicle that started in [start, end), oldest first.
+
+        Found by bisection (the sessions are kept in start order): a month's
+        sensors cost the same after two years of sessions as after one.
+        """
         self._vehicle(vin)
-        return [
-            s
-            for s in self.sessions[vin]
-            if (start is None or s.start >= start) and (end is None or s.start < end)
-        ]
+        sessions = self.sessions[vin]
+        low = 0 if start is None else bisect_left(sessions, start, key=_started)
+        high = (
+            len(sessions) if end is None else bisect_left(sessions, end, key=_started)
+        )
+        return sessions[low:high]
 
     def knows(self, vin: str) -> bool:
         """Whether the ledger follows the vehicle (or kept sessions of it)."""
@@ -429,6 +438,11 @@ class EnergyLedger:
     def async_add_listener(self, vin: str, listener: CALLBACK_TYPE) -> CALLBACK_TYPE:
         """Call ``listener`` when the vehicle's ledger changed."""
         return self._listeners.add(vin, listener)
+
+
+def _started(session: Session) -> datetime:
+    """What the held sessions are ordered by."""
+    return session.start
 
 
 def _iso(value: datetime | None) -> str | None:
