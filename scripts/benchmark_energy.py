@@ -62,7 +62,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from custom_components.cardata.api.rest import MAX_PAGES
 from custom_components.cardata.catalogue.charging import DC_PORT
 from custom_components.cardata.ledger.classify import place_class
-from custom_components.cardata.ledger.feed import PLUG, POSITION, read_values
+from custom_components.cardata.ledger.feed import POSITION, read_values
 from custom_components.cardata.ledger.history import (
     level_factor,
     level_ratios,
@@ -75,6 +75,7 @@ from custom_components.cardata.ledger.reading import ReadState, after_read, plan
 from custom_components.cardata.ledger.recorder import SessionRecorder
 from custom_components.cardata.prediction.inputs import battery_kwh
 from custom_components.cardata.rest.extras import HISTORY_DAYS
+from tests.simulator.charging_traces import PORT as PLUG
 from tests.simulator.physics import MODELS, STATUS, ChargeProfile, charge
 from tests.simulator.rest_data import history_row
 from tests.simulator.world import HOME, ChargeRecord

@@ -46,11 +46,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from custom_components.cardata.catalogue.charging import DC_PORT
 from custom_components.cardata.health.estimate import estimate
-from custom_components.cardata.ledger.feed import PLUG, read_values
+from custom_components.cardata.ledger.feed import read_values
 from custom_components.cardata.ledger.model import Session
 from custom_components.cardata.ledger.recorder import SessionRecorder
 from custom_components.cardata.prediction.inputs import VehicleFeed
 from custom_components.cardata.prediction.model import VehiclePredictor
+from tests.simulator.charging_traces import PORT as PLUG
 from tests.simulator.physics import (
     MODELS,
     STATUS,

@@ -100,6 +100,17 @@ def test_the_newest_plug_descriptor_tells() -> None:
     assert is_plugged({}, {}) is None
 
 
+def test_a_dc_plug_on_its_own_port_counts() -> None:
+    """The DC port's "connected" wins over an AC port that says disconnected;
+    its "disconnected" only says no DC plug is in (the ledger, the activity
+    and the wallbox read plugs by this one rule)."""
+    dc_in = {PORT_STATUS: "DISCONNECTED", DC_PORT: "CONNECTED"}
+    assert is_plugged(dc_in, dict.fromkeys(dc_in, T0)) is True
+    ac_in = {PORT_STATUS: "CONNECTED", DC_PORT: "DISCONNECTED"}
+    assert is_plugged(ac_in, dict.fromkeys(ac_in, T0)) is True
+    assert is_plugged({DC_PORT: "DISCONNECTED"}, {DC_PORT: T0}) is False
+
+
 @pytest.mark.parametrize(
     ("values", "charging"),
     [

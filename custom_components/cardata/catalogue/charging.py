@@ -192,7 +192,14 @@ def plug_state(value: object, descriptor: str) -> bool | None:
 def is_plugged(
     values: Mapping[str, object], stamps: Mapping[str, datetime]
 ) -> bool | None:
-    """Whether a cable is plugged in: the newest plug descriptor that knows."""
+    """Whether a cable is plugged in: the newest plug descriptor that knows.
+
+    A DC plug the car reports on its own port (:data:`DC_PORT`) counts as
+    plugged in whatever the others say; its "disconnected" says only that
+    no DC plug is in.
+    """
+    if plug_state(values.get(DC_PORT), DC_PORT):
+        return True
     best: tuple[datetime, bool] | None = None
     for name in PLUG_DESCRIPTORS:
         state = plug_state(values.get(name), name)
@@ -200,4 +207,6 @@ def is_plugged(
             continue
         if best is None or at > best[0]:
             best = (at, state)
-    return best[1] if best is not None else None
+    if best is not None:
+        return best[1]
+    return plug_state(values.get(DC_PORT), DC_PORT)

@@ -2,8 +2,9 @@
 
 One small adapter, on purpose: it follows the coordinator's per-vehicle
 changes listener (``CarDataCoordinator.async_add_changes_listener``),
-asks the integration's one charging rule
-(:func:`..catalogue.charging.charging_state`) whether the car charges, and hands a
+asks the integration's one charging rule and plug rule
+(:func:`..catalogue.charging.charging_state`, :func:`~..catalogue.charging.is_plugged`)
+whether the car charges and is plugged in, and hands a
 :class:`.recorder.Reading` to the ledger for every batch that brought news of
 a watched value. The activity hub will take this job over (it publishes
 charging started and ended for every consumer); the coordinator then swaps
@@ -27,9 +28,10 @@ from homeassistant.core import CALLBACK_TYPE, callback
 from ..api.vin import VIN_RE
 from ..catalogue.charging import (
     CHARGING_INPUTS,
-    DC_PORT,
+    PLUG_DESCRIPTORS,
     SOC_SOURCES,
     charging_state,
+    is_plugged,
     number,
 )
 from ..catalogue.overrides import TRACKER_ROLES
@@ -37,11 +39,16 @@ from ..data.coordinator import CarDataCoordinator
 from ..prediction.inputs import FULL, MOVING, is_moving
 from .recorder import Reading
 
-PLUG: Final = "vehicle.body.chargingPort.status"
 POSITION: Final = {role: name for name, role in TRACKER_ROLES.items()}
-WATCHED: Final = frozenset({*CHARGING_INPUTS, PLUG, MOVING, *SOC_SOURCES})
+WATCHED: Final = frozenset({*CHARGING_INPUTS, *PLUG_DESCRIPTORS, MOVING, *SOC_SOURCES})
 """What can move a session: a position or a level alone does not."""
-READ: Final = (*CHARGING_INPUTS, PLUG, MOVING, *SOC_SOURCES, *POSITION.values())
+READ: Final = (
+    *CHARGING_INPUTS,
+    *PLUG_DESCRIPTORS,
+    MOVING,
+    *SOC_SOURCES,
+    *POSITION.values(),
+)
 """Everything a reading is made of."""
 
 type ReadingCallback = Callable[[str, Reading], None]
@@ -140,7 +147,7 @@ def read_values(
     return Reading(
         at=at,
         charging=rule.active,
-        plugged=_plugged(values.get(PLUG), values.get(DC_PORT)),
+        plugged=is_plugged(values, stamps),
         moving=is_moving(values.get(MOVING)),
         level=level,
         watts=rule.watts,
@@ -149,11 +156,3 @@ def read_values(
         capacity_kwh=capacity_kwh,
         dc=rule.dc,
     )
-
-
-def _plugged(port: object, dc_port: object) -> bool | None:
-    """Whether a plug is in; None when the car sends no plug state."""
-    words = [str(v).strip().upper() for v in (port, dc_port) if v is not None]
-    if not words:
-        return None
-    return any(w == "CONNECTED" or w.endswith("_CONNECTED") for w in words)
