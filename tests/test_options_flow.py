@@ -281,14 +281,15 @@ async def test_refresh_tokens_failure_is_shown(hass: HomeAssistant, simulator) -
     result = await _open(hass, entry, "refresh_tokens")
     result = await hass.config_entries.options.async_configure(result["flow_id"], {})
     assert result["type"] is FlowResultType.ABORT
-    assert result["reason"] == "token_refresh_failed"
-    assert result["description_placeholders"]["error"] == "BMW unreachable"
-    # A refresh token BMW no longer knows: log in again.
+    # Unreachable: its own translated text, no English placeholder.
+    assert result["reason"] == "token_refresh_unreachable"
+    assert not result.get("description_placeholders")
+    # A refresh token BMW no longer knows: log in again (translated steps).
     simulator.oauth.revoke_refresh_tokens(GCID_A)
     result = await _open(hass, entry, "refresh_tokens")
     result = await hass.config_entries.options.async_configure(result["flow_id"], {})
-    assert result["reason"] == "token_refresh_failed"
-    assert "log in again" in result["description_placeholders"]["error"]
+    assert result["reason"] == "token_refresh_login_expired"
+    assert not result.get("description_placeholders")
 
 
 def test_settings_read_defensively() -> None:

@@ -27,6 +27,7 @@ from homeassistant.helpers.typing import VolSchemaType
 from homeassistant.util import dt as dt_util
 
 from .api import (
+    CarDataConnectionError,
     CarDataError,
     QuotaExceededError,
 )
@@ -222,6 +223,10 @@ async def _guarded[T](call: Callable[[], Awaitable[T]]) -> T:
         wait = err.retry_after
         until = dt_util.utcnow() + timedelta(seconds=wait) if wait is not None else None
         raise _spent(until) from err
+    except CarDataConnectionError as err:
+        raise HomeAssistantError(
+            translation_domain=DOMAIN, translation_key="api_unreachable"
+        ) from err
     except CarDataError as err:
         raise HomeAssistantError(
             translation_domain=DOMAIN,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import aiohttp
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import device_registry as dr
@@ -133,3 +134,24 @@ async def test_bmw_error_is_reported(
         )
     assert err.value.translation_key == "api_failed"
     assert err.value.translation_placeholders == {"error": "CU-500 (HTTP 500)"}
+
+
+async def test_bmw_unreachable_is_its_own_translated_error(
+    hass: HomeAssistant, setup_integration, aioclient_mock: AiohttpClientMocker
+) -> None:
+    """No answer at all: a translated text that says what to do, with no
+    English words put into it."""
+    await setup_integration()
+    aioclient_mock.get(
+        f"{API}/customers/vehicles/mappings", exc=aiohttp.ClientConnectionError()
+    )
+    with pytest.raises(HomeAssistantError) as err:
+        await hass.services.async_call(
+            DOMAIN,
+            "fetch_vehicle_mappings",
+            {"vin": BEV.vin},
+            blocking=True,
+            return_response=True,
+        )
+    assert err.value.translation_key == "api_unreachable"
+    assert not err.value.translation_placeholders

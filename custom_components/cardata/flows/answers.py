@@ -29,7 +29,6 @@ from homeassistant.helpers.translation import async_get_translations
 from ..api import (
     ApiError,
     BasicData,
-    CarDataConnectionError,
     CarDataError,
     TelematicValue,
     VehicleMapping,
@@ -209,9 +208,11 @@ def mapping_lines(
 
 
 def describe_error(err: CarDataError) -> str:
-    """Return a short error text without anything secret (no BMW note)."""
+    """Return BMW's error code and HTTP status, the same in every language.
+
+    Nothing secret (no BMW note). An unreachable BMW has its own translated
+    text at each caller, not a code.
+    """
     if isinstance(err, ApiError):
         return f"{err.error_id or type(err).__name__} (HTTP {err.status})"
-    if isinstance(err, CarDataConnectionError):
-        return "BMW unreachable"
     return type(err).__name__

@@ -214,10 +214,9 @@ class CarDataOptionsFlow(WallboxSteps, OptionsFlowWithReload):
         try:
             tokens = await runtime.tokens.async_force_refresh()
         except ConfigEntryAuthFailed, InvalidGrantError:
-            return self.async_abort(
-                reason="token_refresh_failed",
-                description_placeholders={"error": "login expired, log in again"},
-            )
+            return self.async_abort(reason="token_refresh_login_expired")
+        except CarDataConnectionError:
+            return self.async_abort(reason="token_refresh_unreachable")
         except CarDataError as err:
             return self.async_abort(
                 reason="token_refresh_failed",
@@ -334,13 +333,8 @@ class CarDataOptionsFlow(WallboxSteps, OptionsFlowWithReload):
             created = await async_ensure_container(
                 entry.runtime_data.rest, CallKind.USER
             )
-        except QuotaSpentError as err:
-            return self._spent(err)
-        except (ApiError, CarDataConnectionError) as err:
-            return self.async_abort(
-                reason="api_error",
-                description_placeholders={"error": describe_error(err)},
-            )
+        except (QuotaSpentError, CarDataConnectionError, ApiError) as err:
+            return self._failed(err)
         if created is None:
             return self.async_abort(
                 reason="api_error", description_placeholders={"error": "CU-124"}
@@ -348,6 +342,18 @@ class CarDataOptionsFlow(WallboxSteps, OptionsFlowWithReload):
         return self.async_abort(
             reason="container_reset",
             description_placeholders={"calls": str(planner.used() - before)},
+        )
+
+    def _failed(
+        self, err: QuotaSpentError | CarDataConnectionError | ApiError
+    ) -> ConfigFlowResult:
+        """Say why BMW was not asked, could not be reached or refused."""
+        if isinstance(err, QuotaSpentError):
+            return self._spent(err)
+        if isinstance(err, CarDataConnectionError):
+            return self.async_abort(reason="api_unreachable")
+        return self.async_abort(
+            reason="api_error", description_placeholders={"error": describe_error(err)}
         )
 
     def _spent(self, err: QuotaSpentError) -> ConfigFlowResult:
@@ -387,13 +393,8 @@ class CarDataOptionsFlow(WallboxSteps, OptionsFlowWithReload):
             )
         try:
             lines = await self._fetch(entry, list(user_input[ITEMS]))
-        except QuotaSpentError as err:
-            return self._spent(err)
-        except (ApiError, CarDataConnectionError) as err:
-            return self.async_abort(
-                reason="api_error",
-                description_placeholders={"error": describe_error(err)},
-            )
+        except (QuotaSpentError, CarDataConnectionError, ApiError) as err:
+            return self._failed(err)
         return self.async_abort(
             reason="fetch_done",
             description_placeholders={
