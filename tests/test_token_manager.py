@@ -101,6 +101,36 @@ async def test_rotation_persisted_before_use(
     await hass.config_entries.async_unload(entry.entry_id)
 
 
+async def test_a_refused_token_is_refreshed_once_not_again(
+    hass: HomeAssistant, simulator: Simulator, make_entry: MakeEntry
+) -> None:
+    """The stream or the REST client names the token BMW refused: a token
+    refreshed since is handed out as it is, with no call to BMW's login."""
+    entry = make_entry(simulator, GCID_A, CLIENT_A)
+    tokens = await _loaded(hass, entry)
+    await rest_settled(entry)
+    old = tokens.tokens
+    calls = simulator.oauth.token_calls
+    id_token, _ = await tokens.async_refresh_id_token(old.id_token)
+    assert id_token != old.id_token
+    assert simulator.oauth.token_calls == calls + 1
+    # The broker refused the old one again (a late refusal), and the REST
+    # client the old access token: both get the new ones for free.
+    assert (await tokens.async_refresh_id_token(old.id_token))[0] == id_token
+    new = tokens.tokens
+    assert await tokens.async_refresh_access_token(old.access_token) == (
+        new.access_token
+    )
+    assert simulator.oauth.token_calls == calls + 1
+    # The new access token refused: refreshed once more.
+    assert await tokens.async_refresh_access_token(new.access_token) != (
+        new.access_token
+    )
+    assert simulator.oauth.token_calls == calls + 2
+    assert tokens.refresh_count == 2
+    await hass.config_entries.async_unload(entry.entry_id)
+
+
 async def test_single_flight(
     hass: HomeAssistant, simulator: Simulator, make_entry: MakeEntry
 ) -> None:

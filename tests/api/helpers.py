@@ -63,8 +63,10 @@ class SimTokens(AbstractAuth):
     def peek_id_token(self) -> tuple[str, datetime]:
         return self.tokens.id_token, self.tokens.expires_at
 
-    async def async_refresh_id_token(self) -> tuple[str, datetime]:
+    async def async_refresh_id_token(self, refused: str) -> tuple[str, datetime]:
         async with self._lock:
+            if self.tokens.id_token != refused:  # refreshed since
+                return self.tokens.id_token, self.tokens.expires_at
             self.tokens = await self.oauth.refresh(
                 self.client_id, self.tokens.refresh_token
             )

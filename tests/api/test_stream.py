@@ -373,8 +373,8 @@ class FlakyTokens:
     def peek_id_token(self) -> tuple[str, Any]:
         return self.inner.peek_id_token()
 
-    async def async_refresh_id_token(self) -> tuple[str, Any]:
-        return await self.inner.async_refresh_id_token()
+    async def async_refresh_id_token(self, refused: str) -> tuple[str, Any]:
+        return await self.inner.async_refresh_id_token(refused)
 
 
 async def test_token_errors_are_retried_and_refused(simulator: Simulator) -> None:

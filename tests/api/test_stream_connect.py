@@ -63,7 +63,7 @@ class NoTokens:
     def peek_id_token(self) -> tuple[str, Any]:
         raise AssertionError("fixed password: no token needed")
 
-    async def async_refresh_id_token(self) -> tuple[str, Any]:
+    async def async_refresh_id_token(self, refused: str) -> tuple[str, Any]:
         raise AssertionError("fixed password: no token needed")
 
 

@@ -24,7 +24,9 @@ class _Provider:
     def peek_id_token(self) -> tuple[str, datetime]:
         return self.token, EXPIRY
 
-    async def async_refresh_id_token(self) -> tuple[str, datetime]:
+    async def async_refresh_id_token(self, refused: str) -> tuple[str, datetime]:
+        if refused != self.token:
+            return self.token, EXPIRY  # refreshed since: no call
         if self.refresh_fails:
             raise CarDataConnectionError("login service down")
         self.refreshes += 1
@@ -43,7 +45,10 @@ async def test_a_spent_token_is_replaced_by_a_fresh_one() -> None:
     # Not spent yet: no refresh.
     assert await tokens.async_get_id_token() == ("id-2", EXPIRY)
     assert tokens.peek_id_token() == ("id-2", EXPIRY)
-    assert await tokens.async_refresh_id_token() == ("id-3", EXPIRY)
+    assert await tokens.async_refresh_id_token("id-2") == ("id-3", EXPIRY)
+    # Refused an older one: the current one is newer already, no refresh.
+    assert await tokens.async_refresh_id_token("id-2") == ("id-3", EXPIRY)
+    assert provider.refreshes == 2
     # A swap handed the token of the session that just ended: not offered.
     tokens.spend("id-3")
     assert tokens.unspent(("id-3", EXPIRY)) is None

@@ -390,10 +390,12 @@ class AbstractAuth(ABC):
     async def async_get_access_token(self) -> str:
         """Return a valid access token."""
 
-    async def async_refresh_access_token(self) -> str:
-        """Return a fresh access token after BMW refused the current one.
+    async def async_refresh_access_token(self, refused: str) -> str:  # noqa: ARG002 - the owner's hook
+        """Return an access token newer than ``refused``, the one BMW refused.
 
-        The default has no way to refresh and returns the current token.
+        A token owner refreshes only while its current token is the refused
+        one (another caller may have refreshed meanwhile). The default has no
+        way to refresh and returns the current token.
         """
         return await self.async_get_access_token()
 
@@ -405,14 +407,16 @@ class AbstractAuth(ABC):
         """
 
     async def request(
-        self, method: str, path: str, **kwargs: Any
+        self, method: str, path: str, *, token: str | None = None, **kwargs: Any
     ) -> aiohttp.ClientResponse:
         """Make a request with the bearer token and ``x-version: v1``.
 
-        The caller must release the response (``async with`` or ``release``).
+        ``token``: the access token to send (default: a valid one now). The
+        caller must release the response (``async with`` or ``release``).
         """
         headers = dict(kwargs.pop("headers", None) or {})
-        token = await self.async_get_access_token()
+        if token is None:
+            token = await self.async_get_access_token()
         headers["Authorization"] = f"Bearer {token}"
         headers.setdefault("x-version", "v1")
         headers.setdefault("Accept", "application/json")
@@ -434,6 +438,9 @@ class IdTokenProvider(Protocol):
         """Return the current id token and its expiry without waiting."""
         ...
 
-    async def async_refresh_id_token(self) -> tuple[str, datetime]:
-        """Refresh now (the broker keeps refusing) and return the new id token."""
+    async def async_refresh_id_token(self, refused: str) -> tuple[str, datetime]:
+        """Return an id token newer than ``refused`` (the broker refused it).
+
+        Refreshes only while the current id token is the refused one.
+        """
         ...

@@ -132,16 +132,29 @@ class CarDataApi:
             kwargs["json"] = body
         if raw:
             kwargs["headers"] = {"Accept": "*/*"}
+        token = await self._auth.async_get_access_token()
         try:
             return await self._request_once(
-                method, path, endpoint=endpoint, vin=vin, raw=raw, kwargs=kwargs
+                method,
+                path,
+                endpoint=endpoint,
+                vin=vin,
+                raw=raw,
+                kwargs=kwargs,
+                token=token,
             )
         except ApiAuthError:
             _LOGGER.debug("%s: access token refused; refreshing once", endpoint)
-            await self._auth.async_refresh_access_token()
+            token = await self._auth.async_refresh_access_token(token)
         try:
             return await self._request_once(
-                method, path, endpoint=endpoint, vin=vin, raw=raw, kwargs=kwargs
+                method,
+                path,
+                endpoint=endpoint,
+                vin=vin,
+                raw=raw,
+                kwargs=kwargs,
+                token=token,
             )
         except ApiAuthError:
             await self._auth.async_access_token_refused()
@@ -156,11 +169,12 @@ class CarDataApi:
         vin: str | None,
         raw: bool,
         kwargs: dict[str, Any],
+        token: str,
     ) -> Any:
         at = datetime.now(UTC)
         kwargs = dict(kwargs)
         try:
-            response = await self._auth.request(method, path, **kwargs)
+            response = await self._auth.request(method, path, token=token, **kwargs)
             async with response:
                 body = await response.read()
                 if _HTTP_OK_MIN <= response.status <= _HTTP_OK_MAX and not (

@@ -131,6 +131,8 @@ class CarDataStream:
         self._unstable_logged = False
         self._wake: asyncio.Future[None] | None = None
         self._token_event: asyncio.Future[None] | None = None
+        self._offered = ""
+        """The id token of the last attempt (what a refusal refused)."""
         self._connection: MqttConnection | None = None
         self.next_attempt: datetime | None = None
         self.swapping = False
@@ -334,7 +336,7 @@ class CarDataStream:
         """Refresh the id token once before concluding from refusals."""
         self._note("refreshing the id token")
         try:
-            await self._tokens.async_refresh_id_token()
+            await self._tokens.async_refresh_id_token(self._offered)
         except CarDataError as err:
             self._note(f"no id token: {err}")
 
@@ -399,6 +401,7 @@ class CarDataStream:
             token = ("", datetime.now(UTC) + timedelta(seconds=MAX_SESSION))
         if token is None:
             token = await self._await_token()
+        self._offered = token[0]
         self._set_state(StreamState.CONNECTING)
         context = await self._context()
         connection = MqttConnection(

@@ -44,7 +44,7 @@ class UnspentTokens:
         if token[0] != self._spent:
             return token
         try:
-            return await self._provider.async_refresh_id_token()
+            return await self._provider.async_refresh_id_token(token[0])
         except CarDataConnectionError:
             return token
 
@@ -52,6 +52,6 @@ class UnspentTokens:
         """The current id token, without asking BMW."""
         return self._provider.peek_id_token()
 
-    async def async_refresh_id_token(self) -> tuple[str, datetime]:
-        """Refresh now and return the new id token."""
-        return await self._provider.async_refresh_id_token()
+    async def async_refresh_id_token(self, refused: str) -> tuple[str, datetime]:
+        """An id token newer than ``refused`` (refreshed only if needed)."""
+        return await self._provider.async_refresh_id_token(refused)

@@ -230,18 +230,33 @@ class TokenManager(AbstractAuth):
             raise self._auth_error()
         return await self._refresh(force=True)
 
-    async def async_refresh_id_token(self) -> tuple[str, datetime]:
-        """Refresh now and return the new id token (the stream's last resort)."""
-        tokens = await self.async_force_refresh()
+    async def async_refresh_id_token(self, refused: str) -> tuple[str, datetime]:
+        """An id token newer than the one the broker refused (its last resort).
+
+        Refreshed only while the current id token is the refused one: a
+        refresh a moment earlier already gave a new one, and another would
+        cost a call to BMW for nothing.
+        """
+        tokens = await self._refresh_past(lambda t: t.id_token == refused)
         return tokens.id_token, tokens.expires_at
 
     def peek_id_token(self) -> tuple[str, datetime]:
         """Return the current id token and its expiry; never asks BMW."""
         return self._tokens.id_token, self._tokens.expires_at
 
-    async def async_refresh_access_token(self) -> str:
-        """Refresh now after BMW refused the access token (CU-127 ...)."""
-        return (await self.async_force_refresh()).access_token
+    async def async_refresh_access_token(self, refused: str) -> str:
+        """An access token newer than the one BMW refused (CU-127 ...).
+
+        Refreshed only while the current access token is the refused one.
+        """
+        tokens = await self._refresh_past(lambda t: t.access_token == refused)
+        return tokens.access_token
+
+    async def _refresh_past(self, refused: Callable[[TokenSet], bool]) -> TokenSet:
+        """The current tokens unless ``refused`` says they are the refused ones."""
+        if self._auth_failed:
+            raise self._auth_error()
+        return await self._refresh(force=True, refused=refused)
 
     async def async_access_token_refused(self) -> None:
         """BMW refused even a fresh access token: the login is no good.
@@ -254,7 +269,9 @@ class TokenManager(AbstractAuth):
         raise self._auth_error()
 
     # --------------------------------------------------------------- refresh
-    async def _refresh(self, *, force: bool) -> TokenSet:
+    async def _refresh(
+        self, *, force: bool, refused: Callable[[TokenSet], bool] | None = None
+    ) -> TokenSet:
         seen = self._tokens
         async with self._lock:
             if self._auth_failed:
@@ -267,6 +284,9 @@ class TokenManager(AbstractAuth):
                 # Someone else refreshed while we waited for the lock.
                 return self._tokens
             if not force and not self._needs_refresh():
+                return self._tokens
+            if refused is not None and not refused(self._tokens):
+                # Refreshed since the refused token was handed out.
                 return self._tokens
             # Shielded: once BMW was asked, the answer is stored even if the
             # caller is cancelled (an unload), or the new refresh token
