@@ -588,9 +588,11 @@ def print_table(rows: list[Row], batch: int, batches: int) -> None:
     )
     for row in rows:
         ours = statistics.median(row.ours) * 1e6
+        writes20 = row.write_share * per_floor20[row.case, row.filled]
         print(
             f"  {row.case} ({row.filled} history): {row.write_share:.0%} in state"
-            f" writes, {ours * (1 - row.write_share):.0f} µs our own"
+            f" writes, {ours * (1 - row.write_share):.0f} µs our own; the writes"
+            f" alone {writes20:.2f}x the floor of 20 writes"
         )
     for row in rows:
         if row.typed:
