@@ -343,6 +343,25 @@ def test_a_level_faster_than_the_cars_messages_is_not_taken_as_just_crossed() ->
     assert 78.5 <= value < 79.0
 
 
+def test_a_night_parked_is_not_a_gap_between_the_cars_messages() -> None:
+    """The drive's start is a message: the first step of a trip is just crossed.
+
+    A large battery (0.3 %/km) parked since the evening: 1 km in 1.5 minutes
+    of driving is 0.3 % since the drive began, not hours of driving since the
+    last reading, so 79 was just crossed into: at the edge, where the model's
+    own 79.7 is held too.
+    """
+    predictor = VehiclePredictor()
+    predictor.capacity_kwh = 100.0
+    predictor.learning.drive = Learned(0.3, 1.0, (0.05, 2.0))
+    predictor.set_odometer(1000, _minutes(-600))
+    predictor.add_reading(80, _minutes(-600))
+    predictor.set_moving(True, T0)
+    predictor.set_odometer(1001, _minutes(1.5))
+    predictor.add_reading(79, _minutes(1.5))
+    assert predictor.estimate(_minutes(1.5)) == (79.5, Basis.MEASURED)
+
+
 def _town_errors(
     predictor: VehiclePredictor, timeline: Timeline, start: datetime
 ) -> tuple[list[float], list[float]]:

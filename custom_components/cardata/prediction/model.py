@@ -49,8 +49,6 @@ ODOMETER_STEP_KM: Final = 0.99
 """Farthest the car is taken to have moved past the odometer's reading."""
 STEP_TOLERANCE: Final = 1e-6
 """How close a change of the level must be to one rounding step to be one."""
-_INSTANT: Final = timedelta(microseconds=1)
-"""What "before" a moment means for a time-stamped sample."""
 TRUSTED_WEIGHT: Final = 2.0
 """Evidence from which an observation far off the learned value is an outlier."""
 
@@ -474,15 +472,17 @@ class VehiclePredictor:
     def _moved_since_message(self, since: datetime, at: datetime) -> float:
         """How far a drive moved the level since the car's last message before ``at``.
 
-        That message is the reading ``since`` or a later step of the odometer
-        (each came without a new level); a charge's power is sent only when it
-        changes, so it tells nothing of the car's messages in between: 0.
+        That message is the reading ``since``, the drive's start or a later
+        step of the odometer (none came with a new level); a charge's power is
+        sent only when it changes, so it tells nothing of the car's messages
+        in between: 0.
         """
         rate, speed = self.drive_rate(at), self._speed(at)
         if self.charging or rate is None or speed is None:
             return 0.0
-        stepped = self._odometer.sample(at - _INSTANT)
-        last = max(since, stepped[0]) if stepped else since
+        last = max(since, self._moving_since or since)
+        if (stepped := self._odometer.sample(at - timedelta.resolution)) is not None:
+            last = max(last, stepped[0])
         return rate * speed * (at - last).total_seconds() / 3600
 
     def _held(self, value: float) -> float:
