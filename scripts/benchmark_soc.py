@@ -328,8 +328,9 @@ def main() -> int:
         f" {'met' if trips_ok else 'NOT met'}"
     )
     print(
-        "worse than the last real reading (MAE): "
-        + (", ".join(worse) if worse else "none")
+        "worse than the last real reading (MAE): " + ", ".join(worse)
+        if worse
+        else "no profile worse than the bare reading (the last real one, MAE)"
     )
     worst_capacity = capacity_rows()
     capacity_ok = worst_capacity <= CAPACITY_TARGET

@@ -12,16 +12,18 @@ learned one, else the range the car showed, else the prior of the car's kind
 from :mod:`.prior`, scaled to the trip's speed). Every real reading snaps the
 prediction into the reading's rounding interval; a car that reports every
 step of its level (one step from the last reading, none skipped in this
-charge or drive) is known to have just crossed into it, and the estimate
-stays within that interval until the car says otherwise. BMW's odometer
-counts whole kilometres: between its steps the car moves on at the trip's
-average speed. Without a basis the last real reading is shown as it is.
+charge or drive) crossed into it since its last message: the estimate starts
+in the half it came from (near the edge, unless the level moves more than
+half a step between the car's messages) and stays within that interval until
+the car says otherwise. BMW's odometer counts whole kilometres: between its
+steps the car moves on at the trip's average speed. Without a basis the last
+real reading is shown as it is.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 import math
 from typing import Any, Final
@@ -289,14 +291,18 @@ class VehiclePredictor:
             # BMW sends a level when it changes: one step from the last one
             # and no step skipped, it crossed into this step's interval since
             # the car's last message, so it is in the half it came from. When
-            # it crossed is unknown: halfway between the edge (just now) and
-            # the model's own estimate.
+            # it crossed is unknown: halfway between the model's own estimate
+            # and the edge (just crossed), or the half's middle when the level
+            # moved more than half a step since that message (a small battery
+            # in town: it may have crossed anywhere since).
             edge = reading.value + math.copysign(half, previous.value - reading.value)
             low, high = min(edge, reading.value), max(edge, reading.value)
+            moved = self._moved_since_message(previous.at, at)
+            guess = (edge + reading.value) / 2 if moved > half else edge
             if predicted is None or basis is Basis.MEASURED:
-                predicted = edge
+                predicted = guess
             else:
-                predicted = (edge + min(max(predicted, low), high)) / 2
+                predicted = (guess + min(max(predicted, low), high)) / 2
         elif predicted is None or basis is Basis.MEASURED:
             predicted = reading.value
         anchor_value = min(max(predicted, low), high)
@@ -462,6 +468,22 @@ class VehiclePredictor:
                 value = max(anchor.value - km * rate, 0.0)
                 return self._held(value) if hold else value, Basis.DRIVING
         return anchor.value, Basis.MEASURED
+
+    def _moved_since_message(self, since: datetime, at: datetime) -> float:
+        """How far a drive moved the level since the car's last message before ``at``.
+
+        That message is the reading ``since``, the drive's start or a later
+        step of the odometer (none came with a new level); a charge's power is
+        sent only when it changes, so it tells nothing of the car's messages
+        in between: 0.
+        """
+        rate, speed = self.drive_rate(at), self._speed(at)
+        if self.charging or rate is None or speed is None:
+            return 0.0
+        last = max(since, self._moving_since or since)
+        if (stepped := self._odometer.sample(at - timedelta.resolution)) is not None:
+            last = max(last, stepped[0])
+        return rate * speed * (at - last).total_seconds() / 3600
 
     def _held(self, value: float) -> float:
         """``value`` kept within the last reading's interval.
