@@ -53,6 +53,7 @@ def _known_secrets() -> set[str]:
         "CLIENT_C",
         "VIN_MILES",
         "VIN_NK",
+        "VIN_NO_BASIC",
     )
     return {str(getattr(world, name)) for name in names if hasattr(world, name)}
 

@@ -9,6 +9,7 @@ from homeassistant.exceptions import ConfigEntryAuthFailed
 from homeassistant.helpers import device_registry as dr, issue_registry as ir
 import pytest
 
+from custom_components.cardata.api.exceptions import classify_api_error
 from custom_components.cardata.const import CONF_CONTAINER_ID, DOMAIN
 from custom_components.cardata.rest.bootstrap import (
     VehicleRecord,
@@ -16,6 +17,7 @@ from custom_components.cardata.rest.bootstrap import (
     async_ensure_container,
     async_fetch_telematic,
     container_descriptors,
+    no_basic_data,
     rest_value,
 )
 from custom_components.cardata.rest.quota_policy import CallKind
@@ -211,3 +213,23 @@ async def test_first_setup_ends_quietly_when_login_is_gone(
     record = VehicleRecord(hass, entry.entry_id)
     await record.async_load()
     assert not record.done
+
+
+@pytest.mark.parametrize(
+    ("status", "code", "one_car"),
+    [
+        (404, "CU-404", True),  # a code outside BMW's guide (the simulator's)
+        (404, None, True),  # BMW's body without a code
+        (403, "CU-104", True),  # the VIN is not permitted
+        (403, "CU-429", False),  # the quota: the set-up stops
+        (403, "CU-101", False),  # the token
+        (500, "CU-500", False),
+        (403, None, False),  # a gateway in front of BMW
+    ],
+)
+def test_which_basic_data_errors_concern_one_car(
+    status: int, code: str | None, one_car: bool
+) -> None:
+    """A car BMW has no basic data of is skipped; other errors stop the set-up."""
+    body = {"exveErrorId": code} if code else {}
+    assert no_basic_data(classify_api_error(status, body)) is one_car

@@ -30,7 +30,7 @@ from custom_components.cardata.flows.answers import (
 )
 from custom_components.cardata.rest.quota_policy import CallKind
 from tests.rest_helpers import make_entry, planner, setup_rest, sim_calls
-from tests.simulator import GCID_A, VIN_BEV
+from tests.simulator import CLIENT_C, GCID_A, GCID_C, VIN_BEV
 from tests.waiting import wait_for
 
 TRANSLATIONS = (
@@ -246,6 +246,25 @@ async def test_fetch_now_shows_what_came_back(hass: HomeAssistant, simulator) ->
     assert "None" not in text  # unsupported descriptors are left out
     assert result["description_placeholders"]["shown"] == str(SHOWN_VALUES)
     assert sim_calls(simulator) == calls + 5
+
+
+async def test_fetch_now_with_a_car_bmw_has_no_basic_data_of(
+    hass: HomeAssistant, simulator
+) -> None:
+    """Its 404 is shown on its line; the other cars' answers still come."""
+    entry = await setup_rest(hass, make_entry(simulator, GCID_C, CLIENT_C))
+    calls = sim_calls(simulator, GCID_C)
+    result = await _open(hass, entry, "fetch_now")
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"items": ["basic_data", "telematic_data"]}
+    )
+    assert result["reason"] == "fetch_done"
+    text = result["description_placeholders"]["result"]
+    assert "**MINI D008** · basicData: CU-404 (HTTP 404)" in text
+    assert "**MINI D008** · telematicData" in text
+    assert "MINI Cooper SE" in text
+    assert "BMW iX3 50 xDrive" in text
+    assert sim_calls(simulator, GCID_C) == calls + 6
 
 
 async def test_fetch_now_refused_when_spent(hass: HomeAssistant, simulator) -> None:

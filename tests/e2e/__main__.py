@@ -36,7 +36,10 @@ STEPS = (
     ("a second account's MINI and the SUV drawn", "second_account_with_a_mini"),
     ("the card picker in German", "card_picker_in_german"),
     ("trips and charging in the logbook and on the card", "trips_and_charging"),
-    ("a third account's Neue Klasse iX3 and UK MINI", "neue_klasse_and_uk_mini"),
+    (
+        "a third account's Neue Klasse iX3, UK MINI and MINI without basic data",
+        "neue_klasse_and_uk_mini",
+    ),
     ("the charging statistics in the Energy settings", "energy_statistics"),
 )
 

@@ -12,7 +12,7 @@ import time
 
 from playwright.sync_api import Locator, expect
 
-from tests.simulator import VIN_MILES, VIN_NK
+from tests.simulator import VIN_MILES, VIN_NK, VIN_NO_BASIC
 
 from .driver import Driver
 
@@ -322,40 +322,55 @@ class CardSteps(Driver):
         page.set_viewport_size({"width": 1280, "height": 900})
 
     def neue_klasse_and_uk_mini(self) -> None:
-        """A third account (the simulator's CLIENT_C): a Neue Klasse iX3 and
-        a UK MINI, each named by its brand, their cards with the charge
-        level, range, charging and position filled."""
+        """A third account (the simulator's CLIENT_C): a Neue Klasse iX3, a
+        UK MINI and a MINI BMW keeps no basic data of (basicData answers
+        404), each named by its brand (the last by its VIN's maker code),
+        their cards with the charge level, range, charging and position
+        filled."""
         clients = dict(self.stack.endpoints["clients"])  # type: ignore[call-overload]
         client = next(v for k, v in clients.items() if k.startswith("CLIENT_C"))
         self.add_integration(str(client))
-        self.approve_login(devices=3)
+        self.approve_login(devices=4)
         page = self.page
-        # Brand of each car by its VIN (the simulator's): BMW's iX3, a MINI.
-        cars = {VIN_NK: "BMW", VIN_MILES: "MINI"}
+        # Brand of each car by its VIN (the simulator's): BMW's iX3, two MINIs.
+        cars = {VIN_NK: "BMW", VIN_MILES: "MINI", VIN_NO_BASIC: "MINI"}
 
-        def devices() -> dict[str, dict[str, str]] | None:
+        def devices() -> dict[str, dict[str, str | None]] | None:
             found = self.hass(
                 "const out = {}; for (const d of Object.values(hass.devices))"
                 " if (arg.includes(d.serial_number)) out[d.serial_number] ="
-                " {id: d.id, name: d.name_by_user || d.name}; return out;",
+                " {id: d.id, name: d.name_by_user || d.name, model: d.model,"
+                " manufacturer: d.manufacturer}; return out;",
                 list(cars),
             )
             return found if len(found) == len(cars) else None
 
-        found = self.poll("the Neue Klasse iX3 and the UK MINI", devices, 120)
+        found = self.poll("the Neue Klasse iX3 and the two MINIs", devices, 120)
         for vin, brand in cars.items():
             assert found[vin]["name"].startswith(f"{brand} "), found[vin]
-        self.save_cards([found[vin]["id"] for vin in cars])
+            assert found[vin]["manufacturer"] == brand, found[vin]
+        # Without basic data: no model, the name from the VIN's maker code.
+        bare = found[VIN_NO_BASIC]
+        assert (bare["name"], bare["model"]) == (f"MINI {VIN_NO_BASIC[-4:]}", None)
+        assert found[VIN_MILES]["model"], "the UK MINI's basic data is missing"
+        self.save_cards([str(found[vin]["id"]) for vin in cars])
         self.goto(f"/{DASHBOARD}/car")
         cards = page.locator(CARD)
         expect(cards).to_have_count(len(cars))
         for index, vin in enumerate(cars):
-            self._roles_filled(cards.nth(index), found[vin]["name"])
+            self._roles_filled(cards.nth(index), str(found[vin]["name"]))
         page.set_viewport_size({"width": 1280, "height": 1400})
         cards.nth(0).screenshot(path=self.shots / "card-neue-klasse.png")
         cards.nth(1).screenshot(path=self.shots / "card-mini-miles.png")
+        cards.nth(2).screenshot(path=self.shots / "card-mini-without-basic-data.png")
         self.shot("neue-klasse")
         page.set_viewport_size({"width": 1280, "height": 900})
+        # Its device page in Home Assistant: named MINI, no model.
+        self.goto(f"/config/devices/device/{bare['id']}")
+        expect(
+            page.get_by_text(str(bare["name"])).filter(visible=True).first
+        ).to_be_visible()
+        self.shot("mini-without-basic-data")
 
     def _roles_filled(self, card: Locator, name: str) -> None:
         """The card names the car and shows its charge level, range,

@@ -34,6 +34,7 @@ from .world import (
     VIN_ID6,
     VIN_MILES,
     VIN_NK,
+    VIN_NO_BASIC,
     VIN_PHEV,
     VIN_SECONDARY,
 )
@@ -50,6 +51,7 @@ __all__ = [
     "VIN_ID6",
     "VIN_MILES",
     "VIN_NK",
+    "VIN_NO_BASIC",
     "VIN_PHEV",
     "VIN_SECONDARY",
     "Faults",

@@ -86,7 +86,7 @@ async def _main(args: argparse.Namespace) -> None:
             "CLIENT_A": CLIENT_A,
             "CLIENT_B": CLIENT_B,
             "CLIENT_NO_STREAM": CLIENT_NO_STREAM,
-            "CLIENT_C (a UK MINI, miles)": CLIENT_C,
+            "CLIENT_C (Neue Klasse iX3, UK MINI, MINI without basic data)": CLIENT_C,
         },
         "accounts": {"GCID_A": GCID_A, "GCID_B": GCID_B, "GCID_C": GCID_C},
         "control_url": None if args.no_control else sim.endpoints["api_url"] + "/_sim",

@@ -47,6 +47,7 @@ from .world import (
     VIN_ID6,
     VIN_MILES,
     VIN_NK,
+    VIN_NO_BASIC,
     VIN_PHEV,
     VIN_RE,
     VIN_SECONDARY,
@@ -364,12 +365,14 @@ class Simulator:
         mapping: str = "PRIMARY",
         *,
         streams: bool | None = None,
+        basic_data: bool = True,
     ) -> Vehicle:
         """Map a vehicle to an account (created with starting values).
 
         ``streams``: whether the car's messages reach this account's stream;
         default yes for PRIMARY, no for SECONDARY (a shared car streams to
         the secondary user only when its owner shared it so).
+        ``basic_data``: False for a car BMW keeps no basic data of.
         """
         if not VIN_RE.match(vin):
             raise ValueError("VIN must be 17 characters without I, O, Q")
@@ -386,6 +389,7 @@ class Simulator:
                 for k, v in to_wire(vehicle, initial_values(kind)).items()
             }
             self.vehicles[vin] = vehicle
+        vehicle.has_basic_data = basic_data
         account = self.accounts.setdefault(gcid, Account(gcid))
         since = self.now().replace(microsecond=0) - dt.timedelta(days=400)
         if streams is None:
@@ -394,7 +398,7 @@ class Simulator:
         return vehicle
 
     def load_default_world(self) -> None:
-        """Three accounts, six vehicles and a client without stream scope."""
+        """Three accounts, seven vehicles and a client without stream scope."""
         self.add_account(GCID_A, CLIENT_A)
         self.add_account(GCID_A, CLIENT_NO_STREAM, streaming_scope=False)
         self.add_vehicle(GCID_A, VIN_BEV, "BEV")
@@ -408,10 +412,12 @@ class Simulator:
         self.add_account(GCID_B, CLIENT_B)
         self.add_vehicle(GCID_B, VIN_ID6, "ICE_ID6")
         # A MINI from a miles market on an account of its own, with a Neue
-        # Klasse iX3 (charge level on stateOfCharge.displayed only).
+        # Klasse iX3 (charge level on stateOfCharge.displayed only) and a
+        # MINI BMW keeps no basic data of (basicData answers 404).
         self.add_account(GCID_C, CLIENT_C)
         self.add_vehicle(GCID_C, VIN_MILES, "BEV")
         self.add_vehicle(GCID_C, VIN_NK, "BEV_NK")
+        self.add_vehicle(GCID_C, VIN_NO_BASIC, "BEV", basic_data=False)
 
     def descriptor(self, name: str) -> Descriptor | None:
         """Facts of a descriptor (catalogue first, then built-in)."""

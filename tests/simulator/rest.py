@@ -277,10 +277,12 @@ class Rest:
         )
 
     async def basic_data(self, request: web.Request, account: Account) -> web.Response:
-        """GET .../basicData."""
+        """GET .../basicData (404 for a car BMW keeps no basic data of)."""
         vin = self._vin(request, account)
         if isinstance(vin, web.Response):
             return vin
+        if not self._sim.vehicles[vin].has_basic_data:
+            return error(404, "CU-404", "No basic data for this vehicle")
         return web.json_response(self._sim.basic_data(vin))
 
     async def telematic_data(

@@ -31,6 +31,9 @@ _MESSAGES = {
     "CU-400": "Bad request",
     "CU-401": "Parameter Invalid",
     "CU-402": "Telematic key is invalid",
+    # Not in BMW's guide: the OpenAPI's 404 of basicData ("Not found"), for a
+    # car BMW keeps no basic data of. Codes outside the guide occur (CU-403).
+    "CU-404": "Not found",
     "CU-429": "API rate limit reached",
     "CU-500": "Internal server error",
     "CU-503": "Service temporarily unavailable",

@@ -28,6 +28,8 @@ VIN_GPS = "WBA00000000GPS007"  # sends only its position (not in the default wor
 GCID_C = "9f4a6182-3c5d-4e7f-a0b1-c2d3e4f5a6b7"
 CLIENT_C = "4e5f6071-8293-4dae-bf10-3b4c5d6e7f80"
 VIN_MILES = "WMW00000000GBR005"
+# A MINI of account C for which BMW has no basic data (basicData answers 404).
+VIN_NO_BASIC = "WMW00000000NBD008"
 # Owner (PRIMARY user) of VIN_SECONDARY; it has no client id in the world.
 GCID_OWNER_OF_SECONDARY = "8e3f5071-2b4c-4d6e-9fa0-b1c2d3e4f5a6"
 
@@ -250,6 +252,8 @@ class Vehicle:
     history_shape: str = "classic"
     """``classic`` (with ``chargingCostInformation``) or ``v15`` (BMW's guide
     v1.5: battery-side energy instead of the cost)."""
+    has_basic_data: bool = True
+    """False: BMW keeps no basic data of the car; basicData answers 404."""
 
     @property
     def miles(self) -> bool:

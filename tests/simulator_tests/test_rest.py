@@ -13,10 +13,13 @@ import pytest_asyncio
 from tests.simulator import (
     CLIENT_A,
     CLIENT_B,
+    CLIENT_C,
     GCID_A,
     GCID_B,
+    GCID_C,
     VIN_BEV,
     VIN_ID6,
+    VIN_NO_BASIC,
     VIN_PHEV,
     VIN_SECONDARY,
     Simulator,
@@ -275,6 +278,20 @@ async def test_old_car_has_no_image_nor_lbcs(simulator: Simulator, api: Api) -> 
     assert (status, body["exveErrorId"]) == (404, "CU-127")
     status, body = await api.call("GET", VEHICLE + "/basicData", vin=VIN_ID6)
     assert (body["propulsionType"], body["driveTrain"]) == ("BE", "CONV")
+
+
+async def test_a_car_without_basic_data(simulator: Simulator, api: Api) -> None:
+    """basicData answers 404 with BMW's error body; the car is read otherwise."""
+    api.token = simulator.oauth.issue_tokens(GCID_C, CLIENT_C)["access_token"]
+    status, body = await api.call("GET", VEHICLE + "/basicData", vin=VIN_NO_BASIC)
+    assert (status, body["exveErrorId"]) == (404, "CU-404")
+    assert set(body) == {"exveErrorId", "exveErrorRef", "exveErrorMsg", "exveNote"}
+    status, _ = await api.call("GET", VEHICLE + "/image", vin=VIN_NO_BASIC)
+    assert status == 200
+    # The knob is the car's: a world without it answers as for any car.
+    simulator.vehicles[VIN_NO_BASIC].has_basic_data = True
+    status, body = await api.call("GET", VEHICLE + "/basicData", vin=VIN_NO_BASIC)
+    assert (status, body["vin"]) == (200, VIN_NO_BASIC)
 
 
 async def test_container_rules(api: Api, simulator: Simulator) -> None:

@@ -77,6 +77,7 @@ from ..rest.bootstrap import (
     async_fetch_telematic,
     device_fields,
     forget_container,
+    no_basic_data,
 )
 from ..rest.quota import QuotaSpentError
 from ..rest.quota_policy import CallKind
@@ -423,13 +424,20 @@ class CarDataOptionsFlow(WallboxSteps, OptionsFlowWithReload):
         for vin in vins:
             car = car_name(self.hass, entry.entry_id, vin)
             if "basic_data" in items:
-                basic = await planner.async_call(
-                    CallKind.USER, partial(api.get_basic_data, vin)
-                )
-                coordinator.set_device_info(vin, **device_fields(basic))
-                lines.extend(
-                    basic_lines(car_name(self.hass, entry.entry_id, vin), basic)
-                )
+                try:
+                    basic = await planner.async_call(
+                        CallKind.USER, partial(api.get_basic_data, vin)
+                    )
+                except ApiError as err:
+                    if not no_basic_data(err):
+                        raise
+                    # BMW has none of this car: its answer, and on to the next.
+                    lines.append(f"**{car}** · basicData: {describe_error(err)}")
+                else:
+                    coordinator.set_device_info(vin, **device_fields(basic))
+                    lines.extend(
+                        basic_lines(car_name(self.hass, entry.entry_id, vin), basic)
+                    )
             if "telematic_data" in items:
                 values = await async_fetch_telematic(runtime.rest, vin, CallKind.USER)
                 values = values or {}

@@ -2,11 +2,12 @@
 
 Runs once per config entry, on its first set-up: the vehicle mappings
 (PRIMARY vehicles become devices; a SECONDARY one gets a repair issue),
-basicData per vehicle (device brand, model, ...), the integration's telematic
-container (stored id reused; an existing one with our name and purpose reused
-before creating one) and one telematicData call per vehicle that has no
-restored state. Whether it ran is kept in a Store per entry, so a restart, a
-token refresh or a stream reconnect calls nothing.
+basicData per vehicle (device brand, model, ...; a car BMW has none of
+keeps its maker's name), the integration's telematic container (stored id
+reused; an existing one with our name and purpose reused before creating
+one) and one telematicData call per vehicle that has no restored state.
+Whether it ran is kept in a Store per entry, so a restart, a token refresh or
+a stream reconnect calls nothing.
 
 The module also holds the pieces every other REST user shares: the container
 (with the CU-105 "create again once" rule) and a telematic fetch that applies
@@ -19,6 +20,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
+from http import HTTPStatus
 import re
 from typing import Any, Final
 
@@ -143,6 +145,19 @@ class VehicleRecord:
 
 def _moment(text: object) -> datetime | None:
     return dt_util.parse_datetime(text) if isinstance(text, str) else None
+
+
+def no_basic_data(err: ApiError) -> bool:
+    """Whether BMW's error is about one car's basic data only (set-up goes on).
+
+    CU-104: the VIN is not permitted. HTTP 404: BMW keeps no basic data of
+    the car (the OpenAPI's "Not found"; no code for it in BMW's guide, so
+    whatever code comes with it). Such a car is named after its VIN's maker
+    (MINI, BMW, ...); other errors (quota, token, server) stop the set-up.
+    """
+    if isinstance(err, VehicleNotPermittedError):
+        return True
+    return err.status == HTTPStatus.NOT_FOUND
 
 
 # BMW's brand values (OpenAPI) where the brand reads differently.
@@ -304,8 +319,14 @@ async def async_bootstrap(
         for vin in record.primary:
             try:
                 basic = await planner.async_call(kind, partial(api.get_basic_data, vin))
-            except VehicleNotPermittedError:
-                LOGGER.warning("BMW refused the basic data of a vehicle (CU-104)")
+            except ApiError as err:
+                if not no_basic_data(err):
+                    raise
+                LOGGER.warning(
+                    "BMW gave no basic data of a vehicle (%s); it is named after"
+                    " its VIN's maker",
+                    err.error_id or err.status,
+                )
                 continue
             coordinator.set_device_info(vin, **device_fields(basic))
             on_basic_data(vin, basic)
