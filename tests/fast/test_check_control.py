@@ -14,9 +14,13 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from homeassistant.core import HomeAssistant
-from homeassistant.helpers import entity_registry as er
+from homeassistant.core import HomeAssistant, State
+from homeassistant.helpers import device_registry as dr, entity_registry as er
 import pytest
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    mock_restore_cache,
+)
 
 from custom_components.cardata.api import TelematicValue
 from custom_components.cardata.checkcontrol.messages import (
@@ -31,6 +35,7 @@ from custom_components.cardata.checkcontrol.messages import (
 from custom_components.cardata.const import DOMAIN
 from custom_components.cardata.rest.bootstrap import apply_telematic
 
+from .conftest import device_of
 from .vehicles import BEV, NOW
 
 SENSOR = "sensor.bmw_0001_check_control_messages"
@@ -190,3 +195,37 @@ async def test_a_malformed_value_is_unknown_and_logged_once(
     # A good read shows again.
     await _read(hass, entry, TWO)
     assert hass.states.get(SENSOR).state == "2"
+
+
+@pytest.mark.parametrize(
+    ("attributes", "shown"),
+    [
+        ({"messages": ["engine_oil"], "severity": "high"}, ("1", "high")),
+        ({"messages": ["engine_oil"], "severity": "odd"}, ("1", None)),
+        ({"messages": "engine_oil", "severity": "high"}, ("unknown", None)),
+        (None, ("unknown", None)),
+    ],
+    ids=["saved", "odd_severity", "not_a_list", "nothing_saved"],
+)
+async def test_the_last_state_comes_back_without_a_stored_value(
+    hass: HomeAssistant,
+    setup_integration,
+    stored_state: MockConfigEntry,
+    attributes: dict[str, Any] | None,
+    shown: tuple[str, str | None],
+) -> None:
+    """Home Assistant's saved state stands in when the value store has none."""
+    device = device_of(dr.async_get(hass), stored_state.entry_id, BEV.vin)
+    er.async_get(hass).async_get_or_create(
+        "sensor",
+        DOMAIN,
+        f"{BEV.vin}_{DESCRIPTOR}",
+        suggested_object_id="bmw_0001_check_control_messages",
+        config_entry=stored_state,
+        device_id=device.id,
+    )
+    if attributes is not None:
+        mock_restore_cache(hass, [State(SENSOR, "1", attributes)])
+    await setup_integration()
+    state = hass.states.get(SENSOR)
+    assert (state.state, state.attributes["severity"]) == shown
