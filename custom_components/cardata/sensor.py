@@ -26,6 +26,8 @@ from homeassistant.helpers.typing import StateType
 
 from .catalogue.conversion import convert
 from .catalogue.descriptors import DescriptorInfo, fallback_name, map_unit
+from .checkcontrol.entities import CheckControlSensor
+from .checkcontrol.messages import DESCRIPTOR as CHECK_CONTROL
 from .coverage.entities import async_setup_coverage_sensors
 from .data.coordinator import CarDataCoordinator
 from .data.state import DescriptorState
@@ -94,7 +96,7 @@ async def async_setup_entry(
         entry,
         coordinator,
         "sensor",
-        CarDataSensor,
+        _descriptor_sensor,
         async_add_entities,
         extra_for_vehicle=per_vehicle,
     )
@@ -109,6 +111,15 @@ async def async_setup_entry(
     await async_setup_extra_sensors(
         hass, entry, runtime.rest, runtime.extras, async_add_entities
     )
+
+
+def _descriptor_sensor(
+    coordinator: CarDataCoordinator, vin: str, info: DescriptorInfo
+) -> CarDataDescriptorEntity:
+    """The sensor of a descriptor; the check-control messages have their own."""
+    if info.descriptor == CHECK_CONTROL:
+        return CheckControlSensor(coordinator, vin, info)
+    return CarDataSensor(coordinator, vin, info)
 
 
 class CarDataSensor(CarDataDescriptorEntity, RestoreSensor):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+import json
 import ssl
 
 import pytest
@@ -385,7 +386,10 @@ def test_container_and_telematic_value() -> None:
     ) == TelematicValue(None, None, None)
     assert TelematicValue.from_dict({"value": 5}).value == "5"
     assert TelematicValue.from_dict({"value": True}).value == "true"
-    assert TelematicValue.from_dict({"value": [1]}).value is None
+    # A list or an object is kept as its JSON text (the check-control messages).
+    listed = [{"type": "TIRE_PRESSURE", "severity": "LOW"}]
+    assert json.loads(TelematicValue.from_dict({"value": listed}).value or "") == listed
+    assert TelematicValue.from_dict({"value": {"a": 1}}).value == '{"a":1}'
     assert TelematicValue.from_dict("x") == TelematicValue(None, None, None)
 
 

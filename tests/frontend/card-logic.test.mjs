@@ -133,6 +133,21 @@ test("missing entities leave their section out", () => {
   assert.deepEqual(visibleSections({ sections: [] }, found, states), []);
 });
 
+test("the check-control messages alone show the status section", () => {
+  const found = discoverEntities(
+    { "sensor.ccm": ent("status_check_control_messages", "sensor.ccm") },
+    DEVICE,
+  );
+  assert.equal(found.roles.check_control, "sensor.ccm");
+  assert.deepEqual(visibleSections({}, found, { "sensor.ccm": { state: "1" } }), [
+    "image",
+    "status",
+  ]);
+  assert.deepEqual(visibleSections({}, found, { "sensor.ccm": { state: "unknown" } }), [
+    "image",
+  ]);
+});
+
 test("a combustion car has no battery or charging section", () => {
   const found = discoverEntities(
     { "sensor.fuel": ent("drivetrain_fuel_system_level", "sensor.fuel") },

@@ -301,7 +301,7 @@ class Rest:
         if container.state != "ACTIVE":
             return error(403, "CU-105", "Container is not active")
         vehicle = self._sim.vehicles[vin]
-        data: dict[str, dict[str, str | None]] = {}
+        data: dict[str, dict[str, Any]] = {}
         for name in container.descriptors:
             if name in DEDICATED:
                 continue
@@ -395,8 +395,10 @@ class Rest:
         return web.json_response(lbcs(vehicle, account.gcid, self._sim.now()))
 
 
-def rest_string(value: Any) -> str:
-    """REST returns every value as a string."""
+def rest_string(value: Any) -> Any:
+    """REST returns every value as a string; a list (check control) as a list."""
+    if isinstance(value, list | dict):
+        return value
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, float) and value.is_integer():

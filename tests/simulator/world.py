@@ -72,6 +72,10 @@ DISPLAYED = "vehicle.powertrain.electric.battery.stateOfCharge.displayed"
 STATE_OF_HEALTH = "vehicle.powertrain.electric.battery.stateOfHealth.displayed"
 """Held by every electrified car, answered by a container read only: BMW never
 streams it, and nothing here publishes it."""
+CHECK_CONTROL = "vehicle.status.checkControlMessages"
+"""Held by every car, answered by a container read only (BMW never streams it):
+a list of messages as BMW's apps have shown them; the iX (BEV) has one, the
+other electrified cars an empty list, the iDrive 6 MINI no value at all."""
 _TIMER1 = "vehicle.cabin.climate.timers.weekdaysTimer1."
 BUILTIN: dict[str, Descriptor] = {
     d.name: d
@@ -137,6 +141,7 @@ BUILTIN: dict[str, Descriptor] = {
         _d(_V + "powertrain.electric.battery.stateOfCharge.target", "uint8", "%"),
         _d(DISPLAYED, "float", "%"),
         _d(STATE_OF_HEALTH, "uint8", "%"),
+        _d(CHECK_CONTROL, "-", None),
         _d(
             _V + "body.chargingPort.status", "string", None, "CONNECTED", "DISCONNECTED"
         ),
@@ -318,6 +323,7 @@ _COMMON = {
     "vehicle.drivetrain.totalRemainingRange",
     "vehicle.trip.segment.end.travelledDistance",
     _TIMER1 + "action",
+    CHECK_CONTROL,
 }
 _EV = {
     "vehicle.drivetrain.batteryManagement.header",
@@ -385,6 +391,10 @@ def initial_values(kind: str) -> dict[str, Any]:
         # A word outside the catalogue's list (observed on climate timers).
         _TIMER1 + "action": "deactive",
     }
+    if kind in {"BEV", "PHEV", "BEV_NK"}:  # the iDrive 6 MINI: no value
+        values[CHECK_CONTROL] = (
+            [{"type": "TIRE_PRESSURE", "severity": "LOW"}] if kind == "BEV" else []
+        )
     if kind in {"BEV", "PHEV", "BEV_NK"}:
         soc = {"BEV": 80.0, "PHEV": 65.0}.get(kind, 70.0)
         rng = {"BEV": 360.0, "PHEV": 45.0}.get(kind, 400.0)

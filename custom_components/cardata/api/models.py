@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+import json
 import math
 import re
 from typing import Any, overload
@@ -259,7 +260,11 @@ class Container:
 
 @dataclass(frozen=True, slots=True)
 class TelematicValue:
-    """One descriptor value read over REST (values arrive as strings)."""
+    """One descriptor value read over REST (values arrive as strings).
+
+    A list or an object (the check-control messages) is kept as its JSON
+    text; what reads it parses that text.
+    """
 
     value: str | None
     unit: str | None
@@ -276,6 +281,8 @@ class TelematicValue:
             value = "true" if raw else "false"
         elif isinstance(raw, int | float):
             value = str(raw)
+        elif isinstance(raw, list | dict):
+            value = json.dumps(raw, separators=(",", ":"))
         else:
             value = raw if isinstance(raw, str) else None
         return cls(

@@ -250,6 +250,9 @@ ENABLED_BY_DEFAULT: Final = frozenset(
         V + "vehicle.antiTheftAlarmSystem.alarm.isOn",
         V + "status.serviceDistance.next",
         V + "status.serviceTime.inspectionDateLegal",
+        # The warnings the car showed its driver (checkcontrol/): a fault
+        # the owner wants to see, so neither hidden nor diagnostic.
+        V + "status.checkControlMessages",
         V + "cabin.hvac.preconditioning.status.comfortState",
         V + "electricalSystem.battery.voltage",
     }
@@ -278,7 +281,6 @@ DIAGNOSTIC: Final = frozenset(
         V + "chassis.axle.wheel.tire.diagnosis",
         V + "learningNavigation",
         V + "sim.status",
-        V + "status.checkControlMessages",
         V + "status.conditionBasedServices",
         V + "vehicle.deepSleepModeActive",
         V + "vehicle.timeSetting",

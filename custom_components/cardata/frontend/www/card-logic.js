@@ -50,6 +50,7 @@ export const ROLES = {
   trunk: ["body_trunk_is_open", "body_trunk_door_is_open"],
   mileage: ["travelled_distance"],
   last_data: ["last_data_received"],
+  check_control: ["status_check_control_messages"],
   image: ["vehicle_image"],
   // The trip event entity: its state moves with each trip's start and end,
   // which is when the card asks the trip journal again (card-trips.js).
@@ -246,7 +247,7 @@ export function visibleSections(config, found, states) {
     // Before its first event the trip entity has no state worth showing,
     // but the journal may already hold trips: shown while it exists.
     trips: () => Boolean(found.roles.trip && states[found.roles.trip]),
-    status: () => has("last_data") || has("stream"),
+    status: () => has("last_data") || has("stream") || has("check_control"),
   };
   return SECTIONS.filter((name) => wanted.has(name) && tests[name]());
 }

@@ -407,7 +407,23 @@ class CardataVehicleCard extends HTMLElement {
         )}</div><div class="state age">${escapeHtml(age)}</div></div>`);
     }
     tiles.push(this._value(roles.stream, t("stream")));
+    const check = roles.check_control;
+    tiles.push(this._value(check, this._name(check), this._messages(states[check])));
     return this._section("status", "mdi:access-point", t("status"), `<div class="tiles">${tiles.join("")}</div>`);
+  }
+
+  /** The check-control messages as Home Assistant translates them, else their number. */
+  _messages(state) {
+    if (!logic.known(state)) return null;
+    const hass = this._hass;
+    if (Number(state.state) > 0 && typeof hass.formatEntityAttributeValue === "function") {
+      try {
+        return hass.formatEntityAttributeValue(state, "messages");
+      } catch {
+        // fall back to the number
+      }
+    }
+    return this._fmt(state.entity_id);
   }
 
   _onTap(ev) {
