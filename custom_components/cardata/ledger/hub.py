@@ -236,8 +236,9 @@ class EnergyLedger:
         if closed is not None:
             self.add(vin, [closed])
         elif recorder.session is not before:
+            # Kept for a restart; no sensor shows a running session, so its
+            # every new level wakes none of them.
             self.store.schedule()
-            self._listeners.notify(vin)
 
     # ----- BMW's history ------------------------------------------------------
 
@@ -395,10 +396,6 @@ class EnergyLedger:
     def knows(self, vin: str) -> bool:
         """Whether the ledger follows the vehicle (or kept sessions of it)."""
         return vin in self.recorders or vehicle_key(self.entry_id, vin) in self._stored
-
-    def open_session(self, vin: str) -> Session | None:
-        """The vehicle's session running now, if any."""
-        return self._vehicle(vin).session
 
     def set_class(self, vin: str, start: datetime, cls: SessionClass | None) -> Session:
         """The owner's class of the session started then (None: the rule's again).
