@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 import json
 import logging
 from typing import Any
@@ -132,30 +133,17 @@ class CarDataApi:
             kwargs["json"] = body
         if raw:
             kwargs["headers"] = {"Accept": "*/*"}
+        once = partial(
+            self._request_once, method, path, endpoint=endpoint, vin=vin, raw=raw
+        )
         token = await self._auth.async_get_access_token()
         try:
-            return await self._request_once(
-                method,
-                path,
-                endpoint=endpoint,
-                vin=vin,
-                raw=raw,
-                kwargs=kwargs,
-                token=token,
-            )
+            return await once(kwargs=kwargs, token=token)
         except ApiAuthError:
             _LOGGER.debug("%s: access token refused; refreshing once", endpoint)
             token = await self._auth.async_refresh_access_token(token)
         try:
-            return await self._request_once(
-                method,
-                path,
-                endpoint=endpoint,
-                vin=vin,
-                raw=raw,
-                kwargs=kwargs,
-                token=token,
-            )
+            return await once(kwargs=kwargs, token=token)
         except ApiAuthError:
             await self._auth.async_access_token_refused()
             raise

@@ -1,14 +1,12 @@
 """The CarData MQTT stream: one connection, an explicit state machine.
 
-:class:`CarDataStream` keeps exactly one connection per account open, swaps
-it for a fresh one (new id token) ahead of the id token's expiry by closing
-the old connection before opening the new one, backs off with jitter after
-failures, and tells another client taking the account's stream from a
-flapping connection (:mod:`.stream_contest` reads the broker's refusals and
-drops; a flapping connection is retried within 20 s at most). It swaps
-only to a newer id token (else it keeps the connection), and waits a moment
-after its own disconnect, as BMW's broker still holds the old session. It
-never offers an id token a session already used (:mod:`.stream_tokens`).
+:class:`CarDataStream` keeps exactly one connection per account open. Ahead
+of the id token's expiry it swaps to a fresh one (only to a newer token),
+closing the old connection first and waiting a moment, as BMW's broker still
+holds the old session. It backs off with jitter after failures, tells another
+client on the account from a flapping connection (:mod:`.stream_contest`; a
+flapping one is retried within 20 s) and never offers an id token a session
+already used (:mod:`.stream_tokens`); a refusal names the token it refused.
 """
 
 from __future__ import annotations
@@ -131,8 +129,7 @@ class CarDataStream:
         self._unstable_logged = False
         self._wake: asyncio.Future[None] | None = None
         self._token_event: asyncio.Future[None] | None = None
-        self._offered = ""
-        """The id token of the last attempt (what a refusal refused)."""
+        self._offered = ""  # the id token of the last attempt (a refusal's)
         self._connection: MqttConnection | None = None
         self.next_attempt: datetime | None = None
         self.swapping = False

@@ -224,20 +224,22 @@ class TokenManager(AbstractAuth):
                 return self._tokens
             raise
 
-    async def async_force_refresh(self) -> TokenSet:
-        """Refresh now, even if the tokens are still valid."""
+    async def async_force_refresh(
+        self, refused: Callable[[TokenSet], bool] | None = None
+    ) -> TokenSet:
+        """Refresh now, even if the tokens are still valid.
+
+        ``refused``: only while it says the current tokens are the refused
+        ones; tokens refreshed since are new already, and another refresh
+        would cost a call to BMW for nothing.
+        """
         if self._auth_failed:
             raise self._auth_error()
-        return await self._refresh(force=True)
+        return await self._refresh(force=True, refused=refused)
 
     async def async_refresh_id_token(self, refused: str) -> tuple[str, datetime]:
-        """An id token newer than the one the broker refused (its last resort).
-
-        Refreshed only while the current id token is the refused one: a
-        refresh a moment earlier already gave a new one, and another would
-        cost a call to BMW for nothing.
-        """
-        tokens = await self._refresh_past(lambda t: t.id_token == refused)
+        """An id token newer than the one the broker refused (its last resort)."""
+        tokens = await self.async_force_refresh(lambda t: t.id_token == refused)
         return tokens.id_token, tokens.expires_at
 
     def peek_id_token(self) -> tuple[str, datetime]:
@@ -245,18 +247,9 @@ class TokenManager(AbstractAuth):
         return self._tokens.id_token, self._tokens.expires_at
 
     async def async_refresh_access_token(self, refused: str) -> str:
-        """An access token newer than the one BMW refused (CU-127 ...).
-
-        Refreshed only while the current access token is the refused one.
-        """
-        tokens = await self._refresh_past(lambda t: t.access_token == refused)
+        """An access token newer than the one BMW refused (CU-127 ...)."""
+        tokens = await self.async_force_refresh(lambda t: t.access_token == refused)
         return tokens.access_token
-
-    async def _refresh_past(self, refused: Callable[[TokenSet], bool]) -> TokenSet:
-        """The current tokens unless ``refused`` says they are the refused ones."""
-        if self._auth_failed:
-            raise self._auth_error()
-        return await self._refresh(force=True, refused=refused)
 
     async def async_access_token_refused(self) -> None:
         """BMW refused even a fresh access token: the login is no good.
