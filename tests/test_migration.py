@@ -82,7 +82,7 @@ async def test_previous_entry_taken_over(
 
     assert await hass.config_entries.async_setup(entry.entry_id)
     assert entry.state is ConfigEntryState.LOADED
-    assert (entry.version, entry.minor_version) == (2, 2)
+    assert (entry.version, entry.minor_version) == (2, 3)
     assert entry.unique_id == GCID_A
     assert entry.title == "BMW CarData"
     assert entry.options == {}

@@ -11,6 +11,7 @@ bridge still feeds the entities, nothing logged as an error.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
+from datetime import timedelta
 import json
 import logging
 from pathlib import Path
@@ -41,6 +42,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
+    async_fire_time_changed,
     mock_restore_cache,
 )
 from pytest_homeassistant_custom_component.components.recorder.common import (
@@ -50,6 +52,7 @@ from pytest_homeassistant_custom_component.components.recorder.common import (
 from custom_components.cardata.api import StreamState
 from custom_components.cardata.config_flow import CarDataConfigFlow
 from custom_components.cardata.const import DOMAIN
+from custom_components.cardata.health.entities import STATE_OF_HEALTH
 from custom_components.cardata.rest.quota import storage_key
 from custom_components.cardata.rest.quota_policy import CallKind, LoggedCall
 from custom_components.cardata.upgrade.followup import (
@@ -678,7 +681,7 @@ async def test_entry_of_version_2_1_keeps_a_dismissed_notice(
     _issue_2_1(hass, f"{OLD_STATES_2_1}_other", OLD_STATES_2_1, names)
 
     assert await hass.config_entries.async_setup(entry.entry_id)
-    assert (entry.version, entry.minor_version) == (2, 2)
+    assert (entry.version, entry.minor_version) == (2, 3)
     assert entry.data == before
     issues = ir.async_get(hass).issues
     assert (DOMAIN, f"{OLD_STATES_2_1}_{entry.entry_id}") not in issues
@@ -687,4 +690,54 @@ async def test_entry_of_version_2_1_keeps_a_dismissed_notice(
     assert kept.dismissed_version is not None
     # Another entry's notice is that entry's business.
     assert (DOMAIN, f"{OLD_STATES_2_1}_other") in issues
+    assert await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_entry_of_version_2_2_follows_todays_defaults(
+    hass: HomeAssistant, simulator: Simulator
+) -> None:
+    """An entity the integration had disabled is shown once its descriptor is
+    shown by default (the check-control messages); what the owner disabled,
+    and what is still off by default, stays as it was."""
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        version=2,
+        minor_version=2,
+        unique_id=GCID_A,
+        data=entry_data(simulator),
+    )
+    entry.add_to_hass(hass)
+    registry = er.async_get(hass)
+
+    def registered(descriptor: str, disabler: er.RegistryEntryDisabler) -> str:
+        return registry.async_get_or_create(
+            "sensor",
+            DOMAIN,
+            f"{VIN_BEV}_{descriptor}",
+            config_entry=entry,
+            disabled_by=disabler,
+            suggested_object_id=descriptor.rsplit(".", 1)[-1],  # no VIN logged
+        ).entity_id
+
+    check = registered(
+        "vehicle.status.checkControlMessages", er.RegistryEntryDisabler.INTEGRATION
+    )
+    health = registered(STATE_OF_HEALTH[0], er.RegistryEntryDisabler.INTEGRATION)
+    owners = registered(
+        "vehicle.drivetrain.batteryManagement.header", er.RegistryEntryDisabler.USER
+    )
+
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    assert (entry.version, entry.minor_version) == (2, 3)
+    assert registry.async_get(check).disabled_by is None
+    assert (
+        registry.async_get(health).disabled_by is er.RegistryEntryDisabler.INTEGRATION
+    )
+    assert registry.async_get(owners).disabled_by is er.RegistryEntryDisabler.USER
+    # Home Assistant reloads the entry for the enabled entity, as for any.
+    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=31))
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.LOADED
+    assert hass.states.get(check) is not None
     assert await hass.config_entries.async_unload(entry.entry_id)

@@ -90,7 +90,7 @@ class CarDataConfigFlow(ConfigFlow, domain=DOMAIN):
 
     VERSION = 2
     # 2.2: the takeover's stored keys and repair notices renamed (upgrade/).
-    MINOR_VERSION = 2
+    MINOR_VERSION = 3
 
     def __init__(self) -> None:
         """Start with no login in progress."""

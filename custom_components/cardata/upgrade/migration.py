@@ -34,10 +34,11 @@ from typing import Any, Final
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers import entity_registry as er, issue_registry as ir
 from homeassistant.helpers.storage import Store
 
 from ..api import PRODUCTION, TokenSet, normalize_client_id
+from ..catalogue.descriptors import describe
 from ..common.settings import (
     DEFAULT_TOPIC_PREFIX,
     OPT_BROKER_ENABLED,
@@ -64,6 +65,7 @@ from ..const import (
     DOMAIN,
     LOGGER,
 )
+from ..data.state import split_unique_id
 from ..rest.quota import STORAGE_VERSION as QUOTA_STORAGE_VERSION, storage_key
 from ..rest.quota_policy import CallKind, LoggedCall, start_of_day
 from .followup import CONF_TAKEOVER_FOLLOWUP, MOVED, OLD_STATES, async_report_moved
@@ -71,9 +73,11 @@ from .learning import async_carry_learning
 from .registry import async_rewrite_registry
 
 TARGET_VERSION = 2
-TARGET_MINOR_VERSION = 2
 RENAMED_KEYS_MINOR_VERSION: Final = 2
 """From this minor version on, the takeover's keys and notices have new names."""
+DEFAULTS_MINOR_VERSION: Final = 3
+"""From this minor version on, entities the integration had disabled follow
+its current defaults (the check-control messages are shown by default)."""
 
 #: Entry keys (data and options) of version 2.1 -> their names since 2.2.
 _KEYS_RENAMED_IN_2_2: Final = {"k_followup": CONF_TAKEOVER_FOLLOWUP}
@@ -225,10 +229,35 @@ async def async_migrate_entry(hass: HomeAssistant, entry: ConfigEntry) -> bool:
         # Written by a newer version of this integration: leave it alone.
         return False
     if entry.version < TARGET_VERSION:
-        return await _async_take_over(hass, entry)
-    if entry.minor_version < RENAMED_KEYS_MINOR_VERSION:
+        if not await _async_take_over(hass, entry):
+            return False
+    elif entry.minor_version < RENAMED_KEYS_MINOR_VERSION:
         _async_rename_takeover_keys(hass, entry)
+    if entry.minor_version < DEFAULTS_MINOR_VERSION:
+        _async_follow_defaults(hass, entry)
     return True
+
+
+@callback
+def _async_follow_defaults(hass: HomeAssistant, entry: ConfigEntry) -> None:
+    """Version 2.2 -> 2.3: integration-disabled entities follow today's defaults.
+
+    An entity the integration (not the owner) had disabled is enabled when
+    its descriptor is now shown by default. Home Assistant applies a
+    description's default only when it first registers an entity, so without
+    this an owner who set up an earlier version (or whose entities were taken
+    over) would never see, say, the check-control messages. The owner's own
+    choice is never touched.
+    """
+    registry = er.async_get(hass)
+    for entity in er.async_entries_for_config_entry(registry, entry.entry_id):
+        if (
+            entity.disabled_by is er.RegistryEntryDisabler.INTEGRATION
+            and (parsed := split_unique_id(entity.unique_id)) is not None
+            and describe(parsed[1]).enabled_default
+        ):
+            registry.async_update_entity(entity.entity_id, disabled_by=None)
+    hass.config_entries.async_update_entry(entry, minor_version=DEFAULTS_MINOR_VERSION)
 
 
 def _renamed(stored: Mapping[str, Any]) -> dict[str, Any]:
@@ -312,7 +341,7 @@ async def _async_take_over(hass: HomeAssistant, entry: ConfigEntry) -> bool:
         title=_friendly_title(entry, entry.data),
         unique_id=gcid,
         version=TARGET_VERSION,
-        minor_version=TARGET_MINOR_VERSION,
+        minor_version=RENAMED_KEYS_MINOR_VERSION,
     )
     LOGGER.info("Took over the entry of the previous integration (no new login)")
     return True
