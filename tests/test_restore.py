@@ -35,6 +35,7 @@ from tests.entity_helpers import (
 from tests.simulator import VIN_BEV
 
 LAST_SEEN = T0 - timedelta(hours=5)
+DOORS = "vehicle.cabin.door.status"
 
 
 def _register(hass: HomeAssistant, entry) -> dict[str, str]:
@@ -47,6 +48,7 @@ def _register(hass: HomeAssistant, entry) -> dict[str, str]:
         f"{VIN_BEV}_{SOC}": ("sensor", "bmw_soc"),
         f"{VIN_BEV}_{UNKNOWN}": ("sensor", "bmw_widget"),
         f"{VIN_BEV}_{HOOD}": ("binary_sensor", "bmw_hood"),
+        f"{VIN_BEV}_{DOORS}": ("sensor", "bmw_doors"),
         f"{VIN_BEV}_last_data_received": ("sensor", "bmw_last"),
         f"{VIN_BEV}_device_tracker": ("device_tracker", "bmw"),
     }
@@ -72,6 +74,7 @@ async def test_restore_after_restart(hass: HomeAssistant, simulator) -> None:
     hood = ids[f"{VIN_BEV}_{HOOD}"]
     last = ids[f"{VIN_BEV}_last_data_received"]
     tracker = ids[f"{VIN_BEV}_device_tracker"]
+    doors = ids[f"{VIN_BEV}_{DOORS}"]
     mock_restore_cache_with_extra_data(
         hass,
         [
@@ -94,6 +97,11 @@ async def test_restore_after_restart(hass: HomeAssistant, simulator) -> None:
                 },
             ),
             (State(hood, STATE_ON), {}),
+            # Saved by a version that showed BMW's word as it came.
+            (
+                State(doors, "ASN_unlocked"),
+                {"native_value": "ASN_unlocked", "native_unit_of_measurement": None},
+            ),
             (
                 State(
                     tracker,
@@ -112,6 +120,7 @@ async def test_restore_after_restart(hass: HomeAssistant, simulator) -> None:
     assert hass.states.get(widget).attributes["unit_of_measurement"] == "bar"
     assert hass.states.get(last).state == LAST_SEEN.isoformat()
     assert hass.states.get(hood).state == STATE_ON
+    assert hass.states.get(doors).state == "unlocked"
     restored = hass.states.get(tracker).attributes
     assert (restored[ATTR_LATITUDE], restored[ATTR_LONGITUDE]) == (48.1, 11.5)
     assert restored["heading"] == 270

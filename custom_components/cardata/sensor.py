@@ -250,6 +250,9 @@ class CarDataSensor(CarDataDescriptorEntity, RestoreSensor):
         if (data := await self.async_get_last_sensor_data()) is not None:
             value: Any = data.native_value
             unit = data.native_unit_of_measurement
+            if self._shape == _ENUM and isinstance(value, str):
+                # Saved by a version that read the word otherwise (ASN_...).
+                value = convert(self.info, value)
         elif (
             state := await self.async_get_last_state()
         ) is not None and state.state not in (STATE_UNKNOWN, STATE_UNAVAILABLE):

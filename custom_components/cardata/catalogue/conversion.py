@@ -107,8 +107,11 @@ def _boolean(info: DescriptorInfo, raw: bool | float | str) -> bool | None:
 
 
 def _enum(info: DescriptorInfo, raw: bool | float | str) -> str | None:
-    """A listed option (also spelled without separators), else the word itself."""
-    state = _word(raw)
+    """A listed option (also spelled without separators), else the word itself.
+
+    BMW's "ASN_" prefix (``ASN_unlocked``, ``ASN_unknown``) is no part of it.
+    """
+    state = _word(raw).removeprefix("asn_")
     if not state or state in NO_VALUE_WORDS or len(state) > MAX_STATE_LENGTH:
         return None
     if state in (options := info.options or ()):

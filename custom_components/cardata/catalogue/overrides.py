@@ -337,6 +337,12 @@ OVERRIDES: Final[dict[str, Override]] = {
     CHG + "profile.preference": {
         "options": ("CHARGING_WINDOW", "SMART_CHARGING", "NO_PRESELECTION"),
     },
+    # The overall door state: the catalogue names its words in free text,
+    # each with BMW's "ASN_" prefix (dropped when read, see conversion).
+    V + "cabin.door.status": {
+        "kind": "enum",
+        "options": ("SECURED", "UNLOCKED", "SELECTIVE_LOCKED", "LOCKED"),
+    },
     _TIMER + "overwriteTimer.action": _TIMER_ACTION,
     _TIMER + "weekdaysTimer1.action": _TIMER_ACTION,
     _TIMER + "weekdaysTimer2.action": _TIMER_ACTION,
