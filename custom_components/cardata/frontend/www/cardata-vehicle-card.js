@@ -407,8 +407,9 @@ class CardataVehicleCard extends HTMLElement {
         )}</div><div class="state age">${escapeHtml(age)}</div></div>`);
     }
     tiles.push(this._value(roles.stream, t("stream")));
+    // Only a car whose daily read brought the messages has the entity.
     const check = roles.check_control;
-    tiles.push(this._value(check, this._name(check), this._messages(states[check])));
+    if (check) tiles.push(this._value(check, this._name(check), this._messages(states[check])));
     return this._section("status", "mdi:access-point", t("status"), `<div class="tiles">${tiles.join("")}</div>`);
   }
 
