@@ -33,7 +33,7 @@ from ..api.vin import VIN_RE
 from ..catalogue.charging import (
     CHARGING_INPUTS,
     HV_STATUS,
-    PLUG_DESCRIPTORS,
+    PLUG_INPUTS,
     REASON_END,
     SOC_SOURCES,
     is_charging,
@@ -44,7 +44,7 @@ from ..common.listeners import KeyedListeners
 from ..data.coordinator import CarDataCoordinator
 from .reasons import ReasonGroup, reason_group
 
-WATCHED: Final = frozenset({*CHARGING_INPUTS, *PLUG_DESCRIPTORS})
+WATCHED: Final = frozenset({*CHARGING_INPUTS, *PLUG_INPUTS})
 """Descriptors whose change can move a rule's answer."""
 
 
@@ -157,7 +157,7 @@ class ActivityHub:
         """Follow a vehicle; its held values set the answers, silently."""
         if vin in self._answers or not VIN_RE.match(vin):
             return
-        values, stamps = self._held(vin)
+        values, stamps = self.coordinator.held(vin, WATCHED)
         charging = (
             is_charging(values, stamps) if _any(values, CHARGING_INPUTS) else None
         )
@@ -172,23 +172,13 @@ class ActivityHub:
             )
         )
 
-    def _held(self, vin: str) -> tuple[dict[str, object], dict[str, datetime]]:
-        """The held values of the watched descriptors and their BMW times."""
-        values: dict[str, object] = {}
-        stamps: dict[str, datetime] = {}
-        for name in WATCHED:
-            if (state := self.coordinator.get(vin, name)) is not None:
-                values[name] = state.value
-                stamps[name] = state.effective_timestamp
-        return values, stamps
-
     @callback
     def _on_changes(self, vin: str, names: Sequence[str]) -> None:
         """Evaluate the rules again when a batch changed one of their inputs."""
         if not any(name in WATCHED for name in names):
             return
         answers = self._answers[vin]
-        values, stamps = self._held(vin)
+        values, stamps = self.coordinator.held(vin, WATCHED)
         at = max((stamps[name] for name in names if name in stamps), default=None)
         if at is None:
             return

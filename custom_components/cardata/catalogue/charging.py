@@ -58,6 +58,8 @@ PLUG_DESCRIPTORS: Final = (
     "vehicle.drivetrain.electricEngine.charging.connectorStatus",
 )
 """Descriptors that say whether a cable is plugged in, best first."""
+PLUG_INPUTS: Final = (*PLUG_DESCRIPTORS, DC_PORT)
+"""Every descriptor :func:`is_plugged` reads."""
 
 STATUS_LEAD: Final = timedelta(seconds=60)
 """How long a value sent with a charge start may be stamped before its status."""

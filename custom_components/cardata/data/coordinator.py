@@ -20,7 +20,7 @@ It is not a polling ``DataUpdateCoordinator``: nothing here ever fetches.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Final
 
@@ -145,6 +145,21 @@ class CarDataCoordinator:
         if (vehicle := self.vehicles.get(vin)) is None:
             return None
         return vehicle.descriptors.get(descriptor)
+
+    def held(
+        self, vin: str, descriptors: Iterable[str]
+    ) -> tuple[dict[str, object], dict[str, datetime]]:
+        """The held values of ``descriptors`` and their BMW times (the rules' input)."""
+        values: dict[str, object] = {}
+        stamps: dict[str, datetime] = {}
+        if (vehicle := self.vehicles.get(vin)) is None:
+            return values, stamps
+        held = vehicle.descriptors
+        for name in descriptors:
+            if (state := held.get(name)) is not None:
+                values[name] = state.value
+                stamps[name] = state.effective_timestamp
+        return values, stamps
 
     def shared(self, vin: str) -> bool:
         """Whether the vehicle is only shared with the account (SECONDARY).

@@ -33,7 +33,6 @@ from ..ledger.hub import EnergyLedger
 from ..prediction.entities import async_setup_prediction_entities
 from ..prediction.hub import PredictionHub
 from .estimate import (
-    CapacityEstimate,
     estimate,
     estimate_measured,
     measured_sessions,
@@ -85,12 +84,6 @@ class _HealthSensor(LedgerSensor):
     ) -> None:
         self.prediction = prediction
         super().__init__(ledger, vin, key)
-
-    def _estimate(self) -> CapacityEstimate | None:
-        return estimate(self.ledger.vehicle_sessions(self.vin))
-
-    def _refresh(self) -> None:
-        raise NotImplementedError
 
 
 class MeasuredCapacitySensor(_HealthSensor):
@@ -162,9 +155,9 @@ class BatteryHealthSensor(_HealthSensor):
         value: float | None = None
         if (bmw := self._bmw()) is not None:
             value, attributes["source"] = bmw, SOURCE_BMW
-        elif (found := self._estimate()) is not None and (
-            nominal := self.prediction.capacity(self.vin)[0]
-        ):
+        elif (
+            found := estimate(self.ledger.vehicle_sessions(self.vin))
+        ) is not None and (nominal := self.prediction.capacity(self.vin)[0]):
             value = round(found.kwh / nominal * 100, 1)
             attributes["source"] = SOURCE_ESTIMATE
         self._attr_native_value = value

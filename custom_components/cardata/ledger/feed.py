@@ -28,7 +28,7 @@ from homeassistant.core import CALLBACK_TYPE, callback
 from ..api.vin import VIN_RE
 from ..catalogue.charging import (
     CHARGING_INPUTS,
-    PLUG_DESCRIPTORS,
+    PLUG_INPUTS,
     SOC_SOURCES,
     charging_state,
     is_plugged,
@@ -40,11 +40,11 @@ from ..prediction.inputs import FULL, MOVING, is_moving
 from .recorder import Reading
 
 POSITION: Final = {role: name for name, role in TRACKER_ROLES.items()}
-WATCHED: Final = frozenset({*CHARGING_INPUTS, *PLUG_DESCRIPTORS, MOVING, *SOC_SOURCES})
+WATCHED: Final = frozenset({*CHARGING_INPUTS, *PLUG_INPUTS, MOVING, *SOC_SOURCES})
 """What can move a session: a position or a level alone does not."""
 READ: Final = (
     *CHARGING_INPUTS,
-    *PLUG_DESCRIPTORS,
+    *PLUG_INPUTS,
     MOVING,
     *SOC_SOURCES,
     *POSITION.values(),
@@ -114,13 +114,7 @@ class LedgerFeed:
 
     def reading(self, vin: str, names: Sequence[str]) -> Reading | None:
         """What the vehicle's held values say now; None when it said nothing."""
-        coordinator = self._coordinator
-        values: dict[str, object] = {}
-        stamps: dict[str, datetime] = {}
-        for name in READ:
-            if (state := coordinator.get(vin, name)) is not None:
-                values[name] = state.value
-                stamps[name] = state.effective_timestamp
+        values, stamps = self._coordinator.held(vin, READ)
         return read_values(values, stamps, names, self._capacity(vin))
 
 

@@ -36,21 +36,20 @@ from homeassistant.util.unit_conversion import PowerConverter
 
 from ..catalogue.charging import (
     CHARGING_INPUTS,
-    PLUG_DESCRIPTORS,
+    PLUG_INPUTS,
     is_plugged,
     number,
 )
-from ..catalogue.overrides import TRACKER_ROLES
 from ..common.settings import wallbox_key
 from ..ledger.classify import Classifier
+from ..ledger.feed import POSITION
 from ..prediction.hub import PredictionHub
 
 STALE: Final = timedelta(minutes=15)
 """A sensor that reported nothing for this long no longer counts."""
 CHECK: Final = timedelta(minutes=1)
-POSITION: Final = {role: name for name, role in TRACKER_ROLES.items()}
 WATCHED: Final = frozenset(
-    {*PLUG_DESCRIPTORS, *CHARGING_INPUTS, POSITION["latitude"], POSITION["longitude"]}
+    {*PLUG_INPUTS, *CHARGING_INPUTS, POSITION["latitude"], POSITION["longitude"]}
 )
 """The car's values that can start or end a wallbox's turn."""
 
@@ -140,12 +139,7 @@ class WallboxHub:
 
     def _plugged(self, vin: str) -> bool:
         """Plugged in by the newest plug descriptor, or charging."""
-        values: dict[str, object] = {}
-        stamps: dict[str, datetime] = {}
-        for name in PLUG_DESCRIPTORS:
-            if (state := self.coordinator.get(vin, name)) is not None:
-                values[name] = state.value
-                stamps[name] = state.effective_timestamp
+        values, stamps = self.coordinator.held(vin, PLUG_INPUTS)
         return (
             bool(is_plugged(values, stamps))
             or self.prediction.feed(vin).predictor.charging
