@@ -10,6 +10,7 @@ import re
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import device_registry as dr
+import pytest
 
 from custom_components.cardata.api import StreamState, TelematicValue
 from custom_components.cardata.common.display import local_time
@@ -265,6 +266,21 @@ async def test_fetch_now_with_a_car_bmw_has_no_basic_data_of(
     assert "MINI Cooper SE" in text
     assert "BMW iX3 50 xDrive" in text
     assert sim_calls(simulator, GCID_C) == calls + 6
+
+
+@pytest.mark.parametrize("item", ["fetch_now", "reset_container"])
+async def test_bmw_unreachable_has_its_own_text(
+    hass: HomeAssistant, simulator, item: str
+) -> None:
+    """No answer at all (the connection broke): a translated text of its own,
+    with no English words put into it."""
+    entry = await setup_rest(hass, make_entry(simulator))
+    result = await _open(hass, entry, item)
+    simulator.faults.rest_drops = 5
+    result = await hass.config_entries.options.async_configure(result["flow_id"], {})
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "api_unreachable"
+    assert not result.get("description_placeholders")
 
 
 async def test_fetch_now_refused_when_spent(hass: HomeAssistant, simulator) -> None:

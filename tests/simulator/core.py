@@ -79,6 +79,8 @@ class Faults:
     used_device_code: bool = False
     rest_errors: int = 0
     rest_unavailable: int = 0
+    rest_drops: int = 0
+    """Calls whose connection is closed unanswered (the network failed)."""
     stream_refusals: int = 0
     stream_connect_timeouts: int = 0
     # OAuth, as BMW's login service misbehaves (counters count down).

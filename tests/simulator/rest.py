@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 import datetime as dt
 import re
@@ -130,6 +131,13 @@ class Rest:
         self, handler: Handler
     ) -> Callable[[web.Request], Awaitable[web.Response]]:
         async def wrapped(request: web.Request) -> web.Response:
+            faults = self._sim.faults
+            if faults.rest_drops > 0:
+                # No answer at all: the client sees a broken connection.
+                faults.rest_drops -= 1
+                if request.transport is not None:
+                    request.transport.abort()
+                raise asyncio.CancelledError
             account = self._authenticate(request)
             if isinstance(account, web.Response):
                 return account
