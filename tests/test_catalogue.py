@@ -198,6 +198,11 @@ def test_enum_conversion_keeps_every_word_but_no_value() -> None:
     lock = describe("vehicle.cabin.door.lock.status")
     assert "selective_locked" in (lock.options or ())
     assert convert(lock, "SELECTIVE-LOCKED") == "selective_locked"
+    # The overall door state: BMW's words carry an "ASN_" prefix.
+    doors = describe("vehicle.cabin.door.status")
+    assert convert(doors, "ASN_unlocked") == "unlocked"
+    assert convert(doors, "ASN_selective-Locked") == "selective_locked"
+    assert convert(doors, "ASN_unknown") is None
     # Spelled without the separator (as the row's description does).
     assert convert(lock, "SELECTIVELOCKED") == "selective_locked"
     error = describe("vehicle.vehicle.preConditioning.error")
